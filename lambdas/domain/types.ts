@@ -1,0 +1,312 @@
+/**
+ * The shapes that travel between the state machine and its handlers.
+ *
+ * These are contracts: the workflow definition (lib/constructs/workflow.ts) writes and reads
+ * them by JSONPath, the handlers produce them, the simulator and the CLI read them. Times are
+ * ISO-8601 strings (UTC, `Z`) because Step Functions `TimestampPath` needs that form.
+ */
+
+/** Every outcome an execution can end with (DESIGN §2). */
+export const OUTCOMES = [
+  'REFUSED',
+  'REJECTED',
+  'APPROVAL_EXPIRED',
+  'ROLLED_BACK',
+  'ABORTED',
+  'DELETION_CANCELLED',
+  'DELETION_SCHEDULED',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** The three TrackingStartDate cases of the GetKeyLastUsage API reference. */
+export type UsageClassification = 'USED' | 'NEVER_USED' | 'UNKNOWN_BEFORE_TRACKING';
+
+/** Named reasons for REFUSED (and for ABORTED, prefixed `ABORT_`-free names below). */
+export const REFUSAL_CAUSES = [
+  'INVALID_INPUT',
+  'KEY_NOT_FOUND',
+  'FOREIGN_ACCOUNT',
+  'AWS_MANAGED_KEY',
+  'KEY_STATE_NOT_ALLOWED',
+  'PENDING_DELETION',
+  'RECENTLY_USED',
+  'MULTI_REGION_PRIMARY_WITH_REPLICAS',
+  'HELD_BY_ANOTHER_EXECUTION',
+  'PUBLIC_KEY_EXPORTED',
+  'TAG_CONDITION_NOT_MET',
+] as const;
+export type RefusalCause = (typeof REFUSAL_CAUSES)[number];
+
+/** Named reasons for ABORTED. */
+export const ABORT_CAUSES = [
+  'KEY_CHANGED_EXTERNALLY',
+  'EVENT_SOURCE_UNAVAILABLE',
+  'EVENT_SOURCE_BLIND',
+  'USED_AFTER_DISABLE',
+  'WORKFLOW_ERROR',
+] as const;
+export type AbortCause = (typeof ABORT_CAUSES)[number];
+
+/** Stack configuration as the workflow sees it (DESIGN §3), already validated. */
+export interface GuardConfig {
+  readonly cloudTrailLogGroupName: string;
+  readonly observationDays: number;
+  readonly checkIntervalHours: number;
+  readonly ingestionLagMinutes: number;
+  readonly minIdleDays: number;
+  readonly approvalTimeoutDays: number;
+  readonly pendingWindowInDays: number;
+  readonly watchPendingWindow: boolean;
+  /** Only keys carrying this tag may be disabled or deleted. */
+  readonly keyTagCondition?: { readonly key: string; readonly value: string } | undefined;
+}
+
+/** Execution input after validation (DESIGN §2 "Execution input"). */
+export interface ExecutionRequest {
+  readonly keyId: string;
+  readonly observationDays: number;
+  readonly pendingWindowInDays: number;
+  readonly requestedBy: string;
+  readonly reason: string;
+  readonly allowExportedPublicKey: boolean;
+}
+
+/** What the workflow knows about the key (from DescribeKey, ListAliases, ListResourceTags). */
+export interface KeyFacts {
+  readonly keyId: string;
+  readonly keyArn: string;
+  readonly account: string;
+  readonly region: string;
+  readonly aliases: readonly string[];
+  readonly description: string;
+  readonly keyState: string;
+  readonly keyManager: 'CUSTOMER' | 'AWS';
+  readonly keySpec: string;
+  readonly keyUsage: string;
+  readonly creationDate: string;
+  readonly multiRegion: boolean;
+  readonly multiRegionRole?: 'PRIMARY' | 'REPLICA' | undefined;
+  readonly replicaCount: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface LastUsage {
+  readonly operation: string;
+  readonly timestamp: string;
+  readonly cloudTrailEventId?: string | undefined;
+  readonly kmsRequestId?: string | undefined;
+}
+
+/** The usage history, classified exactly as the GetKeyLastUsage API reference words it. */
+export interface UsageAssessment {
+  readonly classification: UsageClassification;
+  readonly trackingStartDate: string;
+  readonly keyCreationDate: string;
+  readonly lastUsage: LastUsage | null;
+  /** Only for UNKNOWN_BEFORE_TRACKING: what the CloudTrail log group showed before tracking began. */
+  readonly historySearch?: HistorySearch | undefined;
+  /** One sentence, in the API reference's words, for e-mails and logs. */
+  readonly explanation: string;
+}
+
+export interface HistorySearch {
+  /** Earliest instant the log group could still show (retention). */
+  readonly searchedFrom: string;
+  readonly searchedTo: string;
+  readonly lastUseFound: { readonly eventName: string; readonly eventTime: string; readonly eventID: string } | null;
+  readonly publicKeyDownloaded: boolean;
+}
+
+/** The per-execution plan: configuration resolved with the input's overrides, in seconds. */
+export interface WatchPlan {
+  readonly logGroupName: string;
+  readonly observationDays: number;
+  readonly pendingWindowInDays: number;
+  readonly checkIntervalSeconds: number;
+  readonly ingestionLagSeconds: number;
+  readonly watchPendingWindow: boolean;
+}
+
+export interface Refusal {
+  readonly cause: RefusalCause;
+  readonly message: string;
+}
+
+/** Result of AssessKey, stored at `$.assessment`. */
+export interface Assessment {
+  readonly verdict: 'ACCEPTED' | 'REFUSED';
+  /** Set when verdict is REFUSED. */
+  readonly refusal: Refusal | null;
+  /** `"<CAUSE>: <message>"` for the Fail state's CausePath; empty when accepted. */
+  readonly causeText: string;
+  /** Null only when the input was invalid or the key could not be read. */
+  readonly key: KeyFacts | null;
+  readonly usage: UsageAssessment | null;
+  readonly request: ExecutionRequest | null;
+  readonly plan: WatchPlan | null;
+  readonly warnings: readonly string[];
+  readonly assessedAt: string;
+  /** Plain-text summary for the approval e-mail (no placeholders). */
+  readonly summaryText: string;
+  /** E-mail subject (ASCII, at most 100 characters, as SNS requires). */
+  readonly subject: string;
+}
+
+/** Result of DisableKey, stored at `$.disable`. */
+export interface DisableResult {
+  readonly disabledAt: string;
+  /** True when the key was Enabled before this execution disabled it. */
+  readonly wasEnabled: boolean;
+}
+
+/** The watch's cursor, stored at `$.watch`; CheckForBreakage / FinalCheck / CheckPendingUse return it. */
+export interface WatchState {
+  readonly phase: 'OBSERVE' | 'FINAL' | 'PENDING';
+  /** End of the last window already searched (the next window starts at cursor - lag). */
+  readonly cursor: string;
+  /** eventIDs already seen in the overlap, so a record is never counted twice. */
+  readonly seenEventIds: readonly string[];
+  readonly checks: number;
+  /** When the Wait state should wake the next check. */
+  readonly nextCheckAt: string;
+  /** OBSERVE: true once the observation period and the lag have passed (go to FinalCheck). PENDING: true when the window is over. */
+  readonly done: boolean;
+  /** True when a record shows the key is still needed. */
+  readonly broke: boolean;
+  readonly evidence: readonly Evidence[];
+  readonly evidenceCount: number;
+  readonly scanned: number;
+  /** Plain-text observation report (for the deletion approval e-mail) or evidence e-mail body. */
+  readonly reportText: string;
+  readonly subject: string;
+}
+
+/** A CloudTrail record that shows someone still needs the key. */
+export interface Evidence {
+  readonly eventID: string;
+  readonly eventTime: string;
+  readonly eventName: string;
+  readonly errorCode: string;
+  readonly principal: string;
+  readonly sourceIPAddress: string;
+  readonly userAgent: string;
+  readonly recipientAccountId?: string | undefined;
+}
+
+/** Result of ScheduleDeletion, stored at `$.deletion`. */
+export interface ScheduleResult {
+  readonly scheduledAt: string;
+  /** Null while a multi-Region primary waits for its replicas (PendingReplicaDeletion). */
+  readonly deletionDate: string | null;
+  readonly keyState: string;
+  readonly pendingWindowInDays: number;
+}
+
+export type RestoreMode = 'ROLLBACK' | 'CANCEL_DELETION' | 'ABORT';
+
+/** Result of the restore step (RollBack, CancelDeletion, Restore), stored at `$.restore`. */
+export interface RestoreResult {
+  readonly mode: RestoreMode;
+  readonly actions: readonly ('EnableKey' | 'CancelKeyDeletion' | 'NONE')[];
+  readonly finalKeyState: string;
+  readonly restoredAt: string | null;
+  readonly reason: string;
+  readonly subject: string;
+  readonly messageText: string;
+  /** `"<OUTCOME or CAUSE>: <message>"` for the Fail state's CausePath. */
+  readonly causeText: string;
+}
+
+/** An approval answer sent with SendTaskSuccess (the token task's output), stored at `$.approvals.<step>`. */
+export interface ApprovalDecision {
+  readonly decision: 'approve';
+  readonly by: string;
+  readonly at: string;
+  readonly comment?: string | undefined;
+}
+
+/** Tags the workflow puts on a key it holds; the key's own tags are the source of truth for ownership. */
+export const TAGS = {
+  execution: 'kms-deletion-guard:execution',
+  status: 'kms-deletion-guard:status',
+  disabledAt: 'kms-deletion-guard:disabled-at',
+  wasEnabled: 'kms-deletion-guard:was-enabled',
+  deletionScheduledAt: 'kms-deletion-guard:deletion-scheduled-at',
+  evidence: 'kms-deletion-guard:evidence',
+} as const;
+
+/** Values of the status tag. */
+export type HoldStatus =
+  | 'disabling'
+  | 'disabled'
+  | 'pending-deletion'
+  | 'rolled-back'
+  | 'deletion-cancelled'
+  | 'restored'
+  | 'aborted';
+
+/** Error names used with SendTaskFailure and thrown by handlers; the workflow catches by these names. */
+export const WORKFLOW_ERRORS = {
+  rejected: 'ApprovalRejected',
+  keyChanged: 'KeyChangedExternallyError',
+  eventSourceUnavailable: 'EventSourceUnavailableError',
+  invalidHandlerEvent: 'InvalidHandlerEventError',
+} as const;
+
+/*
+ * Handler events: what each Lambda task's Payload carries (the workflow builds them with
+ * Parameters). Handlers validate them with zod and throw InvalidHandlerEventError otherwise.
+ */
+
+/** AssessKey. `input` is the raw execution input (anything); `config` the stack configuration. */
+export interface AssessEvent {
+  readonly input: unknown;
+  readonly config: GuardConfig;
+  readonly executionArn: string;
+}
+
+/** DisableKey. */
+export interface DisableEvent {
+  readonly executionArn: string;
+  readonly assessment: Assessment;
+}
+
+/** Result of DisableKey: the hold and the first watch cursor. */
+export interface DisableOutput extends DisableResult {
+  readonly watch: WatchState;
+}
+
+/** CheckForBreakage (phase OBSERVE), FinalCheck (FINAL), CheckPendingUse (PENDING). */
+export interface CheckEvent {
+  readonly executionArn: string;
+  readonly phase: WatchState['phase'];
+  readonly assessment: Assessment;
+  readonly disable: DisableResult;
+  readonly watch: WatchState;
+  readonly deletion?: ScheduleResult | null;
+}
+
+/** ScheduleDeletion. */
+export interface ScheduleEvent {
+  readonly executionArn: string;
+  readonly assessment: Assessment;
+  readonly disable: DisableResult;
+  readonly watch: WatchState;
+}
+
+/** Result of ScheduleDeletion: the schedule and the first pending-window cursor. */
+export interface ScheduleOutput extends ScheduleResult {
+  readonly watch: WatchState;
+}
+
+/** RollBack (ROLLBACK), CancelDeletion (CANCEL_DELETION), Restore (ABORT). */
+export interface RestoreEvent {
+  readonly executionArn: string;
+  readonly mode: RestoreMode;
+  /** The outcome the execution ends with after this step. */
+  readonly outcome: Outcome;
+  readonly assessment: Assessment;
+  readonly watch?: WatchState | null;
+  /** The caught error (`{ Error, Cause }`) when mode is ABORT after a failure. */
+  readonly error?: { readonly Error: string; readonly Cause?: string } | null;
+}
