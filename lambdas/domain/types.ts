@@ -113,7 +113,11 @@ export interface HistorySearch {
   /** Earliest instant the log group could still show (retention). */
   readonly searchedFrom: string;
   readonly searchedTo: string;
-  readonly lastUseFound: { readonly eventName: string; readonly eventTime: string; readonly eventID: string } | null;
+  readonly lastUseFound: {
+    readonly eventName: string;
+    readonly eventTime: string;
+    readonly eventID: string;
+  } | null;
   readonly publicKeyDownloaded: boolean;
 }
 

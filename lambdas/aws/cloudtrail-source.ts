@@ -1,0 +1,254 @@
+import {
+  type CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  type DescribeLogGroupsCommandOutput,
+  FilterLogEventsCommand,
+  type FilterLogEventsCommandOutput,
+  type LogGroup,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  breakageErrorCodes,
+  type CloudTrailRecord,
+  type KeyRef,
+  KMS_EVENT_SOURCE,
+  phaseOfKind,
+  type RecordKind,
+  recordConcernsKey,
+  recordMatchesKind,
+  TRACKED_OPERATIONS,
+} from '../domain/cloudtrail.js';
+import { WORKFLOW_ERRORS } from '../domain/types.js';
+import { logsClient } from './clients.js';
+
+/**
+ * The one module that reads CloudTrail records (DESIGN §4). Today the source is a CloudWatch
+ * Logs log group that receives a trail; another source (CloudTrail LookupEvents) can take its
+ * place behind `findRecords` without touching handlers or the domain.
+ */
+
+/** The source cannot be read (log group missing): a watch that cannot see must never pass. */
+export class EventSourceUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = WORKFLOW_ERRORS.eventSourceUnavailable;
+  }
+}
+
+export interface RecordQuery {
+  readonly logGroupName: string;
+  /** Region of the log group (not necessarily the key's). */
+  readonly region: string;
+  readonly key: KeyRef;
+  readonly start: Date;
+  readonly end: Date;
+  readonly kind: RecordKind;
+  /** The current time, for the retention horizon; defaults to the clock. */
+  readonly now?: Date;
+}
+
+export interface RecordResult {
+  /** Records of the kind that concern the key, in the order the log group returned them. */
+  readonly records: CloudTrailRecord[];
+  /** Log events returned by the server filter, parseable or not. */
+  readonly scanned: number;
+  /** Events whose message was not a CloudTrail record (counted in `scanned`, otherwise skipped). */
+  readonly unparseable: number;
+  /** The earliest instant the search could really see: start, log group creation, retention. */
+  readonly searchedFrom: Date;
+}
+
+/** FilterLogEvents accepts patterns up to this length. */
+export const MAX_FILTER_PATTERN_LENGTH = 1024;
+
+const DAY_MS = 86_400_000;
+
+function quoted(value: string): string {
+  return `"${value}"`;
+}
+
+/** Values are put between quotes in the pattern; a value that could break out of them is not used. */
+function safeValue(value: string): boolean {
+  return !/["\\\n\r]/.test(value);
+}
+
+function anyOf(clauses: readonly string[]): string {
+  return clauses.length === 1 ? (clauses[0] ?? '') : `(${clauses.join(' || ')})`;
+}
+
+function kindClauses(kind: RecordKind): string[] {
+  const phase = phaseOfKind(kind);
+  if (phase !== null) {
+    return [anyOf(breakageErrorCodes(phase).map((code) => `($.errorCode = ${quoted(code)})`))];
+  }
+  if (kind === 'PUBLIC_KEY_DOWNLOAD') {
+    return ['($.eventName = "GetPublicKey")'];
+  }
+  return [anyOf(TRACKED_OPERATIONS.map((name) => `($.eventName = ${quoted(name)})`))];
+}
+
+function keyClauses(key: KeyRef, kind: RecordKind): string[] | null {
+  const prefix = /^(arn:[^:]+:kms:[^:]*:[^:]*:)key\//.exec(key.keyArn)?.[1];
+  const names = [
+    key.keyId,
+    key.keyArn,
+    ...key.aliases,
+    ...(prefix ? key.aliases.map((a) => `${prefix}${a}`) : []),
+  ];
+  if (!names.every(safeValue)) {
+    return null;
+  }
+  const arn = quoted(key.keyArn);
+  const clauses = [`($.resources[0].ARN = ${arn})`, `($.resources[1].ARN = ${arn})`];
+  if (phaseOfKind(kind) !== null) {
+    // KMS's error text starts with the key ARN ("<key ARN> is disabled.", DESIGN §7).
+    clauses.push(`($.errorMessage = ${quoted(`${key.keyArn}*`)})`);
+  }
+  for (const name of new Set(names)) {
+    clauses.push(`($.requestParameters.keyId = ${quoted(name)})`);
+  }
+  return clauses;
+}
+
+/**
+ * The server-side filter: KMS events of the kind on the key. Scoping to the key keeps the bytes
+ * returned small; when the key's names do not fit the pattern limit, the filter falls back to
+ * KMS events of the kind only, which returns more but misses nothing. The domain matcher still
+ * decides every record.
+ */
+export function buildFilterPattern(key: KeyRef, kind: RecordKind): string {
+  const base = [`($.eventSource = ${quoted(KMS_EVENT_SOURCE)})`, ...kindClauses(kind)];
+  const scope = keyClauses(key, kind);
+  if (scope) {
+    const scoped = `{ ${[...base, anyOf(scope)].join(' && ')} }`;
+    if (scoped.length <= MAX_FILTER_PATTERN_LENGTH) {
+      return scoped;
+    }
+  }
+  return `{ ${base.join(' && ')} }`;
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return error instanceof Error && error.name === name;
+}
+
+function unavailable(logGroupName: string, region: string, error: unknown): EventSourceUnavailableError {
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new EventSourceUnavailableError(
+    `CloudTrail log group ${logGroupName} in ${region} cannot be read (${detail}); the watch cannot see breakage.`,
+  );
+}
+
+async function describeLogGroup(
+  client: CloudWatchLogsClient,
+  logGroupName: string,
+  region: string,
+): Promise<LogGroup> {
+  let nextToken: string | undefined;
+  do {
+    let page: DescribeLogGroupsCommandOutput;
+    try {
+      page = await client.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName, nextToken }));
+    } catch (error) {
+      if (isNamed(error, 'ResourceNotFoundException')) {
+        throw unavailable(logGroupName, region, error);
+      }
+      throw error;
+    }
+    const found = page.logGroups?.find((group) => group.logGroupName === logGroupName);
+    if (found) {
+      return found;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  throw new EventSourceUnavailableError(
+    `CloudTrail log group ${logGroupName} does not exist in ${region}; the watch cannot see breakage.`,
+  );
+}
+
+/** The earliest instant the log group can still show: it did not exist before, retention dropped older events. */
+export function horizon(
+  start: Date,
+  now: Date,
+  group: Pick<LogGroup, 'creationTime' | 'retentionInDays'>,
+): Date {
+  let from = start.getTime();
+  if (group.creationTime !== undefined) {
+    from = Math.max(from, group.creationTime);
+  }
+  if (group.retentionInDays !== undefined) {
+    from = Math.max(from, now.getTime() - group.retentionInDays * DAY_MS);
+  }
+  return new Date(from);
+}
+
+function parseRecord(message: string | undefined): CloudTrailRecord | null {
+  if (message === undefined) {
+    return null;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return null;
+  }
+  const record = value as Record<string, unknown>;
+  const required = ['eventID', 'eventTime', 'eventSource', 'eventName'] as const;
+  if (!required.every((field) => typeof record[field] === 'string')) {
+    return null;
+  }
+  return value as CloudTrailRecord;
+}
+
+/**
+ * Searches the log group for records of `kind` on `key` between `start` and `end`.
+ *
+ * Throws EventSourceUnavailableError when the log group is missing. Throttling and other
+ * errors are retried by the SDK; what still fails is thrown, so the workflow retries and then
+ * aborts instead of passing a check it could not run.
+ */
+export async function findRecords(q: RecordQuery): Promise<RecordResult> {
+  const client = logsClient(q.region);
+  const now = q.now ?? new Date();
+  const group = await describeLogGroup(client, q.logGroupName, q.region);
+  const filterPattern = buildFilterPattern(q.key, q.kind);
+  const records: CloudTrailRecord[] = [];
+  let scanned = 0;
+  let unparseable = 0;
+  let nextToken: string | undefined;
+  do {
+    let page: FilterLogEventsCommandOutput;
+    try {
+      page = await client.send(
+        new FilterLogEventsCommand({
+          logGroupName: q.logGroupName,
+          startTime: q.start.getTime(),
+          endTime: q.end.getTime(),
+          filterPattern,
+          nextToken,
+        }),
+      );
+    } catch (error) {
+      if (isNamed(error, 'ResourceNotFoundException')) {
+        throw unavailable(q.logGroupName, q.region, error);
+      }
+      throw error;
+    }
+    for (const event of page.events ?? []) {
+      scanned += 1;
+      const record = parseRecord(event.message);
+      if (!record) {
+        unparseable += 1;
+        continue;
+      }
+      if (recordMatchesKind(record, q.kind) && recordConcernsKey(record, q.key)) {
+        records.push(record);
+      }
+    }
+    // A page may be empty while more follow; only an absent token ends the search (DESIGN §7).
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return { records, scanned, unparseable, searchedFrom: horizon(q.start, now, group) };
+}

@@ -1,0 +1,265 @@
+import { GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
+import { z } from 'zod';
+import { homeRegion, kmsClient } from '../aws/clients.js';
+import { EventSourceUnavailableError, findRecords } from '../aws/cloudtrail-source.js';
+import { readKey } from '../aws/key-reader.js';
+import { createLogger } from '../aws/logger.js';
+import { isOwnCall, type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
+import { InvalidHandlerEventError } from '../domain/hold.js';
+import { evidenceReport, type Message, observationReport, progressNote } from '../domain/report-message.js';
+import type { CheckEvent, Evidence, KeyFacts, LastUsage, WatchPlan, WatchState } from '../domain/types.js';
+import { advanceWatch, type ScheduleContext, verifyWatchedKey } from '../domain/watch.js';
+import { dedupe, nextWindow } from '../domain/window.js';
+
+const logger = createLogger('check');
+
+/**
+ * The workflow's own principals, whose failing calls on the key are never evidence. None is known
+ * yet; the canary passes its role here once it exists, and the matcher already honours the list.
+ */
+const WORKFLOW_PRINCIPALS: readonly string[] = [];
+
+const isoInstant = z.iso.datetime({ offset: true });
+
+const evidenceShape = z.looseObject({
+  eventID: z.string(),
+  eventTime: z.string(),
+  eventName: z.string(),
+  errorCode: z.string(),
+  principal: z.string(),
+  sourceIPAddress: z.string(),
+  userAgent: z.string(),
+});
+
+const checkEventSchema = z
+  .looseObject({
+    executionArn: z.string().min(1),
+    phase: z.enum(['OBSERVE', 'FINAL', 'PENDING']),
+    assessment: z.looseObject({
+      verdict: z.literal('ACCEPTED'),
+      key: z.looseObject({
+        keyId: z.string().min(1),
+        keyArn: z.string().startsWith('arn:'),
+        region: z.string().min(1),
+        aliases: z.array(z.string()),
+      }),
+      plan: z.looseObject({
+        logGroupName: z.string().min(1),
+        observationDays: z.number().positive(),
+        pendingWindowInDays: z.number().int().min(7).max(30),
+        checkIntervalSeconds: z.number().positive(),
+        ingestionLagSeconds: z.number().nonnegative(),
+        watchPendingWindow: z.boolean(),
+      }),
+    }),
+    disable: z.looseObject({ disabledAt: isoInstant, wasEnabled: z.boolean() }),
+    watch: z.looseObject({
+      cursor: isoInstant,
+      seenEventIds: z.array(z.string()),
+      checks: z.number().int().nonnegative(),
+      evidence: z.array(evidenceShape),
+      evidenceCount: z.number().int().nonnegative(),
+      scanned: z.number().int().nonnegative(),
+      broke: z.boolean(),
+    }),
+    deletion: z
+      .looseObject({ scheduledAt: isoInstant, deletionDate: isoInstant.nullable() })
+      .nullable()
+      .optional(),
+  })
+  .refine((event) => event.phase !== 'PENDING' || (event.deletion !== null && event.deletion !== undefined), {
+    message: 'PENDING needs the deletion schedule ($.deletion)',
+    path: ['deletion'],
+  });
+
+type ValidCheckEvent = CheckEvent & {
+  readonly assessment: CheckEvent['assessment'] & { readonly key: KeyFacts; readonly plan: WatchPlan };
+};
+
+function parseCheckEvent(event: unknown): ValidCheckEvent {
+  const result = checkEventSchema.safeParse(event);
+  if (!result.success) {
+    const problems = result.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
+      .join('; ');
+    throw new InvalidHandlerEventError(`Check received an event that breaks its contract: ${problems}`);
+  }
+  // The schema checked every field this handler reads; the contract type describes the rest.
+  return event as ValidCheckEvent;
+}
+
+function kindOf(phase: WatchState['phase']): RecordKind {
+  return phase === 'PENDING' ? 'PENDING_USE' : 'BREAKAGE';
+}
+
+/**
+ * GetKeyLastUsage after the observation: a successful cryptographic use after the disable means
+ * someone re-enabled the key, used it and disabled it again, or the disable never took: either
+ * way the key is needed and the quiet CloudTrail search does not prove otherwise.
+ */
+async function lastUsageAfterDisable(
+  key: KeyFacts,
+  disabledAt: Date,
+): Promise<{ lastUsage: LastUsage | null; trackingStartDate?: string; evidence: Evidence | null }> {
+  const answer = await kmsClient(key.region).send(new GetKeyLastUsageCommand({ KeyId: key.keyArn }));
+  const trackingStartDate = answer.TrackingStartDate?.toISOString();
+  const used = answer.KeyLastUsage;
+  if (!used?.Timestamp || !used.Operation) {
+    return { lastUsage: null, trackingStartDate, evidence: null };
+  }
+  const lastUsage: LastUsage = {
+    operation: used.Operation,
+    timestamp: used.Timestamp.toISOString(),
+    cloudTrailEventId: used.CloudTrailEventId,
+    kmsRequestId: used.KmsRequestId,
+  };
+  if (used.Timestamp.getTime() <= disabledAt.getTime()) {
+    return { lastUsage, trackingStartDate, evidence: null };
+  }
+  return {
+    lastUsage,
+    trackingStartDate,
+    evidence: {
+      eventID: used.CloudTrailEventId ?? used.KmsRequestId ?? 'unknown',
+      eventTime: lastUsage.timestamp,
+      eventName: used.Operation,
+      errorCode: '',
+      principal: 'unknown (from GetKeyLastUsage)',
+      sourceIPAddress: 'unknown',
+      userAgent: 'unknown',
+    },
+  };
+}
+
+/**
+ * CheckForBreakage (OBSERVE), FinalCheck (FINAL) and CheckPendingUse (PENDING).
+ *
+ * Re-reads the key (it must still be as this execution left it), searches the CloudTrail log
+ * group from the cursor, less the ingestion lag, to now for failed calls on the key, and returns
+ * the advanced watch. FinalCheck also asks GetKeyLastUsage. Errors propagate: a check that could
+ * not run must never count as a quiet one.
+ */
+export async function handler(rawEvent: CheckEvent): Promise<WatchState> {
+  const event = parseCheckEvent(rawEvent);
+  const now = new Date();
+  const { phase, executionArn, watch } = event;
+  const facts = event.assessment.key;
+  const plan = event.assessment.plan;
+  const key: KeyRef = { keyId: facts.keyId, keyArn: facts.keyArn, aliases: facts.aliases };
+  const disabledAt = new Date(event.disable.disabledAt);
+
+  const current = await readKey(facts.keyArn, facts.region);
+  verifyWatchedKey(
+    phase,
+    { keyState: current.metadata.KeyState ?? 'Unknown', tags: current.tags },
+    executionArn,
+  );
+
+  const cursor = new Date(watch.cursor);
+  const window = nextWindow(cursor, now, plan.ingestionLagSeconds);
+  const found = await findRecords({
+    logGroupName: plan.logGroupName,
+    region: homeRegion(),
+    key,
+    start: window.start,
+    end: window.end,
+    kind: kindOf(phase),
+    now,
+  });
+  if (found.searchedFrom.getTime() > cursor.getTime()) {
+    // Part of the time since the last check is older than the log group (re-created) or its
+    // retention: records of that stretch can never be seen, so quiet would prove nothing.
+    throw new EventSourceUnavailableError(
+      `Log group ${plan.logGroupName} can only show records from ${found.searchedFrom.toISOString()}, but the watch needs them from ${cursor.toISOString()}.`,
+    );
+  }
+  // Remember IDs a little further back than the next window reaches: a late record's log timestamp
+  // can be later than its eventTime.
+  const keepSince = new Date(now.getTime() - 2 * plan.ingestionLagSeconds * 1000);
+  const { fresh, seen } = dedupe(found.records, watch.seenEventIds, keepSince);
+  const evidence = fresh.filter((record) => !isOwnCall(record, WORKFLOW_PRINCIPALS)).map(toEvidence);
+
+  let usage: Awaited<ReturnType<typeof lastUsageAfterDisable>> | null = null;
+  if (phase === 'FINAL') {
+    usage = await lastUsageAfterDisable(facts, disabledAt);
+    if (usage.evidence) {
+      evidence.push(usage.evidence);
+    }
+  }
+
+  const ctx: ScheduleContext = {
+    now,
+    plan,
+    disabledAt,
+    scheduledAt: event.deletion ? new Date(event.deletion.scheduledAt) : undefined,
+    deletionDate: event.deletion?.deletionDate ? new Date(event.deletion.deletionDate) : null,
+  };
+  const draft = advanceWatch(watch, phase, ctx, {
+    seenEventIds: seen,
+    evidence,
+    scanned: found.scanned,
+    reportText: '',
+    subject: '',
+  });
+  const message = messageFor(draft, event, now, key, usage);
+  const next: WatchState = { ...draft, reportText: message.text, subject: message.subject };
+
+  logger.info('check done', {
+    phase,
+    keyArn: facts.keyArn,
+    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+    scanned: found.scanned,
+    unparseable: found.unparseable,
+    matched: found.records.length,
+    fresh: fresh.length,
+    evidence: evidence.length,
+    broke: next.broke,
+    done: next.done,
+    nextCheckAt: next.nextCheckAt,
+  });
+  return next;
+}
+
+function messageFor(
+  state: WatchState,
+  event: ValidCheckEvent,
+  now: Date,
+  key: KeyRef,
+  usage: { lastUsage: LastUsage | null; trackingStartDate?: string } | null,
+): Message {
+  const { phase, executionArn } = event;
+  if (state.broke) {
+    return evidenceReport({
+      key,
+      executionArn,
+      phase,
+      evidence: state.evidence,
+      evidenceCount: state.evidenceCount,
+      now,
+    });
+  }
+  if (phase === 'FINAL') {
+    return observationReport({
+      key,
+      executionArn,
+      plan: event.assessment.plan,
+      disabledAt: new Date(event.disable.disabledAt),
+      now,
+      checks: state.checks,
+      scanned: state.scanned,
+      lastUsage: usage?.lastUsage ?? null,
+      trackingStartDate: usage?.trackingStartDate,
+    });
+  }
+  return progressNote({
+    key,
+    phase,
+    checks: state.checks,
+    scanned: state.scanned,
+    now,
+    nextCheckAt: state.nextCheckAt,
+    done: state.done,
+    deletionDate: event.deletion?.deletionDate,
+  });
+}

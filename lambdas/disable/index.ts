@@ -1,0 +1,58 @@
+import { DisableKeyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
+import { kmsClient } from '../aws/clients.js';
+import { readKey, toTagList } from '../aws/key-reader.js';
+import { createLogger } from '../aws/logger.js';
+import { checkStillAsAssessed, holdTags, parseDisableEvent, planDisable } from '../domain/hold.js';
+import type { DisableOutput } from '../domain/types.js';
+import { startWatch } from '../domain/watch.js';
+
+const logger = createLogger('disable');
+
+/**
+ * DisableKey: takes the key into this execution's hold, then disables it.
+ *
+ * The tags go on before DisableKey: if the Lambda dies between the two calls, the key carries the
+ * execution and `was-enabled`, so Restore can still tell that this execution may re-enable it. The
+ * reverse order could leave a key we disabled with no record of it, which Restore must then leave
+ * Disabled (it never enables a key it cannot prove it disabled).
+ */
+export async function handler(rawEvent: unknown): Promise<DisableOutput> {
+  const event = parseDisableEvent(rawEvent);
+  const { key, plan } = event.assessment;
+  const now = new Date();
+
+  const reading = await readKey(key.keyArn, key.region);
+  const current = { keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags };
+  checkStillAsAssessed(event.assessment, current, event.executionArn);
+
+  const start = planDisable(current, event.executionArn, now);
+  const client = kmsClient(key.region);
+  if (!start.resumed) {
+    const tags = holdTags(event.executionArn, {
+      status: 'disabling',
+      disabledAt: start.disabledAt,
+      wasEnabled: start.wasEnabled,
+    });
+    await client.send(new TagResourceCommand({ KeyId: key.keyArn, Tags: toTagList(tags) }));
+  }
+  // DisableKey on a Disabled key succeeds, so a retry and a key that was already Disabled take the same path.
+  await client.send(new DisableKeyCommand({ KeyId: key.keyArn }));
+  await client.send(
+    new TagResourceCommand({
+      KeyId: key.keyArn,
+      Tags: toTagList(holdTags(event.executionArn, { status: 'disabled' })),
+    }),
+  );
+  logger.info('Key disabled and held', {
+    keyArn: key.keyArn,
+    wasEnabled: start.wasEnabled,
+    disabledAt: start.disabledAt,
+    resumed: start.resumed,
+  });
+
+  return {
+    disabledAt: start.disabledAt,
+    wasEnabled: start.wasEnabled,
+    watch: startWatch('OBSERVE', { now: new Date(start.disabledAt), plan }),
+  };
+}

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { hasControlCharacter, KeyIdError, parseKeyId, quoteUntrusted } from './key-id.js';
+import type { ExecutionRequest, GuardConfig } from './types.js';
+
+/**
+ * Execution input validation (DESIGN §2 "Execution input").
+ *
+ * The input is typed by a person or a script, so every refusal names the field, shows what was
+ * received (escaped and cut short: it goes into e-mails and the Fail state's cause) and says what
+ * to send instead. Unknown fields are refused rather than ignored: a misspelt `obervationDays`
+ * silently falling back to the default would watch for a shorter time than the person asked for.
+ */
+
+export const MAX_REQUESTED_BY_LENGTH = 256;
+export const MAX_REASON_LENGTH = 1024;
+
+export class InvalidInputError extends Error {
+  /** The fields at fault (`(input)` when the input as a whole is not an object). */
+  readonly fields: readonly string[];
+  constructor(message: string, fields: readonly string[]) {
+    super(message);
+    this.name = 'InvalidInputError';
+    this.fields = fields;
+  }
+}
+
+const FIELD_RULES = {
+  keyId: 'It is required: the key ID or key ARN of the KMS key to retire.',
+  observationDays:
+    'It must be a whole number of days from 1 to 365 (how long to watch the disabled key); omit it for the stack default.',
+  pendingWindowInDays:
+    'It must be a whole number of days from 7 to 30 (the KMS deletion waiting period); omit it for the stack default.',
+  requestedBy: `It must be text of at most ${MAX_REQUESTED_BY_LENGTH} characters without control characters (no line breaks).`,
+  reason: `It must be text of at most ${MAX_REASON_LENGTH} characters; line breaks and tabs are allowed, other control characters are not.`,
+  allowExportedPublicKey:
+    'It must be true or false (true lets an asymmetric key whose public key was downloaded be retired anyway).',
+} as const;
+
+type Field = keyof typeof FIELD_RULES;
+const FIELDS = Object.keys(FIELD_RULES) as Field[];
+
+const schema = z.strictObject({
+  keyId: z.string(),
+  observationDays: z.number().int().min(1).max(365).optional(),
+  pendingWindowInDays: z.number().int().min(7).max(30).optional(),
+  requestedBy: z
+    .string()
+    .max(MAX_REQUESTED_BY_LENGTH)
+    .refine((s) => !hasControlCharacter(s))
+    .optional(),
+  reason: z
+    .string()
+    .max(MAX_REASON_LENGTH)
+    // A reason may span lines and carry tabs.
+    .refine((s) => !hasControlCharacter(s, '\n\t'))
+    .optional(),
+  allowExportedPublicKey: z.boolean().optional(),
+});
+
+/** What was received, safe to print: quoted and cut short for text, named for anything else. */
+export function describeReceived(value: unknown): string {
+  if (value === undefined) {
+    return 'nothing (the field is missing)';
+  }
+  if (value === null) {
+    return 'null';
+  }
+  if (typeof value === 'string') {
+    return `the text ${quoteUntrusted(value, 60)}${value.length > 60 ? ` (${value.length} characters)` : ''}`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return `${typeof value} ${String(value)}`;
+  }
+  if (Array.isArray(value)) {
+    return `a list of ${value.length} items`;
+  }
+  return `a value of type ${typeof value}`;
+}
+
+/** Closest known field for a misspelt one (case and separators ignored). */
+function suggestField(unknown: string): Field | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
+  return FIELDS.find((f) => norm(f) === norm(unknown));
+}
+
+function fieldProblem(field: Field, received: unknown): string {
+  return `Execution input field "${field}" is invalid: received ${describeReceived(received)}. ${FIELD_RULES[field]}`;
+}
+
+function unknownFieldProblem(name: string): string {
+  const suggestion = suggestField(name);
+  const hint = suggestion ? ` Did you mean "${suggestion}"?` : '';
+  return (
+    `Execution input has an unknown field ${quoteUntrusted(name, 60)}.${hint} ` +
+    `Accepted fields: ${FIELDS.join(', ')}; remove or correct the field.`
+  );
+}
+
+/**
+ * Validates the raw execution input and applies the stack's defaults. Throws `InvalidInputError`
+ * naming every offending field; the key identifier is also checked for form (no aliases).
+ */
+export function parseExecutionInput(raw: unknown, config: GuardConfig): ExecutionRequest {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InvalidInputError(
+      `The execution input must be a JSON object such as {"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}; ` +
+        `received ${describeReceived(raw)}.`,
+      ['(input)'],
+    );
+  }
+  const record = raw as Record<string, unknown>;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems: string[] = [];
+    const fields: string[] = [];
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          fields.push(key);
+          problems.push(unknownFieldProblem(key));
+        }
+        continue;
+      }
+      const field = issue.path[0];
+      if (typeof field === 'string' && field in FIELD_RULES && !fields.includes(field)) {
+        fields.push(field);
+        problems.push(fieldProblem(field as Field, record[field]));
+      }
+    }
+    throw new InvalidInputError(problems.join(' '), fields);
+  }
+  const input = parsed.data;
+  try {
+    parseKeyId(input.keyId);
+  } catch (error) {
+    if (error instanceof KeyIdError) {
+      throw new InvalidInputError(`Execution input field "keyId" is invalid: ${error.message}`, ['keyId']);
+    }
+    throw error;
+  }
+  return {
+    keyId: input.keyId,
+    observationDays: input.observationDays ?? config.observationDays,
+    pendingWindowInDays: input.pendingWindowInDays ?? config.pendingWindowInDays,
+    requestedBy: input.requestedBy ?? '',
+    reason: input.reason ?? '',
+    allowExportedPublicKey: input.allowExportedPublicKey ?? false,
+  };
+}

@@ -1,0 +1,223 @@
+import { ACTIVE_HOLD_STATUSES, isHeldBy } from './hold.js';
+import { quoteUntrusted } from './key-id.js';
+import {
+  type ExecutionRequest,
+  type GuardConfig,
+  type KeyFacts,
+  type Refusal,
+  TAGS,
+  type UsageAssessment,
+} from './types.js';
+
+/**
+ * The refusal rules of AssessKey (DESIGN §2), in order: the first that applies is the answer.
+ * A refusal changes nothing on the key, so every message says what was found and what a person
+ * can do about it.
+ */
+
+const DAY_MS = 86_400_000;
+
+/** What the CloudTrail log group showed about `GetPublicKey` on an asymmetric key. */
+export interface PublicKeyHistory {
+  readonly downloaded: boolean;
+  readonly downloads: number;
+  readonly searchedFrom: string;
+  readonly searchedTo: string;
+  readonly lastDownload: {
+    readonly eventTime: string;
+    readonly eventID: string;
+    readonly principal: string;
+  } | null;
+}
+
+export interface RefusalArgs {
+  readonly key: KeyFacts;
+  readonly usage: UsageAssessment;
+  readonly request: ExecutionRequest;
+  readonly config: GuardConfig;
+  readonly executionArn: string;
+  readonly now: Date;
+  /** For keys with a public key: the GetPublicKey search; null when not searched. */
+  readonly publicKey?: PublicKeyHistory | null | undefined;
+}
+
+/** True when KMS can hand out a public key for this key (`GetPublicKey`). */
+export function hasPublicKey(key: Pick<KeyFacts, 'keySpec' | 'keyUsage'>): boolean {
+  switch (key.keyUsage) {
+    case 'KEY_AGREEMENT':
+    case 'ENCAPSULATE_DECAPSULATE':
+      return true;
+    case 'SIGN_VERIFY':
+    case 'ENCRYPT_DECRYPT':
+      return key.keySpec !== 'SYMMETRIC_DEFAULT';
+    default:
+      return false;
+  }
+}
+
+function refuse(cause: Refusal['cause'], message: string): Refusal {
+  return { cause, message };
+}
+
+function wholeDays(ms: number): number {
+  return Math.floor(ms / DAY_MS);
+}
+
+/**
+ * The rules that need only the key's metadata. AssessKey applies them before reading the usage
+ * history: an AWS-managed key's policy need not let the workflow call GetKeyLastUsage, and a key
+ * in these states is refused whatever its history says.
+ */
+export function findKeyRefusal(key: KeyFacts): Refusal | null {
+  if (key.keyManager === 'AWS') {
+    return refuse(
+      'AWS_MANAGED_KEY',
+      `Key ${key.keyId} is an AWS managed key${key.aliases.length ? ` (${key.aliases.join(', ')})` : ''}. ` +
+        'AWS creates, rotates and deletes AWS managed keys itself; they cannot be disabled or deleted, and ' +
+        'they cost nothing to keep. Nothing was changed; choose a customer managed key.',
+    );
+  }
+  if (key.keyState === 'PendingDeletion' || key.keyState === 'PendingReplicaDeletion') {
+    return refuse(
+      'PENDING_DELETION',
+      `Key ${key.keyId} is already ${key.keyState}: its deletion is scheduled outside this workflow, which ` +
+        'therefore cannot watch for callers before it happens. Nothing was changed. To bring it under the ' +
+        `guard, cancel the deletion (\`aws kms cancel-key-deletion --key-id ${key.keyArn}\`, the key stays ` +
+        'Disabled) and start a new execution.',
+    );
+  }
+  if (key.keyState !== 'Enabled' && key.keyState !== 'Disabled') {
+    return refuse(
+      'KEY_STATE_NOT_ALLOWED',
+      `Key ${key.keyId} is in state ${key.keyState}; the workflow only retires keys that are Enabled or ` +
+        'Disabled. Nothing was changed. Start again once the key has left that state (for example after ' +
+        'importing its key material, or once its custom key store is connected).',
+    );
+  }
+  return null;
+}
+
+function recentUseRefusal(args: RefusalArgs): Refusal | null {
+  const { key, usage, config, now } = args;
+  const minIdleMs = config.minIdleDays * DAY_MS;
+  const lastUsage = usage.lastUsage;
+  if (usage.classification === 'USED' && lastUsage) {
+    const usedAt = Date.parse(lastUsage.timestamp);
+    // An unreadable time proves use but not its age: count it as recent.
+    if (Number.isNaN(usedAt) || now.getTime() - usedAt < minIdleMs) {
+      const eligible = Number.isNaN(usedAt) ? 'unknown' : new Date(usedAt + minIdleMs).toISOString();
+      const ago = Number.isNaN(usedAt)
+        ? 'at an unreadable time'
+        : `${wholeDays(now.getTime() - usedAt)} days ago`;
+      return refuse(
+        'RECENTLY_USED',
+        `Key ${key.keyId} was used for a successful ${lastUsage.operation} at ${lastUsage.timestamp} (${ago}` +
+          `${lastUsage.cloudTrailEventId ? `, CloudTrail event ID ${lastUsage.cloudTrailEventId}` : ''}), ` +
+          `according to GetKeyLastUsage; minIdleDays is ${config.minIdleDays}. Nothing was changed. The key ` +
+          `becomes eligible on ${eligible} if it is not used again; find the caller in CloudTrail first.`,
+      );
+    }
+    return null;
+  }
+  const found = usage.historySearch?.lastUseFound;
+  if (usage.classification === 'UNKNOWN_BEFORE_TRACKING' && found) {
+    const usedAt = Date.parse(found.eventTime);
+    if (Number.isNaN(usedAt) || now.getTime() - usedAt < minIdleMs) {
+      const eligible = Number.isNaN(usedAt) ? 'unknown' : new Date(usedAt + minIdleMs).toISOString();
+      return refuse(
+        'RECENTLY_USED',
+        `Key ${key.keyId} has no use recorded by GetKeyLastUsage since TrackingStartDate ` +
+          `(${usage.trackingStartDate}), but the CloudTrail log group shows a successful ${found.eventName} at ` +
+          `${found.eventTime} (event ID ${found.eventID}), less than minIdleDays (${config.minIdleDays}) ago. ` +
+          `Nothing was changed. The key becomes eligible on ${eligible} if it is not used again; find the ` +
+          'caller in CloudTrail first.',
+      );
+    }
+  }
+  return null;
+}
+
+function heldByAnother(args: RefusalArgs): Refusal | null {
+  const { key, executionArn } = args;
+  const holder = key.tags[TAGS.execution];
+  const status = key.tags[TAGS.status];
+  if (
+    holder !== undefined &&
+    !isHeldBy(key.tags, executionArn) &&
+    ACTIVE_HOLD_STATUSES.some((s) => s === status)
+  ) {
+    return refuse(
+      'HELD_BY_ANOTHER_EXECUTION',
+      `Key ${key.keyId} is held by another execution (${holder}), whose status tag says "${status}". Two ` +
+        'executions on one key would undo each other. Nothing was changed; follow that execution with ' +
+        `\`npx kms-deletion-guard status ${holder}\`, or stop it (its key is then restored) before starting a new one.`,
+    );
+  }
+  return null;
+}
+
+function publicKeyRefusal(args: RefusalArgs): Refusal | null {
+  const { key, usage, request, publicKey } = args;
+  if (!hasPublicKey(key) || request.allowExportedPublicKey) {
+    return null;
+  }
+  const downloaded = publicKey?.downloaded === true || usage.historySearch?.publicKeyDownloaded === true;
+  if (!downloaded) {
+    return null;
+  }
+  const last = publicKey?.lastDownload;
+  const detail = last ? ` (last at ${last.eventTime} by ${last.principal}, event ID ${last.eventID})` : '';
+  return refuse(
+    'PUBLIC_KEY_EXPORTED',
+    `Key ${key.keyId} is an asymmetric ${key.keySpec} key (${key.keyUsage}) and CloudTrail shows its public key ` +
+      `was downloaded with GetPublicKey${detail}. Whoever holds the public key can encrypt or verify outside KMS: ` +
+      'no CloudTrail record or DisabledException will ever show that use, so the watch cannot prove the key ' +
+      'unused, and data encrypted with it would be lost with the key. Nothing was changed. If you are sure ' +
+      'nobody depends on the public key, start again with "allowExportedPublicKey": true.',
+  );
+}
+
+/**
+ * Returns the first refusal that applies, or null when the key may go to the approval step.
+ * Pure: everything it needs, including the time, is in `args`.
+ */
+export function findRefusal(args: RefusalArgs): Refusal | null {
+  const { key, config } = args;
+  const byKey = findKeyRefusal(key);
+  if (byKey) {
+    return byKey;
+  }
+  const recent = recentUseRefusal(args);
+  if (recent) {
+    return recent;
+  }
+  if (key.multiRegionRole === 'PRIMARY' && key.replicaCount > 0) {
+    return refuse(
+      'MULTI_REGION_PRIMARY_WITH_REPLICAS',
+      `Key ${key.keyId} is a multi-Region primary key with ${key.replicaCount} replica key${
+        key.replicaCount === 1 ? '' : 's'
+      }. Each key of a multi-Region set tracks its usage on its own, so callers of a replica are invisible ` +
+        "in this key's history, and KMS keeps a primary in PendingReplicaDeletion until its replicas are gone. " +
+        'Nothing was changed; retire the replicas first (one execution per replica key ARN), then this primary.',
+    );
+  }
+  const held = heldByAnother(args);
+  if (held) {
+    return held;
+  }
+  const exported = publicKeyRefusal(args);
+  if (exported) {
+    return exported;
+  }
+  const condition = config.keyTagCondition;
+  if (condition && key.tags[condition.key] !== condition.value) {
+    const actual = key.tags[condition.key];
+    return refuse(
+      'TAG_CONDITION_NOT_MET',
+      `Key ${key.keyId} does not carry the tag ${condition.key}=${condition.value} that this stack requires ` +
+        `before it disables or deletes a key (${actual === undefined ? 'the tag is absent' : `its value is ${quoteUntrusted(actual)}`}). ` +
+        'Nothing was changed; tag the key if it should be retired, then start again.',
+    );
+  }
+  return null;
+}

@@ -1,0 +1,200 @@
+import type { KeyRef } from './cloudtrail.js';
+import type { Evidence, LastUsage, WatchPlan } from './types.js';
+
+/**
+ * E-mail texts of the watch: the observation report that goes with the deletion approval
+ * request, the evidence mail when the key turned out to be needed, and short progress notes.
+ * Plain text only: the same text lands in SNS e-mail, logs and the CLI.
+ */
+
+const DAY_MS = 86_400_000;
+
+/** SNS e-mail subjects: ASCII, no line breaks, at most 100 characters. */
+export const MAX_SUBJECT_LENGTH = 100;
+
+export interface Message {
+  readonly subject: string;
+  readonly text: string;
+}
+
+/** Makes any string a valid SNS subject: ASCII printable, one line, at most 100 characters. */
+export function toSubject(raw: string): string {
+  const ascii = raw
+    .normalize('NFKD')
+    // Accents become their base letter (Schlüssel -> Schlussel), not a gap.
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return ascii.length <= MAX_SUBJECT_LENGTH
+    ? ascii
+    : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3).trimEnd()}...`;
+}
+
+/** The name a person recognises first: the first alias, else the key ID. */
+function keyLabel(key: KeyRef): string {
+  return key.aliases[0] ?? key.keyId;
+}
+
+function aliasLine(key: KeyRef): string {
+  return key.aliases.length > 0 ? key.aliases.join(', ') : '(none)';
+}
+
+function answerLines(executionArn: string): string[] {
+  return [
+    'How to answer (or use the links in this e-mail):',
+    `  npx kms-deletion-guard approve ${executionArn}`,
+    `  npx kms-deletion-guard reject ${executionArn}`,
+  ];
+}
+
+function days(ms: number): string {
+  const value = Math.floor((ms / DAY_MS) * 10) / 10;
+  return `${value} day${value === 1 ? '' : 's'}`;
+}
+
+export interface ObservationReportArgs {
+  readonly key: KeyRef;
+  readonly executionArn: string;
+  readonly plan: WatchPlan;
+  readonly disabledAt: Date;
+  readonly now: Date;
+  /** Checks run, FinalCheck included. */
+  readonly checks: number;
+  readonly scanned: number;
+  /** What the final GetKeyLastUsage answered. */
+  readonly lastUsage: LastUsage | null;
+  readonly trackingStartDate?: string | undefined;
+  /** Earliest instant the log group could still show in the final search. */
+  readonly searchedFrom?: Date | undefined;
+}
+
+/** The report that asks for the deletion approval after a quiet observation. */
+export function observationReport(args: ObservationReportArgs): Message {
+  const { key, plan, disabledAt, now } = args;
+  const deletionIfApprovedNow = new Date(now.getTime() + plan.pendingWindowInDays * DAY_MS);
+  const usage = args.lastUsage
+    ? `last successful use ${args.lastUsage.operation} at ${args.lastUsage.timestamp}, before the disable` +
+      (args.lastUsage.cloudTrailEventId ? ` (CloudTrail event ${args.lastUsage.cloudTrailEventId})` : '')
+    : `no successful cryptographic use recorded${args.trackingStartDate ? ` since ${args.trackingStartDate}` : ''}`;
+  const pendingWatch = plan.watchPendingWindow
+    ? 'The workflow keeps watching during the pending window and cancels the deletion (key stays disabled) if anyone tries to use the key.'
+    : 'The pending window is NOT watched (watchPendingWindow is off): cancel by hand with CancelKeyDeletion if needed.';
+  const lines = [
+    `Observation report for KMS key ${key.keyArn}`,
+    `Aliases: ${aliasLine(key)}`,
+    `Execution: ${args.executionArn}`,
+    '',
+    `Disabled since: ${disabledAt.toISOString()} (${days(now.getTime() - disabledAt.getTime())})`,
+    `Checks run: ${args.checks}, the last at ${now.toISOString()}`,
+    `CloudTrail records scanned: ${args.scanned} (log group ${plan.logGroupName}` +
+      (args.searchedFrom ? `, searched from ${args.searchedFrom.toISOString()})` : ')'),
+    'DisabledException on this key: none seen.',
+    `GetKeyLastUsage: ${usage}.`,
+    '',
+    `If you approve: the workflow calls ScheduleKeyDeletion with a ${plan.pendingWindowInDays}-day pending window.`,
+    `Approved now, KMS would delete the key on ${deletionIfApprovedNow.toISOString()};`,
+    'after that the key and every ciphertext made under it are unrecoverable.',
+    pendingWatch,
+    'If you reject (or do not answer in time): the key is restored to its state before this execution.',
+    '',
+    ...answerLines(args.executionArn),
+  ];
+  return {
+    subject: toSubject(
+      `KMS key ${keyLabel(key)}: no use in ${plan.observationDays} days disabled - approve deletion?`,
+    ),
+    text: lines.join('\n'),
+  };
+}
+
+export interface EvidenceReportArgs {
+  readonly key: KeyRef;
+  readonly executionArn: string;
+  readonly phase: 'OBSERVE' | 'FINAL' | 'PENDING';
+  readonly evidence: readonly Evidence[];
+  /** All evidence records found, also those not kept in the state. */
+  readonly evidenceCount: number;
+  readonly now: Date;
+}
+
+function evidenceBlock(entry: Evidence): string[] {
+  const error = entry.errorCode === '' ? 'successful use' : entry.errorCode;
+  return [
+    `- ${entry.eventTime}  ${entry.eventName}  (${error})`,
+    `    caller:     ${entry.principal}`,
+    `    source IP:  ${entry.sourceIPAddress}`,
+    `    user agent: ${entry.userAgent}`,
+    `    event ID:   ${entry.eventID}` +
+      (entry.recipientAccountId ? `  (account ${entry.recipientAccountId})` : ''),
+  ];
+}
+
+/** The mail that says the key is still needed and what the workflow does about it. */
+export function evidenceReport(args: EvidenceReportArgs): Message {
+  const { key, phase, evidence } = args;
+  const pending = phase === 'PENDING';
+  const what = pending
+    ? 'calls failed because the key is pending deletion'
+    : 'calls failed because the key is disabled, or it was used after the disable';
+  const next = pending
+    ? 'What happens now: the workflow cancels the deletion (CancelKeyDeletion); the key stays disabled.'
+    : 'What happens now: the workflow re-enables the key it disabled (roll back); nothing is deleted.';
+  const shown =
+    args.evidenceCount > evidence.length
+      ? `Evidence (the first ${evidence.length} of ${args.evidenceCount}):`
+      : `Evidence (${evidence.length}):`;
+  const lines = [
+    `KMS key ${key.keyArn} is still in use: ${args.evidenceCount} ${what}.`,
+    `Aliases: ${aliasLine(key)}`,
+    `Execution: ${args.executionArn}`,
+    `Found at: ${args.now.toISOString()}`,
+    '',
+    next,
+    '',
+    shown,
+    ...evidence.flatMap(evidenceBlock),
+    '',
+    `Event IDs: ${evidence.map((entry) => entry.eventID).join(', ')}`,
+    `Count: ${args.evidenceCount}`,
+  ];
+  const action = pending ? 'cancelling deletion' : 'rolling back';
+  return {
+    subject: toSubject(`KMS key ${keyLabel(key)} still in use (${args.evidenceCount}): ${action}`),
+    text: lines.join('\n'),
+  };
+}
+
+export interface ProgressArgs {
+  readonly key: KeyRef;
+  readonly phase: 'OBSERVE' | 'PENDING';
+  readonly checks: number;
+  readonly scanned: number;
+  readonly now: Date;
+  readonly nextCheckAt: string;
+  readonly done: boolean;
+  /** PENDING: when KMS deletes the key (null while it waits for replicas). */
+  readonly deletionDate?: string | null | undefined;
+}
+
+/** The one-paragraph state of a quiet check, for logs and the CLI's status. */
+export function progressNote(args: ProgressArgs): Message {
+  const { key, phase } = args;
+  const label = keyLabel(key);
+  if (phase === 'PENDING') {
+    const when = args.deletionDate ?? 'when its replicas are gone and the window has passed';
+    const text = args.done
+      ? `Pending-window watch of ${key.keyArn} ended at ${args.now.toISOString()} after ${args.checks} checks and ${args.scanned} records scanned with no use seen; KMS deletes the key at ${when}.`
+      : `Pending-window check ${args.checks} of ${key.keyArn} at ${args.now.toISOString()}: no use seen (${args.scanned} records scanned); next check at ${args.nextCheckAt}; deletion at ${when}.`;
+    return {
+      subject: toSubject(
+        `KMS key ${label}: ${args.done ? 'pending window quiet, deletion proceeds' : 'no use seen'}`,
+      ),
+      text,
+    };
+  }
+  const text = args.done
+    ? `Observation check ${args.checks} of ${key.keyArn} at ${args.now.toISOString()}: no DisabledException seen (${args.scanned} records scanned); the final check runs at ${args.nextCheckAt}.`
+    : `Observation check ${args.checks} of ${key.keyArn} at ${args.now.toISOString()}: no DisabledException seen (${args.scanned} records scanned); next check at ${args.nextCheckAt}.`;
+  return { subject: toSubject(`KMS key ${label}: check ${args.checks}, no use seen`), text };
+}

@@ -1,0 +1,136 @@
+import type { LastUsage, UsageAssessment } from './types.js';
+
+/**
+ * The usage history, classified exactly as the GetKeyLastUsage API reference words it
+ * (/work/shared/reference): the three cases and their sentences are quoted, not paraphrased, so
+ * the approval e-mail never claims more than AWS does.
+ */
+
+/** The API reference's note, quoted in every approval e-mail. */
+export const GET_KEY_LAST_USAGE_CAUTION =
+  'Do not use GetKeyLastUsage as the sole indicator when scheduling a key for deletion. Instead, first ' +
+  'disable the key and monitor AWS CloudTrail for DisabledException entries, as there could be infrequent ' +
+  'workflows that are dependent on the key.';
+
+/** `KeyLastUsage` as GetKeyLastUsage returns it; every member is absent when the element is empty. */
+export interface KeyLastUsageInput {
+  readonly operation?: string | undefined;
+  readonly timestamp?: Date | undefined;
+  readonly cloudTrailEventId?: string | undefined;
+  readonly kmsRequestId?: string | undefined;
+}
+
+export interface ClassifyUsageArgs {
+  readonly keyCreationDate: Date;
+  readonly trackingStartDate: Date;
+  readonly keyLastUsage?: KeyLastUsageInput | undefined;
+}
+
+/**
+ * `KeyLastUsage` that is neither empty nor complete (an operation without a time, or the reverse).
+ * Such an answer proves use but not when, so no rule could clear the key: the assessment stops.
+ */
+export class IncompleteKeyLastUsageError extends Error {
+  constructor(detail: string) {
+    super(
+      `GetKeyLastUsage returned an incomplete KeyLastUsage (${detail}); the key's last use cannot be dated.`,
+    );
+    this.name = 'IncompleteKeyLastUsageError';
+  }
+}
+
+export class InvalidUsageDateError extends Error {
+  constructor(field: string) {
+    super(`GetKeyLastUsage returned no valid ${field}; the key's usage history cannot be classified.`);
+    this.name = 'InvalidUsageDateError';
+  }
+}
+
+function isValidDate(d: Date | undefined): d is Date {
+  return d instanceof Date && !Number.isNaN(d.getTime());
+}
+
+/** "Empty" in the reference's sense: absent, or an object without any member set. */
+function isEmpty(usage: KeyLastUsageInput | undefined): boolean {
+  return (
+    usage === undefined ||
+    (usage.operation === undefined &&
+      usage.timestamp === undefined &&
+      usage.cloudTrailEventId === undefined &&
+      usage.kmsRequestId === undefined)
+  );
+}
+
+/** Classifies a GetKeyLastUsage answer; `historySearch` is added by the caller for UNKNOWN_BEFORE_TRACKING. */
+export function classifyUsage(args: ClassifyUsageArgs): UsageAssessment {
+  const { keyCreationDate, trackingStartDate, keyLastUsage } = args;
+  if (!isValidDate(keyCreationDate)) {
+    throw new InvalidUsageDateError('KeyCreationDate');
+  }
+  if (!isValidDate(trackingStartDate)) {
+    throw new InvalidUsageDateError('TrackingStartDate');
+  }
+  const created = keyCreationDate.toISOString();
+  const tracking = trackingStartDate.toISOString();
+
+  if (keyLastUsage !== undefined && !isEmpty(keyLastUsage)) {
+    const { operation, timestamp } = keyLastUsage;
+    if (operation === undefined || operation === '') {
+      throw new IncompleteKeyLastUsageError('no Operation');
+    }
+    if (!isValidDate(timestamp)) {
+      throw new IncompleteKeyLastUsageError('no valid Timestamp');
+    }
+    const lastUsage: LastUsage = {
+      operation,
+      timestamp: timestamp.toISOString(),
+      cloudTrailEventId: keyLastUsage.cloudTrailEventId,
+      kmsRequestId: keyLastUsage.kmsRequestId,
+    };
+    return {
+      classification: 'USED',
+      trackingStartDate: tracking,
+      keyCreationDate: created,
+      lastUsage,
+      explanation:
+        `KeyLastUsage is present: the key has been used for a successful cryptographic operation since the ` +
+        `TrackingStartDate (${tracking}); the last was ${operation} at ${lastUsage.timestamp}` +
+        `${lastUsage.cloudTrailEventId ? ` (CloudTrail event ID ${lastUsage.cloudTrailEventId})` : ''}.`,
+    };
+  }
+
+  // "on or after": equal dates mean tracking covered the key's whole life.
+  if (keyCreationDate.getTime() >= trackingStartDate.getTime()) {
+    return {
+      classification: 'NEVER_USED',
+      trackingStartDate: tracking,
+      keyCreationDate: created,
+      lastUsage: null,
+      explanation:
+        `KeyLastUsage is empty and KeyCreationDate (${created}) is on or after TrackingStartDate (${tracking}): ` +
+        'the key has not been used for a successful cryptographic operation since it was created.',
+    };
+  }
+  return {
+    classification: 'UNKNOWN_BEFORE_TRACKING',
+    trackingStartDate: tracking,
+    keyCreationDate: created,
+    lastUsage: null,
+    explanation:
+      `KeyLastUsage is empty and KeyCreationDate (${created}) is before TrackingStartDate (${tracking}): ` +
+      'there is no record of the key being used for a successful cryptographic operation since the ' +
+      'TrackingStartDate. However, the key may have been used before tracking began.',
+  };
+}
+
+/** Plain words for a classification, for e-mails. */
+export function describeClassification(classification: UsageAssessment['classification']): string {
+  switch (classification) {
+    case 'USED':
+      return 'Used since tracking began';
+    case 'NEVER_USED':
+      return 'Never used since it was created';
+    case 'UNKNOWN_BEFORE_TRACKING':
+      return 'Not used since tracking began; use before tracking began is unknown to KMS';
+  }
+}

@@ -1,0 +1,250 @@
+import { isHeldBy, isPendingDeletion, KeyChangedExternallyError } from './hold.js';
+import type { Evidence, WatchPlan, WatchState } from './types.js';
+import { TAGS } from './types.js';
+
+/**
+ * When the watch checks next and when it is over (DESIGN §2: ObserveLoop, FinalCheck,
+ * WatchPendingWindow). Pure: the caller passes the time.
+ */
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** Evidence kept in the state; the count goes on (state is limited to 256 KB in Step Functions). */
+export const MAX_EVIDENCE_IN_STATE = 20;
+
+export type WatchPhase = WatchState['phase'];
+
+/** ISO-8601 with `Z`, as Step Functions' TimestampPath requires. */
+export function iso(date: Date): string {
+  return date.toISOString();
+}
+
+function addMs(date: Date, ms: number): Date {
+  return new Date(date.getTime() + ms);
+}
+
+function later(a: Date, b: Date): Date {
+  return a.getTime() >= b.getTime() ? a : b;
+}
+
+function earlier(a: Date, b: Date): Date {
+  return a.getTime() <= b.getTime() ? a : b;
+}
+
+/** End of the observation: the disable time plus the observation period. */
+export function observationEnd(disabledAt: Date, plan: WatchPlan): Date {
+  return addMs(disabledAt, plan.observationDays * DAY_MS);
+}
+
+/**
+ * When FinalCheck runs: after the observation and the ingestion lag, so records of calls made
+ * in the observation's last minutes have reached the log group.
+ */
+export function finalCheckAt(disabledAt: Date, plan: WatchPlan): Date {
+  return addMs(observationEnd(disabledAt, plan), plan.ingestionLagSeconds * 1000);
+}
+
+/**
+ * When KMS deletes the key. A multi-Region primary waiting for its replicas
+ * (PendingReplicaDeletion) has no DeletionDate yet; its window starts later than scheduling, so
+ * the earliest possible date, scheduledAt + window, is the safe assumption.
+ */
+export function expectedDeletionAt(
+  scheduledAt: Date,
+  deletionDate: Date | null | undefined,
+  plan: WatchPlan,
+): Date {
+  return deletionDate ?? addMs(scheduledAt, plan.pendingWindowInDays * DAY_MS);
+}
+
+/**
+ * The last pending check runs this long before the deletion: a deleted key cannot be saved, so
+ * the check (and a CancelKeyDeletion after it) must finish while the key still exists.
+ */
+export function pendingSafetyMarginMs(plan: WatchPlan): number {
+  return Math.min(plan.checkIntervalSeconds * 1000, HOUR_MS);
+}
+
+export function lastPendingCheckAt(deletionAt: Date, plan: WatchPlan): Date {
+  return addMs(deletionAt, -pendingSafetyMarginMs(plan));
+}
+
+/** What the schedule needs to know about the execution. */
+export interface ScheduleContext {
+  readonly now: Date;
+  readonly plan: WatchPlan;
+  /** OBSERVE and FINAL: when this execution disabled the key. */
+  readonly disabledAt?: Date | undefined;
+  /** PENDING: when deletion was scheduled and the DeletionDate KMS answered (null: PendingReplicaDeletion). */
+  readonly scheduledAt?: Date | undefined;
+  readonly deletionDate?: Date | null | undefined;
+}
+
+export interface NextCheck {
+  readonly nextCheckAt: string;
+  readonly done: boolean;
+}
+
+/** Thrown when the schedule lacks the instant its phase is measured from. */
+export class WatchScheduleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WatchScheduleError';
+  }
+}
+
+/**
+ * After a check at `now`: when the next one runs and whether this phase is over.
+ *
+ * OBSERVE: every interval; once the next check would reach observation end + lag, the watch is
+ * done and the workflow waits until exactly that instant for FinalCheck. FINAL: always done.
+ * PENDING: every interval, the last check at deletion - min(interval, 1 h); done once that
+ * check has run.
+ */
+export function scheduleNext(phase: WatchPhase, ctx: ScheduleContext): NextCheck {
+  const { now, plan } = ctx;
+  const interval = plan.checkIntervalSeconds * 1000;
+  if (phase === 'FINAL') {
+    return { nextCheckAt: iso(now), done: true };
+  }
+  if (phase === 'OBSERVE') {
+    if (!ctx.disabledAt) {
+      throw new WatchScheduleError('OBSERVE needs the time the key was disabled.');
+    }
+    const finalAt = finalCheckAt(ctx.disabledAt, plan);
+    const candidate = addMs(now, interval);
+    if (candidate.getTime() >= finalAt.getTime()) {
+      return { nextCheckAt: iso(later(finalAt, now)), done: true };
+    }
+    return { nextCheckAt: iso(candidate), done: false };
+  }
+  if (!ctx.scheduledAt) {
+    throw new WatchScheduleError('PENDING needs the time deletion was scheduled.');
+  }
+  const lastAt = lastPendingCheckAt(expectedDeletionAt(ctx.scheduledAt, ctx.deletionDate, plan), plan);
+  if (now.getTime() >= lastAt.getTime()) {
+    return { nextCheckAt: iso(now), done: true };
+  }
+  return { nextCheckAt: iso(earlier(addMs(now, interval), lastAt)), done: false };
+}
+
+export interface StartWatchArgs {
+  readonly now: Date;
+  readonly plan: WatchPlan;
+  /** PENDING: the DeletionDate KMS answered; null for PendingReplicaDeletion. */
+  readonly deletionDate?: Date | null;
+  /**
+   * Where the first window starts (default `now`). ScheduleDeletion passes the previous watch's
+   * cursor so records made while the deletion approval was pending are searched too.
+   */
+  readonly since?: Date;
+}
+
+/**
+ * The first cursor of a watch: OBSERVE right after DisableKey (`now` = disable time), PENDING
+ * right after ScheduleKeyDeletion (`now` = scheduling time). The first check always runs, even
+ * when the period is shorter than one interval.
+ */
+export function startWatch(phase: 'OBSERVE' | 'PENDING', args: StartWatchArgs): WatchState {
+  const { now, plan } = args;
+  const interval = plan.checkIntervalSeconds * 1000;
+  let nextCheckAt: Date;
+  if (phase === 'OBSERVE') {
+    nextCheckAt = earlier(addMs(now, interval), finalCheckAt(now, plan));
+  } else {
+    const lastAt = lastPendingCheckAt(expectedDeletionAt(now, args.deletionDate, plan), plan);
+    nextCheckAt = later(earlier(addMs(now, interval), lastAt), now);
+  }
+  return {
+    phase,
+    cursor: iso(args.since ?? now),
+    seenEventIds: [],
+    checks: 0,
+    nextCheckAt: iso(nextCheckAt),
+    done: false,
+    broke: false,
+    evidence: [],
+    evidenceCount: 0,
+    scanned: 0,
+    reportText: '',
+    subject: '',
+  };
+}
+
+/** What one check found. */
+export interface CheckFindings {
+  readonly seenEventIds: readonly string[];
+  /** Fresh evidence of this check only. */
+  readonly evidence: readonly Evidence[];
+  readonly scanned: number;
+  readonly reportText: string;
+  readonly subject: string;
+}
+
+/**
+ * The state after a check at `ctx.now`: cursor moves to now, evidence and counts accumulate
+ * (evidence capped at MAX_EVIDENCE_IN_STATE, the count is exact), and the schedule advances.
+ * `broke` never goes back to false once set.
+ */
+export function advanceWatch(
+  previous: WatchState,
+  phase: WatchPhase,
+  ctx: ScheduleContext,
+  findings: CheckFindings,
+): WatchState {
+  const next = scheduleNext(phase, ctx);
+  const evidence = [...previous.evidence, ...findings.evidence].slice(0, MAX_EVIDENCE_IN_STATE);
+  return {
+    phase,
+    cursor: iso(ctx.now),
+    seenEventIds: [...findings.seenEventIds],
+    checks: previous.checks + 1,
+    nextCheckAt: next.nextCheckAt,
+    done: next.done,
+    broke: previous.broke || findings.evidence.length > 0,
+    evidence,
+    evidenceCount: previous.evidenceCount + findings.evidence.length,
+    scanned: previous.scanned + findings.scanned,
+    reportText: findings.reportText,
+    subject: findings.subject,
+  };
+}
+
+/** The key as a check just read it (DescribeKey state and all tags). */
+export interface WatchedKey {
+  readonly keyState: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Before each check: the key must still be as this execution left it. OBSERVE and FINAL: Disabled
+ * and held by this execution. PENDING: pending deletion and held by this execution. Anything else
+ * means a person or another workflow changed the key, and watching on would judge a key that is
+ * no longer in the state the verdict is about.
+ */
+export function verifyWatchedKey(phase: WatchPhase, current: WatchedKey, executionArn: string): void {
+  if (!isHeldBy(current.tags, executionArn)) {
+    const owner = current.tags[TAGS.execution];
+    throw new KeyChangedExternallyError(
+      owner
+        ? `The key is now held by another execution (${owner}), not by ${executionArn}.`
+        : `This execution's hold tag (${TAGS.execution}) is gone from the key: someone removed it.`,
+    );
+  }
+  if (phase === 'PENDING') {
+    if (!isPendingDeletion(current.keyState)) {
+      throw new KeyChangedExternallyError(
+        `The key is ${current.keyState}, no longer pending deletion: someone cancelled the deletion this execution scheduled.`,
+      );
+    }
+    return;
+  }
+  if (current.keyState !== 'Disabled') {
+    throw new KeyChangedExternallyError(
+      `The key is ${current.keyState}, not Disabled as this execution left it: someone ${
+        current.keyState === 'Enabled' ? 're-enabled it' : 'changed it'
+      } during the observation.`,
+    );
+  }
+}

@@ -1,0 +1,83 @@
+import { ScheduleKeyDeletionCommand, TagResourceCommand } from '@aws-sdk/client-kms';
+import { kmsClient } from '../aws/clients.js';
+import { readKey, toTagList } from '../aws/key-reader.js';
+import { createLogger } from '../aws/logger.js';
+import { checkReadyToSchedule, holdTags, parseScheduleEvent } from '../domain/hold.js';
+import { type ScheduleOutput, TAGS } from '../domain/types.js';
+import { startWatch } from '../domain/watch.js';
+
+const logger = createLogger('schedule-deletion');
+
+/**
+ * ScheduleDeletion: schedules the deletion of a key this execution holds Disabled.
+ *
+ * The status tag `pending-deletion` is written BEFORE ScheduleKeyDeletion. Restore cancels a deletion
+ * only when that tag says this execution scheduled it, so:
+ * - tag first, crash before scheduling: the tag claims a deletion that does not exist; Restore finds
+ *   nothing pending and cancels nothing; a retry of this handler schedules it. Harmless.
+ * - schedule first, crash before tagging: a deletion exists that the tags do not claim; Restore (and a
+ *   retry, which sees a pending key not marked as ours) must treat it as scheduled by a person and
+ *   leave it alone, and the key is deleted unwatched. Unsafe.
+ * Tagging first also means the one race it opens (a person scheduling the deletion between our read
+ * and our call) ends with Restore cancelling that deletion: away from deletion, as intended. KMS
+ * moreover refuses tag changes on a key pending deletion, so the tag could not reliably follow.
+ */
+export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
+  const event = parseScheduleEvent(rawEvent);
+  const { key, plan } = event.assessment;
+  const now = new Date();
+
+  const reading = await readKey(key.keyArn, key.region);
+  const keyState = reading.metadata.KeyState ?? 'Unknown';
+  const { alreadyScheduled } = checkReadyToSchedule({ keyState, tags: reading.tags }, event.executionArn);
+
+  let scheduledAt: string;
+  let deletionDate: Date | null;
+  let finalState: string;
+  let window: number;
+  if (alreadyScheduled) {
+    // A retry after a crash that followed a successful ScheduleKeyDeletion: report that deletion.
+    const tagged = Date.parse(reading.tags[TAGS.deletionScheduledAt] ?? '');
+    scheduledAt = Number.isNaN(tagged) ? now.toISOString() : new Date(tagged).toISOString();
+    deletionDate = reading.metadata.DeletionDate ?? null;
+    finalState = keyState;
+    window = reading.metadata.PendingDeletionWindowInDays ?? plan.pendingWindowInDays;
+  } else {
+    scheduledAt = now.toISOString();
+    const client = kmsClient(key.region);
+    await client.send(
+      new TagResourceCommand({
+        KeyId: key.keyArn,
+        Tags: toTagList(
+          holdTags(event.executionArn, { status: 'pending-deletion', deletionScheduledAt: scheduledAt }),
+        ),
+      }),
+    );
+    const scheduled = await client.send(
+      new ScheduleKeyDeletionCommand({ KeyId: key.keyArn, PendingWindowInDays: plan.pendingWindowInDays }),
+    );
+    deletionDate = scheduled.DeletionDate ?? null;
+    finalState = scheduled.KeyState ?? 'PendingDeletion';
+    window = scheduled.PendingWindowInDays ?? plan.pendingWindowInDays;
+  }
+  logger.info('Key deletion scheduled', {
+    keyArn: key.keyArn,
+    scheduledAt,
+    deletionDate: deletionDate?.toISOString() ?? null,
+    keyState: finalState,
+    alreadyScheduled,
+  });
+
+  return {
+    scheduledAt,
+    deletionDate: deletionDate ? deletionDate.toISOString() : null,
+    keyState: finalState,
+    pendingWindowInDays: window,
+    watch: startWatch('PENDING', {
+      now: new Date(scheduledAt),
+      plan,
+      deletionDate,
+      since: new Date(event.watch.cursor),
+    }),
+  };
+}

@@ -1,0 +1,103 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+const LAMBDAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lambdas');
+
+/** The handler folders under `lambdas/`. */
+export type HandlerName = 'assess' | 'disable' | 'check' | 'schedule-deletion' | 'restore';
+
+export interface GuardFunctionProps {
+  /** Folder under `lambdas/` whose `index.ts` exports `handler`. */
+  readonly handler: HandlerName;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /** The exact IAM statements the handler's code needs; nothing else is granted. */
+  readonly statements: readonly iam.PolicyStatement[];
+  /**
+   * Function timeout.
+   * @default Duration.minutes(1)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MB.
+   * @default 256
+   */
+  readonly memorySize?: number;
+}
+
+/**
+ * One Lambda of the workflow with the project's defaults: Node.js 22 on arm64, bundled with the local
+ * esbuild (never Docker), minified with source maps, and the AWS SDK bundled in, because the
+ * runtime's built-in SDK may predate `GetKeyLastUsage` (client-kms 3.1038.0).
+ */
+export class GuardFunction extends Construct {
+  public readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: GuardFunctionProps) {
+    super(scope, id);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+    });
+
+    // The managed AWSLambdaBasicExecutionRole would grant logs:CreateLogGroup on *; this role gets
+    // only what the handler calls plus writing to its own log group.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `kms-deletion-guard ${props.handler} handler`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        resources: ['*'],
+      }),
+    );
+    for (const statement of props.statements) {
+      role.addToPolicy(statement);
+    }
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(LAMBDAS_DIR, props.handler, 'index.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.minutes(1),
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        // Read by the simulator to map a function of the template to its handler folder.
+        KDG_HANDLER: props.handler,
+        POWERTOOLS_SERVICE_NAME: 'kms-deletion-guard',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        format: OutputFormat.ESM,
+        bundleAwsSDK: true,
+        externalModules: [],
+        mainFields: ['module', 'main'],
+        // ESM bundles need a require shim for the few CommonJS dependencies of the SDK.
+        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

@@ -1,0 +1,165 @@
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { CloudTrailSource } from './cloudtrail-source.js';
+import { type KeyDeletionGuardConfig, type ResolvedGuardConfig, resolveGuardConfig } from './config.js';
+import { GuardFunction } from './guard-function.js';
+import { acknowledgeWildcards } from './nag-acknowledgements.js';
+import { Notifications } from './notifications.js';
+import { Workflow } from './workflow.js';
+
+export type KeyDeletionGuardProps = KeyDeletionGuardConfig;
+
+/**
+ * The whole product in one construct: the per-key workflow, its Lambdas, the approval topic and
+ * the CloudTrail source. Props are the stack configuration (DESIGN §3), validated here at synth time.
+ */
+export class KeyDeletionGuard extends Construct {
+  public readonly config: ResolvedGuardConfig;
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly topic: Notifications['topic'];
+  public readonly functions: Readonly<Record<string, GuardFunction>>;
+
+  constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
+    super(scope, id);
+    this.config = resolveGuardConfig(props);
+    const stack = Stack.of(this);
+
+    const source = new CloudTrailSource(this, 'CloudTrailSource', {
+      ...(this.config.cloudTrailLogGroupName ? { logGroupName: this.config.cloudTrailLogGroupName } : {}),
+      createTrail: this.config.createTrail,
+    });
+    const notifications = new Notifications(this, 'Notifications', {
+      approvalEmails: this.config.approvalEmails,
+    });
+
+    // Keys may live in any Region of this account (a key ARN of another Region is handled there);
+    // never in another account, where GetKeyLastUsage does not work.
+    const anyKey = stack.formatArn({ service: 'kms', region: '*', resource: 'key', resourceName: '*' });
+    const condition = this.config.keyTagCondition
+      ? {
+          StringEquals: {
+            [`aws:ResourceTag/${this.config.keyTagCondition.key}`]: this.config.keyTagCondition.value,
+          },
+        }
+      : undefined;
+    const onKeys = (actions: string[], conditional = false) =>
+      new iam.PolicyStatement({
+        actions,
+        resources: [anyKey],
+        ...(conditional && condition ? { conditions: condition } : {}),
+      });
+    const readKey = onKeys(['kms:DescribeKey', 'kms:ListResourceTags']);
+    const logGroupArn = (name: string) =>
+      stack.formatArn({
+        service: 'logs',
+        resource: 'log-group',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const readTrail = [
+      new iam.PolicyStatement({
+        actions: ['logs:FilterLogEvents'],
+        resources: [logGroupArn(source.logGroupName), logGroupArn(`${source.logGroupName}:*`)],
+      }),
+      // DescribeLogGroups authorizes on the account's log groups as a whole, not on one group.
+      new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: [logGroupArn('*')] }),
+    ];
+
+    const fns = {
+      assess: new GuardFunction(this, 'AssessFunction', {
+        handler: 'assess',
+        description:
+          'kms-deletion-guard: validate input, read the key and its usage, apply the refusal rules',
+        timeout: Duration.minutes(5),
+        statements: [
+          onKeys(['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyLastUsage']),
+          // ListAliases does not support resource-level permissions.
+          new iam.PolicyStatement({ actions: ['kms:ListAliases'], resources: ['*'] }),
+          ...readTrail,
+        ],
+      }),
+      disable: new GuardFunction(this, 'DisableFunction', {
+        handler: 'disable',
+        description: 'kms-deletion-guard: tag the key as held, then disable it',
+        statements: [readKey, onKeys(['kms:TagResource', 'kms:DisableKey'], true)],
+      }),
+      check: new GuardFunction(this, 'CheckFunction', {
+        handler: 'check',
+        description: 'kms-deletion-guard: search CloudTrail for DisabledException on the key',
+        timeout: Duration.minutes(5),
+        statements: [
+          onKeys(['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyLastUsage']),
+          ...readTrail,
+        ],
+      }),
+      scheduleDeletion: new GuardFunction(this, 'ScheduleDeletionFunction', {
+        handler: 'schedule-deletion',
+        description: 'kms-deletion-guard: schedule the deletion of a key the workflow holds',
+        statements: [readKey, onKeys(['kms:TagResource', 'kms:ScheduleKeyDeletion'], true)],
+      }),
+      restore: new GuardFunction(this, 'RestoreFunction', {
+        handler: 'restore',
+        description: 'kms-deletion-guard: re-enable a key this workflow disabled, or cancel its deletion',
+        statements: [readKey, onKeys(['kms:TagResource', 'kms:EnableKey', 'kms:CancelKeyDeletion'])],
+      }),
+    };
+    this.functions = fns;
+
+    const workflow = new Workflow(this, 'Workflow', {
+      config: this.config,
+      logGroupName: source.logGroupName,
+      topic: notifications.topic,
+      functions: {
+        assess: fns.assess.function,
+        disable: fns.disable.function,
+        check: fns.check.function,
+        scheduleDeletion: fns.scheduleDeletion.function,
+        restore: fns.restore.function,
+      },
+    });
+    this.stateMachine = workflow.stateMachine;
+    this.topic = notifications.topic;
+
+    for (const fn of Object.values(fns)) {
+      acknowledgeWildcards(fn, [
+        {
+          resource: anyKey,
+          reason:
+            'The key is chosen per execution at run time, in any Region of this account; never another account. ' +
+            'keyTagCondition narrows the actions that disable or delete to tagged keys.',
+        },
+        {
+          resource: '*',
+          reason:
+            'X-Ray PutTraceSegments/PutTelemetryRecords and KMS ListAliases support no resource-level permissions.',
+        },
+        {
+          resource: logGroupArn(`${source.logGroupName}:*`),
+          reason: 'FilterLogEvents on the CloudTrail log group and its streams.',
+        },
+        {
+          resource: logGroupArn('*'),
+          reason: "DescribeLogGroups authorizes on the account's log groups, not on one group.",
+        },
+      ]);
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: 'The handlers target Node.js 22, the runtime this project builds, tests and bundles for.',
+      });
+    }
+    acknowledgeWildcards(workflow.stateMachine, [
+      ...Object.values(fns).map((fn) => ({
+        resource: `${fn.function.functionArn}:*`,
+        reason:
+          "The state machine may invoke versions and aliases of its own Lambdas (added by CDK's LambdaInvoke).",
+      })),
+      {
+        resource: '*',
+        reason:
+          'X-Ray tracing and CloudWatch Logs delivery for Step Functions support no resource-level permissions.',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,530 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  DescribeKeyCommand,
+  GetKeyLastUsageCommand,
+  type GetKeyLastUsageResponse,
+  type KeyMetadata,
+  KMSClient,
+  KMSInternalException,
+  ListAliasesCommand,
+  ListResourceTagsCommand,
+  NotFoundException,
+} from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../../lambdas/assess/index.js';
+import { findRecords } from '../../../lambdas/aws/cloudtrail-source.js';
+import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
+import { type AssessEvent, type GuardConfig, TAGS } from '../../../lambdas/domain/types.js';
+
+vi.mock('../../../lambdas/aws/cloudtrail-source.js', () => ({ findRecords: vi.fn() }));
+
+const findRecordsMock = vi.mocked(findRecords);
+const kms = mockClient(KMSClient);
+
+const NOW = new Date('2026-01-01T00:00:00Z');
+const DAY = 86_400_000;
+const ACCOUNT = '111122223333';
+const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/${KEY_ID}`;
+const EXECUTION = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-1`;
+const CREATED = new Date('2024-01-01T00:00:00Z');
+
+const config: GuardConfig = {
+  cloudTrailLogGroupName: 'org-trail',
+  observationDays: 30,
+  checkIntervalHours: 6,
+  ingestionLagMinutes: 30,
+  minIdleDays: 90,
+  approvalTimeoutDays: 7,
+  pendingWindowInDays: 30,
+  watchPendingWindow: true,
+};
+
+function event(input: unknown = { keyId: KEY_ID }, overrides: Partial<AssessEvent> = {}): AssessEvent {
+  return { input, config, executionArn: EXECUTION, ...overrides };
+}
+
+function metadata(overrides: Partial<KeyMetadata> = {}): KeyMetadata {
+  return {
+    KeyId: KEY_ID,
+    Arn: KEY_ARN,
+    AWSAccountId: ACCOUNT,
+    CreationDate: CREATED,
+    Enabled: true,
+    KeyState: 'Enabled',
+    KeyManager: 'CUSTOMER',
+    KeySpec: 'SYMMETRIC_DEFAULT',
+    KeyUsage: 'ENCRYPT_DECRYPT',
+    Description: 'Legacy billing key',
+    MultiRegion: false,
+    ...overrides,
+  };
+}
+
+function daysBefore(days: number): Date {
+  return new Date(NOW.getTime() - days * DAY);
+}
+
+function record(overrides: Partial<CloudTrailRecord>): CloudTrailRecord {
+  return {
+    eventID: 'evt',
+    eventTime: daysBefore(400).toISOString(),
+    eventSource: 'kms.amazonaws.com',
+    eventName: 'Decrypt',
+    ...overrides,
+  };
+}
+
+/** A key that KMS describes, with usage `lastUsage`, aliases and tags in two pages each. */
+function givenKey(
+  meta: KeyMetadata = metadata(),
+  lastUsage: GetKeyLastUsageResponse = {
+    KeyCreationDate: CREATED,
+    TrackingStartDate: CREATED,
+    KeyLastUsage: {},
+  },
+  tags: Record<string, string> = {},
+): void {
+  kms.on(DescribeKeyCommand).resolves({ KeyMetadata: meta });
+  kms.on(GetKeyLastUsageCommand).resolves({ KeyId: meta.Arn, ...lastUsage });
+  kms
+    .on(ListAliasesCommand)
+    .resolvesOnce({ Aliases: [{ AliasName: 'alias/old' }], Truncated: true, NextMarker: 'm1' })
+    .resolves({ Aliases: [{ AliasName: 'alias/legacy' }], Truncated: false });
+  const entries = Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
+  kms
+    .on(ListResourceTagsCommand)
+    .resolvesOnce({ Tags: [{ TagKey: 'team', TagValue: 'billing' }], Truncated: true, NextMarker: 't1' })
+    .resolves({ Tags: entries, Truncated: false });
+}
+
+const unknownBeforeTracking: GetKeyLastUsageResponse = {
+  KeyCreationDate: CREATED,
+  TrackingStartDate: new Date('2025-06-01T00:00:00Z'),
+  KeyLastUsage: {},
+};
+
+let logInfo: ReturnType<typeof vi.spyOn>;
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+  findRecordsMock.mockReset();
+  findRecordsMock.mockResolvedValue({
+    records: [],
+    scanned: 0,
+    unparseable: 0,
+    searchedFrom: daysBefore(365),
+  });
+  logInfo = vi.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
+});
+
+afterEach(() => {
+  kms.reset();
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+});
+
+describe('assess handler: accepted keys', () => {
+  it('accepts a key last used long ago (USED) and builds the plan from configuration and input', async () => {
+    // Prepare
+    givenKey(metadata(), {
+      KeyCreationDate: CREATED,
+      TrackingStartDate: CREATED,
+      KeyLastUsage: {
+        Operation: 'Decrypt',
+        Timestamp: daysBefore(200),
+        CloudTrailEventId: 'ct-1',
+        KmsRequestId: 'r-1',
+      },
+    });
+
+    // Act
+    const assessment = await handler(event({ keyId: KEY_ID, observationDays: 45, requestedBy: 'jane' }));
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.refusal).toBeNull();
+    expect(assessment.causeText).toBe('');
+    expect(assessment.usage?.classification).toBe('USED');
+    expect(assessment.usage?.lastUsage).toEqual({
+      operation: 'Decrypt',
+      timestamp: daysBefore(200).toISOString(),
+      cloudTrailEventId: 'ct-1',
+      kmsRequestId: 'r-1',
+    });
+    expect(assessment.plan).toEqual({
+      logGroupName: 'org-trail',
+      observationDays: 45,
+      pendingWindowInDays: 30,
+      checkIntervalSeconds: 21_600,
+      ingestionLagSeconds: 1_800,
+      watchPendingWindow: true,
+    });
+    expect(assessment.key).toMatchObject({
+      keyId: KEY_ID,
+      keyArn: KEY_ARN,
+      account: ACCOUNT,
+      region: 'us-east-1',
+      aliases: ['alias/legacy', 'alias/old'],
+      keyManager: 'CUSTOMER',
+      creationDate: CREATED.toISOString(),
+      tags: { team: 'billing' },
+    });
+    expect(assessment.assessedAt).toBe(NOW.toISOString());
+    expect(assessment.subject).toBe('Approve disabling KMS key alias/legacy (1234abcd...)');
+    expect(assessment.summaryText).toContain(`npx kms-deletion-guard approve ${EXECUTION}`);
+    expect(kms.commandCalls(GetKeyLastUsageCommand)[0]?.args[0].input).toEqual({ KeyId: KEY_ARN });
+    expect(findRecordsMock).not.toHaveBeenCalled();
+  });
+
+  it('accepts a NEVER_USED key without searching CloudTrail', async () => {
+    // Prepare
+    givenKey();
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.usage?.classification).toBe('NEVER_USED');
+    expect(assessment.usage?.historySearch).toBeUndefined();
+    expect(findRecordsMock).not.toHaveBeenCalled();
+  });
+
+  it('searches CloudTrail before TrackingStartDate for an UNKNOWN_BEFORE_TRACKING key and reports the range', async () => {
+    // Prepare
+    givenKey(metadata(), unknownBeforeTracking);
+    findRecordsMock.mockResolvedValue({
+      records: [
+        record({ eventID: 'older', eventTime: daysBefore(300).toISOString(), eventName: 'Encrypt' }),
+        record({ eventID: 'newest', eventTime: daysBefore(250).toISOString(), eventName: 'Decrypt' }),
+        record({ eventID: 'middle', eventTime: daysBefore(280).toISOString() }),
+      ],
+      scanned: 3,
+      unparseable: 0,
+      searchedFrom: daysBefore(365),
+    });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(findRecordsMock).toHaveBeenCalledTimes(1);
+    expect(findRecordsMock.mock.calls[0]?.[0]).toMatchObject({
+      logGroupName: 'org-trail',
+      region: 'us-east-1',
+      key: { keyId: KEY_ID, keyArn: KEY_ARN, aliases: ['alias/legacy', 'alias/old'] },
+      start: CREATED,
+      end: new Date('2025-06-01T00:00:00Z'),
+      kind: 'SUCCESSFUL_USE',
+    });
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.usage?.classification).toBe('UNKNOWN_BEFORE_TRACKING');
+    expect(assessment.usage?.historySearch).toEqual({
+      searchedFrom: daysBefore(365).toISOString(),
+      searchedTo: '2025-06-01T00:00:00.000Z',
+      lastUseFound: { eventName: 'Decrypt', eventTime: daysBefore(250).toISOString(), eventID: 'newest' },
+      publicKeyDownloaded: false,
+    });
+    expect(assessment.warnings.join(' ')).toContain('only from');
+  });
+
+  it('accepts a key in another Region of the same account, reading it with that Region’s client', async () => {
+    // Prepare
+    const arn = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${KEY_ID}`;
+    givenKey(metadata({ Arn: arn }));
+
+    // Act
+    const assessment = await handler(event({ keyId: arn }));
+
+    // Assess
+    const client = kms.commandCalls(DescribeKeyCommand)[0]?.thisValue as KMSClient;
+    expect(await client.config.region()).toBe('eu-west-1');
+    expect(kms.commandCalls(DescribeKeyCommand)[0]?.args[0].input).toEqual({ KeyId: arn });
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.key?.region).toBe('eu-west-1');
+  });
+
+  it('accepts an asymmetric key whose public key was downloaded when allowExportedPublicKey is set, with a warning', async () => {
+    // Prepare
+    givenKey(metadata({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }));
+    findRecordsMock.mockResolvedValue({
+      records: [record({ eventID: 'pk-1', eventName: 'GetPublicKey', eventTime: '2025-02-01T00:00:00Z' })],
+      scanned: 1,
+      unparseable: 0,
+      searchedFrom: CREATED,
+    });
+
+    // Act
+    const assessment = await handler(event({ keyId: KEY_ID, allowExportedPublicKey: true }));
+
+    // Assess
+    expect(findRecordsMock.mock.calls[0]?.[0]).toMatchObject({
+      kind: 'PUBLIC_KEY_DOWNLOAD',
+      start: CREATED,
+      end: NOW,
+    });
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.warnings.join(' ')).toContain('downloaded 1 time(s)');
+    expect(assessment.warnings.join(' ')).toContain(
+      'no CloudTrail record or DisabledException will ever show it',
+    );
+  });
+
+  it('logs one structured line with the verdict', async () => {
+    // Prepare
+    givenKey();
+
+    // Act
+    await handler(event());
+
+    // Assess
+    expect(logInfo).toHaveBeenCalledTimes(1);
+    expect(logInfo.mock.calls[0]?.[1]).toMatchObject({ verdict: 'ACCEPTED', cause: null, keyArn: KEY_ARN });
+  });
+});
+
+describe('assess handler: refusals', () => {
+  it('refuses invalid input as INVALID_INPUT without calling KMS', async () => {
+    // Act
+    const assessment = await handler(event({ keyId: 'alias/legacy' }));
+
+    // Assess
+    expect(assessment.verdict).toBe('REFUSED');
+    expect(assessment.refusal?.cause).toBe('INVALID_INPUT');
+    expect(assessment.causeText).toMatch(/^INVALID_INPUT: .*describe-key --key-id alias\/legacy/);
+    expect(assessment).toMatchObject({ key: null, usage: null, request: null, plan: null });
+    expect(assessment.subject.length).toBeLessThanOrEqual(100);
+    expect(kms.calls()).toHaveLength(0);
+    expect(logInfo.mock.calls[0]?.[1]).toMatchObject({ verdict: 'REFUSED', cause: 'INVALID_INPUT' });
+  });
+
+  it('refuses a key ARN of another account as FOREIGN_ACCOUNT without calling KMS', async () => {
+    // Act
+    const assessment = await handler(event({ keyId: `arn:aws:kms:us-east-1:444455556666:key/${KEY_ID}` }));
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('FOREIGN_ACCOUNT');
+    expect(assessment.refusal?.message).toContain('GetKeyLastUsage is not cross-account');
+    expect(kms.calls()).toHaveLength(0);
+  });
+
+  it('refuses a key KMS does not find as KEY_NOT_FOUND', async () => {
+    // Prepare
+    kms
+      .on(DescribeKeyCommand)
+      .rejects(new NotFoundException({ message: `Key '${KEY_ARN}' does not exist`, $metadata: {} }));
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.verdict).toBe('REFUSED');
+    expect(assessment.refusal?.cause).toBe('KEY_NOT_FOUND');
+    expect(assessment.key).toBeNull();
+    expect(assessment.request?.keyId).toBe(KEY_ID);
+  });
+
+  it('refuses an AWS managed key without reading its usage or tags', async () => {
+    // Prepare
+    givenKey(metadata({ KeyManager: 'AWS' }));
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('AWS_MANAGED_KEY');
+    expect(kms.commandCalls(GetKeyLastUsageCommand)).toHaveLength(0);
+    expect(kms.commandCalls(ListResourceTagsCommand)).toHaveLength(0);
+    expect(assessment.usage).toBeNull();
+  });
+
+  it.each([
+    ['PendingDeletion', 'PENDING_DELETION'],
+    ['PendingReplicaDeletion', 'PENDING_DELETION'],
+    ['PendingImport', 'KEY_STATE_NOT_ALLOWED'],
+    ['Unavailable', 'KEY_STATE_NOT_ALLOWED'],
+  ] as const)('refuses a key in state %s as %s', async (state, cause) => {
+    // Prepare
+    givenKey(metadata({ KeyState: state }));
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe(cause);
+    expect(kms.commandCalls(GetKeyLastUsageCommand)).toHaveLength(0);
+  });
+
+  it('refuses a key used within minIdleDays as RECENTLY_USED', async () => {
+    // Prepare
+    givenKey(metadata(), {
+      KeyCreationDate: CREATED,
+      TrackingStartDate: CREATED,
+      KeyLastUsage: { Operation: 'GenerateDataKey', Timestamp: daysBefore(3), CloudTrailEventId: 'ct-9' },
+    });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('RECENTLY_USED');
+    expect(assessment.causeText).toContain('GenerateDataKey');
+    expect(assessment.usage?.classification).toBe('USED');
+    expect(assessment.summaryText).toContain('Refused (RECENTLY_USED)');
+  });
+
+  it('refuses an UNKNOWN_BEFORE_TRACKING key whose history shows recent successful use', async () => {
+    // Prepare
+    givenKey(metadata(), { ...unknownBeforeTracking, TrackingStartDate: daysBefore(10) });
+    findRecordsMock.mockResolvedValue({
+      records: [record({ eventID: 'recent', eventTime: daysBefore(20).toISOString() })],
+      scanned: 1,
+      unparseable: 0,
+      searchedFrom: daysBefore(365),
+    });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('RECENTLY_USED');
+    expect(assessment.refusal?.message).toContain('recent');
+  });
+
+  it('refuses a multi-Region primary with replicas', async () => {
+    // Prepare
+    givenKey(
+      metadata({
+        MultiRegion: true,
+        MultiRegionConfiguration: {
+          MultiRegionKeyType: 'PRIMARY',
+          ReplicaKeys: [{ Region: 'eu-west-1' }, { Region: 'ap-south-1' }],
+        },
+      }),
+    );
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('MULTI_REGION_PRIMARY_WITH_REPLICAS');
+    expect(assessment.key?.replicaCount).toBe(2);
+  });
+
+  it('refuses a key another execution holds, even when its hold tags are on the second page', async () => {
+    // Prepare
+    const other = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-0`;
+    givenKey(metadata({ KeyState: 'Disabled' }), undefined, {
+      [TAGS.execution]: other,
+      [TAGS.status]: 'disabled',
+    });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('HELD_BY_ANOTHER_EXECUTION');
+    expect(kms.commandCalls(ListResourceTagsCommand)[1]?.args[0].input).toMatchObject({ Marker: 't1' });
+  });
+
+  it('refuses an asymmetric key whose public key was downloaded', async () => {
+    // Prepare
+    givenKey(metadata({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
+    findRecordsMock.mockResolvedValue({
+      records: [record({ eventID: 'pk-2', eventName: 'GetPublicKey' })],
+      scanned: 1,
+      unparseable: 0,
+      searchedFrom: CREATED,
+    });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('PUBLIC_KEY_EXPORTED');
+    expect(assessment.refusal?.message).toContain('pk-2');
+  });
+
+  it('refuses a key without the required tag', async () => {
+    // Prepare
+    givenKey();
+
+    // Act
+    const assessment = await handler(
+      event(undefined, { config: { ...config, keyTagCondition: { key: 'retire', value: 'yes' } } }),
+    );
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('TAG_CONDITION_NOT_MET');
+  });
+});
+
+describe('assess handler: errors the workflow retries', () => {
+  it('lets throttling propagate', async () => {
+    // Prepare
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    kms.on(DescribeKeyCommand).rejects(throttled);
+
+    // Act
+    const act = handler(event());
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'ThrottlingException' });
+  });
+
+  it('lets KMSInternalException from GetKeyLastUsage propagate', async () => {
+    // Prepare
+    givenKey();
+    kms.on(GetKeyLastUsageCommand).rejects(new KMSInternalException({ message: 'internal', $metadata: {} }));
+
+    // Act
+    const act = handler(event());
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'KMSInternalException' });
+  });
+
+  it('fails, rather than accepts, when the CloudTrail history cannot be read', async () => {
+    // Prepare
+    givenKey(metadata(), unknownBeforeTracking);
+    findRecordsMock.mockRejectedValue(
+      Object.assign(new Error('log group not found'), { name: 'EventSourceUnavailableError' }),
+    );
+
+    // Act
+    const act = handler(event());
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'EventSourceUnavailableError' });
+  });
+
+  it('fails when GetKeyLastUsage gives no TrackingStartDate', async () => {
+    // Prepare
+    givenKey(metadata(), { KeyCreationDate: CREATED, KeyLastUsage: {} });
+
+    // Act
+    const act = handler(event());
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'InvalidUsageDateError' });
+  });
+
+  it.each([
+    ['no config', { input: { keyId: KEY_ID }, executionArn: EXECUTION }],
+    ['a bad execution ARN', { input: { keyId: KEY_ID }, config, executionArn: 'run-1' }],
+    [
+      'a config without a log group',
+      { input: {}, config: { ...config, cloudTrailLogGroupName: '' }, executionArn: EXECUTION },
+    ],
+  ])('throws InvalidHandlerEventError for an envelope with %s', async (_label, bad) => {
+    // Act
+    const act = handler(bad as unknown as AssessEvent);
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'InvalidHandlerEventError' });
+    expect(kms.calls()).toHaveLength(0);
+  });
+});

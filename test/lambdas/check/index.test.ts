@@ -1,0 +1,400 @@
+import {
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  FilterLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DescribeKeyCommand,
+  GetKeyLastUsageCommand,
+  KMSClient,
+  ListResourceTagsCommand,
+} from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../../lambdas/check/index.js';
+import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
+import {
+  type Assessment,
+  type CheckEvent,
+  type KeyFacts,
+  TAGS,
+  type WatchPlan,
+  type WatchState,
+} from '../../../lambdas/domain/types.js';
+import { startWatch } from '../../../lambdas/domain/watch.js';
+
+const ACCOUNT = '111122223333';
+const REGION = 'us-east-1';
+const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
+const EXECUTION = `arn:aws:states:${REGION}:${ACCOUNT}:execution:KmsDeletionGuard:run-1`;
+const LOG_GROUP = 'aws-cloudtrail-logs';
+const DISABLED_AT = new Date('2026-01-01T00:00:00.000Z');
+
+const kms = mockClient(KMSClient);
+const logs = mockClient(CloudWatchLogsClient);
+
+const PLAN: WatchPlan = {
+  logGroupName: LOG_GROUP,
+  observationDays: 30,
+  pendingWindowInDays: 30,
+  checkIntervalSeconds: 21600,
+  ingestionLagSeconds: 1800,
+  watchPendingWindow: true,
+};
+
+const FACTS: KeyFacts = {
+  keyId: KEY_ID,
+  keyArn: KEY_ARN,
+  account: ACCOUNT,
+  region: REGION,
+  aliases: ['alias/legacy'],
+  description: '',
+  keyState: 'Enabled',
+  keyManager: 'CUSTOMER',
+  keySpec: 'SYMMETRIC_DEFAULT',
+  keyUsage: 'ENCRYPT_DECRYPT',
+  creationDate: '2024-01-01T00:00:00.000Z',
+  multiRegion: false,
+  replicaCount: 0,
+  tags: {},
+};
+
+const ASSESSMENT: Assessment = {
+  verdict: 'ACCEPTED',
+  refusal: null,
+  causeText: '',
+  key: FACTS,
+  usage: null,
+  request: null,
+  plan: PLAN,
+  warnings: [],
+  assessedAt: '2025-12-31T23:00:00.000Z',
+  summaryText: 'summary',
+  subject: 'subject',
+};
+
+function checkEvent(
+  phase: CheckEvent['phase'],
+  watch: WatchState,
+  extra: Partial<CheckEvent> = {},
+): CheckEvent {
+  return {
+    executionArn: EXECUTION,
+    phase,
+    assessment: ASSESSMENT,
+    disable: { disabledAt: DISABLED_AT.toISOString(), wasEnabled: true },
+    watch,
+    ...extra,
+  };
+}
+
+function givenKey(keyState: string, tags: Record<string, string> = { [TAGS.execution]: EXECUTION }): void {
+  kms
+    .on(DescribeKeyCommand)
+    .resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: keyState as never } });
+  kms.on(ListResourceTagsCommand).resolves({
+    Tags: Object.entries({ [TAGS.status]: 'disabled', ...tags }).map(([TagKey, TagValue]) => ({
+      TagKey,
+      TagValue,
+    })),
+    Truncated: false,
+  });
+}
+
+function givenRecords(records: CloudTrailRecord[]): void {
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: LOG_GROUP, creationTime: 0 }] });
+  logs.on(FilterLogEventsCommand).resolves({
+    events: records.map((record) => ({
+      message: JSON.stringify(record),
+      timestamp: Date.parse(record.eventTime),
+    })),
+  });
+}
+
+function disabledCall(eventID: string, eventTime: string): CloudTrailRecord {
+  return {
+    eventID,
+    eventTime,
+    eventSource: 'kms.amazonaws.com',
+    eventName: 'Decrypt',
+    awsRegion: REGION,
+    errorCode: 'DisabledException',
+    errorMessage: `${KEY_ARN} is disabled.`,
+    requestParameters: { keyId: 'alias/legacy' },
+    resources: [{ ARN: KEY_ARN, type: 'AWS::KMS::Key', accountId: ACCOUNT }],
+    userIdentity: {
+      type: 'AssumedRole',
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/app/s1`,
+      accountId: ACCOUNT,
+      sessionContext: { sessionIssuer: { arn: `arn:aws:iam::${ACCOUNT}:role/app` } },
+    },
+    sourceIPAddress: '203.0.113.10',
+    userAgent: 'aws-sdk-java/2.20',
+    recipientAccountId: ACCOUNT,
+  };
+}
+
+beforeEach(() => {
+  vi.stubEnv('AWS_REGION', REGION);
+  vi.useFakeTimers({ toFake: ['Date'] });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+  kms.reset();
+  logs.reset();
+});
+
+describe('check handler', () => {
+  it('OBSERVE quiet: advances the cursor and schedules the next check', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    const watch = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
+
+    // Act
+    const next = await handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    expect(next).toMatchObject({
+      phase: 'OBSERVE',
+      cursor: '2026-01-01T06:00:00.000Z',
+      checks: 1,
+      nextCheckAt: '2026-01-01T12:00:00.000Z',
+      done: false,
+      broke: false,
+      evidenceCount: 0,
+    });
+    const input = logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input;
+    expect(input?.startTime).toBe(Date.parse('2025-12-31T23:30:00.000Z'));
+    expect(input?.endTime).toBe(Date.parse('2026-01-01T06:00:00.000Z'));
+    expect(input?.filterPattern).toContain(KEY_ARN);
+  });
+
+  it('OBSERVE broke: a DisabledException on the key is evidence with an e-mail body', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T12:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([
+      disabledCall('seen-before', '2026-01-01T05:50:00Z'),
+      disabledCall('ev-new', '2026-01-01T11:40:00Z'),
+    ]);
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-01T06:00:00.000Z',
+      checks: 1,
+      seenEventIds: ['seen-before'],
+    };
+
+    // Act
+    const next = await handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    expect(next.broke).toBe(true);
+    expect(next.evidenceCount).toBe(1);
+    expect(next.evidence[0]).toMatchObject({
+      eventID: 'ev-new',
+      eventName: 'Decrypt',
+      errorCode: 'DisabledException',
+      principal: `arn:aws:iam::${ACCOUNT}:role/app`,
+      sourceIPAddress: '203.0.113.10',
+    });
+    // Only what the next window (from 11:30) can return again is remembered.
+    expect(next.seenEventIds).toEqual(['ev-new']);
+    expect(next.reportText).toContain('ev-new');
+    expect(next.subject).toContain('rolling back');
+  });
+
+  it('throws KeyChangedExternallyError when a person re-enabled the key', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Enabled');
+    givenRecords([]);
+    const watch = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
+
+    // Act
+    const act = handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'KeyChangedExternallyError', message: /Enabled/ });
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
+  });
+
+  it('throws KeyChangedExternallyError when another execution holds the key', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled', { [TAGS.execution]: `${EXECUTION}-other` });
+    givenRecords([]);
+
+    // Act
+    const act = handler(checkEvent('OBSERVE', startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN })));
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'KeyChangedExternallyError');
+  });
+
+  it('FINAL quiet: done, observation report with GetKeyLastUsage before the disable', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-31T00:30:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    kms.on(GetKeyLastUsageCommand).resolves({
+      KeyLastUsage: {
+        Operation: 'Decrypt',
+        Timestamp: new Date('2025-06-01T00:00:00Z'),
+        CloudTrailEventId: 'ct-old',
+      },
+      TrackingStartDate: new Date('2025-01-01T00:00:00Z'),
+    });
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-31T00:00:00.000Z',
+      checks: 120,
+      scanned: 7,
+      done: true,
+    };
+
+    // Act
+    const next = await handler(checkEvent('FINAL', watch));
+
+    // Assess
+    expect(next).toMatchObject({ phase: 'FINAL', done: true, broke: false, checks: 121 });
+    expect(next.reportText).toContain('Checks run: 121');
+    expect(next.reportText).toContain('DisabledException on this key: none seen.');
+    expect(next.reportText).toContain('ScheduleKeyDeletion with a 30-day pending window');
+    expect(next.reportText).toContain(`npx kms-deletion-guard approve ${EXECUTION}`);
+    expect(next.subject.length).toBeLessThanOrEqual(100);
+  });
+
+  it('FINAL broke: a successful use after the disable (GetKeyLastUsage) is evidence', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-31T00:30:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    kms.on(GetKeyLastUsageCommand).resolves({
+      KeyLastUsage: {
+        Operation: 'Encrypt',
+        Timestamp: new Date('2026-01-20T08:00:00Z'),
+        CloudTrailEventId: 'ct-after',
+        KmsRequestId: 'req-1',
+      },
+      TrackingStartDate: new Date('2025-01-01T00:00:00Z'),
+    });
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-31T00:00:00.000Z',
+      checks: 120,
+      done: true,
+    };
+
+    // Act
+    const next = await handler(checkEvent('FINAL', watch));
+
+    // Assess
+    expect(next.broke).toBe(true);
+    expect(next.evidence).toEqual([
+      expect.objectContaining({
+        eventID: 'ct-after',
+        eventName: 'Encrypt',
+        eventTime: '2026-01-20T08:00:00.000Z',
+        principal: 'unknown (from GetKeyLastUsage)',
+      }),
+    ]);
+  });
+
+  it('PENDING: KMSInvalidStateException on the key pending deletion is evidence', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-02-01T06:00:00.000Z'));
+    givenKey('PendingDeletion', { [TAGS.execution]: EXECUTION, [TAGS.status]: 'pending-deletion' });
+    givenRecords([
+      {
+        ...disabledCall('ev-pending', '2026-02-01T03:00:00Z'),
+        errorCode: 'KMSInvalidStateException',
+        errorMessage: `${KEY_ARN} is pending deletion.`,
+      },
+    ]);
+    const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+    const deletionDate = '2026-03-03T00:00:00.000Z';
+    const watch = startWatch('PENDING', {
+      now: scheduledAt,
+      plan: PLAN,
+      deletionDate: new Date(deletionDate),
+    });
+
+    // Act
+    const next = await handler(
+      checkEvent('PENDING', watch, {
+        deletion: {
+          scheduledAt: scheduledAt.toISOString(),
+          deletionDate,
+          keyState: 'PendingDeletion',
+          pendingWindowInDays: 30,
+        },
+      }),
+    );
+
+    // Assess
+    expect(next).toMatchObject({ phase: 'PENDING', broke: true, evidenceCount: 1, done: false });
+    expect(next.subject).toContain('cancelling deletion');
+  });
+
+  it('PENDING: a key no longer pending deletion throws KeyChangedExternallyError', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-02-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+
+    // Act
+    const act = handler(
+      checkEvent('PENDING', startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: null }), {
+        deletion: {
+          scheduledAt: scheduledAt.toISOString(),
+          deletionDate: null,
+          keyState: 'PendingDeletion',
+          pendingWindowInDays: 30,
+        },
+      }),
+    );
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'KeyChangedExternallyError');
+  });
+
+  it('fails closed when the log group was re-created after the last check', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T12:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    logs.on(DescribeLogGroupsCommand).resolves({
+      logGroups: [{ logGroupName: LOG_GROUP, creationTime: Date.parse('2026-01-01T09:00:00Z') }],
+    });
+    const watch = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-01T06:00:00.000Z',
+    };
+
+    // Act
+    const act = handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'EventSourceUnavailableError');
+  });
+
+  it('rejects an event that breaks the contract', async () => {
+    // Prepare
+    const event = {
+      ...checkEvent('PENDING', startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN })),
+      deletion: null,
+    };
+
+    // Act
+    const act = handler(event);
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'InvalidHandlerEventError');
+    expect(kms.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,254 @@
+import {
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  KMSClient,
+  KMSInvalidStateException,
+  ListResourceTagsCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+});
+
+import { handler } from '../../../lambdas/disable/index.js';
+import type { Assessment, DisableEvent, KeyFacts } from '../../../lambdas/domain/types.js';
+import { TAGS } from '../../../lambdas/domain/types.js';
+
+const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-1';
+const OTHER_EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-0';
+const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const NOW = new Date('2026-02-01T00:00:00.000Z');
+
+const kms = mockClient(KMSClient);
+
+/** A single key as KMS keeps it, so retries see what earlier calls did. */
+interface FakeKey {
+  state: string;
+  tags: Record<string, string>;
+}
+
+function fakeKms(key: FakeKey): FakeKey {
+  kms.on(DescribeKeyCommand).callsFake(() => ({
+    KeyMetadata: {
+      KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+      Arn: KEY_ARN,
+      KeyState: key.state,
+      KeyManager: 'CUSTOMER',
+    },
+  }));
+  // Two pages, so a reader that stops after the first would miss the hold tags.
+  kms.on(ListResourceTagsCommand).callsFake((input: { Marker?: string }) => {
+    const entries = Object.entries(key.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
+    return input.Marker
+      ? { Tags: entries.slice(1), Truncated: false }
+      : {
+          Tags: entries.slice(0, 1),
+          Truncated: entries.length > 1,
+          NextMarker: entries.length > 1 ? 'page-2' : undefined,
+        };
+  });
+  kms.on(TagResourceCommand).callsFake((input: { Tags: { TagKey: string; TagValue: string }[] }) => {
+    for (const tag of input.Tags) key.tags[tag.TagKey] = tag.TagValue;
+    return {};
+  });
+  kms.on(DisableKeyCommand).callsFake(() => {
+    if (key.state === 'PendingDeletion') {
+      throw new KMSInvalidStateException({ message: `${KEY_ARN} is pending deletion.`, $metadata: {} });
+    }
+    key.state = 'Disabled';
+    return {};
+  });
+  return key;
+}
+
+function event(keyState = 'Enabled', tags: Record<string, string> = {}): DisableEvent {
+  const key: KeyFacts = {
+    keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+    keyArn: KEY_ARN,
+    account: '111122223333',
+    region: 'eu-west-1',
+    aliases: ['alias/legacy'],
+    description: '',
+    keyState,
+    keyManager: 'CUSTOMER',
+    keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT',
+    creationDate: '2024-01-01T00:00:00.000Z',
+    multiRegion: false,
+    replicaCount: 0,
+    tags,
+  };
+  const assessment: Assessment = {
+    verdict: 'ACCEPTED',
+    refusal: null,
+    causeText: '',
+    key,
+    usage: null,
+    request: null,
+    plan: {
+      logGroupName: 'trail',
+      observationDays: 30,
+      pendingWindowInDays: 30,
+      checkIntervalSeconds: 21_600,
+      ingestionLagSeconds: 1_800,
+      watchPendingWindow: true,
+    },
+    warnings: [],
+    assessedAt: '2026-01-31T00:00:00.000Z',
+    summaryText: '',
+    subject: '',
+  };
+  return { executionArn: EXECUTION, assessment };
+}
+
+function callNames(): string[] {
+  return kms.calls().map((call) => (call.args[0] as object).constructor.name);
+}
+
+describe('disable handler', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW);
+  });
+
+  afterEach(() => {
+    kms.reset();
+    vi.useRealTimers();
+  });
+
+  it('tags the key as held before DisableKey, then marks it disabled', async () => {
+    // Prepare
+    const key = fakeKms({ state: 'Enabled', tags: { team: 'billing' } });
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    const changes = callNames().filter(
+      (name) => name !== 'DescribeKeyCommand' && name !== 'ListResourceTagsCommand',
+    );
+    expect(changes).toEqual(['TagResourceCommand', 'DisableKeyCommand', 'TagResourceCommand']);
+    const firstTag = kms.commandCalls(TagResourceCommand)[0]?.args[0].input;
+    expect(firstTag?.KeyId).toBe(KEY_ARN);
+    expect(firstTag?.Tags).toEqual(
+      expect.arrayContaining([
+        { TagKey: TAGS.execution, TagValue: EXECUTION },
+        { TagKey: TAGS.status, TagValue: 'disabling' },
+        { TagKey: TAGS.wasEnabled, TagValue: 'true' },
+        { TagKey: TAGS.disabledAt, TagValue: NOW.toISOString() },
+      ]),
+    );
+    expect(key.state).toBe('Disabled');
+    expect(key.tags[TAGS.status]).toBe('disabled');
+    expect(result.disabledAt).toBe(NOW.toISOString());
+    expect(result.wasEnabled).toBe(true);
+  });
+
+  it('returns the first OBSERVE watch cursor starting at the disable time', async () => {
+    // Prepare
+    fakeKms({ state: 'Enabled', tags: {} });
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    expect(result.watch.phase).toBe('OBSERVE');
+    expect(result.watch.cursor).toBe(NOW.toISOString());
+    expect(result.watch.nextCheckAt).toBe('2026-02-01T06:00:00.000Z');
+    expect(result.watch.done).toBe(false);
+  });
+
+  it('holds a key that was already Disabled at assessment and records wasEnabled false', async () => {
+    // Prepare
+    const key = fakeKms({ state: 'Disabled', tags: {} });
+
+    // Act
+    const result = await handler(event('Disabled'));
+
+    // Assess
+    expect(result.wasEnabled).toBe(false);
+    expect(key.tags[TAGS.wasEnabled]).toBe('false');
+    expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(1);
+  });
+
+  it('on a retry after DisableKey succeeded keeps wasEnabled true and the first disable time', async () => {
+    // Prepare
+    const key = fakeKms({
+      state: 'Disabled',
+      tags: {
+        [TAGS.execution]: EXECUTION,
+        [TAGS.status]: 'disabling',
+        [TAGS.wasEnabled]: 'true',
+        [TAGS.disabledAt]: '2026-01-31T23:59:00.000Z',
+      },
+    });
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    expect(result.wasEnabled).toBe(true);
+    expect(result.disabledAt).toBe('2026-01-31T23:59:00.000Z');
+    expect(key.tags[TAGS.wasEnabled]).toBe('true');
+    expect(key.tags[TAGS.status]).toBe('disabled');
+    expect(callNames().filter((name) => name === 'TagResourceCommand')).toHaveLength(1);
+  });
+
+  it('is idempotent: running twice leaves the same tags and result', async () => {
+    // Prepare
+    const key = fakeKms({ state: 'Enabled', tags: {} });
+    const first = await handler(event());
+    const tagsAfterFirst = { ...key.tags };
+
+    // Act
+    const second = await handler(event());
+
+    // Assess
+    expect(second.wasEnabled).toBe(true);
+    expect(second.disabledAt).toBe(first.disabledAt);
+    expect(key.tags).toEqual(tagsAfterFirst);
+  });
+
+  it('throws KeyChangedExternallyError and changes nothing when a person disabled the key meanwhile', async () => {
+    // Prepare
+    const key = fakeKms({ state: 'Disabled', tags: {} });
+
+    // Act
+    const result = handler(event('Enabled'));
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'KeyChangedExternallyError' });
+    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
+    expect(key.tags).toEqual({});
+  });
+
+  it('throws and leaves alone a key another execution took after the assessment', async () => {
+    // Prepare
+    const tags = { [TAGS.execution]: OTHER_EXECUTION, [TAGS.status]: 'disabling' };
+    fakeKms({ state: 'Enabled', tags: { ...tags } });
+
+    // Act
+    const result = handler(event('Enabled'));
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'KeyChangedExternallyError' });
+    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
+  });
+
+  it('refuses an event without an accepted assessment before calling KMS', async () => {
+    // Prepare
+    fakeKms({ state: 'Enabled', tags: {} });
+    const bad = { ...event(), assessment: { ...event().assessment, key: null } };
+
+    // Act
+    const result = handler(bad);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'InvalidHandlerEventError' });
+    expect(kms.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,165 @@
+import {
+  classifyUsage,
+  describeClassification,
+  GET_KEY_LAST_USAGE_CAUTION,
+  IncompleteKeyLastUsageError,
+  InvalidUsageDateError,
+} from '../../../lambdas/domain/usage.js';
+
+const CREATED = new Date('2024-01-01T00:00:00Z');
+const TRACKING = new Date('2025-06-01T00:00:00Z');
+
+describe('classifyUsage', () => {
+  it('is USED when KeyLastUsage is present, with operation, time and IDs', () => {
+    // Prepare
+    const keyLastUsage = {
+      operation: 'Decrypt',
+      timestamp: new Date('2025-09-01T12:00:00Z'),
+      cloudTrailEventId: 'evt-1',
+      kmsRequestId: 'req-1',
+    };
+
+    // Act
+    const usage = classifyUsage({ keyCreationDate: CREATED, trackingStartDate: TRACKING, keyLastUsage });
+
+    // Assess
+    expect(usage).toMatchObject({
+      classification: 'USED',
+      trackingStartDate: '2025-06-01T00:00:00.000Z',
+      keyCreationDate: '2024-01-01T00:00:00.000Z',
+      lastUsage: {
+        operation: 'Decrypt',
+        timestamp: '2025-09-01T12:00:00.000Z',
+        cloudTrailEventId: 'evt-1',
+        kmsRequestId: 'req-1',
+      },
+    });
+    expect(usage.explanation).toContain(
+      'the key has been used for a successful cryptographic operation since the TrackingStartDate',
+    );
+    expect(usage.explanation).toContain('evt-1');
+  });
+
+  it('is USED whatever the creation date is', () => {
+    // Act
+    const usage = classifyUsage({
+      keyCreationDate: TRACKING,
+      trackingStartDate: TRACKING,
+      keyLastUsage: { operation: 'Sign', timestamp: new Date('2025-07-01T00:00:00Z') },
+    });
+
+    // Assess
+    expect(usage.classification).toBe('USED');
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['an empty object', {}],
+  ])(
+    'is NEVER_USED when KeyLastUsage is %s and the key was created after tracking began',
+    (_label, empty) => {
+      // Act
+      const usage = classifyUsage({
+        keyCreationDate: new Date('2025-07-01T00:00:00Z'),
+        trackingStartDate: TRACKING,
+        keyLastUsage: empty,
+      });
+
+      // Assess
+      expect(usage.classification).toBe('NEVER_USED');
+      expect(usage.lastUsage).toBeNull();
+      expect(usage.explanation).toContain(
+        'the key has not been used for a successful cryptographic operation since it was created.',
+      );
+    },
+  );
+
+  it('is NEVER_USED when KeyCreationDate equals TrackingStartDate ("on or after")', () => {
+    // Act
+    const usage = classifyUsage({
+      keyCreationDate: TRACKING,
+      trackingStartDate: new Date(TRACKING),
+      keyLastUsage: {},
+    });
+
+    // Assess
+    expect(usage.classification).toBe('NEVER_USED');
+  });
+
+  it('is UNKNOWN_BEFORE_TRACKING one millisecond before TrackingStartDate', () => {
+    // Act
+    const usage = classifyUsage({
+      keyCreationDate: new Date(TRACKING.getTime() - 1),
+      trackingStartDate: TRACKING,
+      keyLastUsage: {},
+    });
+
+    // Assess
+    expect(usage.classification).toBe('UNKNOWN_BEFORE_TRACKING');
+    expect(usage.lastUsage).toBeNull();
+    expect(usage.historySearch).toBeUndefined();
+    expect(usage.explanation).toContain(
+      'there is no record of the key being used for a successful cryptographic operation since the ' +
+        'TrackingStartDate. However, the key may have been used before tracking began.',
+    );
+  });
+
+  it('refuses to date a KeyLastUsage that has an operation but no timestamp', () => {
+    // Act
+    const act = () =>
+      classifyUsage({
+        keyCreationDate: CREATED,
+        trackingStartDate: TRACKING,
+        keyLastUsage: { operation: 'Decrypt' },
+      });
+
+    // Assess
+    expect(act).toThrow(IncompleteKeyLastUsageError);
+  });
+
+  it('does not read a KeyLastUsage that has only an event ID as empty', () => {
+    // Act
+    const act = () =>
+      classifyUsage({
+        keyCreationDate: CREATED,
+        trackingStartDate: TRACKING,
+        keyLastUsage: { cloudTrailEventId: 'e' },
+      });
+
+    // Assess
+    expect(act).toThrow(IncompleteKeyLastUsageError);
+  });
+
+  it('refuses a missing or invalid TrackingStartDate rather than guess', () => {
+    // Act
+    const act = () => classifyUsage({ keyCreationDate: CREATED, trackingStartDate: new Date(Number.NaN) });
+
+    // Assess
+    expect(act).toThrow(InvalidUsageDateError);
+  });
+});
+
+describe('describeClassification', () => {
+  it('words each case plainly', () => {
+    // Act
+    const words = [
+      describeClassification('USED'),
+      describeClassification('NEVER_USED'),
+      describeClassification('UNKNOWN_BEFORE_TRACKING'),
+    ];
+
+    // Assess
+    expect(words[0]).toMatch(/used since tracking began/i);
+    expect(words[1]).toMatch(/never used/i);
+    expect(words[2]).toMatch(/unknown/i);
+  });
+});
+
+describe('GET_KEY_LAST_USAGE_CAUTION', () => {
+  it("quotes the reference's note", () => {
+    // Assess
+    expect(GET_KEY_LAST_USAGE_CAUTION).toContain(
+      'Do not use GetKeyLastUsage as the sole indicator when scheduling a key for deletion.',
+    );
+  });
+});

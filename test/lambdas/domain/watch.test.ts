@@ -1,0 +1,262 @@
+import { KeyChangedExternallyError } from '../../../lambdas/domain/hold.js';
+import { TAGS, type WatchPlan, type WatchState } from '../../../lambdas/domain/types.js';
+import {
+  advanceWatch,
+  type CheckFindings,
+  MAX_EVIDENCE_IN_STATE,
+  scheduleNext,
+  startWatch,
+  verifyWatchedKey,
+  WatchScheduleError,
+} from '../../../lambdas/domain/watch.js';
+
+const PLAN: WatchPlan = {
+  logGroupName: 'cloudtrail',
+  observationDays: 30,
+  pendingWindowInDays: 30,
+  checkIntervalSeconds: 6 * 3600,
+  ingestionLagSeconds: 1800,
+  watchPendingWindow: true,
+};
+const DISABLED_AT = new Date('2026-01-01T00:00:00.000Z');
+const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:guard:run-1';
+
+const QUIET: CheckFindings = { seenEventIds: [], evidence: [], scanned: 3, reportText: 'r', subject: 's' };
+
+function evidence(id: string): WatchState['evidence'][number] {
+  return {
+    eventID: id,
+    eventTime: '2026-01-02T00:00:00Z',
+    eventName: 'Decrypt',
+    errorCode: 'DisabledException',
+    principal: 'arn:aws:iam::111122223333:role/app',
+    sourceIPAddress: '203.0.113.10',
+    userAgent: 'sdk',
+  };
+}
+
+describe('startWatch', () => {
+  it('starts OBSERVE at the disable time with the first check one interval later', () => {
+    // Act
+    const watch = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
+
+    // Assess
+    expect(watch).toMatchObject({
+      phase: 'OBSERVE',
+      cursor: '2026-01-01T00:00:00.000Z',
+      checks: 0,
+      nextCheckAt: '2026-01-01T06:00:00.000Z',
+      done: false,
+      broke: false,
+      seenEventIds: [],
+    });
+  });
+
+  it('starts PENDING at the previous cursor when given, checking before the deletion date', () => {
+    // Prepare
+    const scheduledAt = new Date('2026-02-01T00:00:00Z');
+    const deletionDate = new Date('2026-02-08T00:00:00Z');
+
+    // Act
+    const watch = startWatch('PENDING', {
+      now: scheduledAt,
+      plan: PLAN,
+      deletionDate,
+      since: new Date('2026-01-31T00:30:00Z'),
+    });
+
+    // Assess
+    expect(watch.cursor).toBe('2026-01-31T00:30:00.000Z');
+    expect(watch.nextCheckAt).toBe('2026-02-01T06:00:00.000Z');
+  });
+});
+
+describe('scheduleNext / advanceWatch OBSERVE', () => {
+  it('runs 120 checks over 30 days at 6 h, then waits until observation end + lag for FinalCheck', () => {
+    // Prepare
+    let watch = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
+
+    // Act
+    while (!watch.done) {
+      watch = advanceWatch(
+        watch,
+        'OBSERVE',
+        { now: new Date(watch.nextCheckAt), plan: PLAN, disabledAt: DISABLED_AT },
+        QUIET,
+      );
+    }
+
+    // Assess
+    expect(watch.checks).toBe(120);
+    expect(watch.cursor).toBe('2026-01-31T00:00:00.000Z');
+    expect(watch.nextCheckAt).toBe('2026-01-31T00:30:00.000Z');
+    expect(watch.scanned).toBe(360);
+  });
+
+  it('is not done while the next check still falls before observation end + lag', () => {
+    // Act
+    const next = scheduleNext('OBSERVE', {
+      now: new Date('2026-01-30T18:00:00Z'),
+      plan: PLAN,
+      disabledAt: DISABLED_AT,
+    });
+
+    // Assess
+    expect(next).toEqual({ nextCheckAt: '2026-01-31T00:00:00.000Z', done: false });
+  });
+
+  it('never schedules FinalCheck in the past when a check runs late', () => {
+    // Act
+    const next = scheduleNext('OBSERVE', {
+      now: new Date('2026-02-02T00:00:00Z'),
+      plan: PLAN,
+      disabledAt: DISABLED_AT,
+    });
+
+    // Assess
+    expect(next).toEqual({ nextCheckAt: '2026-02-02T00:00:00.000Z', done: true });
+  });
+
+  it('refuses to schedule OBSERVE without the disable time', () => {
+    // Act
+    const act = () => scheduleNext('OBSERVE', { now: DISABLED_AT, plan: PLAN });
+
+    // Assess
+    expect(act).toThrow(WatchScheduleError);
+  });
+});
+
+describe('scheduleNext FINAL', () => {
+  it('is done at once', () => {
+    // Prepare
+    const now = new Date('2026-01-31T00:30:00Z');
+
+    // Act
+    const next = scheduleNext('FINAL', { now, plan: PLAN, disabledAt: DISABLED_AT });
+
+    // Assess
+    expect(next).toEqual({ nextCheckAt: '2026-01-31T00:30:00.000Z', done: true });
+  });
+});
+
+describe('scheduleNext / advanceWatch PENDING', () => {
+  const scheduledAt = new Date('2026-02-01T00:00:00Z');
+  const deletionDate = new Date('2026-02-08T00:00:00Z');
+
+  it('makes the last check one hour before the deletion date and is done after it', () => {
+    // Prepare
+    let watch = startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate });
+    const checkTimes: string[] = [];
+
+    // Act
+    while (!watch.done) {
+      const now = new Date(watch.nextCheckAt);
+      checkTimes.push(watch.nextCheckAt);
+      watch = advanceWatch(watch, 'PENDING', { now, plan: PLAN, scheduledAt, deletionDate }, QUIET);
+    }
+
+    // Assess
+    expect(checkTimes.at(-1)).toBe('2026-02-07T23:00:00.000Z');
+    expect(checkTimes.at(-2)).toBe('2026-02-07T18:00:00.000Z');
+    expect(checkTimes.every((t) => Date.parse(t) < deletionDate.getTime())).toBe(true);
+    expect(watch.checks).toBe(28);
+  });
+
+  it('uses the interval as margin when it is shorter than an hour', () => {
+    // Prepare
+    const plan = { ...PLAN, checkIntervalSeconds: 600 };
+
+    // Act
+    const next = scheduleNext('PENDING', {
+      now: new Date('2026-02-07T23:45:00Z'),
+      plan,
+      scheduledAt,
+      deletionDate,
+    });
+
+    // Assess
+    expect(next).toEqual({ nextCheckAt: '2026-02-07T23:50:00.000Z', done: false });
+  });
+
+  it('assumes the earliest deletion (scheduledAt + window) when KMS gave no date (PendingReplicaDeletion)', () => {
+    // Act
+    const next = scheduleNext('PENDING', {
+      now: new Date('2026-03-02T20:00:00Z'),
+      plan: PLAN,
+      scheduledAt,
+      deletionDate: null,
+    });
+
+    // Assess
+    expect(next).toEqual({ nextCheckAt: '2026-03-02T23:00:00.000Z', done: false });
+  });
+});
+
+describe('advanceWatch evidence', () => {
+  it('keeps at most 20 evidence entries but counts all, and sets broke', () => {
+    // Prepare
+    const watch = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
+    const many = Array.from({ length: 25 }, (_, i) => evidence(`ev-${i}`));
+
+    // Act
+    const next = advanceWatch(
+      watch,
+      'OBSERVE',
+      { now: new Date('2026-01-01T06:00:00Z'), plan: PLAN, disabledAt: DISABLED_AT },
+      { ...QUIET, evidence: many },
+    );
+
+    // Assess
+    expect(next.broke).toBe(true);
+    expect(next.evidence).toHaveLength(MAX_EVIDENCE_IN_STATE);
+    expect(next.evidenceCount).toBe(25);
+    expect(next.cursor).toBe('2026-01-01T06:00:00.000Z');
+  });
+});
+
+describe('verifyWatchedKey', () => {
+  const ours = { [TAGS.execution]: EXECUTION, [TAGS.status]: 'disabled' };
+
+  it('accepts a Disabled key held by this execution while observing', () => {
+    // Act
+    const act = () => verifyWatchedKey('OBSERVE', { keyState: 'Disabled', tags: ours }, EXECUTION);
+
+    // Assess
+    expect(act).not.toThrow();
+  });
+
+  it('throws when a person re-enabled the key', () => {
+    // Act
+    const act = () => verifyWatchedKey('FINAL', { keyState: 'Enabled', tags: ours }, EXECUTION);
+
+    // Assess
+    expect(act).toThrow(KeyChangedExternallyError);
+    expect(act).toThrow(/re-enabled/);
+  });
+
+  it('throws when the hold tag is gone or names another execution', () => {
+    // Act
+    const gone = () => verifyWatchedKey('OBSERVE', { keyState: 'Disabled', tags: {} }, EXECUTION);
+    const other = () =>
+      verifyWatchedKey(
+        'OBSERVE',
+        { keyState: 'Disabled', tags: { [TAGS.execution]: `${EXECUTION}-2` } },
+        EXECUTION,
+      );
+
+    // Assess
+    expect(gone).toThrow(KeyChangedExternallyError);
+    expect(other).toThrow(KeyChangedExternallyError);
+  });
+
+  it('requires pending deletion in the pending window', () => {
+    // Act
+    const cancelled = () => verifyWatchedKey('PENDING', { keyState: 'Disabled', tags: ours }, EXECUTION);
+    const replica = () =>
+      verifyWatchedKey('PENDING', { keyState: 'PendingReplicaDeletion', tags: ours }, EXECUTION);
+
+    // Assess
+    expect(cancelled).toThrow(KeyChangedExternallyError);
+    expect(replica).not.toThrow();
+  });
+});

@@ -1,0 +1,283 @@
+import {
+  DescribeKeyCommand,
+  KMSClient,
+  KMSInvalidStateException,
+  ListResourceTagsCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+});
+
+import type { Assessment, KeyFacts, ScheduleEvent, WatchState } from '../../../lambdas/domain/types.js';
+import { TAGS } from '../../../lambdas/domain/types.js';
+import { handler } from '../../../lambdas/schedule-deletion/index.js';
+
+const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-1';
+const OTHER_EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-0';
+const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const NOW = new Date('2026-03-10T00:00:00.000Z');
+const DAY_MS = 86_400_000;
+
+const kms = mockClient(KMSClient);
+
+interface FakeKey {
+  state: string;
+  tags: Record<string, string>;
+  deletionDate?: Date;
+  window?: number;
+}
+
+function fakeKms(key: FakeKey): FakeKey {
+  kms.on(DescribeKeyCommand).callsFake(() => ({
+    KeyMetadata: {
+      KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+      Arn: KEY_ARN,
+      KeyState: key.state,
+      KeyManager: 'CUSTOMER',
+      DeletionDate: key.deletionDate,
+      PendingDeletionWindowInDays: key.window,
+    },
+  }));
+  kms.on(ListResourceTagsCommand).callsFake(() => ({
+    Tags: Object.entries(key.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+    Truncated: false,
+  }));
+  kms.on(TagResourceCommand).callsFake((input: { Tags: { TagKey: string; TagValue: string }[] }) => {
+    if (key.state === 'PendingDeletion') {
+      throw new KMSInvalidStateException({ message: `${KEY_ARN} is pending deletion.`, $metadata: {} });
+    }
+    for (const tag of input.Tags) key.tags[tag.TagKey] = tag.TagValue;
+    return {};
+  });
+  kms.on(ScheduleKeyDeletionCommand).callsFake((input: { PendingWindowInDays: number }) => {
+    if (key.state === 'PendingDeletion') {
+      throw new KMSInvalidStateException({ message: `${KEY_ARN} is pending deletion.`, $metadata: {} });
+    }
+    key.state = 'PendingDeletion';
+    key.window = input.PendingWindowInDays;
+    key.deletionDate = new Date(Date.now() + input.PendingWindowInDays * DAY_MS);
+    return {
+      KeyId: KEY_ARN,
+      KeyState: key.state,
+      DeletionDate: key.deletionDate,
+      PendingWindowInDays: key.window,
+    };
+  });
+  return key;
+}
+
+function held(status = 'disabled'): Record<string, string> {
+  return {
+    [TAGS.execution]: EXECUTION,
+    [TAGS.status]: status,
+    [TAGS.wasEnabled]: 'true',
+    [TAGS.disabledAt]: '2026-02-01T00:00:00.000Z',
+  };
+}
+
+function event(pendingWindowInDays = 7): ScheduleEvent {
+  const key: KeyFacts = {
+    keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+    keyArn: KEY_ARN,
+    account: '111122223333',
+    region: 'us-east-1',
+    aliases: [],
+    description: '',
+    keyState: 'Enabled',
+    keyManager: 'CUSTOMER',
+    keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT',
+    creationDate: '2024-01-01T00:00:00.000Z',
+    multiRegion: false,
+    replicaCount: 0,
+    tags: {},
+  };
+  const assessment: Assessment = {
+    verdict: 'ACCEPTED',
+    refusal: null,
+    causeText: '',
+    key,
+    usage: null,
+    request: null,
+    plan: {
+      logGroupName: 'trail',
+      observationDays: 30,
+      pendingWindowInDays,
+      checkIntervalSeconds: 21_600,
+      ingestionLagSeconds: 1_800,
+      watchPendingWindow: true,
+    },
+    warnings: [],
+    assessedAt: '2026-01-31T00:00:00.000Z',
+    summaryText: '',
+    subject: '',
+  };
+  const watch: WatchState = {
+    phase: 'FINAL',
+    cursor: '2026-03-03T00:30:00.000Z',
+    seenEventIds: [],
+    checks: 120,
+    nextCheckAt: '2026-03-03T00:30:00.000Z',
+    done: true,
+    broke: false,
+    evidence: [],
+    evidenceCount: 0,
+    scanned: 0,
+    reportText: '',
+    subject: '',
+  };
+  return {
+    executionArn: EXECUTION,
+    assessment,
+    disable: { disabledAt: '2026-02-01T00:00:00.000Z', wasEnabled: true },
+    watch,
+  };
+}
+
+function callNames(): string[] {
+  return kms.calls().map((call) => (call.args[0] as object).constructor.name);
+}
+
+describe('schedule-deletion handler', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW);
+  });
+
+  afterEach(() => {
+    kms.reset();
+    vi.useRealTimers();
+  });
+
+  it('tags status pending-deletion before ScheduleKeyDeletion with the plan window', async () => {
+    // Prepare
+    const key = fakeKms({ state: 'Disabled', tags: held() });
+
+    // Act
+    const result = await handler(event(7));
+
+    // Assess
+    expect(callNames()).toEqual([
+      'DescribeKeyCommand',
+      'ListResourceTagsCommand',
+      'TagResourceCommand',
+      'ScheduleKeyDeletionCommand',
+    ]);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)[0]?.args[0].input).toEqual({
+      KeyId: KEY_ARN,
+      PendingWindowInDays: 7,
+    });
+    expect(key.tags[TAGS.status]).toBe('pending-deletion');
+    expect(key.tags[TAGS.deletionScheduledAt]).toBe(NOW.toISOString());
+    expect(result).toMatchObject({
+      scheduledAt: NOW.toISOString(),
+      deletionDate: '2026-03-17T00:00:00.000Z',
+      keyState: 'PendingDeletion',
+      pendingWindowInDays: 7,
+    });
+  });
+
+  it('starts the PENDING watch from the previous cursor so the approval wait is searched too', async () => {
+    // Prepare
+    fakeKms({ state: 'Disabled', tags: held() });
+
+    // Act
+    const result = await handler(event(7));
+
+    // Assess
+    expect(result.watch.phase).toBe('PENDING');
+    expect(result.watch.cursor).toBe('2026-03-03T00:30:00.000Z');
+    expect(result.watch.nextCheckAt).toBe('2026-03-10T06:00:00.000Z');
+  });
+
+  it('treats a key this execution already scheduled as success and returns the existing DeletionDate', async () => {
+    // Prepare
+    const deletionDate = new Date('2026-03-16T12:00:00.000Z');
+    fakeKms({
+      state: 'PendingDeletion',
+      tags: { ...held('pending-deletion'), [TAGS.deletionScheduledAt]: '2026-03-09T12:00:00.000Z' },
+      deletionDate,
+      window: 7,
+    });
+
+    // Act
+    const result = await handler(event(7));
+
+    // Assess
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(result).toMatchObject({
+      scheduledAt: '2026-03-09T12:00:00.000Z',
+      deletionDate: deletionDate.toISOString(),
+      keyState: 'PendingDeletion',
+      pendingWindowInDays: 7,
+    });
+  });
+
+  it('is idempotent: a second run reports the first deletion and schedules nothing more', async () => {
+    // Prepare
+    fakeKms({ state: 'Disabled', tags: held() });
+    const first = await handler(event(7));
+    vi.setSystemTime(new Date(NOW.getTime() + 60_000));
+
+    // Act
+    const second = await handler(event(7));
+
+    // Assess
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(1);
+    expect(second.deletionDate).toBe(first.deletionDate);
+    expect(second.scheduledAt).toBe(first.scheduledAt);
+  });
+
+  it('schedules on a retry that finds the status tag but no deletion (crash between the two calls)', async () => {
+    // Prepare
+    const key = fakeKms({ state: 'Disabled', tags: held('pending-deletion') });
+
+    // Act
+    await handler(event(7));
+
+    // Assess
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(1);
+    expect(key.state).toBe('PendingDeletion');
+  });
+
+  it('reports a multi-Region primary waiting for its replicas with no deletion date', async () => {
+    // Prepare
+    fakeKms({ state: 'Disabled', tags: held() });
+    kms
+      .on(ScheduleKeyDeletionCommand)
+      .resolves({ KeyId: KEY_ARN, KeyState: 'PendingReplicaDeletion', PendingWindowInDays: 7 });
+
+    // Act
+    const result = await handler(event(7));
+
+    // Assess
+    expect(result.deletionDate).toBeNull();
+    expect(result.keyState).toBe('PendingReplicaDeletion');
+  });
+
+  it.each([
+    ['a person re-enabled the key', { state: 'Enabled', tags: held() }],
+    ['a person scheduled its deletion', { state: 'PendingDeletion', tags: held() }],
+    [
+      'another execution holds the key',
+      { state: 'Disabled', tags: { ...held(), [TAGS.execution]: OTHER_EXECUTION } },
+    ],
+    ['the hold tags were removed', { state: 'Disabled', tags: {} }],
+  ])('throws KeyChangedExternallyError and schedules nothing when %s', async (_label, key) => {
+    // Prepare
+    fakeKms({ ...key, tags: { ...key.tags } });
+
+    // Act
+    const result = handler(event(7));
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'KeyChangedExternallyError' });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+  });
+});

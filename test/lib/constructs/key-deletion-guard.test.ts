@@ -1,0 +1,257 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../../../lib/constructs/config.js';
+import { KeyDeletionGuard } from '../../../lib/constructs/key-deletion-guard.js';
+import { synthStack, TEST_CONFIG } from '../synth.js';
+
+const { stack, template } = synthStack();
+const LAMBDAS = path.resolve(import.meta.dirname, '../../../lambdas');
+const SDK_SERVICES: Record<string, string> = {
+  '@aws-sdk/client-kms': 'kms',
+  '@aws-sdk/client-cloudwatch-logs': 'logs',
+  '@aws-sdk/client-sfn': 'states',
+  '@aws-sdk/client-sns': 'sns',
+};
+
+/** The AWS actions a handler's code can call: the SDK commands imported by its files and their local imports. */
+function actionsCalledBy(handler: string): string[] {
+  const actions = new Set<string>();
+  const visited = new Set<string>();
+  const visit = (file: string) => {
+    if (visited.has(file)) return;
+    visited.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const match of source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'([^']+)'/g)) {
+      const [, names = '', from = ''] = match;
+      const service = SDK_SERVICES[from];
+      if (service && !match[0].startsWith('import type')) {
+        for (const name of names.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
+          if (name.endsWith('Command')) actions.add(`${service}:${name.slice(0, -'Command'.length)}`);
+        }
+      }
+      if (from.startsWith('.')) visit(path.resolve(path.dirname(file), from.replace(/\.js$/, '.ts')));
+    }
+  };
+  visit(path.join(LAMBDAS, handler, 'index.ts'));
+  return [...actions].sort();
+}
+
+/** The actions a handler's role is granted, without the logging and tracing every Lambda gets. */
+function actionsGrantedTo(handler: string): string[] {
+  const functions = template.findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: { KDG_HANDLER: handler } } },
+  });
+  const [fn] = Object.values(functions);
+  const roleId = fn?.Properties?.Role?.['Fn::GetAtt']?.[0] as string;
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+    (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
+  );
+  const granted = new Set<string>();
+  for (const policy of policies) {
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      for (const action of [statement.Action].flat()) granted.add(action);
+    }
+  }
+  for (const baseline of [
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'xray:PutTraceSegments',
+    'xray:PutTelemetryRecords',
+  ]) {
+    granted.delete(baseline);
+  }
+  return [...granted].sort();
+}
+
+describe('KeyDeletionGuard', () => {
+  it.each(['assess', 'disable', 'check', 'schedule-deletion', 'restore'])(
+    'grants the %s handler exactly the AWS actions its code calls',
+    (handler) => {
+      // Act
+      const called = actionsCalledBy(handler);
+      const granted = actionsGrantedTo(handler);
+
+      // Assess
+      expect(called.length).toBeGreaterThan(0);
+      expect(granted).toEqual(called);
+    },
+  );
+
+  it('scopes key actions to the keys of its own account', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const keyStatements = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: string | string[] }) =>
+        [s.Action].flat().some((a) => a.startsWith('kms:') && a !== 'kms:ListAliases'),
+      );
+    expect(keyStatements.length).toBeGreaterThan(0);
+    for (const statement of keyStatements) {
+      expect(JSON.stringify(statement.Resource)).toContain(':kms:*:111122223333:key/*');
+    }
+  });
+
+  it('adds the tag condition to the actions that disable or delete when keyTagCondition is set', () => {
+    // Prepare
+    const { template: conditioned } = synthStack({
+      ...TEST_CONFIG,
+      keyTagCondition: { key: 'retire', value: 'yes' },
+    });
+
+    // Assess
+    for (const action of ['kms:DisableKey', 'kms:ScheduleKeyDeletion']) {
+      conditioned.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: Match.arrayWith([action]),
+              Condition: { StringEquals: { 'aws:ResourceTag/retire': 'yes' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('runs every handler on Node.js 22, arm64, with X-Ray', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(5);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
+    }
+  });
+
+  it('lets the state machine invoke only its Lambdas and publish only to its topic', () => {
+    // Prepare
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'states.amazonaws.com' } }] },
+      },
+    });
+    const [roleId] = Object.keys(roles);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+    // Act
+    const actions = new Set(statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+
+    // Assess
+    expect([...actions].sort()).toEqual(
+      [
+        'lambda:InvokeFunction',
+        'logs:CreateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:DescribeLogGroups',
+        'logs:DescribeResourcePolicies',
+        'logs:GetLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:UpdateLogDelivery',
+        'sns:Publish',
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+    const snsStatements = statements.filter((s: { Action: string | string[] }) =>
+      [s.Action].flat().includes('sns:Publish'),
+    );
+    for (const s of snsStatements)
+      expect(s.Resource).toEqual({ Ref: expect.stringMatching(/NotificationsTopic/) });
+  });
+
+  it('subscribes each approval e-mail address to the topic', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+
+  it('creates a multi-Region trail that logs all management events when createTrail is set', () => {
+    // Prepare
+    const { template: withTrail } = synthStack({ approvalEmails: [], createTrail: true });
+
+    // Assess
+    withTrail.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsMultiRegionTrail: true,
+      IsLogging: true,
+      CloudWatchLogsLogGroupArn: Match.anyValue(),
+      // Read events (a failed Decrypt) must be logged and KMS events must not be excluded.
+      EventSelectors: [
+        {
+          IncludeManagementEvents: true,
+          ReadWriteType: 'All',
+          ExcludeManagementEventSources: Match.absent(),
+        },
+      ],
+    });
+  });
+
+  it('has no unacknowledged cdk-nag AwsSolutions findings', () => {
+    // Act
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+
+    // Assess
+    expect(
+      report.violations.map(
+        (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`,
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('resolveGuardConfig', () => {
+  it.each([
+    [{}, /No CloudTrail source/],
+    [{ cloudTrailLogGroupName: 'g', createTrail: true }, /not both/],
+    [
+      { cloudTrailLogGroupName: 'g', observationDays: 0 },
+      /observationDays must be a whole number of days from 1 to 365; received 0/,
+    ],
+    [
+      { cloudTrailLogGroupName: 'g', pendingWindowInDays: 31 },
+      /pendingWindowInDays .* from 7 to 30; received 31/,
+    ],
+    [{ cloudTrailLogGroupName: 'g', checkIntervalHours: 1.5 }, /checkIntervalHours/],
+    [
+      { cloudTrailLogGroupName: 'g', approvalEmails: ['not-an-address'] },
+      /approvalEmails .* received \["not-an-address"\]/,
+    ],
+    [{ cloudTrailLogGroupName: 'g', observationDay: 30 }, /Unknown configuration field "observationDay"/],
+    [{ cloudTrailLogGroupName: 'bad name!' }, /cloudTrailLogGroupName/],
+    [{ cloudTrailLogGroupName: 'g', keyTagCondition: { key: 'aws:x', value: 'y' } }, /keyTagCondition/],
+    [{ cloudTrailLogGroupName: 'g', watchPendingWindow: 'yes' }, /watchPendingWindow must be true or false/],
+  ])('refuses %j with a message that names the problem', (raw, message) => {
+    expect(() => resolveGuardConfig(raw)).toThrow(KeyDeletionGuardConfigError);
+    expect(() => resolveGuardConfig(raw)).toThrow(message);
+  });
+
+  it('fills the documented defaults', () => {
+    expect(resolveGuardConfig({ cloudTrailLogGroupName: 'g' })).toMatchObject({
+      observationDays: 30,
+      checkIntervalHours: 6,
+      ingestionLagMinutes: 30,
+      minIdleDays: 90,
+      approvalTimeoutDays: 7,
+      pendingWindowInDays: 30,
+      watchPendingWindow: true,
+      fastRollback: true,
+      approvalEmails: [],
+    });
+  });
+
+  it('fails synth early when the construct gets a bad configuration', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(() => new KeyDeletionGuard(new Stack(app, 'Bad'), 'Guard', { observationDays: 30 })).toThrow(
+      /No CloudTrail source/,
+    );
+  });
+});

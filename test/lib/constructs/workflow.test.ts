@@ -1,0 +1,162 @@
+import validator from 'asl-validator';
+import type { AslDefinition, AslState } from '../synth.js';
+import { definitionOf, synthStack } from '../synth.js';
+
+const { template } = synthStack();
+const definition = definitionOf(template);
+
+function successors(state: AslState): string[] {
+  return [
+    ...(state.Next ? [state.Next] : []),
+    ...(state.Default ? [state.Default] : []),
+    ...(state.Choices ?? []).map((c) => c.Next),
+    ...(state.Catch ?? []).map((c) => c.Next),
+  ];
+}
+
+/** States reachable from `from` when the states in `removed` are taken out of the graph. */
+function reachable(def: AslDefinition, from: string, removed: ReadonlySet<string> = new Set()): Set<string> {
+  const seen = new Set<string>();
+  const queue = [from];
+  while (queue.length > 0) {
+    const name = queue.pop() as string;
+    if (seen.has(name) || removed.has(name)) continue;
+    seen.add(name);
+    const state = def.States[name];
+    if (!state) throw new Error(`Transition to a missing state: ${name}`);
+    queue.push(...successors(state));
+  }
+  return seen;
+}
+
+const RESTORE_STATES = new Set([
+  'Restore',
+  'RollBack',
+  'CancelDeletion',
+  'RestoreAfterRejection',
+  'RestoreAfterExpiry',
+]);
+
+describe('Workflow definition', () => {
+  it('passes asl-validator', () => {
+    // Act
+    const result = validator(definition as unknown as object);
+
+    // Assess
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('calls ScheduleKeyDeletion only after disable, observation, final check and a second approval', () => {
+    // Prepare
+    const gates = [
+      'DisableKey',
+      'CheckForBreakage',
+      'FinalCheck',
+      'RequestDeletionApproval',
+      'RequestDisableApproval',
+    ];
+    expect(reachable(definition, definition.StartAt).has('ScheduleDeletion')).toBe(true);
+
+    // Act / Assess: taking any gate out of the graph makes ScheduleDeletion unreachable.
+    for (const gate of gates) {
+      expect(reachable(definition, definition.StartAt, new Set([gate])).has('ScheduleDeletion'), gate).toBe(
+        false,
+      );
+    }
+  });
+
+  it('sends every failure after DisableKey to a restore step', () => {
+    // Prepare
+    const afterDisable = reachable(definition, 'DisableKey');
+
+    // Act
+    const catches = [...afterDisable].flatMap((name) =>
+      (definition.States[name]?.Catch ?? []).map((c) => ({ from: name, to: c.Next })),
+    );
+
+    // Assess
+    expect(catches.length).toBeGreaterThan(5);
+    for (const { from, to } of catches) {
+      if (RESTORE_STATES.has(from)) {
+        // A restore that keeps failing goes to the manual-action notice, never towards deletion.
+        expect(to, from).toBe('PrepareRestoreFailedNotice');
+      } else {
+        expect(RESTORE_STATES.has(to), `${from} -> ${to}`).toBe(true);
+      }
+    }
+  });
+
+  it('never reaches deletion from a restore step', () => {
+    for (const name of RESTORE_STATES) {
+      const after = reachable(definition, name);
+      expect(after.has('ScheduleDeletion'), name).toBe(false);
+      expect(after.has('Done'), name).toBe(false);
+    }
+  });
+
+  it('retries transient KMS and Lambda errors with jitter but not NotFoundException or InvalidArnException', () => {
+    // Prepare
+    const lambdaTasks = Object.entries(definition.States).filter(
+      ([, s]) => s.Type === 'Task' && s.Resource === 'arn:aws:states:::lambda:invoke',
+    );
+
+    // Assess
+    expect(lambdaTasks.length).toBeGreaterThanOrEqual(9);
+    for (const [name, state] of lambdaTasks) {
+      const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      for (const error of [
+        'ThrottlingException',
+        'KMSInternalException',
+        'DependencyTimeoutException',
+        'Lambda.ServiceException',
+      ]) {
+        expect(retried, `${name} retries ${error}`).toContain(error);
+      }
+      if (!RESTORE_STATES.has(name)) {
+        expect(retried, name).not.toContain('NotFoundException');
+        expect(retried, name).not.toContain('InvalidArnException');
+        expect(retried, name).not.toContain('States.ALL');
+      }
+      for (const retry of state.Retry ?? []) {
+        expect(retry, name).toMatchObject({ JitterStrategy: 'FULL' });
+      }
+    }
+  });
+
+  it('asks for approval with a task token and a timeout, and waits from computed timestamps', () => {
+    for (const name of ['RequestDisableApproval', 'RequestDeletionApproval']) {
+      const state = definition.States[name];
+      expect(state?.Resource).toBe('arn:aws:states:::sns:publish.waitForTaskToken');
+      expect(state?.TimeoutSeconds).toBe(7 * 24 * 3600);
+    }
+    const waits = Object.values(definition.States).filter((s) => s.Type === 'Wait');
+    expect(waits.length).toBe(3);
+    for (const wait of waits) {
+      expect(wait.TimestampPath ?? wait.SecondsPath).toBeDefined();
+    }
+  });
+
+  it('ends every outcome in a named state', () => {
+    // Prepare
+    const endings = Object.values(definition.States)
+      .filter((s) => s.Type === 'Fail')
+      .map((s) => s.Error);
+
+    // Assess
+    expect(new Set(endings)).toEqual(
+      new Set(['REFUSED', 'REJECTED', 'APPROVAL_EXPIRED', 'ROLLED_BACK', 'ABORTED', 'DELETION_CANCELLED']),
+    );
+    expect(definition.States.DeletionScheduled?.Parameters).toMatchObject({ outcome: 'DELETION_SCHEDULED' });
+  });
+});
+
+describe('State machine resource', () => {
+  it('is a Standard workflow that logs ALL events and traces with X-Ray', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+  });
+});
