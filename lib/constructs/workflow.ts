@@ -307,9 +307,10 @@ export class Workflow extends Construct {
     const toRestore = { errors: ['States.ALL'], resultPath: '$.error' };
 
     // --- 1-3: assess --------------------------------------------------------------------------
-    const start = new sfn.Pass(this, 'Start', {
-      stateName: 'Start',
-      parameters: { 'input.$': '$', watch: { value: null }, error: null },
+    // A CustomState because CDK drops null values from a Pass state's Parameters, and the restore
+    // steps read $.watch.value and $.error, which must exist (as null) before the first check or catch.
+    const start = new sfn.CustomState(this, 'Start', {
+      stateJson: { Type: 'Pass', Parameters: { 'input.$': '$', watch: { value: null }, error: null } },
     });
     const assess = invoke(
       'AssessKey',

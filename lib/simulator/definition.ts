@@ -1,0 +1,330 @@
+/**
+ * The state machine definition, taken from the synthesized CloudFormation template (never a copy
+ * written by hand), with every CloudFormation token resolved to a stable fake value.
+ */
+import type { KeyDeletionGuardProps } from '../constructs/key-deletion-guard.js';
+
+/** The part of a CloudFormation template the simulator reads. */
+export interface CfnTemplate {
+  readonly Resources?: Readonly<Record<string, CfnResource>>;
+}
+
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Readonly<Record<string, unknown>>;
+}
+
+export interface WorkflowEnv {
+  readonly account: string;
+  readonly region: string;
+}
+
+/** A Lambda function of the template and the handler folder (`lambdas/<handler>/`) it runs. */
+export interface WorkflowFunction {
+  readonly logicalId: string;
+  readonly arn: string;
+  readonly handler: string;
+}
+
+/** An Amazon States Language document as parsed JSON. */
+export type AslDefinition = {
+  readonly StartAt: string;
+  readonly States: Record<string, AslState>;
+  readonly TimeoutSeconds?: number;
+  readonly [field: string]: unknown;
+};
+
+export type AslState = { readonly Type: string; readonly [field: string]: unknown };
+
+export interface SynthesizedWorkflow {
+  readonly definition: AslDefinition;
+  readonly stateMachineLogicalId: string;
+  readonly stateMachineArn: string;
+  readonly functions: readonly WorkflowFunction[];
+  readonly env: WorkflowEnv;
+}
+
+/** The template has no usable state machine, or a token the simulator cannot resolve. */
+export class DefinitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DefinitionError';
+  }
+}
+
+/** Environment variable that names a Lambda's handler folder under `lambdas/`. */
+export const HANDLER_ENV = 'KDG_HANDLER';
+
+const RESOURCE_SERVICE: Readonly<Record<string, string>> = {
+  'AWS::Lambda::Function': 'lambda',
+  'AWS::SNS::Topic': 'sns',
+  'AWS::StepFunctions::StateMachine': 'states',
+  'AWS::Logs::LogGroup': 'logs',
+  'AWS::IAM::Role': 'iam',
+  'AWS::SQS::Queue': 'sqs',
+  'AWS::DynamoDB::Table': 'dynamodb',
+  'AWS::KMS::Key': 'kms',
+  'AWS::Events::Rule': 'events',
+};
+
+/** The fake ARN of a template resource: stable, and shaped like the real one where it matters. */
+export function fakeArn(template: CfnTemplate, logicalId: string, env: WorkflowEnv): string {
+  const resource = template.Resources?.[logicalId];
+  if (!resource) {
+    throw new DefinitionError(`token refers to '${logicalId}', which is not a resource of the template`);
+  }
+  const { account, region } = env;
+  switch (resource.Type) {
+    case 'AWS::Lambda::Function':
+      return `arn:aws:lambda:${region}:${account}:function:${logicalId}`;
+    case 'AWS::SNS::Topic':
+      return `arn:aws:sns:${region}:${account}:${logicalId}`;
+    case 'AWS::StepFunctions::StateMachine':
+      return `arn:aws:states:${region}:${account}:stateMachine:${logicalId}`;
+    case 'AWS::IAM::Role':
+      return `arn:aws:iam::${account}:role/${logicalId}`;
+    case 'AWS::Logs::LogGroup':
+      return `arn:aws:logs:${region}:${account}:log-group:${logicalId}:*`;
+    default: {
+      const service =
+        RESOURCE_SERVICE[resource.Type] ?? resource.Type.split('::')[1]?.toLowerCase() ?? 'unknown';
+      return `arn:aws:${service}:${region}:${account}:${logicalId}`;
+    }
+  }
+}
+
+function refValue(template: CfnTemplate, name: string, env: WorkflowEnv): string {
+  switch (name) {
+    case 'AWS::Partition':
+      return 'aws';
+    case 'AWS::Region':
+      return env.region;
+    case 'AWS::AccountId':
+      return env.account;
+    case 'AWS::URLSuffix':
+      return 'amazonaws.com';
+    case 'AWS::StackName':
+      return 'KmsDeletionGuard';
+    case 'AWS::NoValue':
+      return '';
+  }
+  const resource = template.Resources?.[name];
+  if (!resource) {
+    throw new DefinitionError(`cannot resolve {"Ref":"${name}"}: not a resource or pseudo parameter`);
+  }
+  // Ref answers what CloudFormation answers per type: ARNs for topics and state machines, names
+  // for functions and log groups (their literal name when the template sets one).
+  switch (resource.Type) {
+    case 'AWS::SNS::Topic':
+    case 'AWS::StepFunctions::StateMachine':
+      return fakeArn(template, name, env);
+    case 'AWS::Lambda::Function': {
+      const fnName = resource.Properties?.FunctionName;
+      return typeof fnName === 'string' ? fnName : name;
+    }
+    case 'AWS::Logs::LogGroup': {
+      const groupName = resource.Properties?.LogGroupName;
+      return typeof groupName === 'string' ? groupName : name;
+    }
+    default:
+      return name;
+  }
+}
+
+function getAttValue(template: CfnTemplate, logicalId: string, attribute: string, env: WorkflowEnv): string {
+  if (attribute === 'Arn' || attribute === 'TopicArn') {
+    return fakeArn(template, logicalId, env);
+  }
+  if (attribute === 'Name' || attribute === 'TopicName') {
+    return logicalId;
+  }
+  throw new DefinitionError(`cannot resolve {"Fn::GetAtt":["${logicalId}","${attribute}"]}`);
+}
+
+/** Resolves the intrinsic functions CDK emits in a definition to plain values. */
+export function resolveTokens(value: unknown, template: CfnTemplate, env: WorkflowEnv): unknown {
+  if (Array.isArray(value)) {
+    return value.map((v) => resolveTokens(v, template, env));
+  }
+  if (typeof value !== 'object' || value === null) {
+    return value;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length === 1) {
+    const [fn] = keys as [string];
+    const arg = obj[fn];
+    switch (fn) {
+      case 'Ref':
+        return refValue(template, String(arg), env);
+      case 'Fn::GetAtt': {
+        const [id, attr] = Array.isArray(arg) ? arg : String(arg).split('.');
+        return getAttValue(template, String(id), String(attr), env);
+      }
+      case 'Fn::Join': {
+        const [sep, parts] = arg as [string, unknown[]];
+        return (resolveTokens(parts, template, env) as unknown[]).map(String).join(sep);
+      }
+      case 'Fn::Split': {
+        const [sep, source] = arg as [string, unknown];
+        return String(resolveTokens(source, template, env)).split(sep);
+      }
+      case 'Fn::Select': {
+        const [index, list] = arg as [unknown, unknown];
+        const items = resolveTokens(list, template, env) as unknown[];
+        return items[Number(resolveTokens(index, template, env))];
+      }
+      case 'Fn::Sub':
+        return resolveSub(arg, template, env);
+      default:
+        if (fn.startsWith('Fn::')) {
+          throw new DefinitionError(`cannot resolve ${fn} in the state machine definition`);
+        }
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, resolveTokens(obj[k], template, env)]));
+}
+
+function resolveSub(arg: unknown, template: CfnTemplate, env: WorkflowEnv): string {
+  const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
+  return text.replace(/\$\{([^}!][^}]*)\}/g, (_match, name: string) => {
+    if (name in vars) {
+      return String(resolveTokens(vars[name], template, env));
+    }
+    const [id, attr] = name.split('.');
+    return attr ? getAttValue(template, String(id), attr, env) : refValue(template, name, env);
+  });
+}
+
+function stateMachineOf(template: CfnTemplate, logicalId?: string): [string, CfnResource] {
+  const machines = Object.entries(template.Resources ?? {}).filter(
+    ([id, r]) =>
+      r.Type === 'AWS::StepFunctions::StateMachine' && (logicalId === undefined || id === logicalId),
+  );
+  const [first, second] = machines;
+  if (!first) {
+    throw new DefinitionError(
+      logicalId ? `the template has no state machine '${logicalId}'` : 'the template has no state machine',
+    );
+  }
+  if (second) {
+    throw new DefinitionError(
+      `the template has several state machines (${machines.map(([id]) => id).join(', ')})`,
+    );
+  }
+  return first;
+}
+
+/** Every Lambda function of the template that names its handler folder in `KDG_HANDLER`. */
+export function workflowFunctions(template: CfnTemplate, env: WorkflowEnv): WorkflowFunction[] {
+  const functions: WorkflowFunction[] = [];
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::Lambda::Function') {
+      continue;
+    }
+    const environment = resource.Properties?.Environment as
+      | { Variables?: Record<string, unknown> }
+      | undefined;
+    const handler = environment?.Variables?.[HANDLER_ENV];
+    if (typeof handler === 'string') {
+      functions.push({ logicalId, arn: fakeArn(template, logicalId, env), handler });
+    }
+  }
+  return functions;
+}
+
+/** The definition of the template's (only) state machine with tokens resolved for `env`. */
+export function workflowFromTemplate(
+  template: CfnTemplate,
+  env: WorkflowEnv,
+  stateMachineLogicalId?: string,
+): SynthesizedWorkflow {
+  const [logicalId, resource] = stateMachineOf(template, stateMachineLogicalId);
+  const props = resource.Properties ?? {};
+  const raw = props.DefinitionString;
+  if (raw === undefined) {
+    throw new DefinitionError(`state machine '${logicalId}' has no DefinitionString`);
+  }
+  let text = String(resolveTokens(raw, template, env));
+  const substitutions = props.DefinitionSubstitutions as Record<string, unknown> | undefined;
+  for (const [name, value] of Object.entries(substitutions ?? {})) {
+    text = text.split(`\${${name}}`).join(String(resolveTokens(value, template, env)));
+  }
+  let definition: AslDefinition;
+  try {
+    definition = JSON.parse(text) as AslDefinition;
+  } catch (error) {
+    throw new DefinitionError(
+      `state machine '${logicalId}' definition is not JSON: ${(error as Error).message}`,
+    );
+  }
+  return {
+    definition,
+    stateMachineLogicalId: logicalId,
+    stateMachineArn: fakeArn(template, logicalId, env),
+    functions: workflowFunctions(template, env),
+    env,
+  };
+}
+
+const templates = new Map<string, CfnTemplate>();
+const workflows = new Map<string, SynthesizedWorkflow>();
+
+/**
+ * Synthesizes the product's stack in-process for one configuration and returns its workflow
+ * resolved for `env`. Bundling is skipped (the simulator runs the handlers' TypeScript directly)
+ * and so is CDK's built-in template validation (`cdk synth` does that; here it would cost seconds).
+ * Templates are cached per configuration and workflows per configuration and env, so the engine
+ * validates each definition once. A configuration the stack rejects throws the stack's error.
+ */
+export async function synthesizeWorkflow(
+  config: Readonly<Record<string, unknown>>,
+  env: WorkflowEnv,
+): Promise<SynthesizedWorkflow> {
+  const configKey = JSON.stringify(config);
+  const workflowKey = JSON.stringify([configKey, env.account, env.region]);
+  const cached = workflows.get(workflowKey);
+  if (cached) {
+    return cached;
+  }
+  let template = templates.get(configKey);
+  if (!template) {
+    const [{ App }, { KmsDeletionGuardStack }] = await Promise.all([
+      import('aws-cdk-lib'),
+      import('../kms-deletion-guard-stack.js'),
+    ]);
+    const app = new App({
+      context: { 'aws:cdk:bundling-stacks': [] },
+      builtinCloudFormationValidation: false,
+    });
+    new KmsDeletionGuardStack(app, 'KmsDeletionGuard', { guard: config as KeyDeletionGuardProps });
+    template = app.synth().getStackByName('KmsDeletionGuard').template as CfnTemplate;
+    templates.set(configKey, template);
+  }
+  const workflow = workflowFromTemplate(template, env);
+  workflows.set(workflowKey, workflow);
+  return workflow;
+}
+
+/**
+ * The CloudTrail log group the workflow reads, as the synthesized definition passes it to the
+ * handlers (the emulated account must hold the records under exactly this name).
+ */
+export function logGroupNameOf(workflow: SynthesizedWorkflow): string | null {
+  const search = (value: unknown): string | null => {
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        const found = search(item);
+        if (found) return found;
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (key === 'cloudTrailLogGroupName' && typeof item === 'string') return item;
+        const found = search(item);
+        if (found) return found;
+      }
+    }
+    return null;
+  };
+  return search(workflow.definition);
+}

@@ -1,0 +1,611 @@
+import {
+  accountOfPrincipal,
+  appClientOf,
+  backgroundRecords,
+  deterministicUuid,
+  type EmulatedRecord,
+  eventTimeOf,
+  userIdentityFor,
+} from './cloudtrail.js';
+import { AwsError, faultError } from './errors.js';
+import {
+  type AddKeyOptions,
+  CROSS_ACCOUNT_OPERATIONS,
+  defaultAlgorithm,
+  type EmulatedKey,
+  type KeySnapshot,
+  type KmsCallContext,
+  type KmsCaller,
+  KmsService,
+  macFor,
+  signatureFor,
+  TRACKED_OPERATIONS,
+  WRITE_OPERATIONS,
+} from './kms.js';
+import { LogsService, type LogsStats } from './logs.js';
+
+const DAY_MS = 86_400_000;
+
+export interface TrailSetup {
+  /** `WriteOnly` trails drop read-only events (every cryptographic call). */
+  readonly readWriteType?: 'All' | 'WriteOnly' | undefined;
+  /** True: KMS read-only events (Encrypt, Decrypt, ...) are not delivered; writes still are. */
+  readonly excludeKmsEvents?: boolean | undefined;
+  /** From when `readWriteType`/`excludeKmsEvents` hold (default: always). */
+  readonly trailChangeAt?: Date | undefined;
+  /** Nothing is delivered from then on. */
+  readonly stopLoggingAt?: Date | undefined;
+}
+
+export interface EmulatedAccountOptions {
+  readonly account: string;
+  readonly region: string;
+  /** The principal every call arriving over HTTP acts as (the workflow's Lambda role). */
+  readonly workflowPrincipalArn: string;
+  readonly clock?: (() => Date) | undefined;
+  readonly cloudTrail: {
+    readonly deliveryLagMs: number;
+    readonly retentionDays: number;
+    readonly logGroupName: string;
+    /** Defaults to `retentionDays` before the clock at construction. */
+    readonly logGroupCreatedAt?: Date | undefined;
+    readonly trail?: TrailSetup | undefined;
+  };
+  /** How many events one FilterLogEvents page examines at most (default 5,000). */
+  readonly filterScanPageSize?: number | undefined;
+}
+
+export type FaultService = 'kms' | 'logs';
+
+export interface FaultSpec {
+  readonly service: FaultService;
+  readonly operation: string;
+  readonly error: string;
+  readonly from: Date;
+  readonly until: Date;
+  /** Omitted: every matching call in [from, until). */
+  readonly count?: number | undefined;
+}
+
+export type Caller = KmsCaller;
+
+export interface AppCallOptions {
+  /** Key ID, key ARN, alias name or alias ARN, as the application sends it. */
+  readonly keyId: string;
+  readonly operation: string;
+  readonly principalArn: string;
+  /** The caller's account; defaults to the principal's, then ours. */
+  readonly account?: string | undefined;
+  /** The caller's Region; defaults to the Region of an ARN `keyId`, then the account's. */
+  readonly region?: string | undefined;
+  /** This call's CloudTrail delivery delay (default: the account's). */
+  readonly deliveryLagMs?: number | undefined;
+  /** When the call happened (history before the simulation start); default: the clock. */
+  readonly at?: Date | undefined;
+  /** Decrypt/ReEncrypt without a key ID: the ciphertext names the key. */
+  readonly omitKeyId?: boolean | undefined;
+  /** Extra or overriding request fields (e.g. `TagKeys` for UntagResource). */
+  readonly request?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface AppCallResult {
+  readonly ok: boolean;
+  readonly errorCode?: string | undefined;
+  readonly errorMessage?: string | undefined;
+  /** The CloudTrail eventID in our account; absent when the call never reached our account's trail. */
+  readonly eventID?: string | undefined;
+  readonly requestID?: string | undefined;
+}
+
+/** One emitted CloudTrail record and what became of it (for timelines and an EventBridge model). */
+export interface EmittedRecord {
+  readonly record: EmulatedRecord;
+  /** When the call happened (ms). */
+  readonly at: number;
+  /** When the record becomes visible in the log group, or null when the trail did not deliver it. */
+  readonly visibleAt: number | null;
+  /** True for calls that arrived over HTTP (the workflow). */
+  readonly workflow: boolean;
+}
+
+export interface AccountStats extends LogsStats {
+  kmsCalls: number;
+  workflowKmsCalls: number;
+  workflowLogsCalls: number;
+  faultsFired: number;
+}
+
+export interface ServedResponse {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly requestId: string;
+}
+
+interface ActiveFault extends FaultSpec {
+  remaining: number;
+}
+
+/**
+ * The emulated AWS account: KMS keys, the CloudWatch Logs group that receives CloudTrail, faults
+ * for the workflow's calls and the application traffic that hits the keys. Pure state: time only
+ * comes from the injected clock (or an explicit `at`), and nothing here does I/O.
+ */
+export class EmulatedAccount {
+  readonly account: string;
+  readonly region: string;
+  readonly workflowPrincipalArn: string;
+  readonly clock: () => Date;
+  readonly logGroupName: string;
+  private readonly kms: KmsService;
+  private readonly logs: LogsService;
+  private readonly deliveryLagMs: number;
+  private readonly trail: TrailSetup;
+  private readonly faults: ActiveFault[] = [];
+  private readonly emitted: EmittedRecord[] = [];
+  private readonly listeners = new Set<(emitted: EmittedRecord) => void>();
+  private callCounter = 0;
+  private logsRequestCounter = 0;
+  private readonly counters = { kmsCalls: 0, workflowKmsCalls: 0, workflowLogsCalls: 0, faultsFired: 0 };
+
+  constructor(options: EmulatedAccountOptions) {
+    this.account = options.account;
+    this.region = options.region;
+    this.workflowPrincipalArn = options.workflowPrincipalArn;
+    this.clock = options.clock ?? (() => new Date());
+    this.logGroupName = options.cloudTrail.logGroupName;
+    this.deliveryLagMs = options.cloudTrail.deliveryLagMs;
+    this.trail = options.cloudTrail.trail ?? {};
+    this.kms = new KmsService(options.account, options.region);
+    this.logs = new LogsService(options.account, options.region, options.filterScanPageSize ?? 5000);
+    this.logs.addLogGroup({
+      name: options.cloudTrail.logGroupName,
+      creationTime:
+        options.cloudTrail.logGroupCreatedAt ??
+        new Date(this.clock().getTime() - options.cloudTrail.retentionDays * DAY_MS),
+      retentionInDays: options.cloudTrail.retentionDays,
+    });
+  }
+
+  addKey(options: AddKeyOptions): void {
+    this.kms.addKey(options, this.clock());
+  }
+
+  /** Another log group (a missing CloudTrail group is modelled by a fault or by a wrong name). */
+  addLogGroup(name: string, createdAt: Date, retentionInDays?: number): void {
+    this.logs.addLogGroup({ name, creationTime: createdAt, retentionInDays });
+  }
+
+  addFault(fault: FaultSpec): void {
+    this.faults.push({ ...fault, remaining: fault.count ?? Number.POSITIVE_INFINITY });
+  }
+
+  /** The key as it stands now, `Deleted` once its DeletionDate has passed. */
+  inspectKey(keyId: string): KeySnapshot | undefined {
+    this.kms.settle(this.clock());
+    return this.kms.inspect(keyId);
+  }
+
+  deleteReplicas(keyId: string): void {
+    this.kms.deleteReplicas(keyId, this.clock());
+  }
+
+  /** Every KMS record this account's trail saw, delivered or not, in call order. */
+  records(): readonly EmittedRecord[] {
+    return this.emitted;
+  }
+
+  /** Called for every KMS record at the moment of the call (an EventBridge model subscribes here). */
+  onRecord(listener: (emitted: EmittedRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(): AccountStats {
+    return { ...this.logs.stats, ...this.counters };
+  }
+
+  /** Log events a query of [startMs, endMs] on the CloudTrail group would see now. */
+  logEventsInWindow(startMs: number, endMs: number): number {
+    return this.logs.countVisible(this.logGroupName, startMs, endMs, this.clock());
+  }
+
+  /**
+   * A request from the workflow (over HTTP): faults apply, and the answer is the HTTP status and
+   * JSON body the service would send. Never throws for an AWS-level error.
+   */
+  serve(
+    service: FaultService,
+    operation: string,
+    request: Record<string, unknown>,
+    caller: Caller,
+  ): ServedResponse {
+    if (service === 'kms') {
+      this.counters.workflowKmsCalls += 1;
+      const outcome = this.invokeKms(operation, request, caller, { workflow: true });
+      return outcome.error
+        ? { status: outcome.error.status, body: outcome.error.toBody(), requestId: outcome.requestId }
+        : { status: 200, body: outcome.response, requestId: outcome.requestId };
+    }
+    this.counters.workflowLogsCalls += 1;
+    this.logsRequestCounter += 1;
+    const requestId = deterministicUuid(this.account, 'logs-request', this.logsRequestCounter);
+    try {
+      const now = this.clock();
+      const fault = this.takeFault('logs', operation, now);
+      if (fault) {
+        throw faultError(fault.error, operation, caller.principalArn, 'logs');
+      }
+      return { status: 200, body: this.handleLogs(operation, request, now), requestId };
+    } catch (error) {
+      const aws =
+        error instanceof AwsError ? error : new AwsError('ServiceUnavailableException', String(error), 500);
+      return { status: aws.status, body: aws.toBody(), requestId };
+    }
+  }
+
+  /** Application traffic: the operation as that principal at the clock (or `at`), no HTTP. */
+  appCall(options: AppCallOptions): AppCallResult {
+    const at = options.at ?? this.clock();
+    const callerAccount = options.account ?? accountOfPrincipal(options.principalArn) ?? this.account;
+    const arnRegion = /^arn:[^:]+:kms:([^:]+):/.exec(options.keyId)?.[1];
+    const region = options.region ?? arnRegion ?? this.region;
+    if (callerAccount !== this.account) {
+      // KMS resolves names in the caller's own account; only our key's (or alias's) ARN reaches us,
+      // and only for operations KMS allows across accounts. Anything else is logged in theirs only.
+      const ours = new RegExp(`^arn:[^:]+:kms:[^:]+:${this.account}:`).test(options.keyId);
+      if (!ours) {
+        return { ok: false, errorCode: 'NotFoundException', errorMessage: 'The key is not in our account.' };
+      }
+      if (!CROSS_ACCOUNT_OPERATIONS.has(options.operation)) {
+        return {
+          ok: false,
+          errorCode: 'AccessDeniedException',
+          errorMessage: `kms:${options.operation} is not allowed across accounts.`,
+        };
+      }
+    }
+    const client = appClientOf(options.principalArn);
+    const caller: Caller = {
+      principalArn: options.principalArn,
+      account: callerAccount,
+      region,
+      sourceIp: client.sourceIp,
+      userAgent: client.userAgent,
+    };
+    const request = { ...this.appRequest(options, region), ...(options.request ?? {}) };
+    const outcome = this.invokeKms(options.operation, request, caller, {
+      workflow: false,
+      at,
+      deliveryLagMs: options.deliveryLagMs,
+    });
+    return outcome.error
+      ? {
+          ok: false,
+          errorCode: outcome.error.type,
+          errorMessage: outcome.error.message,
+          eventID: outcome.eventId,
+          requestID: outcome.requestId,
+        }
+      : { ok: true, eventID: outcome.eventId, requestID: outcome.requestId };
+  }
+
+  /** Deterministic records of unrelated keys and services, delivered with the default lag. */
+  addBackgroundRecords(n: number, from: Date, to: Date, seed: number): void {
+    const keys = this.kms.allKeys();
+    const generated = backgroundRecords(n, from, to, seed, {
+      account: this.account,
+      region: this.region,
+      reservedKeyIds: new Set(keys.map((key) => key.keyId)),
+      aliases: keys.flatMap((key) => this.kms.aliasesOf(key)),
+    });
+    this.logs.putEvents(
+      this.logGroupName,
+      generated
+        .filter(({ record, at }) => this.delivers(record, at))
+        .map(({ record, at }) => ({
+          timestamp: Date.parse(record.eventTime),
+          visibleAt: at.getTime() + this.deliveryLagMs,
+          logStreamName: this.streamName(record.awsRegion),
+          record,
+        })),
+    );
+  }
+
+  private handleLogs(
+    operation: string,
+    request: Record<string, unknown>,
+    now: Date,
+  ): Record<string, unknown> {
+    switch (operation) {
+      case 'DescribeLogGroups':
+        return this.logs.describeLogGroups(request);
+      case 'FilterLogEvents':
+        return this.logs.filterLogEvents(request, now);
+      default:
+        throw new AwsError(
+          'UnknownOperationException',
+          `The emulated CloudWatch Logs does not serve ${operation}.`,
+        );
+    }
+  }
+
+  private takeFault(service: FaultService, operation: string, now: Date): ActiveFault | undefined {
+    const fault = this.faults.find(
+      (candidate) =>
+        candidate.service === service &&
+        (candidate.operation === '*' || candidate.operation === operation) &&
+        candidate.remaining > 0 &&
+        now >= candidate.from &&
+        now < candidate.until,
+    );
+    if (fault) {
+      fault.remaining -= 1;
+      this.counters.faultsFired += 1;
+    }
+    return fault;
+  }
+
+  private invokeKms(
+    operation: string,
+    request: Record<string, unknown>,
+    caller: Caller,
+    options: { workflow: boolean; at?: Date | undefined; deliveryLagMs?: number | undefined },
+  ): { response: Record<string, unknown>; error?: AwsError; eventId: string; requestId: string } {
+    const now = this.clock();
+    this.kms.settle(now);
+    const at = options.at ?? now;
+    this.callCounter += 1;
+    const eventId = deterministicUuid(this.account, 'event', this.callCounter);
+    const requestId = deterministicUuid(this.account, 'request', this.callCounter);
+    if (!KmsService.serves(operation)) {
+      // An unknown operation never reaches KMS, so CloudTrail has nothing to log.
+      return {
+        response: {},
+        error: new AwsError('UnknownOperationException', `The emulated KMS does not serve ${operation}.`),
+        eventId,
+        requestId,
+      };
+    }
+    this.counters.kmsCalls += 1;
+    const ctx: KmsCallContext = {
+      now: at,
+      caller,
+      eventId,
+      requestId,
+      resources: [],
+      used: [],
+      responseElements: null,
+    };
+    let response: Record<string, unknown> = {};
+    let error: AwsError | undefined;
+    try {
+      const fault = options.workflow ? this.takeFault('kms', operation, now) : undefined;
+      if (fault) {
+        this.peekResources(ctx, request);
+        throw faultError(fault.error, operation, caller.principalArn, 'kms');
+      }
+      response = this.kms.handle(operation, request, ctx);
+      if (TRACKED_OPERATIONS.has(operation)) {
+        for (const key of ctx.used) {
+          this.recordUsage(key, operation, at, eventId, requestId);
+        }
+      }
+    } catch (thrown) {
+      error = thrown instanceof AwsError ? thrown : new AwsError('KMSInternalException', String(thrown), 500);
+    }
+    this.writeRecord(
+      this.kmsRecord(operation, request, caller, ctx, at, error),
+      at,
+      options.deliveryLagMs ?? this.deliveryLagMs,
+      options.workflow,
+    );
+    return error ? { response, error, eventId, requestId } : { response, eventId, requestId };
+  }
+
+  /** A faulted call still names its key in CloudTrail when the key resolves. */
+  private peekResources(ctx: KmsCallContext, request: Record<string, unknown>): void {
+    for (const field of ['KeyId', 'SourceKeyId', 'DestinationKeyId']) {
+      const sent = request[field];
+      if (typeof sent === 'string') {
+        try {
+          this.kms.resolve(ctx, sent, true);
+        } catch {
+          // An unresolvable key simply has no resources entry.
+        }
+      }
+    }
+  }
+
+  private recordUsage(
+    key: EmulatedKey,
+    operation: string,
+    at: Date,
+    eventId: string,
+    requestId: string,
+  ): void {
+    const last = key.lastUsage;
+    if (at < key.trackingStartDate || (last !== null && at < last.at)) {
+      return;
+    }
+    key.lastUsage = { operation, at, cloudTrailEventId: eventId, kmsRequestId: requestId };
+  }
+
+  private kmsRecord(
+    operation: string,
+    request: Record<string, unknown>,
+    caller: Caller,
+    ctx: KmsCallContext,
+    at: Date,
+    error: AwsError | undefined,
+  ): EmulatedRecord {
+    const parameters = requestParametersOf(operation, request, ctx);
+    return {
+      eventVersion: '1.08',
+      userIdentity: userIdentityFor(caller.principalArn, caller.account, at),
+      eventTime: eventTimeOf(at),
+      eventSource: 'kms.amazonaws.com',
+      eventName: operation,
+      awsRegion: caller.region,
+      sourceIPAddress: caller.sourceIp,
+      userAgent: caller.userAgent,
+      ...(error ? { errorCode: error.type, errorMessage: error.message } : {}),
+      requestParameters: parameters,
+      responseElements: error ? null : ctx.responseElements,
+      requestID: ctx.requestId,
+      eventID: ctx.eventId,
+      readOnly: !WRITE_OPERATIONS.has(operation),
+      ...(ctx.resources.length > 0
+        ? {
+            resources: ctx.resources.map((key) => ({
+              accountId: this.account,
+              type: 'AWS::KMS::Key',
+              ARN: key.arn,
+            })),
+          }
+        : {}),
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: this.account,
+      eventCategory: 'Management',
+    };
+  }
+
+  private delivers(record: EmulatedRecord, at: Date): boolean {
+    const trail = this.trail;
+    if (trail.stopLoggingAt && at >= trail.stopLoggingAt) {
+      return false;
+    }
+    if (trail.trailChangeAt && at < trail.trailChangeAt) {
+      return true;
+    }
+    if (trail.readWriteType === 'WriteOnly' && record.readOnly) {
+      return false;
+    }
+    return !(trail.excludeKmsEvents && record.eventSource === 'kms.amazonaws.com' && record.readOnly);
+  }
+
+  private writeRecord(record: EmulatedRecord, at: Date, lagMs: number, workflow: boolean): void {
+    const delivered = this.delivers(record, at);
+    const visibleAt = delivered ? at.getTime() + lagMs : null;
+    if (visibleAt !== null) {
+      this.logs.putEvent(this.logGroupName, {
+        timestamp: Date.parse(record.eventTime),
+        visibleAt,
+        logStreamName: this.streamName(record.awsRegion),
+        record,
+      });
+    }
+    const emitted: EmittedRecord = { record, at: at.getTime(), visibleAt, workflow };
+    this.emitted.push(emitted);
+    for (const listener of this.listeners) {
+      listener(emitted);
+    }
+  }
+
+  private streamName(region: string): string {
+    return `${this.account}_CloudTrail_${region}`;
+  }
+
+  /** The request an application would send for the operation on that key. */
+  private appRequest(options: AppCallOptions, region: string): Record<string, unknown> {
+    const key = this.kms.lookup(options.keyId, region);
+    const keyArn = key?.arn ?? `arn:aws:kms:${region}:${this.account}:key/${options.keyId}`;
+    const algorithm = key ? defaultAlgorithm(key) : 'SYMMETRIC_DEFAULT';
+    const message = Buffer.from(`message for ${keyArn}`).toString('base64');
+    const ciphertext = Buffer.from(
+      JSON.stringify({ emulatedKms: 1, k: keyArn, n: 0, p: Buffer.from('secret').toString('base64') }),
+    ).toString('base64');
+    const keyId = { KeyId: options.keyId };
+    switch (options.operation) {
+      case 'Encrypt':
+        return {
+          ...keyId,
+          Plaintext: Buffer.from('secret').toString('base64'),
+          EncryptionAlgorithm: algorithm,
+        };
+      case 'Decrypt':
+        return {
+          ...(options.omitKeyId ? {} : keyId),
+          CiphertextBlob: ciphertext,
+          EncryptionAlgorithm: algorithm,
+        };
+      case 'ReEncrypt':
+        return {
+          ...(options.omitKeyId ? {} : { SourceKeyId: options.keyId }),
+          CiphertextBlob: ciphertext,
+          DestinationKeyId: options.keyId,
+        };
+      case 'GenerateDataKey':
+      case 'GenerateDataKeyWithoutPlaintext':
+        return { ...keyId, KeySpec: 'AES_256' };
+      case 'Sign':
+        return { ...keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: algorithm };
+      case 'Verify':
+        return {
+          ...keyId,
+          Message: message,
+          MessageType: 'RAW',
+          SigningAlgorithm: algorithm,
+          Signature: signatureFor(keyArn, message),
+        };
+      case 'GenerateMac':
+      case 'VerifyMac':
+        return {
+          ...keyId,
+          Message: message,
+          MacAlgorithm: algorithm,
+          ...(options.operation === 'VerifyMac' ? { Mac: macFor(keyArn, message) } : {}),
+        };
+      case 'ScheduleKeyDeletion':
+        return { ...keyId, PendingWindowInDays: 30 };
+      case 'UntagResource':
+        return { ...keyId, TagKeys: key ? [...key.tags.keys()] : [] };
+      case 'TagResource':
+        return { ...keyId, Tags: [] };
+      default:
+        return keyId;
+    }
+  }
+}
+
+/** Request fields CloudTrail never logs (data, not parameters). */
+const UNLOGGED = new Set(['Plaintext', 'CiphertextBlob', 'Message', 'Signature', 'Mac', 'GrantTokens']);
+
+function lowerFirst(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+function camelize(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.map(camelize);
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([name, inner]) => [lowerFirst(name), camelize(inner)]),
+    );
+  }
+  return value;
+}
+
+/**
+ * `requestParameters` as CloudTrail writes them: the request's fields in lower camel case with the
+ * data left out, the key exactly as sent (a Decrypt without KeyId has no `keyId`), and the
+ * algorithm KMS assumed when the caller named none.
+ */
+function requestParametersOf(
+  operation: string,
+  request: Record<string, unknown>,
+  ctx: KmsCallContext,
+): Record<string, unknown> | null {
+  const parameters: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(request)) {
+    if (!UNLOGGED.has(name) && value !== undefined && value !== null) {
+      parameters[lowerFirst(name)] = camelize(value);
+    }
+  }
+  if ((operation === 'Encrypt' || operation === 'Decrypt') && parameters.encryptionAlgorithm === undefined) {
+    const key = ctx.resources[0];
+    parameters.encryptionAlgorithm = key ? defaultAlgorithm(key) : 'SYMMETRIC_DEFAULT';
+  }
+  return Object.keys(parameters).length > 0 ? parameters : null;
+}

@@ -1,0 +1,689 @@
+/**
+ * Runs a synthesized definition with aws-local-stepfunctions in virtual time.
+ *
+ * The engine only sees a rewritten copy of the definition: Wait states become Tasks whose local
+ * handler moves the virtual clock, task timeouts are enforced in virtual time instead of by real
+ * timers (Node's setTimeout overflows above 24.8 days), and every Task has a local handler, so
+ * nothing ever reaches a real AWS endpoint.
+ */
+import './polyfill.js';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  type RunOptions,
+  StateMachine,
+} from 'aws-local-stepfunctions';
+import type { VirtualClock } from './clock.js';
+import {
+  type AslDefinition,
+  type AslState,
+  DefinitionError,
+  type SynthesizedWorkflow,
+} from './definition.js';
+import type { ApprovalAnswer } from './scenario.js';
+
+type JsonValue = Parameters<StateMachine['run']>[0];
+type Overrides = NonNullable<RunOptions['overrides']>;
+type LocalHandler = (input: JsonValue) => Promise<JsonValue>;
+
+export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface TimelineEntry {
+  readonly at: string;
+  readonly state: string;
+  readonly type: string;
+  detail: Record<string, unknown>;
+}
+
+export interface Notification {
+  readonly at: string;
+  readonly kind: string;
+  readonly subject: string;
+  readonly state: string;
+  /** Set on approval requests: `disable` or `deletion`. */
+  readonly step?: string;
+  readonly message: unknown;
+}
+
+/** What the engine needs from the simulated world. */
+export interface EngineHooks {
+  readonly clock: VirtualClock;
+  /** Moves virtual time forward to `target`, letting the world act (application calls) on the way. */
+  advanceTo(target: Date): Promise<void> | void;
+  /** Runs the handler of `lambdas/<handler>/` with the task's payload and returns its result. */
+  invokeFunction(handler: string, payload: unknown): Promise<unknown>;
+  /** The scenario's answer to an approval request for `step`. */
+  approvalAnswer(step: string): ApprovalAnswer;
+  /** An injected SNS error for a publish task (`SNS.<code>`, as Step Functions names it), or null. */
+  publishFault?(operation: 'Publish'): TaskError | null;
+}
+
+export interface EngineOptions {
+  readonly executionName?: string;
+  readonly taskToken?: string;
+}
+
+export interface EngineRun {
+  readonly executionArn: string;
+  readonly status: ExecutionStatus;
+  /** The execution's output (SUCCEEDED only). */
+  readonly output: unknown;
+  /** Error and Cause of a failed execution (a Fail state's Error is the outcome). */
+  readonly error: string | null;
+  readonly cause: string | null;
+  /** The data the execution held when it ended: its output, or the input of its last state. */
+  readonly finalData: unknown;
+  readonly timeline: readonly TimelineEntry[];
+  readonly notifications: readonly Notification[];
+  readonly stats: { readonly stateTransitions: number; readonly lambdaInvocations: number };
+}
+
+const VIRTUAL_WAIT_RESOURCE = 'arn:aws:states:::kms-deletion-guard:virtual-wait';
+const LAMBDA_INVOKE = /^arn:aws[\w-]*:states:::lambda:invoke(\.waitForTaskToken)?$/;
+const SNS_PUBLISH = /^arn:aws[\w-]*:states:::sns:publish$/;
+const SNS_PUBLISH_TOKEN = /^arn:aws[\w-]*:states:::sns:publish\.waitForTaskToken$/;
+/** What Step Functions allows a task token wait without TimeoutSeconds: the execution's one year. */
+const DEFAULT_TOKEN_TIMEOUT_SECONDS = 365 * 86_400;
+export const DEFAULT_TASK_TOKEN = 'kms-deletion-guard-simulated-task-token';
+
+type TaskKind =
+  | { kind: 'lambda' }
+  | { kind: 'approval' }
+  | { kind: 'publish' }
+  | { kind: 'wait'; seconds?: number; timestamp?: string };
+
+interface TaskPlan {
+  readonly name: string;
+  readonly task: TaskKind;
+  readonly timeoutSeconds: number | null;
+  readonly heartbeatSeconds: number | null;
+  readonly retry: readonly Retrier[];
+}
+
+interface Retrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds?: number;
+  readonly MaxAttempts?: number;
+  readonly BackoffRate?: number;
+  readonly MaxDelaySeconds?: number;
+}
+
+export interface PreparedDefinition {
+  readonly definition: AslDefinition;
+  readonly tasks: ReadonlyMap<string, TaskPlan>;
+  readonly retryStates: readonly string[];
+  readonly executionTimeoutSeconds: number | null;
+}
+
+function classifyTask(name: string, state: AslState): TaskKind {
+  const resource = String(state.Resource);
+  if (LAMBDA_INVOKE.test(resource)) {
+    if (resource.endsWith('.waitForTaskToken')) {
+      throw new DefinitionError(`state '${name}': lambda:invoke.waitForTaskToken is not simulated`);
+    }
+    return { kind: 'lambda' };
+  }
+  if (SNS_PUBLISH_TOKEN.test(resource)) {
+    return { kind: 'approval' };
+  }
+  if (SNS_PUBLISH.test(resource)) {
+    return { kind: 'publish' };
+  }
+  // Any other resource would make the engine call real AWS: refuse instead.
+  throw new DefinitionError(`state '${name}': the simulator has no local handler for resource '${resource}'`);
+}
+
+function rewriteWait(name: string, state: AslState): [AslState, TaskKind] {
+  const { Type: _type, Seconds, SecondsPath, Timestamp, TimestampPath, ...rest } = state;
+  const parameters: Record<string, unknown> = { 'input.$': '$' };
+  const task: TaskKind = { kind: 'wait' };
+  if (typeof Seconds === 'number') {
+    task.seconds = Seconds;
+  } else if (typeof Timestamp === 'string') {
+    task.timestamp = Timestamp;
+  } else if (typeof SecondsPath === 'string') {
+    parameters['seconds.$'] = SecondsPath;
+  } else if (typeof TimestampPath === 'string') {
+    parameters['timestamp.$'] = TimestampPath;
+  } else {
+    throw new DefinitionError(
+      `Wait state '${name}' has none of Seconds, SecondsPath, Timestamp, TimestampPath`,
+    );
+  }
+  // InputPath and OutputPath keep their places; the handler hands back the (InputPath-filtered)
+  // input through Parameters, so the Task's output is exactly what the Wait's would have been.
+  return [{ ...rest, Type: 'Task', Resource: VIRTUAL_WAIT_RESOURCE, Parameters: parameters }, task];
+}
+
+function prepareStates(
+  states: Record<string, AslState>,
+  tasks: Map<string, TaskPlan>,
+  retryStates: string[],
+): Record<string, AslState> {
+  const out: Record<string, AslState> = {};
+  for (const [name, state] of Object.entries(states)) {
+    let copy: AslState = state;
+    if (state.Type === 'Wait') {
+      const [rewritten, task] = rewriteWait(name, state);
+      copy = rewritten;
+      tasks.set(name, { name, task, timeoutSeconds: null, heartbeatSeconds: null, retry: [] });
+    } else if (state.Type === 'Task') {
+      if (state.TimeoutSecondsPath !== undefined || state.HeartbeatSecondsPath !== undefined) {
+        throw new DefinitionError(
+          `state '${name}': TimeoutSecondsPath/HeartbeatSecondsPath are not simulated`,
+        );
+      }
+      const { TimeoutSeconds, HeartbeatSeconds, ...rest } = state;
+      copy = rest as AslState;
+      tasks.set(name, {
+        name,
+        task: classifyTask(name, state),
+        timeoutSeconds: typeof TimeoutSeconds === 'number' ? TimeoutSeconds : null,
+        heartbeatSeconds: typeof HeartbeatSeconds === 'number' ? HeartbeatSeconds : null,
+        retry: (state.Retry as Retrier[] | undefined) ?? [],
+      });
+    } else if (state.Type === 'Parallel') {
+      const branches = (state.Branches as AslDefinition[]).map((b) => ({
+        ...b,
+        States: prepareStates(b.States, tasks, retryStates),
+      }));
+      copy = { ...state, Branches: branches };
+    } else if (state.Type === 'Map') {
+      const field = state.ItemProcessor ? 'ItemProcessor' : 'Iterator';
+      const inner = state[field] as AslDefinition;
+      copy = { ...state, [field]: { ...inner, States: prepareStates(inner.States, tasks, retryStates) } };
+    }
+    if (Array.isArray(state.Retry)) {
+      retryStates.push(name);
+    }
+    out[name] = copy;
+  }
+  return out;
+}
+
+/** The copy of a definition the engine runs, and what each Task's local handler must do. */
+export function prepareDefinition(definition: AslDefinition): PreparedDefinition {
+  const tasks = new Map<string, TaskPlan>();
+  const retryStates: string[] = [];
+  const { TimeoutSeconds, ...rest } = definition;
+  const states = prepareStates(definition.States, tasks, retryStates);
+  return {
+    definition: { ...rest, States: states } as AslDefinition,
+    tasks,
+    retryStates,
+    executionTimeoutSeconds: typeof TimeoutSeconds === 'number' ? TimeoutSeconds : null,
+  };
+}
+
+/** An error a task's local handler throws; `name` is what Retry and Catch match. */
+export class TaskError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/**
+ * Mirrors the engine's retrier bookkeeping for one state entry, so virtual time can advance by the
+ * interval Step Functions would wait, while the engine itself waits 0 ms.
+ */
+class RetryTracker {
+  private readonly attempts: number[];
+
+  constructor(private readonly retriers: readonly Retrier[]) {
+    this.attempts = retriers.map(() => 0);
+  }
+
+  /** Milliseconds before the retry, or null when the engine will not retry this error. */
+  next(errorName: string): number | null {
+    for (const [i, retrier] of this.retriers.entries()) {
+      const matches = retrier.ErrorEquals.some(
+        (e) => e === errorName || e === 'States.ALL' || e === 'States.TaskFailed',
+      );
+      if (!matches) {
+        continue;
+      }
+      const attempt = this.attempts[i] ?? 0;
+      if (attempt >= (retrier.MaxAttempts ?? 3)) {
+        this.reset();
+        return null;
+      }
+      this.attempts[i] = attempt + 1;
+      const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt;
+      const capped =
+        retrier.MaxDelaySeconds === undefined ? interval : Math.min(interval, retrier.MaxDelaySeconds);
+      return capped * 1000;
+    }
+    this.reset();
+    return null;
+  }
+
+  reset(): void {
+    this.attempts.fill(0);
+  }
+}
+
+function stringAttribute(params: Record<string, unknown>, name: string): string | undefined {
+  const attributes = params.MessageAttributes as Record<string, { StringValue?: unknown }> | undefined;
+  const value = attributes?.[name]?.StringValue;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function jsonClone<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+const DETAIL_FIELDS = [
+  'verdict',
+  'phase',
+  'checks',
+  'broke',
+  'done',
+  'evidenceCount',
+  'scanned',
+  'disabledAt',
+  'wasEnabled',
+  'deletionDate',
+  'keyState',
+  'mode',
+  'actions',
+  'finalKeyState',
+  'restoredAt',
+  'outcome',
+] as const;
+
+/** A few facts of a handler result worth a line in the timeline (never the whole payload). */
+export function summarizeResult(result: unknown): Record<string, unknown> {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+    return {};
+  }
+  const r = result as Record<string, unknown>;
+  const detail: Record<string, unknown> = {};
+  for (const field of DETAIL_FIELDS) {
+    const value = r[field];
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      detail[field] = value;
+    }
+  }
+  const refusal = r.refusal as { cause?: unknown } | null | undefined;
+  if (refusal && typeof refusal.cause === 'string') {
+    detail.refusal = refusal.cause;
+  }
+  const usage = r.usage as { classification?: unknown } | null | undefined;
+  if (usage && typeof usage.classification === 'string') {
+    detail.usage = usage.classification;
+  }
+  return detail;
+}
+
+/** Lambda's own error shape: Step Functions puts it, as JSON text, in the Cause of a failed invoke. */
+function lambdaError(error: unknown): TaskError {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const errorType = err.name || 'Error';
+  const trace = (err.stack ?? '')
+    .split('\n')
+    .slice(1, 6)
+    .map((line) => line.trim());
+  return new TaskError(errorType, JSON.stringify({ errorType, errorMessage: err.message, trace }));
+}
+
+const compiledDefinitions = new WeakMap<
+  AslDefinition,
+  { prepared: PreparedDefinition; machine: StateMachine }
+>();
+
+/** Validating a definition costs 100-300 ms, running it far less: validate once per definition. */
+function compiled(definition: AslDefinition): { prepared: PreparedDefinition; machine: StateMachine } {
+  let entry = compiledDefinitions.get(definition);
+  if (!entry) {
+    const prepared = prepareDefinition(definition);
+    const machine = new StateMachine(prepared.definition as ConstructorParameters<typeof StateMachine>[0], {
+      // The virtual-wait resource is the simulator's own, not an AWS ARN.
+      validationOptions: { checkArn: false },
+    });
+    entry = { prepared, machine };
+    compiledDefinitions.set(definition, entry);
+  }
+  return entry;
+}
+
+/** Runs a prepared workflow once, in the virtual time of `hooks.clock`. */
+export async function runWorkflow(
+  workflow: SynthesizedWorkflow,
+  input: unknown,
+  hooks: EngineHooks,
+  options: EngineOptions = {},
+): Promise<EngineRun> {
+  const { prepared, machine } = compiled(workflow.definition);
+  const { account, region } = workflow.env;
+  const executionName = options.executionName ?? 'simulation';
+  const executionArn = `arn:aws:states:${region}:${account}:execution:${workflow.stateMachineLogicalId}:${executionName}`;
+  const { clock } = hooks;
+  const startMs = clock.nowMs();
+  const deadline =
+    prepared.executionTimeoutSeconds === null ? null : startMs + prepared.executionTimeoutSeconds * 1000;
+
+  const timeline: TimelineEntry[] = [];
+  const notifications: Notification[] = [];
+  let lambdaInvocations = 0;
+  let current: TimelineEntry | undefined;
+  let lastInput: unknown = input;
+  let timedOut = false;
+  let abort: () => void = () => undefined;
+
+  const functionsByName = new Map<string, string>();
+  for (const fn of workflow.functions) {
+    functionsByName.set(fn.arn, fn.handler);
+    functionsByName.set(fn.logicalId, fn.handler);
+  }
+  const handlerOf = (functionName: unknown): string => {
+    const name = String(functionName);
+    const handler = functionsByName.get(name) ?? functionsByName.get(name.replace(/:[^:]+$/, ''));
+    if (!handler) {
+      throw new TaskError('Lambda.ResourceNotFoundException', `Function not found: ${name}`);
+    }
+    return handler;
+  };
+
+  // Moves time, but never past the execution's own deadline: there the execution times out.
+  const advance = async (target: number): Promise<void> => {
+    if (deadline !== null && target >= deadline) {
+      await hooks.advanceTo(new Date(deadline));
+      timedOut = true;
+      abort();
+      return;
+    }
+    await hooks.advanceTo(new Date(target));
+  };
+
+  // The event stream is read concurrently; one macrotask lets it catch up, so `current` is the
+  // entry of the state whose handler is running.
+  const settle = () => new Promise<void>((r) => setImmediate(r));
+
+  const withRetries = (
+    plan: TaskPlan,
+    body: (input: Record<string, unknown>) => Promise<JsonValue>,
+  ): LocalHandler => {
+    const tracker = new RetryTracker(plan.retry);
+    return async (raw) => {
+      await settle();
+      const taskInput = (raw ?? {}) as Record<string, unknown>;
+      try {
+        const result = await body(taskInput);
+        tracker.reset();
+        return result;
+      } catch (error) {
+        const name = error instanceof Error ? error.name : 'Error';
+        const waitMs = tracker.next(name);
+        if (current) {
+          current.detail.error = name;
+        }
+        if (waitMs !== null) {
+          await advance(clock.nowMs() + waitMs);
+        }
+        throw error;
+      }
+    };
+  };
+
+  const lambdaTask = (plan: TaskPlan) =>
+    withRetries(plan, async (params) => {
+      const handler = handlerOf(params.FunctionName);
+      lambdaInvocations += 1;
+      const began = clock.nowMs();
+      let result: unknown;
+      try {
+        result = await hooks.invokeFunction(handler, jsonClone(params.Payload));
+      } catch (error) {
+        throw lambdaError(error);
+      }
+      if (plan.timeoutSeconds !== null && clock.nowMs() - began > plan.timeoutSeconds * 1000) {
+        throw new TaskError('States.Timeout', `Task '${plan.name}' ran longer than ${plan.timeoutSeconds} s`);
+      }
+      if (current) {
+        Object.assign(current.detail, summarizeResult(result));
+      }
+      return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: jsonClone(result ?? null) } as JsonValue;
+    });
+
+  const record = (plan: TaskPlan, params: Record<string, unknown>, step?: string): Notification => {
+    const notification: Notification = {
+      at: clock.now().toISOString(),
+      kind: stringAttribute(params, 'kind') ?? (step ? 'approval-request' : 'notification'),
+      subject: typeof params.Subject === 'string' ? params.Subject : '',
+      state: plan.name,
+      ...(step ? { step } : {}),
+      message: params.Message ?? null,
+    };
+    notifications.push(notification);
+    return notification;
+  };
+
+  const publishFault = () => {
+    const fault = hooks.publishFault?.('Publish') ?? null;
+    if (fault) {
+      throw fault;
+    }
+  };
+
+  const publishTask = (plan: TaskPlan) =>
+    withRetries(plan, async (params) => {
+      publishFault();
+      const notification = record(plan, params);
+      if (current) {
+        current.detail.kind = notification.kind;
+      }
+      return { MessageId: `simulated-message-${notifications.length}` };
+    });
+
+  const approvalTask = (plan: TaskPlan) =>
+    withRetries(plan, async (params) => {
+      const step = stringAttribute(params, 'step') ?? plan.name;
+      publishFault();
+      record(plan, params, step);
+      const answer = hooks.approvalAnswer(step);
+      if (current) {
+        Object.assign(current.detail, { step, answer });
+      }
+      if (answer === 'approve') {
+        return {
+          decision: 'approve',
+          by: 'simulator',
+          at: clock.now().toISOString(),
+          comment: 'approved in simulation',
+        };
+      }
+      if (answer === 'reject') {
+        throw new TaskError('ApprovalRejected', 'rejected in simulation');
+      }
+      // Nobody answers: a heartbeat shorter than the timeout expires first, as in Step Functions.
+      const timeout = plan.timeoutSeconds ?? DEFAULT_TOKEN_TIMEOUT_SECONDS;
+      const heartbeat = plan.heartbeatSeconds;
+      const [seconds, errorName] =
+        heartbeat !== null && heartbeat < timeout
+          ? [heartbeat, 'States.HeartbeatTimeout']
+          : [timeout, 'States.Timeout'];
+      await advance(clock.nowMs() + seconds * 1000);
+      throw new TaskError(errorName, `no answer within ${seconds} s (simulated)`);
+    });
+
+  const waitTask = (plan: TaskPlan, task: Extract<TaskKind, { kind: 'wait' }>) =>
+    withRetries(plan, async (params) => {
+      const now = clock.nowMs();
+      let target: number;
+      const timestamp = task.timestamp ?? params.timestamp;
+      const seconds = task.seconds ?? params.seconds;
+      if (typeof timestamp === 'string') {
+        target = Date.parse(timestamp);
+        if (Number.isNaN(target)) {
+          throw new TaskError('States.Runtime', `Wait '${plan.name}': '${timestamp}' is not a timestamp`);
+        }
+      } else if (typeof seconds === 'number' && Number.isInteger(seconds) && seconds >= 0) {
+        target = now + seconds * 1000;
+      } else {
+        throw new TaskError(
+          'States.Runtime',
+          `Wait '${plan.name}': ${JSON.stringify(seconds)} is not a number of seconds`,
+        );
+      }
+      if (current) {
+        current.detail.until = new Date(Math.max(target, now)).toISOString();
+      }
+      await advance(target);
+      return (params.input ?? null) as JsonValue;
+    });
+
+  const taskResourceLocalHandlers: Record<string, LocalHandler> = {};
+  for (const [name, plan] of prepared.tasks) {
+    const { task } = plan;
+    taskResourceLocalHandlers[name] =
+      task.kind === 'lambda'
+        ? lambdaTask(plan)
+        : task.kind === 'approval'
+          ? approvalTask(plan)
+          : task.kind === 'publish'
+            ? publishTask(plan)
+            : waitTask(plan, task);
+  }
+  const overrides: Overrides = {
+    taskResourceLocalHandlers,
+    retryIntervalOverrides: Object.fromEntries(prepared.retryStates.map((name) => [name, 0])),
+  };
+
+  const execution = machine.run((input ?? null) as JsonValue, {
+    overrides,
+    context: {
+      Execution: {
+        Id: executionArn,
+        Name: executionName,
+        RoleArn: `arn:aws:iam::${account}:role/kms-deletion-guard-workflow`,
+      },
+      StateMachine: { Id: workflow.stateMachineArn, Name: workflow.stateMachineLogicalId },
+      Task: { Token: options.taskToken ?? DEFAULT_TASK_TOKEN },
+    },
+  });
+  abort = execution.abort;
+
+  let failure: { error: string; cause: string } | null = null;
+  const consumer = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') {
+        current = {
+          at: new Date(event.timestamp).toISOString(),
+          state: event.state.name,
+          type: event.state.type,
+          detail: {},
+        };
+        timeline.push(current);
+        lastInput = event.state.input;
+      } else if (event.type === 'StateRetried' && current) {
+        current.detail.retries = ((current.detail.retries as number | undefined) ?? 0) + 1;
+      } else if (event.type === 'ExecutionFailed') {
+        failure = { error: event.Error, cause: String(event.Cause ?? '') };
+      }
+    }
+  })();
+
+  let status: ExecutionStatus;
+  let output: unknown = null;
+  let error: string | null = null;
+  let cause: string | null = null;
+  try {
+    output = await execution.result;
+    status = 'SUCCEEDED';
+  } catch (thrown) {
+    if (thrown instanceof ExecutionAbortedError) {
+      status = timedOut ? 'TIMED_OUT' : 'ABORTED';
+      error = timedOut ? 'States.Timeout' : 'States.Aborted';
+      cause = timedOut ? 'the execution ran longer than its TimeoutSeconds' : 'the execution was aborted';
+    } else if (thrown instanceof ExecutionError) {
+      status = 'FAILED';
+      const caught = thrown.cause as Error | undefined;
+      error = caught?.name ?? 'States.Runtime';
+      cause = caught?.message ?? thrown.message;
+    } else {
+      throw thrown;
+    }
+  }
+  // An aborted execution never closes its event log; only a finished one is drained.
+  if (status === 'SUCCEEDED' || status === 'FAILED') {
+    await consumer;
+  } else {
+    await settle();
+  }
+  const failed = failure as { error: string; cause: string } | null;
+  if (status === 'FAILED' && failed) {
+    error = failed.error;
+    cause = failed.cause;
+  }
+  const last = timeline.at(-1);
+  if (status === 'FAILED' && last?.type === 'Fail') {
+    last.detail.error = error;
+  }
+  return {
+    executionArn,
+    status,
+    output,
+    error,
+    cause,
+    finalData: status === 'SUCCEEDED' ? output : lastInput,
+    timeline,
+    notifications,
+    stats: { stateTransitions: timeline.length, lambdaInvocations },
+  };
+}
+
+const LAMBDAS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'lambdas');
+
+interface LambdaModule {
+  handler: (event: unknown, context?: unknown) => Promise<unknown> | unknown;
+}
+
+const handlerModules = new Map<string, Promise<LambdaModule>>();
+
+/**
+ * Imports `lambdas/<name>/index.ts` once per process. Handlers create their SDK clients on first
+ * use and keep them, so the environment (endpoints, Region) must be set before the first import.
+ */
+export function loadHandler(name: string): Promise<LambdaModule> {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
+    return Promise.reject(new DefinitionError(`handler name '${name}' is not a folder name under lambdas/`));
+  }
+  let loaded = handlerModules.get(name);
+  if (!loaded) {
+    loaded = import(pathToFileURL(resolve(LAMBDAS_DIR, name, 'index.ts')).href).then(
+      (mod: Partial<LambdaModule>) => {
+        if (typeof mod.handler !== 'function') {
+          throw new DefinitionError(`lambdas/${name}/index.ts does not export a handler function`);
+        }
+        return mod as LambdaModule;
+      },
+    );
+    handlerModules.set(name, loaded);
+  }
+  return loaded;
+}
+
+/** Calls a real handler the way the Lambda runtime would: a JSON event and a context object. */
+export async function invokeHandler(
+  name: string,
+  payload: unknown,
+  region: string,
+  account: string,
+): Promise<unknown> {
+  const mod = await loadHandler(name);
+  const context = {
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:${account}:function:${name}`,
+    memoryLimitInMB: '256',
+    awsRequestId: `simulated-${name}`,
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'simulated',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+  };
+  return mod.handler(payload, context);
+}

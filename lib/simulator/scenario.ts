@@ -1,0 +1,428 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import scenarioSchema from './contracts/scenario.schema.json' with { type: 'json' };
+
+/** A scenario file that cannot be run; the message is one line naming the field and the problem. */
+export class ScenarioError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioError';
+  }
+}
+
+export type ApprovalAnswer = 'approve' | 'reject' | 'timeout';
+export type KeyStateName = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingReplicaDeletion';
+
+export interface ScenarioKey {
+  readonly keyId: string;
+  readonly createdAt: Date;
+  readonly trackingStartDate: Date;
+  readonly lastUsage: { readonly operation: string; readonly at: Date } | null;
+  readonly state: KeyStateName;
+  readonly manager: 'CUSTOMER' | 'AWS';
+  readonly aliases: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+  readonly keySpec: string;
+  readonly keyUsage: string;
+  readonly description: string;
+  readonly region: string;
+  readonly multiRegion: {
+    readonly role: 'PRIMARY' | 'REPLICA';
+    readonly replicaRegions: readonly string[];
+  } | null;
+}
+
+/** One application call as written in the file; `every`/`until` expand it into a series. */
+export interface ScenarioCall {
+  readonly index: number;
+  readonly at: Date;
+  readonly keyId: string;
+  readonly operation: string;
+  readonly principal: string;
+  readonly account: string | null;
+  readonly everyMs: number | null;
+  /** Null with `every`: the series runs until the simulation ends. */
+  readonly until: Date | null;
+  readonly deliveryLagMs: number | null;
+}
+
+/** One delivered instance of a call series. */
+export interface CallInstance {
+  readonly call: ScenarioCall;
+  readonly at: Date;
+  readonly sequence: number;
+}
+
+export interface ScenarioCloudTrail {
+  readonly deliveryLagMs: number;
+  readonly retentionDays: number;
+  readonly background: number;
+  readonly eventBridgeLagMs: number;
+  readonly eventBridgeDrop: number;
+  readonly readWriteType: 'All' | 'WriteOnly';
+  readonly excludeKmsEvents: boolean;
+  readonly trailChangeAt: Date | null;
+  readonly stopLoggingAt: Date | null;
+}
+
+export interface ScenarioFault {
+  readonly service: 'kms' | 'logs' | 'sfn' | 'sns' | 'cloudtrail' | 'events';
+  readonly operation: string;
+  readonly error: string;
+  readonly from: Date | null;
+  readonly until: Date | null;
+  readonly count: number | null;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly start: Date;
+  readonly account: string;
+  readonly region: string;
+  readonly keys: readonly ScenarioKey[];
+  readonly calls: readonly ScenarioCall[];
+  readonly approvals: { readonly disable: ApprovalAnswer; readonly deletion: ApprovalAnswer };
+  /** The execution input exactly as written (the workflow validates it, not the simulator). */
+  readonly input: unknown;
+  /** Stack configuration overrides (DESIGN §3), merged over the defaults by the simulator. */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly cloudTrail: ScenarioCloudTrail;
+  readonly faults: readonly ScenarioFault[];
+  /** The principal the workflow's Lambdas act as: tells canary records from application traffic. */
+  readonly workflowPrincipal: string;
+}
+
+export const DEFAULT_ACCOUNT = '111122223333';
+export const DEFAULT_REGION = 'us-east-1';
+const DAY_MS = 86_400_000;
+/** Refuses series that would take longer to expand than to read (every: PT1S over a year). */
+const MAX_CALL_INSTANCES = 2_000_000;
+
+const DURATION = /^P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const OFFSET = /^([+-])(P.*)$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** Milliseconds of an ISO-8601 duration limited to days, hours, minutes and seconds; null if malformed. */
+export function parseDuration(text: string): number | null {
+  const match = DURATION.exec(text);
+  if (!match) {
+    return null;
+  }
+  const [, days, hours, minutes, seconds] = match;
+  return (
+    Number(days ?? 0) * DAY_MS +
+    Number(hours ?? 0) * 3_600_000 +
+    Number(minutes ?? 0) * 60_000 +
+    Math.round(Number(seconds ?? 0) * 1000)
+  );
+}
+
+/** An ISO-8601 instant, or a signed offset from `start` (`+P12D`, `-PT6H`); null if neither. */
+export function resolveInstant(text: string, start: Date): Date | null {
+  const offset = OFFSET.exec(text);
+  if (offset) {
+    const ms = parseDuration(offset[2] ?? '');
+    if (ms === null) {
+      return null;
+    }
+    return new Date(start.getTime() + (offset[1] === '-' ? -ms : ms));
+  }
+  if (!INSTANT.test(text)) {
+    return null;
+  }
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : new Date(ms);
+}
+
+let compiledValidator: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null | undefined };
+
+function validator(): typeof compiledValidator {
+  if (!compiledValidator) {
+    const ajv = new Ajv2020({ allErrors: false, strict: false });
+    addFormats.default(ajv);
+    compiledValidator = ajv.compile(scenarioSchema);
+  }
+  return compiledValidator;
+}
+
+function fieldName(instancePath: string): string {
+  if (!instancePath) {
+    return 'scenario';
+  }
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : `${i === 0 ? '' : '.'}${part}`))
+    .join('');
+}
+
+function describeSchemaError(error: ErrorObject): string {
+  const field = fieldName(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return `${field === 'scenario' ? '' : `${field}.`}${String(params.missingProperty)} is required`;
+    case 'enum':
+      return `${field} must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'pattern':
+      return `${field} has the wrong form (expected ${field.endsWith('account') ? '12 digits' : 'an ISO-8601 duration such as PT6H or P1D'})`;
+    case 'format':
+      return `${field} must be an ISO-8601 date-time such as 2026-01-01T00:00:00Z`;
+    default:
+      return `${field} ${error.message ?? 'is invalid'}`;
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function asRecord(value: unknown): Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+function optionalString(obj: Json, field: string): string | undefined {
+  const value = obj[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function instantField(value: string, field: string, start: Date): Date {
+  const resolved = resolveInstant(value, start);
+  if (!resolved) {
+    throw new ScenarioError(
+      `${field}: '${value}' is not an ISO-8601 instant (2026-01-01T00:00:00Z) or an offset from start (+P12D, -PT6H)`,
+    );
+  }
+  return resolved;
+}
+
+function durationField(value: string, field: string): number {
+  const ms = parseDuration(value);
+  if (ms === null) {
+    throw new ScenarioError(`${field}: '${value}' is not an ISO-8601 duration such as PT6H or P1D`);
+  }
+  return ms;
+}
+
+const DEFAULT_KEY_USAGE: ReadonlyArray<[RegExp, string]> = [
+  [/^HMAC_/, 'GENERATE_VERIFY_MAC'],
+  [/^(ECC_NIST_|ECC_SECG_|ML_DSA_)/, 'SIGN_VERIFY'],
+  [/^SM2$/, 'SIGN_VERIFY'],
+];
+
+function defaultKeyUsage(keySpec: string): string {
+  for (const [pattern, usage] of DEFAULT_KEY_USAGE) {
+    if (pattern.test(keySpec)) {
+      return usage;
+    }
+  }
+  return 'ENCRYPT_DECRYPT';
+}
+
+function resolveKey(raw: Json, i: number, start: Date, region: string): ScenarioKey {
+  const field = `keys[${i}]`;
+  const createdAt = instantField(String(raw.createdAt), `${field}.createdAt`, start);
+  const tracking = optionalString(raw, 'trackingStartDate');
+  const lastUsageRaw = raw.lastUsage;
+  let lastUsage: ScenarioKey['lastUsage'] = null;
+  if (lastUsageRaw !== undefined && lastUsageRaw !== null) {
+    const usage = asRecord(lastUsageRaw);
+    lastUsage = {
+      operation: String(usage.operation),
+      at: instantField(String(usage.at), `${field}.lastUsage.at`, start),
+    };
+  }
+  const keySpec = optionalString(raw, 'keySpec') ?? 'SYMMETRIC_DEFAULT';
+  const multiRegionRaw = raw.multiRegion;
+  let multiRegion: ScenarioKey['multiRegion'] = null;
+  if (multiRegionRaw !== undefined) {
+    const mr = asRecord(multiRegionRaw);
+    multiRegion = {
+      role: mr.role === 'REPLICA' ? 'REPLICA' : 'PRIMARY',
+      replicaRegions: Array.isArray(mr.replicaRegions) ? mr.replicaRegions.map(String) : [],
+    };
+  }
+  return {
+    keyId: String(raw.keyId),
+    createdAt,
+    trackingStartDate: tracking ? instantField(tracking, `${field}.trackingStartDate`, start) : createdAt,
+    lastUsage,
+    state: (optionalString(raw, 'state') as KeyStateName | undefined) ?? 'Enabled',
+    manager: raw.manager === 'AWS' ? 'AWS' : 'CUSTOMER',
+    aliases: Array.isArray(raw.aliases) ? raw.aliases.map(String) : [],
+    tags: asRecord(raw.tags) as Record<string, string>,
+    keySpec,
+    keyUsage: optionalString(raw, 'keyUsage') ?? defaultKeyUsage(keySpec),
+    description: optionalString(raw, 'description') ?? '',
+    region: optionalString(raw, 'region') ?? region,
+    multiRegion,
+  };
+}
+
+function resolveCall(raw: Json, i: number, start: Date): ScenarioCall {
+  const field = `calls[${i}]`;
+  const at = instantField(String(raw.at), `${field}.at`, start);
+  const every = optionalString(raw, 'every');
+  const untilText = optionalString(raw, 'until');
+  const lag = optionalString(raw, 'deliveryLag');
+  const everyMs = every === undefined ? null : durationField(every, `${field}.every`);
+  if (everyMs === 0) {
+    throw new ScenarioError(`${field}.every: must be longer than zero`);
+  }
+  const until = untilText === undefined ? null : instantField(untilText, `${field}.until`, start);
+  if (until && until < at) {
+    throw new ScenarioError(
+      `${field}.until: ${until.toISOString()} is before the call's at (${at.toISOString()})`,
+    );
+  }
+  if (everyMs !== null && until !== null && (until.getTime() - at.getTime()) / everyMs > MAX_CALL_INSTANCES) {
+    throw new ScenarioError(
+      `${field}.every: the series has more than ${MAX_CALL_INSTANCES} calls; use a longer interval`,
+    );
+  }
+  return {
+    index: i,
+    at,
+    keyId: String(raw.keyId),
+    operation: String(raw.operation),
+    principal: String(raw.principal),
+    account: optionalString(raw, 'account') ?? null,
+    everyMs,
+    until,
+    deliveryLagMs: lag === undefined ? null : durationField(lag, `${field}.deliveryLag`),
+  };
+}
+
+function resolveCloudTrail(raw: Json, start: Date): ScenarioCloudTrail {
+  const duration = (name: string, fallback: number): number => {
+    const value = optionalString(raw, name);
+    return value === undefined ? fallback : durationField(value, `cloudTrail.${name}`);
+  };
+  const instant = (name: string): Date | null => {
+    const value = optionalString(raw, name);
+    return value === undefined ? null : instantField(value, `cloudTrail.${name}`, start);
+  };
+  return {
+    deliveryLagMs: duration('deliveryLag', 5 * 60_000),
+    retentionDays: typeof raw.retentionDays === 'number' ? raw.retentionDays : 365,
+    background: typeof raw.background === 'number' ? raw.background : 0,
+    eventBridgeLagMs: duration('eventBridgeLag', 2 * 60_000),
+    eventBridgeDrop: typeof raw.eventBridgeDrop === 'number' ? raw.eventBridgeDrop : 0,
+    readWriteType: raw.readWriteType === 'WriteOnly' ? 'WriteOnly' : 'All',
+    excludeKmsEvents: raw.excludeKmsEvents === true,
+    trailChangeAt: instant('trailChangeAt'),
+    stopLoggingAt: instant('stopLoggingAt'),
+  };
+}
+
+function resolveFault(raw: Json, i: number, start: Date): ScenarioFault {
+  const field = `faults[${i}]`;
+  const from = optionalString(raw, 'from');
+  const until = optionalString(raw, 'until');
+  return {
+    service: raw.service as ScenarioFault['service'],
+    operation: String(raw.operation),
+    error: String(raw.error),
+    from: from === undefined ? null : instantField(from, `${field}.from`, start),
+    until: until === undefined ? null : instantField(until, `${field}.until`, start),
+    count: typeof raw.count === 'number' ? raw.count : null,
+  };
+}
+
+/** Validates a parsed scenario against the contract schema and resolves every time to a Date. */
+export function parseScenario(data: unknown): Scenario {
+  const validate = validator();
+  if (!validate(data)) {
+    const first = validate.errors?.[0];
+    throw new ScenarioError(first ? describeSchemaError(first) : 'scenario does not match the schema');
+  }
+  const raw = data as Json;
+  const start = new Date(String(raw.start));
+  if (Number.isNaN(start.getTime())) {
+    throw new ScenarioError(`start: '${String(raw.start)}' is not an ISO-8601 instant`);
+  }
+  const account = optionalString(raw, 'account') ?? DEFAULT_ACCOUNT;
+  const region = optionalString(raw, 'region') ?? DEFAULT_REGION;
+  const keys = (raw.keys as unknown[]).map((k, i) => resolveKey(asRecord(k), i, start, region));
+  const seen = new Set<string>();
+  for (const [i, key] of keys.entries()) {
+    if (seen.has(key.keyId)) {
+      throw new ScenarioError(`keys[${i}].keyId: '${key.keyId}' appears twice`);
+    }
+    seen.add(key.keyId);
+  }
+  const approvals = asRecord(raw.approvals);
+  return {
+    name: optionalString(raw, 'name') ?? 'unnamed scenario',
+    start,
+    account,
+    region,
+    keys,
+    calls: (Array.isArray(raw.calls) ? raw.calls : []).map((c, i) => resolveCall(asRecord(c), i, start)),
+    approvals: {
+      disable: (approvals.disable as ApprovalAnswer | undefined) ?? 'approve',
+      deletion: (approvals.deletion as ApprovalAnswer | undefined) ?? 'approve',
+    },
+    input: raw.input,
+    config: asRecord(raw.config),
+    cloudTrail: resolveCloudTrail(asRecord(raw.cloudTrail), start),
+    faults: (Array.isArray(raw.faults) ? raw.faults : []).map((f, i) => resolveFault(asRecord(f), i, start)),
+    workflowPrincipal: `arn:aws:iam::${account}:role/kms-deletion-guard-workflow`,
+  };
+}
+
+/** Reads and parses a scenario file; an unreadable file or bad JSON is a ScenarioError too (callers name the file). */
+export function loadScenarioFile(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ScenarioError(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(`not valid JSON (${(error as Error).message})`);
+  }
+  return parseScenario(data);
+}
+
+/**
+ * The application calls of a scenario in time order, expanded lazily so a series without `until`
+ * runs exactly as long as the simulation does. Ties keep the order of the file.
+ */
+export class CallSchedule {
+  private readonly next: { call: ScenarioCall; at: number; sequence: number }[];
+
+  constructor(calls: readonly ScenarioCall[]) {
+    this.next = calls.map((call) => ({ call, at: call.at.getTime(), sequence: 0 }));
+  }
+
+  /** Removes and returns every instance due at or before `until`, in time order. */
+  takeUntil(until: Date | number): CallInstance[] {
+    const limit = typeof until === 'number' ? until : until.getTime();
+    const due: CallInstance[] = [];
+    for (;;) {
+      let best: (typeof this.next)[number] | undefined;
+      for (const stream of this.next) {
+        if (stream.at <= limit && (!best || stream.at < best.at)) {
+          best = stream;
+        }
+      }
+      if (!best) {
+        return due;
+      }
+      due.push({ call: best.call, at: new Date(best.at), sequence: best.sequence });
+      const every = best.call.everyMs;
+      const nextAt = every === null ? Number.POSITIVE_INFINITY : best.at + every;
+      const untilMs = best.call.until?.getTime() ?? Number.POSITIVE_INFINITY;
+      best.at = nextAt <= untilMs ? nextAt : Number.POSITIVE_INFINITY;
+      best.sequence += 1;
+    }
+  }
+
+  /** Every instance strictly before `before` (the history already in the log group at start). */
+  takeBefore(before: Date): CallInstance[] {
+    return this.takeUntil(before.getTime() - 1);
+  }
+}

@@ -1,0 +1,162 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUNDLED_SCENARIOS } from '../../../lib/cli/demo.js';
+import { ScenarioError } from '../../../lib/simulator/scenario.js';
+import { simulate } from '../../../lib/simulator/simulate.js';
+import { resultSchemaErrors, scenarioSchemaErrors } from './schemas.js';
+
+const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const APP = 'arn:aws:iam::111122223333:role/app';
+
+function scenario(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'test',
+    start: '2026-01-01T00:00:00Z',
+    keys: [{ keyId: KEY_ID, createdAt: '2024-01-01T00:00:00Z', aliases: ['alias/legacy'] }],
+    input: { keyId: KEY_ID, observationDays: 3 },
+    config: { watchPendingWindow: false, pendingWindowInDays: 7 },
+    ...extra,
+  };
+}
+
+describe('simulate', () => {
+  it('runs a quiet key through observation to DELETION_SCHEDULED in virtual time', async () => {
+    // Act
+    const result = await simulate(scenario());
+
+    // Assess
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key).toMatchObject({ keyId: KEY_ID, finalState: 'PendingDeletion', restoredAt: null });
+    // 3 days + 30 min ingestion lag, then a 7-day window from the final check.
+    expect(result.key.deletionDate).toBe('2026-01-11T00:30:00.000Z');
+    expect(result.timeline[0]?.at).toBe('2026-01-01T00:00:00.000Z');
+    expect(result.timeline.find((e) => e.state === 'DisableKey')?.detail.disabledAt).toBe(
+      '2026-01-01T00:00:00.000Z',
+    );
+    expect(result.notifications.map((n) => n.kind)).toEqual(['approval-request', 'approval-request']);
+    expect(result.stats.stateTransitions).toBe(result.timeline.length);
+    expect(result.stats.lambdaInvocations).toBeGreaterThan(10);
+    expect(resultSchemaErrors(result)).toEqual([]);
+  });
+
+  it('gives Date back to the real clock afterwards', async () => {
+    // Act
+    await simulate(scenario({ input: { keyId: 'alias/legacy' } }));
+
+    // Assess
+    expect(Math.abs(Date.now() - performance.timeOrigin - performance.now())).toBeLessThan(60_000);
+  });
+
+  it('is deterministic: the same scenario gives the same result', async () => {
+    // Prepare
+    const data = scenario({
+      calls: [
+        {
+          at: '+P1D',
+          keyId: 'alias/legacy',
+          operation: 'Decrypt',
+          principal: APP,
+          every: 'PT12H',
+          until: '+P2D',
+        },
+      ],
+      cloudTrail: { background: 500 },
+    });
+
+    // Act
+    const first = await simulate(data);
+    const second = await simulate(data);
+
+    // Assess
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+  });
+
+  it('delivers application calls at their virtual instants; the disabled key answers DisabledException', async () => {
+    // Act
+    const result = await simulate(
+      scenario({
+        calls: [
+          { at: '-P1D', keyId: 'alias/legacy', operation: 'Decrypt', principal: APP },
+          {
+            at: '+P1D',
+            keyId: 'alias/legacy',
+            operation: 'Decrypt',
+            principal: APP,
+            every: 'PT6H',
+            until: '+P1DT6H',
+          },
+        ],
+        config: { minIdleDays: 0 },
+      }),
+    );
+
+    // Assess
+    expect(result.calls.map((c) => [c.at, c.ok, c.errorCode ?? null])).toEqual([
+      ['2025-12-31T00:00:00.000Z', true, null],
+      ['2026-01-02T00:00:00.000Z', false, 'DisabledException'],
+      ['2026-01-02T06:00:00.000Z', false, 'DisabledException'],
+    ]);
+    expect(result.evidence.length).toBeGreaterThan(0);
+    expect(result.evidence.every((e) => e.principal === APP)).toBe(true);
+  });
+
+  it('ends a breakage in ROLLED_BACK with the key usable again', async () => {
+    // Act
+    const result = await simulate(
+      scenario({ calls: [{ at: '+P1D', keyId: 'alias/legacy', operation: 'Decrypt', principal: APP }] }),
+    );
+
+    // Assess
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.key.finalState).toBe('Enabled');
+    expect(result.key.restoredAt).not.toBeNull();
+    expect(result.evidence[0]).toMatchObject({ eventName: 'Decrypt', principal: APP });
+  });
+
+  it('answers an invalid execution input through the workflow, not as a scenario error', async () => {
+    // Act
+    const result = await simulate(scenario({ input: { observationDays: 3 } }));
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'REFUSED', cause: 'INVALID_INPUT' });
+    expect(result.key.finalState).toBe('Enabled');
+  });
+
+  it('turns a configuration the stack rejects into a ScenarioError naming config', async () => {
+    // Act / Assess
+    await expect(simulate(scenario({ config: { observationDays: 0 } }))).rejects.toThrow(
+      expect.objectContaining({
+        name: 'ScenarioError',
+        message: expect.stringMatching(/^config: observationDays/),
+      }),
+    );
+  });
+
+  it('refuses faults of a service it does not simulate', async () => {
+    // Act / Assess
+    await expect(
+      simulate(scenario({ faults: [{ service: 'events', operation: '*', error: 'InternalException' }] })),
+    ).rejects.toThrow(ScenarioError);
+  });
+});
+
+describe('bundled scenarios (test/scenarios)', () => {
+  const files = readdirSync(BUNDLED_SCENARIOS).filter((f) => f.endsWith('.json'));
+
+  it('has scenarios to run', () => {
+    // Assess
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('%s matches the scenario schema and its result matches the result schema', async (file) => {
+    // Prepare
+    const data: unknown = JSON.parse(readFileSync(join(BUNDLED_SCENARIOS, file), 'utf8'));
+    expect(scenarioSchemaErrors(data)).toEqual([]);
+
+    // Act
+    const result = await simulate(data);
+
+    // Assess
+    expect(resultSchemaErrors(result)).toEqual([]);
+  });
+});
