@@ -3,13 +3,24 @@
  * command's module under lib/cli/. Every command returns its exit code; nothing here exits.
  */
 import { pathToFileURL } from 'node:url';
+import { CANDIDATES_USAGE, run as runCandidates } from '../lib/cli/candidates.js';
+import { APPROVE_USAGE, approve, REJECT_USAGE, reject } from '../lib/cli/decide.js';
 import { DEMO_USAGE, runDemoCommand } from '../lib/cli/demo.js';
 import { type CliIo, processIo } from '../lib/cli/io.js';
+import { LIST_USAGE, run as runList } from '../lib/cli/list.js';
 import { runSimulateCommand, SIMULATE_USAGE } from '../lib/cli/simulate.js';
+import { START_USAGE, run as runStart } from '../lib/cli/start.js';
+import { STATUS_USAGE, run as runStatus } from '../lib/cli/status.js';
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { readonly usage: string; readonly run: Command }>> = {
+  start: { usage: START_USAGE, run: runStart },
+  status: { usage: STATUS_USAGE, run: runStatus },
+  list: { usage: LIST_USAGE, run: runList },
+  approve: { usage: APPROVE_USAGE, run: approve },
+  reject: { usage: REJECT_USAGE, run: reject },
+  candidates: { usage: CANDIDATES_USAGE, run: runCandidates },
   simulate: { usage: SIMULATE_USAGE, run: runSimulateCommand },
   demo: { usage: DEMO_USAGE, run: runDemoCommand },
 };

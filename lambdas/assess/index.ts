@@ -17,6 +17,7 @@ import {
   renderRefusalSummary,
 } from '../domain/assessment-message.js';
 import { type CloudTrailRecord, principalOf } from '../domain/cloudtrail.js';
+import { InvalidHandlerEventError } from '../domain/hold.js';
 import { InvalidInputError, parseExecutionInput } from '../domain/input.js';
 import { ForeignAccountKeyError, type KeyLocation, locateKey } from '../domain/key-id.js';
 import { findKeyRefusal, findRefusal, hasPublicKey, type PublicKeyHistory } from '../domain/refusal.js';
@@ -31,7 +32,6 @@ import type {
   UsageAssessment,
   WatchPlan,
 } from '../domain/types.js';
-import { WORKFLOW_ERRORS } from '../domain/types.js';
 import { classifyUsage } from '../domain/usage.js';
 
 /**
@@ -46,14 +46,6 @@ import { classifyUsage } from '../domain/usage.js';
 const logger = createLogger('assess');
 
 const DAY_MS = 86_400_000;
-
-/** The event itself (not the execution input) is malformed: the workflow definition is wrong. */
-export class InvalidHandlerEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = WORKFLOW_ERRORS.invalidHandlerEvent;
-  }
-}
 
 /** KMS answered DescribeKey for another key, or without the fields every later step relies on. */
 export class UnexpectedKeyMetadataError extends Error {

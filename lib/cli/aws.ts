@@ -1,0 +1,449 @@
+import {
+  DescribeKeyCommand,
+  type KeyMetadata,
+  KMSClient,
+  ListResourceTagsCommand,
+} from '@aws-sdk/client-kms';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type ExecutionListItem,
+  type ExecutionStatus,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { isHeldBy } from '../../lambdas/domain/hold.js';
+import { locateKey, parseKeyId } from '../../lambdas/domain/key-id.js';
+import { TAGS } from '../../lambdas/domain/types.js';
+import type { ParsedArgs } from './args.js';
+import {
+  ExecutionNotFoundError,
+  InvalidOptionValueError,
+  KeyNotFoundError,
+  MissingRegionError,
+  MissingStateMachineArnError,
+} from './errors.js';
+import type { CliIo } from './io.js';
+
+/**
+ * The CLI's side of AWS: Region and state machine discovery, clients, and the look-ups several
+ * commands share (a key by ID, ARN or alias; the executions that work on a key).
+ */
+
+/**
+ * The CLI may make thousands of requests (a few per key or execution). The SDK's standard retry
+ * backs off and repeats throttled and transient failures; with CONCURRENCY bounding the request
+ * rate, eight attempts ride out a burst of throttling without slowing the whole report down.
+ */
+const CLIENT_RETRY = { maxAttempts: 8 } as const;
+
+/** Calls made side by side, low enough to stay below the per-account request rates of KMS and Step Functions. */
+export const CONCURRENCY = 5;
+
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+const STATE_MACHINE_ARN =
+  /^arn:(aws(?:-[a-z]+)*):states:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
+const EXECUTION_ARN =
+  /^arn:(aws(?:-[a-z]+)*):states:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):execution:([A-Za-z0-9_-]{1,80}):(.{1,80})$/;
+const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const ALIAS_ARN = /^arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alias\/.+$/;
+
+export interface AwsOptions {
+  readonly region?: string | undefined;
+  readonly profile?: string | undefined;
+  readonly stateMachineArn?: string | undefined;
+}
+
+export function awsOptions(args: ParsedArgs): AwsOptions {
+  return {
+    region: args.string('region'),
+    profile: args.string('profile'),
+    stateMachineArn: args.string('state-machine-arn'),
+  };
+}
+
+export interface StateMachineRef {
+  readonly arn: string;
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly name: string;
+}
+
+export interface ExecutionRef {
+  readonly arn: string;
+  readonly region: string;
+  readonly account: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+}
+
+export function parseStateMachineArn(arn: string): StateMachineRef | null {
+  const match = STATE_MACHINE_ARN.exec(arn);
+  const [, partition, region, account, name] = match ?? [];
+  return partition && region && account && name ? { arn, partition, region, account, name } : null;
+}
+
+export function parseExecutionArn(arn: string): ExecutionRef | null {
+  const match = EXECUTION_ARN.exec(arn);
+  const [, partition, region, account, machine, name] = match ?? [];
+  if (!partition || !region || !account || !machine || !name) {
+    return null;
+  }
+  return {
+    arn,
+    region,
+    account,
+    stateMachineArn: `arn:${partition}:states:${region}:${account}:stateMachine:${machine}`,
+    name,
+  };
+}
+
+/** The state machine from --state-machine-arn or KDG_STATE_MACHINE_ARN; checked before any call. */
+export function stateMachineFrom(options: AwsOptions, io: CliIo): StateMachineRef {
+  const flag = options.stateMachineArn !== undefined;
+  const arn = options.stateMachineArn ?? io.env.KDG_STATE_MACHINE_ARN;
+  if (arn === undefined || arn.trim() === '') {
+    throw new MissingStateMachineArnError();
+  }
+  const parsed = parseStateMachineArn(arn.trim());
+  if (!parsed) {
+    throw new InvalidOptionValueError(
+      'state-machine-arn',
+      `${flag ? '--state-machine-arn' : 'KDG_STATE_MACHINE_ARN'} is not a state machine ARN ` +
+        '(arn:aws:states:<region>:<account>:stateMachine:<name>); use the StateMachineArn output of the stack.',
+    );
+  }
+  if (options.region !== undefined && options.region !== parsed.region) {
+    throw new InvalidOptionValueError(
+      'region',
+      `--region ${options.region} differs from the state machine's Region (${parsed.region}); drop --region or ` +
+        'give the state machine deployed in that Region.',
+    );
+  }
+  return parsed;
+}
+
+/** The Region: --region, AWS_REGION, AWS_DEFAULT_REGION, else the profile's configuration. */
+export async function resolveRegion(options: AwsOptions, io: CliIo): Promise<string> {
+  const explicit = options.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (explicit !== undefined && explicit !== '') {
+    if (!REGION.test(explicit)) {
+      throw new InvalidOptionValueError(
+        'region',
+        `${JSON.stringify(explicit)} is not an AWS Region name (like eu-west-1).`,
+      );
+    }
+    return explicit;
+  }
+  try {
+    const probe = new KMSClient(options.profile ? { profile: options.profile } : {});
+    const region = await probe.config.region();
+    probe.destroy();
+    if (region && REGION.test(region)) {
+      return region;
+    }
+  } catch {
+    // No Region in any configuration: the error below says where to set one.
+  }
+  throw new MissingRegionError();
+}
+
+function clientConfig(region: string, options: AwsOptions) {
+  return { region, ...CLIENT_RETRY, ...(options.profile ? { profile: options.profile } : {}) };
+}
+
+export function createKmsClient(region: string, options: AwsOptions): KMSClient {
+  return new KMSClient(clientConfig(region, options));
+}
+
+export function createSfnClient(region: string, options: AwsOptions): SFNClient {
+  return new SFNClient(clientConfig(region, options));
+}
+
+/** The Step Functions console page of an execution. */
+export function consoleUrl(executionArn: string): string {
+  const region = parseExecutionArn(executionArn)?.region ?? 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the items' order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Every event of an execution's history, oldest first (all pages). */
+export async function readHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        maxResults: 1000,
+        nextToken,
+        includeExecutionData: true,
+      }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** The newest `count` events, newest first: enough to tell where an execution is. */
+export async function readRecentHistory(
+  sfn: SFNClient,
+  executionArn: string,
+  count: number,
+): Promise<HistoryEvent[]> {
+  const page = await sfn.send(
+    new GetExecutionHistoryCommand({
+      executionArn,
+      maxResults: count,
+      reverseOrder: true,
+      includeExecutionData: true,
+    }),
+  );
+  return page.events ?? [];
+}
+
+export async function listExecutions(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  status?: ExecutionStatus,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<ExecutionListItem[]> {
+  const executions: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: status, maxResults: 100, nextToken }),
+    );
+    executions.push(...(page.executions ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken && executions.length < limit);
+  return executions.slice(0, limit);
+}
+
+export function parseJson(text: string | undefined): unknown {
+  if (text === undefined) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The key ID an execution's input names (a key ARN reduced to its ID), or the raw value, or null. */
+export function inputKeyId(input: string | undefined): string | null {
+  const parsed = parseJson(input);
+  const raw = isRecord(parsed) ? parsed.keyId : undefined;
+  if (typeof raw !== 'string') {
+    return null;
+  }
+  try {
+    return parseKeyId(raw).keyId;
+  } catch {
+    return raw;
+  }
+}
+
+/** A key as KMS describes it, with how the person named it. */
+export interface ResolvedKey {
+  readonly metadata: KeyMetadata & { KeyId: string; Arn: string };
+  /** The alias the person gave, when they gave one. */
+  readonly alias: string | null;
+  readonly region: string;
+}
+
+function isAlias(value: string): boolean {
+  return value.startsWith('alias/') || ALIAS_ARN.test(value);
+}
+
+/** True when the argument names a key (ID, key ARN or alias) rather than an execution. */
+export function looksLikeKey(value: string): boolean {
+  if (isAlias(value) || /^arn:[^:]*:kms:/.test(value)) {
+    return true;
+  }
+  try {
+    parseKeyId(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks a key identifier's form without calling AWS (key-id errors name the accepted forms) and
+ * tells the Region whose KMS answers for it. A key ARN of another account than the workflow's is
+ * refused here as the workflow would refuse it.
+ */
+export function keyRegion(value: string, homeRegion: string, homeAccount: string | null): string {
+  const aliasArn = ALIAS_ARN.exec(value);
+  if (aliasArn) {
+    return aliasArn[1] ?? homeRegion;
+  }
+  if (value.startsWith('alias/')) {
+    return homeRegion;
+  }
+  if (homeAccount === null) {
+    const ref = parseKeyId(value);
+    return ref.kind === 'KEY_ARN' ? ref.region : homeRegion;
+  }
+  return locateKey(value, homeAccount, homeRegion).region;
+}
+
+/** DescribeKey by ID, ARN or alias; a missing key is a KeyNotFoundError. */
+export async function resolveKey(value: string, region: string, options: AwsOptions): Promise<ResolvedKey> {
+  const kms = createKmsClient(region, options);
+  try {
+    const described = await kms.send(new DescribeKeyCommand({ KeyId: value }));
+    const metadata = described.KeyMetadata;
+    if (!metadata?.KeyId || !metadata.Arn) {
+      throw new KeyNotFoundError(value, region);
+    }
+    return {
+      metadata: { ...metadata, KeyId: metadata.KeyId, Arn: metadata.Arn },
+      alias: isAlias(value) ? value.replace(/^arn:[^:]*:kms:[^:]*:[^:]*:/, '') : null,
+      region,
+    };
+  } catch (error) {
+    if (error instanceof Error && error.name === 'NotFoundException') {
+      throw new KeyNotFoundError(value, region);
+    }
+    throw error;
+  } finally {
+    kms.destroy();
+  }
+}
+
+/** The execution named by the key's hold tag, or null (no tag, or tags not readable). */
+export async function holdingExecution(key: ResolvedKey, options: AwsOptions): Promise<string | null> {
+  const kms = createKmsClient(key.region, options);
+  try {
+    const tags: Record<string, string> = {};
+    let marker: string | undefined;
+    do {
+      const page = await kms.send(new ListResourceTagsCommand({ KeyId: key.metadata.Arn, Marker: marker }));
+      for (const tag of page.Tags ?? []) {
+        if (tag.TagKey !== undefined) {
+          tags[tag.TagKey] = tag.TagValue ?? '';
+        }
+      }
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker);
+    const holder = tags[TAGS.execution];
+    // The tag value went through sanitizeTagValue; only a value that is an execution ARN as-is can be followed.
+    return holder !== undefined && isHeldBy(tags, holder) && parseExecutionArn(holder) ? holder : null;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'AccessDeniedException') {
+      return null;
+    }
+    throw error;
+  } finally {
+    kms.destroy();
+  }
+}
+
+export async function describeExecution(
+  sfn: SFNClient,
+  executionArn: string,
+): Promise<DescribeExecutionCommandOutput> {
+  try {
+    return await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') {
+      throw new ExecutionNotFoundError(executionArn);
+    }
+    throw error;
+  }
+}
+
+/** Running executions whose input names this key (by ID or ARN), newest first. */
+export async function runningExecutionsForKey(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  keyId: string,
+): Promise<DescribeExecutionCommandOutput[]> {
+  const running = await listExecutions(sfn, stateMachineArn, 'RUNNING');
+  const described = await mapLimit(running, CONCURRENCY, (item) =>
+    item.executionArn ? describeExecution(sfn, item.executionArn) : Promise.resolve(null),
+  );
+  return described.filter(
+    (d): d is DescribeExecutionCommandOutput =>
+      d !== null && d.status === 'RUNNING' && inputKeyId(d.input) === keyId,
+  );
+}
+
+/** How far back `status <key>` looks for a finished execution of the key. */
+const RECENT_EXECUTIONS_SEARCHED = 200;
+
+/**
+ * The execution a person means by `<key|execution>`: an execution ARN or name as given; for a key,
+ * its running execution, else the one its hold tag names, else its most recent one.
+ */
+export async function resolveExecutionTarget(
+  target: string,
+  sfn: SFNClient,
+  options: AwsOptions,
+  io: CliIo,
+): Promise<string> {
+  if (parseExecutionArn(target)) {
+    return target;
+  }
+  if (!looksLikeKey(target)) {
+    if (!EXECUTION_NAME.test(target)) {
+      throw new ExecutionNotFoundError(JSON.stringify(target));
+    }
+    const machine = stateMachineFrom(options, io);
+    return `arn:${machine.partition}:states:${machine.region}:${machine.account}:execution:${machine.name}:${target}`;
+  }
+  const machine = stateMachineFrom(options, io);
+  const region = keyRegion(target, machine.region, machine.account);
+  const key = await resolveKey(target, region, options);
+  const running = await runningExecutionsForKey(sfn, machine.arn, key.metadata.KeyId);
+  if (running[0]?.executionArn) {
+    return running[0].executionArn;
+  }
+  const holder = await holdingExecution(key, options);
+  if (holder && parseExecutionArn(holder)?.stateMachineArn === machine.arn) {
+    return holder;
+  }
+  const recent = await listExecutions(sfn, machine.arn, undefined, RECENT_EXECUTIONS_SEARCHED);
+  // Newest first, a few at a time: the key's latest execution is usually among the first.
+  for (let start = 0; start < recent.length; start += CONCURRENCY) {
+    const batch = recent.slice(start, start + CONCURRENCY);
+    const described = await mapLimit(batch, CONCURRENCY, (item) =>
+      item.executionArn ? describeExecution(sfn, item.executionArn) : Promise.resolve(null),
+    );
+    const match = described.find((d) => d !== null && inputKeyId(d.input) === key.metadata.KeyId);
+    if (match?.executionArn) {
+      return match.executionArn;
+    }
+  }
+  throw new ExecutionNotFoundError(
+    `key ${key.metadata.Arn} (no running execution, no hold tag, none among the last ${RECENT_EXECUTIONS_SEARCHED} executions)`,
+  );
+}

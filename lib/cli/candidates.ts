@@ -1,0 +1,500 @@
+import {
+  type AliasListEntry,
+  DescribeKeyCommand,
+  GetKeyLastUsageCommand,
+  type KeyListEntry,
+  type KeyMetadata,
+  type KMSClient,
+  ListAliasesCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+} from '@aws-sdk/client-kms';
+import { findRefusal, hasPublicKey } from '../../lambdas/domain/refusal.js';
+import {
+  type ExecutionRequest,
+  type GuardConfig,
+  type KeyFacts,
+  type Refusal,
+  TAGS,
+  type UsageAssessment,
+  type UsageClassification,
+} from '../../lambdas/domain/types.js';
+import { classifyUsage } from '../../lambdas/domain/usage.js';
+import { AWS_OPTIONS, type CommandSpec, integerOption, parseCommandArgs } from './args.js';
+import { awsOptions, CONCURRENCY, createKmsClient, mapLimit, resolveRegion } from './aws.js';
+import { describeError, runCommand, UsageError } from './errors.js';
+import { type CliIo, formatTable } from './io.js';
+
+/**
+ * `candidates`: the fleet report. Every customer managed key of the Region with its state, last use,
+ * TrackingStartDate case and aliases, and whether the workflow would accept it, judged by the same
+ * refusal rules AssessKey applies. A key that cannot be read is listed as UNREADABLE with the error:
+ * a report that silently leaves out the keys it could not see would look cleaner than the account is.
+ */
+
+export const CANDIDATES_USAGE =
+  'candidates [--min-idle-days N] [--json|--csv] [--region REGION] [--profile PROFILE]';
+
+const SPEC: CommandSpec = {
+  usage: CANDIDATES_USAGE,
+  options: {
+    region: AWS_OPTIONS.region,
+    profile: AWS_OPTIONS.profile,
+    json: AWS_OPTIONS.json,
+    help: AWS_OPTIONS.help,
+    csv: { type: 'boolean' },
+    'min-idle-days': { type: 'string' },
+  },
+  minPositionals: 0,
+  maxPositionals: 0,
+};
+
+/** The stack's default (DESIGN §3). */
+export const DEFAULT_MIN_IDLE_DAYS = 90;
+const DAY_MS = 86_400_000;
+
+export type Verdict = 'ACCEPTED' | 'REFUSED' | 'UNREADABLE';
+
+export interface CandidateRow {
+  readonly keyId: string;
+  readonly keyArn: string | null;
+  readonly state: string | null;
+  readonly aliases: readonly string[];
+  readonly lastUsedOperation: string | null;
+  readonly lastUsedAt: string | null;
+  readonly usage: UsageClassification | null;
+  readonly trackingStartDate: string | null;
+  readonly creationDate: string | null;
+  readonly verdict: Verdict;
+  /** The refusal cause for REFUSED (e.g. RECENTLY_USED); null otherwise. */
+  readonly cause: string | null;
+  /** A few words for the table. */
+  readonly summary: string;
+  /** The full reason: the refusal message, the usage explanation, or the error of an UNREADABLE key. */
+  readonly reason: string;
+}
+
+export interface CandidatesReport {
+  readonly region: string;
+  readonly minIdleDays: number;
+  readonly rows: readonly CandidateRow[];
+  readonly awsManagedSkipped: number;
+  /** Set when ListAliases failed: aliases are then missing from every row. */
+  readonly aliasesError: string | null;
+}
+
+/** Live progress on stderr, drawn only on a terminal so files and pipes get clean output. */
+class Progress {
+  private shown = false;
+  constructor(private readonly io: CliIo) {}
+  update(text: string): void {
+    if (!this.io.stderrIsTTY) return;
+    this.io.stderr(`\r\x1b[K${text}`);
+    this.shown = true;
+  }
+  clear(): void {
+    if (this.shown) this.io.stderr('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+async function listAllKeys(kms: KMSClient, progress: Progress): Promise<KeyListEntry[]> {
+  const keys: KeyListEntry[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await kms.send(new ListKeysCommand({ Limit: 1000, Marker: marker }));
+    keys.push(...(page.Keys ?? []));
+    progress.update(`Listing keys: ${keys.length}`);
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return keys;
+}
+
+async function listAllAliases(kms: KMSClient): Promise<Map<string, string[]>> {
+  const byKey = new Map<string, string[]>();
+  let marker: string | undefined;
+  do {
+    const page = await kms.send(new ListAliasesCommand({ Limit: 100, Marker: marker }));
+    for (const alias of page.Aliases ?? ([] as AliasListEntry[])) {
+      if (alias.TargetKeyId && alias.AliasName) {
+        byKey.set(alias.TargetKeyId, [...(byKey.get(alias.TargetKeyId) ?? []), alias.AliasName]);
+      }
+    }
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return byKey;
+}
+
+async function listAllTags(kms: KMSClient, keyId: string): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  let marker: string | undefined;
+  do {
+    const page = await kms.send(new ListResourceTagsCommand({ KeyId: keyId, Marker: marker }));
+    for (const tag of page.Tags ?? []) {
+      if (tag.TagKey !== undefined) tags[tag.TagKey] = tag.TagValue ?? '';
+    }
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return tags;
+}
+
+/** AssessKey's configuration as far as the key-level rules use it. */
+function assessConfig(minIdleDays: number): GuardConfig {
+  return {
+    cloudTrailLogGroupName: '',
+    observationDays: 30,
+    checkIntervalHours: 6,
+    ingestionLagMinutes: 30,
+    minIdleDays,
+    approvalTimeoutDays: 7,
+    pendingWindowInDays: 30,
+    watchPendingWindow: true,
+  };
+}
+
+function toFacts(
+  metadata: KeyMetadata,
+  keyId: string,
+  region: string,
+  aliases: readonly string[],
+  tags: Record<string, string>,
+): KeyFacts {
+  const role = metadata.MultiRegionConfiguration?.MultiRegionKeyType;
+  return {
+    keyId,
+    keyArn: metadata.Arn ?? keyId,
+    account: metadata.AWSAccountId ?? '',
+    region,
+    aliases,
+    description: metadata.Description ?? '',
+    keyState: metadata.KeyState ?? 'Unknown',
+    keyManager: metadata.KeyManager === 'CUSTOMER' ? 'CUSTOMER' : 'AWS',
+    keySpec: metadata.KeySpec ?? 'SYMMETRIC_DEFAULT',
+    keyUsage: metadata.KeyUsage ?? 'ENCRYPT_DECRYPT',
+    creationDate: metadata.CreationDate?.toISOString() ?? '',
+    multiRegion: metadata.MultiRegion === true,
+    multiRegionRole: role === 'PRIMARY' || role === 'REPLICA' ? role : undefined,
+    replicaCount: role === 'PRIMARY' ? (metadata.MultiRegionConfiguration?.ReplicaKeys?.length ?? 0) : 0,
+    tags,
+  };
+}
+
+function daysSince(iso: string, now: Date): number {
+  return Math.floor((now.getTime() - Date.parse(iso)) / DAY_MS);
+}
+
+function refusedSummary(
+  refusal: Refusal,
+  facts: KeyFacts,
+  usage: UsageAssessment,
+  now: Date,
+  minIdleDays: number,
+): string {
+  switch (refusal.cause) {
+    case 'RECENTLY_USED': {
+      const at = usage.lastUsage?.timestamp;
+      return at ? `used ${daysSince(at, now)} days ago; minIdleDays ${minIdleDays}` : 'used recently';
+    }
+    case 'PENDING_DELETION':
+      return `already ${facts.keyState}`;
+    case 'KEY_STATE_NOT_ALLOWED':
+      return `state ${facts.keyState}`;
+    case 'MULTI_REGION_PRIMARY_WITH_REPLICAS':
+      return `multi-Region primary with ${facts.replicaCount} replica${facts.replicaCount === 1 ? '' : 's'}`;
+    case 'HELD_BY_ANOTHER_EXECUTION':
+      return `held by ${facts.tags[TAGS.execution] ?? 'another execution'}`;
+    case 'AWS_MANAGED_KEY':
+      return 'not a customer managed key';
+    default:
+      return refusal.message.split('. ')[0] ?? refusal.message;
+  }
+}
+
+function acceptedSummary(
+  facts: KeyFacts,
+  usage: UsageAssessment,
+  now: Date,
+): { summary: string; notes: string[] } {
+  const notes: string[] = [];
+  let summary: string;
+  switch (usage.classification) {
+    case 'NEVER_USED':
+      summary = 'never used';
+      break;
+    case 'USED':
+      summary = `idle ${usage.lastUsage ? daysSince(usage.lastUsage.timestamp, now) : '?'} days`;
+      break;
+    case 'UNKNOWN_BEFORE_TRACKING':
+      summary = 'no use since tracking began; earlier use unknown';
+      notes.push(
+        'At start the workflow searches the CloudTrail log group for use before TrackingStartDate and refuses the key if it finds recent use.',
+      );
+      break;
+  }
+  if (hasPublicKey(facts)) {
+    summary += '; asymmetric';
+    notes.push(
+      'The key has a public key: the workflow refuses it if CloudTrail shows a GetPublicKey download (unless allowExportedPublicKey).',
+    );
+  }
+  return { summary, notes };
+}
+
+function unreadable(
+  keyId: string,
+  call: string,
+  error: unknown,
+  known: { keyArn?: string | null; state?: string | null; aliases?: readonly string[] } = {},
+): CandidateRow {
+  const text = `${call}: ${describeError(error).message}`;
+  return {
+    keyId,
+    keyArn: known.keyArn ?? null,
+    state: known.state ?? null,
+    aliases: known.aliases ?? [],
+    lastUsedOperation: null,
+    lastUsedAt: null,
+    usage: null,
+    trackingStartDate: null,
+    creationDate: null,
+    verdict: 'UNREADABLE',
+    cause: null,
+    summary: text,
+    reason: text,
+  };
+}
+
+type Assessed = { readonly kind: 'row'; readonly row: CandidateRow } | { readonly kind: 'aws-managed' };
+
+async function assessKey(
+  kms: KMSClient,
+  entry: KeyListEntry,
+  aliasesByKey: ReadonlyMap<string, string[]>,
+  region: string,
+  minIdleDays: number,
+  now: Date,
+): Promise<Assessed> {
+  const keyId = entry.KeyId ?? entry.KeyArn ?? '(no key ID)';
+  const aliases = aliasesByKey.get(keyId) ?? [];
+  let metadata: KeyMetadata;
+  try {
+    const described = await kms.send(new DescribeKeyCommand({ KeyId: entry.KeyArn ?? keyId }));
+    if (!described.KeyMetadata) throw new Error('DescribeKey returned no KeyMetadata');
+    metadata = described.KeyMetadata;
+  } catch (error) {
+    return {
+      kind: 'row',
+      row: unreadable(keyId, 'DescribeKey', error, { keyArn: entry.KeyArn ?? null, aliases }),
+    };
+  }
+  if (metadata.KeyManager === 'AWS') {
+    return { kind: 'aws-managed' };
+  }
+  const known = { keyArn: metadata.Arn ?? entry.KeyArn ?? null, state: metadata.KeyState ?? null, aliases };
+  let usage: UsageAssessment;
+  let tags: Record<string, string>;
+  try {
+    const used = await kms.send(new GetKeyLastUsageCommand({ KeyId: metadata.Arn ?? keyId }));
+    usage = classifyUsage({
+      keyCreationDate: used.KeyCreationDate ?? metadata.CreationDate ?? new Date(Number.NaN),
+      trackingStartDate: used.TrackingStartDate ?? new Date(Number.NaN),
+      keyLastUsage: used.KeyLastUsage
+        ? {
+            operation: used.KeyLastUsage.Operation,
+            timestamp: used.KeyLastUsage.Timestamp,
+            cloudTrailEventId: used.KeyLastUsage.CloudTrailEventId,
+            kmsRequestId: used.KeyLastUsage.KmsRequestId,
+          }
+        : undefined,
+    });
+  } catch (error) {
+    return { kind: 'row', row: unreadable(keyId, 'GetKeyLastUsage', error, known) };
+  }
+  try {
+    tags = await listAllTags(kms, metadata.Arn ?? keyId);
+  } catch (error) {
+    // Without the tags nobody can tell whether another execution holds the key.
+    return { kind: 'row', row: unreadable(keyId, 'ListResourceTags', error, known) };
+  }
+  const facts = toFacts(metadata, keyId, region, aliases, tags);
+  const request: ExecutionRequest = {
+    keyId: facts.keyArn,
+    observationDays: 30,
+    pendingWindowInDays: 30,
+    requestedBy: '',
+    reason: '',
+    allowExportedPublicKey: false,
+  };
+  const refusal = findRefusal({
+    key: facts,
+    usage,
+    request,
+    config: assessConfig(minIdleDays),
+    executionArn: '',
+    now,
+  });
+  const base = {
+    keyId,
+    keyArn: facts.keyArn,
+    state: facts.keyState,
+    aliases,
+    lastUsedOperation: usage.lastUsage?.operation ?? null,
+    lastUsedAt: usage.lastUsage?.timestamp ?? null,
+    usage: usage.classification,
+    trackingStartDate: usage.trackingStartDate,
+    creationDate: usage.keyCreationDate,
+  };
+  if (refusal) {
+    return {
+      kind: 'row',
+      row: {
+        ...base,
+        verdict: 'REFUSED',
+        cause: refusal.cause,
+        summary: `${refusal.cause}: ${refusedSummary(refusal, facts, usage, now, minIdleDays)}`,
+        reason: refusal.message,
+      },
+    };
+  }
+  const { summary, notes } = acceptedSummary(facts, usage, now);
+  return {
+    kind: 'row',
+    row: {
+      ...base,
+      verdict: 'ACCEPTED',
+      cause: null,
+      summary,
+      reason: [usage.explanation, ...notes].join(' '),
+    },
+  };
+}
+
+/** Reads every key of the Region; throws only when the keys themselves cannot be listed. */
+export async function buildReport(
+  kms: KMSClient,
+  region: string,
+  minIdleDays: number,
+  io: CliIo,
+): Promise<CandidatesReport> {
+  const progress = new Progress(io);
+  try {
+    const keys = await listAllKeys(kms, progress);
+    let aliasesByKey = new Map<string, string[]>();
+    let aliasesError: string | null = null;
+    try {
+      aliasesByKey = await listAllAliases(kms);
+    } catch (error) {
+      aliasesError = `ListAliases: ${describeError(error).message}`;
+    }
+    const now = io.now();
+    let done = 0;
+    const assessed = await mapLimit(keys, CONCURRENCY, async (entry) => {
+      const result = await assessKey(kms, entry, aliasesByKey, region, minIdleDays, now);
+      done += 1;
+      progress.update(`Reading keys: ${done}/${keys.length}`);
+      return result;
+    });
+    const rows = assessed.flatMap((a) => (a.kind === 'row' ? [a.row] : []));
+    return { region, minIdleDays, rows, awsManagedSkipped: assessed.length - rows.length, aliasesError };
+  } finally {
+    progress.clear();
+  }
+}
+
+const CSV_COLUMNS = [
+  'keyId',
+  'keyArn',
+  'state',
+  'aliases',
+  'lastUsedOperation',
+  'lastUsedAt',
+  'usage',
+  'trackingStartDate',
+  'creationDate',
+  'verdict',
+  'cause',
+  'reason',
+] as const;
+
+/** RFC 4180: a field with a comma, quote, line break or edge whitespace is quoted, quotes doubled. */
+export function csvField(value: string): string {
+  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function toCsv(rows: readonly CandidateRow[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const row of rows) {
+    lines.push(
+      CSV_COLUMNS.map((column) => {
+        const value = row[column];
+        return csvField(Array.isArray(value) ? value.join(' ') : ((value as string | null) ?? ''));
+      }).join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function footer(report: CandidatesReport): string {
+  const count = (v: Verdict) => report.rows.filter((r) => r.verdict === v).length;
+  const keys = report.rows.length;
+  const skipped = report.awsManagedSkipped;
+  return (
+    `${keys} customer managed key${keys === 1 ? '' : 's'} in ${report.region}: ${count('ACCEPTED')} accepted, ` +
+    `${count('REFUSED')} refused, ${count('UNREADABLE')} unreadable (minIdleDays ${report.minIdleDays}). ` +
+    `${skipped} AWS managed key${skipped === 1 ? '' : 's'} skipped.` +
+    `${report.aliasesError ? ` Aliases could not be read (${report.aliasesError}).` : ''}\n`
+  );
+}
+
+export function renderTable(report: CandidatesReport): string {
+  const table =
+    report.rows.length === 0
+      ? ''
+      : formatTable(
+          ['KEY ID', 'STATE', 'LAST USE', 'USAGE', 'ALIASES', 'VERDICT', 'REASON'],
+          report.rows.map((r) => [
+            r.keyId,
+            r.state ?? '-',
+            r.lastUsedOperation ? `${r.lastUsedOperation} ${r.lastUsedAt ?? ''}` : '-',
+            r.usage ?? '-',
+            r.aliases.length ? r.aliases.join(' ') : '-',
+            r.verdict,
+            r.summary,
+          ]),
+        );
+  return `${table}${table ? '\n' : ''}${footer(report)}Full reasons: --json or --csv.\n`;
+}
+
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand(io, argv, async () => {
+    const args = parseCommandArgs(argv, SPEC);
+    if (args.help) {
+      io.stdout(`Usage: kms-deletion-guard ${CANDIDATES_USAGE}\n`);
+      return 0;
+    }
+    if (args.flag('json') && args.flag('csv')) {
+      throw new UsageError(`Choose one of --json and --csv. Usage: kms-deletion-guard ${CANDIDATES_USAGE}`);
+    }
+    const minIdleDays =
+      integerOption('min-idle-days', args.string('min-idle-days'), 0, 3650, 'days a key must be unused') ??
+      DEFAULT_MIN_IDLE_DAYS;
+    const options = awsOptions(args);
+    const region = await resolveRegion(options, io);
+    const kms = createKmsClient(region, options);
+    try {
+      const report = await buildReport(kms, region, minIdleDays, io);
+      if (args.flag('json')) {
+        io.stdout(`${JSON.stringify(report.rows)}\n`);
+        io.stderr(footer(report));
+      } else if (args.flag('csv')) {
+        io.stdout(toCsv(report.rows));
+        io.stderr(footer(report));
+      } else {
+        io.stdout(renderTable(report));
+      }
+      return 0;
+    } finally {
+      kms.destroy();
+    }
+  });
+}

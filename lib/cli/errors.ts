@@ -1,0 +1,174 @@
+import type { CliIo } from './io.js';
+import { printable } from './io.js';
+
+/**
+ * Errors of the CLI. Each names what went wrong and what to do, in one line: that line is all a
+ * person sees (stderr), and with `--json` it is also the `error.message` of the JSON on stdout.
+ */
+
+/** Base of the CLI's own errors; `exitCode` 2 means the command line was wrong, 1 anything else. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** The command line cannot be understood (unknown option, missing argument, too many arguments). */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = 'UsageError';
+  }
+}
+
+/** An option's value is out of range or malformed; nothing was sent to AWS. */
+export class InvalidOptionValueError extends UsageError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(message);
+    this.name = 'InvalidOptionValueError';
+    this.option = option;
+  }
+}
+
+/** The key argument is not a key ID, key ARN or alias (the message names the accepted forms). */
+export class InvalidKeyArgumentError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidKeyArgumentError';
+  }
+}
+
+export class MissingRegionError extends CliError {
+  constructor() {
+    super(
+      'No AWS Region is set: pass --region (for example --region eu-west-1), set AWS_REGION, or give a ' +
+        '--profile whose configuration names a region.',
+    );
+    this.name = 'MissingRegionError';
+  }
+}
+
+export class MissingStateMachineArnError extends CliError {
+  constructor() {
+    super(
+      'The state machine is not known: pass --state-machine-arn or set KDG_STATE_MACHINE_ARN to the ' +
+        'StateMachineArn output of the deployed stack (aws cloudformation describe-stacks --stack-name ' +
+        'KmsDeletionGuard --query "Stacks[0].Outputs[?OutputKey==\'StateMachineArn\'].OutputValue" --output text).',
+    );
+    this.name = 'MissingStateMachineArnError';
+  }
+}
+
+export class KeyNotFoundError extends CliError {
+  constructor(key: string, region: string) {
+    super(
+      `KMS finds no key ${key} in ${region} (NotFoundException): check the identifier, the Region ` +
+        '(--region) and the account your credentials belong to.',
+    );
+    this.name = 'KeyNotFoundError';
+  }
+}
+
+export class ExecutionAlreadyRunningError extends CliError {
+  readonly executionArn: string;
+  constructor(keyArn: string, executionArn: string) {
+    super(
+      `Key ${keyArn} already has a running execution (${executionArn}); two executions on one key would ` +
+        `undo each other. Follow it with \`npx kms-deletion-guard status ${executionArn}\`, or stop it first.`,
+    );
+    this.name = 'ExecutionAlreadyRunningError';
+    this.executionArn = executionArn;
+  }
+}
+
+export class ExecutionNotFoundError extends CliError {
+  constructor(what: string) {
+    super(`No execution found for ${what}: check the name or ARN with \`npx kms-deletion-guard list\`.`);
+    this.name = 'ExecutionNotFoundError';
+  }
+}
+
+export class ExecutionNotRunningError extends CliError {
+  constructor(executionArn: string, status: string) {
+    super(
+      `Execution ${executionArn} is not running (status ${status}): there is no approval left to answer.`,
+    );
+    this.name = 'ExecutionNotRunningError';
+  }
+}
+
+export class NoPendingApprovalError extends CliError {
+  constructor(executionArn: string, phase: string | null) {
+    super(
+      `Execution ${executionArn} is not waiting for an approval${phase ? ` (it is at ${phase})` : ''}: ` +
+        'nothing was sent. Approvals are asked before the key is disabled and before its deletion is scheduled.',
+    );
+    this.name = 'NoPendingApprovalError';
+  }
+}
+
+export class ApprovalAlreadyAnsweredError extends CliError {
+  constructor(executionArn: string, sdkName: string) {
+    super(
+      `The approval request of ${executionArn} can no longer be answered (${sdkName}): it was answered ` +
+        'already, or it expired. Run `npx kms-deletion-guard status` on the execution to see where it is.',
+    );
+    this.name = 'ApprovalAlreadyAnsweredError';
+  }
+}
+
+/** One line for any error: the CLI's own as they are, AWS SDK errors with their name and a hint. */
+export function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof CliError) {
+    return { name: error.name, message: oneLine(error.message) };
+  }
+  if (error instanceof Error) {
+    const name = error.name || 'Error';
+    const hint = SDK_HINTS[name];
+    const text = oneLine(error.message || name);
+    return { name, message: hint ? `${name}: ${text} (${hint})` : `${name}: ${text}` };
+  }
+  return { name: 'Error', message: oneLine(String(error)) };
+}
+
+const SDK_HINTS: Record<string, string> = {
+  CredentialsProviderError:
+    'no AWS credentials were found: set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+  AccessDeniedException: 'your credentials lack this permission',
+  UnrecognizedClientException: 'the credentials are not valid in this account or Region',
+  ExpiredTokenException: 'the session credentials have expired: sign in again',
+  StateMachineDoesNotExist: 'check --state-machine-arn or KDG_STATE_MACHINE_ARN and the Region',
+  ThrottlingException: 'AWS kept throttling the requests after retries: try again later',
+};
+
+function oneLine(text: string): string {
+  return printable(text.replace(/\s*[\r\n]+\s*/g, ' ').trim());
+}
+
+/**
+ * Runs a command body and turns any error into one line on stderr (and, with `--json`, a JSON
+ * object on stdout) and an exit code. A stack trace is shown only with KDG_DEBUG set.
+ */
+export async function runCommand(
+  io: CliIo,
+  argv: readonly string[],
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    const { name, message } = describeError(error);
+    io.stderr(`kms-deletion-guard: ${message}\n`);
+    if (io.env.KDG_DEBUG && error instanceof Error && error.stack) {
+      io.stderr(`${error.stack}\n`);
+    }
+    if (argv.includes('--json')) {
+      io.stdout(`${JSON.stringify({ error: { name, message } })}\n`);
+    }
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+}

@@ -1,0 +1,409 @@
+import type { DescribeExecutionOutput, HistoryEvent } from '@aws-sdk/client-sfn';
+import type { Evidence } from '../../lambdas/domain/types.js';
+import { AWS_OPTIONS, type CommandSpec, parseCommandArgs } from './args.js';
+import {
+  awsOptions,
+  consoleUrl,
+  createSfnClient,
+  describeExecution,
+  inputKeyId,
+  isRecord,
+  parseExecutionArn,
+  parseJson,
+  readHistory,
+  resolveExecutionTarget,
+  stateMachineFrom,
+} from './aws.js';
+import { runCommand } from './errors.js';
+import { type CliIo, printable } from './io.js';
+
+/**
+ * `status <key|execution>`: where an execution is, read from its history. The history is the
+ * record Step Functions keeps of every state entered and every task's output, so nothing here
+ * depends on anything the workflow would have to publish besides its state names and `$.watch`.
+ */
+
+export const STATUS_USAGE =
+  'status <keyId|keyArn|alias|executionArn|executionName> [--state-machine-arn ARN] ' +
+  '[--region REGION] [--profile PROFILE] [--json]';
+
+const SPEC: CommandSpec = { usage: STATUS_USAGE, options: AWS_OPTIONS, minPositionals: 1, maxPositionals: 1 };
+
+/** The workflow's states (lib/constructs/workflow.ts) grouped into the phases a person thinks in. */
+const PHASES: Readonly<Record<string, string>> = {
+  Start: 'assessing',
+  AssessKey: 'assessing',
+  IsRefused: 'assessing',
+  NotifyRefused: 'refused',
+  Refused: 'refused',
+  RequestDisableApproval: 'waiting for approval to disable',
+  DisableRejected: 'rejected before disable',
+  DisableApprovalExpired: 'approval expired before disable',
+  DisableKey: 'disabling',
+  StartWatch: 'observing',
+  WaitForNextCheck: 'observing',
+  CheckForBreakage: 'observing',
+  ObservationVerdict: 'observing',
+  WaitForFinalCheck: 'final check',
+  FinalCheck: 'final check',
+  FinalVerdict: 'final check',
+  RequestDeletionApproval: 'waiting for approval to delete',
+  ScheduleDeletion: 'scheduling deletion',
+  WatchPendingWindow: 'scheduling deletion',
+  StartPendingWatch: 'pending deletion window',
+  WaitForPendingCheck: 'pending deletion window',
+  CheckPendingUse: 'pending deletion window',
+  PendingVerdict: 'pending deletion window',
+  DeletionScheduled: 'deletion scheduled',
+  Done: 'deletion scheduled',
+  RollBack: 'rolling back',
+  NotifyRolledBack: 'rolled back',
+  RolledBack: 'rolled back',
+  CancelDeletion: 'cancelling deletion',
+  NotifyDeletionCancelled: 'deletion cancelled',
+  DeletionCancelled: 'deletion cancelled',
+  RestoreAfterRejection: 'restoring after rejection',
+  NotifyDeletionRejected: 'restored after rejection',
+  DeletionRejected: 'restored after rejection',
+  RestoreAfterExpiry: 'restoring after expired approval',
+  NotifyDeletionApprovalExpired: 'restored after expired approval',
+  DeletionApprovalExpired: 'restored after expired approval',
+  Restore: 'restoring after an error',
+  NotifyAborted: 'aborted',
+  Aborted: 'aborted',
+  PrepareAbortedUnchanged: 'aborted',
+  AbortedUnchanged: 'aborted',
+  PrepareRestoreFailedNotice: 'restore failed',
+  NotifyRestoreFailed: 'restore failed',
+  RestoreFailed: 'restore failed',
+};
+
+/** The approval task the workflow waits on: an SNS publish with `.waitForTaskToken`. */
+const APPROVAL_RESOURCE_TYPE = 'sns';
+const APPROVAL_RESOURCE = 'publish.waitForTaskToken';
+
+/** What DescribeExecution tells that a summary uses. */
+export type ExecutionDescription = Partial<
+  Pick<
+    DescribeExecutionOutput,
+    'executionArn' | 'name' | 'status' | 'input' | 'output' | 'startDate' | 'stopDate' | 'error' | 'cause'
+  >
+>;
+
+export interface PendingApproval {
+  /** The state that waits (RequestDisableApproval or RequestDeletionApproval). */
+  readonly state: string;
+  /** `disable` or `deletion`, from the request's `step` message attribute. */
+  readonly step: string | null;
+  readonly token: string;
+  readonly subject: string | null;
+  readonly since: string | null;
+}
+
+export interface WatchSummary {
+  readonly phase: string | null;
+  readonly checks: number | null;
+  readonly scanned: number | null;
+  readonly evidenceCount: number;
+  readonly evidence: readonly Evidence[];
+}
+
+export interface ExecutionSummary {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly status: string;
+  /** The key ID the execution's input names (a key ARN reduced to its ID). */
+  readonly keyId: string | null;
+  /** From the assessment, once AssessKey has read the key. */
+  readonly keyArn: string | null;
+  readonly aliases: readonly string[];
+  readonly startedAt: string | null;
+  readonly stoppedAt: string | null;
+  /** The last state entered. */
+  readonly state: string | null;
+  /** That state's phase in words. */
+  readonly phase: string | null;
+  /** When the watch checks next; only while the execution waits in a Wait state. */
+  readonly nextCheckAt: string | null;
+  readonly watch: WatchSummary | null;
+  readonly pendingApproval: Omit<PendingApproval, 'token'> | null;
+  /** Null while running; the workflow's outcome (or SFN's status when it ended otherwise) after. */
+  readonly outcome: string | null;
+  readonly cause: string | null;
+  readonly consoleUrl: string;
+}
+
+function details(
+  event: HistoryEvent,
+): { name?: string | undefined; input?: string; output?: string } | undefined {
+  return event.stateEnteredEventDetails ?? event.stateExitedEventDetails;
+}
+
+function isEntered(event: HistoryEvent): boolean {
+  return event.type?.endsWith('StateEntered') === true;
+}
+
+function isExited(event: HistoryEvent): boolean {
+  return event.type?.endsWith('StateExited') === true;
+}
+
+function isApprovalTask(
+  d: { resourceType?: string | undefined; resource?: string | undefined } | undefined,
+): boolean {
+  return d?.resourceType === APPROVAL_RESOURCE_TYPE && d.resource === APPROVAL_RESOURCE;
+}
+
+function stringAttribute(attributes: unknown, name: string): string | null {
+  if (!isRecord(attributes)) return null;
+  const attribute = attributes[name];
+  if (!isRecord(attribute)) return null;
+  const value = attribute.StringValue;
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/**
+ * The approval the execution waits for, from its history (oldest event first): the last SNS
+ * `publish.waitForTaskToken` task scheduled whose token has not been answered, has not failed and
+ * has not timed out. A retried publish schedules a new task with a new token; the last one counts.
+ */
+export function findPendingApproval(events: readonly HistoryEvent[]): PendingApproval | null {
+  let state: string | null = null;
+  let pending: PendingApproval | null = null;
+  for (const event of events) {
+    switch (event.type) {
+      case 'TaskScheduled': {
+        const scheduled = event.taskScheduledEventDetails;
+        if (!isApprovalTask(scheduled)) break;
+        const parameters = parseJson(scheduled?.parameters);
+        const attributes = isRecord(parameters) ? parameters.MessageAttributes : undefined;
+        const token = stringAttribute(attributes, 'taskToken');
+        const subject =
+          isRecord(parameters) && typeof parameters.Subject === 'string' ? parameters.Subject : null;
+        pending = token
+          ? {
+              state: state ?? '(unknown state)',
+              step: stringAttribute(attributes, 'step'),
+              token,
+              subject,
+              since: event.timestamp?.toISOString() ?? null,
+            }
+          : null;
+        break;
+      }
+      case 'TaskSucceeded':
+        if (isApprovalTask(event.taskSucceededEventDetails)) pending = null;
+        break;
+      case 'TaskFailed':
+        if (isApprovalTask(event.taskFailedEventDetails)) pending = null;
+        break;
+      case 'TaskTimedOut':
+        if (isApprovalTask(event.taskTimedOutEventDetails)) pending = null;
+        break;
+      case 'TaskStartFailed':
+      case 'TaskSubmitFailed':
+        pending = null;
+        break;
+      case 'ExecutionSucceeded':
+      case 'ExecutionFailed':
+      case 'ExecutionAborted':
+      case 'ExecutionTimedOut':
+        pending = null;
+        break;
+      default:
+        if (isEntered(event)) {
+          state = details(event)?.name ?? null;
+        } else if (isExited(event) && pending && details(event)?.name === pending.state) {
+          pending = null;
+        }
+    }
+  }
+  return pending;
+}
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function toWatchSummary(value: Record<string, unknown>): WatchSummary {
+  const evidence = Array.isArray(value.evidence)
+    ? (value.evidence.filter(isRecord) as unknown as Evidence[])
+    : [];
+  return {
+    phase: typeof value.phase === 'string' ? value.phase : null,
+    checks: numberOrNull(value.checks),
+    scanned: numberOrNull(value.scanned),
+    evidenceCount: Math.max(numberOrNull(value.evidenceCount) ?? 0, evidence.length),
+    evidence,
+  };
+}
+
+function outcomeOf(description: ExecutionDescription): {
+  outcome: string | null;
+  cause: string | null;
+} {
+  const stopped = description.stopDate?.toISOString() ?? 'an unknown time';
+  switch (description.status) {
+    case 'RUNNING':
+    case undefined:
+      return { outcome: null, cause: null };
+    case 'SUCCEEDED': {
+      const output = parseJson(description.output);
+      const outcome = isRecord(output) && typeof output.outcome === 'string' ? output.outcome : 'SUCCEEDED';
+      const date = isRecord(output) && typeof output.deletionDate === 'string' ? output.deletionDate : null;
+      return {
+        outcome,
+        cause:
+          outcome === 'DELETION_SCHEDULED'
+            ? `KMS deletes the key on ${date ?? 'the end of its pending window'}.`
+            : null,
+      };
+    }
+    case 'FAILED':
+      return { outcome: description.error ?? 'FAILED', cause: description.cause ?? null };
+    default:
+      // Stopped or timed out by Step Functions itself: the workflow's restore step did not run.
+      return {
+        outcome: description.status,
+        cause:
+          `The execution ended ${description.status === 'ABORTED' ? 'by StopExecution' : `as ${description.status}`} at ` +
+          `${stopped}, outside the workflow: its restore step did not run. Check the key's state and its ` +
+          'kms-deletion-guard:* tags, and enable it or cancel its deletion by hand if it is still needed.',
+      };
+  }
+}
+
+/** Where an execution is, from its description and its history (oldest event first; a recent slice is enough for the phase). */
+export function summarizeExecution(
+  description: ExecutionDescription,
+  events: readonly HistoryEvent[],
+): ExecutionSummary {
+  const executionArn = description.executionArn ?? '';
+  let state: string | null = null;
+  let lastEnteredType: string | null = null;
+  let waitInput: unknown;
+  let watch: WatchSummary | null = null;
+  let keyArn: string | null = null;
+  let aliases: readonly string[] = [];
+  for (const event of events) {
+    const d = details(event);
+    if (isEntered(event)) {
+      state = d?.name ?? state;
+      lastEnteredType = event.type ?? null;
+      if (event.type === 'WaitStateEntered') waitInput = parseJson(d?.input);
+    } else if (isExited(event)) {
+      const output = parseJson(d?.output);
+      if (!isRecord(output)) continue;
+      const watchValue = isRecord(output.watch) ? output.watch.value : undefined;
+      if (isRecord(watchValue)) watch = toWatchSummary(watchValue);
+      const assessment = isRecord(output.assessment) ? output.assessment.value : undefined;
+      const key = isRecord(assessment) ? assessment.key : undefined;
+      if (isRecord(key) && typeof key.keyArn === 'string') {
+        keyArn = key.keyArn;
+        aliases = Array.isArray(key.aliases)
+          ? key.aliases.filter((a): a is string => typeof a === 'string')
+          : [];
+      }
+    }
+  }
+  const running = description.status === 'RUNNING';
+  let nextCheckAt: string | null = null;
+  if (running && lastEnteredType === 'WaitStateEntered' && isRecord(waitInput)) {
+    const value = isRecord(waitInput.watch) ? waitInput.watch.value : undefined;
+    nextCheckAt = isRecord(value) && typeof value.nextCheckAt === 'string' ? value.nextCheckAt : null;
+  }
+  const pending = running ? findPendingApproval(events) : null;
+  const { outcome, cause } = outcomeOf(description);
+  return {
+    executionArn,
+    name: description.name ?? parseExecutionArn(executionArn)?.name ?? executionArn,
+    status: description.status ?? 'UNKNOWN',
+    keyId: inputKeyId(description.input),
+    keyArn,
+    aliases,
+    startedAt: description.startDate?.toISOString() ?? null,
+    stoppedAt: description.stopDate?.toISOString() ?? null,
+    state,
+    phase: state ? (PHASES[state] ?? state) : null,
+    nextCheckAt,
+    watch,
+    pendingApproval: pending
+      ? { state: pending.state, step: pending.step, subject: pending.subject, since: pending.since }
+      : null,
+    outcome,
+    cause,
+    consoleUrl: consoleUrl(executionArn),
+  };
+}
+
+function evidenceLine(e: Evidence): string {
+  return (
+    `${e.eventTime} ${e.errorCode} on ${e.eventName} by ${e.principal || '(unknown principal)'}` +
+    `${e.sourceIPAddress ? ` from ${e.sourceIPAddress}` : ''} (event ${e.eventID})`
+  );
+}
+
+export function renderSummary(s: ExecutionSummary): string {
+  const lines: [string, string][] = [];
+  lines.push(['Execution', s.executionArn]);
+  const key = s.keyArn ?? s.keyId ?? '(not named in the input)';
+  lines.push(['Key', `${key}${s.aliases.length ? ` (${s.aliases.join(', ')})` : ''}`]);
+  lines.push([
+    'Status',
+    `${s.status}${s.startedAt ? `, started ${s.startedAt}` : ''}${s.stoppedAt ? `, ended ${s.stoppedAt}` : ''}`,
+  ]);
+  lines.push([
+    'Phase',
+    s.phase ? `${s.phase}${s.state && s.state !== s.phase ? ` (${s.state})` : ''}` : '(not started)',
+  ]);
+  if (s.nextCheckAt) lines.push(['Next check', s.nextCheckAt]);
+  if (s.pendingApproval) {
+    const step = s.pendingApproval.step === 'deletion' ? 'scheduling the deletion' : 'disabling the key';
+    lines.push([
+      'Approval',
+      `waiting since ${s.pendingApproval.since ?? '(unknown)'} for approval of ${step}: ` +
+        `npx kms-deletion-guard approve ${s.name} (or reject)`,
+    ]);
+  }
+  if (s.watch) {
+    const stats =
+      `${s.watch.checks ?? 0} check${s.watch.checks === 1 ? '' : 's'}, ` +
+      `${s.watch.scanned ?? 0} CloudTrail record${s.watch.scanned === 1 ? '' : 's'} scanned`;
+    if (s.watch.evidenceCount === 0) {
+      lines.push(['Evidence', `none so far (${stats})`]);
+    } else {
+      lines.push([
+        'Evidence',
+        `${s.watch.evidenceCount} record${s.watch.evidenceCount === 1 ? '' : 's'} show the key is still needed (${stats})`,
+      ]);
+      for (const e of s.watch.evidence) lines.push(['', evidenceLine(e)]);
+    }
+  }
+  if (s.outcome) lines.push(['Outcome', `${s.outcome}${s.cause ? `: ${s.cause}` : ''}`]);
+  lines.push(['Console', s.consoleUrl]);
+  return lines.map(([label, value]) => `${label.padEnd(11)}${printable(value)}\n`).join('');
+}
+
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand(io, argv, async () => {
+    const args = parseCommandArgs(argv, SPEC);
+    if (args.help) {
+      io.stdout(`Usage: kms-deletion-guard ${STATUS_USAGE}\n`);
+      return 0;
+    }
+    const target = args.positionals[0] ?? '';
+    const options = awsOptions(args);
+    // An execution ARN names its Region; a key or an execution name needs the state machine.
+    const region = parseExecutionArn(target)?.region ?? stateMachineFrom(options, io).region;
+    const sfn = createSfnClient(region, options);
+    try {
+      const executionArn = await resolveExecutionTarget(target, sfn, options, io);
+      const description = await describeExecution(sfn, executionArn);
+      const events = await readHistory(sfn, executionArn);
+      const summary = summarizeExecution(description, events);
+      io.stdout(args.flag('json') ? `${JSON.stringify(summary)}\n` : renderSummary(summary));
+      return 0;
+    } finally {
+      sfn.destroy();
+    }
+  });
+}

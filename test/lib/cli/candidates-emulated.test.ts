@@ -1,0 +1,157 @@
+import { run } from '../../../lib/cli/candidates.js';
+import { bufferedIo } from '../../../lib/cli/io.js';
+import { EmulatedAccount } from '../../../lib/simulator/emulator/account.js';
+import { type EmulatorServer, startEmulatorServer } from '../../../lib/simulator/emulator/server.js';
+
+/**
+ * `candidates` with the real KMS client against the emulated account over HTTP (the SDK's
+ * AWS_ENDPOINT_URL_KMS), so request shapes, pagination markers, error names and retries are the
+ * SDK's own, not a mock's.
+ */
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '111122223333';
+// The emulator runs on the real clock: its Date header then matches the SDK's, which would otherwise
+// correct the skew and retry the first error it sees (an AccessDeniedException included).
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
+const DAY = 86_400_000;
+const ENV_KEYS = [
+  'AWS_ENDPOINT_URL_KMS',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_PROFILE',
+] as const;
+
+const ids = {
+  neverUsed: '11111111-1111-1111-1111-111111111111',
+  recent: '22222222-2222-2222-2222-222222222222',
+  awsManaged: '33333333-3333-3333-3333-333333333333',
+  beforeTracking: '44444444-4444-4444-4444-444444444444',
+  held: '55555555-5555-5555-5555-555555555555',
+} as const;
+
+function account(): EmulatedAccount {
+  const emulated = new EmulatedAccount({
+    account: ACCOUNT,
+    region: REGION,
+    workflowPrincipalArn: `arn:aws:iam::${ACCOUNT}:role/cli-user`,
+    clock: () => new Date(),
+    cloudTrail: { deliveryLagMs: 300_000, retentionDays: 90, logGroupName: 'trail' },
+  });
+  const created = new Date(NOW.getTime() - 100 * DAY);
+  emulated.addKey({ keyId: ids.neverUsed, createdAt: created, aliases: ['alias/forgotten'] });
+  emulated.addKey({
+    keyId: ids.recent,
+    createdAt: created,
+    lastUsage: { operation: 'Decrypt', at: new Date(NOW.getTime() - 2 * DAY) },
+  });
+  emulated.addKey({ keyId: ids.awsManaged, createdAt: created, manager: 'AWS', aliases: ['alias/aws/s3'] });
+  emulated.addKey({
+    keyId: ids.beforeTracking,
+    createdAt: new Date(NOW.getTime() - 700 * DAY),
+    trackingStartDate: new Date(NOW.getTime() - 300 * DAY),
+  });
+  emulated.addKey({
+    keyId: ids.held,
+    createdAt: created,
+    state: 'Disabled',
+    tags: {
+      'kms-deletion-guard:execution': `arn:aws:states:${REGION}:${ACCOUNT}:execution:Workflow:other`,
+      'kms-deletion-guard:status': 'disabled',
+    },
+  });
+  return emulated;
+}
+
+describe('candidates against the emulated account', () => {
+  let server: EmulatorServer;
+  const saved: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
+
+  beforeAll(async () => {
+    server = await startEmulatorServer();
+    for (const key of ENV_KEYS) saved[key] = process.env[key];
+    process.env.AWS_ENDPOINT_URL_KMS = server.url;
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+    delete process.env.AWS_PROFILE;
+  });
+
+  afterAll(async () => {
+    for (const key of ENV_KEYS) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+    await server.close();
+  });
+
+  it('classifies every customer managed key with the real client and skips the AWS managed one', async () => {
+    // Prepare
+    server.setAccount(account());
+    const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
+
+    // Act
+    const code = await run(['--json'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    const rows = JSON.parse(io.out()) as Record<string, unknown>[];
+    const byId = new Map(rows.map((r) => [r.keyId, r]));
+    expect([...byId.keys()].sort()).toEqual([ids.neverUsed, ids.recent, ids.beforeTracking, ids.held].sort());
+    expect(byId.get(ids.neverUsed)).toMatchObject({
+      verdict: 'ACCEPTED',
+      usage: 'NEVER_USED',
+      aliases: ['alias/forgotten'],
+    });
+    expect(byId.get(ids.recent)).toMatchObject({
+      verdict: 'REFUSED',
+      cause: 'RECENTLY_USED',
+      lastUsedOperation: 'Decrypt',
+    });
+    expect(byId.get(ids.beforeTracking)).toMatchObject({
+      verdict: 'ACCEPTED',
+      usage: 'UNKNOWN_BEFORE_TRACKING',
+    });
+    expect(byId.get(ids.held)).toMatchObject({ verdict: 'REFUSED', cause: 'HELD_BY_ANOTHER_EXECUTION' });
+    expect(io.err()).toContain('1 AWS managed key skipped');
+  });
+
+  it('lists a key whose usage could not be read as UNREADABLE, and rides out throttling', async () => {
+    // Prepare
+    const emulated = account();
+    const window = { from: new Date(NOW.getTime() - DAY), until: new Date(NOW.getTime() + DAY) };
+    emulated.addFault({
+      service: 'kms',
+      operation: 'DescribeKey',
+      error: 'ThrottlingException',
+      count: 1,
+      ...window,
+    });
+    emulated.addFault({
+      service: 'kms',
+      operation: 'GetKeyLastUsage',
+      error: 'AccessDeniedException',
+      count: 1,
+      ...window,
+    });
+    server.setAccount(emulated);
+    const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
+
+    // Act
+    const code = await run(['--csv'], io);
+    const stats = emulated.stats();
+
+    // Assess
+    expect(code).toBe(0);
+    const lines = io.out().trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    const unreadable = lines.filter((line) => line.includes(',UNREADABLE,'));
+    expect(unreadable).toHaveLength(1);
+    expect(unreadable[0]).toContain(
+      'GetKeyLastUsage: AccessDeniedException: User: arn:aws:iam::111122223333:role/cli-user',
+    );
+    expect(io.err()).toContain('4 customer managed keys in eu-west-1: ');
+    expect(io.err()).toContain('1 unreadable');
+    // The throttled DescribeKey call was retried by the SDK, not reported as unreadable keys.
+    expect(stats.faultsFired).toBe(2);
+  });
+});

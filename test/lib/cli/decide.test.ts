@@ -1,0 +1,284 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { approve, reject } from '../../../lib/cli/decide.js';
+import { bufferedIo } from '../../../lib/cli/io.js';
+import { findPendingApproval } from '../../../lib/cli/status.js';
+import {
+  ASSESSMENT,
+  ENV,
+  executionArn,
+  HistoryBuilder,
+  KEY_ARN,
+  observingHistory,
+  watch,
+} from './fixtures.js';
+
+const sfnMock = mockClient(SFNClient);
+const NOW = new Date('2026-03-15T10:15:00.000Z');
+const ARN = executionArn('app-old-20260301T090000');
+
+function running(): void {
+  sfnMock.on(DescribeExecutionCommand).resolves({
+    executionArn: ARN,
+    name: 'app-old-20260301T090000',
+    status: 'RUNNING',
+    input: JSON.stringify({ keyId: KEY_ARN }),
+    startDate: new Date('2026-03-01T09:00:00Z'),
+  });
+}
+
+/** Waiting for the first approval; the first publish was throttled and retried with a new token. */
+function waitingForDisableApproval(): HistoryBuilder {
+  return new HistoryBuilder(ARN)
+    .pass('Start')
+    .lambda('AssessKey', 'assessment', ASSESSMENT)
+    .choice('IsRefused')
+    .requestApproval('RequestDisableApproval', 'disable', 'TOKEN-DISABLE-1', 'TOKEN-DISABLE-0');
+}
+
+/** Observation over, waiting for the second approval. */
+function waitingForDeletionApproval(): HistoryBuilder {
+  return observingHistory(ARN)
+    .at('2026-03-31T10:30:00.000Z')
+    .exit('Wait', 'WaitForNextCheck')
+    .lambda('CheckForBreakage', 'watch', { ...watch(120, '2026-03-31T10:30:00.000Z'), done: true })
+    .choice('ObservationVerdict')
+    .wait('WaitForFinalCheck', '2026-03-31T11:00:00.000Z')
+    .lambda('FinalCheck', 'watch', watch(121, '2026-03-31T11:00:00.000Z'))
+    .choice('FinalVerdict')
+    .requestApproval('RequestDeletionApproval', 'deletion', 'TOKEN-DELETION');
+}
+
+function history(builder: HistoryBuilder): void {
+  sfnMock.on(GetExecutionHistoryCommand).resolves({ events: builder.events });
+}
+
+describe('findPendingApproval', () => {
+  it('takes the token of the retried publish, not the throttled one', () => {
+    // Prepare
+    const events = waitingForDisableApproval().events;
+
+    // Act
+    const pending = findPendingApproval(events);
+
+    // Assess
+    expect(pending).toMatchObject({
+      state: 'RequestDisableApproval',
+      step: 'disable',
+      token: 'TOKEN-DISABLE-1',
+    });
+  });
+
+  it('finds nothing once the approval task has succeeded', () => {
+    // Prepare
+    const events = waitingForDisableApproval().approve('RequestDisableApproval', 'disable').events;
+
+    // Act
+    const pending = findPendingApproval(events);
+
+    // Assess
+    expect(pending).toBeNull();
+  });
+
+  it('finds nothing after the approval timed out', () => {
+    // Prepare
+    const builder = waitingForDisableApproval();
+    builder.events.push({
+      id: builder.events.length + 1,
+      type: 'TaskTimedOut',
+      timestamp: new Date('2026-03-08T09:00:00Z'),
+      taskTimedOutEventDetails: {
+        resourceType: 'sns',
+        resource: 'publish.waitForTaskToken',
+        error: 'States.Timeout',
+      },
+    });
+
+    // Act
+    const pending = findPendingApproval(builder.events);
+
+    // Assess
+    expect(pending).toBeNull();
+  });
+
+  it('ignores Lambda tasks and finds the deletion approval after the observation', () => {
+    // Prepare
+    const events = waitingForDeletionApproval().events;
+
+    // Act
+    const pending = findPendingApproval(events);
+
+    // Assess
+    expect(pending).toMatchObject({
+      state: 'RequestDeletionApproval',
+      step: 'deletion',
+      token: 'TOKEN-DELETION',
+    });
+  });
+});
+
+describe('approve', () => {
+  afterEach(() => {
+    sfnMock.reset();
+  });
+
+  it('answers the pending approval with the token from the history and a decision record', async () => {
+    // Prepare
+    running();
+    history(waitingForDisableApproval());
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--comment', 'retired with app v1', '--by', 'carol'], io);
+
+    // Assess
+    expect(io.err()).toBe('');
+    expect(code).toBe(0);
+    const calls = sfnMock.commandCalls(SendTaskSuccessCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]?.args[0].input;
+    expect(input?.taskToken).toBe('TOKEN-DISABLE-1');
+    expect(JSON.parse(input?.output ?? '')).toEqual({
+      decision: 'approve',
+      by: 'carol',
+      at: '2026-03-15T10:15:00.000Z',
+      comment: 'retired with app v1',
+    });
+    expect(io.out()).toContain('Approved disabling the key');
+  });
+
+  it('answers the deletion approval once the observation is over, by execution name', async () => {
+    // Prepare
+    running();
+    history(waitingForDeletionApproval());
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve(['app-old-20260301T090000', '--json'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(sfnMock.commandCalls(DescribeExecutionCommand)[0]?.args[0].input.executionArn).toBe(ARN);
+    const input = sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input;
+    expect(input?.taskToken).toBe('TOKEN-DELETION');
+    expect(JSON.parse(input?.output ?? '')).toEqual({
+      decision: 'approve',
+      by: 'alice',
+      at: NOW.toISOString(),
+    });
+    expect(JSON.parse(io.out())).toMatchObject({ executionArn: ARN, decision: 'approve', step: 'deletion' });
+  });
+
+  it('refuses with one line and exit 1 when the execution waits for no approval', async () => {
+    // Prepare
+    running();
+    history(observingHistory(ARN));
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toMatch(
+      /^kms-deletion-guard: Execution .* is not waiting for an approval \(it is at observing\)/,
+    );
+    expect(io.err().trim().split('\n')).toHaveLength(1);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('refuses an execution that is no longer running', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: ARN, status: 'FAILED', error: 'REJECTED' });
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--json'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(JSON.parse(io.out())).toMatchObject({ error: { name: 'ExecutionNotRunningError' } });
+    expect(sfnMock.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
+  });
+
+  it('says the request was answered already when Step Functions no longer knows the token', async () => {
+    // Prepare
+    running();
+    history(waitingForDisableApproval());
+    const gone = Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
+    sfnMock.on(SendTaskSuccessCommand).rejects(gone);
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toContain('can no longer be answered (TaskTimedOut)');
+  });
+
+  it('rejects a comment with control characters before any call', async () => {
+    // Prepare
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--comment', 'ok\u001b[2J'], io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('reject', () => {
+  afterEach(() => {
+    sfnMock.reset();
+  });
+
+  it('fails the pending task with ApprovalRejected and a cause naming who, when and why', async () => {
+    // Prepare
+    running();
+    history(waitingForDisableApproval());
+    sfnMock.on(SendTaskFailureCommand).resolves({});
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await reject([ARN, '--comment', 'still used by billing'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    const input = sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+    expect(input).toEqual({
+      taskToken: 'TOKEN-DISABLE-1',
+      error: 'ApprovalRejected',
+      cause:
+        'Rejected by alice at 2026-03-15T10:15:00.000Z with the kms-deletion-guard CLI: still used by billing',
+    });
+    expect(io.out()).toContain('ends REJECTED; the key was not changed');
+  });
+
+  it('says a rejected deletion restores the key', async () => {
+    // Prepare
+    running();
+    history(waitingForDeletionApproval());
+    sfnMock.on(SendTaskFailureCommand).resolves({});
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await reject([ARN], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.taskToken).toBe('TOKEN-DELETION');
+    expect(io.out()).toContain('restores the key');
+  });
+});
