@@ -16,5 +16,6 @@ export class KmsDeletionGuardStack extends Stack {
     this.guard = new KeyDeletionGuard(this, 'Guard', props.guard);
     new CfnOutput(this, 'StateMachineArn', { value: this.guard.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TopicArn', { value: this.guard.topic.topicArn });
+    new CfnOutput(this, 'ApprovalUrl', { value: this.guard.approvalUrl });
   }
 }

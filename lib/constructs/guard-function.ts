@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 const LAMBDAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lambdas');
 
 /** The handler folders under `lambdas/`. */
-export type HandlerName = 'assess' | 'disable' | 'check' | 'schedule-deletion' | 'restore';
+export type HandlerName = 'assess' | 'disable' | 'check' | 'schedule-deletion' | 'restore' | 'approval';
 
 export interface GuardFunctionProps {
   /** Folder under `lambdas/` whose `index.ts` exports `handler`. */

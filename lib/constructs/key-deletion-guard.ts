@@ -2,6 +2,7 @@ import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ApprovalEndpoint } from './approval-endpoint.js';
 import { CloudTrailSource } from './cloudtrail-source.js';
 import { type KeyDeletionGuardConfig, type ResolvedGuardConfig, resolveGuardConfig } from './config.js';
 import { GuardFunction } from './guard-function.js';
@@ -20,6 +21,8 @@ export class KeyDeletionGuard extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly topic: Notifications['topic'];
   public readonly functions: Readonly<Record<string, GuardFunction>>;
+  /** The approval page's base URL; approval e-mails link to it with `?execution=…&token=…`. */
+  public readonly approvalUrl: string;
 
   constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
     super(scope, id);
@@ -105,12 +108,14 @@ export class KeyDeletionGuard extends Construct {
         statements: [readKey, onKeys(['kms:TagResource', 'kms:EnableKey', 'kms:CancelKeyDeletion'])],
       }),
     };
-    this.functions = fns;
+    const approvalEndpoint = new ApprovalEndpoint(this, 'ApprovalEndpoint');
+    this.approvalUrl = approvalEndpoint.url;
 
     const workflow = new Workflow(this, 'Workflow', {
       config: this.config,
       logGroupName: source.logGroupName,
       topic: notifications.topic,
+      approvalPageUrl: approvalEndpoint.url,
       functions: {
         assess: fns.assess.function,
         disable: fns.disable.function,
@@ -121,6 +126,47 @@ export class KeyDeletionGuard extends Construct {
     });
     this.stateMachine = workflow.stateMachine;
     this.topic = notifications.topic;
+
+    // The approval page reads this workflow's execution histories and answers its task tokens; nothing
+    // on keys (the decision reaches the key's tags through the workflow's own steps).
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${workflow.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const approval = new GuardFunction(this, 'ApprovalFunction', {
+      handler: 'approval',
+      description: 'kms-deletion-guard: approval page; shows a pending approval, records the decision',
+      statements: [
+        new iam.PolicyStatement({ actions: ['states:GetExecutionHistory'], resources: [executions] }),
+        // The Service Authorization Reference lists no resource type for SendTaskSuccess/Failure (which
+        // would mean "*"), yet Step Functions authorizes them against the state machine of the token
+        // (its AccessDenied names that ARN, and CDK's grantTaskResponse scopes them so). The narrower
+        // form fails closed: if it were ever refused, approvals expire and nothing is deleted.
+        new iam.PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: [workflow.stateMachine.stateMachineArn],
+        }),
+      ],
+    });
+    approvalEndpoint.connect(approval.function);
+    this.functions = { ...fns, approval };
+    acknowledgeWildcards(approval, [
+      {
+        resource: executions,
+        reason:
+          "Execution histories of this workflow's own state machine; executions are created at run time.",
+      },
+      {
+        resource: '*',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+      },
+    ]);
+    Validations.of(approval).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'The handlers target Node.js 22, the runtime this project builds, tests and bundles for.',
+    });
 
     for (const fn of Object.values(fns)) {
       acknowledgeWildcards(fn, [

@@ -53,6 +53,8 @@ export interface WorkflowProps {
   readonly functions: WorkflowFunctions;
   /** Approval requests and evidence e-mails go here. */
   readonly topic: sns.ITopic;
+  /** The approval page (ApprovalEndpoint.url); each approval e-mail links to it with its execution and token. */
+  readonly approvalPageUrl: string;
 }
 
 /** Errors a handler throws that a later attempt can fix (KMS, CloudWatch Logs and Lambda itself). */
@@ -155,12 +157,16 @@ export class Workflow extends Construct {
         topic,
         integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
         subject: sfn.JsonPath.stringAt(subjectPath),
-        // The token travels in the message (the approval page and the CLI answer with it) and in an
-        // attribute, so the execution history shows it without parsing the text.
+        // The link carries the execution and the token; opening it only shows the request, a POST from
+        // the page decides. States.Format cannot URL-encode: the page accepts the raw ARN and restores
+        // the token's '+' that query decoding turns into a space. The token also travels in an
+        // attribute, where the page and the CLI find it in the execution history.
         message: sfn.TaskInput.fromText(
           sfn.JsonPath.format(
-            '{}\n\nApproval token: {}',
+            '{}\n\nOpen this page to approve or reject (the link itself decides nothing): {}?execution={}&token={}',
             sfn.JsonPath.stringAt(textPath),
+            props.approvalPageUrl,
+            execution,
             sfn.JsonPath.taskToken,
           ),
         ),

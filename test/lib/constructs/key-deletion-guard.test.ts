@@ -67,7 +67,7 @@ function actionsGrantedTo(handler: string): string[] {
 }
 
 describe('KeyDeletionGuard', () => {
-  it.each(['assess', 'disable', 'check', 'schedule-deletion', 'restore'])(
+  it.each(['assess', 'disable', 'check', 'schedule-deletion', 'restore', 'approval'])(
     'grants the %s handler exactly the AWS actions its code calls',
     (handler) => {
       // Act
@@ -117,7 +117,7 @@ describe('KeyDeletionGuard', () => {
 
   it('runs every handler on Node.js 22, arm64, with X-Ray', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -166,6 +166,81 @@ describe('KeyDeletionGuard', () => {
     );
     for (const s of snsStatements)
       expect(s.Resource).toEqual({ Ref: expect.stringMatching(/NotificationsTopic/) });
+  });
+
+  it('throttles the approval endpoint and logs access without the query string (the token)', () => {
+    // Prepare
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+
+    // Assess
+    expect(stage?.Properties).toMatchObject({
+      StageName: 'approval',
+      TracingEnabled: true,
+      MethodSettings: [
+        {
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 5,
+          ThrottlingBurstLimit: 10,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        },
+      ],
+    });
+    const format = stage?.Properties.AccessLogSetting.Format as string;
+    expect(format).toContain('$context.requestId');
+    expect(format).not.toMatch(/querystring|requestOverride|\$context\.path|\$input/);
+  });
+
+  it('serves the approval page on GET (link values required) and POST, through one Lambda', () => {
+    // Prepare
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+
+    // Assess
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'POST']);
+    for (const method of methods) {
+      expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain('GuardApprovalFunction');
+    }
+    expect(methods.find((m) => m.Properties.HttpMethod === 'GET')?.Properties.RequestParameters).toEqual({
+      'method.request.querystring.execution': true,
+      'method.request.querystring.token': true,
+    });
+  });
+
+  it("lets the approval Lambda read only its workflow's histories and answer only its tokens", () => {
+    // Prepare
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { KDG_HANDLER: 'approval' } } },
+    });
+    const roleId = Object.values(functions)[0]?.Properties.Role['Fn::GetAtt'][0] as string;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const machineId = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0] as string;
+    const resourceOf = (action: string) =>
+      statements.find((s: { Action: string | string[] }) => [s.Action].flat().includes(action))?.Resource;
+
+    // Assess
+    expect(JSON.stringify(resourceOf('states:GetExecutionHistory'))).toBe(
+      JSON.stringify({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':states:us-east-1:111122223333:execution:',
+            { 'Fn::GetAtt': [machineId, 'Name'] },
+            ':*',
+          ],
+        ],
+      }),
+    );
+    expect(resourceOf('states:SendTaskSuccess')).toEqual({ Ref: machineId });
+    expect(resourceOf('states:SendTaskFailure')).toEqual({ Ref: machineId });
+    expect(statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat())).not.toContain(
+      'kms:TagResource',
+    );
   });
 
   it('subscribes each approval e-mail address to the topic', () => {

@@ -1,4 +1,5 @@
 import validator from 'asl-validator';
+import { LINK_PARAGRAPH } from '../../../lambdas/domain/approval-page.js';
 import type { AslDefinition, AslState } from '../synth.js';
 import { definitionOf, synthStack } from '../synth.js';
 
@@ -121,6 +122,32 @@ describe('Workflow definition', () => {
       for (const retry of state.Retry ?? []) {
         expect(retry, name).toMatchObject({ JitterStrategy: 'FULL' });
       }
+    }
+  });
+
+  it('links each approval e-mail to the approval page with the execution and the token', () => {
+    for (const [name, textPath] of [
+      ['RequestDisableApproval', '$.assessment.value.summaryText'],
+      ['RequestDeletionApproval', '$.watch.value.reportText'],
+    ] as const) {
+      // Prepare
+      const parameters = definition.States[name]?.Parameters ?? {};
+      const message = parameters['Message.$'] as string;
+
+      // Assess: the page cuts the e-mail text at LINK_PARAGRAPH, so both must agree.
+      expect(message.startsWith("States.Format('{}")).toBe(true);
+      expect(message).toContain(LINK_PARAGRAPH);
+      expect(message).toMatch(
+        new RegExp(
+          `\\?execution=\\{\\}&token=\\{\\}', ${textPath.replaceAll('.', '\\.').replace('$', '\\$')}, ` +
+            "'https://[^']+\\.execute-api\\.us-east-1\\.amazonaws\\.com/approval/', " +
+            '\\$\\$\\.Execution\\.Id, \\$\\$\\.Task\\.Token\\)$',
+        ),
+      );
+      expect(parameters.MessageAttributes).toMatchObject({
+        step: { StringValue: name === 'RequestDisableApproval' ? 'disable' : 'deletion' },
+        taskToken: { 'StringValue.$': '$$.Task.Token' },
+      });
     }
   });
 

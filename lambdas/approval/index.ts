@@ -1,0 +1,234 @@
+import {
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { homeRegion } from '../aws/clients.js';
+import { createLogger } from '../aws/logger.js';
+import {
+  type ApprovalLink,
+  type ApprovalLookup,
+  approvalOutput,
+  type DecisionContext,
+  InvalidApprovalLinkError,
+  InvalidDecisionError,
+  lookupApproval,
+  lookupProblem,
+  PAGE_HEADERS,
+  parseApprovalLink,
+  parseDecisionForm,
+  rejection,
+  renderApprovalPage,
+  renderDecisionPage,
+  renderErrorPage,
+  tokenFingerprint,
+} from '../domain/approval-page.js';
+
+const logger = createLogger('approval');
+
+/**
+ * The approval page behind API Gateway (REST API, Lambda proxy integration).
+ *
+ * GET shows the pending request and decides nothing, so a mail scanner that fetches the link
+ * changes nothing; only the page's POST calls SendTaskSuccess / SendTaskFailure. Both verify in the
+ * execution history that the token belongs to a pending approval of the execution in the link.
+ *
+ * The decision is not written to the key's tags here: that would need kms:TagResource on every key
+ * for a Lambda that is reachable from the internet. The decision is in the execution history (task
+ * output or failure cause), and the workflow's next step, which already may tag the key, records it.
+ *
+ * The task token is a credential: it is never logged (only `tokenFingerprint`), and SDK error
+ * messages, which may quote it, are not logged either (only error names).
+ */
+
+/** At most this many history pages (100 events each) are read to find an approval. */
+export const MAX_HISTORY_PAGES = 10;
+
+const ProxyEvent = z.looseObject({
+  httpMethod: z.string(),
+  queryStringParameters: z.record(z.string(), z.string().optional()).nullable().optional(),
+  headers: z.record(z.string(), z.string().optional()).nullable().optional(),
+  body: z.string().nullable().optional(),
+  isBase64Encoded: z.boolean().nullable().optional(),
+  requestContext: z
+    .looseObject({
+      identity: z
+        .looseObject({
+          sourceIp: z.string().nullable().optional(),
+          userAgent: z.string().nullable().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+type ProxyEvent = z.infer<typeof ProxyEvent>;
+
+export interface ProxyResult {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+let client: SFNClient | undefined;
+function sfn(): SFNClient {
+  client ??= new SFNClient({ region: homeRegion(), maxAttempts: 3 });
+  return client;
+}
+
+function page(statusCode: number, body: string, extraHeaders: Record<string, string> = {}): ProxyResult {
+  return { statusCode, headers: { ...PAGE_HEADERS, ...extraHeaders }, body };
+}
+
+function problem(statusCode: number, title: string, message: string): ProxyResult {
+  return page(statusCode, renderErrorPage(title, message));
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'UnknownError';
+}
+
+const UNAVAILABLE = (): ProxyResult =>
+  problem(
+    503,
+    'Try again in a minute',
+    'Step Functions could not be reached just now. Nothing was decided; reload the page to try again.',
+  );
+
+/** Reads the history newest first until the token's approval task (and its state input) is found. */
+async function findApproval(link: ApprovalLink): Promise<ApprovalLookup | ProxyResult> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  for (let pageNumber = 0; pageNumber < MAX_HISTORY_PAGES; pageNumber++) {
+    try {
+      const response = await sfn().send(
+        new GetExecutionHistoryCommand({
+          executionArn: link.executionArn,
+          reverseOrder: true,
+          includeExecutionData: true,
+          maxResults: 100,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
+      events.push(...(response.events ?? []));
+      nextToken = response.nextToken;
+    } catch (error) {
+      const name = errorName(error);
+      logger.warn('GetExecutionHistory failed', {
+        errorName: name,
+        executionArn: link.executionArn,
+        tokenHash: tokenFingerprint(link.token),
+      });
+      // AccessDenied: IAM allows only this workflow's executions, so another ARN is "not found" here.
+      if (name === 'ExecutionDoesNotExist' || name === 'AccessDeniedException' || name === 'InvalidArn') {
+        return problem(
+          404,
+          'Approval request not found',
+          'The execution named in the link does not exist in this workflow. Nothing was changed.',
+        );
+      }
+      return UNAVAILABLE();
+    }
+    const lookup = lookupApproval(events, link.executionArn, link.token, nextToken === undefined);
+    if (lookup.status !== 'NOT_FOUND' && lookup.status !== 'INCOMPLETE') return lookup;
+    if (nextToken === undefined) return lookup;
+  }
+  // Pages exhausted: show what the task itself carries rather than nothing.
+  return lookupApproval(events, link.executionArn, link.token, true);
+}
+
+function isResult(value: ApprovalLookup | ProxyResult): value is ProxyResult {
+  return 'statusCode' in value;
+}
+
+async function show(event: ProxyEvent): Promise<ProxyResult> {
+  const link = parseApprovalLink(event.queryStringParameters);
+  const lookup = await findApproval(link);
+  if (isResult(lookup)) return lookup;
+  const fields = { executionArn: link.executionArn, tokenHash: tokenFingerprint(link.token) };
+  if (lookup.status !== 'PENDING') {
+    logger.info('Approval link opened, nothing pending', { ...fields, status: lookup.status });
+    const { statusCode, title, message } = lookupProblem(lookup);
+    return problem(statusCode, title, message);
+  }
+  logger.info('Approval page shown', { ...fields, step: lookup.request.step });
+  return page(200, renderApprovalPage(lookup.request, link.token, new Date()));
+}
+
+function header(event: ProxyEvent, name: string): string | null {
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === name && value !== undefined) return value;
+  }
+  return null;
+}
+
+async function decide(event: ProxyEvent): Promise<ProxyResult> {
+  const raw = event.body ?? '';
+  const form = parseDecisionForm(event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
+  // The POST is checked like the GET: the page promised what this token decides.
+  const lookup = await findApproval(form);
+  if (isResult(lookup)) return lookup;
+  const fields = { executionArn: form.executionArn, tokenHash: tokenFingerprint(form.token) };
+  if (lookup.status !== 'PENDING') {
+    logger.info('Decision refused, nothing pending', { ...fields, status: lookup.status });
+    const { statusCode, title, message } = lookupProblem(lookup);
+    return problem(statusCode, title, message);
+  }
+  const context: DecisionContext = {
+    step: lookup.request.step,
+    by: form.by,
+    comment: form.comment,
+    at: new Date(),
+    sourceIp: event.requestContext?.identity?.sourceIp ?? null,
+    userAgent: event.requestContext?.identity?.userAgent ?? header(event, 'user-agent'),
+  };
+  try {
+    if (form.decision === 'approve') {
+      await sfn().send(
+        new SendTaskSuccessCommand({
+          taskToken: form.token,
+          output: JSON.stringify(approvalOutput(context)),
+        }),
+      );
+    } else {
+      await sfn().send(new SendTaskFailureCommand({ taskToken: form.token, ...rejection(context) }));
+    }
+  } catch (error) {
+    const name = errorName(error);
+    logger.warn('Decision not accepted by Step Functions', { ...fields, errorName: name });
+    if (name === 'TaskDoesNotExist' || name === 'InvalidToken' || name === 'TaskTimedOut') {
+      return problem(
+        409,
+        'Already decided',
+        'This request was already decided or has expired, so this decision was not recorded.',
+      );
+    }
+    return UNAVAILABLE();
+  }
+  logger.info('Decision recorded', { ...fields, step: context.step, decision: form.decision, by: form.by });
+  return page(200, renderDecisionPage(form.decision, context));
+}
+
+export async function handler(rawEvent: unknown): Promise<ProxyResult> {
+  const parsed = ProxyEvent.safeParse(rawEvent);
+  if (!parsed.success) {
+    logger.error('Not an API Gateway proxy event');
+    return problem(400, 'Bad request', 'This endpoint serves the approval page only.');
+  }
+  const event = parsed.data;
+  try {
+    if (event.httpMethod === 'GET') return await show(event);
+    if (event.httpMethod === 'POST') return await decide(event);
+    return page(405, renderErrorPage('Method not allowed', 'Open the link from the e-mail.'), {
+      Allow: 'GET, POST',
+    });
+  } catch (error) {
+    if (error instanceof InvalidApprovalLinkError || error instanceof InvalidDecisionError) {
+      return problem(400, 'This link cannot be used', `${error.message} Nothing was changed.`);
+    }
+    logger.error('Approval page failed', { errorName: errorName(error) });
+    return problem(500, 'Something went wrong', 'Nothing was decided. Reload the page to try again.');
+  }
+}
