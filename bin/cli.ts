@@ -6,11 +6,12 @@ import { pathToFileURL } from 'node:url';
 import { CANDIDATES_USAGE, run as runCandidates } from '../lib/cli/candidates.js';
 import { APPROVE_USAGE, approve, REJECT_USAGE, reject } from '../lib/cli/decide.js';
 import { DEMO_USAGE, runDemoCommand } from '../lib/cli/demo.js';
+import { DOCTOR_USAGE, run as runDoctor } from '../lib/cli/doctor.js';
 import { type CliIo, processIo } from '../lib/cli/io.js';
 import { LIST_USAGE, run as runList } from '../lib/cli/list.js';
 import { runSimulateCommand, SIMULATE_USAGE } from '../lib/cli/simulate.js';
-import { START_USAGE, run as runStart } from '../lib/cli/start.js';
-import { STATUS_USAGE, run as runStatus } from '../lib/cli/status.js';
+import { run as runStart, START_USAGE } from '../lib/cli/start.js';
+import { run as runStatus, STATUS_USAGE } from '../lib/cli/status.js';
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
@@ -21,6 +22,7 @@ const COMMANDS: Readonly<Record<string, { readonly usage: string; readonly run: 
   approve: { usage: APPROVE_USAGE, run: approve },
   reject: { usage: REJECT_USAGE, run: reject },
   candidates: { usage: CANDIDATES_USAGE, run: runCandidates },
+  doctor: { usage: DOCTOR_USAGE, run: runDoctor },
   simulate: { usage: SIMULATE_USAGE, run: runSimulateCommand },
   demo: { usage: DEMO_USAGE, run: runDemoCommand },
 };

@@ -7,9 +7,10 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { z } from 'zod';
-import { homeRegion, kmsClient } from '../aws/clients.js';
+import { cloudTrailClient, homeRegion, kmsClient } from '../aws/clients.js';
 import { findRecords } from '../aws/cloudtrail-source.js';
 import { createLogger } from '../aws/logger.js';
+import { readTrailHealth } from '../aws/trail-reader.js';
 import {
   assessmentSubject,
   refusalSubject,
@@ -21,6 +22,7 @@ import { InvalidHandlerEventError } from '../domain/hold.js';
 import { InvalidInputError, parseExecutionInput } from '../domain/input.js';
 import { ForeignAccountKeyError, type KeyLocation, locateKey } from '../domain/key-id.js';
 import { findKeyRefusal, findRefusal, hasPublicKey, type PublicKeyHistory } from '../domain/refusal.js';
+import { trailHealthWarnings } from '../domain/trail-health.js';
 import type {
   AssessEvent,
   Assessment,
@@ -71,6 +73,7 @@ const configSchema = z.object({
     .object({ key: z.string().min(1), value: z.string() })
     .nullish()
     .transform((v) => v ?? undefined),
+  workflowPrincipalArns: z.array(z.string().startsWith('arn:')).optional(),
 });
 
 const envelopeSchema = z.object({
@@ -108,7 +111,34 @@ function buildPlan(config: GuardConfig, request: ExecutionRequest): WatchPlan {
     checkIntervalSeconds: Math.round(config.checkIntervalHours * 3600),
     ingestionLagSeconds: Math.round(config.ingestionLagMinutes * 60),
     watchPendingWindow: config.watchPendingWindow,
+    ...(config.workflowPrincipalArns ? { workflowPrincipalArns: config.workflowPrincipalArns } : {}),
   };
+}
+
+/**
+ * The trail setup behind the log group, as approval e-mail warnings (the `doctor` check). It never
+ * refuses: a setup that cannot be read (AccessDenied, throttling) becomes a warning too, because
+ * the canary after disabling is what guarantees the watch can see.
+ */
+async function trailWarnings(config: GuardConfig, key: KeyFacts, now: Date): Promise<string[]> {
+  try {
+    const health = await readTrailHealth(
+      cloudTrailClient(homeRegion()),
+      config.cloudTrailLogGroupName,
+      homeRegion(),
+      now,
+      key.region,
+    );
+    return trailHealthWarnings(health);
+  } catch (error) {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    logger.warn('trail setup unreadable', { detail });
+    return [
+      `CloudTrail setup: the trails feeding ${config.cloudTrailLogGroupName} could not be read (${detail}); ` +
+        'whether they log failed KMS calls is unknown. The canary after disabling still proves it, and the run ' +
+        'stops (EVENT_SOURCE_BLIND, key restored) if they do not.',
+    ];
+  }
 }
 
 interface Known {
@@ -472,6 +502,7 @@ export const handler = async (event: AssessEvent): Promise<Assessment> => {
   if (refusal) {
     return refused(refusal, known);
   }
+  warnings.push(...(await trailWarnings(config, key, now)));
   const assessment: Assessment = {
     verdict: 'ACCEPTED',
     refusal: null,

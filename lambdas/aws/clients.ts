@@ -1,5 +1,8 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 
 /**
  * SDK clients, one per Region, created on first use and kept for the life of the module.
@@ -11,6 +14,9 @@ import { KMSClient } from '@aws-sdk/client-kms';
  */
 const kmsClients = new Map<string, KMSClient>();
 const logsClients = new Map<string, CloudWatchLogsClient>();
+const cloudTrailClients = new Map<string, CloudTrailClient>();
+const snsClients = new Map<string, SNSClient>();
+const sfnClients = new Map<string, SFNClient>();
 
 /** The Region this Lambda runs in; every Lambda runtime sets AWS_REGION. */
 export function homeRegion(): string {
@@ -35,6 +41,34 @@ export function logsClient(region: string = homeRegion()): CloudWatchLogsClient 
   if (!client) {
     client = new CloudWatchLogsClient({ region, maxAttempts: 3 });
     logsClients.set(region, client);
+  }
+  return client;
+}
+
+/** The evidence topic lives in the stack's Region (the fast path's e-mail). */
+export function snsClient(region: string = homeRegion()): SNSClient {
+  let client = snsClients.get(region);
+  if (!client) {
+    client = new SNSClient({ region, maxAttempts: 3 });
+    snsClients.set(region, client);
+  }
+  return client;
+}
+
+export function sfnClient(region: string = homeRegion()): SFNClient {
+  let client = sfnClients.get(region);
+  if (!client) {
+    client = new SFNClient({ region, maxAttempts: 3 });
+    sfnClients.set(region, client);
+  }
+  return client;
+}
+
+export function cloudTrailClient(region: string = homeRegion()): CloudTrailClient {
+  let client = cloudTrailClients.get(region);
+  if (!client) {
+    client = new CloudTrailClient({ region, maxAttempts: 3 });
+    cloudTrailClients.set(region, client);
   }
   return client;
 }

@@ -8,6 +8,8 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   breakageErrorCodes,
+  CANARY_ERROR_CODES,
+  CANARY_EVENT_NAMES,
   type CloudTrailRecord,
   type KeyRef,
   KMS_EVENT_SOURCE,
@@ -42,6 +44,10 @@ export interface RecordQuery {
   readonly start: Date;
   readonly end: Date;
   readonly kind: RecordKind;
+  /** CANARY: the request IDs of the canaries looked for (the filter then returns only those). */
+  readonly requestIds?: readonly string[] | undefined;
+  /** CANARY: the workflow's roles; their records are returned too, for canaries matched by time. */
+  readonly principalArns?: readonly string[] | undefined;
   /** The current time, for the retention horizon; defaults to the clock. */
   readonly now?: Date;
 }
@@ -83,6 +89,12 @@ function kindClauses(kind: RecordKind): string[] {
   if (kind === 'PUBLIC_KEY_DOWNLOAD') {
     return ['($.eventName = "GetPublicKey")'];
   }
+  if (kind === 'CANARY') {
+    return [
+      anyOf(CANARY_ERROR_CODES.map((code) => `($.errorCode = ${quoted(code)})`)),
+      anyOf(CANARY_EVENT_NAMES.map((name) => `($.eventName = ${quoted(name)})`)),
+    ];
+  }
   return [anyOf(TRACKED_OPERATIONS.map((name) => `($.eventName = ${quoted(name)})`))];
 }
 
@@ -99,7 +111,7 @@ function keyClauses(key: KeyRef, kind: RecordKind): string[] | null {
   }
   const arn = quoted(key.keyArn);
   const clauses = [`($.resources[0].ARN = ${arn})`, `($.resources[1].ARN = ${arn})`];
-  if (phaseOfKind(kind) !== null) {
+  if (phaseOfKind(kind) !== null || kind === 'CANARY') {
     // KMS's error text starts with the key ARN ("<key ARN> is disabled.", DESIGN §7).
     clauses.push(`($.errorMessage = ${quoted(`${key.keyArn}*`)})`);
   }
@@ -115,8 +127,28 @@ function keyClauses(key: KeyRef, kind: RecordKind): string[] | null {
  * KMS events of the kind only, which returns more but misses nothing. The domain matcher still
  * decides every record.
  */
-export function buildFilterPattern(key: KeyRef, kind: RecordKind): string {
+export function buildFilterPattern(
+  key: KeyRef,
+  kind: RecordKind,
+  requestIds: readonly string[] = [],
+  principalArns: readonly string[] = [],
+): string {
   const base = [`($.eventSource = ${quoted(KMS_EVENT_SOURCE)})`, ...kindClauses(kind)];
+  const ids = requestIds.filter((id) => id !== '');
+  if (ids.length > 0 && [...ids, ...principalArns].every(safeValue)) {
+    // A request ID names one call, the workflow's roles make nothing else that fails this way: the
+    // narrowest filter there is. Too many to fit fall back to the key.
+    const byId = `{ ${[
+      ...base,
+      anyOf([
+        ...ids.map((id) => `($.requestID = ${quoted(id)})`),
+        ...principalArns.map((arn) => `($.userIdentity.sessionContext.sessionIssuer.arn = ${quoted(arn)})`),
+      ]),
+    ].join(' && ')} }`;
+    if (byId.length <= MAX_FILTER_PATTERN_LENGTH) {
+      return byId;
+    }
+  }
   const scope = keyClauses(key, kind);
   if (scope) {
     const scoped = `{ ${[...base, anyOf(scope)].join(' && ')} }`;
@@ -213,7 +245,7 @@ export async function findRecords(q: RecordQuery): Promise<RecordResult> {
   const client = logsClient(q.region);
   const now = q.now ?? new Date();
   const group = await describeLogGroup(client, q.logGroupName, q.region);
-  const filterPattern = buildFilterPattern(q.key, q.kind);
+  const filterPattern = buildFilterPattern(q.key, q.kind, q.requestIds, q.principalArns);
   const records: CloudTrailRecord[] = [];
   let scanned = 0;
   let unparseable = 0;

@@ -1,10 +1,13 @@
 import { GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
 import { z } from 'zod';
+import { sendCanary } from '../aws/canary.js';
+import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
 import { EventSourceUnavailableError, findRecords } from '../aws/cloudtrail-source.js';
 import { readKey } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
-import { isOwnCall, type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
+import { addCanary, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
+import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
 import { InvalidHandlerEventError } from '../domain/hold.js';
 import { evidenceReport, type Message, observationReport, progressNote } from '../domain/report-message.js';
 import type { CheckEvent, Evidence, KeyFacts, LastUsage, WatchPlan, WatchState } from '../domain/types.js';
@@ -12,12 +15,6 @@ import { advanceWatch, type ScheduleContext, verifyWatchedKey } from '../domain/
 import { dedupe, nextWindow } from '../domain/window.js';
 
 const logger = createLogger('check');
-
-/**
- * The workflow's own principals, whose failing calls on the key are never evidence. None is known
- * yet; the canary passes its role here once it exists, and the matcher already honours the list.
- */
-const WORKFLOW_PRINCIPALS: readonly string[] = [];
 
 const isoInstant = z.iso.datetime({ offset: true });
 
@@ -50,6 +47,7 @@ const checkEventSchema = z
         checkIntervalSeconds: z.number().positive(),
         ingestionLagSeconds: z.number().nonnegative(),
         watchPendingWindow: z.boolean(),
+        workflowPrincipalArns: z.array(z.string()).optional(),
       }),
     }),
     disable: z.looseObject({ disabledAt: isoInstant, wasEnabled: z.boolean() }),
@@ -61,6 +59,7 @@ const checkEventSchema = z
       evidenceCount: z.number().int().nonnegative(),
       scanned: z.number().int().nonnegative(),
       broke: z.boolean(),
+      canariesSeen: z.number().int().nonnegative().optional(),
     }),
     deletion: z
       .looseObject({ scheduledAt: isoInstant, deletionDate: isoInstant.nullable() })
@@ -84,6 +83,11 @@ function parseCheckEvent(event: unknown): ValidCheckEvent {
       .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
       .join('; ');
     throw new InvalidHandlerEventError(`Check received an event that breaks its contract: ${problems}`);
+  }
+  try {
+    parseCanaries((event as CheckEvent).watch.canaries);
+  } catch (error) {
+    throw new InvalidHandlerEventError(`Check received an event that breaks its contract: ${String(error)}`);
   }
   // The schema checked every field this handler reads; the contract type describes the rest.
   return event as ValidCheckEvent;
@@ -178,7 +182,9 @@ export async function handler(rawEvent: CheckEvent): Promise<WatchState> {
   // can be later than its eventTime.
   const keepSince = new Date(now.getTime() - 2 * plan.ingestionLagSeconds * 1000);
   const { fresh, seen } = dedupe(found.records, watch.seenEventIds, keepSince);
-  const evidence = fresh.filter((record) => !isOwnCall(record, WORKFLOW_PRINCIPALS)).map(toEvidence);
+  const principals = plan.workflowPrincipalArns ?? [];
+  let canaries = parseCanaries(watch.canaries);
+  const evidence = fresh.filter((record) => !isWorkflowRecord(record, canaries, principals)).map(toEvidence);
 
   let usage: Awaited<ReturnType<typeof lastUsageAfterDisable>> | null = null;
   if (phase === 'FINAL') {
@@ -186,6 +192,24 @@ export async function handler(rawEvent: CheckEvent): Promise<WatchState> {
     if (usage.evidence) {
       evidence.push(usage.evidence);
     }
+  }
+
+  // Quiet proves nothing unless the source shows the workflow's own failing calls. Evidence already
+  // found decides on its own (the key goes back either way, and the evidence is the better e-mail).
+  let newlySeen = 0;
+  if (evidence.length === 0) {
+    const proof = await proveEarlierCanaries({
+      key,
+      canaries,
+      logGroupName: plan.logGroupName,
+      lagSeconds: plan.ingestionLagSeconds,
+      now,
+      workflowPrincipalArns: principals,
+      // FinalCheck waits for the last observation check's canary, made one lag before it.
+      requireRecentProof: phase === 'FINAL',
+    });
+    canaries = proof.canaries;
+    newlySeen = proof.newlySeen;
   }
 
   const ctx: ScheduleContext = {
@@ -203,7 +227,21 @@ export async function handler(rawEvent: CheckEvent): Promise<WatchState> {
     subject: '',
   });
   const message = messageFor(draft, event, now, key, usage);
-  const next: WatchState = { ...draft, reportText: message.text, subject: message.subject };
+  // The next canary, for a later check to prove; none after breakage, and none after the last
+  // pending check, which no check would ever look for.
+  if (!draft.broke && !(phase === 'PENDING' && draft.done)) {
+    canaries = addCanary(
+      canaries,
+      await sendCanary(facts, phase === 'PENDING' ? 'PENDING_DELETION' : 'DISABLED', now),
+    );
+  }
+  const next: WatchState = {
+    ...draft,
+    reportText: message.text,
+    subject: message.subject,
+    canaries,
+    canariesSeen: (watch.canariesSeen ?? 0) + newlySeen,
+  };
 
   logger.info('check done', {
     phase,
@@ -217,6 +255,8 @@ export async function handler(rawEvent: CheckEvent): Promise<WatchState> {
     broke: next.broke,
     done: next.done,
     nextCheckAt: next.nextCheckAt,
+    canariesSeen: next.canariesSeen,
+    canariesPending: canaries.filter((c) => !c.seen).length,
   });
   return next;
 }

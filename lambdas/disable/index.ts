@@ -1,4 +1,5 @@
 import { DisableKeyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
+import { requireCanaryPlan, sendCanary } from '../aws/canary.js';
 import { kmsClient } from '../aws/clients.js';
 import { readKey, toTagList } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
@@ -21,6 +22,8 @@ export async function handler(rawEvent: unknown): Promise<DisableOutput> {
   const { key, plan } = event.assessment;
   const now = new Date();
 
+  // A key no canary can probe could never be shown to be watched: refuse before changing anything.
+  requireCanaryPlan(key);
   const reading = await readKey(key.keyArn, key.region);
   const current = { keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags };
   checkStillAsAssessed(event.assessment, current, event.executionArn);
@@ -43,16 +46,23 @@ export async function handler(rawEvent: unknown): Promise<DisableOutput> {
       Tags: toTagList(holdTags(event.executionArn, { status: 'disabled' })),
     }),
   );
+  // The first canary: the first check requires its record, proving the source shows this key's failures.
+  const canary = await sendCanary(key, 'DISABLED', now);
   logger.info('Key disabled and held', {
     keyArn: key.keyArn,
     wasEnabled: start.wasEnabled,
     disabledAt: start.disabledAt,
     resumed: start.resumed,
+    canaryRequestId: canary.requestId,
   });
 
   return {
     disabledAt: start.disabledAt,
     wasEnabled: start.wasEnabled,
-    watch: startWatch('OBSERVE', { now: new Date(start.disabledAt), plan }),
+    watch: {
+      ...startWatch('OBSERVE', { now: new Date(start.disabledAt), plan }),
+      canaries: [canary],
+      canariesSeen: 0,
+    },
   };
 }

@@ -253,9 +253,14 @@ export function toEvidence(record: CloudTrailRecord): Evidence {
 /**
  * What a search looks for: failures that show the key is needed (BREAKAGE before deletion is
  * scheduled, PENDING_USE in the pending window), successful cryptographic use (history before
- * GetKeyLastUsage tracking), or a downloaded public key.
+ * GetKeyLastUsage tracking), a downloaded public key, or the workflow's own canaries (CANARY:
+ * failed canary operations, which the caller narrows down by request ID).
  */
-export type RecordKind = 'BREAKAGE' | 'PENDING_USE' | 'SUCCESSFUL_USE' | 'PUBLIC_KEY_DOWNLOAD';
+export type RecordKind = 'BREAKAGE' | 'PENDING_USE' | 'SUCCESSFUL_USE' | 'PUBLIC_KEY_DOWNLOAD' | 'CANARY';
+
+/** The operations a canary makes (lambdas/domain/canary.ts) and the failures it ends with. */
+export const CANARY_EVENT_NAMES: readonly string[] = ['Encrypt', 'Sign', 'GenerateMac', 'DeriveSharedSecret'];
+export const CANARY_ERROR_CODES: readonly string[] = ['DisabledException', 'KMSInvalidStateException'];
 
 /** The operations GetKeyLastUsage tracks (its `Operation` enum): the successful uses of a key. */
 export const TRACKED_OPERATIONS = [
@@ -290,6 +295,13 @@ export function recordMatchesKind(record: CloudTrailRecord, kind: RecordKind): b
   const phase = phaseOfKind(kind);
   if (phase !== null) {
     return isBreakage(record, phase);
+  }
+  if (kind === 'CANARY') {
+    return (
+      record.eventSource === KMS_EVENT_SOURCE &&
+      CANARY_EVENT_NAMES.includes(record.eventName) &&
+      CANARY_ERROR_CODES.includes(record.errorCode ?? '')
+    );
   }
   if (record.eventSource !== KMS_EVENT_SOURCE || record.errorCode) {
     return false;

@@ -5,6 +5,8 @@
  * an application broke: it says what happened, shows the evidence, what the workflow did to the key
  * and the state the key is in now, so they can act without opening the console first.
  */
+
+import { BLIND_CHECKLIST } from './canary.js';
 import type {
   AbortCause,
   Evidence,
@@ -256,6 +258,19 @@ export function buildRestoreMessage(report: RestoreReport): RestoreMessage {
       `Details:    ${message || '(none recorded)'}`,
       '',
     );
+    if (abortCauseOf(report.error) === 'EVENT_SOURCE_BLIND') {
+      // The watch could not see: say what to fix, or the next run will be blind the same way.
+      lines.push(
+        'What was missing',
+        "  The record of the workflow's own canary call on the key (a call that had to fail on the",
+        '  disabled key) did not reach the CloudTrail log group within the ingestion lag. A quiet watch',
+        '  over that source proves nothing, so the workflow stopped and put the key back.',
+        '',
+        'What to check in the trail',
+        ...BLIND_CHECKLIST.map((line) => `  - ${line}`),
+        '',
+      );
+    }
   }
   lines.push(...evidenceSection(report.watch), ...actionsSection(report));
   lines.push(`Final key state: ${report.finalKeyState}`);

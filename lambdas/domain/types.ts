@@ -59,6 +59,11 @@ export interface GuardConfig {
   readonly watchPendingWindow: boolean;
   /** Only keys carrying this tag may be disabled or deleted. */
   readonly keyTagCondition?: { readonly key: string; readonly value: string } | undefined;
+  /**
+   * The IAM roles the workflow's Lambdas run as: CloudTrail records of their calls (the canary's
+   * failures) are never breakage evidence.
+   */
+  readonly workflowPrincipalArns?: readonly string[] | undefined;
 }
 
 /** Execution input after validation (DESIGN §2 "Execution input"). */
@@ -129,6 +134,8 @@ export interface WatchPlan {
   readonly checkIntervalSeconds: number;
   readonly ingestionLagSeconds: number;
   readonly watchPendingWindow: boolean;
+  /** GuardConfig.workflowPrincipalArns: whose records are the workflow's own. */
+  readonly workflowPrincipalArns?: readonly string[] | undefined;
 }
 
 export interface Refusal {
@@ -183,6 +190,26 @@ export interface WatchState {
   /** Plain-text observation report (for the deletion approval e-mail) or evidence e-mail body. */
   readonly reportText: string;
   readonly subject: string;
+  /**
+   * The workflow's own failing calls on the key (DESIGN §2, Canary): each must show up in the
+   * source within the ingestion lag, or the watch is blind. Absent in states written before canaries.
+   */
+  readonly canaries?: readonly Canary[] | undefined;
+  /** Canaries whose records the source has shown so far, over all phases. */
+  readonly canariesSeen?: number | undefined;
+}
+
+/** One canary: a cryptographic call the workflow made on the disabled key, which had to fail. */
+export interface Canary {
+  /** The KMS request ID (the `requestID` of its CloudTrail record); empty when KMS sent none. */
+  readonly requestId: string;
+  readonly at: string;
+  /** `Encrypt`, `Sign`, `GenerateMac` or `DeriveSharedSecret`. */
+  readonly operation: string;
+  /** The error KMS answered (`DisabledException` or `KMSInvalidStateException`). */
+  readonly errorCode: string;
+  /** True once the source showed its record. */
+  readonly seen: boolean;
 }
 
 /** A CloudTrail record that shows someone still needs the key. */
@@ -219,6 +246,16 @@ export interface RestoreResult {
   readonly messageText: string;
   /** `"<OUTCOME or CAUSE>: <message>"` for the Fail state's CausePath. */
   readonly causeText: string;
+  /**
+   * Set when the fast path (EventBridge) already undid this execution's hold: the workflow ends
+   * with this outcome, with `watch` (the fast path's record added) as its evidence, and e-mails only
+   * when the fast path could not (`notified` false).
+   */
+  readonly fastPath?: {
+    readonly outcome: 'ROLLED_BACK' | 'DELETION_CANCELLED';
+    readonly notified: boolean;
+    readonly watch: WatchState;
+  } | null;
 }
 
 /** An approval answer sent with SendTaskSuccess (the token task's output), stored at `$.approvals.<step>`. */
@@ -254,6 +291,7 @@ export const WORKFLOW_ERRORS = {
   rejected: 'ApprovalRejected',
   keyChanged: 'KeyChangedExternallyError',
   eventSourceUnavailable: 'EventSourceUnavailableError',
+  eventSourceBlind: 'EventSourceBlindError',
   invalidHandlerEvent: 'InvalidHandlerEventError',
 } as const;
 

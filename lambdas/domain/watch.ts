@@ -97,8 +97,10 @@ export class WatchScheduleError extends Error {
 /**
  * After a check at `now`: when the next one runs and whether this phase is over.
  *
- * OBSERVE: every interval; once the next check would reach observation end + lag, the watch is
- * done and the workflow waits until exactly that instant for FinalCheck. FINAL: always done.
+ * OBSERVE: every interval, the last check exactly at observation end (never later), then the watch
+ * is done and the workflow waits until observation end + lag for FinalCheck. The last check's
+ * canary is then one lag old when FinalCheck runs, so FinalCheck can require its record (DESIGN §2,
+ * Canary). FINAL: always done.
  * PENDING: every interval, the last check at deletion - min(interval, 1 h); done once that
  * check has run.
  */
@@ -112,12 +114,11 @@ export function scheduleNext(phase: WatchPhase, ctx: ScheduleContext): NextCheck
     if (!ctx.disabledAt) {
       throw new WatchScheduleError('OBSERVE needs the time the key was disabled.');
     }
-    const finalAt = finalCheckAt(ctx.disabledAt, plan);
-    const candidate = addMs(now, interval);
-    if (candidate.getTime() >= finalAt.getTime()) {
-      return { nextCheckAt: iso(later(finalAt, now)), done: true };
+    const end = observationEnd(ctx.disabledAt, plan);
+    if (now.getTime() >= end.getTime()) {
+      return { nextCheckAt: iso(later(finalCheckAt(ctx.disabledAt, plan), now)), done: true };
     }
-    return { nextCheckAt: iso(candidate), done: false };
+    return { nextCheckAt: iso(earlier(addMs(now, interval), end)), done: false };
   }
   if (!ctx.scheduledAt) {
     throw new WatchScheduleError('PENDING needs the time deletion was scheduled.');
@@ -151,7 +152,7 @@ export function startWatch(phase: 'OBSERVE' | 'PENDING', args: StartWatchArgs): 
   const interval = plan.checkIntervalSeconds * 1000;
   let nextCheckAt: Date;
   if (phase === 'OBSERVE') {
-    nextCheckAt = earlier(addMs(now, interval), finalCheckAt(now, plan));
+    nextCheckAt = earlier(addMs(now, interval), observationEnd(now, plan));
   } else {
     const lastAt = lastPendingCheckAt(expectedDeletionAt(now, args.deletionDate, plan), plan);
     nextCheckAt = later(earlier(addMs(now, interval), lastAt), now);

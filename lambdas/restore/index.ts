@@ -1,8 +1,18 @@
 import { CancelKeyDeletionCommand, EnableKeyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
 import { kmsClient } from '../aws/clients.js';
-import { isNotFound, readKey, toTagList } from '../aws/key-reader.js';
+import { claimHold, claimSettleMs } from '../aws/hold-claim.js';
+import { isNotFound, type KeyReading, readKey, toTagList } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
 import {
+  claimStanding,
+  claimValue,
+  FAST_PATH_TAGS,
+  type FastPathTakeover,
+  fastPathOutcome,
+  fastPathWatch,
+} from '../domain/fast-path.js';
+import {
+  type CurrentKey,
   evidenceTagValue,
   type HoldStep,
   holdTags,
@@ -32,6 +42,68 @@ interface Outcome {
   readonly reason: string;
 }
 
+/** The fast path already undid this execution's hold: this step only reports it. */
+interface Takeover {
+  readonly takeover: FastPathTakeover;
+  readonly finalKeyState: string;
+}
+
+/** The claim nonce of the restore steps: one execution holds a key, so its steps share one. */
+const WORKFLOW_NONCE = 'restore';
+
+/**
+ * The fast path claimed the hold moments ago and is undoing it now. Thrown so the step's retry
+ * comes back once it is done (then the key's tags show the fast path's outcome) or its claim went
+ * stale (then this step undoes the hold itself).
+ */
+export class RestoreInProgressError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RestoreInProgressError';
+  }
+}
+
+function currentOf(reading: KeyReading): CurrentKey {
+  return { keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags };
+}
+
+/**
+ * The result when the fast path acted first. The execution ends with the fast path's outcome and
+ * the fast path's record as evidence; the message is the evidence e-mail the workflow sends only if
+ * the fast path could not (`notified` false).
+ */
+function takeoverResult(event: RestoreEvent, found: Takeover, now: Date): RestoreResult {
+  const { takeover } = found;
+  const mode = takeover.outcome === 'ROLLED_BACK' ? 'ROLLBACK' : 'CANCEL_DELETION';
+  const watch = fastPathWatch(event.watch, takeover.evidence, now);
+  const outcome: Outcome = {
+    actions: [mode === 'ROLLBACK' ? 'EnableKey' : 'CancelKeyDeletion'],
+    finalKeyState: found.finalKeyState,
+    restoredAt: takeover.actedAt,
+    reason: `The fast path (the EventBridge rule on KMS CloudTrail events) ${
+      mode === 'ROLLBACK' ? 're-enabled the key' : 'cancelled the deletion'
+    } at ${takeover.actedAt ?? 'an unknown time'}, minutes after the failing call; this step changed nothing.`,
+  };
+  logger.info('The fast path already undid the hold', { mode: event.mode, ...takeover });
+  const message = buildRestoreMessage({
+    mode,
+    outcome: takeover.outcome,
+    executionArn: event.executionArn,
+    key: event.assessment.key,
+    ...outcome,
+    watch,
+    error: null,
+    now,
+  });
+  // The mode of what happened to the key (the fast path's), whichever step found it.
+  return {
+    mode,
+    ...outcome,
+    ...message,
+    fastPath: { outcome: takeover.outcome, notified: takeover.notified, watch },
+  };
+}
+
 /**
  * RollBack (ROLLBACK), CancelDeletion (CANCEL_DELETION) and Restore (ABORT): undo what this
  * execution did to the key, as planRestore allows, mark the hold as ended and write the e-mail.
@@ -42,7 +114,11 @@ export async function handler(rawEvent: unknown): Promise<RestoreResult> {
   const now = new Date();
   let outcome: Outcome;
   try {
-    outcome = await restore(event, now);
+    const done = await restore(event, now);
+    if ('takeover' in done) {
+      return takeoverResult(event, done, now);
+    }
+    outcome = done;
   } catch (error) {
     if (!isNotFound(error)) {
       throw error;
@@ -69,7 +145,7 @@ export async function handler(rawEvent: unknown): Promise<RestoreResult> {
   return { mode: event.mode, ...outcome, ...message };
 }
 
-async function restore(event: RestoreEvent, now: Date): Promise<Outcome> {
+async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeover> {
   const key = event.assessment.key;
   if (!key) {
     return {
@@ -80,10 +156,36 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome> {
         'The assessment did not identify a key, so this execution cannot have changed one; nothing was done.',
     };
   }
-  const reading = await readKey(key.keyArn, key.region);
-  const keyState = reading.metadata.KeyState ?? 'Unknown';
-  const plan = planRestore(event.mode, { keyState, tags: reading.tags }, event.executionArn);
+  let current = currentOf(await readKey(key.keyArn, key.region));
+  const before = fastPathOutcome(current, event.executionArn);
+  if (before) {
+    return { takeover: before, finalKeyState: current.keyState };
+  }
+  let plan = planRestore(event.mode, current, event.executionArn);
   const client = kmsClient(key.region);
+
+  // An active hold on a taggable key: take the claim first, so that a fast path acting on the same
+  // record at this moment stands back (or this step does). A key pending deletion cannot be tagged;
+  // there CancelKeyDeletion decides (below).
+  if (plan.status && !isPendingDeletion(current.keyState)) {
+    if (claimStanding(current.tags, 'workflow', WORKFLOW_NONCE, now) === 'taken') {
+      throw new RestoreInProgressError(
+        `The fast path claimed this hold (${current.tags[FAST_PATH_TAGS.claim]}) and is undoing it; this step looks again.`,
+      );
+    }
+    const claimed = await claimHold(key.keyArn, key.region, 'workflow', WORKFLOW_NONCE, now);
+    current = currentOf(claimed.reading);
+    if (!claimed.won) {
+      const fast = fastPathOutcome(current, event.executionArn);
+      if (fast) {
+        return { takeover: fast, finalKeyState: current.keyState };
+      }
+      throw new RestoreInProgressError(
+        `Another actor claimed this hold at the same moment (${current.tags[FAST_PATH_TAGS.claim] ?? '(none)'}); this step looks again.`,
+      );
+    }
+    plan = planRestore(event.mode, current, event.executionArn);
+  }
 
   const done: RestoreAction[] = [];
   const notes: string[] = [];
@@ -95,6 +197,13 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome> {
       } catch (error) {
         if (!isNotPendingDeletion(error)) {
           throw error;
+        }
+        // Only one CancelKeyDeletion succeeds: if the fast path's did, it tags the key right after.
+        await new Promise((resolve) => setTimeout(resolve, claimSettleMs()));
+        const after = currentOf(await readKey(key.keyArn, key.region));
+        const fast = fastPathOutcome(after, event.executionArn);
+        if (fast) {
+          return { takeover: fast, finalKeyState: after.keyState };
         }
         notes.push('KMS answered that the key was no longer pending deletion (already cancelled).');
       }
@@ -115,9 +224,12 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome> {
               : undefined,
           }
         : { status: plan.status };
-    await client.send(
-      new TagResourceCommand({ KeyId: key.keyArn, Tags: toTagList(holdTags(event.executionArn, step)) }),
-    );
+    // The claim goes along: it names this workflow as the one that ended the hold.
+    const tags = {
+      ...holdTags(event.executionArn, step),
+      [FAST_PATH_TAGS.claim]: claimValue('workflow', WORKFLOW_NONCE, now),
+    };
+    await client.send(new TagResourceCommand({ KeyId: key.keyArn, Tags: toTagList(tags) }));
   }
 
   return {

@@ -1,8 +1,16 @@
 import { ScheduleKeyDeletionCommand, TagResourceCommand } from '@aws-sdk/client-kms';
+import { sendCanary } from '../aws/canary.js';
+import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { kmsClient } from '../aws/clients.js';
 import { readKey, toTagList } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
-import { checkReadyToSchedule, holdTags, parseScheduleEvent } from '../domain/hold.js';
+import { addCanary, parseCanaries } from '../domain/canary.js';
+import {
+  checkReadyToSchedule,
+  holdTags,
+  InvalidHandlerEventError,
+  parseScheduleEvent,
+} from '../domain/hold.js';
 import { type ScheduleOutput, TAGS } from '../domain/types.js';
 import { startWatch } from '../domain/watch.js';
 
@@ -31,6 +39,21 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
   const keyState = reading.metadata.KeyState ?? 'Unknown';
   const { alreadyScheduled } = checkReadyToSchedule({ keyState, tags: reading.tags }, event.executionArn);
 
+  // The same proof as every check, before the one step that cannot be taken back by itself: every
+  // canary older than the ingestion lag must be in the source. When the deletion was approved
+  // within the lag of FinalCheck, FinalCheck's own canary is not due yet; FinalCheck's proof of the
+  // last observation canary, made one lag before it, is then the proof that ran just before.
+  let canaries = parseEventCanaries(event.watch.canaries);
+  const proof = await proveEarlierCanaries({
+    key: { keyId: key.keyId, keyArn: key.keyArn, aliases: key.aliases },
+    canaries,
+    logGroupName: plan.logGroupName,
+    lagSeconds: plan.ingestionLagSeconds,
+    now,
+    workflowPrincipalArns: plan.workflowPrincipalArns ?? [],
+  });
+  canaries = proof.canaries;
+
   let scheduledAt: string;
   let deletionDate: Date | null;
   let finalState: string;
@@ -44,6 +67,8 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
     window = reading.metadata.PendingDeletionWindowInDays ?? plan.pendingWindowInDays;
   } else {
     scheduledAt = now.toISOString();
+    // The last canary on the Disabled key; the first pending check requires its record.
+    canaries = addCanary(canaries, await sendCanary(key, 'DISABLED', now));
     const client = kmsClient(key.region);
     await client.send(
       new TagResourceCommand({
@@ -73,11 +98,25 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
     deletionDate: deletionDate ? deletionDate.toISOString() : null,
     keyState: finalState,
     pendingWindowInDays: window,
-    watch: startWatch('PENDING', {
-      now: new Date(scheduledAt),
-      plan,
-      deletionDate,
-      since: new Date(event.watch.cursor),
-    }),
+    watch: {
+      ...startWatch('PENDING', {
+        now: new Date(scheduledAt),
+        plan,
+        deletionDate,
+        since: new Date(event.watch.cursor),
+      }),
+      canaries,
+      canariesSeen: (event.watch.canariesSeen ?? 0) + proof.newlySeen,
+    },
   };
+}
+
+function parseEventCanaries(value: unknown) {
+  try {
+    return parseCanaries(value);
+  } catch (error) {
+    throw new InvalidHandlerEventError(
+      `ScheduleDeletion received an event that breaks its contract: ${String(error)}`,
+    );
+  }
 }

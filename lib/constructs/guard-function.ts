@@ -10,7 +10,14 @@ import { Construct } from 'constructs';
 const LAMBDAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lambdas');
 
 /** The handler folders under `lambdas/`. */
-export type HandlerName = 'assess' | 'disable' | 'check' | 'schedule-deletion' | 'restore' | 'approval';
+export type HandlerName =
+  | 'assess'
+  | 'disable'
+  | 'check'
+  | 'schedule-deletion'
+  | 'restore'
+  | 'approval'
+  | 'fast-path';
 
 export interface GuardFunctionProps {
   /** Folder under `lambdas/` whose `index.ts` exports `handler`. */
@@ -29,6 +36,8 @@ export interface GuardFunctionProps {
    * @default 256
    */
   readonly memorySize?: number;
+  /** Settings the handler reads at run time (ARNs of the stack's own resources), beside the defaults. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -85,6 +94,7 @@ export class GuardFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: 'kms-deletion-guard',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
       },
       bundling: {
         minify: true,

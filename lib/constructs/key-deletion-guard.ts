@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { ApprovalEndpoint } from './approval-endpoint.js';
 import { CloudTrailSource } from './cloudtrail-source.js';
 import { type KeyDeletionGuardConfig, type ResolvedGuardConfig, resolveGuardConfig } from './config.js';
+import { FastPath } from './fast-path.js';
 import { GuardFunction } from './guard-function.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { Notifications } from './notifications.js';
@@ -54,6 +55,26 @@ export class KeyDeletionGuard extends Construct {
         ...(conditional && condition ? { conditions: condition } : {}),
       });
     const readKey = onKeys(['kms:DescribeKey', 'kms:ListResourceTags']);
+    // The canary (one call that must fail on the held key) only on keys that carry the workflow's
+    // status tag: the workflow can never encrypt, sign or derive with a key it does not hold.
+    const canary = new iam.PolicyStatement({
+      actions: ['kms:Encrypt', 'kms:Sign', 'kms:GenerateMac', 'kms:DeriveSharedSecret'],
+      resources: [anyKey],
+      conditions: {
+        // TAGS.status of lambdas/domain/types.ts (constructs reference lambdas by entry path only).
+        Null: { 'aws:ResourceTag/kms-deletion-guard:status': 'false' },
+        ...(condition ?? {}),
+      },
+    });
+    // Organization trails live in the management account, so the trail ARN's account is open;
+    // the actions only read a trail's selectors and status.
+    const anyTrail = stack.formatArn({
+      service: 'cloudtrail',
+      region: '*',
+      account: '*',
+      resource: 'trail',
+      resourceName: '*',
+    });
     const logGroupArn = (name: string) =>
       stack.formatArn({
         service: 'logs',
@@ -81,12 +102,18 @@ export class KeyDeletionGuard extends Construct {
           // ListAliases does not support resource-level permissions.
           new iam.PolicyStatement({ actions: ['kms:ListAliases'], resources: ['*'] }),
           ...readTrail,
+          // The trail setup check (doctor): DescribeTrails has no resource type, the others take a trail.
+          new iam.PolicyStatement({ actions: ['cloudtrail:DescribeTrails'], resources: ['*'] }),
+          new iam.PolicyStatement({
+            actions: ['cloudtrail:GetEventSelectors', 'cloudtrail:GetTrailStatus'],
+            resources: [anyTrail],
+          }),
         ],
       }),
       disable: new GuardFunction(this, 'DisableFunction', {
         handler: 'disable',
         description: 'kms-deletion-guard: tag the key as held, then disable it',
-        statements: [readKey, onKeys(['kms:TagResource', 'kms:DisableKey'], true)],
+        statements: [readKey, onKeys(['kms:TagResource', 'kms:DisableKey'], true), canary],
       }),
       check: new GuardFunction(this, 'CheckFunction', {
         handler: 'check',
@@ -95,12 +122,19 @@ export class KeyDeletionGuard extends Construct {
         statements: [
           onKeys(['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyLastUsage']),
           ...readTrail,
+          canary,
         ],
       }),
       scheduleDeletion: new GuardFunction(this, 'ScheduleDeletionFunction', {
         handler: 'schedule-deletion',
         description: 'kms-deletion-guard: schedule the deletion of a key the workflow holds',
-        statements: [readKey, onKeys(['kms:TagResource', 'kms:ScheduleKeyDeletion'], true)],
+        // The log group too: the canaries' records must be in it before the deletion is scheduled.
+        statements: [
+          readKey,
+          onKeys(['kms:TagResource', 'kms:ScheduleKeyDeletion'], true),
+          canary,
+          ...readTrail,
+        ],
       }),
       restore: new GuardFunction(this, 'RestoreFunction', {
         handler: 'restore',
@@ -127,6 +161,15 @@ export class KeyDeletionGuard extends Construct {
     this.stateMachine = workflow.stateMachine;
     this.topic = notifications.topic;
 
+    // The fast path beside the polling watch (DESIGN §2); with fastRollback off, the polling watch alone.
+    const fastPath = this.config.fastRollback
+      ? new FastPath(this, 'FastPath', {
+          topic: notifications.topic,
+          stateMachine: workflow.stateMachine,
+          workflowRoles: Object.values(fns).flatMap((fn) => (fn.function.role ? [fn.function.role] : [])),
+        })
+      : undefined;
+
     // The approval page reads this workflow's execution histories and answers its task tokens; nothing
     // on keys (the decision reaches the key's tags through the workflow's own steps).
     const executions = stack.formatArn({
@@ -151,7 +194,7 @@ export class KeyDeletionGuard extends Construct {
       ],
     });
     approvalEndpoint.connect(approval.function);
-    this.functions = { ...fns, approval };
+    this.functions = { ...fns, approval, ...(fastPath ? { fastPath: fastPath.function } : {}) };
     acknowledgeWildcards(approval, [
       {
         resource: executions,
@@ -168,6 +211,14 @@ export class KeyDeletionGuard extends Construct {
       reason: 'The handlers target Node.js 22, the runtime this project builds, tests and bundles for.',
     });
 
+    acknowledgeWildcards(fns.assess, [
+      {
+        resource: anyTrail,
+        reason:
+          'Reads the selectors and status of whichever trail delivers to the log group; organization trails ' +
+          'belong to the management account, so the trail is known only at run time.',
+      },
+    ]);
     for (const fn of Object.values(fns)) {
       acknowledgeWildcards(fn, [
         {

@@ -79,6 +79,13 @@ const SNS_TRANSIENT_ERRORS = [
   'SNS.KMSThrottlingException',
 ];
 
+/** The execution roles of the Lambdas that call KMS on the key (the canary makers among them). */
+function workflowPrincipalArns(functions: WorkflowFunctions): string[] {
+  return [functions.disable, functions.check, functions.scheduleDeletion, functions.restore].flatMap((fn) =>
+    fn.role ? [fn.role.roleArn] : [],
+  );
+}
+
 /** Error name used with SendTaskFailure to reject an approval. */
 export const APPROVAL_REJECTED = 'ApprovalRejected';
 
@@ -265,17 +272,30 @@ export class Workflow extends Construct {
         jitterStrategy: sfn.JitterType.FULL,
       });
       task.addCatch(failureNotice, { errors: ['States.ALL'], resultPath: '$.restoreError' });
+      const notifyState = notify(notifyName, kind, '$.restore.value.subject', '$.restore.value.messageText');
+      const fail = new sfn.Fail(this, failName, {
+        stateName: failName,
+        error: outcome,
+        causePath: sfn.JsonPath.stringAt('$.restore.value.causeText'),
+      });
+      notifyState.next(fail);
+      endings.set(outcome, { notify: notifyState, fail });
+      // The fast path may have undone the hold before this step ran (the check then found the key
+      // changed) or while it ran: the step reports it, and the run ends with the fast path's outcome.
       task.next(
-        notify(notifyName, kind, '$.restore.value.subject', '$.restore.value.messageText').next(
-          new sfn.Fail(this, failName, {
-            stateName: failName,
-            error: outcome,
-            causePath: sfn.JsonPath.stringAt('$.restore.value.causeText'),
-          }),
-        ),
+        new sfn.Choice(this, `${name}Verdict`, { stateName: `${name}Verdict` })
+          .when(sfn.Condition.isPresent('$.restore.value.fastPath.outcome'), takeFastPathEvidence)
+          .otherwise(notifyState),
       );
       return task;
     };
+    const endings = new Map<string, { notify: sfn.INextable & sfn.IChainable; fail: sfn.Fail }>();
+    // The execution's evidence is the polling watch's plus the fast path's record.
+    const takeFastPathEvidence = new sfn.Pass(this, 'TakeFastPathEvidence', {
+      stateName: 'TakeFastPathEvidence',
+      parameters: { 'value.$': '$.restore.value.fastPath.watch' },
+      resultPath: '$.watch',
+    });
 
     const restore = restoreStep('Restore', 'ABORT', 'ABORTED', 'NotifyAborted', 'Aborted', 'aborted');
     const rollBack = restoreStep(
@@ -312,6 +332,24 @@ export class Workflow extends Construct {
     );
     const toRestore = { errors: ['States.ALL'], resultPath: '$.error' };
 
+    // After the fast path: end ROLLED_BACK or DELETION_CANCELLED, e-mailing only if it could not.
+    const ending = (outcome: string) => {
+      const found = endings.get(outcome);
+      if (!found) {
+        throw new Error(`No ending for ${outcome}`);
+      }
+      return found;
+    };
+    const fastPathNotified = sfn.Condition.booleanEquals('$.restore.value.fastPath.notified', true);
+    const fastPathRolledBack = sfn.Condition.stringEquals('$.restore.value.fastPath.outcome', 'ROLLED_BACK');
+    takeFastPathEvidence.next(
+      new sfn.Choice(this, 'FastPathOutcome', { stateName: 'FastPathOutcome' })
+        .when(sfn.Condition.and(fastPathRolledBack, fastPathNotified), ending('ROLLED_BACK').fail)
+        .when(fastPathRolledBack, ending('ROLLED_BACK').notify)
+        .when(fastPathNotified, ending('DELETION_CANCELLED').fail)
+        .otherwise(ending('DELETION_CANCELLED').notify),
+    );
+
     // --- 1-3: assess --------------------------------------------------------------------------
     // A CustomState because CDK drops null values from a Pass state's Parameters, and the restore
     // steps read $.watch.value and $.error, which must exist (as null) before the first check or catch.
@@ -333,6 +371,8 @@ export class Workflow extends Construct {
           pendingWindowInDays: config.pendingWindowInDays,
           watchPendingWindow: config.watchPendingWindow,
           ...(config.keyTagCondition ? { keyTagCondition: config.keyTagCondition } : {}),
+          // The roles whose CloudTrail records are the workflow's own (its canaries): never evidence.
+          workflowPrincipalArns: workflowPrincipalArns(functions),
         },
       },
       '$.assessment',

@@ -24,6 +24,18 @@ export interface WorkflowFunction {
   readonly logicalId: string;
   readonly arn: string;
   readonly handler: string;
+  /** The function's environment variables, tokens resolved (the handler reads some at run time). */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/** An EventBridge rule of the template whose target is one of the handlers (the fast path). */
+export interface EventRule {
+  readonly logicalId: string;
+  /** `ENABLED`, `DISABLED` or `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`. */
+  readonly state: string;
+  readonly pattern: Readonly<Record<string, unknown>>;
+  /** Handler folder of the target function. */
+  readonly handler: string;
 }
 
 /** An Amazon States Language document as parsed JSON. */
@@ -42,6 +54,8 @@ export interface SynthesizedWorkflow {
   readonly stateMachineArn: string;
   readonly functions: readonly WorkflowFunction[];
   readonly env: WorkflowEnv;
+  /** EventBridge rules that invoke a handler (absent or empty: the stack has none). */
+  readonly eventRules?: readonly EventRule[];
 }
 
 /** The template has no usable state machine, or a token the simulator cannot resolve. */
@@ -227,10 +241,47 @@ export function workflowFunctions(template: CfnTemplate, env: WorkflowEnv): Work
       | undefined;
     const handler = environment?.Variables?.[HANDLER_ENV];
     if (typeof handler === 'string') {
-      functions.push({ logicalId, arn: fakeArn(template, logicalId, env), handler });
+      const variables: Record<string, string> = {};
+      for (const [name, value] of Object.entries(environment?.Variables ?? {})) {
+        try {
+          variables[name] = String(resolveTokens(value, template, env));
+        } catch (error) {
+          // A variable the simulator cannot resolve is one no simulated handler reads.
+          if (!(error instanceof DefinitionError)) throw error;
+        }
+      }
+      functions.push({ logicalId, arn: fakeArn(template, logicalId, env), handler, environment: variables });
     }
   }
   return functions;
+}
+
+/** The template's EventBridge rules that target a handler function, with the handler they invoke. */
+export function eventRulesOf(
+  template: CfnTemplate,
+  functions: readonly WorkflowFunction[],
+  env: WorkflowEnv,
+): EventRule[] {
+  const byArn = new Map(functions.map((fn) => [fn.arn, fn.handler]));
+  const rules: EventRule[] = [];
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::Events::Rule') {
+      continue;
+    }
+    const props = resource.Properties ?? {};
+    for (const target of (props.Targets as { Arn?: unknown }[] | undefined) ?? []) {
+      const handler = byArn.get(String(resolveTokens(target.Arn, template, env)));
+      if (handler) {
+        rules.push({
+          logicalId,
+          state: typeof props.State === 'string' ? props.State : 'ENABLED',
+          pattern: (props.EventPattern ?? {}) as Record<string, unknown>,
+          handler,
+        });
+      }
+    }
+  }
+  return rules;
 }
 
 /** The definition of the template's (only) state machine with tokens resolved for `env`. */
@@ -258,12 +309,14 @@ export function workflowFromTemplate(
       `state machine '${logicalId}' definition is not JSON: ${(error as Error).message}`,
     );
   }
+  const functions = workflowFunctions(template, env);
   return {
     definition,
     stateMachineLogicalId: logicalId,
     stateMachineArn: fakeArn(template, logicalId, env),
-    functions: workflowFunctions(template, env),
+    functions,
     env,
+    eventRules: eventRulesOf(template, functions, env),
   };
 }
 
@@ -327,4 +380,29 @@ export function logGroupNameOf(workflow: SynthesizedWorkflow): string | null {
     return null;
   };
   return search(workflow.definition);
+}
+
+/**
+ * The workflow's own principals (the Lambda roles), as the synthesized definition passes them to
+ * AssessKey: the emulated account must act as one of them, or the canaries would look like breakage.
+ */
+export function workflowPrincipalArnsOf(workflow: SynthesizedWorkflow): string[] {
+  const search = (value: unknown): string[] | null => {
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        const found = search(item);
+        if (found) return found;
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (key === 'workflowPrincipalArns' && Array.isArray(item)) {
+          return item.filter((arn): arn is string => typeof arn === 'string');
+        }
+        const found = search(item);
+        if (found) return found;
+      }
+    }
+    return null;
+  };
+  return search(workflow.definition) ?? [];
 }

@@ -283,6 +283,7 @@ const DETAIL_FIELDS = [
   'done',
   'evidenceCount',
   'scanned',
+  'canariesSeen',
   'disabledAt',
   'wasEnabled',
   'deletionDate',
@@ -349,6 +350,12 @@ function compiled(definition: AslDefinition): { prepared: PreparedDefinition; ma
   return entry;
 }
 
+/** The ARN the engine gives an execution of the workflow (the emulated account answers DescribeExecution for it). */
+export function executionArnOf(workflow: SynthesizedWorkflow, executionName: string): string {
+  const { account, region } = workflow.env;
+  return `arn:aws:states:${region}:${account}:execution:${workflow.stateMachineLogicalId}:${executionName}`;
+}
+
 /** Runs a prepared workflow once, in the virtual time of `hooks.clock`. */
 export async function runWorkflow(
   workflow: SynthesizedWorkflow,
@@ -357,9 +364,9 @@ export async function runWorkflow(
   options: EngineOptions = {},
 ): Promise<EngineRun> {
   const { prepared, machine } = compiled(workflow.definition);
-  const { account, region } = workflow.env;
+  const { account } = workflow.env;
   const executionName = options.executionName ?? 'simulation';
-  const executionArn = `arn:aws:states:${region}:${account}:execution:${workflow.stateMachineLogicalId}:${executionName}`;
+  const executionArn = executionArnOf(workflow, executionName);
   const { clock } = hooks;
   const startMs = clock.nowMs();
   const deadline =

@@ -58,6 +58,8 @@ export interface ScenarioCloudTrail {
   readonly deliveryLagMs: number;
   readonly retentionDays: number;
   readonly background: number;
+  /** How many log events one FilterLogEvents page examines (the emulator's default when null). */
+  readonly filterScanPageSize: number | null;
   readonly eventBridgeLagMs: number;
   readonly eventBridgeDrop: number;
   readonly readWriteType: 'All' | 'WriteOnly';
@@ -305,6 +307,7 @@ function resolveCloudTrail(raw: Json, start: Date): ScenarioCloudTrail {
     deliveryLagMs: duration('deliveryLag', 5 * 60_000),
     retentionDays: typeof raw.retentionDays === 'number' ? raw.retentionDays : 365,
     background: typeof raw.background === 'number' ? raw.background : 0,
+    filterScanPageSize: typeof raw.filterScanPageSize === 'number' ? raw.filterScanPageSize : null,
     eventBridgeLagMs: duration('eventBridgeLag', 2 * 60_000),
     eventBridgeDrop: typeof raw.eventBridgeDrop === 'number' ? raw.eventBridgeDrop : 0,
     readWriteType: raw.readWriteType === 'WriteOnly' ? 'WriteOnly' : 'All',

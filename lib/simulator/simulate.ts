@@ -5,10 +5,25 @@
 import './polyfill.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../constructs/config.js';
 import { VirtualClock } from './clock.js';
-import { logGroupNameOf, type SynthesizedWorkflow, synthesizeWorkflow } from './definition.js';
+import {
+  logGroupNameOf,
+  type SynthesizedWorkflow,
+  synthesizeWorkflow,
+  workflowPrincipalArnsOf,
+} from './definition.js';
 import { type EmittedRecord, EmulatedAccount } from './emulator/account.js';
 import { type EmulatorServer, startEmulatorServer } from './emulator/server.js';
-import { type EngineRun, invokeHandler, runWorkflow, TaskError } from './engine.js';
+import type { PublishedMessage } from './emulator/sns-sfn.js';
+import {
+  type EngineRun,
+  executionArnOf,
+  invokeHandler,
+  type Notification,
+  runWorkflow,
+  TaskError,
+  type TimelineEntry,
+} from './engine.js';
+import { type BusDelivery, EmulatedEventBridge } from './eventbridge.js';
 import {
   type ApplicationCall,
   buildResult,
@@ -29,6 +44,11 @@ export interface SimulateOptions {
   /** Let the handlers log (Powertools); effective only before the first simulation of the process. */
   readonly verbose?: boolean;
   readonly executionName?: string;
+  /**
+   * Called with the emulated account once the run ended, while virtual time still holds: tests read
+   * the key's tags and the CloudTrail records there (the result carries neither).
+   */
+  readonly inspect?: (account: EmulatedAccount) => void;
 }
 
 const DAY_MS = 86_400_000;
@@ -36,7 +56,7 @@ const DEFAULT_LOG_GROUP = 'aws-cloudtrail-logs';
 const BACKGROUND_SEED = 20_260_101;
 const FAR_PAST = new Date(-8.64e15);
 const FAR_FUTURE = new Date(8.64e15);
-const SIMULATED_SERVICES = new Set<ScenarioFault['service']>(['kms', 'logs', 'sns']);
+const SIMULATED_SERVICES = new Set<ScenarioFault['service']>(['kms', 'logs', 'sns', 'cloudtrail']);
 
 let environmentReady = false;
 
@@ -58,6 +78,11 @@ function prepareEnvironment(server: EmulatorServer, verbose: boolean): void {
   env.AWS_ENDPOINT_URL = server.url;
   env.AWS_ENDPOINT_URL_KMS = server.url;
   env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = server.url;
+  env.AWS_ENDPOINT_URL_CLOUDTRAIL = server.url;
+  env.AWS_ENDPOINT_URL_SNS = server.url;
+  env.AWS_ENDPOINT_URL_SFN = server.url;
+  // One actor runs at a time in virtual time: the fast path's claim needs no settle wait here.
+  env.KDG_CLAIM_SETTLE_MS = '0';
   env.AWS_ACCESS_KEY_ID = 'AKIASIMULATOR0000000';
   env.AWS_SECRET_ACCESS_KEY = 'simulator-secret-access-key';
   delete env.AWS_SESSION_TOKEN;
@@ -112,6 +137,7 @@ function buildAccount(scenario: Scenario, logGroupName: string): EmulatedAccount
     account: scenario.account,
     region: scenario.region,
     workflowPrincipalArn: scenario.workflowPrincipal,
+    filterScanPageSize: trail.filterScanPageSize ?? undefined,
     cloudTrail: {
       deliveryLagMs: trail.deliveryLagMs,
       retentionDays: trail.retentionDays,
@@ -144,10 +170,10 @@ function buildAccount(scenario: Scenario, logGroupName: string): EmulatedAccount
   for (const [i, fault] of scenario.faults.entries()) {
     if (!SIMULATED_SERVICES.has(fault.service)) {
       throw new ScenarioError(
-        `faults[${i}].service: '${fault.service}' faults are not simulated (kms, logs, sns are)`,
+        `faults[${i}].service: '${fault.service}' faults are not simulated (kms, logs, cloudtrail, sns are)`,
       );
     }
-    if (fault.service === 'kms' || fault.service === 'logs') {
+    if (fault.service === 'kms' || fault.service === 'logs' || fault.service === 'cloudtrail') {
       account.addFault({
         service: fault.service,
         operation: fault.operation,
@@ -258,6 +284,98 @@ function keyReport(scenario: Scenario, account: EmulatedAccount): KeyReport {
   };
 }
 
+/**
+ * The settings of the handlers EventBridge rules invoke (the fast path reads the topic, the state
+ * machine and the workflow's principals from its environment), as the template sets them. The
+ * emulated account acts as the scenario's workflow principal for every call over HTTP, so that
+ * principal is the workflow's own too.
+ */
+function configureEventTargets(workflow: SynthesizedWorkflow, scenario: Scenario): void {
+  const targets = new Set((workflow.eventRules ?? []).map((rule) => rule.handler));
+  for (const fn of workflow.functions) {
+    if (!targets.has(fn.handler)) continue;
+    for (const [name, value] of Object.entries(fn.environment ?? {})) {
+      if (name.startsWith('KDG_') && name !== 'KDG_HANDLER') {
+        process.env[name] = value;
+      }
+    }
+  }
+  if (targets.size > 0) {
+    process.env.KDG_WORKFLOW_PRINCIPALS = [process.env.KDG_WORKFLOW_PRINCIPALS, scenario.workflowPrincipal]
+      .filter((arn) => arn)
+      .join(',');
+  }
+}
+
+interface TargetReport {
+  readonly keys?: readonly { readonly keyArn: string; readonly action: string; readonly reason: string }[];
+}
+
+/**
+ * One EventBridge delivery: the real handler, as Lambda would invoke it asynchronously. A handler
+ * error is kept in the timeline (Lambda would retry, then dead-letter it; the polling watch stays
+ * the guarantee). Returns a timeline entry for deliveries that changed a key or failed.
+ */
+async function invokeTarget(delivery: BusDelivery, scenario: Scenario): Promise<TimelineEntry | null> {
+  const detail = delivery.event.detail as { eventName?: string; errorCode?: string } | undefined;
+  const base = {
+    at: new Date().toISOString(),
+    state: 'FastPath',
+    type: 'EventBridge',
+  };
+  try {
+    const report = (await invokeHandler(
+      delivery.handler,
+      JSON.parse(JSON.stringify(delivery.event)),
+      scenario.region,
+      scenario.account,
+    )) as TargetReport | undefined;
+    const acted = (report?.keys ?? []).filter((key) => key.action !== 'NONE');
+    if (acted.length === 0) {
+      return null;
+    }
+    return {
+      ...base,
+      detail: {
+        eventID: delivery.eventID,
+        eventName: detail?.eventName,
+        errorCode: detail?.errorCode,
+        actions: acted.map((key) => key.action),
+      },
+    };
+  } catch (error) {
+    return {
+      ...base,
+      detail: { eventID: delivery.eventID, error: error instanceof Error ? error.name : String(error) },
+    };
+  }
+}
+
+/** The run with the fast path's deliveries in its timeline and its e-mails among its notifications, by time. */
+function withEventTargets(
+  run: EngineRun,
+  entries: readonly TimelineEntry[],
+  published: readonly PublishedMessage[],
+): EngineRun {
+  const byTime = <T extends { at: string }>(items: T[]) =>
+    items
+      .map((item, i) => ({ item, i }))
+      .sort((a, b) => a.item.at.localeCompare(b.item.at) || a.i - b.i)
+      .map((x) => x.item);
+  const sent: Notification[] = published.map((message) => ({
+    at: message.at,
+    kind: message.attributes.kind ?? 'notification',
+    subject: message.subject,
+    state: 'FastPath',
+    message: message.message,
+  }));
+  return {
+    ...run,
+    timeline: byTime([...run.timeline, ...entries]),
+    notifications: byTime([...run.notifications, ...sent]),
+  };
+}
+
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
@@ -279,8 +397,14 @@ function isParsed(value: unknown): value is Scenario {
 }
 
 async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): Promise<SimulationReport> {
-  const scenario = isParsed(raw) ? raw : parseScenario(raw);
-  const workflow = await workflowFor(scenario);
+  const parsed = isParsed(raw) ? raw : parseScenario(raw);
+  const workflow = await workflowFor(parsed);
+  // Every call over HTTP acts as one principal; it must be a role the definition names as the
+  // workflow's own (its canaries are told from breakage by it), as a real Lambda's role would be.
+  const scenario: Scenario = {
+    ...parsed,
+    workflowPrincipal: workflowPrincipalArnsOf(workflow)[0] ?? parsed.workflowPrincipal,
+  };
   const logGroupName = logGroupNameOf(workflow) ?? DEFAULT_LOG_GROUP;
   const server = await startEmulatorServer();
   prepareEnvironment(server, options.verbose === true);
@@ -294,17 +418,45 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     for (const instance of schedule.takeBefore(scenario.start)) {
       calls.push(deliver(account, instance, true));
     }
-    const deliverUntil = (target: Date) => {
+    server.setAccount(account);
+    const executionName = options.executionName ?? 'simulation';
+    const bus = new EmulatedEventBridge({
+      rules: workflow.eventRules ?? [],
+      lagMs: scenario.cloudTrail.eventBridgeLagMs,
+      drop: scenario.cloudTrail.eventBridgeDrop,
+      account: scenario.account,
+      region: scenario.region,
+    });
+    const detachBus = bus.attach(account);
+    configureEventTargets(workflow, scenario);
+    const busEntries: TimelineEntry[] = [];
+    // Application calls and EventBridge deliveries in virtual-time order, up to `target` (a call's
+    // event is due after it, so the bus is flushed before each call and at the end).
+    const flushBus = async (untilMs: number) => {
+      for (let at = bus.nextDueAt(); at !== null && at <= untilMs; at = bus.nextDueAt()) {
+        clock.advanceTo(at);
+        for (const delivery of bus.takeDue(at)) {
+          const entry = await invokeTarget(delivery, scenario);
+          if (entry) {
+            busEntries.push(entry);
+          }
+        }
+      }
+    };
+    const deliverUntil = async (target: Date) => {
       for (const instance of schedule.takeUntil(target)) {
+        await flushBus(instance.at.getTime() - 1);
         clock.advanceTo(instance.at);
         calls.push(deliver(account, instance, false));
       }
+      await flushBus(target.getTime());
       clock.advanceTo(target);
     };
-    deliverUntil(scenario.start);
+    await deliverUntil(scenario.start);
 
     const snsFaults = new SnsFaults(scenario.faults);
-    server.setAccount(account);
+    const executionArn = executionArnOf(workflow, executionName);
+    account.sfn.setStatus(executionArn, 'RUNNING');
     let run: EngineRun;
     try {
       run = await runWorkflow(
@@ -322,16 +474,20 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
             return error ? new TaskError(`SNS.${error}`, `${error} (injected by the simulator)`) : null;
           },
         },
-        { executionName: options.executionName ?? 'simulation' },
+        { executionName },
       );
+      account.sfn.setStatus(executionArn, run.status);
     } finally {
+      detachBus();
       server.setAccount(null);
     }
+    run = withEventTargets(run, busEntries, account.sns.published());
     const stats = account.stats();
     const result = buildResult(scenario.name, run, keyReport(scenario, account), {
       logEventsScanned: stats.logEventsScanned,
       logEventsInWindow: account.logEventsInWindow(scenario.start.getTime(), clock.nowMs()),
     });
+    options.inspect?.(account);
     return { ...result, calls };
   } finally {
     clock.uninstall();

@@ -121,6 +121,88 @@ describe('bundled scenarios, end to end', () => {
     expect(request).toContain('2025-01-01');
   });
 
+  it('trail that excludes KMS events: the first canary is missing, ABORTED before any deletion, key Enabled', async () => {
+    // Act
+    const result = await run('trail-excludes-kms-events');
+
+    // Assess
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.cause).toBe('EVENT_SOURCE_BLIND');
+    expect(result.key.finalState).toBe('Enabled');
+    expect(result.key.deletionDate).toBeNull();
+    // The first check, one interval after the disable, requires the disable's canary.
+    expect(result.key.restoredAt).toBe('2026-01-01T06:00:00.000Z');
+    const states = result.timeline.map((t) => t.state);
+    expect(states).not.toContain('FinalCheck');
+    expect(states).not.toContain('ScheduleDeletion');
+    expect(result.evidence).toEqual([]);
+    expect(kinds(result)).toEqual(['approval-request', 'aborted']);
+    // The approval e-mail warned (doctor); the abort e-mail says what was missing and what to check.
+    expect(JSON.stringify(result.notifications[0])).toContain('excludes KMS events (kms.amazonaws.com)');
+    const aborted = JSON.stringify(result.notifications[1]);
+    expect(aborted).toContain('The canary Encrypt on arn:aws:kms:us-east-1:111122223333:key/c0ffee00');
+    expect(aborted).toContain('What to check in the trail');
+    expect(aborted).toContain('ExcludeManagementEventSources');
+  });
+
+  it('trail switched to write-only on day 10 of a 14-day watch: caught at the next check, key restored', async () => {
+    // Act
+    const result = await run('trail-write-only-day-10');
+
+    // Assess
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.cause).toBe('EVENT_SOURCE_BLIND');
+    expect(result.key.finalState).toBe('Enabled');
+    // The canary of the check at the switch (day 10, 00:00) is dropped; the next check (06:00) misses it.
+    expect(result.key.restoredAt).toBe('2026-01-11T06:00:00.000Z');
+    const checks = result.timeline.filter((t) => t.state === 'CheckForBreakage');
+    expect(checks.at(-2)?.detail).toMatchObject({ checks: 40, broke: false, canariesSeen: 40 });
+    expect(checks.at(-1)?.detail).toMatchObject({ error: 'EventSourceBlindError' });
+    expect(result.timeline.map((t) => t.state)).not.toContain('FinalCheck');
+    expect(result.evidence).toEqual([]);
+    expect(kinds(result)).toEqual(['approval-request', 'aborted']);
+    expect(JSON.stringify(result.notifications[1])).toContain('2026-01-11T00:00:00.000Z');
+  });
+
+  it('logging stopped during the pending window: deletion cancelled, key restored to Enabled', async () => {
+    // Act
+    const result = await run('pending-window-logging-stopped');
+
+    // Assess
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.cause).toBe('EVENT_SOURCE_BLIND');
+    expect(result.key.finalState).toBe('Enabled');
+    expect(result.key.deletionDate).toBeNull();
+    // Logging stops on day 10; the pending check at 06:30 misses the 00:30 canary.
+    expect(result.key.restoredAt).toBe('2026-01-11T06:30:00.000Z');
+    const restore = result.timeline.find((t) => t.state === 'Restore');
+    expect(restore?.detail).toMatchObject({ actions: ['CancelKeyDeletion', 'EnableKey'] });
+    const states = result.timeline.map((t) => t.state);
+    expect(states.indexOf('ScheduleDeletion')).toBeLessThan(states.indexOf('Restore'));
+    expect(result.evidence).toEqual([]);
+    expect(kinds(result)).toEqual(['approval-request', 'approval-request', 'aborted']);
+  });
+
+  it('healthy trail with 20,000 background records: every canary seen, none is evidence, deletion scheduled', async () => {
+    // Act
+    const result = await run('healthy-trail-with-noise');
+
+    // Assess
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key.finalState).toBe('PendingDeletion');
+    expect(result.key.deletionDate).toBe('2026-01-22T00:30:00.000Z');
+    expect(result.evidence).toEqual([]);
+    expect(kinds(result)).toEqual(['approval-request', 'approval-request']);
+    // The breakage searches saw the canaries' DisabledException records and counted none.
+    const final = result.timeline.find((t) => t.state === 'FinalCheck');
+    expect(final?.detail).toMatchObject({ evidenceCount: 0, canariesSeen: 57 });
+    expect(Number(final?.detail.scanned)).toBeGreaterThanOrEqual(56);
+    const last = result.timeline.filter((t) => t.state === 'CheckPendingUse').at(-1);
+    expect(last?.detail).toMatchObject({ done: true, evidenceCount: 0, canariesSeen: 86 });
+    // The approval e-mail carries no trail warning: the emulated trail is healthy.
+    expect(JSON.stringify(result.notifications[0])).not.toContain('CloudTrail setup');
+  });
+
   it('covers every bundled scenario', () => {
     // Prepare
     const bundled = readdirSync(SCENARIOS)
@@ -128,7 +210,7 @@ describe('bundled scenarios, end to end', () => {
       .map((f) => f.replace(/\.json$/, ''));
 
     // Act
-    const covered = [...readFileSync(import.meta.filename, 'utf8').matchAll(/run\('([a-z-]+)'\)/g)].map(
+    const covered = [...readFileSync(import.meta.filename, 'utf8').matchAll(/run\('([a-z0-9-]+)'\)/g)].map(
       (m) => m[1],
     );
 

@@ -23,19 +23,13 @@ import {
   WRITE_OPERATIONS,
 } from './kms.js';
 import { LogsService, type LogsStats } from './logs.js';
+import { SfnService, SnsService } from './sns-sfn.js';
+
+import { handleCloudTrail, isLoggingAt, selectorsAt, type TrailSetup, type TrailView } from './trail.js';
+
+export type { TrailSetup } from './trail.js';
 
 const DAY_MS = 86_400_000;
-
-export interface TrailSetup {
-  /** `WriteOnly` trails drop read-only events (every cryptographic call). */
-  readonly readWriteType?: 'All' | 'WriteOnly' | undefined;
-  /** True: KMS read-only events (Encrypt, Decrypt, ...) are not delivered; writes still are. */
-  readonly excludeKmsEvents?: boolean | undefined;
-  /** From when `readWriteType`/`excludeKmsEvents` hold (default: always). */
-  readonly trailChangeAt?: Date | undefined;
-  /** Nothing is delivered from then on. */
-  readonly stopLoggingAt?: Date | undefined;
-}
 
 export interface EmulatedAccountOptions {
   readonly account: string;
@@ -55,7 +49,7 @@ export interface EmulatedAccountOptions {
   readonly filterScanPageSize?: number | undefined;
 }
 
-export type FaultService = 'kms' | 'logs';
+export type FaultService = 'kms' | 'logs' | 'cloudtrail';
 
 export interface FaultSpec {
   readonly service: FaultService;
@@ -136,10 +130,14 @@ export class EmulatedAccount {
   readonly workflowPrincipalArn: string;
   readonly clock: () => Date;
   readonly logGroupName: string;
+  /** SNS Publish from Lambdas (the fast path's e-mail) and the executions DescribeExecution knows. */
+  readonly sns: SnsService;
+  readonly sfn: SfnService;
   private readonly kms: KmsService;
   private readonly logs: LogsService;
   private readonly deliveryLagMs: number;
   private readonly trail: TrailSetup;
+  private readonly logGroupCreatedAt: Date;
   private readonly faults: ActiveFault[] = [];
   private readonly emitted: EmittedRecord[] = [];
   private readonly listeners = new Set<(emitted: EmittedRecord) => void>();
@@ -156,12 +154,15 @@ export class EmulatedAccount {
     this.deliveryLagMs = options.cloudTrail.deliveryLagMs;
     this.trail = options.cloudTrail.trail ?? {};
     this.kms = new KmsService(options.account, options.region);
+    this.sns = new SnsService(options.account, this.clock);
+    this.sfn = new SfnService(this.clock);
     this.logs = new LogsService(options.account, options.region, options.filterScanPageSize ?? 5000);
+    this.logGroupCreatedAt =
+      options.cloudTrail.logGroupCreatedAt ??
+      new Date(this.clock().getTime() - options.cloudTrail.retentionDays * DAY_MS);
     this.logs.addLogGroup({
       name: options.cloudTrail.logGroupName,
-      creationTime:
-        options.cloudTrail.logGroupCreatedAt ??
-        new Date(this.clock().getTime() - options.cloudTrail.retentionDays * DAY_MS),
+      creationTime: this.logGroupCreatedAt,
       retentionInDays: options.cloudTrail.retentionDays,
     });
   }
@@ -231,11 +232,15 @@ export class EmulatedAccount {
     const requestId = deterministicUuid(this.account, 'logs-request', this.logsRequestCounter);
     try {
       const now = this.clock();
-      const fault = this.takeFault('logs', operation, now);
+      const fault = this.takeFault(service, operation, now);
       if (fault) {
-        throw faultError(fault.error, operation, caller.principalArn, 'logs');
+        throw faultError(fault.error, operation, caller.principalArn, service);
       }
-      return { status: 200, body: this.handleLogs(operation, request, now), requestId };
+      const body =
+        service === 'cloudtrail'
+          ? handleCloudTrail(operation, request, this.trailView(), now)
+          : this.handleLogs(operation, request, now);
+      return { status: 200, body, requestId };
     } catch (error) {
       const aws =
         error instanceof AwsError ? error : new AwsError('ServiceUnavailableException', String(error), 500);
@@ -327,6 +332,18 @@ export class EmulatedAccount {
           `The emulated CloudWatch Logs does not serve ${operation}.`,
         );
     }
+  }
+
+  /** The trail as the CloudTrail API reports it: the same setup `delivers` applies. */
+  private trailView(): TrailView {
+    return {
+      account: this.account,
+      region: this.region,
+      logGroupName: this.logGroupName,
+      deliveryLagMs: this.deliveryLagMs,
+      startedAt: this.logGroupCreatedAt,
+      setup: this.trail,
+    };
   }
 
   private takeFault(service: FaultService, operation: string, now: Date): ActiveFault | undefined {
@@ -470,18 +487,16 @@ export class EmulatedAccount {
     };
   }
 
+  /** The trail's settings at the time of the call decide (history included, DESIGN §6). */
   private delivers(record: EmulatedRecord, at: Date): boolean {
-    const trail = this.trail;
-    if (trail.stopLoggingAt && at >= trail.stopLoggingAt) {
+    if (!isLoggingAt(this.trail, at)) {
       return false;
     }
-    if (trail.trailChangeAt && at < trail.trailChangeAt) {
-      return true;
-    }
-    if (trail.readWriteType === 'WriteOnly' && record.readOnly) {
+    const selectors = selectorsAt(this.trail, at);
+    if (selectors.readWriteType === 'WriteOnly' && record.readOnly) {
       return false;
     }
-    return !(trail.excludeKmsEvents && record.eventSource === 'kms.amazonaws.com' && record.readOnly);
+    return !(selectors.excludeKms && record.eventSource === 'kms.amazonaws.com' && record.readOnly);
   }
 
   private writeRecord(record: EmulatedRecord, at: Date, lagMs: number, workflow: boolean): void {
@@ -548,6 +563,12 @@ export class EmulatedAccount {
           SigningAlgorithm: algorithm,
           Signature: signatureFor(keyArn, message),
         };
+      case 'DeriveSharedSecret':
+        return {
+          ...keyId,
+          KeyAgreementAlgorithm: 'ECDH',
+          PublicKey: Buffer.from(`peer of ${keyArn}`).toString('base64'),
+        };
       case 'GenerateMac':
       case 'VerifyMac':
         return {
@@ -569,7 +590,15 @@ export class EmulatedAccount {
 }
 
 /** Request fields CloudTrail never logs (data, not parameters). */
-const UNLOGGED = new Set(['Plaintext', 'CiphertextBlob', 'Message', 'Signature', 'Mac', 'GrantTokens']);
+const UNLOGGED = new Set([
+  'Plaintext',
+  'CiphertextBlob',
+  'Message',
+  'Signature',
+  'Mac',
+  'GrantTokens',
+  'PublicKey',
+]);
 
 function lowerFirst(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);

@@ -49,6 +49,7 @@ export const CROSS_ACCOUNT_OPERATIONS: ReadonlySet<string> = new Set([
   'Verify',
   'GenerateMac',
   'VerifyMac',
+  'DeriveSharedSecret',
 ]);
 
 export interface KeyUsageRecord {
@@ -165,6 +166,9 @@ function defaultKeyUsage(keySpec: string): string {
 }
 
 function algorithmsOf(key: EmulatedKey): Record<string, string[]> {
+  if (key.keyUsage === 'KEY_AGREEMENT') {
+    return { KeyAgreementAlgorithms: ['ECDH'] };
+  }
   if (key.keyUsage === 'GENERATE_VERIFY_MAC') {
     return { MacAlgorithms: [`HMAC_SHA_${key.keySpec.replace('HMAC_', '')}`] };
   }
@@ -552,6 +556,8 @@ export class KmsService {
         return this.generateMac(request, ctx);
       case 'VerifyMac':
         return this.verifyMac(request, ctx);
+      case 'DeriveSharedSecret':
+        return this.deriveSharedSecret(request, ctx);
       default:
         throw new AwsError('UnknownOperationException', `The emulated KMS does not serve ${operation}.`);
     }
@@ -955,6 +961,22 @@ export class KmsService {
     return { KeyId: key.arn, MacValid: true, MacAlgorithm: algorithm };
   }
 
+  private deriveSharedSecret(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
+    const key = this.cryptoKey(ctx, requiredString(request, 'KeyId'), 'KEY_AGREEMENT', 'DeriveSharedSecret');
+    const algorithm = requiredString(request, 'KeyAgreementAlgorithm');
+    if (algorithm !== 'ECDH') {
+      throw validationError(`KeyAgreementAlgorithm ${algorithm} is not valid; ECDH is.`);
+    }
+    const peer = requiredString(request, 'PublicKey');
+    ctx.used.push(key);
+    return {
+      KeyId: key.arn,
+      SharedSecret: digest('shared', key.arn, peer).toString('base64'),
+      KeyAgreementAlgorithm: algorithm,
+      KeyOrigin: 'AWS_KMS',
+    };
+  }
+
   private getPublicKey(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
     const key = this.resolve(ctx, requiredString(request, 'KeyId'), true);
     this.usable(key);
@@ -997,4 +1019,5 @@ const SERVED = new Set([
   'Verify',
   'GenerateMac',
   'VerifyMac',
+  'DeriveSharedSecret',
 ]);

@@ -1,11 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EmulatedAccount, FaultService } from './account.js';
+import { AwsError } from './errors.js';
 
 /**
  * The HTTP face of the emulated account: AWS JSON 1.1 for KMS (`TrentService.<Op>`) and CloudWatch
- * Logs (`Logs_20140328.<Op>`), so the real SDK clients of the handlers reach it through
- * `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`. Signatures are not verified; the
+ * Logs (`Logs_20140328.<Op>`), JSON 1.0 for Step Functions (`AWSStepFunctions.<Op>`) and the Query
+ * protocol for SNS (form-encoded `Action=Publish`), so the real SDK clients of the handlers reach it
+ * through `AWS_ENDPOINT_URL_KMS`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, `AWS_ENDPOINT_URL_SFN` and
+ * `AWS_ENDPOINT_URL_SNS`. Signatures are not verified; the
  * caller's Region is read from the SigV4 credential scope.
  */
 export interface EmulatorServer {
@@ -17,6 +20,9 @@ export interface EmulatorServer {
 const TARGETS: Readonly<Record<string, FaultService>> = {
   TrentService: 'kms',
   Logs_20140328: 'logs',
+  // The SDK sends the short prefix; botocore and the API reference use the namespaced one.
+  CloudTrail_20131101: 'cloudtrail',
+  'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': 'cloudtrail',
 };
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -43,11 +49,12 @@ function send(
   body: Record<string, unknown>,
   requestId: string,
   now: Date,
+  contentType = CONTENT_TYPE,
 ): void {
   const text = JSON.stringify(body);
   const errorType = typeof body.__type === 'string' ? { 'x-amzn-ErrorType': body.__type } : {};
   response.writeHead(status, {
-    'Content-Type': CONTENT_TYPE,
+    'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(text),
     'x-amzn-RequestId': requestId,
     // Node stamps the real time otherwise, and the SDK would "correct" its clock by the difference.
@@ -65,9 +72,40 @@ async function handle(
   const now = account ? account.clock() : new Date();
   const text = await readBody(request);
   const target = String(request.headers['x-amz-target'] ?? '');
-  const [prefix = '', operation = ''] = target.split('.');
+  // The operation follows the last dot: CloudTrail's namespaced prefix contains dots itself.
+  const dot = target.lastIndexOf('.');
+  const prefix = dot < 0 ? target : target.slice(0, dot);
+  const operation = dot < 0 ? '' : target.slice(dot + 1);
   const service = TARGETS[prefix];
   const fallbackId = '00000000-0000-4000-8000-000000000000';
+  if (String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    const answer = account
+      ? account.sns.serve(new URLSearchParams(text))
+      : {
+          status: 503,
+          requestId: fallbackId,
+          xml: '<ErrorResponse><Error><Code>ServiceUnavailable</Code></Error></ErrorResponse>',
+        };
+    response.writeHead(answer.status, {
+      'Content-Type': 'text/xml',
+      'Content-Length': Buffer.byteLength(answer.xml),
+      'x-amzn-RequestId': answer.requestId,
+      Date: now.toUTCString(),
+    });
+    response.end(answer.xml);
+    return;
+  }
+  if (prefix === 'AWSStepFunctions' && account) {
+    const sfnType = 'application/x-amz-json-1.0';
+    try {
+      const body = text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+      send(response, 200, account.sfn.handle(operation, body), fallbackId, now, sfnType);
+    } catch (error) {
+      const aws = error instanceof AwsError ? error : new AwsError('SerializationException', String(error));
+      send(response, aws.status, aws.toBody(), fallbackId, now, sfnType);
+    }
+    return;
+  }
   if (!service || operation === '') {
     send(
       response,

@@ -1,5 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
+  CloudTrailClient,
+  DescribeTrailsCommand,
+  GetEventSelectorsCommand,
+  GetTrailStatusCommand,
+} from '@aws-sdk/client-cloudtrail';
+import {
   DescribeKeyCommand,
   GetKeyLastUsageCommand,
   type GetKeyLastUsageResponse,
@@ -20,6 +26,7 @@ vi.mock('../../../lambdas/aws/cloudtrail-source.js', () => ({ findRecords: vi.fn
 
 const findRecordsMock = vi.mocked(findRecords);
 const kms = mockClient(KMSClient);
+const cloudtrail = mockClient(CloudTrailClient);
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -118,10 +125,37 @@ beforeEach(() => {
     searchedFrom: daysBefore(365),
   });
   logInfo = vi.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
+  givenTrail([{ ReadWriteType: 'All', IncludeManagementEvents: true }]);
 });
+
+/** One multi-Region trail delivering to the configured group, with these classic selectors. */
+function givenTrail(
+  selectors: {
+    ReadWriteType?: 'All' | 'WriteOnly';
+    IncludeManagementEvents?: boolean;
+    ExcludeManagementEventSources?: string[];
+  }[],
+) {
+  cloudtrail.on(DescribeTrailsCommand).resolves({
+    trailList: [
+      {
+        Name: 'org',
+        TrailARN: `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/org`,
+        HomeRegion: 'us-east-1',
+        IsMultiRegionTrail: true,
+        CloudWatchLogsLogGroupArn: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:org-trail:*`,
+      },
+    ],
+  });
+  cloudtrail.on(GetEventSelectorsCommand).resolves({ EventSelectors: selectors });
+  cloudtrail
+    .on(GetTrailStatusCommand)
+    .resolves({ IsLogging: true, LatestCloudWatchLogsDeliveryTime: new Date(NOW.getTime() - 300_000) });
+}
 
 afterEach(() => {
   kms.reset();
+  cloudtrail.reset();
   vi.useRealTimers();
   vi.unstubAllEnvs();
 });
@@ -271,6 +305,72 @@ describe('assess handler: accepted keys', () => {
     expect(assessment.warnings.join(' ')).toContain(
       'no CloudTrail record or DisabledException will ever show it',
     );
+  });
+
+  it('carries the workflow principals from the configuration into the plan', async () => {
+    // Prepare
+    givenKey();
+    const principals = [`arn:aws:iam::${ACCOUNT}:role/Guard-CheckRole`];
+
+    // Act
+    const assessment = await handler({
+      ...event(),
+      config: { ...config, workflowPrincipalArns: principals },
+    });
+
+    // Assess
+    expect(assessment.plan?.workflowPrincipalArns).toEqual(principals);
+  });
+
+  it('reads the trail that feeds the log group and adds no warning when it would see failed KMS calls', async () => {
+    // Prepare
+    givenKey();
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.warnings.join(' ')).not.toContain('CloudTrail setup');
+    expect(cloudtrail.commandCalls(GetEventSelectorsCommand)[0]?.args[0].input).toEqual({
+      TrailName: `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/org`,
+    });
+  });
+
+  it('warns in the approval e-mail, one line per reason with the fix, when the trail would be blind', async () => {
+    // Prepare
+    givenKey();
+    givenTrail([{ ReadWriteType: 'WriteOnly', ExcludeManagementEventSources: ['kms.amazonaws.com'] }]);
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+    const trailLines = assessment.warnings.filter((w) => w.startsWith('CloudTrail setup:'));
+    expect(trailLines).toHaveLength(3);
+    expect(trailLines[0]).toContain('logs write events only');
+    expect(trailLines[1]).toContain('excludes KMS events');
+    expect(trailLines[2]).toContain('EVENT_SOURCE_BLIND');
+    expect(assessment.summaryText).toContain('excludes KMS events');
+  });
+
+  it('turns a trail setup it may not read into a warning, never a refusal', async () => {
+    // Prepare
+    givenKey();
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    cloudtrail
+      .on(DescribeTrailsCommand)
+      .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.warnings.join(' ')).toContain(
+      'CloudTrail setup: the trails feeding org-trail could not be read (AccessDeniedException: not allowed)',
+    );
+    expect(warn).toHaveBeenCalledWith('trail setup unreadable', expect.anything());
   });
 
   it('logs one structured line with the verdict', async () => {

@@ -218,3 +218,53 @@ describe('buildFilterPattern', () => {
     expect(pattern).toBe('{ ($.eventSource = "kms.amazonaws.com") && ($.errorCode = "DisabledException") }');
   });
 });
+
+describe('findRecords CANARY', () => {
+  it("asks for the canaries' request IDs and keeps only failed canary operations on the key", async () => {
+    // Prepare
+    givenLogGroup();
+    const canary = { ...record('canary', KEY_ARN), eventName: 'Encrypt', requestID: 'req-1' };
+    logs.on(FilterLogEventsCommand).resolves({
+      events: [
+        event(canary),
+        event({ ...canary, eventID: 'decrypt', eventName: 'Decrypt' }),
+        event({ ...canary, eventID: 'throttled', errorCode: 'ThrottlingException' }),
+        event({ ...canary, eventID: 'other-key', resources: [{ ARN: OTHER_ARN }], errorMessage: 'x' }),
+      ],
+    });
+
+    // Act
+    const role = `arn:aws:iam::${ACCOUNT}:role/Guard-CheckRole`;
+    const result = await findRecords(
+      query({ kind: 'CANARY', requestIds: ['req-1', 'req-2'], principalArns: [role] }),
+    );
+
+    // Assess
+    const pattern = logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input.filterPattern;
+    expect(pattern).toContain(
+      `(($.requestID = "req-1") || ($.requestID = "req-2") || ($.userIdentity.sessionContext.sessionIssuer.arn = "${role}"))`,
+    );
+    expect(pattern).toContain('($.eventName = "Encrypt")');
+    expect(pattern).toContain('($.errorCode = "KMSInvalidStateException")');
+    expect(result.records.map((r) => r.eventID)).toEqual(['canary']);
+  });
+});
+
+describe('buildFilterPattern CANARY', () => {
+  it('scopes to the key when a canary has no request ID or the IDs do not fit', () => {
+    // Act
+    const withoutId = buildFilterPattern(KEY, 'CANARY', ['']);
+    const tooMany = buildFilterPattern(
+      KEY,
+      'CANARY',
+      Array.from({ length: 40 }, (_, i) => `00000000-0000-4000-8000-0000000000${String(i).padStart(2, '0')}`),
+    );
+
+    // Assess
+    for (const pattern of [withoutId, tooMany]) {
+      expect(pattern).not.toContain('$.requestID');
+      expect(pattern).toContain(`$.resources[0].ARN = "${KEY_ARN}"`);
+      expect(pattern.length).toBeLessThanOrEqual(MAX_FILTER_PATTERN_LENGTH);
+    }
+  });
+});

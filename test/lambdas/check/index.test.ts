@@ -5,8 +5,11 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeKeyCommand,
+  DisabledException,
+  EncryptCommand,
   GetKeyLastUsageCommand,
   KMSClient,
+  KMSInvalidStateException,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,6 +17,7 @@ import { handler } from '../../../lambdas/check/index.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
 import {
   type Assessment,
+  type Canary,
   type CheckEvent,
   type KeyFacts,
   TAGS,
@@ -29,6 +33,7 @@ const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
 const EXECUTION = `arn:aws:states:${REGION}:${ACCOUNT}:execution:KmsDeletionGuard:run-1`;
 const LOG_GROUP = 'aws-cloudtrail-logs';
 const DISABLED_AT = new Date('2026-01-01T00:00:00.000Z');
+const CHECK_ROLE = `arn:aws:iam::${ACCOUNT}:role/KmsDeletionGuard-CheckRole`;
 
 const kms = mockClient(KMSClient);
 const logs = mockClient(CloudWatchLogsClient);
@@ -40,6 +45,7 @@ const PLAN: WatchPlan = {
   checkIntervalSeconds: 21600,
   ingestionLagSeconds: 1800,
   watchPendingWindow: true,
+  workflowPrincipalArns: [CHECK_ROLE],
 };
 
 const FACTS: KeyFacts = {
@@ -99,6 +105,43 @@ function givenKey(keyState: string, tags: Record<string, string> = { [TAGS.execu
     })),
     Truncated: false,
   });
+  // The canary fails as KMS fails calls on a key in that state.
+  kms.on(EncryptCommand).callsFake(() => {
+    if (keyState === 'Disabled') {
+      throw new DisabledException({
+        message: `${KEY_ARN} is disabled.`,
+        $metadata: { requestId: 'canary-now' },
+      });
+    }
+    if (keyState === 'PendingDeletion') {
+      throw new KMSInvalidStateException({
+        message: `${KEY_ARN} is pending deletion.`,
+        $metadata: { requestId: 'canary-now' },
+      });
+    }
+    return { KeyId: KEY_ARN, CiphertextBlob: new Uint8Array([1]) };
+  });
+}
+
+function canary(requestId: string, at: string, seen = false): Canary {
+  return { requestId, at, operation: 'Encrypt', errorCode: 'DisabledException', seen };
+}
+
+/** The CloudTrail record of a canary: the check role's failed Encrypt under the canary's request ID. */
+function canaryRecord(requestId: string, eventTime: string): CloudTrailRecord {
+  return {
+    ...disabledCall(`event-of-${requestId}`, eventTime),
+    eventName: 'Encrypt',
+    requestID: requestId,
+    requestParameters: { keyId: KEY_ARN, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' },
+    userIdentity: {
+      type: 'AssumedRole',
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/KmsDeletionGuard-CheckRole/check`,
+      accountId: ACCOUNT,
+      sessionContext: { sessionIssuer: { arn: CHECK_ROLE } },
+    },
+    userAgent: 'aws-sdk-js/3',
+  };
 }
 
 function givenRecords(records: CloudTrailRecord[]): void {
@@ -239,7 +282,7 @@ describe('check handler', () => {
     // Prepare
     vi.setSystemTime(new Date('2026-01-31T00:30:00.000Z'));
     givenKey('Disabled');
-    givenRecords([]);
+    givenRecords([canaryRecord('canary-last', '2026-01-31T00:00:00Z')]);
     kms.on(GetKeyLastUsageCommand).resolves({
       KeyLastUsage: {
         Operation: 'Decrypt',
@@ -254,13 +297,14 @@ describe('check handler', () => {
       checks: 120,
       scanned: 7,
       done: true,
+      canaries: [canary('canary-last', '2026-01-31T00:00:00.000Z')],
     };
 
     // Act
     const next = await handler(checkEvent('FINAL', watch));
 
     // Assess
-    expect(next).toMatchObject({ phase: 'FINAL', done: true, broke: false, checks: 121 });
+    expect(next).toMatchObject({ phase: 'FINAL', done: true, broke: false, checks: 121, canariesSeen: 1 });
     expect(next.reportText).toContain('Checks run: 121');
     expect(next.reportText).toContain('DisabledException on this key: none seen.');
     expect(next.reportText).toContain('ScheduleKeyDeletion with a 30-day pending window');
@@ -381,6 +425,213 @@ describe('check handler', () => {
 
     // Assess
     await expect(act).rejects.toHaveProperty('name', 'EventSourceUnavailableError');
+  });
+
+  it('requires the record of the disable canary once it is older than the lag, and makes the next one', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([canaryRecord('canary-disable', '2026-01-01T00:00:00Z')]);
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      canaries: [canary('canary-disable', DISABLED_AT.toISOString())],
+      canariesSeen: 0,
+    };
+
+    // Act
+    const next = await handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    expect(next).toMatchObject({ broke: false, evidenceCount: 0, canariesSeen: 1 });
+    expect(next.canaries).toEqual([
+      canary('canary-disable', DISABLED_AT.toISOString(), true),
+      canary('canary-now', '2026-01-01T06:00:00.000Z'),
+    ]);
+    const query = logs.commandCalls(FilterLogEventsCommand)[1]?.args[0].input;
+    expect(query?.filterPattern).toContain('($.requestID = "canary-disable")');
+    expect(query?.startTime).toBe(Date.parse('2025-12-31T23:59:00.000Z'));
+    expect(kms.commandCalls(EncryptCommand)).toHaveLength(1);
+  });
+
+  it('throws EventSourceBlindError when a canary older than the lag is not in the source', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      canaries: [canary('canary-disable', DISABLED_AT.toISOString())],
+    };
+
+    // Act
+    const act = handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      name: 'EventSourceBlindError',
+      message: expect.stringMatching(
+        /request ID canary-disable.*log group aws-cloudtrail-logs 360 minutes later/,
+      ),
+    });
+  });
+
+  it('does not look for a canary younger than the lag yet', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:20:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-01T06:00:00.000Z',
+      canaries: [canary('canary-young', '2026-01-01T06:00:00.000Z')],
+    };
+
+    // Act
+    const next = await handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(1);
+    expect(next.canaries?.map((c) => [c.requestId, c.seen])).toEqual([
+      ['canary-young', false],
+      ['canary-now', false],
+    ]);
+  });
+
+  it("never counts the canary's record as evidence, but a real caller's failure in the same minute counts", async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T12:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([
+      canaryRecord('canary-prev', '2026-01-01T06:00:00Z'),
+      { ...disabledCall('ev-app', '2026-01-01T06:00:30Z'), requestID: 'app-request' },
+    ]);
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-01T06:00:00.000Z',
+      checks: 1,
+      canaries: [canary('canary-prev', '2026-01-01T06:00:00.000Z')],
+    };
+
+    // Act
+    const next = await handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    expect(next.broke).toBe(true);
+    expect(next.evidence.map((e) => e.eventID)).toEqual(['ev-app']);
+    // Breakage decides: no canary is made on a key about to be rolled back.
+    expect(kms.commandCalls(EncryptCommand)).toHaveLength(0);
+  });
+
+  it("never counts a record of the workflow's own role as evidence, even without a known request ID", async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T12:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([canaryRecord('lost-request-id', '2026-01-01T08:00:00Z')]);
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-01T06:00:00.000Z',
+    };
+
+    // Act
+    const next = await handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    expect(next).toMatchObject({ broke: false, evidenceCount: 0 });
+  });
+
+  it('FINAL: without any canary seen the observation proves nothing (EventSourceBlindError)', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-31T00:30:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    kms.on(GetKeyLastUsageCommand).resolves({ TrackingStartDate: new Date('2025-01-01T00:00:00Z') });
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-31T00:00:00.000Z',
+      checks: 120,
+      done: true,
+    };
+
+    // Act
+    const act = handler(checkEvent('FINAL', watch));
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'EventSourceBlindError', message: /No canary/ });
+  });
+
+  it('PENDING: the canary must fail with KMSInvalidStateException; the last check makes none', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-03-02T23:00:00.000Z'));
+    givenKey('PendingDeletion', { [TAGS.execution]: EXECUTION, [TAGS.status]: 'pending-deletion' });
+    givenRecords([
+      {
+        ...canaryRecord('canary-pending', '2026-03-02T17:00:00Z'),
+        errorCode: 'KMSInvalidStateException',
+        errorMessage: `${KEY_ARN} is pending deletion.`,
+      },
+    ]);
+    const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+    const deletionDate = '2026-03-03T00:00:00.000Z';
+    const watch: WatchState = {
+      ...startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: new Date(deletionDate) }),
+      cursor: '2026-03-02T17:00:00.000Z',
+      canaries: [
+        { ...canary('canary-pending', '2026-03-02T17:00:00.000Z'), errorCode: 'KMSInvalidStateException' },
+      ],
+      canariesSeen: 200,
+    };
+
+    // Act
+    const next = await handler(
+      checkEvent('PENDING', watch, {
+        deletion: {
+          scheduledAt: scheduledAt.toISOString(),
+          deletionDate,
+          keyState: 'PendingDeletion',
+          pendingWindowInDays: 30,
+        },
+      }),
+    );
+
+    // Assess
+    expect(next).toMatchObject({ done: true, broke: false, canariesSeen: 201 });
+    expect(kms.commandCalls(EncryptCommand)).toHaveLength(0);
+  });
+
+  it('PENDING: makes a canary that KMS answers with KMSInvalidStateException', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-02-01T06:00:00.000Z'));
+    givenKey('PendingDeletion', { [TAGS.execution]: EXECUTION, [TAGS.status]: 'pending-deletion' });
+    givenRecords([]);
+    const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+    const deletionDate = '2026-03-03T00:00:00.000Z';
+
+    // Act
+    const next = await handler(
+      checkEvent(
+        'PENDING',
+        startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: new Date(deletionDate) }),
+        {
+          deletion: {
+            scheduledAt: scheduledAt.toISOString(),
+            deletionDate,
+            keyState: 'PendingDeletion',
+            pendingWindowInDays: 30,
+          },
+        },
+      ),
+    );
+
+    // Assess
+    expect(next.canaries).toEqual([
+      {
+        requestId: 'canary-now',
+        at: '2026-02-01T06:00:00.000Z',
+        operation: 'Encrypt',
+        errorCode: 'KMSInvalidStateException',
+        seen: false,
+      },
+    ]);
   });
 
   it('rejects an event that breaks the contract', async () => {

@@ -1,6 +1,8 @@
 import {
   DescribeKeyCommand,
+  DisabledException,
   DisableKeyCommand,
+  EncryptCommand,
   KMSClient,
   KMSInvalidStateException,
   ListResourceTagsCommand,
@@ -59,6 +61,16 @@ function fakeKms(key: FakeKey): FakeKey {
     }
     key.state = 'Disabled';
     return {};
+  });
+  // The canary: it fails on a disabled key, with the request ID CloudTrail records it under.
+  kms.on(EncryptCommand).callsFake(() => {
+    if (key.state === 'Disabled') {
+      throw new DisabledException({
+        message: `${KEY_ARN} is disabled.`,
+        $metadata: { requestId: 'canary-request-1' },
+      });
+    }
+    return { KeyId: KEY_ARN, CiphertextBlob: new Uint8Array([1]) };
   });
   return key;
 }
@@ -129,7 +141,12 @@ describe('disable handler', () => {
     const changes = callNames().filter(
       (name) => name !== 'DescribeKeyCommand' && name !== 'ListResourceTagsCommand',
     );
-    expect(changes).toEqual(['TagResourceCommand', 'DisableKeyCommand', 'TagResourceCommand']);
+    expect(changes).toEqual([
+      'TagResourceCommand',
+      'DisableKeyCommand',
+      'TagResourceCommand',
+      'EncryptCommand',
+    ]);
     const firstTag = kms.commandCalls(TagResourceCommand)[0]?.args[0].input;
     expect(firstTag?.KeyId).toBe(KEY_ARN);
     expect(firstTag?.Tags).toEqual(
@@ -158,6 +175,62 @@ describe('disable handler', () => {
     expect(result.watch.cursor).toBe(NOW.toISOString());
     expect(result.watch.nextCheckAt).toBe('2026-02-01T06:00:00.000Z');
     expect(result.watch.done).toBe(false);
+  });
+
+  it('makes the first canary on the disabled key and remembers its request ID for the first check', async () => {
+    // Prepare
+    fakeKms({ state: 'Enabled', tags: {} });
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    const encrypt = kms.commandCalls(EncryptCommand)[0]?.args[0].input;
+    expect(encrypt).toMatchObject({ KeyId: KEY_ARN, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+    expect(new TextDecoder().decode(encrypt?.Plaintext as Uint8Array)).toBe('kms-deletion-guard canary');
+    expect(result.watch.canaries).toEqual([
+      {
+        requestId: 'canary-request-1',
+        at: NOW.toISOString(),
+        operation: 'Encrypt',
+        errorCode: 'DisabledException',
+        seen: false,
+      },
+    ]);
+    expect(result.watch.canariesSeen).toBe(0);
+  });
+
+  it('treats a canary that succeeds as a key changed by someone else (it is not disabled)', async () => {
+    // Prepare
+    fakeKms({ state: 'Enabled', tags: {} });
+    kms.on(EncryptCommand).resolves({ KeyId: KEY_ARN, CiphertextBlob: new Uint8Array([1]) });
+
+    // Act
+    const result = handler(event());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'KeyChangedExternallyError',
+      message: expect.stringContaining('canary Encrypt'),
+    });
+  });
+
+  it('stops before changing anything when no canary exists for the key usage', async () => {
+    // Prepare
+    fakeKms({ state: 'Enabled', tags: {} });
+    const odd = event();
+    const key = {
+      ...(odd.assessment.key as KeyFacts),
+      keyUsage: 'ENCAPSULATE_DECAPSULATE',
+      keySpec: 'ML_KEM_768',
+    };
+
+    // Act
+    const result = handler({ ...odd, assessment: { ...odd.assessment, key } });
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'EventSourceBlindError' });
+    expect(kms.calls()).toHaveLength(0);
   });
 
   it('holds a key that was already Disabled at assessment and records wasEnabled false', async () => {

@@ -282,6 +282,26 @@ describe('recordMatchesKind', () => {
   });
 });
 
+describe('recordMatchesKind CANARY', () => {
+  it('takes failed canary operations only', () => {
+    // Prepare
+    const encryptDisabled = failedCall({ eventName: 'Encrypt' });
+    const signPending = failedCall({ eventName: 'Sign', errorCode: 'KMSInvalidStateException' });
+
+    // Act
+    const results = [
+      recordMatchesKind(encryptDisabled, 'CANARY'),
+      recordMatchesKind(signPending, 'CANARY'),
+      recordMatchesKind(failedCall({ eventName: 'Decrypt' }), 'CANARY'),
+      recordMatchesKind(failedCall({ eventName: 'Encrypt', errorCode: 'AccessDeniedException' }), 'CANARY'),
+      recordMatchesKind(failedCall({ eventName: 'Encrypt', errorCode: undefined }), 'CANARY'),
+    ];
+
+    // Assess
+    expect(results).toEqual([true, true, false, false, false]);
+  });
+});
+
 describe('isOwnCall', () => {
   const WORKFLOW_ROLE = `arn:aws:iam::${ACCOUNT}:role/service-role/guard-check`;
 

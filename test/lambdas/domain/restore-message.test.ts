@@ -224,3 +224,46 @@ describe('buildRestoreMessage', () => {
     expect(message.causeText).toMatch(/^DELETION_CANCELLED: .*CancelKeyDeletion done, key Disabled$/);
   });
 });
+
+describe('buildRestoreMessage EVENT_SOURCE_BLIND', () => {
+  it('says what was missing and what to check in the trail', () => {
+    // Prepare
+    const missing =
+      'The canary Encrypt on arn:aws:kms:us-east-1:111122223333:key/1234abcd at 2026-01-01T06:00:00.000Z (request ID r-1) failed with DisabledException as intended, but its CloudTrail record is not in log group trail 360 minutes later';
+
+    // Act
+    const message = buildRestoreMessage(
+      report({
+        mode: 'ABORT',
+        outcome: 'ABORTED',
+        error: {
+          Error: 'EventSourceBlindError',
+          Cause: JSON.stringify({ errorType: 'EventSourceBlindError', errorMessage: missing }),
+        },
+      }),
+    );
+
+    // Assess
+    expect(message.causeText).toMatch(/^EVENT_SOURCE_BLIND: EventSourceBlindError \(The canary Encrypt/);
+    expect(message.messageText).toContain('What was missing');
+    expect(message.messageText).toContain('request ID r-1');
+    expect(message.messageText).toContain('What to check in the trail');
+    expect(message.messageText).toContain('ReadWriteType All');
+    expect(message.messageText).toContain('ExcludeManagementEventSources');
+    expect(message.messageText).toContain('kms-deletion-guard doctor --log-group');
+  });
+
+  it('leaves the trail checklist out of other aborts', () => {
+    // Act
+    const message = buildRestoreMessage(
+      report({
+        mode: 'ABORT',
+        outcome: 'ABORTED',
+        error: { Error: 'KeyChangedExternallyError', Cause: 'x' },
+      }),
+    );
+
+    // Assess
+    expect(message.messageText).not.toContain('What to check in the trail');
+  });
+});

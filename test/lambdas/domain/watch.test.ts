@@ -117,6 +117,45 @@ describe('scheduleNext / advanceWatch OBSERVE', () => {
     expect(next).toEqual({ nextCheckAt: '2026-02-02T00:00:00.000Z', done: true });
   });
 
+  it('puts the last check at observation end, one lag before FinalCheck, even off the interval grid', () => {
+    // Prepare
+    const plan: WatchPlan = {
+      ...PLAN,
+      observationDays: 1,
+      checkIntervalSeconds: 5 * 3600,
+      ingestionLagSeconds: 7200,
+    };
+    let watch = startWatch('OBSERVE', { now: DISABLED_AT, plan });
+    const times: string[] = [];
+
+    // Act
+    while (!watch.done) {
+      times.push(watch.nextCheckAt);
+      watch = advanceWatch(
+        watch,
+        'OBSERVE',
+        { now: new Date(watch.nextCheckAt), plan, disabledAt: DISABLED_AT },
+        QUIET,
+      );
+    }
+
+    // Assess
+    expect(times.at(-1)).toBe('2026-01-02T00:00:00.000Z');
+    expect(times).toHaveLength(5);
+    expect(watch.nextCheckAt).toBe('2026-01-02T02:00:00.000Z');
+  });
+
+  it('checks once at observation end when the observation is shorter than one interval', () => {
+    // Act
+    const watch = startWatch('OBSERVE', {
+      now: DISABLED_AT,
+      plan: { ...PLAN, observationDays: 1, checkIntervalSeconds: 2 * 86_400 },
+    });
+
+    // Assess
+    expect(watch.nextCheckAt).toBe('2026-01-02T00:00:00.000Z');
+  });
+
   it('refuses to schedule OBSERVE without the disable time', () => {
     // Act
     const act = () => scheduleNext('OBSERVE', { now: DISABLED_AT, plan: PLAN });

@@ -13,8 +13,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.KDG_CLAIM_SETTLE_MS = '0';
 });
 
+import { FAST_PATH_TAGS } from '../../../lambdas/domain/fast-path.js';
 import type {
   Assessment,
   Evidence,
@@ -189,10 +191,11 @@ describe('restore handler', () => {
     // Act
     const result = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
 
-    // Assess
-    expect(changes()).toEqual(['EnableKeyCommand', 'TagResourceCommand']);
+    // Assess: the claim first (a fast path acting at this moment stands back), then the change.
+    expect(changes()).toEqual(['TagResourceCommand', 'EnableKeyCommand', 'TagResourceCommand']);
     expect(key.state).toBe('Enabled');
     expect(key.tags[TAGS.status]).toBe('rolled-back');
+    expect(key.tags[FAST_PATH_TAGS.claim]).toBe(`workflow restore ${NOW.toISOString()}`);
     expect(key.tags[TAGS.evidence]).toBe('2 records first e-1 at 2026-02-12T00:00:00Z');
     expect(result).toMatchObject({
       mode: 'ROLLBACK',
@@ -219,7 +222,7 @@ describe('restore handler', () => {
 
     // Assess
     expect(kms.commandCalls(EnableKeyCommand)).toHaveLength(1);
-    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(1);
+    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(2);
     expect(second.actions).toEqual(['NONE']);
     expect(second.restoredAt).toBeNull();
     expect(second.finalKeyState).toBe('Enabled');
@@ -418,6 +421,150 @@ describe('restore handler', () => {
 
     // Assess
     await expect(result).rejects.toMatchObject({ name: 'KMSInternalException' });
-    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+    // Only the claim: the hold stays active, so the retry undoes it.
+    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(1);
+    expect(kms.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags?.map((t) => t.TagKey)).toEqual([
+      FAST_PATH_TAGS.claim,
+    ]);
+  });
+
+  describe('after the fast path', () => {
+    const CLAIM = 'fast-path ev-9 2026-02-12T06:02:00.000Z';
+    const FAST_EVIDENCE = {
+      [FAST_PATH_TAGS.caller]: 'arn:aws:iam::111122223333:role/nightly-report',
+      [FAST_PATH_TAGS.call]: '2026-02-12T06:00:00Z Decrypt DisabledException 10.9.8.7 ev-9 aws-cli/2.15',
+      [TAGS.evidence]: '1 record first ev-9 at 2026-02-12T06:00:00Z',
+    };
+
+    function undoneByFastPath(status: string, notified: boolean): Record<string, string> {
+      return {
+        ...held(status),
+        ...FAST_EVIDENCE,
+        [FAST_PATH_TAGS.claim]: CLAIM,
+        ...(notified ? { [FAST_PATH_TAGS.notified]: CLAIM } : {}),
+      };
+    }
+
+    it('ends ROLLED_BACK with the fast path’s evidence, changing nothing and owing no e-mail', async () => {
+      // Prepare: the check found the key Enabled and the workflow came here to restore.
+      fakeKms({ state: 'Enabled', tags: undoneByFastPath('rolled-back', true) });
+
+      // Act
+      const result = await handler(
+        event('ABORT', 'ABORTED', { error: { Error: 'KeyChangedExternallyError' }, watch: watch([]) }),
+      );
+
+      // Assess
+      expect(changes()).toEqual([]);
+      expect(result.fastPath).toMatchObject({ outcome: 'ROLLED_BACK', notified: true });
+      expect(result.fastPath?.watch.evidence).toEqual([
+        expect.objectContaining({
+          eventID: 'ev-9',
+          principal: 'arn:aws:iam::111122223333:role/nightly-report',
+          sourceIPAddress: '10.9.8.7',
+        }),
+      ]);
+      expect(result.fastPath?.watch.evidenceCount).toBe(1);
+      expect(result).toMatchObject({ mode: 'ROLLBACK', restoredAt: '2026-02-12T06:02:00.000Z' });
+      expect(result.causeText).toMatch(/^ROLLED_BACK: 1 CloudTrail record/);
+    });
+
+    it('keeps the polling watch’s evidence and adds the fast path’s record once', async () => {
+      // Prepare
+      fakeKms({ state: 'Enabled', tags: undoneByFastPath('rolled-back', true) });
+
+      // Act
+      const result = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
+
+      // Assess
+      expect(changes()).toEqual([]);
+      expect(result.fastPath?.watch.evidence.map((e) => e.eventID)).toEqual(['e-2', 'e-1', 'ev-9']);
+      expect(result.fastPath?.watch.evidenceCount).toBe(3);
+    });
+
+    it('leaves the evidence e-mail to the workflow when the fast path could not send it', async () => {
+      // Prepare
+      fakeKms({ state: 'Disabled', tags: undoneByFastPath('deletion-cancelled', false) });
+
+      // Act
+      const result = await handler(
+        event('ABORT', 'ABORTED', { error: { Error: 'KeyChangedExternallyError' } }),
+      );
+
+      // Assess
+      expect(result.fastPath).toMatchObject({ outcome: 'DELETION_CANCELLED', notified: false });
+      expect(result.subject).toContain('deletion cancelled');
+      expect(result.messageText).toContain('arn:aws:iam::111122223333:role/nightly-report');
+      expect(result.causeText).toMatch(/^DELETION_CANCELLED: /);
+    });
+
+    it('stands back while the fast path holds a live claim, changing nothing', async () => {
+      // Prepare
+      const claim = `fast-path ev-9 ${new Date(NOW.getTime() - 30_000).toISOString()}`;
+      const key = fakeKms({
+        state: 'Disabled',
+        tags: { ...held('disabled'), [FAST_PATH_TAGS.claim]: claim },
+      });
+
+      // Act
+      const result = handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
+
+      // Assess
+      await expect(result).rejects.toMatchObject({ name: 'RestoreInProgressError' });
+      expect(changes()).toEqual([]);
+      expect(key.state).toBe('Disabled');
+    });
+
+    it('takes over a fast path claim that went stale (the fast path crashed)', async () => {
+      // Prepare
+      const claim = `fast-path ev-9 ${new Date(NOW.getTime() - 10 * 60_000).toISOString()}`;
+      const key = fakeKms({
+        state: 'Disabled',
+        tags: { ...held('disabled'), [FAST_PATH_TAGS.claim]: claim },
+      });
+
+      // Act
+      const result = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
+
+      // Assess
+      expect(key.state).toBe('Enabled');
+      expect(key.tags[TAGS.status]).toBe('rolled-back');
+      expect(result.fastPath).toBeUndefined();
+    });
+
+    it('reports the fast path’s outcome when the fast path wins the claim at the same moment', async () => {
+      // Prepare: the fast path's claim lands right after ours, and it finishes before our read-back.
+      const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
+      kms.on(TagResourceCommand).callsFakeOnce(() => {
+        Object.assign(key.tags, undoneByFastPath('rolled-back', true));
+        key.state = 'Enabled';
+        return {};
+      });
+
+      // Act
+      const result = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
+
+      // Assess
+      expect(kms.commandCalls(EnableKeyCommand)).toHaveLength(0);
+      expect(kms.commandCalls(TagResourceCommand)).toHaveLength(1);
+      expect(result.fastPath).toMatchObject({ outcome: 'ROLLED_BACK', notified: true });
+    });
+
+    it('reports the fast path’s outcome when its CancelKeyDeletion won', async () => {
+      // Prepare
+      const key = fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
+      kms.on(CancelKeyDeletionCommand).callsFake(() => {
+        key.state = 'Disabled';
+        Object.assign(key.tags, undoneByFastPath('deletion-cancelled', true));
+        throw new KMSInvalidStateException({ message: `${KEY_ARN} is not pending deletion.`, $metadata: {} });
+      });
+
+      // Act
+      const result = await handler(event('CANCEL_DELETION', 'DELETION_CANCELLED', { watch: watch() }));
+
+      // Assess
+      expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+      expect(result.fastPath).toMatchObject({ outcome: 'DELETION_CANCELLED', notified: true });
+    });
   });
 });

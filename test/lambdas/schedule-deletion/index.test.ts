@@ -1,5 +1,12 @@
 import {
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  FilterLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
   DescribeKeyCommand,
+  DisabledException,
+  EncryptCommand,
   KMSClient,
   KMSInvalidStateException,
   ListResourceTagsCommand,
@@ -23,6 +30,7 @@ const NOW = new Date('2026-03-10T00:00:00.000Z');
 const DAY_MS = 86_400_000;
 
 const kms = mockClient(KMSClient);
+const logs = mockClient(CloudWatchLogsClient);
 
 interface FakeKey {
   state: string;
@@ -67,8 +75,42 @@ function fakeKms(key: FakeKey): FakeKey {
       PendingWindowInDays: key.window,
     };
   });
+  kms.on(EncryptCommand).callsFake(() => {
+    throw new DisabledException({
+      message: `${KEY_ARN} is disabled.`,
+      $metadata: { requestId: 'canary-schedule' },
+    });
+  });
   return key;
 }
+
+/** The log group holds the record of FinalCheck's canary (or nothing). */
+function givenCanaryRecords(requestIds: string[]): void {
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: 'trail', creationTime: 0 }] });
+  logs.on(FilterLogEventsCommand).resolves({
+    events: requestIds.map((requestID) => ({
+      timestamp: Date.parse('2026-03-03T00:30:00Z'),
+      message: JSON.stringify({
+        eventID: `event-${requestID}`,
+        eventTime: '2026-03-03T00:30:00Z',
+        eventSource: 'kms.amazonaws.com',
+        eventName: 'Encrypt',
+        errorCode: 'DisabledException',
+        errorMessage: `${KEY_ARN} is disabled.`,
+        requestID,
+        resources: [{ ARN: KEY_ARN }],
+      }),
+    })),
+  });
+}
+
+const FINAL_CANARY = {
+  requestId: 'canary-final',
+  at: '2026-03-03T00:30:00.000Z',
+  operation: 'Encrypt',
+  errorCode: 'DisabledException',
+  seen: false,
+};
 
 function held(status = 'disabled'): Record<string, string> {
   return {
@@ -148,8 +190,17 @@ describe('schedule-deletion handler', () => {
     vi.setSystemTime(NOW);
   });
 
+  beforeAll(() => {
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+  });
+
+  afterAll(() => {
+    vi.unstubAllEnvs();
+  });
+
   afterEach(() => {
     kms.reset();
+    logs.reset();
     vi.useRealTimers();
   });
 
@@ -164,6 +215,7 @@ describe('schedule-deletion handler', () => {
     expect(callNames()).toEqual([
       'DescribeKeyCommand',
       'ListResourceTagsCommand',
+      'EncryptCommand',
       'TagResourceCommand',
       'ScheduleKeyDeletionCommand',
     ]);
@@ -192,6 +244,68 @@ describe('schedule-deletion handler', () => {
     expect(result.watch.phase).toBe('PENDING');
     expect(result.watch.cursor).toBe('2026-03-03T00:30:00.000Z');
     expect(result.watch.nextCheckAt).toBe('2026-03-10T06:00:00.000Z');
+  });
+
+  it("requires FinalCheck's canary once it is older than the lag, and hands the pending watch a new one", async () => {
+    // Prepare
+    fakeKms({ state: 'Disabled', tags: held() });
+    givenCanaryRecords(['canary-final']);
+    const approvedLate = {
+      ...event(7),
+      watch: { ...event(7).watch, canaries: [FINAL_CANARY], canariesSeen: 120 },
+    };
+
+    // Act
+    const result = await handler(approvedLate);
+
+    // Assess
+    expect(logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input.filterPattern).toContain(
+      '($.requestID = "canary-final")',
+    );
+    expect(result.watch.canariesSeen).toBe(121);
+    expect(result.watch.canaries).toEqual([
+      { ...FINAL_CANARY, seen: true },
+      {
+        requestId: 'canary-schedule',
+        at: NOW.toISOString(),
+        operation: 'Encrypt',
+        errorCode: 'DisabledException',
+        seen: false,
+      },
+    ]);
+  });
+
+  it("schedules nothing when FinalCheck's canary never reached the log group", async () => {
+    // Prepare
+    const key = fakeKms({ state: 'Disabled', tags: held() });
+    givenCanaryRecords([]);
+    const approvedLate = { ...event(7), watch: { ...event(7).watch, canaries: [FINAL_CANARY] } };
+
+    // Act
+    const result = handler(approvedLate);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'EventSourceBlindError' });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(key.state).toBe('Disabled');
+  });
+
+  it("relies on FinalCheck's proof when the deletion was approved within the lag", async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-03-03T00:40:00.000Z'));
+    fakeKms({ state: 'Disabled', tags: held() });
+    const approvedAtOnce = { ...event(7), watch: { ...event(7).watch, canaries: [FINAL_CANARY] } };
+
+    // Act
+    const result = await handler(approvedAtOnce);
+
+    // Assess
+    expect(logs.calls()).toHaveLength(0);
+    expect(result.watch.canaries?.map((c) => [c.requestId, c.seen])).toEqual([
+      ['canary-final', false],
+      ['canary-schedule', false],
+    ]);
   });
 
   it('treats a key this execution already scheduled as success and returns the existing DeletionDate', async () => {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { TAGS } from '../../../lambdas/domain/types.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../../../lib/constructs/config.js';
 import { KeyDeletionGuard } from '../../../lib/constructs/key-deletion-guard.js';
 import { synthStack, TEST_CONFIG } from '../synth.js';
@@ -14,6 +15,7 @@ const SDK_SERVICES: Record<string, string> = {
   '@aws-sdk/client-cloudwatch-logs': 'logs',
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sns': 'sns',
+  '@aws-sdk/client-cloudtrail': 'cloudtrail',
 };
 
 /** The AWS actions a handler's code can call: the SDK commands imported by its files and their local imports. */
@@ -60,6 +62,8 @@ function actionsGrantedTo(handler: string): string[] {
     'logs:PutLogEvents',
     'xray:PutTraceSegments',
     'xray:PutTelemetryRecords',
+    // The fast path's failure destination: Lambda itself sends failed events to its dead-letter queue.
+    ...(handler === 'fast-path' ? ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] : []),
   ]) {
     granted.delete(baseline);
   }
@@ -67,7 +71,7 @@ function actionsGrantedTo(handler: string): string[] {
 }
 
 describe('KeyDeletionGuard', () => {
-  it.each(['assess', 'disable', 'check', 'schedule-deletion', 'restore', 'approval'])(
+  it.each(['assess', 'disable', 'check', 'schedule-deletion', 'restore', 'approval', 'fast-path'])(
     'grants the %s handler exactly the AWS actions its code calls',
     (handler) => {
       // Act
@@ -91,6 +95,43 @@ describe('KeyDeletionGuard', () => {
     for (const statement of keyStatements) {
       expect(JSON.stringify(statement.Resource)).toContain(':kms:*:111122223333:key/*');
     }
+  });
+
+  it.each(['disable', 'check', 'schedule-deletion'])(
+    'lets the %s handler make canary calls only on keys that carry the workflow status tag',
+    (handler) => {
+      // Prepare
+      const functions = template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { KDG_HANDLER: handler } } },
+      });
+      const roleId = Object.values(functions)[0]?.Properties.Role['Fn::GetAtt'][0] as string;
+      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const canaryActions = ['kms:Encrypt', 'kms:Sign', 'kms:GenerateMac', 'kms:DeriveSharedSecret'];
+
+      // Act
+      const granting = statements.filter((s: { Action: string | string[] }) =>
+        [s.Action].flat().some((a) => canaryActions.includes(a)),
+      );
+
+      // Assess
+      expect(granting.length).toBeGreaterThan(0);
+      for (const statement of granting) {
+        expect(statement.Condition).toEqual({ Null: { [`aws:ResourceTag/${TAGS.status}`]: 'false' } });
+      }
+      expect(granting.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort()).toEqual(
+        [...canaryActions].sort(),
+      );
+    },
+  );
+
+  it('grants no other handler a canary action', () => {
+    // Act
+    const others = ['assess', 'restore', 'approval'].flatMap(actionsGrantedTo);
+
+    // Assess
+    expect(others.filter((a) => /^kms:(Encrypt|Sign|GenerateMac|DeriveSharedSecret)$/.test(a))).toEqual([]);
   });
 
   it('adds the tag condition to the actions that disable or delete when keyTagCondition is set', () => {
@@ -117,7 +158,7 @@ describe('KeyDeletionGuard', () => {
 
   it('runs every handler on Node.js 22, arm64, with X-Ray', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -166,6 +207,60 @@ describe('KeyDeletionGuard', () => {
     );
     for (const s of snsStatements)
       expect(s.Resource).toEqual({ Ref: expect.stringMatching(/NotificationsTopic/) });
+  });
+
+  it('lets the state machine invoke exactly the five workflow Lambdas (and their versions), nothing else', () => {
+    // Prepare
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'states.amazonaws.com' } }] },
+      },
+    });
+    const [roleId] = Object.keys(roles);
+    const invoke = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: string | string[] }) => [s.Action].flat().includes('lambda:InvokeFunction'));
+    const workflowFunctions = ['assess', 'disable', 'check', 'schedule-deletion', 'restore'].map(
+      (handler) =>
+        Object.keys(
+          template.findResources('AWS::Lambda::Function', {
+            Properties: { Environment: { Variables: { KDG_HANDLER: handler } } },
+          }),
+        )[0],
+    );
+
+    // Act
+    const resources = invoke.flatMap((s: { Resource: unknown }) => [s.Resource].flat());
+    const referenced = resources.map(
+      (r: unknown) => /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(r))?.[1] ?? JSON.stringify(r),
+    );
+
+    // Assess
+    expect(invoke.every((s: { Action: string | string[] }) => [s.Action].flat().length === 1)).toBe(true);
+    expect(new Set(referenced)).toEqual(new Set(workflowFunctions));
+  });
+
+  it('with keyTagCondition, grants no action toward deletion without the tag condition', () => {
+    // Prepare
+    const { template: conditioned } = synthStack({
+      ...TEST_CONFIG,
+      keyTagCondition: { key: 'retire', value: 'yes' },
+    });
+    const towardDeletion = ['kms:DisableKey', 'kms:ScheduleKeyDeletion'];
+
+    // Act
+    const granting = Object.values(conditioned.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: string | string[] }) =>
+        [s.Action].flat().some((a) => towardDeletion.includes(a)),
+      );
+
+    // Assess
+    expect(granting.length).toBeGreaterThan(0);
+    for (const statement of granting) {
+      expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/retire': 'yes' } });
+    }
   });
 
   it('throttles the approval endpoint and logs access without the query string (the token)', () => {

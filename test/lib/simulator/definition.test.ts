@@ -100,6 +100,7 @@ describe('workflowFromTemplate', () => {
         logicalId: 'WithHandler',
         arn: 'arn:aws:lambda:eu-west-1:111122223333:function:WithHandler',
         handler: 'assess',
+        environment: { KDG_HANDLER: 'assess' },
       },
     ]);
   });

@@ -1,0 +1,46 @@
+import { TagResourceCommand } from '@aws-sdk/client-kms';
+import { type ClaimActor, claimValue, DEFAULT_CLAIM_SETTLE_MS, FAST_PATH_TAGS } from '../domain/fast-path.js';
+import { kmsClient } from './clients.js';
+import { type KeyReading, readKey } from './key-reader.js';
+
+/**
+ * Milliseconds between writing a claim and reading it back (`KDG_CLAIM_SETTLE_MS`). The simulator
+ * sets 0: it runs one actor at a time, so nobody can interleave.
+ */
+export function claimSettleMs(): number {
+  const raw = process.env.KDG_CLAIM_SETTLE_MS;
+  const value = raw === undefined || raw === '' ? Number.NaN : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_CLAIM_SETTLE_MS;
+}
+
+export interface ClaimResult {
+  /** True when the claim read back is still this actor's: it alone may undo the hold now. */
+  readonly won: boolean;
+  readonly claim: string;
+  /** The key as read after the settle time; plan from this, not from the earlier reading. */
+  readonly reading: KeyReading;
+}
+
+/**
+ * Takes the hold's claim tag (lambdas/domain/fast-path.ts explains the protocol): writes it, waits
+ * the settle time, reads the key again. Only the key's own tags decide, so the fast path and the
+ * workflow's restore step need no shared store.
+ */
+export async function claimHold(
+  keyArn: string,
+  region: string,
+  actor: ClaimActor,
+  nonce: string,
+  now: Date,
+): Promise<ClaimResult> {
+  const claim = claimValue(actor, nonce, now);
+  await kmsClient(region).send(
+    new TagResourceCommand({ KeyId: keyArn, Tags: [{ TagKey: FAST_PATH_TAGS.claim, TagValue: claim }] }),
+  );
+  const settle = claimSettleMs();
+  if (settle > 0) {
+    await new Promise((resolve) => setTimeout(resolve, settle));
+  }
+  const reading = await readKey(keyArn, region);
+  return { won: reading.tags[FAST_PATH_TAGS.claim] === claim, claim, reading };
+}

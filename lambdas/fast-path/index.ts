@@ -1,0 +1,345 @@
+import {
+  CancelKeyDeletionCommand,
+  EnableKeyCommand,
+  type KeyMetadata,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { kmsClient, sfnClient, snsClient } from '../aws/clients.js';
+import { claimHold } from '../aws/hold-claim.js';
+import { isNotFound, type KeyReading, readKey, toTagList } from '../aws/key-reader.js';
+import { createLogger } from '../aws/logger.js';
+import type { CloudTrailRecord } from '../domain/cloudtrail.js';
+import {
+  candidateKeyArns,
+  claimStanding,
+  decideFastPath,
+  FAST_PATH_TAGS,
+  type FastPathOutcome,
+  fastPathEndTags,
+  fastPathOutcome,
+  fastPathWatch,
+  parseClaim,
+} from '../domain/fast-path.js';
+import { InvalidHandlerEventError, sanitizeTagValue } from '../domain/hold.js';
+import { buildRestoreMessage } from '../domain/restore-message.js';
+import type { Evidence, KeyFacts } from '../domain/types.js';
+import { TAGS } from '../domain/types.js';
+
+/**
+ * The fast path (DESIGN §2): an EventBridge rule on the default bus forwards KMS CloudTrail events
+ * whose errorCode is DisabledException or KMSInvalidStateException; this handler gives back, within
+ * minutes, a key this workflow disabled (or whose deletion it scheduled) and e-mails the evidence.
+ *
+ * It does not wake the execution. The execution meets the fast path's work at its next step (its
+ * next check finds the key changed, and the restore step reads the fast path's outcome from the
+ * key's tags), so it ends ROLLED_BACK or DELETION_CANCELLED up to one check interval later. Waking
+ * it early would need the wait to become a task-token wait (or the fast path to stop and restart
+ * executions), more permissions and a second way to end a run, while gaining nothing for the caller
+ * whose key is already back and nothing for the reader, who already has the e-mail.
+ */
+
+const logger = createLogger('fast-path');
+
+const eventSchema = z.looseObject({
+  source: z.literal('aws.kms'),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  account: z.string().regex(/^\d{12}$/),
+  detail: z.looseObject({
+    eventID: z.string().min(1),
+    eventTime: z.string().min(1),
+    eventSource: z.string(),
+    eventName: z.string(),
+  }),
+});
+
+export interface FastPathKeyReport {
+  readonly keyArn: string;
+  readonly action: 'EnableKey' | 'CancelKeyDeletion' | 'NOTIFIED' | 'NONE';
+  readonly reason: string;
+}
+
+export interface FastPathReport {
+  readonly eventID: string;
+  readonly keys: readonly FastPathKeyReport[];
+}
+
+/** The workflow's own roles (`KDG_WORKFLOW_PRINCIPALS`, comma-separated): their canaries are never evidence. */
+function workflowPrincipals(): string[] {
+  return (process.env.KDG_WORKFLOW_PRINCIPALS ?? '')
+    .split(',')
+    .map((arn) => arn.trim())
+    .filter((arn) => arn.length > 0);
+}
+
+/** `arn:aws:states:<region>:<account>:stateMachine:<name>` -> the prefix of its executions' ARNs. */
+function executionPrefix(): string | null {
+  const machine = process.env.KDG_STATE_MACHINE_ARN ?? '';
+  const match = /^(arn:[^:]+:states:[^:]+:\d{12}:)stateMachine:(.+)$/.exec(machine);
+  return match ? `${match[1]}execution:${match[2]}:` : null;
+}
+
+/**
+ * The hold's execution must be a running execution of this stack's state machine. A tag alone could
+ * be left by an execution that ended with the key pending deletion (DELETION_SCHEDULED), or written
+ * by anyone allowed to tag keys; neither may make the fast path change a key.
+ */
+async function isRunningExecution(executionArn: string): Promise<string | null> {
+  const prefix = executionPrefix();
+  if (!prefix) {
+    throw new Error(
+      'KDG_STATE_MACHINE_ARN is not a state machine ARN: the fast path cannot tell its executions.',
+    );
+  }
+  if (!executionArn.startsWith(prefix)) {
+    return `The hold names ${executionArn}, not an execution of ${process.env.KDG_STATE_MACHINE_ARN}.`;
+  }
+  const region = /^arn:[^:]+:states:([^:]+):/.exec(executionArn)?.[1];
+  const answer = await sfnClient(region).send(new DescribeExecutionCommand({ executionArn }));
+  return answer.status === 'RUNNING'
+    ? null
+    : `The execution that holds the key is ${answer.status}, not running.`;
+}
+
+function keyFactsOf(
+  metadata: KeyMetadata,
+  reading: KeyReading,
+  keyArn: string,
+  record: CloudTrailRecord,
+): KeyFacts {
+  const [, , , region = '', account = ''] = keyArn.split(':');
+  // The fast path does not list aliases (ListAliases has no resource scope); the alias the caller
+  // named is the one the reader of the e-mail knows the key by.
+  const named = record.requestParameters?.keyId;
+  const alias = typeof named === 'string' && named.startsWith('alias/') ? [named] : [];
+  return {
+    keyId: metadata.KeyId ?? keyArn.split('/').pop() ?? keyArn,
+    keyArn,
+    account,
+    region,
+    aliases: alias,
+    description: metadata.Description ?? '',
+    keyState: metadata.KeyState ?? 'Unknown',
+    keyManager: metadata.KeyManager === 'AWS' ? 'AWS' : 'CUSTOMER',
+    keySpec: metadata.KeySpec ?? 'SYMMETRIC_DEFAULT',
+    keyUsage: metadata.KeyUsage ?? 'ENCRYPT_DECRYPT',
+    creationDate: metadata.CreationDate?.toISOString() ?? '',
+    multiRegion: metadata.MultiRegion === true,
+    replicaCount: metadata.MultiRegionConfiguration?.ReplicaKeys?.length ?? 0,
+    tags: reading.tags,
+  };
+}
+
+/** The evidence e-mail, in the workflow's words, with the attributes its own notifications carry. */
+async function notify(args: {
+  readonly outcome: FastPathOutcome;
+  readonly executionArn: string;
+  readonly key: KeyFacts;
+  readonly evidence: Evidence | null;
+  readonly finalKeyState: string;
+  readonly actedAt: string;
+  readonly now: Date;
+}): Promise<void> {
+  const topicArn = process.env.KDG_TOPIC_ARN;
+  if (!topicArn) {
+    throw new Error('KDG_TOPIC_ARN is not set: the fast path cannot send the evidence e-mail.');
+  }
+  const rollback = args.outcome === 'ROLLED_BACK';
+  const message = buildRestoreMessage({
+    mode: rollback ? 'ROLLBACK' : 'CANCEL_DELETION',
+    outcome: args.outcome,
+    executionArn: args.executionArn,
+    key: args.key,
+    actions: [rollback ? 'EnableKey' : 'CancelKeyDeletion'],
+    finalKeyState: args.finalKeyState,
+    restoredAt: args.actedAt,
+    reason: `The fast path acted on the CloudTrail event within minutes of the failing call; the execution ends ${args.outcome} at its next step.`,
+    watch: fastPathWatch(null, args.evidence, args.now),
+    error: null,
+    now: args.now,
+  });
+  await snsClient().send(
+    new PublishCommand({
+      TopicArn: topicArn,
+      Subject: message.subject,
+      Message: message.messageText,
+      MessageAttributes: {
+        kind: { DataType: 'String', StringValue: rollback ? 'rolled-back' : 'deletion-cancelled' },
+        execution: { DataType: 'String', StringValue: args.executionArn },
+        source: { DataType: 'String', StringValue: 'fast-path' },
+      },
+    }),
+  );
+}
+
+function isNotPendingDeletion(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'KMSInvalidStateException' &&
+    /is not pending deletion/i.test(error.message)
+  );
+}
+
+async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): Promise<FastPathKeyReport> {
+  const region = keyArn.split(':')[3] ?? '';
+  const none = (reason: string): FastPathKeyReport => ({ keyArn, action: 'NONE', reason });
+  let reading: KeyReading;
+  try {
+    reading = await readKey(keyArn, region);
+  } catch (error) {
+    if (isNotFound(error)) {
+      return none('The key does not exist (any more).');
+    }
+    throw error;
+  }
+  const keyRef = { keyId: reading.metadata.KeyId ?? '', keyArn: reading.metadata.Arn ?? keyArn, aliases: [] };
+  const principals = workflowPrincipals();
+  const current = () => ({ keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags });
+  const nonce = sanitizeTagValue(record.eventID);
+
+  // A previous attempt for this very record ended the hold but its e-mail did not go out.
+  const owner = reading.tags[TAGS.execution];
+  const earlier = owner ? fastPathOutcome(current(), owner) : null;
+  const earlierClaim = parseClaim(reading.tags[FAST_PATH_TAGS.claim]);
+  if (earlier && owner && !earlier.notified && earlierClaim?.nonce === nonce) {
+    // Once the execution ended, its own restore step has sent the e-mail in the fast path's stead.
+    const ended = await isRunningExecution(owner);
+    if (ended) {
+      return none(ended);
+    }
+    await notify({
+      outcome: earlier.outcome,
+      executionArn: owner,
+      key: keyFactsOf(reading.metadata, reading, keyRef.keyArn, record),
+      evidence: earlier.evidence,
+      finalKeyState: current().keyState,
+      actedAt: earlier.actedAt ?? now.toISOString(),
+      now,
+    });
+    await markNotified(keyArn, region, reading.tags[FAST_PATH_TAGS.claim] ?? '');
+    return {
+      keyArn,
+      action: 'NOTIFIED',
+      reason: 'Sent the evidence e-mail a previous attempt could not send.',
+    };
+  }
+
+  let decision = decideFastPath({
+    record,
+    key: keyRef,
+    current: current(),
+    workflowPrincipalArns: principals,
+  });
+  if (!decision.act) {
+    return none(decision.reason);
+  }
+  const notRunning = await isRunningExecution(decision.executionArn);
+  if (notRunning) {
+    return none(notRunning);
+  }
+
+  // A key pending deletion cannot be tagged: CancelKeyDeletion itself decides who acts (only one
+  // caller's succeeds). Otherwise take the claim, as the workflow's restore step does.
+  let claim = '';
+  if (decision.mode === 'ROLLBACK') {
+    if (claimStanding(reading.tags, 'fast-path', nonce, now) === 'taken') {
+      return none(`Another actor is undoing this hold right now (${reading.tags[FAST_PATH_TAGS.claim]}).`);
+    }
+    const claimed = await claimHold(keyArn, region, 'fast-path', nonce, now);
+    if (!claimed.won) {
+      return none(
+        `Another actor claimed the hold at the same moment (${claimed.reading.tags[FAST_PATH_TAGS.claim]}).`,
+      );
+    }
+    claim = claimed.claim;
+    reading = claimed.reading;
+    decision = decideFastPath({ record, key: keyRef, current: current(), workflowPrincipalArns: principals });
+    if (!decision.act) {
+      return none(decision.reason);
+    }
+  }
+
+  const client = kmsClient(region);
+  for (const action of decision.plan.actions) {
+    if (action === 'CancelKeyDeletion') {
+      try {
+        await client.send(new CancelKeyDeletionCommand({ KeyId: keyArn }));
+      } catch (error) {
+        if (isNotPendingDeletion(error)) {
+          return none(
+            'KMS answered that the key is no longer pending deletion: someone else cancelled it first.',
+          );
+        }
+        throw error;
+      }
+    } else {
+      await client.send(new EnableKeyCommand({ KeyId: keyArn }));
+    }
+  }
+  if (claim === '') {
+    claim = sanitizeTagValue(`fast-path ${nonce} ${now.toISOString()}`);
+  }
+  await client.send(
+    new TagResourceCommand({
+      KeyId: keyArn,
+      Tags: toTagList(fastPathEndTags(decision.executionArn, decision.outcome, decision.evidence, claim)),
+    }),
+  );
+  const finalKeyState = decision.plan.expectedKeyState;
+  const actedAt = parseClaim(claim)?.at.toISOString() ?? now.toISOString();
+  await notify({
+    outcome: decision.outcome,
+    executionArn: decision.executionArn,
+    key: keyFactsOf(reading.metadata, reading, keyRef.keyArn, record),
+    evidence: decision.evidence,
+    finalKeyState,
+    actedAt,
+    now,
+  });
+  await markNotified(keyArn, region, claim);
+  const action = decision.mode === 'ROLLBACK' ? 'EnableKey' : 'CancelKeyDeletion';
+  logger.info('The fast path undid the hold', {
+    keyArn,
+    executionArn: decision.executionArn,
+    action,
+    eventID: record.eventID,
+    caller: decision.evidence.principal,
+  });
+  return { keyArn, action, reason: decision.plan.reason };
+}
+
+async function markNotified(keyArn: string, region: string, claim: string): Promise<void> {
+  await kmsClient(region).send(
+    new TagResourceCommand({ KeyId: keyArn, Tags: [{ TagKey: FAST_PATH_TAGS.notified, TagValue: claim }] }),
+  );
+}
+
+/**
+ * One EventBridge event: a KMS CloudTrail record of a failed call. Errors propagate, so that
+ * EventBridge's and Lambda's retries run and, at last, the dead-letter queue keeps the event; the
+ * polling watch stays the guarantee either way.
+ */
+export async function handler(rawEvent: unknown): Promise<FastPathReport> {
+  const parsed = eventSchema.safeParse(rawEvent);
+  if (!parsed.success) {
+    throw new InvalidHandlerEventError(
+      `The fast path received an event that is not a KMS CloudTrail event: ${parsed.error.issues
+        .slice(0, 3)
+        .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
+        .join('; ')}`,
+    );
+  }
+  const record = parsed.data.detail as unknown as CloudTrailRecord;
+  const now = new Date();
+  // Only keys of this account: a key of another account is not ours to hold (its record reaches us
+  // when our principal called it), and IAM would refuse us anyway.
+  const arns = candidateKeyArns(record).filter((arn) => arn.split(':')[4] === parsed.data.account);
+  const keys: FastPathKeyReport[] = [];
+  for (const keyArn of arns) {
+    keys.push(await handleKey(record, keyArn, now));
+  }
+  logger.info('fast path done', { eventID: record.eventID, errorCode: record.errorCode, keys });
+  return { eventID: record.eventID, keys };
+}

@@ -1,0 +1,129 @@
+import {
+  CloudTrailClient,
+  DescribeTrailsCommand,
+  GetEventSelectorsCommand,
+  GetTrailStatusCommand,
+} from '@aws-sdk/client-cloudtrail';
+import {
+  analyzeTrailHealth,
+  type FeedingTrail,
+  feedsLogGroup,
+  formatFinding,
+  type TrailHealth,
+} from '../../lambdas/domain/trail-health.js';
+import { AWS_OPTIONS, type CommandSpec, parseCommandArgs } from './args.js';
+import { awsOptions, resolveRegion } from './aws.js';
+import { CliError, runCommand } from './errors.js';
+import { type CliIo, printable } from './io.js';
+
+/**
+ * `doctor`: would the watch see a failed call on a key? Reads the trail setup that feeds the
+ * CloudTrail log group (DescribeTrails, GetEventSelectors, GetTrailStatus) and names each reason it
+ * would be blind, one line each with the fix. Exit code 0 when some trail would show failed KMS
+ * calls (warnings allowed), 1 when none would. The canary of every run stays the guarantee.
+ */
+
+export const DOCTOR_USAGE = 'doctor [--log-group NAME] [--region REGION] [--profile PROFILE] [--json]';
+
+const SPEC: CommandSpec = {
+  usage: DOCTOR_USAGE,
+  options: { ...AWS_OPTIONS, 'log-group': { type: 'string' } },
+  minPositionals: 0,
+  maxPositionals: 0,
+};
+
+const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+
+export class MissingLogGroupError extends CliError {
+  constructor() {
+    super(
+      'The CloudTrail log group is not known: pass --log-group (the cloudTrailLogGroupName of the stack ' +
+        'configuration in cdk.json) or set KDG_LOG_GROUP.',
+      2,
+    );
+    this.name = 'MissingLogGroupError';
+  }
+}
+
+function describeFailure(error: unknown): { error: string } {
+  return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+}
+
+/** The trail setup of the log group, read with the caller's credentials. */
+export async function inspectLogGroup(
+  client: CloudTrailClient,
+  logGroupName: string,
+  region: string,
+  now: Date,
+): Promise<TrailHealth> {
+  const described = await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
+  const trails = described.trailList ?? [];
+  const feeding: FeedingTrail[] = [];
+  for (const trail of trails.filter((t) => feedsLogGroup(t, logGroupName, region))) {
+    const id = trail.TrailARN ?? trail.Name ?? '';
+    const [selectors, status] = await Promise.all([
+      client.send(new GetEventSelectorsCommand({ TrailName: id })).catch(describeFailure),
+      client.send(new GetTrailStatusCommand({ Name: id })).catch(describeFailure),
+    ]);
+    feeding.push({ trail, selectors, status });
+  }
+  return analyzeTrailHealth({ logGroupName, region, trails, feeding, now });
+}
+
+/** The report a person reads: what feeds the group, one line per finding, the verdict. */
+export function renderHealth(health: TrailHealth, region: string): string {
+  const lines = [
+    health.trails.length > 0
+      ? `Log group ${health.logGroupName} (${region}) is fed by: ${health.trails.join(', ')}.`
+      : `Log group ${health.logGroupName} (${region}) is fed by no trail.`,
+  ];
+  for (const name of health.seeing) {
+    if (!health.findings.some((f) => f.trail === name)) {
+      lines.push(
+        `OK      trail ${name} logs read and write management events, KMS included, from all Regions, and delivers to the group.`,
+      );
+    }
+  }
+  lines.push(...health.findings.map(formatFinding));
+  lines.push(
+    health.blind
+      ? 'Verdict: BLIND. A failed call on a key would not reach this log group; every kms-deletion-guard run would stop at its first canary check (EVENT_SOURCE_BLIND, key restored). Fix the lines above first.'
+      : 'Verdict: OK. Failed calls on keys reach this log group; each run still proves it with its own canary.',
+  );
+  return `${lines.map((line) => printable(line)).join('\n')}\n`;
+}
+
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand(io, argv, async () => {
+    const args = parseCommandArgs(argv, SPEC);
+    if (args.help) {
+      io.stdout(`Usage: kms-deletion-guard ${DOCTOR_USAGE}\n`);
+      return 0;
+    }
+    const logGroupName = args.string('log-group') ?? io.env.KDG_LOG_GROUP;
+    if (logGroupName === undefined || logGroupName === '') {
+      throw new MissingLogGroupError();
+    }
+    if (!LOG_GROUP.test(logGroupName)) {
+      throw new CliError(`${JSON.stringify(logGroupName)} is not a CloudWatch Logs log group name.`, 2);
+    }
+    const options = awsOptions(args);
+    const region = await resolveRegion(options, io);
+    const client = new CloudTrailClient({
+      region,
+      maxAttempts: 8,
+      ...(options.profile ? { profile: options.profile } : {}),
+    });
+    try {
+      const health = await inspectLogGroup(client, logGroupName, region, io.now());
+      if (args.flag('json')) {
+        io.stdout(`${JSON.stringify({ region, ...health })}\n`);
+      } else {
+        io.stdout(renderHealth(health, region));
+      }
+      return health.blind ? 1 : 0;
+    } finally {
+      client.destroy();
+    }
+  });
+}
