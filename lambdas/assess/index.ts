@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { z } from 'zod';
 import { cloudTrailClient, homeRegion, kmsClient } from '../aws/clients.js';
-import { findRecords } from '../aws/cloudtrail-source.js';
+import { EventSourceUnavailableError, findRecords, requireLogGroup } from '../aws/cloudtrail-source.js';
 import { createLogger } from '../aws/logger.js';
 import { readTrailHealth } from '../aws/trail-reader.js';
 import {
@@ -473,6 +473,23 @@ export const handler = async (event: AssessEvent): Promise<Assessment> => {
     return refused(early, withKey);
   }
 
+  // Before anything else reads the log group: a missing one is an answer (nothing changed), not a retry.
+  try {
+    await requireLogGroup(config.cloudTrailLogGroupName, homeRegion());
+  } catch (error) {
+    if (error instanceof EventSourceUnavailableError) {
+      return refused(
+        {
+          cause: 'EVENT_SOURCE_UNAVAILABLE',
+          message:
+            `${error.message} Nothing was changed: a key disabled without a readable CloudTrail log group would be ` +
+            'watched blind. Deploy with the log group that receives your trail (`kms-deletion-guard doctor --log-group <name>`).',
+        },
+        withKey,
+      );
+    }
+    throw error;
+  }
   const lastUsage = await client.send(new GetKeyLastUsageCommand({ KeyId: key.keyArn }));
   const classified = classifyUsage({
     keyCreationDate: lastUsage.KeyCreationDate ?? new Date(key.creationDate),

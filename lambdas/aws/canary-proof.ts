@@ -36,5 +36,5 @@ export async function proveEarlierCanaries(check: CanaryCheck): Promise<CanaryPr
     principalArns: check.workflowPrincipalArns,
     now: check.now,
   });
-  return proveCanaries(check.canaries, found.records, ctx);
+  return proveCanaries(check.canaries, found.records, { ...ctx, ingestedAt: found.ingestedAt });
 }

@@ -61,6 +61,8 @@ export interface RecordResult {
   readonly unparseable: number;
   /** The earliest instant the search could really see: start, log group creation, retention. */
   readonly searchedFrom: Date;
+  /** When CloudWatch Logs ingested each returned record (ms), by eventID: how late the trail delivers. */
+  readonly ingestedAt: ReadonlyMap<string, number>;
 }
 
 /** FilterLogEvents accepts patterns up to this length. */
@@ -197,6 +199,14 @@ async function describeLogGroup(
   );
 }
 
+/**
+ * Fails with EventSourceUnavailableError unless the log group exists, so an execution that could
+ * never watch is refused before the key is touched.
+ */
+export async function requireLogGroup(logGroupName: string, region: string): Promise<void> {
+  await describeLogGroup(logsClient(region), logGroupName, region);
+}
+
 /** The earliest instant the log group can still show: it did not exist before, retention dropped older events. */
 export function horizon(
   start: Date,
@@ -247,6 +257,7 @@ export async function findRecords(q: RecordQuery): Promise<RecordResult> {
   const group = await describeLogGroup(client, q.logGroupName, q.region);
   const filterPattern = buildFilterPattern(q.key, q.kind, q.requestIds, q.principalArns);
   const records: CloudTrailRecord[] = [];
+  const ingestedAt = new Map<string, number>();
   let scanned = 0;
   let unparseable = 0;
   let nextToken: string | undefined;
@@ -277,10 +288,11 @@ export async function findRecords(q: RecordQuery): Promise<RecordResult> {
       }
       if (recordMatchesKind(record, q.kind) && recordConcernsKey(record, q.key)) {
         records.push(record);
+        if (event.ingestionTime !== undefined) ingestedAt.set(record.eventID, event.ingestionTime);
       }
     }
     // A page may be empty while more follow; only an absent token ends the search (DESIGN §7).
     nextToken = page.nextToken;
   } while (nextToken);
-  return { records, scanned, unparseable, searchedFrom: horizon(q.start, now, group) };
+  return { records, scanned, unparseable, searchedFrom: horizon(q.start, now, group), ingestedAt };
 }

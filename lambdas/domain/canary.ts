@@ -210,6 +210,8 @@ export interface CanaryProofContext {
    * must have been seen (the last one of the observation), or the observation proves nothing.
    */
   readonly requireRecentProof?: boolean | undefined;
+  /** When the log group ingested each record (ms), by eventID, where the source says. */
+  readonly ingestedAt?: ReadonlyMap<string, number> | undefined;
 }
 
 export interface CanaryProof {
@@ -233,8 +235,16 @@ export function proveCanaries(
     if (!due.has(canary)) {
       return canary;
     }
-    if (!records.some((record) => isCanaryRecordOf(record, canary, ctx.workflowPrincipalArns))) {
+    const record = records.find((r) => isCanaryRecordOf(r, canary, ctx.workflowPrincipalArns));
+    if (!record) {
       throw new EventSourceBlindError(missingMessage(canary, ctx));
+    }
+    // Each query window overlaps the previous one by the lag only; a trail that delivers later than
+    // that lets a real failure fall between two windows and never be searched. The canary shows how
+    // late delivery is, so a slower trail stops the watch instead of hiding failures.
+    const ingested = ctx.ingestedAt?.get(record.eventID);
+    if (ingested !== undefined && ingested - Date.parse(canary.at) > ctx.lagSeconds * 1000) {
+      throw new EventSourceBlindError(lateMessage(canary, ingested, ctx));
     }
     newlySeen += 1;
     return { ...canary, seen: true };
@@ -249,6 +259,16 @@ export function proveCanaries(
     }
   }
   return { canaries: prune(next), newlySeen };
+}
+
+function lateMessage(canary: Canary, ingested: number, ctx: CanaryProofContext): string {
+  const minutes = Math.ceil((ingested - Date.parse(canary.at)) / 60_000);
+  return (
+    `The canary ${canary.operation} on ${ctx.keyArn} at ${canary.at} reached log group ${ctx.logGroupName} ` +
+    `${minutes} minutes after the call, later than the ingestion lag of ${Math.round(ctx.lagSeconds / 60)} ` +
+    'minutes: failed calls on the key could fall between two checks unseen. Raise ingestionLagMinutes above ' +
+    'the delivery delay of the trail, or fix its delivery.'
+  );
 }
 
 function missingMessage(canary: Canary, ctx: CanaryProofContext): string {

@@ -34,6 +34,7 @@ export const REFUSAL_CAUSES = [
   'HELD_BY_ANOTHER_EXECUTION',
   'PUBLIC_KEY_EXPORTED',
   'TAG_CONDITION_NOT_MET',
+  'EVENT_SOURCE_UNAVAILABLE',
 ] as const;
 export type RefusalCause = (typeof REFUSAL_CAUSES)[number];
 

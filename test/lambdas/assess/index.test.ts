@@ -18,13 +18,22 @@ import {
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/assess/index.js';
-import { findRecords } from '../../../lambdas/aws/cloudtrail-source.js';
+import {
+  EventSourceUnavailableError,
+  findRecords,
+  requireLogGroup,
+} from '../../../lambdas/aws/cloudtrail-source.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
 import { type AssessEvent, type GuardConfig, TAGS } from '../../../lambdas/domain/types.js';
 
-vi.mock('../../../lambdas/aws/cloudtrail-source.js', () => ({ findRecords: vi.fn() }));
+vi.mock('../../../lambdas/aws/cloudtrail-source.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../lambdas/aws/cloudtrail-source.js')>()),
+  findRecords: vi.fn(),
+  requireLogGroup: vi.fn(),
+}));
 
 const findRecordsMock = vi.mocked(findRecords);
+const requireLogGroupMock = vi.mocked(requireLogGroup);
 const kms = mockClient(KMSClient);
 const cloudtrail = mockClient(CloudTrailClient);
 
@@ -123,6 +132,7 @@ beforeEach(() => {
     scanned: 0,
     unparseable: 0,
     searchedFrom: daysBefore(365),
+    ingestedAt: new Map(),
   });
   logInfo = vi.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
   givenTrail([{ ReadWriteType: 'All', IncludeManagementEvents: true }]);
@@ -158,6 +168,41 @@ afterEach(() => {
   cloudtrail.reset();
   vi.useRealTimers();
   vi.unstubAllEnvs();
+});
+
+describe('assess handler: event source', () => {
+  it('refuses, changing nothing, when the CloudTrail log group does not exist', async () => {
+    // Prepare
+    givenKey(metadata(), { KeyCreationDate: CREATED, TrackingStartDate: CREATED, KeyLastUsage: {} });
+    requireLogGroupMock.mockRejectedValueOnce(
+      new EventSourceUnavailableError('CloudTrail log group org-trail does not exist in us-east-1.'),
+    );
+
+    // Act
+    const assessment = await handler(event({ keyId: KEY_ID }));
+
+    // Assess
+    expect(assessment.verdict).toBe('REFUSED');
+    expect(assessment.refusal?.cause).toBe('EVENT_SOURCE_UNAVAILABLE');
+    expect(assessment.causeText).toMatch(
+      /^EVENT_SOURCE_UNAVAILABLE: CloudTrail log group org-trail does not exist/,
+    );
+    expect(requireLogGroupMock).toHaveBeenCalledWith('org-trail', 'us-east-1');
+  });
+
+  it('lets other log group errors reach the workflow retry', async () => {
+    // Prepare
+    givenKey(metadata(), { KeyCreationDate: CREATED, TrackingStartDate: CREATED, KeyLastUsage: {} });
+    requireLogGroupMock.mockRejectedValueOnce(
+      Object.assign(new Error('slow down'), { name: 'ThrottlingException' }),
+    );
+
+    // Act
+    const act = handler(event({ keyId: KEY_ID }));
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'ThrottlingException' });
+  });
 });
 
 describe('assess handler: accepted keys', () => {
@@ -239,6 +284,7 @@ describe('assess handler: accepted keys', () => {
       scanned: 3,
       unparseable: 0,
       searchedFrom: daysBefore(365),
+      ingestedAt: new Map(),
     });
 
     // Act
@@ -289,6 +335,7 @@ describe('assess handler: accepted keys', () => {
       scanned: 1,
       unparseable: 0,
       searchedFrom: CREATED,
+      ingestedAt: new Map(),
     });
 
     // Act
@@ -484,6 +531,7 @@ describe('assess handler: refusals', () => {
       scanned: 1,
       unparseable: 0,
       searchedFrom: daysBefore(365),
+      ingestedAt: new Map(),
     });
 
     // Act
@@ -538,6 +586,7 @@ describe('assess handler: refusals', () => {
       scanned: 1,
       unparseable: 0,
       searchedFrom: CREATED,
+      ingestedAt: new Map(),
     });
 
     // Act

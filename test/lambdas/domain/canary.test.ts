@@ -129,6 +129,31 @@ describe('proveCanaries', () => {
     ]);
   });
 
+  it('calls the source blind when the canary reached the log group later than the ingestion lag', () => {
+    // Prepare: a trail that delivers in 45 minutes while the windows overlap by 30.
+    const list = [canary('a', '2026-01-01T06:00:00.000Z')];
+    const ingestedAt = new Map([['event-a', Date.parse('2026-01-01T06:45:00Z')]]);
+
+    // Act
+    const act = () => proveCanaries(list, [record('a', '2026-01-01T06:00:00Z')], { ...CTX, ingestedAt });
+
+    // Assess
+    expect(act).toThrow(EventSourceBlindError);
+    expect(act).toThrow(/45 minutes after the call, later than the ingestion lag of 30 minutes/);
+  });
+
+  it('accepts a canary delivered within the ingestion lag', () => {
+    // Prepare
+    const list = [canary('a', '2026-01-01T06:00:00.000Z')];
+    const ingestedAt = new Map([['event-a', Date.parse('2026-01-01T06:29:00Z')]]);
+
+    // Act
+    const proof = proveCanaries(list, [record('a', '2026-01-01T06:00:00Z')], { ...CTX, ingestedAt });
+
+    // Assess
+    expect(proof.newlySeen).toBe(1);
+  });
+
   it('throws EventSourceBlindError naming the canary, its time and the log group when it is missing', () => {
     // Prepare
     const list = [canary('a', '2026-01-01T06:00:00.000Z')];
