@@ -25,6 +25,11 @@
  * Restore (ABORT) re-enables the key only if this execution disabled it (the key's tags say so) and
  * cancels a deletion only if this execution scheduled it -> NotifyAborted -> Aborted (ABORTED).
  * If Restore itself keeps failing -> NotifyRestoreFailed -> RestoreFailed (ABORTED, manual action named).
+ * Fast path (lib/constructs/fast-path.ts): an EventBridge-invoked Lambda may give the key back between
+ * two checks. The next check then finds the key changed and goes to Restore; every restore step reads
+ * the key's tags, and when the fast path ended the hold (<Step>Verdict) the run takes the fast path's
+ * record as evidence (TakeFastPathEvidence) and ends ROLLED_BACK or DELETION_CANCELLED (FastPathOutcome),
+ * e-mailing only if the fast path could not. The execution is not woken early: see lambdas/fast-path.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';

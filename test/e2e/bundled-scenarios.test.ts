@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EmulatedAccount } from '../../lib/simulator/emulator/account.js';
 import { loadScenarioFile } from '../../lib/simulator/scenario.js';
-import { simulate } from '../../lib/simulator/simulate.js';
+import { type SimulateOptions, simulate } from '../../lib/simulator/simulate.js';
 
 const SCENARIOS = join(import.meta.dirname, '..', 'scenarios');
 
-async function run(name: string) {
-  return simulate(loadScenarioFile(join(SCENARIOS, `${name}.json`)));
+async function run(name: string, options: SimulateOptions = {}) {
+  return simulate(loadScenarioFile(join(SCENARIOS, `${name}.json`)), options);
 }
 
 function kinds(result: Awaited<ReturnType<typeof run>>): string[] {
@@ -210,11 +211,131 @@ describe('bundled scenarios, end to end', () => {
       .map((f) => f.replace(/\.json$/, ''));
 
     // Act
-    const covered = [...readFileSync(import.meta.filename, 'utf8').matchAll(/run\('([a-z0-9-]+)'\)/g)].map(
+    const covered = [...readFileSync(import.meta.filename, 'utf8').matchAll(/run\('([a-z0-9-]+)'[,)]/g)].map(
       (m) => m[1],
     );
 
     // Assess
     expect(new Set(covered)).toEqual(new Set(bundled));
+  });
+
+  describe('the fast path (EventBridge) beside the polling watch', () => {
+    const LAG_MS = 2 * 60_000;
+    const since = (result: Awaited<ReturnType<typeof run>>, at: string) =>
+      Date.parse(result.key.restoredAt as string) - Date.parse(at);
+    const fastPathActions = (result: Awaited<ReturnType<typeof run>>) =>
+      result.timeline.filter((t) => t.state === 'FastPath').map((t) => t.detail.actions);
+    const keyState = (account: EmulatedAccount | undefined, keyId: string) =>
+      account?.inspectKey(keyId)?.state;
+
+    it('key used two days into the watch is back within minutes: ROLLED_BACK, one e-mail naming the caller', async () => {
+      // Act
+      const result = await run('fast-path-rolled-back');
+
+      // Assess
+      expect(result.outcome).toBe('ROLLED_BACK');
+      expect(result.key.finalState).toBe('Enabled');
+      expect(since(result, '2026-03-03T00:10:00Z')).toBeGreaterThan(0);
+      expect(since(result, '2026-03-03T00:10:00Z')).toBeLessThanOrEqual(LAG_MS + 60_000);
+      expect(result.evidence).toEqual([
+        expect.objectContaining({
+          eventName: 'Decrypt',
+          errorCode: 'DisabledException',
+          principal: 'arn:aws:iam::111122223333:role/nightly-report',
+        }),
+      ]);
+      expect(kinds(result)).toEqual(['approval-request', 'rolled-back']);
+      const evidenceMail = result.notifications[1];
+      expect(evidenceMail?.at).toBe(result.key.restoredAt);
+      expect(String(evidenceMail?.message)).toContain('arn:aws:iam::111122223333:role/nightly-report');
+      expect(fastPathActions(result)).toEqual([['EnableKey']]);
+      // The execution meets the fast path's work at its next check, and does not e-mail again.
+      const states = result.timeline.map((t) => t.state);
+      expect(states).not.toContain('NotifyRolledBack');
+      expect(states.at(-1)).toBe('RolledBack');
+    });
+
+    it('every event dropped: the polling watch still rolls back within one check interval plus the lag', async () => {
+      // Act
+      const result = await run('fast-path-events-dropped');
+
+      // Assess
+      expect(result.outcome).toBe('ROLLED_BACK');
+      expect(result.key.finalState).toBe('Enabled');
+      expect(since(result, '2026-03-03T00:10:00Z')).toBeGreaterThan(LAG_MS + 60_000);
+      expect(since(result, '2026-03-03T00:10:00Z')).toBeLessThanOrEqual((6 * 60 + 30) * 60_000);
+      expect(fastPathActions(result)).toEqual([]);
+      expect(result.evidence[0]?.principal).toBe('arn:aws:iam::111122223333:role/nightly-report');
+      expect(kinds(result)).toEqual(['approval-request', 'rolled-back']);
+      expect(result.timeline.map((t) => t.state)).toContain('NotifyRolledBack');
+    });
+
+    it('a DisabledException on another key whose alias shares our prefix changes nothing', async () => {
+      // Prepare
+      let account: EmulatedAccount | undefined;
+
+      // Act
+      const result = await run('fast-path-other-key-prefix', {
+        inspect: (a) => {
+          account = a;
+        },
+      });
+
+      // Assess
+      expect(result.outcome).toBe('DELETION_SCHEDULED');
+      expect(result.key.finalState).toBe('PendingDeletion');
+      expect(result.key.restoredAt).toBeNull();
+      expect(result.evidence).toEqual([]);
+      expect(fastPathActions(result)).toEqual([]);
+      expect(kinds(result)).toEqual(['approval-request', 'approval-request']);
+      expect(result.calls.filter((c) => c.errorCode === 'DisabledException').length).toBeGreaterThanOrEqual(
+        3,
+      );
+      expect(keyState(account, 'abcd0000-0000-4000-8000-000000000005')).toBe('Disabled');
+    });
+
+    it('a key a person disabled during the run stays disabled; only the workflow’s key comes back', async () => {
+      // Prepare
+      let account: EmulatedAccount | undefined;
+
+      // Act
+      const result = await run('fast-path-person-disabled', {
+        inspect: (a) => {
+          account = a;
+        },
+      });
+
+      // Assess
+      expect(result.calls.map((c) => [c.operation, c.ok, c.errorCode ?? null])).toEqual([
+        ['DisableKey', true, null],
+        ['Decrypt', false, 'DisabledException'],
+        ['GenerateDataKey', false, 'DisabledException'],
+      ]);
+      expect(keyState(account, 'abcd0000-0000-4000-8000-000000000006')).toBe('Disabled');
+      expect(account?.inspectKey('abcd0000-0000-4000-8000-000000000006')?.tags).toEqual({});
+      expect(result.outcome).toBe('ROLLED_BACK');
+      expect(result.key.finalState).toBe('Enabled');
+      expect(since(result, '2026-03-05T01:00:00Z')).toBeLessThanOrEqual(LAG_MS + 60_000);
+      expect(fastPathActions(result)).toEqual([['EnableKey']]);
+      expect(result.evidence.map((e) => e.principal)).toEqual(['arn:aws:iam::111122223333:role/invoicing']);
+      expect(kinds(result)).toEqual(['approval-request', 'rolled-back']);
+    });
+
+    it('use during the pending window cancels the deletion within minutes; the key stays Disabled', async () => {
+      // Act
+      const result = await run('fast-path-pending-window-use');
+
+      // Assess
+      expect(result.outcome).toBe('DELETION_CANCELLED');
+      expect(result.key.finalState).toBe('Disabled');
+      expect(result.key.deletionDate).toBeNull();
+      expect(since(result, '2026-03-13T07:00:00Z')).toBeLessThanOrEqual(LAG_MS + 60_000);
+      expect(result.evidence[0]).toMatchObject({
+        errorCode: 'KMSInvalidStateException',
+        principal: 'arn:aws:iam::444455556666:role/partner-import',
+      });
+      expect(fastPathActions(result)).toEqual([['CancelKeyDeletion']]);
+      expect(kinds(result)).toEqual(['approval-request', 'approval-request', 'deletion-cancelled']);
+    });
   });
 });

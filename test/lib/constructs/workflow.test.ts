@@ -178,6 +178,46 @@ describe('Workflow definition', () => {
   });
 });
 
+describe('Workflow definition after the fast path', () => {
+  it('sends every restore step through a verdict that recognises the fast path’s outcome', () => {
+    for (const name of RESTORE_STATES) {
+      // Prepare
+      const verdict = definition.States[definition.States[name]?.Next ?? ''];
+
+      // Assess
+      expect(verdict?.Type, name).toBe('Choice');
+      expect(verdict?.Choices, name).toEqual([
+        { Variable: '$.restore.value.fastPath.outcome', IsPresent: true, Next: 'TakeFastPathEvidence' },
+      ]);
+    }
+    expect(definition.States.TakeFastPathEvidence).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'value.$': '$.restore.value.fastPath.watch' },
+      ResultPath: '$.watch',
+      Next: 'FastPathOutcome',
+    });
+  });
+
+  it('ends ROLLED_BACK or DELETION_CANCELLED, e-mailing only when the fast path could not', () => {
+    // Prepare
+    const choice = definition.States.FastPathOutcome;
+    const targets = (choice?.Choices ?? []).map((c) => c.Next);
+
+    // Assess
+    expect(choice?.Type).toBe('Choice');
+    expect([...targets, choice?.Default]).toEqual([
+      'RolledBack',
+      'NotifyRolledBack',
+      'DeletionCancelled',
+      'NotifyDeletionCancelled',
+    ]);
+    expect(JSON.stringify(choice?.Choices?.[0])).toContain('"BooleanEquals":true');
+    for (const name of ['Aborted', 'ScheduleDeletion', 'Done', 'NotifyAborted']) {
+      expect(reachable(definition, 'TakeFastPathEvidence').has(name), name).toBe(false);
+    }
+  });
+});
+
 describe('State machine resource', () => {
   it('is a Standard workflow that logs ALL events and traces with X-Ray', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
