@@ -35,6 +35,7 @@ export async function handler(rawEvent: unknown): Promise<DisableOutput> {
       status: 'disabling',
       disabledAt: start.disabledAt,
       wasEnabled: start.wasEnabled,
+      approval: event.approval,
     });
     await client.send(new TagResourceCommand({ KeyId: key.keyArn, Tags: toTagList(tags) }));
   }

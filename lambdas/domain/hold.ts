@@ -6,8 +6,9 @@
  * the key in between can never lead this workflow to enable a key it did not disable, or to cancel a
  * deletion it did not schedule.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type {
+  ApprovalDecision,
   Assessment,
   DisableEvent,
   Evidence,
@@ -194,9 +195,18 @@ export function checkReadyToSchedule(
 
 /** One step of the hold and the facts it records. */
 export type HoldStep =
-  | { readonly status: 'disabling'; readonly disabledAt: string; readonly wasEnabled: boolean }
+  | {
+      readonly status: 'disabling';
+      readonly disabledAt: string;
+      readonly wasEnabled: boolean;
+      readonly approval?: ApprovalDecision | null | undefined;
+    }
   | { readonly status: 'disabled' }
-  | { readonly status: 'pending-deletion'; readonly deletionScheduledAt: string }
+  | {
+      readonly status: 'pending-deletion';
+      readonly deletionScheduledAt: string;
+      readonly approval?: ApprovalDecision | null | undefined;
+    }
   | { readonly status: 'rolled-back' | 'deletion-cancelled'; readonly evidence?: string | undefined }
   | { readonly status: 'restored' | 'aborted' };
 
@@ -213,9 +223,11 @@ export function holdTags(executionArn: string, step: HoldStep): Record<string, s
     case 'disabling':
       tags[TAGS.disabledAt] = sanitizeTagValue(step.disabledAt);
       tags[TAGS.wasEnabled] = step.wasEnabled ? 'true' : 'false';
+      if (step.approval) tags[TAGS.disableApprovedBy] = approvalTagValue(step.approval);
       break;
     case 'pending-deletion':
       tags[TAGS.deletionScheduledAt] = sanitizeTagValue(step.deletionScheduledAt);
+      if (step.approval) tags[TAGS.deletionApprovedBy] = approvalTagValue(step.approval);
       break;
     case 'rolled-back':
     case 'deletion-cancelled':
@@ -227,6 +239,11 @@ export function holdTags(executionArn: string, step: HoldStep): Record<string, s
       break;
   }
   return tags;
+}
+
+/** Who decided and when, as one tag value (the comment, if any, is in the execution history). */
+export function approvalTagValue(decision: ApprovalDecision): string {
+  return sanitizeTagValue(`${decision.by} at ${decision.at}`);
 }
 
 /** A short evidence summary that fits one tag value: count, first event ID and its time. */
@@ -386,13 +403,24 @@ const evidenceShape = z.looseObject({
 
 const executionArn = z.string().min(1);
 
-const disableEventSchema = z.looseObject({ executionArn, assessment: acceptedAssessment });
+// The approval task's output; free text from the approver, so only its shape is trusted.
+const approvalShape = z
+  .looseObject({ decision: z.literal('approve'), by: z.string(), at: z.string() })
+  .nullable()
+  .optional();
+
+const disableEventSchema = z.looseObject({
+  executionArn,
+  assessment: acceptedAssessment,
+  approval: approvalShape,
+});
 
 const scheduleEventSchema = z.looseObject({
   executionArn,
   assessment: acceptedAssessment,
   disable: z.looseObject({ disabledAt: isoInstant, wasEnabled: z.boolean() }),
   watch: z.looseObject({ cursor: isoInstant }),
+  approval: approvalShape,
 });
 
 const restoreEventSchema = z.looseObject({

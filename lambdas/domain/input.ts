@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { hasControlCharacter, KeyIdError, parseKeyId, quoteUntrusted } from './key-id.js';
 import type { ExecutionRequest, GuardConfig } from './types.js';
 

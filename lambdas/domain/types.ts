@@ -275,6 +275,10 @@ export const TAGS = {
   wasEnabled: 'kms-deletion-guard:was-enabled',
   deletionScheduledAt: 'kms-deletion-guard:deletion-scheduled-at',
   evidence: 'kms-deletion-guard:evidence',
+  /** Who approved disabling, and when (the decision also stays in the execution history). */
+  disableApprovedBy: 'kms-deletion-guard:disable-approved-by',
+  /** Who approved scheduling the deletion, and when. */
+  deletionApprovedBy: 'kms-deletion-guard:deletion-approved-by',
 } as const;
 
 /** Values of the status tag. */
@@ -312,6 +316,8 @@ export interface AssessEvent {
 export interface DisableEvent {
   readonly executionArn: string;
   readonly assessment: Assessment;
+  /** The answer to RequestDisableApproval, recorded on the key's tags. */
+  readonly approval?: ApprovalDecision | null;
 }
 
 /** Result of DisableKey: the hold and the first watch cursor. */
@@ -333,6 +339,8 @@ export interface CheckEvent {
 export interface ScheduleEvent {
   readonly executionArn: string;
   readonly assessment: Assessment;
+  /** The answer to RequestDeletionApproval, recorded on the key's tags. */
+  readonly approval?: ApprovalDecision | null;
   readonly disable: DisableResult;
   readonly watch: WatchState;
 }

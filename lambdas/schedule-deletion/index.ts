@@ -74,7 +74,11 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
       new TagResourceCommand({
         KeyId: key.keyArn,
         Tags: toTagList(
-          holdTags(event.executionArn, { status: 'pending-deletion', deletionScheduledAt: scheduledAt }),
+          holdTags(event.executionArn, {
+            status: 'pending-deletion',
+            deletionScheduledAt: scheduledAt,
+            approval: event.approval,
+          }),
         ),
       }),
     );

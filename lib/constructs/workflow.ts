@@ -425,7 +425,10 @@ export class Workflow extends Construct {
     const disable = invoke(
       'DisableKey',
       functions.disable,
-      { assessment: sfn.JsonPath.objectAt('$.assessment.value') },
+      {
+        assessment: sfn.JsonPath.objectAt('$.assessment.value'),
+        approval: sfn.JsonPath.objectAt('$.disableApproval'),
+      },
       '$.disable',
     );
     disable.addCatch(restore, toRestore);
@@ -474,6 +477,7 @@ export class Workflow extends Construct {
         assessment: sfn.JsonPath.objectAt('$.assessment.value'),
         disable: sfn.JsonPath.objectAt('$.disable.value'),
         watch: sfn.JsonPath.objectAt('$.watch.value'),
+        approval: sfn.JsonPath.objectAt('$.deletionApproval'),
       },
       '$.deletion',
     );

@@ -21,8 +21,15 @@ function workflowChanged(result: Awaited<ReturnType<typeof run>>): boolean {
 
 describe('bundled scenarios, end to end', () => {
   it('quiet key: disabled, watched 30 days, approved, scheduled for deletion after the pending watch', async () => {
+    // Prepare
+    let tags: Readonly<Record<string, string>> = {};
+
     // Act
-    const result = await run('quiet-key-deleted');
+    const result = await run('quiet-key-deleted', {
+      inspect: (account) => {
+        tags = account.inspectKey('1234abcd-12ab-34cd-56ef-1234567890ab')?.tags ?? {};
+      },
+    });
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
@@ -35,6 +42,9 @@ describe('bundled scenarios, end to end', () => {
     expect(states.indexOf('DisableKey')).toBeLessThan(states.indexOf('FinalCheck'));
     expect(states.indexOf('FinalCheck')).toBeLessThan(states.indexOf('ScheduleDeletion'));
     expect(states.filter((s) => s === 'CheckForBreakage').length).toBe(120);
+    // Both decisions are on the key itself, beside the execution history.
+    expect(tags['kms-deletion-guard:disable-approved-by']).toBe('simulator at 2026-01-01T00:00:00.000Z');
+    expect(tags['kms-deletion-guard:deletion-approved-by']).toMatch(/^simulator at 2026-01-31T00:30/);
   });
 
   it('monthly batch job through an alias: rolled back, evidence names the job role', async () => {

@@ -274,6 +274,29 @@ describe('holdTags', () => {
     });
   });
 
+  it('records who approved each step, and when, with characters tags cannot hold removed', () => {
+    // Prepare
+    const approval = { decision: 'approve' as const, by: 'Jane <jane@example.com>', at: NOW.toISOString() };
+
+    // Act
+    const disabling = holdTags(EXECUTION, {
+      status: 'disabling',
+      disabledAt: NOW.toISOString(),
+      wasEnabled: true,
+      approval,
+    });
+    const pending = holdTags(EXECUTION, {
+      status: 'pending-deletion',
+      deletionScheduledAt: NOW.toISOString(),
+      approval,
+    });
+
+    // Assess
+    expect(disabling[TAGS.disableApprovedBy]).toBe(`Jane _jane@example.com_ at ${NOW.toISOString()}`);
+    expect(pending[TAGS.deletionApprovedBy]).toBe(`Jane _jane@example.com_ at ${NOW.toISOString()}`);
+    expect(disabling[TAGS.deletionApprovedBy]).toBeUndefined();
+  });
+
   it('writes the deletion time when scheduling and a sanitized evidence tag on rollback', () => {
     // Act
     const pending = holdTags(EXECUTION, {
