@@ -8,7 +8,7 @@ import { readKey } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
 import { addCanary, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
 import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
-import { InvalidHandlerEventError } from '../domain/hold.js';
+import { evidenceShape, InvalidHandlerEventError } from '../domain/hold.js';
 import { evidenceReport, type Message, observationReport, progressNote } from '../domain/report-message.js';
 import type { CheckEvent, Evidence, KeyFacts, LastUsage, WatchPlan, WatchState } from '../domain/types.js';
 import { advanceWatch, type ScheduleContext, verifyWatchedKey } from '../domain/watch.js';
@@ -17,16 +17,6 @@ import { dedupe, nextWindow } from '../domain/window.js';
 const logger = createLogger('check');
 
 const isoInstant = z.iso.datetime({ offset: true });
-
-const evidenceShape = z.looseObject({
-  eventID: z.string(),
-  eventTime: z.string(),
-  eventName: z.string(),
-  errorCode: z.string(),
-  principal: z.string(),
-  sourceIPAddress: z.string(),
-  userAgent: z.string(),
-});
 
 const checkEventSchema = z
   .looseObject({

@@ -391,7 +391,8 @@ const acceptedAssessment = z.looseObject({
   assessedAt: isoInstant,
 });
 
-const evidenceShape = z.looseObject({
+/** An Evidence entry (types.ts) as it travels in the workflow state. */
+export const evidenceShape = z.looseObject({
   eventID: z.string(),
   eventTime: z.string(),
   eventName: z.string(),

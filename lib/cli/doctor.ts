@@ -1,16 +1,7 @@
-import {
-  CloudTrailClient,
-  DescribeTrailsCommand,
-  GetEventSelectorsCommand,
-  GetTrailStatusCommand,
-} from '@aws-sdk/client-cloudtrail';
-import {
-  analyzeTrailHealth,
-  type FeedingTrail,
-  feedsLogGroup,
-  formatFinding,
-  type TrailHealth,
-} from '../../lambdas/domain/trail-health.js';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+// The same reader the assessment uses, so `doctor` and the approval e-mail can never disagree.
+import { readTrailHealth } from '../../lambdas/aws/trail-reader.js';
+import { formatFinding, type TrailHealth } from '../../lambdas/domain/trail-health.js';
 import { AWS_OPTIONS, type CommandSpec, parseCommandArgs } from './args.js';
 import { awsOptions, resolveRegion } from './aws.js';
 import { CliError, runCommand } from './errors.js';
@@ -43,31 +34,6 @@ export class MissingLogGroupError extends CliError {
     );
     this.name = 'MissingLogGroupError';
   }
-}
-
-function describeFailure(error: unknown): { error: string } {
-  return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-}
-
-/** The trail setup of the log group, read with the caller's credentials. */
-export async function inspectLogGroup(
-  client: CloudTrailClient,
-  logGroupName: string,
-  region: string,
-  now: Date,
-): Promise<TrailHealth> {
-  const described = await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
-  const trails = described.trailList ?? [];
-  const feeding: FeedingTrail[] = [];
-  for (const trail of trails.filter((t) => feedsLogGroup(t, logGroupName, region))) {
-    const id = trail.TrailARN ?? trail.Name ?? '';
-    const [selectors, status] = await Promise.all([
-      client.send(new GetEventSelectorsCommand({ TrailName: id })).catch(describeFailure),
-      client.send(new GetTrailStatusCommand({ Name: id })).catch(describeFailure),
-    ]);
-    feeding.push({ trail, selectors, status });
-  }
-  return analyzeTrailHealth({ logGroupName, region, trails, feeding, now });
 }
 
 /** The report a person reads: what feeds the group, one line per finding, the verdict. */
@@ -115,7 +81,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ...(options.profile ? { profile: options.profile } : {}),
     });
     try {
-      const health = await inspectLogGroup(client, logGroupName, region, io.now());
+      const health = await readTrailHealth(client, logGroupName, region, io.now());
       if (args.flag('json')) {
         io.stdout(`${JSON.stringify({ region, ...health })}\n`);
       } else {

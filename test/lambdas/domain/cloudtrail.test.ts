@@ -6,6 +6,7 @@ import {
   type KeyRef,
   recordConcernsKey,
   recordMatchesKind,
+  TRACKED_OPERATIONS,
   toEvidence,
 } from '../../../lambdas/domain/cloudtrail.js';
 
@@ -372,5 +373,18 @@ describe('toEvidence', () => {
     // Assess
     expect(principals).toEqual([`arn:aws:iam::${ACCOUNT}:user/alice`, 'AIDA', 'unknown']);
     expect(toEvidence(none).sourceIPAddress).toBe('unknown');
+  });
+});
+
+describe('TRACKED_OPERATIONS', () => {
+  it('is exactly the Operation enum of GetKeyLastUsage in the KMS service model', async () => {
+    // Prepare
+    const { KeyLastUsageTrackingOperation } = await import('@aws-sdk/client-kms');
+
+    // Act
+    const domain = [...TRACKED_OPERATIONS].sort();
+
+    // Assess
+    expect(domain).toEqual(Object.values(KeyLastUsageTrackingOperation).sort());
   });
 });
