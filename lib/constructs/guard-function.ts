@@ -3,11 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 const LAMBDAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lambdas');
+const LAMBDA_CREDENTIALS = path.join(LAMBDAS_DIR, 'aws', 'lambda-credentials.ts');
 
 /** The handler folders under `lambdas/`. */
 export type HandlerName =
@@ -99,6 +100,16 @@ export class GuardFunction extends Construct {
       bundling: {
         minify: true,
         sourceMap: true,
+        // Stack traces still map to file and line; the map stays a third of the size, which is
+        // what `--enable-source-maps` parses at every cold start.
+        sourcesContent: false,
+        // Non-ASCII text (zod's messages) as UTF-8 instead of \u escapes.
+        charset: Charset.UTF8,
+        esbuildArgs: {
+          // Inside Lambda only the environment's role credentials can answer; the SDK's full
+          // default chain is ~130 KB of every bundle (see lambdas/aws/lambda-credentials.ts).
+          '--alias:@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS,
+        },
         target: 'node22',
         format: OutputFormat.ESM,
         bundleAwsSDK: true,

@@ -1,0 +1,45 @@
+/**
+ * `npm run bench [-- --json] [--keys N] [--background N] [--placements N] [--cold-runs N]`
+ * Prints the table (or one JSON object) on stdout; progress goes to stderr.
+ */
+import { type BenchOptions, DEFAULT_OPTIONS, runBench } from './run.js';
+import { BenchError } from './simulation.js';
+import { formatTable } from './table.js';
+
+const NUMBER_FLAGS = {
+  '--keys': 'keys',
+  '--background': 'background',
+  '--placements': 'placements',
+  '--cold-runs': 'coldRuns',
+} as const;
+
+function parseArgs(argv: readonly string[]) {
+  let json = false;
+  const options: { -readonly [K in keyof BenchOptions]: BenchOptions[K] } = { ...DEFAULT_OPTIONS };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (arg === '--json') {
+      json = true;
+      continue;
+    }
+    const field = NUMBER_FLAGS[arg as keyof typeof NUMBER_FLAGS];
+    const value = Number(argv[i + 1]);
+    if (!field || !Number.isInteger(value) || value < 1) {
+      throw new BenchError(
+        field ? `${arg} needs a whole number of at least 1` : `unknown argument '${arg}' (see bench/cli.ts)`,
+      );
+    }
+    options[field] = value;
+    i += 1;
+  }
+  return { json, options };
+}
+
+try {
+  const { json, options } = parseArgs(process.argv.slice(2));
+  const report = await runBench(options);
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
+} catch (error) {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,95 @@
+/**
+ * The scenarios the benchmark runs, written as scenario files would be (the simulator validates
+ * them against the contract schema like any other).
+ */
+
+export const BENCH_ACCOUNT = '111122223333';
+export const BENCH_REGION = 'us-east-1';
+export const BENCH_START = '2026-01-01T00:00:00Z';
+export const QUIET_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+export const QUIET_KEY_ALIAS = 'alias/old-reports';
+export const USED_KEY_ID = '2345bcde-23bc-45de-67f0-234567890abc';
+export const USED_KEY_ALIAS = 'alias/billing-export';
+
+export type RawScenario = Record<string, unknown>;
+
+export function keyArnOf(keyId: string): string {
+  return `arn:aws:kms:${BENCH_REGION}:${BENCH_ACCOUNT}:key/${keyId}`;
+}
+
+/** A key last used long before `minIdleDays`, tracked since creation (the assessment searches no history). */
+function idleKey(keyId: string, alias: string): RawScenario {
+  return {
+    keyId,
+    createdAt: '2024-03-01T00:00:00Z',
+    trackingStartDate: '2024-03-01T00:00:00Z',
+    lastUsage: { operation: 'Decrypt', at: '2025-02-10T09:30:00Z' },
+    aliases: [alias],
+  };
+}
+
+export interface QuietKeyOptions {
+  /** Unrelated CloudTrail records in the log group. */
+  readonly background: number;
+  /** Stack configuration overrides (DESIGN §3). */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly disableAnswer?: 'approve' | 'reject';
+}
+
+/** A key nobody uses: approved, disabled, watched, scheduled for deletion. */
+export function quietKeyScenario(options: QuietKeyOptions): RawScenario {
+  return {
+    name: 'bench: a quiet key through the whole workflow',
+    start: BENCH_START,
+    account: BENCH_ACCOUNT,
+    region: BENCH_REGION,
+    keys: [idleKey(QUIET_KEY_ID, QUIET_KEY_ALIAS)],
+    calls: [],
+    approvals: { disable: options.disableAnswer ?? 'approve', deletion: 'approve' },
+    input: { keyId: QUIET_KEY_ID, requestedBy: 'bench', reason: 'benchmark' },
+    config: { ...options.config },
+    cloudTrail: { background: options.background },
+  };
+}
+
+export interface StillUsedKeyOptions {
+  /** The one application call on the disabled key, as an offset from start (`+P2DT1H30M`). */
+  readonly callAt: string;
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Share of EventBridge deliveries dropped: 1 leaves only the polling watch. */
+  readonly eventBridgeDrop: number;
+}
+
+/** A key that looks idle but one application still decrypts with, once, while it is disabled. */
+export function stillUsedKeyScenario(options: StillUsedKeyOptions): RawScenario {
+  return {
+    name: 'bench: a still-used key comes back',
+    start: BENCH_START,
+    account: BENCH_ACCOUNT,
+    region: BENCH_REGION,
+    keys: [idleKey(USED_KEY_ID, USED_KEY_ALIAS)],
+    calls: [
+      {
+        at: options.callAt,
+        keyId: USED_KEY_ALIAS,
+        operation: 'Decrypt',
+        principal: `arn:aws:iam::${BENCH_ACCOUNT}:role/monthly-billing-batch`,
+      },
+    ],
+    approvals: { disable: 'approve', deletion: 'approve' },
+    input: { keyId: USED_KEY_ID, requestedBy: 'bench', reason: 'benchmark' },
+    config: { ...options.config },
+    cloudTrail: { eventBridgeDrop: options.eventBridgeDrop },
+  };
+}
+
+/** `PT<minutes>M` offsets from start as ISO-8601 (`+P2DT1H30M`), for call placements. */
+export function offsetFromStart(ms: number): string {
+  const totalMinutes = Math.round(ms / 60_000);
+  const days = Math.floor(totalMinutes / 1440);
+  const hours = Math.floor((totalMinutes % 1440) / 60);
+  const minutes = totalMinutes % 60;
+  const time =
+    hours > 0 || minutes > 0 ? `T${hours > 0 ? `${hours}H` : ''}${minutes > 0 ? `${minutes}M` : ''}` : '';
+  return `+P${days}D${time}`;
+}

@@ -1,0 +1,113 @@
+/** The one table `npm run bench` prints (Markdown, so a run can go into the README as it is). */
+import {
+  type BenchReport,
+  BUNDLE_BYTES_TARGET,
+  COLD_IMPORT_MS_TARGET,
+  KEYS_PER_SECOND_TARGET,
+  SCAN_RATIO_TARGET,
+  TRANSITIONS_TARGET,
+} from './run.js';
+
+type Row = readonly [figure: string, measured: string, baseline: string, target: string, met: string];
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const kib = (bytes: number) => `${fixed(bytes / 1024, 0)} KiB`;
+const yes = (met: boolean) => (met ? 'yes' : '**no**');
+
+export function formatTable(report: BenchReport): string {
+  const { scan, cost, latency } = report;
+  const bound = latency.checkIntervalHours * 60 + latency.ingestionLagMinutes;
+  const rows: Row[] = [
+    [
+      `1. Log events read / events in window (${scan.observationDays} d, ${scan.checkIntervalHours} h checks, ${int(scan.backgroundRecords)} background)`,
+      fixed(report.scanRatio, 2),
+      `${fixed(report.baselineScanRatio, 1)} (re-scan from disable time)`,
+      `<= ${SCAN_RATIO_TARGET}`,
+      yes(report.scanRatio <= SCAN_RATIO_TARGET),
+    ],
+    [
+      '   events scanned / returned / FilterLogEvents calls',
+      `${int(scan.scanned)} / ${int(scan.returned)} / ${int(scan.filterLogEventsCalls)}`,
+      `${int(scan.baselineScanned)} / ${int(scan.baselineReturned)} / ${int(scan.baselineFilterLogEventsCalls)}`,
+      `in window: ${int(scan.eventsInWindow)}`,
+      '',
+    ],
+    [
+      `2. State transitions per key (${cost.checkIntervalHours} h checks, ${cost.checks} checks)`,
+      int(report.transitionsPerKey),
+      `${int(cost.transitionsFloor)} (floor: Wait + Task per check)`,
+      `<= ${TRANSITIONS_TARGET}`,
+      yes(report.transitionsPerKey <= TRANSITIONS_TARGET),
+    ],
+    ['   Lambda invocations per key', int(report.lambdaInvocationsPerKey), '', '', ''],
+    [
+      '   Lambda GB-s per key (estimated)',
+      fixed(report.lambdaGbSecondsPerKey, 2),
+      'memory x (cold import + 30 ms per API call)',
+      '',
+      '',
+    ],
+    [
+      '   KMS requests per key (canary)',
+      `${int(cost.workflowKmsRequests)} (${int(cost.canaryKmsRequests)})`,
+      `Logs requests: ${int(cost.workflowLogsRequests)}`,
+      '',
+      '',
+    ],
+    [
+      '   Cost per key, USD (list prices)',
+      `$${fixed(report.costPerKeyUsd, 4)}`,
+      `SFN $${fixed(cost.usd.transitions, 4)}, Lambda $${fixed(cost.usd.lambdaRequests + cost.usd.lambdaDuration, 4)}, KMS $${fixed(cost.usd.kmsRequests, 4)}, Logs $0`,
+      '',
+      '',
+    ],
+    [
+      `3. Detection latency p50 / max, minutes (polling, ${latency.placements} placements)`,
+      `${fixed(report.detectionLatencyMinutes.p50, 0)} / ${fixed(report.detectionLatencyMinutes.max, 0)}`,
+      report.fastPathLatencyMinutes
+        ? `fast path: ${fixed(report.fastPathLatencyMinutes.p50, 0)} / ${fixed(report.fastPathLatencyMinutes.max, 0)}`
+        : 'no fast path in the template',
+      `max <= ${bound}`,
+      yes(report.detectionLatencyMinutes.max <= bound),
+    ],
+  ];
+  for (const bundle of report.bundles) {
+    const met = bundle.bytes <= BUNDLE_BYTES_TARGET && bundle.coldImportMs <= COLD_IMPORT_MS_TARGET;
+    rows.push([
+      `4. Bundle ${bundle.name}: size, cold import (median of ${report.options.coldRuns})`,
+      `${kib(bundle.bytes)}, ${fixed(bundle.coldImportMs, 0)} ms`,
+      `${kib(bundle.baselineBytes)}, ${fixed(bundle.baselineColdImportMs, 0)} ms (NodejsFunction defaults)`,
+      `<= ${kib(BUNDLE_BYTES_TARGET)}, <= ${COLD_IMPORT_MS_TARGET} ms`,
+      yes(met),
+    ]);
+  }
+  const rates = Object.entries(report.simulatorKeysPerSecond);
+  const single = report.simulatorKeysPerSecond['1'] ?? Number.NaN;
+  for (const [keys, rate] of rates) {
+    rows.push([
+      `5. Simulator: quiet keys per second, ${keys} key${keys === '1' ? '' : 's'}`,
+      fixed(rate, 2),
+      keys === '1' ? '' : `${fixed(single, 2)} (1 key)`,
+      `>= ${KEYS_PER_SECOND_TARGET}`,
+      yes(rate >= KEYS_PER_SECOND_TARGET),
+    ]);
+  }
+  rows.push([
+    '6. Synth of the app, seconds (in-process, with bundling)',
+    fixed(report.synthSeconds, 1),
+    `${fixed(report.synthNoBundlingSeconds, 1)} without bundling (+${fixed(report.cdkLoadSeconds, 1)} loading aws-cdk-lib once)`,
+    '',
+    '',
+  ]);
+
+  const header: Row = ['Figure', 'Measured', 'Baseline (same run)', 'Target', 'Met'];
+  const line = (row: Row) => `| ${row.join(' | ')} |`;
+  return [
+    line(header),
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map(line),
+    '',
+    `Run ${report.date.slice(0, 10)} on Node ${report.node}.`,
+  ].join('\n');
+}
