@@ -5,7 +5,7 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { homeRegion } from '../aws/clients.js';
 import { createLogger } from '../aws/logger.js';
 import {

@@ -6,7 +6,7 @@ import {
   ListAliasesCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cloudTrailClient, homeRegion, kmsClient } from '../aws/clients.js';
 import { EventSourceUnavailableError, findRecords, requireLogGroup } from '../aws/cloudtrail-source.js';
 import { createLogger } from '../aws/logger.js';

@@ -1,5 +1,5 @@
 import { GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';

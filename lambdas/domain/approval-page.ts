@@ -10,7 +10,7 @@
  * pasted next to another execution's ARN shows nothing. Every value is HTML-escaped.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { stripControl } from './assessment-message.js';
 import { WORKFLOW_ERRORS } from './types.js';
 

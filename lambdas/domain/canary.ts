@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CloudTrailRecord, isOwnCall } from './cloudtrail.js';
 import type { Canary, KeyFacts } from './types.js';
 import { WORKFLOW_ERRORS } from './types.js';

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import { kmsClient, sfnClient, snsClient } from '../aws/clients.js';
 import { claimHold } from '../aws/hold-claim.js';
 import { isNotFound, type KeyReading, readKey, toTagList } from '../aws/key-reader.js';
