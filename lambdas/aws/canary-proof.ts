@@ -5,7 +5,7 @@ import {
   dueCanaries,
   proveCanaries,
 } from '../domain/canary.js';
-import type { KeyRef } from '../domain/cloudtrail.js';
+import type { CloudTrailRecord, KeyRef } from '../domain/cloudtrail.js';
 import type { Canary } from '../domain/types.js';
 import { homeRegion } from './clients.js';
 import { findRecords } from './cloudtrail-source.js';
@@ -13,6 +13,16 @@ import { findRecords } from './cloudtrail-source.js';
 export interface CanaryCheck extends Omit<CanaryProofContext, 'keyArn'> {
   readonly key: KeyRef;
   readonly canaries: readonly Canary[];
+  /**
+   * What the check's own breakage search already read, from `since`: the canaries' failures are
+   * breakage-shaped records of this key, so when that window covers every due canary no second
+   * search is needed (one FilterLogEvents per check instead of two).
+   */
+  readonly searched?: {
+    readonly since: Date;
+    readonly records: readonly CloudTrailRecord[];
+    readonly ingestedAt: ReadonlyMap<string, number>;
+  };
 }
 
 /**
@@ -24,6 +34,10 @@ export async function proveEarlierCanaries(check: CanaryCheck): Promise<CanaryPr
   const ctx: CanaryProofContext = { ...check, keyArn: check.key.keyArn };
   if (due.length === 0) {
     return proveCanaries(check.canaries, [], ctx);
+  }
+  const searched = check.searched;
+  if (searched && canarySearchStart(due).getTime() >= searched.since.getTime()) {
+    return proveCanaries(check.canaries, searched.records, { ...ctx, ingestedAt: searched.ingestedAt });
   }
   const found = await findRecords({
     logGroupName: check.logGroupName,

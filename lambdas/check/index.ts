@@ -197,6 +197,7 @@ export async function handler(rawEvent: CheckEvent): Promise<WatchState> {
       workflowPrincipalArns: principals,
       // FinalCheck waits for the last observation check's canary, made one lag before it.
       requireRecentProof: phase === 'FINAL',
+      searched: { since: window.start, records: found.records, ingestedAt: found.ingestedAt },
     });
     canaries = proof.canaries;
     newlySeen = proof.newlySeen;

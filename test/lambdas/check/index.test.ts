@@ -447,10 +447,31 @@ describe('check handler', () => {
       canary('canary-disable', DISABLED_AT.toISOString(), true),
       canary('canary-now', '2026-01-01T06:00:00.000Z'),
     ]);
+    // The breakage search's window covers the canary, so one search serves both.
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(1);
+    expect(kms.commandCalls(EncryptCommand)).toHaveLength(1);
+  });
+
+  it('searches for a canary older than the breakage window on its own', async () => {
+    // Prepare: the last check ran at 05:00, so this window starts at 04:30, after the 00:00 canary.
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([canaryRecord('canary-disable', '2026-01-01T00:00:00Z')]);
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-01T05:00:00.000Z',
+      canaries: [canary('canary-disable', DISABLED_AT.toISOString())],
+      canariesSeen: 0,
+    };
+
+    // Act
+    const next = await handler(checkEvent('OBSERVE', watch));
+
+    // Assess
+    expect(next).toMatchObject({ broke: false, canariesSeen: 1 });
     const query = logs.commandCalls(FilterLogEventsCommand)[1]?.args[0].input;
     expect(query?.filterPattern).toContain('($.requestID = "canary-disable")');
     expect(query?.startTime).toBe(Date.parse('2025-12-31T23:59:00.000Z'));
-    expect(kms.commandCalls(EncryptCommand)).toHaveLength(1);
   });
 
   it('throws EventSourceBlindError when a canary older than the lag is not in the source', async () => {
