@@ -279,6 +279,8 @@ export const TAGS = {
   disableApprovedBy: 'kms-deletion-guard:disable-approved-by',
   /** Who approved scheduling the deletion, and when. */
   deletionApprovedBy: 'kms-deletion-guard:deletion-approved-by',
+  /** Who rejected the deletion of a key the workflow had disabled (set when it restores the key). */
+  rejectedBy: 'kms-deletion-guard:rejected-by',
 } as const;
 
 /** Values of the status tag. */

@@ -20,9 +20,10 @@ import {
   parseRestoreEvent,
   planRestore,
   type RestoreAction,
+  sanitizeTagValue,
 } from '../domain/hold.js';
 import { buildRestoreMessage } from '../domain/restore-message.js';
-import type { RestoreEvent, RestoreResult } from '../domain/types.js';
+import { type RestoreEvent, type RestoreResult, TAGS } from '../domain/types.js';
 
 const logger = createLogger('restore');
 
@@ -225,10 +226,15 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeov
           }
         : { status: plan.status };
     // The claim goes along: it names this workflow as the one that ended the hold.
-    const tags = {
+    const tags: Record<string, string> = {
       ...holdTags(event.executionArn, step),
       [FAST_PATH_TAGS.claim]: claimValue('workflow', WORKFLOW_NONCE, now),
     };
+    // A rejection's cause names who rejected and when (approval page or CLI); it joins the approvals
+    // on the key, so the key itself tells the whole story of its hold.
+    if (event.outcome === 'REJECTED' && event.error?.Cause) {
+      tags[TAGS.rejectedBy] = sanitizeTagValue(event.error.Cause);
+    }
     await client.send(new TagResourceCommand({ KeyId: key.keyArn, Tags: toTagList(tags) }));
   }
 

@@ -316,6 +316,24 @@ describe('restore handler', () => {
     expect(result.messageText).toContain('Details:    Log group trail is gone.');
   });
 
+  it('records who rejected the deletion on the key it restores', async () => {
+    // Prepare
+    const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
+    const error = {
+      Error: 'ApprovalRejected',
+      Cause: 'REJECTED on the approval page by jane@example.com at 2026-02-01T10:00:00.000Z: still needed',
+    };
+
+    // Act
+    await handler(event('ABORT', 'REJECTED', { error }));
+
+    // Assess
+    expect(key.state).toBe('Enabled');
+    expect(key.tags[TAGS.rejectedBy]).toBe(
+      'REJECTED on the approval page by jane@example.com at 2026-02-01T10:00:00.000Z: still needed',
+    );
+  });
+
   it('ABORT run twice does nothing the second time', async () => {
     // Prepare
     fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
