@@ -11,7 +11,7 @@ export interface RenderOptions {
 }
 
 /** Fields that change on every check and say nothing about what the check found. */
-const VOLATILE = new Set(['checks', 'scanned', 'until', 'nextCheckAt', 'retries']);
+const VOLATILE = new Set(['checks', 'scanned', 'canariesSeen', 'until', 'nextCheckAt', 'retries']);
 
 function when(iso: string): string {
   return iso.replace('T', ' ').replace(/:\d{2}(\.\d+)?Z$/, 'Z');
