@@ -5,7 +5,7 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { homeRegion } from '../aws/clients.js';
 import { createLogger } from '../aws/logger.js';
 import {
@@ -47,22 +47,21 @@ const logger = createLogger('approval');
 /** At most this many history pages (100 events each) are read to find an approval. */
 export const MAX_HISTORY_PAGES = 10;
 
+/** A field API Gateway may leave out or set to null. */
+const absentable = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(schema));
 const ProxyEvent = z.looseObject({
   httpMethod: z.string(),
-  queryStringParameters: z.record(z.string(), z.string().optional()).nullable().optional(),
-  headers: z.record(z.string(), z.string().optional()).nullable().optional(),
-  body: z.string().nullable().optional(),
-  isBase64Encoded: z.boolean().nullable().optional(),
-  requestContext: z
-    .looseObject({
-      identity: z
-        .looseObject({
-          sourceIp: z.string().nullable().optional(),
-          userAgent: z.string().nullable().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
+  queryStringParameters: absentable(z.record(z.string(), z.optional(z.string()))),
+  headers: absentable(z.record(z.string(), z.optional(z.string()))),
+  body: absentable(z.string()),
+  isBase64Encoded: absentable(z.boolean()),
+  requestContext: z.optional(
+    z.looseObject({
+      identity: z.optional(
+        z.looseObject({ sourceIp: absentable(z.string()), userAgent: absentable(z.string()) }),
+      ),
+    }),
+  ),
 });
 type ProxyEvent = z.infer<typeof ProxyEvent>;
 

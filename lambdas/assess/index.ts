@@ -6,7 +6,8 @@ import {
   ListAliasesCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { cloudTrailClient, homeRegion, kmsClient } from '../aws/clients.js';
 import { EventSourceUnavailableError, findRecords, requireLogGroup } from '../aws/cloudtrail-source.js';
 import { createLogger } from '../aws/logger.js';
@@ -60,26 +61,29 @@ export class UnexpectedKeyMetadataError extends Error {
 /** `arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>` (or `express:`). */
 const EXECUTION_ARN = /^arn:aws(?:-[a-z]+)*:states:[a-z0-9-]+:(\d{12}):(?:execution|express):[^:]+:.+$/;
 
+// zod/mini ships without messages; the English ones make the malformed-event error below readable.
+z.config(en());
+
 const configSchema = z.object({
-  cloudTrailLogGroupName: z.string().min(1),
-  observationDays: z.number().int().min(1).max(365),
-  checkIntervalHours: z.number().positive(),
-  ingestionLagMinutes: z.number().min(0),
-  minIdleDays: z.number().min(0),
-  approvalTimeoutDays: z.number().positive(),
-  pendingWindowInDays: z.number().int().min(7).max(30),
+  cloudTrailLogGroupName: z.string().check(z.minLength(1)),
+  observationDays: z.number().check(z.int(), z.minimum(1), z.maximum(365)),
+  checkIntervalHours: z.number().check(z.positive()),
+  ingestionLagMinutes: z.number().check(z.minimum(0)),
+  minIdleDays: z.number().check(z.minimum(0)),
+  approvalTimeoutDays: z.number().check(z.positive()),
+  pendingWindowInDays: z.number().check(z.int(), z.minimum(7), z.maximum(30)),
   watchPendingWindow: z.boolean(),
-  keyTagCondition: z
-    .object({ key: z.string().min(1), value: z.string() })
-    .nullish()
-    .transform((v) => v ?? undefined),
-  workflowPrincipalArns: z.array(z.string().startsWith('arn:')).optional(),
+  keyTagCondition: z.pipe(
+    z.nullish(z.object({ key: z.string().check(z.minLength(1)), value: z.string() })),
+    z.transform((v) => v ?? undefined),
+  ),
+  workflowPrincipalArns: z.optional(z.array(z.string().check(z.startsWith('arn:')))),
 });
 
 const envelopeSchema = z.object({
   input: z.unknown(),
   config: configSchema,
-  executionArn: z.string().regex(EXECUTION_ARN),
+  executionArn: z.string().check(z.regex(EXECUTION_ARN)),
 });
 
 interface Envelope {

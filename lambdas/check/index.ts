@@ -1,5 +1,5 @@
 import { GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
@@ -18,48 +18,55 @@ const logger = createLogger('check');
 
 const isoInstant = z.iso.datetime({ offset: true });
 
+const count = () => z.number().check(z.int(), z.nonnegative());
+
+// The English messages come with ../domain/hold.js, which configures zod/mini for every handler using it.
 const checkEventSchema = z
   .looseObject({
-    executionArn: z.string().min(1),
+    executionArn: z.string().check(z.minLength(1)),
     phase: z.enum(['OBSERVE', 'FINAL', 'PENDING']),
     assessment: z.looseObject({
       verdict: z.literal('ACCEPTED'),
       key: z.looseObject({
-        keyId: z.string().min(1),
-        keyArn: z.string().startsWith('arn:'),
-        region: z.string().min(1),
+        keyId: z.string().check(z.minLength(1)),
+        keyArn: z.string().check(z.startsWith('arn:')),
+        region: z.string().check(z.minLength(1)),
         aliases: z.array(z.string()),
       }),
       plan: z.looseObject({
-        logGroupName: z.string().min(1),
-        observationDays: z.number().positive(),
-        pendingWindowInDays: z.number().int().min(7).max(30),
-        checkIntervalSeconds: z.number().positive(),
-        ingestionLagSeconds: z.number().nonnegative(),
+        logGroupName: z.string().check(z.minLength(1)),
+        observationDays: z.number().check(z.positive()),
+        pendingWindowInDays: z.number().check(z.int(), z.minimum(7), z.maximum(30)),
+        checkIntervalSeconds: z.number().check(z.positive()),
+        ingestionLagSeconds: z.number().check(z.nonnegative()),
         watchPendingWindow: z.boolean(),
-        workflowPrincipalArns: z.array(z.string()).optional(),
+        workflowPrincipalArns: z.optional(z.array(z.string())),
       }),
     }),
     disable: z.looseObject({ disabledAt: isoInstant, wasEnabled: z.boolean() }),
     watch: z.looseObject({
       cursor: isoInstant,
       seenEventIds: z.array(z.string()),
-      checks: z.number().int().nonnegative(),
+      checks: count(),
       evidence: z.array(evidenceShape),
-      evidenceCount: z.number().int().nonnegative(),
-      scanned: z.number().int().nonnegative(),
+      evidenceCount: count(),
+      scanned: count(),
       broke: z.boolean(),
-      canariesSeen: z.number().int().nonnegative().optional(),
+      canariesSeen: z.optional(count()),
     }),
-    deletion: z
-      .looseObject({ scheduledAt: isoInstant, deletionDate: isoInstant.nullable() })
-      .nullable()
-      .optional(),
+    deletion: z.optional(
+      z.nullable(z.looseObject({ scheduledAt: isoInstant, deletionDate: z.nullable(isoInstant) })),
+    ),
   })
-  .refine((event) => event.phase !== 'PENDING' || (event.deletion !== null && event.deletion !== undefined), {
-    message: 'PENDING needs the deletion schedule ($.deletion)',
-    path: ['deletion'],
-  });
+  .check(
+    z.refine(
+      (event) => event.phase !== 'PENDING' || (event.deletion !== null && event.deletion !== undefined),
+      {
+        message: 'PENDING needs the deletion schedule ($.deletion)',
+        path: ['deletion'],
+      },
+    ),
+  );
 
 type ValidCheckEvent = CheckEvent & {
   readonly assessment: CheckEvent['assessment'] & { readonly key: KeyFacts; readonly plan: WatchPlan };

@@ -10,7 +10,7 @@
  * pasted next to another execution's ARN shows nothing. Every value is HTML-escaped.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { stripControl } from './assessment-message.js';
 import { WORKFLOW_ERRORS } from './types.js';
 
@@ -186,57 +186,64 @@ export type ApprovalLookup =
   /** The token's task was found but its state input is in an older page of the history. */
   | { readonly status: 'INCOMPLETE' };
 
-const AttributeValue = z.looseObject({ StringValue: z.string().optional() });
+const AttributeValue = z.looseObject({ StringValue: z.optional(z.string()) });
 const PublishParameters = z.looseObject({
-  Message: z.string().optional(),
-  Subject: z.string().optional(),
-  MessageAttributes: z.record(z.string(), AttributeValue).optional(),
+  Message: z.optional(z.string()),
+  Subject: z.optional(z.string()),
+  MessageAttributes: z.optional(z.record(z.string(), AttributeValue)),
 });
+/** Text the page shows if it is there; anything else in its place counts as absent. */
+const optionalText = () => z.catch(z.optional(z.string()), undefined);
 const StateInput = z.looseObject({
-  assessment: z
-    .looseObject({
-      value: z.looseObject({
-        key: z
-          .object({
-            keyId: z.string(),
-            keyArn: z.string(),
-            aliases: z.array(z.string()).catch([]),
-            description: z.string().catch(''),
-          })
-          .nullable()
-          .catch(null),
-        summaryText: z.string().optional().catch(undefined),
-        subject: z.string().optional().catch(undefined),
-        request: z
-          .looseObject({
-            requestedBy: z.string().optional().catch(undefined),
-            reason: z.string().optional().catch(undefined),
-          })
-          .nullable()
-          .catch(null),
-        plan: z
-          .looseObject({
-            observationDays: z.number().int().optional().catch(undefined),
-            pendingWindowInDays: z.number().int().min(7).max(30).optional().catch(undefined),
-          })
-          .nullable()
-          .catch(null),
+  assessment: z.catch(
+    z.optional(
+      z.looseObject({
+        value: z.looseObject({
+          key: z.catch(
+            z.nullable(
+              z.object({
+                keyId: z.string(),
+                keyArn: z.string(),
+                aliases: z.catch(z.array(z.string()), []),
+                description: z.catch(z.string(), ''),
+              }),
+            ),
+            null,
+          ),
+          summaryText: optionalText(),
+          subject: optionalText(),
+          request: z.catch(
+            z.nullable(z.looseObject({ requestedBy: optionalText(), reason: optionalText() })),
+            null,
+          ),
+          plan: z.catch(
+            z.nullable(
+              z.looseObject({
+                observationDays: z.catch(z.optional(z.number().check(z.int())), undefined),
+                pendingWindowInDays: z.catch(
+                  z.optional(z.number().check(z.int(), z.minimum(7), z.maximum(30))),
+                  undefined,
+                ),
+              }),
+            ),
+            null,
+          ),
+        }),
       }),
-    })
-    .optional()
-    .catch(undefined),
-  watch: z
-    .looseObject({
-      value: z
-        .looseObject({
-          reportText: z.string().optional().catch(undefined),
-          subject: z.string().optional().catch(undefined),
-        })
-        .nullable()
-        .catch(null),
-    })
-    .optional()
-    .catch(undefined),
+    ),
+    undefined,
+  ),
+  watch: z.catch(
+    z.optional(
+      z.looseObject({
+        value: z.catch(
+          z.nullable(z.looseObject({ reportText: optionalText(), subject: optionalText() })),
+          null,
+        ),
+      }),
+    ),
+    undefined,
+  ),
 });
 
 function parseJson(text: string | undefined): unknown {

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { type CloudTrailRecord, isOwnCall } from './cloudtrail.js';
 import type { Canary, KeyFacts } from './types.js';
 import { WORKFLOW_ERRORS } from './types.js';
@@ -117,10 +118,13 @@ export function judgeCanary(expectation: CanaryExpectation, outcome: CanaryOutco
   return pending ? 'EXPECTED' : 'UNEXPECTED';
 }
 
+// zod/mini ships without messages; the English ones keep `watch.canaries is malformed: …` readable.
+z.config(en());
+
 const canaryShape = z.object({
   requestId: z.string(),
   at: z.iso.datetime({ offset: true }),
-  operation: z.string().min(1),
+  operation: z.string().check(z.minLength(1)),
   errorCode: z.string(),
   seen: z.boolean(),
 });

@@ -6,7 +6,8 @@
  * the key in between can never lead this workflow to enable a key it did not disable, or to cancel a
  * deletion it did not schedule.
  */
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import type {
   ApprovalDecision,
   Assessment,
@@ -364,23 +365,26 @@ export class InvalidHandlerEventError extends Error {
   }
 }
 
+// zod/mini ships without messages; the English ones make the contract errors below readable.
+z.config(en());
+
 const isoInstant = z.iso.datetime({ offset: true });
 
 const keyFactsShape = z.looseObject({
-  keyId: z.string().min(1),
-  keyArn: z.string().startsWith('arn:'),
-  region: z.string().min(1),
-  keyState: z.string().min(1),
+  keyId: z.string().check(z.minLength(1)),
+  keyArn: z.string().check(z.startsWith('arn:')),
+  region: z.string().check(z.minLength(1)),
+  keyState: z.string().check(z.minLength(1)),
   aliases: z.array(z.string()),
   tags: z.record(z.string(), z.string()),
 });
 
 const planShape = z.looseObject({
   logGroupName: z.string(),
-  observationDays: z.number().positive(),
-  pendingWindowInDays: z.number().int().min(7).max(30),
-  checkIntervalSeconds: z.number().positive(),
-  ingestionLagSeconds: z.number().nonnegative(),
+  observationDays: z.number().check(z.positive()),
+  pendingWindowInDays: z.number().check(z.int(), z.minimum(7), z.maximum(30)),
+  checkIntervalSeconds: z.number().check(z.positive()),
+  ingestionLagSeconds: z.number().check(z.nonnegative()),
   watchPendingWindow: z.boolean(),
 });
 
@@ -402,13 +406,12 @@ export const evidenceShape = z.looseObject({
   userAgent: z.string(),
 });
 
-const executionArn = z.string().min(1);
+const executionArn = z.string().check(z.minLength(1));
 
 // The approval task's output; free text from the approver, so only its shape is trusted.
-const approvalShape = z
-  .looseObject({ decision: z.literal('approve'), by: z.string(), at: z.string() })
-  .nullable()
-  .optional();
+const approvalShape = z.optional(
+  z.nullable(z.looseObject({ decision: z.literal('approve'), by: z.string(), at: z.string() })),
+);
 
 const disableEventSchema = z.looseObject({
   executionArn,
@@ -429,15 +432,21 @@ const restoreEventSchema = z.looseObject({
   mode: z.enum(['ROLLBACK', 'CANCEL_DELETION', 'ABORT']),
   outcome: z.enum(OUTCOMES),
   // A restore must run even for an assessment that never identified the key: it then does nothing.
-  assessment: z.looseObject({ key: keyFactsShape.nullable() }),
-  watch: z
-    .looseObject({ evidence: z.array(evidenceShape), evidenceCount: z.number().int().nonnegative() })
-    .nullable()
-    .optional(),
-  error: z.looseObject({ Error: z.string(), Cause: z.string().nullable().optional() }).nullable().optional(),
+  assessment: z.looseObject({ key: z.nullable(keyFactsShape) }),
+  watch: z.optional(
+    z.nullable(
+      z.looseObject({
+        evidence: z.array(evidenceShape),
+        evidenceCount: z.number().check(z.int(), z.nonnegative()),
+      }),
+    ),
+  ),
+  error: z.optional(
+    z.nullable(z.looseObject({ Error: z.string(), Cause: z.optional(z.nullable(z.string())) })),
+  ),
 });
 
-function parseWith<T>(schema: z.ZodType, handler: string, event: unknown): T {
+function parseWith<T>(schema: z.ZodMiniType, handler: string, event: unknown): T {
   const result = schema.safeParse(event);
   if (!result.success) {
     const problems = result.error.issues

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { hasControlCharacter, KeyIdError, parseKeyId, quoteUntrusted } from './key-id.js';
 import type { ExecutionRequest, GuardConfig } from './types.js';
 
@@ -41,20 +41,22 @@ const FIELDS = Object.keys(FIELD_RULES) as Field[];
 
 const schema = z.strictObject({
   keyId: z.string(),
-  observationDays: z.number().int().min(1).max(365).optional(),
-  pendingWindowInDays: z.number().int().min(7).max(30).optional(),
-  requestedBy: z
-    .string()
-    .max(MAX_REQUESTED_BY_LENGTH)
-    .refine((s) => !hasControlCharacter(s))
-    .optional(),
-  reason: z
-    .string()
-    .max(MAX_REASON_LENGTH)
-    // A reason may span lines and carry tabs.
-    .refine((s) => !hasControlCharacter(s, '\n\t'))
-    .optional(),
-  allowExportedPublicKey: z.boolean().optional(),
+  observationDays: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(365))),
+  pendingWindowInDays: z.optional(z.number().check(z.int(), z.minimum(7), z.maximum(30))),
+  requestedBy: z.optional(
+    z.string().check(
+      z.maxLength(MAX_REQUESTED_BY_LENGTH),
+      z.refine((s) => !hasControlCharacter(s)),
+    ),
+  ),
+  reason: z.optional(
+    z.string().check(
+      z.maxLength(MAX_REASON_LENGTH),
+      // A reason may span lines and carry tabs.
+      z.refine((s) => !hasControlCharacter(s, '\n\t')),
+    ),
+  ),
+  allowExportedPublicKey: z.optional(z.boolean()),
 });
 
 /** What was received, safe to print: quoted and cut short for text, named for anything else. */

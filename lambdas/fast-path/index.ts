@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-kms';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { kmsClient, sfnClient, snsClient } from '../aws/clients.js';
 import { claimHold } from '../aws/hold-claim.js';
 import { isNotFound, type KeyReading, readKey, toTagList } from '../aws/key-reader.js';
@@ -43,13 +44,16 @@ import { TAGS } from '../domain/types.js';
 
 const logger = createLogger('fast-path');
 
+// zod/mini ships without messages; the English ones make the contract error below readable.
+z.config(en());
+
 const eventSchema = z.looseObject({
   source: z.literal('aws.kms'),
   'detail-type': z.literal('AWS API Call via CloudTrail'),
-  account: z.string().regex(/^\d{12}$/),
+  account: z.string().check(z.regex(/^\d{12}$/)),
   detail: z.looseObject({
-    eventID: z.string().min(1),
-    eventTime: z.string().min(1),
+    eventID: z.string().check(z.minLength(1)),
+    eventTime: z.string().check(z.minLength(1)),
     eventSource: z.string(),
     eventName: z.string(),
   }),
