@@ -16,21 +16,17 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/check/index.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
 import {
-  type Assessment,
   type Canary,
   type CheckEvent,
-  type KeyFacts,
+  type ScheduleResult,
   TAGS,
-  type WatchPlan,
   type WatchState,
 } from '../../../lambdas/domain/types.js';
 import { startWatch } from '../../../lambdas/domain/watch.js';
+import { ACCOUNT, assessment, EXECUTION, KEY_ID, keyArnIn, keyFacts, watchPlan } from '../fixtures.js';
 
-const ACCOUNT = '111122223333';
 const REGION = 'us-east-1';
-const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
-const EXECUTION = `arn:aws:states:${REGION}:${ACCOUNT}:execution:KmsDeletionGuard:run-1`;
+const KEY_ARN = keyArnIn(REGION);
 const LOG_GROUP = 'aws-cloudtrail-logs';
 const DISABLED_AT = new Date('2026-01-01T00:00:00.000Z');
 const CHECK_ROLE = `arn:aws:iam::${ACCOUNT}:role/KmsDeletionGuard-CheckRole`;
@@ -38,46 +34,15 @@ const CHECK_ROLE = `arn:aws:iam::${ACCOUNT}:role/KmsDeletionGuard-CheckRole`;
 const kms = mockClient(KMSClient);
 const logs = mockClient(CloudWatchLogsClient);
 
-const PLAN: WatchPlan = {
-  logGroupName: LOG_GROUP,
-  observationDays: 30,
-  pendingWindowInDays: 30,
-  checkIntervalSeconds: 21600,
-  ingestionLagSeconds: 1800,
-  watchPendingWindow: true,
-  workflowPrincipalArns: [CHECK_ROLE],
-};
+const PLAN = watchPlan({ logGroupName: LOG_GROUP, workflowPrincipalArns: [CHECK_ROLE] });
 
-const FACTS: KeyFacts = {
-  keyId: KEY_ID,
-  keyArn: KEY_ARN,
-  account: ACCOUNT,
-  region: REGION,
-  aliases: ['alias/legacy'],
-  description: '',
-  keyState: 'Enabled',
-  keyManager: 'CUSTOMER',
-  keySpec: 'SYMMETRIC_DEFAULT',
-  keyUsage: 'ENCRYPT_DECRYPT',
-  creationDate: '2024-01-01T00:00:00.000Z',
-  multiRegion: false,
-  replicaCount: 0,
-  tags: {},
-};
-
-const ASSESSMENT: Assessment = {
-  verdict: 'ACCEPTED',
-  refusal: null,
-  causeText: '',
-  key: FACTS,
-  usage: null,
-  request: null,
+const ASSESSMENT = assessment({
+  key: keyFacts(),
   plan: PLAN,
-  warnings: [],
   assessedAt: '2025-12-31T23:00:00.000Z',
   summaryText: 'summary',
   subject: 'subject',
-};
+});
 
 function checkEvent(
   phase: CheckEvent['phase'],
@@ -121,6 +86,30 @@ function givenKey(keyState: string, tags: Record<string, string> = { [TAGS.execu
     }
     return { KeyId: KEY_ARN, CiphertextBlob: new Uint8Array([1]) };
   });
+}
+
+/** The key after ScheduleDeletion: pending deletion and still held by this execution. */
+function givenPendingKey(): void {
+  givenKey('PendingDeletion', { [TAGS.execution]: EXECUTION, [TAGS.status]: 'pending-deletion' });
+}
+
+/** The schedule ScheduleDeletion stored (a 30-day window). */
+function scheduled(scheduledAt: Date, deletionDate: string | null): ScheduleResult {
+  return {
+    scheduledAt: scheduledAt.toISOString(),
+    deletionDate,
+    keyState: 'PendingDeletion',
+    pendingWindowInDays: 30,
+  };
+}
+
+/** How CloudTrail records the same call when KMS refused it because the key is pending deletion. */
+function refusedPendingDeletion(record: CloudTrailRecord): CloudTrailRecord {
+  return {
+    ...record,
+    errorCode: 'KMSInvalidStateException',
+    errorMessage: `${KEY_ARN} is pending deletion.`,
+  };
 }
 
 function canary(requestId: string, at: string, seen = false): Canary {
@@ -351,14 +340,8 @@ describe('check handler', () => {
   it('PENDING: KMSInvalidStateException on the key pending deletion is evidence', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-02-01T06:00:00.000Z'));
-    givenKey('PendingDeletion', { [TAGS.execution]: EXECUTION, [TAGS.status]: 'pending-deletion' });
-    givenRecords([
-      {
-        ...disabledCall('ev-pending', '2026-02-01T03:00:00Z'),
-        errorCode: 'KMSInvalidStateException',
-        errorMessage: `${KEY_ARN} is pending deletion.`,
-      },
-    ]);
+    givenPendingKey();
+    givenRecords([refusedPendingDeletion(disabledCall('ev-pending', '2026-02-01T03:00:00Z'))]);
     const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
     const deletionDate = '2026-03-03T00:00:00.000Z';
     const watch = startWatch('PENDING', {
@@ -370,12 +353,7 @@ describe('check handler', () => {
     // Act
     const next = await handler(
       checkEvent('PENDING', watch, {
-        deletion: {
-          scheduledAt: scheduledAt.toISOString(),
-          deletionDate,
-          keyState: 'PendingDeletion',
-          pendingWindowInDays: 30,
-        },
+        deletion: scheduled(scheduledAt, deletionDate),
       }),
     );
 
@@ -394,12 +372,7 @@ describe('check handler', () => {
     // Act
     const act = handler(
       checkEvent('PENDING', startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: null }), {
-        deletion: {
-          scheduledAt: scheduledAt.toISOString(),
-          deletionDate: null,
-          keyState: 'PendingDeletion',
-          pendingWindowInDays: 30,
-        },
+        deletion: scheduled(scheduledAt, null),
       }),
     );
 
@@ -583,14 +556,8 @@ describe('check handler', () => {
   it('PENDING: the canary must fail with KMSInvalidStateException; the last check makes none', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-03-02T23:00:00.000Z'));
-    givenKey('PendingDeletion', { [TAGS.execution]: EXECUTION, [TAGS.status]: 'pending-deletion' });
-    givenRecords([
-      {
-        ...canaryRecord('canary-pending', '2026-03-02T17:00:00Z'),
-        errorCode: 'KMSInvalidStateException',
-        errorMessage: `${KEY_ARN} is pending deletion.`,
-      },
-    ]);
+    givenPendingKey();
+    givenRecords([refusedPendingDeletion(canaryRecord('canary-pending', '2026-03-02T17:00:00Z'))]);
     const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
     const deletionDate = '2026-03-03T00:00:00.000Z';
     const watch: WatchState = {
@@ -605,12 +572,7 @@ describe('check handler', () => {
     // Act
     const next = await handler(
       checkEvent('PENDING', watch, {
-        deletion: {
-          scheduledAt: scheduledAt.toISOString(),
-          deletionDate,
-          keyState: 'PendingDeletion',
-          pendingWindowInDays: 30,
-        },
+        deletion: scheduled(scheduledAt, deletionDate),
       }),
     );
 
@@ -622,7 +584,7 @@ describe('check handler', () => {
   it('PENDING: makes a canary that KMS answers with KMSInvalidStateException', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-02-01T06:00:00.000Z'));
-    givenKey('PendingDeletion', { [TAGS.execution]: EXECUTION, [TAGS.status]: 'pending-deletion' });
+    givenPendingKey();
     givenRecords([]);
     const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
     const deletionDate = '2026-03-03T00:00:00.000Z';
@@ -633,12 +595,7 @@ describe('check handler', () => {
         'PENDING',
         startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: new Date(deletionDate) }),
         {
-          deletion: {
-            scheduledAt: scheduledAt.toISOString(),
-            deletionDate,
-            keyState: 'PendingDeletion',
-            pendingWindowInDays: 30,
-          },
+          deletion: scheduled(scheduledAt, deletionDate),
         },
       ),
     );

@@ -15,12 +15,11 @@ vi.hoisted(() => {
 });
 
 import { handler } from '../../../lambdas/disable/index.js';
-import type { Assessment, DisableEvent, KeyFacts } from '../../../lambdas/domain/types.js';
+import type { DisableEvent, KeyFacts } from '../../../lambdas/domain/types.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
+import { assessment, commandNames, EXECUTION, keyArnIn, keyFacts, OTHER_EXECUTION } from '../fixtures.js';
 
-const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-1';
-const OTHER_EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-0';
-const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const KEY_ARN = keyArnIn('eu-west-1');
 const NOW = new Date('2026-02-01T00:00:00.000Z');
 
 const kms = mockClient(KMSClient);
@@ -76,47 +75,12 @@ function fakeKms(key: FakeKey): FakeKey {
 }
 
 function event(keyState = 'Enabled', tags: Record<string, string> = {}): DisableEvent {
-  const key: KeyFacts = {
-    keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-    keyArn: KEY_ARN,
-    account: '111122223333',
-    region: 'eu-west-1',
-    aliases: ['alias/legacy'],
-    description: '',
-    keyState,
-    keyManager: 'CUSTOMER',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    creationDate: '2024-01-01T00:00:00.000Z',
-    multiRegion: false,
-    replicaCount: 0,
-    tags,
-  };
-  const assessment: Assessment = {
-    verdict: 'ACCEPTED',
-    refusal: null,
-    causeText: '',
-    key,
-    usage: null,
-    request: null,
-    plan: {
-      logGroupName: 'trail',
-      observationDays: 30,
-      pendingWindowInDays: 30,
-      checkIntervalSeconds: 21_600,
-      ingestionLagSeconds: 1_800,
-      watchPendingWindow: true,
-    },
-    warnings: [],
-    assessedAt: '2026-01-31T00:00:00.000Z',
-    summaryText: '',
-    subject: '',
-  };
-  return { executionArn: EXECUTION, assessment };
+  const key = keyFacts({ region: 'eu-west-1', keyState, tags });
+  return { executionArn: EXECUTION, assessment: assessment({ key }) };
 }
 
 function callNames(): string[] {
-  return kms.calls().map((call) => (call.args[0] as object).constructor.name);
+  return commandNames(kms);
 }
 
 describe('disable handler', () => {

@@ -15,6 +15,7 @@ import {
 } from '../../../lambdas/domain/fast-path.js';
 import type { Evidence, WatchState } from '../../../lambdas/domain/types.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
+import { disabledDecryptRecord, heldTags } from '../fixtures.js';
 
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:Guard:run-1';
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -26,35 +27,11 @@ const WORKFLOW_ROLE = 'arn:aws:iam::111122223333:role/Guard-CheckFunctionRole';
 const NOW = new Date('2026-02-12T06:02:00.000Z');
 
 function failure(overrides: Partial<CloudTrailRecord> = {}): CloudTrailRecord {
-  return {
-    eventID: 'ev-1',
-    eventTime: '2026-02-12T06:00:00Z',
-    eventSource: 'kms.amazonaws.com',
-    eventName: 'Decrypt',
-    awsRegion: 'us-east-1',
-    errorCode: 'DisabledException',
-    errorMessage: `${KEY_ARN} is disabled.`,
-    requestParameters: { keyId: 'alias/billing' },
-    resources: [{ ARN: KEY_ARN, accountId: '111122223333', type: 'AWS::KMS::Key' }],
-    userIdentity: {
-      type: 'AssumedRole',
-      arn: 'arn:aws:sts::111122223333:assumed-role/billing-app/i-0abc',
-      accountId: '111122223333',
-      sessionContext: { sessionIssuer: { arn: APP } },
-    },
-    sourceIPAddress: '10.1.2.3',
-    userAgent: 'aws-sdk-java/2.20.0 (linux)',
-    ...overrides,
-  };
+  return disabledDecryptRecord({ userAgent: 'aws-sdk-java/2.20.0 (linux)', ...overrides });
 }
 
 function held(status: string, wasEnabled = true): Record<string, string> {
-  return {
-    [TAGS.execution]: EXECUTION,
-    [TAGS.status]: status,
-    [TAGS.wasEnabled]: wasEnabled ? 'true' : 'false',
-    [TAGS.disabledAt]: '2026-02-01T00:00:00.000Z',
-  };
+  return heldTags(status, { wasEnabled, execution: EXECUTION });
 }
 
 function decide(record: CloudTrailRecord, keyState: string, tags: Record<string, string>) {

@@ -12,64 +12,14 @@ import {
   planRestore,
   sanitizeTagValue,
 } from '../../../lambdas/domain/hold.js';
-import type { Assessment, Evidence, KeyFacts } from '../../../lambdas/domain/types.js';
+import type { Evidence } from '../../../lambdas/domain/types.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
+import { assessment, EXECUTION, heldTags, keyFacts, OTHER_EXECUTION } from '../fixtures.js';
 
-const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-1';
-const OTHER_EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-0';
 const NOW = new Date('2026-02-01T00:00:00.000Z');
 
-function keyFacts(overrides: Partial<KeyFacts> = {}): KeyFacts {
-  return {
-    keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-    keyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-    account: '111122223333',
-    region: 'us-east-1',
-    aliases: ['alias/legacy'],
-    description: '',
-    keyState: 'Enabled',
-    keyManager: 'CUSTOMER',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    creationDate: '2024-01-01T00:00:00.000Z',
-    multiRegion: false,
-    replicaCount: 0,
-    tags: {},
-    ...overrides,
-  };
-}
-
-function assessment(key: KeyFacts = keyFacts()): Assessment {
-  return {
-    verdict: 'ACCEPTED',
-    refusal: null,
-    causeText: '',
-    key,
-    usage: null,
-    request: null,
-    plan: {
-      logGroupName: 'trail',
-      observationDays: 30,
-      pendingWindowInDays: 30,
-      checkIntervalSeconds: 21_600,
-      ingestionLagSeconds: 1_800,
-      watchPendingWindow: true,
-    },
-    warnings: [],
-    assessedAt: '2026-01-31T00:00:00.000Z',
-    summaryText: '',
-    subject: '',
-  };
-}
-
 function ours(status: string, wasEnabled = true, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    [TAGS.execution]: EXECUTION,
-    [TAGS.status]: status,
-    [TAGS.wasEnabled]: wasEnabled ? 'true' : 'false',
-    [TAGS.disabledAt]: '2026-01-01T00:00:00.000Z',
-    ...extra,
-  };
+  return { ...heldTags(status, { wasEnabled, disabledAt: '2026-01-01T00:00:00.000Z' }), ...extra };
 }
 
 describe('sanitizeTagValue', () => {
@@ -154,7 +104,8 @@ describe('checkStillAsAssessed', () => {
     const current = { keyState: 'Enabled', tags: oldHold };
 
     // Act
-    const act = () => checkStillAsAssessed(assessment(keyFacts({ tags: oldHold })), current, EXECUTION);
+    const act = () =>
+      checkStillAsAssessed(assessment({ key: keyFacts({ tags: oldHold }) }), current, EXECUTION);
 
     // Assess
     expect(act).not.toThrow();

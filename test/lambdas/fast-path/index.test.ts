@@ -25,6 +25,7 @@ vi.hoisted(() => {
 import { FAST_PATH_TAGS } from '../../../lambdas/domain/fast-path.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
 import { handler } from '../../../lambdas/fast-path/index.js';
+import { commandNames, disabledDecryptRecord, heldTags } from '../fixtures.js';
 
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:Guard:run-1';
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -71,12 +72,7 @@ function fakeKms(key: FakeKey): FakeKey {
 }
 
 function held(status: string): Record<string, string> {
-  return {
-    [TAGS.execution]: EXECUTION,
-    [TAGS.status]: status,
-    [TAGS.wasEnabled]: 'true',
-    [TAGS.disabledAt]: '2026-02-01T00:00:00.000Z',
-  };
+  return heldTags(status, { execution: EXECUTION });
 }
 
 function kmsEvent(detail: Record<string, unknown> = {}): Record<string, unknown> {
@@ -89,34 +85,14 @@ function kmsEvent(detail: Record<string, unknown> = {}): Record<string, unknown>
     time: '2026-02-12T06:00:00Z',
     region: 'us-east-1',
     resources: [],
-    detail: {
-      eventID: 'ev-1',
-      eventTime: '2026-02-12T06:00:00Z',
-      eventSource: 'kms.amazonaws.com',
-      eventName: 'Decrypt',
-      awsRegion: 'us-east-1',
-      errorCode: 'DisabledException',
-      errorMessage: `${KEY_ARN} is disabled.`,
-      requestParameters: { keyId: 'alias/billing' },
-      resources: [{ ARN: KEY_ARN, accountId: '111122223333', type: 'AWS::KMS::Key' }],
-      userIdentity: {
-        type: 'AssumedRole',
-        arn: 'arn:aws:sts::111122223333:assumed-role/billing-app/i-0abc',
-        accountId: '111122223333',
-        sessionContext: { sessionIssuer: { arn: APP } },
-      },
-      sourceIPAddress: '10.1.2.3',
-      userAgent: 'aws-sdk-java/2.20.0',
-      ...detail,
-    },
+    detail: { ...disabledDecryptRecord(), ...detail },
   };
 }
 
 function changes(): string[] {
-  return kms
-    .calls()
-    .map((call) => (call.args[0] as object).constructor.name)
-    .filter((name) => name !== 'DescribeKeyCommand' && name !== 'ListResourceTagsCommand');
+  return commandNames(kms).filter(
+    (name) => name !== 'DescribeKeyCommand' && name !== 'ListResourceTagsCommand',
+  );
 }
 
 describe('fast-path handler', () => {

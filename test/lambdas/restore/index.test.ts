@@ -18,9 +18,7 @@ vi.hoisted(() => {
 
 import { FAST_PATH_TAGS } from '../../../lambdas/domain/fast-path.js';
 import type {
-  Assessment,
   Evidence,
-  KeyFacts,
   Outcome,
   RestoreEvent,
   RestoreMode,
@@ -28,10 +26,9 @@ import type {
 } from '../../../lambdas/domain/types.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
 import { handler } from '../../../lambdas/restore/index.js';
+import { assessment, commandNames, EXECUTION, heldTags, keyArnIn, OTHER_EXECUTION } from '../fixtures.js';
 
-const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-1';
-const OTHER_EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-0';
-const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const KEY_ARN = keyArnIn('us-east-1');
 const NOW = new Date('2026-02-12T07:00:00.000Z');
 
 const kms = mockClient(KMSClient);
@@ -74,12 +71,7 @@ function fakeKms(key: FakeKey): FakeKey {
 }
 
 function held(status: string, wasEnabled = true): Record<string, string> {
-  return {
-    [TAGS.execution]: EXECUTION,
-    [TAGS.status]: status,
-    [TAGS.wasEnabled]: wasEnabled ? 'true' : 'false',
-    [TAGS.disabledAt]: '2026-02-01T00:00:00.000Z',
-  };
+  return heldTags(status, { wasEnabled });
 }
 
 const EVIDENCE: Evidence[] = [
@@ -126,47 +118,19 @@ function event(
   outcome: Outcome,
   extra: Partial<Pick<RestoreEvent, 'watch' | 'error'>> = {},
 ): RestoreEvent {
-  const key: KeyFacts = {
-    keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-    keyArn: KEY_ARN,
-    account: '111122223333',
-    region: 'us-east-1',
-    aliases: ['alias/legacy'],
-    description: '',
-    keyState: 'Enabled',
-    keyManager: 'CUSTOMER',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    creationDate: '2024-01-01T00:00:00.000Z',
-    multiRegion: false,
-    replicaCount: 0,
-    tags: {},
+  return {
+    executionArn: EXECUTION,
+    mode,
+    outcome,
+    assessment: assessment(),
+    watch: null,
+    error: null,
+    ...extra,
   };
-  const assessment: Assessment = {
-    verdict: 'ACCEPTED',
-    refusal: null,
-    causeText: '',
-    key,
-    usage: null,
-    request: null,
-    plan: {
-      logGroupName: 'trail',
-      observationDays: 30,
-      pendingWindowInDays: 30,
-      checkIntervalSeconds: 21_600,
-      ingestionLagSeconds: 1_800,
-      watchPendingWindow: true,
-    },
-    warnings: [],
-    assessedAt: '2026-01-31T00:00:00.000Z',
-    summaryText: '',
-    subject: '',
-  };
-  return { executionArn: EXECUTION, mode, outcome, assessment, watch: null, error: null, ...extra };
 }
 
 function callNames(): string[] {
-  return kms.calls().map((call) => (call.args[0] as object).constructor.name);
+  return commandNames(kms);
 }
 
 function changes(): string[] {

@@ -19,13 +19,21 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
 
-import type { Assessment, KeyFacts, ScheduleEvent, WatchState } from '../../../lambdas/domain/types.js';
+import type { ScheduleEvent, WatchState } from '../../../lambdas/domain/types.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
 import { handler } from '../../../lambdas/schedule-deletion/index.js';
+import {
+  assessment,
+  commandNames,
+  EXECUTION,
+  heldTags,
+  keyArnIn,
+  keyFacts,
+  OTHER_EXECUTION,
+  watchPlan,
+} from '../fixtures.js';
 
-const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-1';
-const OTHER_EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-0';
-const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const KEY_ARN = keyArnIn('us-east-1');
 const NOW = new Date('2026-03-10T00:00:00.000Z');
 const DAY_MS = 86_400_000;
 
@@ -113,51 +121,10 @@ const FINAL_CANARY = {
 };
 
 function held(status = 'disabled'): Record<string, string> {
-  return {
-    [TAGS.execution]: EXECUTION,
-    [TAGS.status]: status,
-    [TAGS.wasEnabled]: 'true',
-    [TAGS.disabledAt]: '2026-02-01T00:00:00.000Z',
-  };
+  return heldTags(status);
 }
 
 function event(pendingWindowInDays = 7): ScheduleEvent {
-  const key: KeyFacts = {
-    keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-    keyArn: KEY_ARN,
-    account: '111122223333',
-    region: 'us-east-1',
-    aliases: [],
-    description: '',
-    keyState: 'Enabled',
-    keyManager: 'CUSTOMER',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    creationDate: '2024-01-01T00:00:00.000Z',
-    multiRegion: false,
-    replicaCount: 0,
-    tags: {},
-  };
-  const assessment: Assessment = {
-    verdict: 'ACCEPTED',
-    refusal: null,
-    causeText: '',
-    key,
-    usage: null,
-    request: null,
-    plan: {
-      logGroupName: 'trail',
-      observationDays: 30,
-      pendingWindowInDays,
-      checkIntervalSeconds: 21_600,
-      ingestionLagSeconds: 1_800,
-      watchPendingWindow: true,
-    },
-    warnings: [],
-    assessedAt: '2026-01-31T00:00:00.000Z',
-    summaryText: '',
-    subject: '',
-  };
   const watch: WatchState = {
     phase: 'FINAL',
     cursor: '2026-03-03T00:30:00.000Z',
@@ -174,14 +141,14 @@ function event(pendingWindowInDays = 7): ScheduleEvent {
   };
   return {
     executionArn: EXECUTION,
-    assessment,
+    assessment: assessment({ key: keyFacts({ aliases: [] }), plan: watchPlan({ pendingWindowInDays }) }),
     disable: { disabledAt: '2026-02-01T00:00:00.000Z', wasEnabled: true },
     watch,
   };
 }
 
 function callNames(): string[] {
-  return kms.calls().map((call) => (call.args[0] as object).constructor.name);
+  return commandNames(kms);
 }
 
 describe('schedule-deletion handler', () => {
