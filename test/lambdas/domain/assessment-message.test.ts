@@ -8,25 +8,11 @@ import {
 } from '../../../lambdas/domain/assessment-message.js';
 import { hasControlCharacter } from '../../../lambdas/domain/key-id.js';
 import type { KeyFacts, UsageAssessment } from '../../../lambdas/domain/types.js';
+import { keyFacts } from '../fixtures.js';
 
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:guard:run-1';
 
-const key: KeyFacts = {
-  keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-  keyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-  account: '111122223333',
-  region: 'us-east-1',
-  aliases: ['alias/legacy', 'alias/old'],
-  description: 'Legacy billing key',
-  keyState: 'Enabled',
-  keyManager: 'CUSTOMER',
-  keySpec: 'SYMMETRIC_DEFAULT',
-  keyUsage: 'ENCRYPT_DECRYPT',
-  creationDate: '2024-01-01T00:00:00.000Z',
-  multiRegion: false,
-  replicaCount: 0,
-  tags: {},
-};
+const key: KeyFacts = keyFacts({ aliases: ['alias/legacy', 'alias/old'], description: 'Legacy billing key' });
 
 const used: UsageAssessment = {
   classification: 'USED',

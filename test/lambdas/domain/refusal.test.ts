@@ -12,6 +12,7 @@ import {
   TAGS,
   type UsageAssessment,
 } from '../../../lambdas/domain/types.js';
+import { keyFacts } from '../fixtures.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:guard:run-1';
@@ -21,22 +22,7 @@ function daysBefore(days: number): string {
   return new Date(NOW.getTime() - days * 86_400_000).toISOString();
 }
 
-const baseKey: KeyFacts = {
-  keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-  keyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-  account: '111122223333',
-  region: 'us-east-1',
-  aliases: ['alias/legacy'],
-  description: '',
-  keyState: 'Enabled',
-  keyManager: 'CUSTOMER',
-  keySpec: 'SYMMETRIC_DEFAULT',
-  keyUsage: 'ENCRYPT_DECRYPT',
-  creationDate: '2024-01-01T00:00:00.000Z',
-  multiRegion: false,
-  replicaCount: 0,
-  tags: {},
-};
+const baseKey: KeyFacts = keyFacts();
 
 const neverUsed: UsageAssessment = {
   classification: 'NEVER_USED',

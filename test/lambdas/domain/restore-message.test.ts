@@ -6,26 +6,12 @@ import {
   type RestoreReport,
 } from '../../../lambdas/domain/restore-message.js';
 import type { Evidence, KeyFacts, WatchState } from '../../../lambdas/domain/types.js';
+import { keyFacts } from '../fixtures.js';
 
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:KmsDeletionGuard:run-1';
 const NOW = new Date('2026-02-01T00:00:00.000Z');
 
-const KEY: KeyFacts = {
-  keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-  keyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-  account: '111122223333',
-  region: 'us-east-1',
-  aliases: ['alias/legacy'],
-  description: '',
-  keyState: 'Enabled',
-  keyManager: 'CUSTOMER',
-  keySpec: 'SYMMETRIC_DEFAULT',
-  keyUsage: 'ENCRYPT_DECRYPT',
-  creationDate: '2024-01-01T00:00:00.000Z',
-  multiRegion: false,
-  replicaCount: 0,
-  tags: {},
-};
+const KEY: KeyFacts = keyFacts();
 
 function evidence(i: number): Evidence {
   return {
