@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--keys N] [--background N] [--placements N] [--cold-runs N]`
+ * `npm run bench [-- --json] [--keys N] [--background N] [--placements N] [--cold-runs N] [--workers N]`
  * Prints the table (or one JSON object) on stdout; progress goes to stderr.
  */
 import { type BenchOptions, DEFAULT_OPTIONS, runBench } from './run.js';
@@ -11,6 +11,7 @@ const NUMBER_FLAGS = {
   '--background': 'background',
   '--placements': 'placements',
   '--cold-runs': 'coldRuns',
+  '--workers': 'workers',
 } as const;
 
 function parseArgs(argv: readonly string[]) {

@@ -6,6 +6,7 @@
 import type { AslDefinition, AslState, SynthesizedWorkflow } from '../lib/simulator/definition.js';
 import { synthesizeWorkflow } from '../lib/simulator/definition.js';
 import type { AccountStats, EmulatedAccount } from '../lib/simulator/emulator/account.js';
+import { emulatorRequestCounts } from '../lib/simulator/emulator/server.js';
 import type { SimulationReport } from '../lib/simulator/result.js';
 import { parseScenario } from '../lib/simulator/scenario.js';
 import { simulate, stackConfigOf } from '../lib/simulator/simulate.js';
@@ -20,6 +21,13 @@ export interface SimulationRun {
   readonly handlerOfState: ReadonlyMap<string, string>;
   /** ASL type (`Wait`, `Choice`, `Task`, ...) of every state of the synthesized definition. */
   readonly typeOfState: ReadonlyMap<string, string>;
+  /**
+   * Task states that wait for a task token (`.waitForTaskToken`): their invocation starts a watch
+   * (the first schedule) and reads no logs; the checks run later, outside the state machine.
+   */
+  readonly tokenStates: ReadonlySet<string>;
+  /** Requests the emulator answered during the run, by service (every SDK attempt). */
+  readonly apiCalls: Readonly<Record<string, number>>;
   readonly elapsedMs: number;
 }
 
@@ -69,6 +77,26 @@ function lambdaStates(
   }
 }
 
+function tokenStatesOf(states: Record<string, AslState>, out: Set<string>): Set<string> {
+  for (const [name, state] of Object.entries(states)) {
+    if (
+      state.Type === 'Task' &&
+      typeof state.Resource === 'string' &&
+      state.Resource.endsWith('.waitForTaskToken')
+    ) {
+      out.add(name);
+    }
+    for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) {
+      tokenStatesOf(branch.States, out);
+    }
+    const inner = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+    if (inner) {
+      tokenStatesOf(inner.States, out);
+    }
+  }
+  return out;
+}
+
 /** State name -> handler folder (`check`, `disable`, ...), read from the synthesized definition. */
 export function handlerOfStates(workflow: SynthesizedWorkflow): Map<string, string> {
   const arnToHandler = new Map<string, string>();
@@ -90,6 +118,7 @@ export async function runSimulation(raw: RawScenario, expected: readonly string[
   });
   let account: EmulatedAccount | undefined;
   let stats: AccountStats | undefined;
+  const requestsBefore = emulatorRequestCounts();
   const started = performance.now();
   const result = await simulate(scenario, {
     inspect: (inspected) => {
@@ -98,6 +127,12 @@ export async function runSimulation(raw: RawScenario, expected: readonly string[
     },
   });
   const elapsedMs = performance.now() - started;
+  const apiCalls = Object.fromEntries(
+    Object.entries(emulatorRequestCounts()).map(([service, count]) => [
+      service,
+      count - (requestsBefore[service] ?? 0),
+    ]),
+  );
   if (!account || !stats) {
     throw new BenchError('the simulator did not hand over its emulated account');
   }
@@ -113,14 +148,37 @@ export async function runSimulation(raw: RawScenario, expected: readonly string[
     stats,
     handlerOfState: handlerOfStates(workflow),
     typeOfState: stateTypes(workflow.definition.States, new Map()),
+    tokenStates: tokenStatesOf(workflow.definition.States, new Set()),
+    apiCalls,
     elapsedMs,
   };
 }
 
-/** Instants (ms) at which the states invoking `handler` ran, in order. */
-export function timesOfHandler(run: SimulationRun, handler: string): number[] {
+/**
+ * The handler folder an entry of the timeline invoked: a scheduled check names its handler itself
+ * (it runs outside the state machine), a Lambda task state through the definition.
+ */
+export function handlerOfEntry(
+  run: SimulationRun,
+  entry: SimulationReport['timeline'][number],
+): string | undefined {
+  return entry.handler ?? run.handlerOfState.get(entry.state);
+}
+
+/**
+ * Instants (ms) at which `handler` was invoked, in order; `tokenStarts: false` leaves out the
+ * invocations of token task states (they start a watch, the scheduled checks do its work).
+ */
+export function timesOfHandler(
+  run: SimulationRun,
+  handler: string,
+  options: { readonly tokenStarts?: boolean } = {},
+): number[] {
+  const tokenStarts = options.tokenStarts ?? true;
   return run.result.timeline
-    .filter((entry) => run.handlerOfState.get(entry.state) === handler)
+    .filter(
+      (entry) => handlerOfEntry(run, entry) === handler && (tokenStarts || !run.tokenStates.has(entry.state)),
+    )
     .map((entry) => Date.parse(entry.at));
 }
 
@@ -128,12 +186,19 @@ export function timesOfHandler(run: SimulationRun, handler: string): number[] {
 export function invocationsByHandler(run: SimulationRun): Map<string, number> {
   const counts = new Map<string, number>();
   for (const entry of run.result.timeline) {
-    const handler = run.handlerOfState.get(entry.state);
+    const handler = handlerOfEntry(run, entry);
     if (handler) {
       counts.set(handler, (counts.get(handler) ?? 0) + 1);
     }
   }
   return counts;
+}
+
+/** Lambda invocations outside the state machine (scheduled checks): entries of no state of the definition. */
+export function scheduledInvocations(run: SimulationRun): number {
+  return run.result.timeline.filter(
+    (entry) => entry.handler !== undefined && !run.typeOfState.has(entry.state),
+  ).length;
 }
 
 /** When the workflow's own DisableKey succeeded, from the emulated trail. */

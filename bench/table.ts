@@ -36,11 +36,17 @@ export function formatTable(report: BenchReport): string {
     [
       `2. State transitions per key (${cost.checkIntervalHours} h checks, ${cost.checks} checks)`,
       int(report.transitionsPerKey),
-      `${int(cost.transitionsFloor)} (floor: Wait + Task per check)`,
+      `${int(cost.transitionsFloor)} (a Wait + Task loop in the state machine)`,
       `<= ${TRANSITIONS_TARGET}`,
       yes(report.transitionsPerKey <= TRANSITIONS_TARGET),
     ],
-    ['   Lambda invocations per key', int(report.lambdaInvocationsPerKey), '', '', ''],
+    [
+      '   Lambda invocations per key',
+      int(report.lambdaInvocationsPerKey),
+      `${int(cost.scheduledInvocationsPerKey)} of them by EventBridge Scheduler`,
+      '',
+      '',
+    ],
     [
       '   Lambda GB-s per key (estimated)',
       fixed(report.lambdaGbSecondsPerKey, 2),
@@ -51,14 +57,14 @@ export function formatTable(report: BenchReport): string {
     [
       '   KMS requests per key (canary)',
       `${int(cost.workflowKmsRequests)} (${int(cost.canaryKmsRequests)})`,
-      `Logs requests: ${int(cost.workflowLogsRequests)}`,
+      `Logs requests: ${int(cost.workflowLogsRequests)}; all API requests: ${int(Object.values(cost.apiRequestsPerKey).reduce((a, b) => a + b, 0))}`,
       '',
       '',
     ],
     [
       '   Cost per key, USD (list prices)',
       `$${fixed(report.costPerKeyUsd, 4)}`,
-      `SFN $${fixed(cost.usd.transitions, 4)}, Lambda $${fixed(cost.usd.lambdaRequests + cost.usd.lambdaDuration, 4)}, KMS $${fixed(cost.usd.kmsRequests, 4)}, Logs $0`,
+      `SFN $${fixed(cost.usd.transitions, 4)}, Lambda $${fixed(cost.usd.lambdaRequests + cost.usd.lambdaDuration, 4)}, KMS $${fixed(cost.usd.kmsRequests, 4)}, Scheduler $${fixed(cost.usd.schedulerInvocations, 4)}, Logs $0`,
       '',
       '',
     ],
@@ -86,7 +92,7 @@ export function formatTable(report: BenchReport): string {
   const single = report.simulatorKeysPerSecond['1'] ?? Number.NaN;
   for (const [keys, rate] of rates) {
     rows.push([
-      `5. Simulator: quiet keys per second, ${keys} key${keys === '1' ? '' : 's'}`,
+      `5. Simulator: quiet keys per second, ${keys === '1' ? '1 key' : `${int(Number(keys))} keys on ${report.simulatorWorkers} worker threads`}`,
       fixed(rate, 2),
       keys === '1' ? '' : `${fixed(single, 2)} (1 key)`,
       `>= ${KEYS_PER_SECOND_TARGET}`,
@@ -108,6 +114,6 @@ export function formatTable(report: BenchReport): string {
     `|${header.map(() => '---').join('|')}|`,
     ...rows.map(line),
     '',
-    `Run ${report.date.slice(0, 10)} on Node ${report.node}.`,
+    `Run ${report.date.slice(0, 10)} on Node ${report.node}, ${fixed(report.benchSeconds, 0)} s in all.`,
   ].join('\n');
 }

@@ -1,4 +1,5 @@
 import { GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
+import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
@@ -6,6 +7,20 @@ import { homeRegion, kmsClient } from '../aws/clients.js';
 import { EventSourceUnavailableError, findRecords } from '../aws/cloudtrail-source.js';
 import { readKey } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
+import {
+  classifyError,
+  describeError,
+  MAX_TRANSIENT_RETRIES,
+  retryDelayMs,
+  type ScheduleSettings,
+  scheduleCheck,
+  scheduleSettings,
+  sendHeartbeat,
+  sendWatchFailure,
+  sendWatchSuccess,
+  type WatchEvent,
+  type WatchTrigger,
+} from '../aws/watch-schedule.js';
 import { addCanary, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
 import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
 import { evidenceShape, InvalidHandlerEventError } from '../domain/hold.js';
@@ -75,11 +90,7 @@ type ValidCheckEvent = CheckEvent & {
 function parseCheckEvent(event: unknown): ValidCheckEvent {
   const result = checkEventSchema.safeParse(event);
   if (!result.success) {
-    const problems = result.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
-      .join('; ');
-    throw new InvalidHandlerEventError(`Check received an event that breaks its contract: ${problems}`);
+    throw contractError('Check received an event that breaks its contract', result.error.issues);
   }
   try {
     parseCanaries((event as CheckEvent).watch.canaries);
@@ -134,16 +145,14 @@ async function lastUsageAfterDisable(
 }
 
 /**
- * CheckForBreakage (OBSERVE), FinalCheck (FINAL) and CheckPendingUse (PENDING).
+ * One check of OBSERVE (CheckForBreakage), FINAL (FinalCheck) or PENDING (CheckPendingUse).
  *
  * Re-reads the key (it must still be as this execution left it), searches the CloudTrail log
  * group from the cursor, less the ingestion lag, to now for failed calls on the key, and returns
  * the advanced watch. FinalCheck also asks GetKeyLastUsage. Errors propagate: a check that could
  * not run must never count as a quiet one.
  */
-export async function handler(rawEvent: CheckEvent): Promise<WatchState> {
-  const event = parseCheckEvent(rawEvent);
-  const now = new Date();
+async function runCheck(event: ValidCheckEvent, now: Date): Promise<WatchState> {
   const { phase, executionArn, watch } = event;
   const facts = event.assessment.key;
   const plan = event.assessment.plan;
@@ -257,6 +266,268 @@ export async function handler(rawEvent: CheckEvent): Promise<WatchState> {
     canariesPending: canaries.filter((c) => !c.seen).length,
   });
   return next;
+}
+
+export type WatchChainOutcome = 'SCHEDULED' | 'RETRY_SCHEDULED' | 'ANSWERED' | 'FAILED' | 'TOKEN_GONE';
+
+/** What a start or scheduled check did (Step Functions ignores it; logs and the simulator read it). */
+export interface WatchChainResult {
+  readonly outcome: WatchChainOutcome;
+  /** The schedule of the next check (SCHEDULED, RETRY_SCHEDULED). */
+  readonly scheduled?: string | undefined;
+  /** When it runs (ISO, `Z`). */
+  readonly at?: string | undefined;
+  /** The error the watch failed with (FAILED). */
+  readonly error?: string | undefined;
+  readonly broke?: boolean | undefined;
+  readonly done?: boolean | undefined;
+}
+
+const watchEnvelopeSchema = z.looseObject({
+  trigger: z.enum(['start', 'schedule']),
+  // Step Functions' limit for task tokens.
+  taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
+  attempt: z.optional(count()),
+});
+
+// What a watch event needs besides a check event's fields: a phase that has a chain, and the time of its check.
+const watchFieldsSchema = z.looseObject({
+  phase: z.enum(['OBSERVE', 'PENDING']),
+  watch: z.looseObject({ nextCheckAt: isoInstant }),
+});
+
+interface WatchEnvelope {
+  readonly trigger: WatchTrigger;
+  readonly taskToken: string;
+  readonly attempt: number;
+}
+
+function contractError(prefix: string, issues: readonly z.core.$ZodIssue[]): InvalidHandlerEventError {
+  const problems = issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
+    .join('; ');
+  return new InvalidHandlerEventError(`${prefix}: ${problems}`);
+}
+
+/**
+ * Whom a start or schedule event answers. Without a usable token nobody can be told, so this throws;
+ * every later contract error is sent to the token.
+ */
+function parseWatchEnvelope(event: unknown): WatchEnvelope {
+  const result = watchEnvelopeSchema.safeParse(event);
+  if (!result.success) {
+    throw contractError('Check received a watch event that breaks its contract', result.error.issues);
+  }
+  return {
+    trigger: result.data.trigger,
+    taskToken: result.data.taskToken,
+    attempt: result.data.attempt ?? 0,
+  };
+}
+
+function parseWatchEvent(event: unknown): ValidWatchEvent {
+  const result = watchFieldsSchema.safeParse(event);
+  if (!result.success) {
+    throw contractError('Check received a watch event that breaks its contract', result.error.issues);
+  }
+  // The envelope and the two schemas checked every field the chain reads.
+  return parseCheckEvent(event) as ValidWatchEvent;
+}
+
+type ValidWatchEvent = ValidCheckEvent & WatchEvent;
+
+function targetOf(context: Context | undefined): string {
+  const arn = context?.invokedFunctionArn;
+  if (!arn) {
+    throw new InvalidHandlerEventError(
+      'Check was invoked without context.invokedFunctionArn: the next check has no target.',
+    );
+  }
+  return arn;
+}
+
+/**
+ * Three ways in (WATCH.md):
+ * - no `trigger`: one synchronous check (FinalCheck), returning the advanced WatchState;
+ * - `trigger: 'start'`: the watch's task-token state; schedules the first check at `watch.nextCheckAt`.
+ *   Any failure throws, so the task fails and the workflow restores the key;
+ * - `trigger: 'schedule'`: a scheduled check; heartbeats the token, runs the check and answers the token
+ *   (breakage or done), schedules the next check, retries a transient failure by schedule, or fails the
+ *   token with the check's error.
+ */
+export function handler(event: WatchEvent, context: Context): Promise<WatchChainResult>;
+export function handler(event: CheckEvent, context: Context): Promise<WatchState>;
+export async function handler(
+  rawEvent: CheckEvent | WatchEvent,
+  context: Context,
+): Promise<WatchState | WatchChainResult> {
+  const trigger: unknown =
+    typeof rawEvent === 'object' && rawEvent !== null
+      ? (rawEvent as { trigger?: unknown }).trigger
+      : undefined;
+  if (trigger === undefined) {
+    return runCheck(parseCheckEvent(rawEvent), new Date());
+  }
+  const envelope = parseWatchEnvelope(rawEvent);
+  if (envelope.trigger === 'start') {
+    return startWatchChain(rawEvent, envelope, context);
+  }
+  return continueWatchChain(rawEvent, envelope, context);
+}
+
+async function startWatchChain(
+  rawEvent: unknown,
+  envelope: WatchEnvelope,
+  context: Context,
+): Promise<WatchChainResult> {
+  const event = parseWatchEvent(rawEvent);
+  const targetArn = targetOf(context);
+  const settings = scheduleSettings();
+  const scheduled = await scheduleCheck({
+    event,
+    watch: event.watch,
+    attempt: 0,
+    at: new Date(event.watch.nextCheckAt),
+    now: new Date(),
+    targetArn,
+    settings,
+  });
+  logger.info('watch started', {
+    phase: event.phase,
+    executionArn: event.executionArn,
+    trigger: envelope.trigger,
+    schedule: scheduled.name,
+    at: scheduled.at,
+    created: scheduled.created,
+  });
+  return { outcome: 'SCHEDULED', scheduled: scheduled.name, at: scheduled.at };
+}
+
+async function continueWatchChain(
+  rawEvent: unknown,
+  envelope: WatchEnvelope,
+  context: Context,
+): Promise<WatchChainResult> {
+  const { taskToken, attempt } = envelope;
+  const now = new Date();
+  let event: ValidWatchEvent | undefined;
+  let settings: ScheduleSettings | undefined;
+  let targetArn: string | undefined;
+  let next: WatchState;
+  try {
+    event = parseWatchEvent(rawEvent);
+    targetArn = targetOf(context);
+    settings = scheduleSettings();
+    if ((await sendHeartbeat(taskToken)) === 'TOKEN_GONE') {
+      return tokenGone(event, 'SendTaskHeartbeat');
+    }
+    next = await runCheck(event, now);
+  } catch (error) {
+    const kind = classifyError(error);
+    if (kind === 'TOKEN_GONE') {
+      return tokenGone(event, 'SendTaskHeartbeat');
+    }
+    if (kind === 'TRANSIENT' && event && settings && targetArn && attempt < MAX_TRANSIENT_RETRIES) {
+      return retryLater(event, attempt, error, settings, targetArn);
+    }
+    const failure = kind === 'TRANSIENT' ? withTries(error, attempt + 1) : error;
+    return failWatch(taskToken, failure, event);
+  }
+
+  if (next.broke || next.done) {
+    if ((await sendWatchSuccess(taskToken, next)) === 'TOKEN_GONE') {
+      return tokenGone(event, 'SendTaskSuccess');
+    }
+    logger.info('watch answered', {
+      phase: event.phase,
+      executionArn: event.executionArn,
+      broke: next.broke,
+      done: next.done,
+    });
+    return { outcome: 'ANSWERED', broke: next.broke, done: next.done };
+  }
+  const scheduled = await scheduleCheck({
+    event,
+    watch: next,
+    attempt: 0,
+    at: new Date(next.nextCheckAt),
+    now: new Date(),
+    targetArn,
+    settings,
+  });
+  logger.info('next check scheduled', {
+    phase: event.phase,
+    executionArn: event.executionArn,
+    schedule: scheduled.name,
+    at: scheduled.at,
+    created: scheduled.created,
+  });
+  return { outcome: 'SCHEDULED', scheduled: scheduled.name, at: scheduled.at, broke: false, done: false };
+}
+
+/** The same check (same watch) again later: a transient error says nothing about the key. */
+async function retryLater(
+  event: ValidWatchEvent,
+  attempt: number,
+  error: unknown,
+  settings: ScheduleSettings,
+  targetArn: string,
+): Promise<WatchChainResult> {
+  const now = new Date();
+  const scheduled = await scheduleCheck({
+    event,
+    watch: event.watch,
+    attempt: attempt + 1,
+    at: new Date(now.getTime() + retryDelayMs(attempt)),
+    now,
+    targetArn,
+    settings,
+  });
+  logger.warn('check failed transiently, retry scheduled', {
+    phase: event.phase,
+    executionArn: event.executionArn,
+    error: describeError(error),
+    attempt: attempt + 1,
+    schedule: scheduled.name,
+    at: scheduled.at,
+  });
+  return { outcome: 'RETRY_SCHEDULED', scheduled: scheduled.name, at: scheduled.at };
+}
+
+/** A transient error that outlasted every retry: its name stays, the message says how often it came. */
+function withTries(error: unknown, tries: number): Error {
+  const { name, message } = describeError(error);
+  const exhausted = new Error(`The check failed ${tries} times in a row; the last failure: ${message}`);
+  exhausted.name = name;
+  return exhausted;
+}
+
+async function failWatch(
+  taskToken: string,
+  error: unknown,
+  event: ValidWatchEvent | undefined,
+): Promise<WatchChainResult> {
+  const { name, message } = describeError(error);
+  if ((await sendWatchFailure(taskToken, error)) === 'TOKEN_GONE') {
+    return tokenGone(event, 'SendTaskFailure');
+  }
+  logger.warn('watch failed', {
+    phase: event?.phase,
+    executionArn: event?.executionArn,
+    error: { name, message },
+  });
+  return { outcome: 'FAILED', error: name };
+}
+
+/** The execution is over (ended, stopped, timed out): nobody waits for this chain any more. */
+function tokenGone(event: ValidWatchEvent | undefined, call: string): WatchChainResult {
+  logger.info('watch token gone, chain ends', {
+    phase: event?.phase,
+    executionArn: event?.executionArn,
+    call,
+  });
+  return { outcome: 'TOKEN_GONE' };
 }
 
 function messageFor(

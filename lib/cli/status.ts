@@ -21,6 +21,9 @@ import { type CliIo, printable } from './io.js';
  * `status <key|execution>`: where an execution is, read from its history. The history is the
  * record Step Functions keeps of every state entered and every task's output, so nothing here
  * depends on anything the workflow would have to publish besides its state names and `$.watch`.
+ * A watch is one task-token state whose checks run outside Step Functions (EventBridge Scheduler
+ * invokes the check function), so while it runs the history tells only when it began; its result
+ * (checks, records scanned, evidence) appears when the token is answered.
  */
 
 export const STATUS_USAGE =
@@ -30,7 +33,7 @@ export const STATUS_USAGE =
 const SPEC: CommandSpec = { usage: STATUS_USAGE, options: AWS_OPTIONS, minPositionals: 1, maxPositionals: 1 };
 
 /** The workflow's states (lib/constructs/workflow.ts) grouped into the phases a person thinks in. */
-const PHASES: Readonly<Record<string, string>> = {
+export const PHASES: Readonly<Record<string, string>> = {
   Start: 'assessing',
   AssessKey: 'assessing',
   IsRefused: 'assessing',
@@ -41,9 +44,9 @@ const PHASES: Readonly<Record<string, string>> = {
   DisableApprovalExpired: 'approval expired before disable',
   DisableKey: 'disabling',
   StartWatch: 'observing',
-  WaitForNextCheck: 'observing',
-  CheckForBreakage: 'observing',
+  WatchForBreakage: 'observing',
   ObservationVerdict: 'observing',
+  ObservationIncomplete: 'restoring after an error',
   WaitForFinalCheck: 'final check',
   FinalCheck: 'final check',
   FinalVerdict: 'final check',
@@ -51,24 +54,32 @@ const PHASES: Readonly<Record<string, string>> = {
   ScheduleDeletion: 'scheduling deletion',
   WatchPendingWindow: 'scheduling deletion',
   StartPendingWatch: 'pending deletion window',
-  WaitForPendingCheck: 'pending deletion window',
-  CheckPendingUse: 'pending deletion window',
+  WatchPendingUse: 'pending deletion window',
   PendingVerdict: 'pending deletion window',
+  PendingWatchIncomplete: 'restoring after an error',
   DeletionScheduled: 'deletion scheduled',
   Done: 'deletion scheduled',
   RollBack: 'rolling back',
+  RollBackVerdict: 'rolling back',
   NotifyRolledBack: 'rolled back',
   RolledBack: 'rolled back',
   CancelDeletion: 'cancelling deletion',
+  CancelDeletionVerdict: 'cancelling deletion',
   NotifyDeletionCancelled: 'deletion cancelled',
   DeletionCancelled: 'deletion cancelled',
   RestoreAfterRejection: 'restoring after rejection',
+  RestoreAfterRejectionVerdict: 'restoring after rejection',
   NotifyDeletionRejected: 'restored after rejection',
   DeletionRejected: 'restored after rejection',
   RestoreAfterExpiry: 'restoring after expired approval',
+  RestoreAfterExpiryVerdict: 'restoring after expired approval',
   NotifyDeletionApprovalExpired: 'restored after expired approval',
   DeletionApprovalExpired: 'restored after expired approval',
   Restore: 'restoring after an error',
+  RestoreVerdict: 'restoring after an error',
+  // The fast path (lambdas/fast-path) gave the key back between two checks; its record ends the run.
+  FastPathOutcome: 'ending with the fast path record',
+  TakeFastPathEvidence: 'ending with the fast path record',
   NotifyAborted: 'aborted',
   Aborted: 'aborted',
   PrepareAbortedUnchanged: 'aborted',
@@ -77,6 +88,12 @@ const PHASES: Readonly<Record<string, string>> = {
   NotifyRestoreFailed: 'restore failed',
   RestoreFailed: 'restore failed',
 };
+
+/**
+ * The task-token states that hold a whole watch (`lambda:invoke.waitForTaskToken` on the check
+ * function); the checks themselves (CheckForBreakage, CheckPendingUse) never enter the history.
+ */
+const WATCH_STATES: ReadonlySet<string> = new Set(['WatchForBreakage', 'WatchPendingUse']);
 
 /** The approval task the workflow waits on: an SNS publish with `.waitForTaskToken`. */
 const APPROVAL_RESOURCE_TYPE = 'sns';
@@ -123,8 +140,21 @@ export interface ExecutionSummary {
   readonly state: string | null;
   /** That state's phase in words. */
   readonly phase: string | null;
-  /** When the watch checks next; only while the execution waits in a Wait state. */
+  /**
+   * When the next check runs; only while the execution waits in a Wait state (WaitForFinalCheck).
+   * Null inside a watch task: after its first check the schedule lives outside the history.
+   */
   readonly nextCheckAt: string | null;
+  /** When the running watch task (WatchForBreakage, WatchPendingUse) was entered; null outside one. */
+  readonly watchingSince: string | null;
+  /** The running watch's first check, as the watch it started with planned it; null outside one. */
+  readonly firstCheckAt: string | null;
+  /** The assessment's plan: how often a watch checks. */
+  readonly checkIntervalSeconds: number | null;
+  /**
+   * The last watch result in the history. Null while a watch task runs (its checks report to the
+   * check function's logs) and after one that failed, since the watch it started with would be stale.
+   */
   readonly watch: WatchSummary | null;
   readonly pendingApproval: Omit<PendingApproval, 'token'> | null;
   /** Null while running; the workflow's outcome (or SFN's status when it ended otherwise) after. */
@@ -272,6 +302,17 @@ function outcomeOf(description: ExecutionDescription): {
   }
 }
 
+function valueAt(state: unknown, field: string): Record<string, unknown> | null {
+  const slot = isRecord(state) ? state[field] : undefined;
+  const value = isRecord(slot) ? slot.value : undefined;
+  return isRecord(value) ? value : null;
+}
+
+function checkIntervalOf(state: unknown): number | null {
+  const plan = valueAt(state, 'assessment')?.plan;
+  return isRecord(plan) ? numberOrNull(plan.checkIntervalSeconds) : null;
+}
+
 /** Where an execution is, from its description and its history (oldest event first; a recent slice is enough for the phase). */
 export function summarizeExecution(
   description: ExecutionDescription,
@@ -279,24 +320,41 @@ export function summarizeExecution(
 ): ExecutionSummary {
   const executionArn = description.executionArn ?? '';
   let state: string | null = null;
+  let stateOpen = false;
   let lastEnteredType: string | null = null;
-  let waitInput: unknown;
+  let enteredInput: unknown;
+  let enteredAt: string | null = null;
   let watch: WatchSummary | null = null;
+  // The `$.watch.value` a watch task started with, as JSON: every later state carries it unchanged
+  // until the task answers with its result, so seeing it again means the watch did not finish.
+  let unfinishedWatch: string | null = null;
+  let checkIntervalSeconds: number | null = null;
   let keyArn: string | null = null;
   let aliases: readonly string[] = [];
   for (const event of events) {
     const d = details(event);
     if (isEntered(event)) {
       state = d?.name ?? state;
+      stateOpen = true;
       lastEnteredType = event.type ?? null;
-      if (event.type === 'WaitStateEntered') waitInput = parseJson(d?.input);
+      enteredInput = parseJson(d?.input);
+      enteredAt = event.timestamp?.toISOString() ?? null;
+      checkIntervalSeconds = checkIntervalOf(enteredInput) ?? checkIntervalSeconds;
+      if (event.type === 'TaskStateEntered' && state !== null && WATCH_STATES.has(state)) {
+        unfinishedWatch = JSON.stringify(valueAt(enteredInput, 'watch'));
+        watch = null;
+      }
     } else if (isExited(event)) {
+      if (d?.name === state) stateOpen = false;
       const output = parseJson(d?.output);
       if (!isRecord(output)) continue;
-      const watchValue = isRecord(output.watch) ? output.watch.value : undefined;
-      if (isRecord(watchValue)) watch = toWatchSummary(watchValue);
-      const assessment = isRecord(output.assessment) ? output.assessment.value : undefined;
-      const key = isRecord(assessment) ? assessment.key : undefined;
+      checkIntervalSeconds = checkIntervalOf(output) ?? checkIntervalSeconds;
+      const watchValue = valueAt(output, 'watch');
+      if (watchValue && JSON.stringify(watchValue) !== unfinishedWatch) {
+        watch = toWatchSummary(watchValue);
+        unfinishedWatch = null;
+      }
+      const key = valueAt(output, 'assessment')?.key;
       if (isRecord(key) && typeof key.keyArn === 'string') {
         keyArn = key.keyArn;
         aliases = Array.isArray(key.aliases)
@@ -307,10 +365,13 @@ export function summarizeExecution(
   }
   const running = description.status === 'RUNNING';
   let nextCheckAt: string | null = null;
-  if (running && lastEnteredType === 'WaitStateEntered' && isRecord(waitInput)) {
-    const value = isRecord(waitInput.watch) ? waitInput.watch.value : undefined;
-    nextCheckAt = isRecord(value) && typeof value.nextCheckAt === 'string' ? value.nextCheckAt : null;
+  if (running && stateOpen && lastEnteredType === 'WaitStateEntered') {
+    const value = valueAt(enteredInput, 'watch');
+    nextCheckAt = typeof value?.nextCheckAt === 'string' ? value.nextCheckAt : null;
   }
+  const watching =
+    running && stateOpen && lastEnteredType === 'TaskStateEntered' && WATCH_STATES.has(state ?? '');
+  const startedWith = watching ? valueAt(enteredInput, 'watch') : null;
   const pending = running ? findPendingApproval(events) : null;
   const { outcome, cause } = outcomeOf(description);
   return {
@@ -325,6 +386,9 @@ export function summarizeExecution(
     state,
     phase: state ? (PHASES[state] ?? state) : null,
     nextCheckAt,
+    watchingSince: watching ? enteredAt : null,
+    firstCheckAt: typeof startedWith?.nextCheckAt === 'string' ? startedWith.nextCheckAt : null,
+    checkIntervalSeconds,
     watch,
     pendingApproval: pending
       ? { state: pending.state, step: pending.step, subject: pending.subject, since: pending.since }
@@ -333,6 +397,17 @@ export function summarizeExecution(
     cause,
     consoleUrl: consoleUrl(executionArn),
   };
+}
+
+/** `6 hours`, `90 minutes`: the plan's interval as a person reads it. */
+function intervalWords(seconds: number): string {
+  const [amount, unit] =
+    seconds % 3600 === 0
+      ? [seconds / 3600, 'hour']
+      : seconds % 60 === 0
+        ? [seconds / 60, 'minute']
+        : [seconds, 'second'];
+  return amount === 1 ? unit : `${amount} ${unit}s`;
 }
 
 function evidenceLine(e: Evidence): string {
@@ -356,6 +431,20 @@ export function renderSummary(s: ExecutionSummary): string {
     s.phase ? `${s.phase}${s.state && s.state !== s.phase ? ` (${s.state})` : ''}` : '(not started)',
   ]);
   if (s.nextCheckAt) lines.push(['Next check', s.nextCheckAt]);
+  if (s.watchingSince) {
+    const every = s.checkIntervalSeconds
+      ? `every ${intervalWords(s.checkIntervalSeconds)}`
+      : 'at the planned interval';
+    lines.push([
+      'Watching',
+      `since ${s.watchingSince}, ${s.firstCheckAt ? `first check at ${s.firstCheckAt}, then ` : 'checks '}${every}`,
+    ]);
+    lines.push([
+      'Checks',
+      'run outside Step Functions (EventBridge Scheduler invokes the check function): their progress is ' +
+        "in the check function's logs, their result shows here when the watch ends",
+    ]);
+  }
   if (s.pendingApproval) {
     const step = s.pendingApproval.step === 'deletion' ? 'scheduling the deletion' : 'disabling the key';
     lines.push([

@@ -8,7 +8,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 const LAMBDAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lambdas');
-const LAMBDA_CREDENTIALS = path.join(LAMBDAS_DIR, 'aws', 'lambda-credentials.ts');
+
+/**
+ * Modules of the SDK that the deployed bundles replace with smaller ones of `lambdas/aws/`, each of which
+ * says why the part it stands for never runs inside these Lambdas. Tests and the simulator run the
+ * source with the SDK's own modules; test/lambdas/aws/bundle.test.ts sends through bundled clients.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  // The SDK's full default credential chain is ~130 KB of every bundle; Lambda answers from the environment.
+  '@aws-sdk/credential-provider-node': path.join(LAMBDAS_DIR, 'aws', 'lambda-credentials.ts'),
+  // ~19 KB of every bundle; no command the handlers send has an event stream.
+  '@smithy/core/event-streams': path.join(LAMBDAS_DIR, 'aws', 'no-event-streams.ts'),
+};
 
 /** The handler folders under `lambdas/`. */
 export type HandlerName =
@@ -106,9 +117,7 @@ export class GuardFunction extends Construct {
         // Non-ASCII text (zod's messages) as UTF-8 instead of \u escapes.
         charset: Charset.UTF8,
         esbuildArgs: {
-          // Inside Lambda only the environment's role credentials can answer; the SDK's full
-          // default chain is ~130 KB of every bundle (see lambdas/aws/lambda-credentials.ts).
-          '--alias:@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS,
+          '--alias': Object.entries(BUNDLE_ALIASES).map(([module, file]) => `${module}=${file}`),
         },
         target: 'node22',
         format: OutputFormat.ESM,

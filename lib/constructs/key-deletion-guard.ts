@@ -9,6 +9,7 @@ import { FastPath } from './fast-path.js';
 import { GuardFunction } from './guard-function.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { Notifications } from './notifications.js';
+import { WatchSchedules } from './watch-schedules.js';
 import { Workflow } from './workflow.js';
 
 export type KeyDeletionGuardProps = KeyDeletionGuardConfig;
@@ -91,6 +92,8 @@ export class KeyDeletionGuard extends Construct {
       new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: [logGroupArn('*')] }),
     ];
 
+    const watchSchedules = new WatchSchedules(this, 'WatchSchedules');
+
     const fns = {
       assess: new GuardFunction(this, 'AssessFunction', {
         handler: 'assess',
@@ -117,13 +120,19 @@ export class KeyDeletionGuard extends Construct {
       }),
       check: new GuardFunction(this, 'CheckFunction', {
         handler: 'check',
-        description: 'kms-deletion-guard: search CloudTrail for DisabledException on the key',
+        description:
+          'kms-deletion-guard: search CloudTrail for DisabledException on the key; schedule the next check',
         timeout: Duration.minutes(5),
         statements: [
           onKeys(['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyLastUsage']),
           ...readTrail,
           canary,
+          ...watchSchedules.creatorStatements(),
         ],
+        environment: {
+          KDG_SCHEDULE_GROUP: watchSchedules.group.scheduleGroupName,
+          KDG_SCHEDULER_ROLE_ARN: watchSchedules.role.roleArn,
+        },
       }),
       scheduleDeletion: new GuardFunction(this, 'ScheduleDeletionFunction', {
         handler: 'schedule-deletion',
@@ -160,6 +169,21 @@ export class KeyDeletionGuard extends Construct {
     });
     this.stateMachine = workflow.stateMachine;
     this.topic = notifications.topic;
+    watchSchedules.allowInvoke(fns.check.function);
+    // The check chain answers, fails and heartbeats the watch's task token. A policy of its own: the
+    // state machine invokes the check function, so the function's default policy cannot name it.
+    const checkRole = fns.check.function.role;
+    if (checkRole) {
+      new iam.Policy(this, 'CheckTaskResponses', {
+        roles: [checkRole],
+        statements: [
+          new iam.PolicyStatement({
+            actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+            resources: [workflow.stateMachine.stateMachineArn],
+          }),
+        ],
+      });
+    }
 
     // The fast path beside the polling watch (DESIGN §2); with fastRollback off, the polling watch alone.
     const fastPath = this.config.fastRollback
@@ -217,6 +241,13 @@ export class KeyDeletionGuard extends Construct {
         reason:
           'Reads the selectors and status of whichever trail delivers to the log group; organization trails ' +
           'belong to the management account, so the trail is known only at run time.',
+      },
+    ]);
+    acknowledgeWildcards(fns.check, [
+      {
+        resource: watchSchedules.scheduleArns,
+        reason:
+          "The next check's one-time schedule, named per execution and check at run time, in the stack's own schedule group.",
       },
     ]);
     for (const fn of Object.values(fns)) {

@@ -9,24 +9,28 @@
  *                              Rejected -> DisableRejected (REJECTED); timeout -> DisableApprovalExpired
  *                              (APPROVAL_EXPIRED); other error -> AbortedUnchanged. Nothing changed on any.
  *  5. DisableKey               tags the key as held, then disables it.     Error -> Restore.
- *  6. Observe loop             WaitForNextCheck -> CheckForBreakage -> ObservationVerdict.
+ *  6. WatchForBreakage         one task-token state for the whole observation. The check function runs
+ *                              every checkInterval as a chain of one-time EventBridge Scheduler schedules
+ *                              (CheckForBreakage), heartbeats the token and answers it -> ObservationVerdict.
  *                              Breakage -> RollBack -> NotifyRolledBack -> RolledBack (ROLLED_BACK).
- *                              Key changed by someone else, log group missing, any error -> Restore.
+ *                              Key changed by someone else, log group missing, blind source, any error
+ *                              (SendTaskFailure), a missed heartbeat or the timeout -> Restore.
  *  7. WaitForFinalCheck -> FinalCheck (after observationDays + ingestionLag)
  *                              Breakage or use after disable -> RollBack; error -> Restore.
  *  8. RequestDeletionApproval  e-mail with the observation report, waits for a task token.
  *                              Rejected -> RestoreAfterRejection (REJECTED, key restored);
  *                              timeout -> RestoreAfterExpiry (APPROVAL_EXPIRED, key restored); error -> Restore.
  *  9. ScheduleDeletion         ScheduleKeyDeletion with the pending window.   Error -> Restore.
- * 10. Pending watch (if watchPendingWindow) WaitForPendingCheck -> CheckPendingUse -> PendingVerdict.
+ * 10. Pending watch (if watchPendingWindow) WatchPendingUse, the same chain (CheckPendingUse) -> PendingVerdict.
  *                              Use -> CancelDeletion -> NotifyDeletionCancelled -> DeletionCancelled
- *                              (DELETION_CANCELLED, key left Disabled); error -> Restore.
+ *                              (DELETION_CANCELLED, key left Disabled); error, heartbeat, timeout -> Restore.
+ *                              A watch answer that is neither breakage nor done -> Restore (WatchIncomplete).
  * 11. DeletionScheduled        the window ended with no use: KMS deletes the key (DELETION_SCHEDULED).
  * Restore (ABORT) re-enables the key only if this execution disabled it (the key's tags say so) and
  * cancels a deletion only if this execution scheduled it -> NotifyAborted -> Aborted (ABORTED).
  * If Restore itself keeps failing -> NotifyRestoreFailed -> RestoreFailed (ABORTED, manual action named).
  * Fast path (lib/constructs/fast-path.ts): an EventBridge-invoked Lambda may give the key back between
- * two checks. The next check then finds the key changed and goes to Restore; every restore step reads
+ * two checks. The next check then finds the key changed and fails the watch, which goes to Restore; every restore step reads
  * the key's tags, and when the fast path ended the hold (<Step>Verdict) the run takes the fast path's
  * record as evidence (TakeFastPathEvidence) and ends ROLLED_BACK or DELETION_CANCELLED (FastPathOutcome),
  * e-mailing only if the fast path could not. The execution is not woken early: see lambdas/fast-path.
@@ -439,18 +443,71 @@ export class Workflow extends Construct {
       parameters: { 'value.$': '$.disable.value.watch' },
       resultPath: '$.watch',
     });
-    const waitForNextCheck = new sfn.Wait(this, 'WaitForNextCheck', {
-      stateName: 'WaitForNextCheck',
-      time: sfn.WaitTime.timestampPath('$.watch.value.nextCheckAt'),
-    });
     const checkPayload = (phase: string): Record<string, unknown> => ({
       phase,
       assessment: sfn.JsonPath.objectAt('$.assessment.value'),
       disable: sfn.JsonPath.objectAt('$.disable.value'),
       watch: sfn.JsonPath.objectAt('$.watch.value'),
     });
-    const checkForBreakage = invoke('CheckForBreakage', functions.check, checkPayload('OBSERVE'), '$.watch');
-    checkForBreakage.addCatch(restore, toRestore);
+    // A watch is one task-token state: the checks run as a chain of one-time schedules that invoke the
+    // check function (lambdas/check), so the waiting costs no state transitions. The chain answers the
+    // token when the key broke or the watch is done, fails it with the check's error, and keeps it alive
+    // with a heartbeat at every check: a chain that stops for any reason times the task out, and the
+    // Catch restores the key.
+    const checkIntervalSeconds = config.checkIntervalHours * 3600;
+    const lagSeconds = config.ingestionLagMinutes * 60;
+    const watchTask = (
+      name: string,
+      phase: 'OBSERVE' | 'PENDING',
+      watchSeconds: number,
+      extra: Record<string, unknown> = {},
+    ): tasks.LambdaInvoke => {
+      const task = new tasks.LambdaInvoke(this, name, {
+        stateName: name,
+        lambdaFunction: functions.check,
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        payload: sfn.TaskInput.fromObject({
+          executionArn: execution,
+          trigger: 'start',
+          taskToken: sfn.JsonPath.taskToken,
+          ...checkPayload(phase),
+          ...extra,
+        }),
+        resultSelector: { 'value.$': '$' },
+        resultPath: '$.watch',
+        // A missed check plus the lag and an hour for Scheduler and Lambda retries.
+        heartbeatTimeout: sfn.Timeout.duration(
+          Duration.seconds(2 * checkIntervalSeconds + lagSeconds + 3600),
+        ),
+        taskTimeout: sfn.Timeout.duration(
+          Duration.seconds(watchSeconds + 2 * checkIntervalSeconds + lagSeconds + 86_400),
+        ),
+      });
+      // Only the start (one schedule) runs inside the task's Lambda call, and only Lambda's service errors
+      // are retried: a retry starts a new chain from the first check, so the chain's own failures
+      // (SendTaskFailure, after its own retries) must go to the Catch.
+      task.addRetry({
+        errors: [...LAMBDA_SERVICE_ERRORS],
+        interval: Duration.seconds(5),
+        maxAttempts: 6,
+        backoffRate: 2,
+        maxDelay: Duration.minutes(5),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      task.addCatch(restore, toRestore);
+      return task;
+    };
+    const watchForBreakage = watchTask('WatchForBreakage', 'OBSERVE', config.observationDays * 86_400);
+    // An answer that is neither breakage nor done breaks the chain's contract: restore, never go on.
+    const watchIncomplete = (name: string) =>
+      new sfn.Pass(this, name, {
+        stateName: name,
+        parameters: {
+          Error: 'WatchIncomplete',
+          Cause: 'The watch ended without saying whether the key broke or the watch was done.',
+        },
+        resultPath: '$.error',
+      }).next(restore);
 
     const waitForFinalCheck = new sfn.Wait(this, 'WaitForFinalCheck', {
       stateName: 'WaitForFinalCheck',
@@ -498,30 +555,22 @@ export class Workflow extends Construct {
       parameters: { 'value.$': '$.deletion.value.watch' },
       resultPath: '$.watch',
     });
-    const waitForPendingCheck = new sfn.Wait(this, 'WaitForPendingCheck', {
-      stateName: 'WaitForPendingCheck',
-      time: sfn.WaitTime.timestampPath('$.watch.value.nextCheckAt'),
+    const watchPendingUse = watchTask('WatchPendingUse', 'PENDING', config.pendingWindowInDays * 86_400, {
+      deletion: sfn.JsonPath.objectAt('$.deletion.value'),
     });
-    const checkPendingUse = invoke(
-      'CheckPendingUse',
-      functions.check,
-      { ...checkPayload('PENDING'), deletion: sfn.JsonPath.objectAt('$.deletion.value') },
-      '$.watch',
-    );
-    checkPendingUse.addCatch(restore, toRestore);
 
     // --- Wiring --------------------------------------------------------------------------------
     const observationVerdict = new sfn.Choice(this, 'ObservationVerdict', { stateName: 'ObservationVerdict' })
       .when(sfn.Condition.booleanEquals('$.watch.value.broke', true), rollBack)
       .when(sfn.Condition.booleanEquals('$.watch.value.done', true), waitForFinalCheck)
-      .otherwise(waitForNextCheck);
+      .otherwise(watchIncomplete('ObservationIncomplete'));
     const finalVerdict = new sfn.Choice(this, 'FinalVerdict', { stateName: 'FinalVerdict' })
       .when(sfn.Condition.booleanEquals('$.watch.value.broke', true), rollBack)
       .otherwise(deletionApproval);
     const pendingVerdict = new sfn.Choice(this, 'PendingVerdict', { stateName: 'PendingVerdict' })
       .when(sfn.Condition.booleanEquals('$.watch.value.broke', true), cancelDeletion)
       .when(sfn.Condition.booleanEquals('$.watch.value.done', true), deletionScheduled)
-      .otherwise(waitForPendingCheck);
+      .otherwise(watchIncomplete('PendingWatchIncomplete'));
     const watchPending = new sfn.Choice(this, 'WatchPendingWindow', { stateName: 'WatchPendingWindow' })
       .when(
         sfn.Condition.booleanEquals('$.assessment.value.plan.watchPendingWindow', true),
@@ -529,15 +578,13 @@ export class Workflow extends Construct {
       )
       .otherwise(deletionScheduled);
 
-    waitForNextCheck.next(checkForBreakage);
-    checkForBreakage.next(observationVerdict);
+    watchForBreakage.next(observationVerdict);
     waitForFinalCheck.next(finalCheck);
     finalCheck.next(finalVerdict);
     deletionApproval.next(scheduleDeletion);
     scheduleDeletion.next(watchPending);
-    startPendingWatch.next(waitForPendingCheck);
-    waitForPendingCheck.next(checkPendingUse);
-    checkPendingUse.next(pendingVerdict);
+    startPendingWatch.next(watchPendingUse);
+    watchPendingUse.next(pendingVerdict);
 
     const definition = start
       .next(assess)
@@ -546,7 +593,7 @@ export class Workflow extends Construct {
           .when(sfn.Condition.stringEquals('$.assessment.value.verdict', 'REFUSED'), refused)
           .otherwise(disableApproval),
       );
-    disableApproval.next(disable).next(startWatch).next(waitForNextCheck);
+    disableApproval.next(disable).next(startWatch).next(watchForBreakage);
 
     const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
       retention: logs.RetentionDays.ONE_YEAR,

@@ -4,9 +4,12 @@
  * The engine only sees a rewritten copy of the definition: Wait states become Tasks whose local
  * handler moves the virtual clock, task timeouts are enforced in virtual time instead of by real
  * timers (Node's setTimeout overflows above 24.8 days), and every Task has a local handler, so
- * nothing ever reaches a real AWS endpoint.
+ * nothing ever reaches a real AWS endpoint. A `lambda:invoke.waitForTaskToken` task invokes its
+ * handler with a token of its own, then moves virtual time from one world event to the next until
+ * the emulated Step Functions sees that token answered, its heartbeat missed or its time run out.
  */
 import './polyfill.js';
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -34,6 +37,8 @@ export interface TimelineEntry {
   readonly at: string;
   readonly state: string;
   readonly type: string;
+  /** Set on entries of Lambda invocations outside the state machine (a scheduled check): the handler folder. */
+  readonly handler?: string;
   detail: Record<string, unknown>;
 }
 
@@ -47,13 +52,46 @@ export interface Notification {
   readonly message: unknown;
 }
 
+/** How a task token was answered (the emulated Step Functions' SendTaskSuccess / SendTaskFailure). */
+export type TokenAnswer =
+  | { readonly kind: 'success'; readonly output: unknown }
+  | { readonly kind: 'failure'; readonly error: string | null; readonly cause: string | null };
+
+/** The task tokens of `lambda:invoke.waitForTaskToken` tasks, as the emulated Step Functions keeps them. */
+export interface TaskTokens {
+  /** The task waits for `token` from now on. */
+  openTask(token: string): void;
+  /** Its answer and last heartbeat (ms; the opening time until a heartbeat came). */
+  taskState(
+    token: string,
+  ): { readonly answer: TokenAnswer | null; readonly lastHeartbeatMs: number } | undefined;
+  /** The task stopped waiting: later answers are refused. */
+  closeTask(token: string): void;
+}
+
 /** What the engine needs from the simulated world. */
 export interface EngineHooks {
   readonly clock: VirtualClock;
-  /** Moves virtual time forward to `target`, letting the world act (application calls) on the way. */
-  advanceTo(target: Date): Promise<void> | void;
-  /** Runs the handler of `lambdas/<handler>/` with the task's payload and returns its result. */
-  invokeFunction(handler: string, payload: unknown): Promise<unknown>;
+  /**
+   * Moves virtual time forward to `target`, letting the world act on the way (application calls,
+   * EventBridge deliveries, scheduled invocations). Returns the timeline entries of what the world
+   * did, which the engine files in place, after the state that was waiting.
+   */
+  advanceTo(
+    target: Date,
+  ): Promise<readonly TimelineEntry[] | undefined> | readonly TimelineEntry[] | undefined;
+  /**
+   * When the world acts next (ms), or null when nothing is due: a task waiting for its token moves
+   * time from one such event to the next, since only the world can answer it.
+   */
+  nextEventAt?(): number | null;
+  /** The task tokens the world's Lambdas answer; needed by `lambda:invoke.waitForTaskToken` tasks. */
+  readonly taskTokens?: TaskTokens;
+  /**
+   * Runs the handler of `lambdas/<handler>/` with the task's payload and returns its result;
+   * `functionArn` is the invoked function's ARN (the handler's `context.invokedFunctionArn`).
+   */
+  invokeFunction(handler: string, payload: unknown, functionArn: string): Promise<unknown>;
   /** The scenario's answer to an approval request for `step`. */
   approvalAnswer(step: string): ApprovalAnswer;
   /** An injected SNS error for a publish task (`SNS.<code>`, as Step Functions names it), or null. */
@@ -90,6 +128,7 @@ export const DEFAULT_TASK_TOKEN = 'kms-deletion-guard-simulated-task-token';
 
 type TaskKind =
   | { kind: 'lambda' }
+  | { kind: 'lambdaToken' }
   | { kind: 'approval' }
   | { kind: 'publish' }
   | { kind: 'wait'; seconds?: number; timestamp?: string };
@@ -120,10 +159,7 @@ export interface PreparedDefinition {
 function classifyTask(name: string, state: AslState): TaskKind {
   const resource = String(state.Resource);
   if (LAMBDA_INVOKE.test(resource)) {
-    if (resource.endsWith('.waitForTaskToken')) {
-      throw new DefinitionError(`state '${name}': lambda:invoke.waitForTaskToken is not simulated`);
-    }
-    return { kind: 'lambda' };
+    return resource.endsWith('.waitForTaskToken') ? { kind: 'lambdaToken' } : { kind: 'lambda' };
   }
   if (SNS_PUBLISH_TOKEN.test(resource)) {
     return { kind: 'approval' };
@@ -275,6 +311,34 @@ function jsonClone<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
 
+/**
+ * The execution context holds one token for every task; each token task gets its own in its
+ * payload, as Step Functions issues a token per task, so a late answer can never reach a later task.
+ */
+function substituteToken(value: unknown, placeholder: string, token: string): unknown {
+  if (typeof value === 'string') {
+    return value.includes(placeholder) ? value.replaceAll(placeholder, token) : value;
+  }
+  if (Array.isArray(value)) {
+    return value.map((item) => substituteToken(item, placeholder, token));
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substituteToken(v, placeholder, token)]),
+    );
+  }
+  return value;
+}
+
+/** A stable, opaque token shaped like Step Functions' (base64 text), unique per execution, state and entry. */
+function taskTokenFor(executionArn: string, state: string, entry: number): string {
+  const digest = createHash('sha256').update(`${executionArn}\n${state}\n${entry}`).digest('base64url');
+  return `AQB${digest}${digest.slice(0, 21)}`;
+}
+
+/** A world that keeps acting at one instant would never let virtual time move on. */
+const MAX_EVENTS_PER_INSTANT = 1000;
+
 const DETAIL_FIELDS = [
   'verdict',
   'phase',
@@ -380,29 +444,39 @@ export async function runWorkflow(
   let timedOut = false;
   let abort: () => void = () => undefined;
 
-  const functionsByName = new Map<string, string>();
+  const functionsByName = new Map<string, { handler: string; arn: string }>();
   for (const fn of workflow.functions) {
-    functionsByName.set(fn.arn, fn.handler);
-    functionsByName.set(fn.logicalId, fn.handler);
+    functionsByName.set(fn.arn, fn);
+    functionsByName.set(fn.logicalId, fn);
   }
-  const handlerOf = (functionName: unknown): string => {
+  const functionOf = (functionName: unknown): { handler: string; arn: string } => {
     const name = String(functionName);
-    const handler = functionsByName.get(name) ?? functionsByName.get(name.replace(/:[^:]+$/, ''));
-    if (!handler) {
+    const fn = functionsByName.get(name) ?? functionsByName.get(name.replace(/:[^:]+$/, ''));
+    if (!fn) {
       throw new TaskError('Lambda.ResourceNotFoundException', `Function not found: ${name}`);
     }
-    return handler;
+    return fn;
+  };
+
+  let stateTransitions = 0;
+  const file = (entries: readonly TimelineEntry[] | undefined) => {
+    for (const entry of entries ?? []) {
+      timeline.push(entry);
+      if (entry.handler !== undefined) {
+        lambdaInvocations += 1;
+      }
+    }
   };
 
   // Moves time, but never past the execution's own deadline: there the execution times out.
   const advance = async (target: number): Promise<void> => {
     if (deadline !== null && target >= deadline) {
-      await hooks.advanceTo(new Date(deadline));
+      file(await hooks.advanceTo(new Date(deadline)));
       timedOut = true;
       abort();
       return;
     }
-    await hooks.advanceTo(new Date(target));
+    file(await hooks.advanceTo(new Date(target)));
   };
 
   // The event stream is read concurrently; one macrotask lets it catch up, so `current` is the
@@ -437,12 +511,12 @@ export async function runWorkflow(
 
   const lambdaTask = (plan: TaskPlan) =>
     withRetries(plan, async (params) => {
-      const handler = handlerOf(params.FunctionName);
+      const fn = functionOf(params.FunctionName);
       lambdaInvocations += 1;
       const began = clock.nowMs();
       let result: unknown;
       try {
-        result = await hooks.invokeFunction(handler, jsonClone(params.Payload));
+        result = await hooks.invokeFunction(fn.handler, jsonClone(params.Payload), fn.arn);
       } catch (error) {
         throw lambdaError(error);
       }
@@ -453,6 +527,88 @@ export async function runWorkflow(
         Object.assign(current.detail, summarizeResult(result));
       }
       return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: jsonClone(result ?? null) } as JsonValue;
+    });
+
+  const contextToken = options.taskToken ?? DEFAULT_TASK_TOKEN;
+  let tokensIssued = 0;
+
+  /**
+   * Moves virtual time from one world event to the next until the token is answered, never past
+   * the heartbeat deadline (last heartbeat + HeartbeatSeconds) or the task's TimeoutSeconds.
+   */
+  const awaitToken = async (plan: TaskPlan, tokens: TaskTokens, token: string, began: number) => {
+    const timeoutAt = began + (plan.timeoutSeconds ?? DEFAULT_TOKEN_TIMEOUT_SECONDS) * 1000;
+    let lastNow = clock.nowMs();
+    let atThisInstant = 0;
+    for (;;) {
+      const state = tokens.taskState(token);
+      if (!state) {
+        throw new TaskError('States.Runtime', `task token of '${plan.name}' vanished`);
+      }
+      if (state.answer) {
+        return state.answer;
+      }
+      const now = clock.nowMs();
+      const heartbeatAt =
+        plan.heartbeatSeconds === null
+          ? Number.POSITIVE_INFINITY
+          : state.lastHeartbeatMs + plan.heartbeatSeconds * 1000;
+      if (now >= heartbeatAt) {
+        throw new TaskError(
+          'States.HeartbeatTimeout',
+          `no heartbeat within ${plan.heartbeatSeconds} s (simulated)`,
+        );
+      }
+      if (now >= timeoutAt) {
+        throw new TaskError('States.Timeout', `Task '${plan.name}' ran longer than ${plan.timeoutSeconds} s`);
+      }
+      const limit = Math.min(heartbeatAt, timeoutAt);
+      const next = hooks.nextEventAt?.() ?? null;
+      atThisInstant = now === lastNow ? atThisInstant + 1 : 0;
+      lastNow = now;
+      if (atThisInstant > MAX_EVENTS_PER_INSTANT) {
+        throw new TaskError('States.Runtime', `the world keeps acting at ${clock.now().toISOString()}`);
+      }
+      await advance(next === null || next > limit ? limit : Math.max(next, now));
+      if (timedOut) {
+        throw new TaskError('States.Timeout', 'the execution ran longer than its TimeoutSeconds');
+      }
+    }
+  };
+
+  const tokenTask = (plan: TaskPlan) =>
+    withRetries(plan, async (params) => {
+      const tokens = hooks.taskTokens;
+      if (!tokens) {
+        throw new TaskError(
+          'States.Runtime',
+          `Task '${plan.name}' waits for a token, but nothing can answer one`,
+        );
+      }
+      const fn = functionOf(params.FunctionName);
+      tokensIssued += 1;
+      const token = taskTokenFor(executionArn, plan.name, tokensIssued);
+      const payload = substituteToken(jsonClone(params.Payload), contextToken, token);
+      const began = clock.nowMs();
+      tokens.openTask(token);
+      try {
+        lambdaInvocations += 1;
+        try {
+          await hooks.invokeFunction(fn.handler, payload, fn.arn);
+        } catch (error) {
+          throw lambdaError(error);
+        }
+        const answer = await awaitToken(plan, tokens, token, began);
+        if (current) {
+          current.detail.answered = answer.kind;
+        }
+        if (answer.kind === 'failure') {
+          throw new TaskError(answer.error || 'States.TaskFailed', answer.cause ?? '');
+        }
+        return jsonClone(answer.output ?? null) as JsonValue;
+      } finally {
+        tokens.closeTask(token);
+      }
     });
 
   const record = (plan: TaskPlan, params: Record<string, unknown>, step?: string): Notification => {
@@ -548,11 +704,13 @@ export async function runWorkflow(
     taskResourceLocalHandlers[name] =
       task.kind === 'lambda'
         ? lambdaTask(plan)
-        : task.kind === 'approval'
-          ? approvalTask(plan)
-          : task.kind === 'publish'
-            ? publishTask(plan)
-            : waitTask(plan, task);
+        : task.kind === 'lambdaToken'
+          ? tokenTask(plan)
+          : task.kind === 'approval'
+            ? approvalTask(plan)
+            : task.kind === 'publish'
+              ? publishTask(plan)
+              : waitTask(plan, task);
   }
   const overrides: Overrides = {
     taskResourceLocalHandlers,
@@ -568,7 +726,7 @@ export async function runWorkflow(
         RoleArn: `arn:aws:iam::${account}:role/kms-deletion-guard-workflow`,
       },
       StateMachine: { Id: workflow.stateMachineArn, Name: workflow.stateMachineLogicalId },
-      Task: { Token: options.taskToken ?? DEFAULT_TASK_TOKEN },
+      Task: { Token: contextToken },
     },
   });
   abort = execution.abort;
@@ -577,6 +735,7 @@ export async function runWorkflow(
   const consumer = (async () => {
     for await (const event of execution.eventLogs) {
       if (event.type === 'StateEntered') {
+        stateTransitions += 1;
         current = {
           at: new Date(event.timestamp).toISOString(),
           state: event.state.name,
@@ -638,7 +797,7 @@ export async function runWorkflow(
     finalData: status === 'SUCCEEDED' ? output : lastInput,
     timeline,
     notifications,
-    stats: { stateTransitions: timeline.length, lambdaInvocations },
+    stats: { stateTransitions, lambdaInvocations },
   };
 }
 
@@ -673,18 +832,22 @@ export function loadHandler(name: string): Promise<LambdaModule> {
   return loaded;
 }
 
-/** Calls a real handler the way the Lambda runtime would: a JSON event and a context object. */
+/**
+ * Calls a real handler the way the Lambda runtime would: a JSON event and a context object whose
+ * `invokedFunctionArn` is `functionArn` (default: a function named after the handler folder).
+ */
 export async function invokeHandler(
   name: string,
   payload: unknown,
   region: string,
   account: string,
+  functionArn = `arn:aws:lambda:${region}:${account}:function:${name}`,
 ): Promise<unknown> {
   const mod = await loadHandler(name);
   const context = {
-    functionName: name,
+    functionName: functionArn.split(':')[6] ?? name,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:${account}:function:${name}`,
+    invokedFunctionArn: functionArn,
     memoryLimitInMB: '256',
     awsRequestId: `simulated-${name}`,
     logGroupName: `/aws/lambda/${name}`,

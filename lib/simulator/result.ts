@@ -10,6 +10,8 @@ export type FinalKeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'Pendin
 export interface ResultTimelineEntry {
   readonly at: string;
   readonly state: string;
+  /** The handler folder of a Lambda invocation outside the state machine (a scheduled check). */
+  readonly handler?: string;
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
@@ -181,7 +183,12 @@ export function buildResult(
       deletionDate: key.deletionDate?.toISOString() ?? null,
       restoredAt,
     },
-    timeline: run.timeline.map(({ at, state, detail }) => ({ at, state, detail: { ...detail } })),
+    timeline: run.timeline.map(({ at, state, handler, detail }) => ({
+      at,
+      state,
+      ...(handler !== undefined ? { handler } : {}),
+      detail: { ...detail },
+    })),
     notifications: run.notifications.map(({ at, kind, subject, step, message }) => ({
       at,
       kind,

@@ -3,6 +3,7 @@
  * emulated account behind the emulator server, and virtual time. Deterministic, no real sleeps.
  */
 import './polyfill.js';
+import { useRequestHandler } from '../../lambdas/aws/clients.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../constructs/config.js';
 import { VirtualClock } from './clock.js';
 import {
@@ -12,6 +13,7 @@ import {
   workflowPrincipalArnsOf,
 } from './definition.js';
 import { type EmittedRecord, EmulatedAccount } from './emulator/account.js';
+import type { StoredSchedule } from './emulator/scheduler.js';
 import { type EmulatorServer, startEmulatorServer } from './emulator/server.js';
 import type { PublishedMessage } from './emulator/sns-sfn.js';
 import {
@@ -20,6 +22,7 @@ import {
   invokeHandler,
   type Notification,
   runWorkflow,
+  summarizeResult,
   TaskError,
   type TimelineEntry,
 } from './engine.js';
@@ -56,7 +59,10 @@ const DEFAULT_LOG_GROUP = 'aws-cloudtrail-logs';
 const BACKGROUND_SEED = 20_260_101;
 const FAR_PAST = new Date(-8.64e15);
 const FAR_FUTURE = new Date(8.64e15);
-const SIMULATED_SERVICES = new Set<ScenarioFault['service']>(['kms', 'logs', 'sns', 'cloudtrail']);
+const SIMULATED_SERVICES = new Set<ScenarioFault['service']>(['kms', 'logs', 'sns', 'cloudtrail', 'sfn']);
+/** Lambda retries a failed asynchronous invocation twice, after about one and then two minutes. */
+const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
+const SCHEDULE_GROUP_ENV = 'KDG_SCHEDULE_GROUP';
 
 let environmentReady = false;
 
@@ -81,6 +87,10 @@ function prepareEnvironment(server: EmulatorServer, verbose: boolean): void {
   env.AWS_ENDPOINT_URL_CLOUDTRAIL = server.url;
   env.AWS_ENDPOINT_URL_SNS = server.url;
   env.AWS_ENDPOINT_URL_SFN = server.url;
+  env.AWS_ENDPOINT_URL_SCHEDULER = server.url;
+  // The clients of lambdas/aws/clients.ts skip the loopback socket: the same router answers them in
+  // process, byte for byte as over HTTP. The endpoints above still catch any client made elsewhere.
+  useRequestHandler(server.requestHandler);
   // One actor runs at a time in virtual time: the fast path's claim needs no settle wait here.
   env.KDG_CLAIM_SETTLE_MS = '0';
   env.AWS_ACCESS_KEY_ID = 'AKIASIMULATOR0000000';
@@ -131,13 +141,27 @@ function horizonDays(scenario: Scenario): number {
   return observation + pending + 2 * config.approvalTimeoutDays + 2;
 }
 
-function buildAccount(scenario: Scenario, logGroupName: string): EmulatedAccount {
+/** The schedule groups the template creates, as the functions that use them name them. */
+function scheduleGroupsOf(workflow: SynthesizedWorkflow): string[] {
+  return workflow.functions.flatMap((fn) => {
+    const group = fn.environment?.[SCHEDULE_GROUP_ENV];
+    return group ? [group] : [];
+  });
+}
+
+function buildAccount(
+  scenario: Scenario,
+  logGroupName: string,
+  scheduleGroups: readonly string[],
+): EmulatedAccount {
   const trail = scenario.cloudTrail;
   const account = new EmulatedAccount({
     account: scenario.account,
     region: scenario.region,
     workflowPrincipalArn: scenario.workflowPrincipal,
     filterScanPageSize: trail.filterScanPageSize ?? undefined,
+    // No group in the template: any group name is accepted rather than every schedule refused.
+    scheduleGroups,
     cloudTrail: {
       deliveryLagMs: trail.deliveryLagMs,
       retentionDays: trail.retentionDays,
@@ -170,10 +194,15 @@ function buildAccount(scenario: Scenario, logGroupName: string): EmulatedAccount
   for (const [i, fault] of scenario.faults.entries()) {
     if (!SIMULATED_SERVICES.has(fault.service)) {
       throw new ScenarioError(
-        `faults[${i}].service: '${fault.service}' faults are not simulated (kms, logs, cloudtrail, sns are)`,
+        `faults[${i}].service: '${fault.service}' faults are not simulated (kms, logs, cloudtrail, sns, sfn are)`,
       );
     }
-    if (fault.service === 'kms' || fault.service === 'logs' || fault.service === 'cloudtrail') {
+    if (
+      fault.service === 'kms' ||
+      fault.service === 'logs' ||
+      fault.service === 'cloudtrail' ||
+      fault.service === 'sfn'
+    ) {
       account.addFault({
         service: fault.service,
         operation: fault.operation,
@@ -284,16 +313,46 @@ function keyReport(scenario: Scenario, account: EmulatedAccount): KeyReport {
   };
 }
 
+/** The handlers `lambda:invoke.waitForTaskToken` tasks start: they keep working outside the state machine. */
+function tokenTaskHandlers(workflow: SynthesizedWorkflow): Set<string> {
+  const byName = new Map<string, string>();
+  for (const fn of workflow.functions) {
+    byName.set(fn.arn, fn.handler);
+    byName.set(fn.logicalId, fn.handler);
+  }
+  const handlers = new Set<string>();
+  const visit = (states: Record<string, Record<string, unknown>>) => {
+    for (const state of Object.values(states)) {
+      if (typeof state.Resource === 'string' && /:lambda:invoke\.waitForTaskToken$/.test(state.Resource)) {
+        const name = String((state.Parameters as Record<string, unknown> | undefined)?.FunctionName ?? '');
+        const handler = byName.get(name) ?? byName.get(name.replace(/:[^:]+$/, ''));
+        if (handler) handlers.add(handler);
+      }
+      for (const branch of (state.Branches as { States: Record<string, Record<string, unknown>> }[]) ?? []) {
+        visit(branch.States);
+      }
+      const inner = (state.ItemProcessor ?? state.Iterator) as
+        | { States: Record<string, Record<string, unknown>> }
+        | undefined;
+      if (inner) visit(inner.States);
+    }
+  };
+  visit(workflow.definition.States as Record<string, Record<string, unknown>>);
+  return handlers;
+}
+
 /**
- * The settings of the handlers EventBridge rules invoke (the fast path reads the topic, the state
- * machine and the workflow's principals from its environment), as the template sets them. The
- * emulated account acts as the scenario's workflow principal for every call over HTTP, so that
- * principal is the workflow's own too.
+ * The settings of the handlers that run outside the state machine's payloads, as the template sets
+ * them: EventBridge targets (the fast path reads the topic, the state machine and the workflow's
+ * principals from its environment) and the functions of token tasks (the check chain reads its
+ * schedule group and scheduler role). The emulated account acts as the scenario's workflow
+ * principal for every call over HTTP, so that principal is the workflow's own too.
  */
 function configureEventTargets(workflow: SynthesizedWorkflow, scenario: Scenario): void {
   const targets = new Set((workflow.eventRules ?? []).map((rule) => rule.handler));
+  const chained = tokenTaskHandlers(workflow);
   for (const fn of workflow.functions) {
-    if (!targets.has(fn.handler)) continue;
+    if (!targets.has(fn.handler) && !chained.has(fn.handler)) continue;
     for (const [name, value] of Object.entries(fn.environment ?? {})) {
       if (name.startsWith('KDG_') && name !== 'KDG_HANDLER') {
         process.env[name] = value;
@@ -351,7 +410,10 @@ async function invokeTarget(delivery: BusDelivery, scenario: Scenario): Promise<
   }
 }
 
-/** The run with the fast path's deliveries in its timeline and its e-mails among its notifications, by time. */
+/**
+ * The run with what the world did before the execution started in its timeline and the Lambdas'
+ * e-mails among its notifications, by time (what the world did during the run the engine filed).
+ */
 function withEventTargets(
   run: EngineRun,
   entries: readonly TimelineEntry[],
@@ -374,6 +436,124 @@ function withEventTargets(
     timeline: byTime([...run.timeline, ...entries]),
     notifications: byTime([...run.notifications, ...sent]),
   };
+}
+
+function parseJson(text: string | null): Record<string, unknown> | undefined {
+  if (text === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The timeline's name for a scheduled check: the DESIGN names of the checks the chain runs. */
+function scheduledStateOf(event: unknown): string {
+  const phase = (event as { phase?: unknown } | null)?.phase;
+  return phase === 'OBSERVE'
+    ? 'CheckForBreakage'
+    : phase === 'PENDING'
+      ? 'CheckPendingUse'
+      : 'ScheduledInvoke';
+}
+
+interface AsyncRetry {
+  readonly at: number;
+  readonly schedule: StoredSchedule;
+  /** Lambda's retry number (1 or 2). */
+  readonly retry: number;
+}
+
+/**
+ * Fires due schedules the way EventBridge Scheduler and Lambda would: the target function's handler
+ * runs with the schedule's Input as its event (an asynchronous invocation), and a handler error is
+ * retried twice by Lambda, then dropped. Every invocation is a timeline entry.
+ */
+class ScheduledInvoker {
+  private readonly handlers = new Map<string, string>();
+  private readonly retries: AsyncRetry[] = [];
+
+  constructor(
+    workflow: SynthesizedWorkflow,
+    private readonly scenario: Scenario,
+    private readonly account: EmulatedAccount,
+  ) {
+    for (const fn of workflow.functions) {
+      this.handlers.set(fn.arn, fn.handler);
+    }
+  }
+
+  nextRetryAt(): number | null {
+    return this.retries[0]?.at ?? null;
+  }
+
+  async retryDue(at: number): Promise<TimelineEntry[]> {
+    const entries: TimelineEntry[] = [];
+    while (this.retries[0] && this.retries[0].at <= at) {
+      const retry = this.retries.shift() as AsyncRetry;
+      entries.push(await this.fire(retry.schedule, retry.retry));
+    }
+    return entries;
+  }
+
+  async fire(schedule: StoredSchedule, retry = 0): Promise<TimelineEntry> {
+    const arn = schedule.target.arn;
+    const handler = this.handlers.get(arn) ?? this.handlers.get(arn.replace(/:[^:]+$/, ''));
+    // Scheduler sends a Lambda target's Input as the event; it refused an Input that is not JSON.
+    const input = schedule.target.input;
+    const event: unknown = input === null ? {} : (parseJson(input) ?? input);
+    const at = new Date().toISOString();
+    const state = scheduledStateOf(event);
+    const detail: Record<string, unknown> = {};
+    // Retries of this check so far: the chain's own (by schedule, `attempt`) and Lambda's.
+    const attempt = (event as { attempt?: unknown } | null)?.attempt;
+    const retries = (typeof attempt === 'number' && attempt > 0 ? attempt : 0) + retry;
+    if (retries > 0) {
+      detail.retries = retries;
+    }
+    if (retry > 0) {
+      detail.lambdaRetry = retry;
+    }
+    if (!handler) {
+      // Scheduler cannot invoke a function the template does not have: after its retries the event is gone.
+      return {
+        at,
+        state,
+        type: 'ScheduledInvoke',
+        detail: { ...detail, schedule: schedule.name, error: 'ResourceNotFoundException', dropped: true },
+      };
+    }
+    const sfn = this.account.sfn;
+    const callsBefore = sfn.tokenCalls().length;
+    const schedulesBefore = this.account.scheduler.lastSequence();
+    try {
+      const result = await invokeHandler(handler, event, this.scenario.region, this.scenario.account, arn);
+      // A chain that goes on hands its state to the next schedule: that is what this check found.
+      for (const next of this.account.scheduler.list().filter((s) => s.sequence > schedulesBefore)) {
+        Object.assign(detail, summarizeResult(parseJson(next.target.input)?.watch));
+      }
+      Object.assign(detail, summarizeResult(result));
+    } catch (error) {
+      detail.error = error instanceof Error ? error.name : String(error);
+      const delay = ASYNC_RETRY_DELAYS_MS[retry];
+      if (delay === undefined) {
+        detail.dropped = true;
+      } else {
+        this.retries.push({ at: Date.now() + delay, schedule, retry: retry + 1 });
+        this.retries.sort((a, b) => a.at - b.at);
+      }
+    }
+    for (const call of sfn.tokenCalls().slice(callsBefore)) {
+      const answer = call.operation === 'SendTaskHeartbeat' ? null : sfn.taskState(call.token)?.answer;
+      if (answer?.kind === 'success') {
+        Object.assign(detail, summarizeResult(answer.output), { answered: 'success' });
+      } else if (answer?.kind === 'failure') {
+        Object.assign(detail, { answered: 'failure', error: answer.error ?? 'States.TaskFailed' });
+      }
+    }
+    return { at, state, type: 'ScheduledInvoke', handler, detail };
+  }
 }
 
 let queue: Promise<unknown> = Promise.resolve();
@@ -412,7 +592,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
 
   const clock = VirtualClock.install(scenario.start);
   try {
-    const account = buildAccount(scenario, logGroupName);
+    const account = buildAccount(scenario, logGroupName, scheduleGroupsOf(workflow));
     const schedule = new CallSchedule(scenario.calls);
     const calls: ApplicationCall[] = [];
     for (const instance of schedule.takeBefore(scenario.start)) {
@@ -429,30 +609,46 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     });
     const detachBus = bus.attach(account);
     configureEventTargets(workflow, scenario);
-    const busEntries: TimelineEntry[] = [];
-    // Application calls and EventBridge deliveries in virtual-time order, up to `target` (a call's
-    // event is due after it, so the bus is flushed before each call and at the end).
-    const flushBus = async (untilMs: number) => {
-      for (let at = bus.nextDueAt(); at !== null && at <= untilMs; at = bus.nextDueAt()) {
+    const invoker = new ScheduledInvoker(workflow, scenario, account);
+    // The asynchronous side of the world: EventBridge deliveries, schedules firing and Lambda's
+    // retries of failed asynchronous invocations.
+    const nextEventAt = (): number | null => {
+      const times = [bus.nextDueAt(), account.scheduler.nextDueAt(), invoker.nextRetryAt()].filter(
+        (t): t is number => t !== null,
+      );
+      return times.length > 0 ? Math.min(...times) : null;
+    };
+    const flushAsync = async (untilMs: number, entries: TimelineEntry[]) => {
+      for (let at = nextEventAt(); at !== null && at <= untilMs; at = nextEventAt()) {
         clock.advanceTo(at);
-        for (const delivery of bus.takeDue(at)) {
-          const entry = await invokeTarget(delivery, scenario);
-          if (entry) {
-            busEntries.push(entry);
+        if (bus.nextDueAt() === at) {
+          for (const delivery of bus.takeDue(at)) {
+            const entry = await invokeTarget(delivery, scenario);
+            if (entry) entries.push(entry);
           }
+        } else if (account.scheduler.nextDueAt() === at) {
+          for (const due of account.scheduler.takeDue(at)) {
+            entries.push(await invoker.fire(due));
+          }
+        } else {
+          entries.push(...(await invoker.retryDue(at)));
         }
       }
     };
-    const deliverUntil = async (target: Date) => {
+    // Application calls and the asynchronous events in virtual-time order, up to `target` (a call's
+    // event is due after it, so the rest is flushed before each call and at the end).
+    const deliverUntil = async (target: Date): Promise<TimelineEntry[]> => {
+      const entries: TimelineEntry[] = [];
       for (const instance of schedule.takeUntil(target)) {
-        await flushBus(instance.at.getTime() - 1);
+        await flushAsync(instance.at.getTime() - 1, entries);
         clock.advanceTo(instance.at);
         calls.push(deliver(account, instance, false));
       }
-      await flushBus(target.getTime());
+      await flushAsync(target.getTime(), entries);
       clock.advanceTo(target);
+      return entries;
     };
-    await deliverUntil(scenario.start);
+    const preStart = await deliverUntil(scenario.start);
 
     const snsFaults = new SnsFaults(scenario.faults);
     const executionArn = executionArnOf(workflow, executionName);
@@ -465,8 +661,10 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
         {
           clock,
           advanceTo: deliverUntil,
-          invokeFunction: (handler, payload) =>
-            invokeHandler(handler, payload, scenario.region, scenario.account),
+          nextEventAt,
+          taskTokens: account.sfn,
+          invokeFunction: (handler, payload, functionArn) =>
+            invokeHandler(handler, payload, scenario.region, scenario.account, functionArn),
           approvalAnswer: (step) =>
             step === 'deletion' ? scenario.approvals.deletion : scenario.approvals.disable,
           publishFault: (operation) => {
@@ -481,7 +679,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
       detachBus();
       server.setAccount(null);
     }
-    run = withEventTargets(run, busEntries, account.sns.published());
+    run = withEventTargets(run, preStart, account.sns.published());
     const stats = account.stats();
     const result = buildResult(scenario.name, run, keyReport(scenario, account), {
       logEventsScanned: stats.logEventsScanned,

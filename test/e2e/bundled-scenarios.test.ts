@@ -42,6 +42,12 @@ describe('bundled scenarios, end to end', () => {
     expect(states.indexOf('DisableKey')).toBeLessThan(states.indexOf('FinalCheck'));
     expect(states.indexOf('FinalCheck')).toBeLessThan(states.indexOf('ScheduleDeletion'));
     expect(states.filter((s) => s === 'CheckForBreakage').length).toBe(120);
+    // Issue 6: each watch is one task-token state and its checks run as scheduled invocations, so the
+    // state transitions stay far below 200 per key however many checks there are.
+    const scheduled = result.timeline.filter((t) => t.handler === 'check');
+    expect(scheduled.filter((t) => t.state === 'CheckForBreakage')).toHaveLength(120);
+    expect(result.stats.stateTransitions).toBe(result.timeline.length - scheduled.length);
+    expect(result.stats.stateTransitions).toBeLessThanOrEqual(30);
     // Both decisions are on the key itself, beside the execution history.
     expect(tags['kms-deletion-guard:disable-approved-by']).toBe('simulator at 2026-01-01T00:00:00.000Z');
     expect(tags['kms-deletion-guard:deletion-approved-by']).toMatch(/^simulator at 2026-01-31T00:30/);

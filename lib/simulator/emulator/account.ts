@@ -23,6 +23,7 @@ import {
   WRITE_OPERATIONS,
 } from './kms.js';
 import { LogsService, type LogsStats } from './logs.js';
+import { SchedulerService } from './scheduler.js';
 import { SfnService, SnsService } from './sns-sfn.js';
 
 import { handleCloudTrail, isLoggingAt, selectorsAt, type TrailSetup, type TrailView } from './trail.js';
@@ -47,12 +48,18 @@ export interface EmulatedAccountOptions {
   };
   /** How many events one FilterLogEvents page examines at most (default 5,000). */
   readonly filterScanPageSize?: number | undefined;
+  /** The Scheduler schedule groups that exist besides `default` (none given: any group exists). */
+  readonly scheduleGroups?: readonly string[] | undefined;
 }
 
+/** The services `serve` answers (AWS JSON 1.1). */
 export type FaultService = 'kms' | 'logs' | 'cloudtrail';
 
+/** Every service a fault can hit: Step Functions' faults apply to all its calls over HTTP. */
+export type FaultTarget = FaultService | 'sfn';
+
 export interface FaultSpec {
-  readonly service: FaultService;
+  readonly service: FaultTarget;
   readonly operation: string;
   readonly error: string;
   readonly from: Date;
@@ -133,6 +140,8 @@ export class EmulatedAccount {
   /** SNS Publish from Lambdas (the fast path's e-mail) and the executions DescribeExecution knows. */
   readonly sns: SnsService;
   readonly sfn: SfnService;
+  /** The one-time schedules of the watch's check chain (the world fires them in virtual time). */
+  readonly scheduler: SchedulerService;
   private readonly kms: KmsService;
   private readonly logs: LogsService;
   private readonly deliveryLagMs: number;
@@ -155,7 +164,16 @@ export class EmulatedAccount {
     this.trail = options.cloudTrail.trail ?? {};
     this.kms = new KmsService(options.account, options.region);
     this.sns = new SnsService(options.account, this.clock);
-    this.sfn = new SfnService(this.clock);
+    this.sfn = new SfnService(this.clock, (operation) => {
+      const fault = this.takeFault('sfn', operation, this.clock());
+      return fault ? faultError(fault.error, operation, this.workflowPrincipalArn, 'states') : undefined;
+    });
+    this.scheduler = new SchedulerService(
+      options.account,
+      options.region,
+      this.clock,
+      new Set(options.scheduleGroups ?? []),
+    );
     this.logs = new LogsService(options.account, options.region, options.filterScanPageSize ?? 5000);
     this.logGroupCreatedAt =
       options.cloudTrail.logGroupCreatedAt ??
@@ -346,7 +364,7 @@ export class EmulatedAccount {
     };
   }
 
-  private takeFault(service: FaultService, operation: string, now: Date): ActiveFault | undefined {
+  private takeFault(service: FaultTarget, operation: string, now: Date): ActiveFault | undefined {
     const fault = this.faults.find(
       (candidate) =>
         candidate.service === service &&

@@ -1,8 +1,8 @@
 /**
- * The two services the fast-path Lambda calls besides KMS: SNS `Publish` (the evidence e-mail; the
- * AWS Query protocol, form-encoded requests and XML answers, as `@aws-sdk/client-sns` speaks it) and
- * Step Functions `DescribeExecution` (JSON 1.0), which tells the fast path whether the execution
- * that holds a key still runs. The workflow's own publish tasks run in the engine, not here.
+ * SNS `Publish` (the fast path's evidence e-mail; the AWS Query protocol, form-encoded requests and
+ * XML answers, as `@aws-sdk/client-sns` speaks it) and Step Functions (JSON 1.0): `DescribeExecution`,
+ * which tells the fast path whether the execution that holds a key still runs, and the task-token
+ * calls of the watch's check chain. The workflow's own publish tasks run in the engine, not here.
  */
 import { deterministicUuid } from './cloudtrail.js';
 import { AwsError } from './errors.js';
@@ -106,11 +106,56 @@ interface ExecutionEntry {
   stopDate: Date | null;
 }
 
-/** The executions the simulation runs, so `DescribeExecution` answers as Step Functions would. */
+/** How a task token was answered: SendTaskSuccess (its parsed output) or SendTaskFailure. */
+export type TaskAnswer =
+  | { readonly kind: 'success'; readonly output: unknown }
+  | { readonly kind: 'failure'; readonly error: string | null; readonly cause: string | null };
+
+/** What the task waiting on a token sees of it. */
+export interface TaskTokenState {
+  readonly answer: TaskAnswer | null;
+  /** The last heartbeat, or when the task began when none came yet (ms). */
+  readonly lastHeartbeatMs: number;
+}
+
+/** One SendTask* call that reached an open token, for the timeline. */
+export interface TokenCall {
+  readonly at: string;
+  readonly token: string;
+  readonly operation: 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
+}
+
+interface TokenEntry {
+  open: boolean;
+  lastHeartbeatMs: number;
+  answer: TaskAnswer | null;
+}
+
+/** An injected fault for an operation, or undefined; the account owns the fault list. */
+export type SfnFaults = (operation: string) => AwsError | undefined;
+
+const MAX_TOKEN = 2048;
+const MAX_OUTPUT = 262_144;
+const MAX_ERROR = 256;
+const MAX_CAUSE = 32_768;
+const TASK_OPERATIONS = new Set(['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat']);
+
+/**
+ * The executions the simulation runs, so `DescribeExecution` answers as Step Functions would, and
+ * the task tokens of its waiting tasks, so `SendTaskSuccess`, `SendTaskFailure` and
+ * `SendTaskHeartbeat` reach the engine. A token is open while its task waits; once answered, timed
+ * out or its execution ended, Step Functions answers `TaskTimedOut`; a token it never issued,
+ * `TaskDoesNotExist`.
+ */
 export class SfnService {
   private readonly executions = new Map<string, ExecutionEntry>();
+  private readonly tokens = new Map<string, TokenEntry>();
+  private readonly calls: TokenCall[] = [];
 
-  constructor(private readonly clock: () => Date) {}
+  constructor(
+    private readonly clock: () => Date,
+    private readonly faults: SfnFaults = () => undefined,
+  ) {}
 
   setStatus(executionArn: string, status: ExecutionStatus): void {
     const now = this.clock();
@@ -127,13 +172,111 @@ export class SfnService {
     }
   }
 
+  /** A task began waiting for `token`: from now on the SendTask* calls for it are answered. */
+  openTask(token: string): void {
+    if (this.tokens.has(token)) {
+      throw new Error(`task token issued twice: ${token}`);
+    }
+    this.tokens.set(token, { open: true, lastHeartbeatMs: this.clock().getTime(), answer: null });
+  }
+
+  /** The token's answer and last heartbeat, or undefined for a token never issued. */
+  taskState(token: string): TaskTokenState | undefined {
+    const entry = this.tokens.get(token);
+    return entry ? { answer: entry.answer, lastHeartbeatMs: entry.lastHeartbeatMs } : undefined;
+  }
+
+  /** The task stopped waiting (answered, timed out, its execution ended): later calls time out. */
+  closeTask(token: string): void {
+    const entry = this.tokens.get(token);
+    if (entry) {
+      entry.open = false;
+    }
+  }
+
+  /** Every SendTask* call that reached an open token, in order. */
+  tokenCalls(): readonly TokenCall[] {
+    return this.calls;
+  }
+
   handle(operation: string, request: Record<string, unknown>): Record<string, unknown> {
-    if (operation !== 'DescribeExecution') {
+    if (operation !== 'DescribeExecution' && !TASK_OPERATIONS.has(operation)) {
       throw new AwsError(
         'UnknownOperationException',
         `The emulated Step Functions does not serve ${operation}.`,
       );
     }
+    const fault = this.faults(operation);
+    if (fault) {
+      throw fault;
+    }
+    if (operation === 'DescribeExecution') {
+      return this.describeExecution(request);
+    }
+    return this.answerTask(operation as TokenCall['operation'], request);
+  }
+
+  private answerTask(
+    operation: TokenCall['operation'],
+    request: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const token = request.taskToken;
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN) {
+      throw new AwsError('InvalidToken', 'Invalid Token: the task token is empty or too long');
+    }
+    let answer: TaskAnswer | null = null;
+    if (operation === 'SendTaskSuccess') {
+      const output = request.output;
+      if (typeof output !== 'string') {
+        throw new AwsError(
+          'ValidationException',
+          "1 validation error detected: Value null at 'output' failed to satisfy constraint: Member must not be null",
+        );
+      }
+      if (output.length > MAX_OUTPUT) {
+        throw new AwsError('ValidationException', `The output is longer than ${MAX_OUTPUT} characters.`);
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(output);
+      } catch {
+        throw new AwsError('InvalidOutput', 'Invalid Output: the output is not valid JSON');
+      }
+      answer = { kind: 'success', output: parsed };
+    } else if (operation === 'SendTaskFailure') {
+      const error = request.error;
+      const cause = request.cause;
+      if (error !== undefined && (typeof error !== 'string' || error.length > MAX_ERROR)) {
+        throw new AwsError('ValidationException', `The error is longer than ${MAX_ERROR} characters.`);
+      }
+      if (cause !== undefined && (typeof cause !== 'string' || cause.length > MAX_CAUSE)) {
+        throw new AwsError('ValidationException', `The cause is longer than ${MAX_CAUSE} characters.`);
+      }
+      answer = {
+        kind: 'failure',
+        error: typeof error === 'string' ? error : null,
+        cause: typeof cause === 'string' ? cause : null,
+      };
+    }
+    const entry = this.tokens.get(token);
+    if (!entry) {
+      throw new AwsError('TaskDoesNotExist', 'Task Does Not Exist');
+    }
+    if (!entry.open) {
+      throw new AwsError('TaskTimedOut', "Task Timed Out: 'Provided task does not exist anymore'");
+    }
+    const now = this.clock();
+    this.calls.push({ at: now.toISOString(), token, operation });
+    if (answer) {
+      entry.answer = answer;
+      entry.open = false;
+    } else {
+      entry.lastHeartbeatMs = now.getTime();
+    }
+    return {};
+  }
+
+  private describeExecution(request: Record<string, unknown>): Record<string, unknown> {
     const executionArn = request.executionArn;
     if (
       typeof executionArn !== 'string' ||

@@ -84,7 +84,7 @@ export class FakeExecution {
     const stateName = this.step === 'disable' ? 'RequestDisableApproval' : 'RequestDeletionApproval';
     this.add({ type: 'ExecutionStarted' });
     for (let i = 0; i < (options.padding ?? 0); i++) {
-      this.add({ type: 'WaitStateEntered', stateEnteredEventDetails: { name: 'WaitForNextCheck' } });
+      this.add({ type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'WatchForBreakage' } });
     }
     const entered = this.add({
       type: 'TaskStateEntered',

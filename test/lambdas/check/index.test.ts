@@ -1,170 +1,28 @@
-import {
-  CloudWatchLogsClient,
-  DescribeLogGroupsCommand,
-  FilterLogEventsCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
-import {
-  DescribeKeyCommand,
-  DisabledException,
-  EncryptCommand,
-  GetKeyLastUsageCommand,
-  KMSClient,
-  KMSInvalidStateException,
-  ListResourceTagsCommand,
-} from '@aws-sdk/client-kms';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeLogGroupsCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { EncryptCommand, GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
 import { handler } from '../../../lambdas/check/index.js';
-import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
-import {
-  type Canary,
-  type CheckEvent,
-  type ScheduleResult,
-  TAGS,
-  type WatchState,
-} from '../../../lambdas/domain/types.js';
+import { TAGS, type WatchState } from '../../../lambdas/domain/types.js';
 import { startWatch } from '../../../lambdas/domain/watch.js';
-import { ACCOUNT, assessment, EXECUTION, KEY_ID, keyArnIn, keyFacts, watchPlan } from '../fixtures.js';
-
-const REGION = 'us-east-1';
-const KEY_ARN = keyArnIn(REGION);
-const LOG_GROUP = 'aws-cloudtrail-logs';
-const DISABLED_AT = new Date('2026-01-01T00:00:00.000Z');
-const CHECK_ROLE = `arn:aws:iam::${ACCOUNT}:role/KmsDeletionGuard-CheckRole`;
-
-const kms = mockClient(KMSClient);
-const logs = mockClient(CloudWatchLogsClient);
-
-const PLAN = watchPlan({ logGroupName: LOG_GROUP, workflowPrincipalArns: [CHECK_ROLE] });
-
-const ASSESSMENT = assessment({
-  key: keyFacts(),
-  plan: PLAN,
-  assessedAt: '2025-12-31T23:00:00.000Z',
-  summaryText: 'summary',
-  subject: 'subject',
-});
-
-function checkEvent(
-  phase: CheckEvent['phase'],
-  watch: WatchState,
-  extra: Partial<CheckEvent> = {},
-): CheckEvent {
-  return {
-    executionArn: EXECUTION,
-    phase,
-    assessment: ASSESSMENT,
-    disable: { disabledAt: DISABLED_AT.toISOString(), wasEnabled: true },
-    watch,
-    ...extra,
-  };
-}
-
-function givenKey(keyState: string, tags: Record<string, string> = { [TAGS.execution]: EXECUTION }): void {
-  kms
-    .on(DescribeKeyCommand)
-    .resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: keyState as never } });
-  kms.on(ListResourceTagsCommand).resolves({
-    Tags: Object.entries({ [TAGS.status]: 'disabled', ...tags }).map(([TagKey, TagValue]) => ({
-      TagKey,
-      TagValue,
-    })),
-    Truncated: false,
-  });
-  // The canary fails as KMS fails calls on a key in that state.
-  kms.on(EncryptCommand).callsFake(() => {
-    if (keyState === 'Disabled') {
-      throw new DisabledException({
-        message: `${KEY_ARN} is disabled.`,
-        $metadata: { requestId: 'canary-now' },
-      });
-    }
-    if (keyState === 'PendingDeletion') {
-      throw new KMSInvalidStateException({
-        message: `${KEY_ARN} is pending deletion.`,
-        $metadata: { requestId: 'canary-now' },
-      });
-    }
-    return { KeyId: KEY_ARN, CiphertextBlob: new Uint8Array([1]) };
-  });
-}
-
-/** The key after ScheduleDeletion: pending deletion and still held by this execution. */
-function givenPendingKey(): void {
-  givenKey('PendingDeletion', { [TAGS.execution]: EXECUTION, [TAGS.status]: 'pending-deletion' });
-}
-
-/** The schedule ScheduleDeletion stored (a 30-day window). */
-function scheduled(scheduledAt: Date, deletionDate: string | null): ScheduleResult {
-  return {
-    scheduledAt: scheduledAt.toISOString(),
-    deletionDate,
-    keyState: 'PendingDeletion',
-    pendingWindowInDays: 30,
-  };
-}
-
-/** How CloudTrail records the same call when KMS refused it because the key is pending deletion. */
-function refusedPendingDeletion(record: CloudTrailRecord): CloudTrailRecord {
-  return {
-    ...record,
-    errorCode: 'KMSInvalidStateException',
-    errorMessage: `${KEY_ARN} is pending deletion.`,
-  };
-}
-
-function canary(requestId: string, at: string, seen = false): Canary {
-  return { requestId, at, operation: 'Encrypt', errorCode: 'DisabledException', seen };
-}
-
-/** The CloudTrail record of a canary: the check role's failed Encrypt under the canary's request ID. */
-function canaryRecord(requestId: string, eventTime: string): CloudTrailRecord {
-  return {
-    ...disabledCall(`event-of-${requestId}`, eventTime),
-    eventName: 'Encrypt',
-    requestID: requestId,
-    requestParameters: { keyId: KEY_ARN, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' },
-    userIdentity: {
-      type: 'AssumedRole',
-      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/KmsDeletionGuard-CheckRole/check`,
-      accountId: ACCOUNT,
-      sessionContext: { sessionIssuer: { arn: CHECK_ROLE } },
-    },
-    userAgent: 'aws-sdk-js/3',
-  };
-}
-
-function givenRecords(records: CloudTrailRecord[]): void {
-  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: LOG_GROUP, creationTime: 0 }] });
-  logs.on(FilterLogEventsCommand).resolves({
-    events: records.map((record) => ({
-      message: JSON.stringify(record),
-      timestamp: Date.parse(record.eventTime),
-    })),
-  });
-}
-
-function disabledCall(eventID: string, eventTime: string): CloudTrailRecord {
-  return {
-    eventID,
-    eventTime,
-    eventSource: 'kms.amazonaws.com',
-    eventName: 'Decrypt',
-    awsRegion: REGION,
-    errorCode: 'DisabledException',
-    errorMessage: `${KEY_ARN} is disabled.`,
-    requestParameters: { keyId: 'alias/legacy' },
-    resources: [{ ARN: KEY_ARN, type: 'AWS::KMS::Key', accountId: ACCOUNT }],
-    userIdentity: {
-      type: 'AssumedRole',
-      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/app/s1`,
-      accountId: ACCOUNT,
-      sessionContext: { sessionIssuer: { arn: `arn:aws:iam::${ACCOUNT}:role/app` } },
-    },
-    sourceIPAddress: '203.0.113.10',
-    userAgent: 'aws-sdk-java/2.20',
-    recipientAccountId: ACCOUNT,
-  };
-}
+import { ACCOUNT, EXECUTION } from '../fixtures.js';
+import {
+  CONTEXT,
+  canary,
+  canaryRecord,
+  checkEvent,
+  DISABLED_AT,
+  disabledCall,
+  givenKey,
+  givenPendingKey,
+  givenRecords,
+  KEY_ARN,
+  kms,
+  LOG_GROUP,
+  logs,
+  PLAN,
+  REGION,
+  refusedPendingDeletion,
+  scheduled,
+} from './check-world.js';
 
 beforeEach(() => {
   vi.stubEnv('AWS_REGION', REGION);
@@ -187,7 +45,7 @@ describe('check handler', () => {
     const watch = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
 
     // Act
-    const next = await handler(checkEvent('OBSERVE', watch));
+    const next = await handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     expect(next).toMatchObject({
@@ -221,7 +79,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const next = await handler(checkEvent('OBSERVE', watch));
+    const next = await handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     expect(next.broke).toBe(true);
@@ -247,7 +105,7 @@ describe('check handler', () => {
     const watch = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
 
     // Act
-    const act = handler(checkEvent('OBSERVE', watch));
+    const act = handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     await expect(act).rejects.toMatchObject({ name: 'KeyChangedExternallyError', message: /Enabled/ });
@@ -261,7 +119,10 @@ describe('check handler', () => {
     givenRecords([]);
 
     // Act
-    const act = handler(checkEvent('OBSERVE', startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN })));
+    const act = handler(
+      checkEvent('OBSERVE', startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN })),
+      CONTEXT,
+    );
 
     // Assess
     await expect(act).rejects.toHaveProperty('name', 'KeyChangedExternallyError');
@@ -290,7 +151,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const next = await handler(checkEvent('FINAL', watch));
+    const next = await handler(checkEvent('FINAL', watch), CONTEXT);
 
     // Assess
     expect(next).toMatchObject({ phase: 'FINAL', done: true, broke: false, checks: 121, canariesSeen: 1 });
@@ -323,7 +184,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const next = await handler(checkEvent('FINAL', watch));
+    const next = await handler(checkEvent('FINAL', watch), CONTEXT);
 
     // Assess
     expect(next.broke).toBe(true);
@@ -355,6 +216,7 @@ describe('check handler', () => {
       checkEvent('PENDING', watch, {
         deletion: scheduled(scheduledAt, deletionDate),
       }),
+      CONTEXT,
     );
 
     // Assess
@@ -374,6 +236,7 @@ describe('check handler', () => {
       checkEvent('PENDING', startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: null }), {
         deletion: scheduled(scheduledAt, null),
       }),
+      CONTEXT,
     );
 
     // Assess
@@ -394,7 +257,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const act = handler(checkEvent('OBSERVE', watch));
+    const act = handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     await expect(act).rejects.toHaveProperty('name', 'EventSourceUnavailableError');
@@ -412,7 +275,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const next = await handler(checkEvent('OBSERVE', watch));
+    const next = await handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     expect(next).toMatchObject({ broke: false, evidenceCount: 0, canariesSeen: 1 });
@@ -438,7 +301,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const next = await handler(checkEvent('OBSERVE', watch));
+    const next = await handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     expect(next).toMatchObject({ broke: false, canariesSeen: 1 });
@@ -458,7 +321,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const act = handler(checkEvent('OBSERVE', watch));
+    const act = handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     await expect(act).rejects.toMatchObject({
@@ -481,7 +344,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const next = await handler(checkEvent('OBSERVE', watch));
+    const next = await handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(1);
@@ -507,7 +370,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const next = await handler(checkEvent('OBSERVE', watch));
+    const next = await handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     expect(next.broke).toBe(true);
@@ -527,7 +390,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const next = await handler(checkEvent('OBSERVE', watch));
+    const next = await handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
     expect(next).toMatchObject({ broke: false, evidenceCount: 0 });
@@ -547,7 +410,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const act = handler(checkEvent('FINAL', watch));
+    const act = handler(checkEvent('FINAL', watch), CONTEXT);
 
     // Assess
     await expect(act).rejects.toMatchObject({ name: 'EventSourceBlindError', message: /No canary/ });
@@ -574,6 +437,7 @@ describe('check handler', () => {
       checkEvent('PENDING', watch, {
         deletion: scheduled(scheduledAt, deletionDate),
       }),
+      CONTEXT,
     );
 
     // Assess
@@ -598,6 +462,7 @@ describe('check handler', () => {
           deletion: scheduled(scheduledAt, deletionDate),
         },
       ),
+      CONTEXT,
     );
 
     // Assess
@@ -620,7 +485,7 @@ describe('check handler', () => {
     };
 
     // Act
-    const act = handler(event);
+    const act = handler(event, CONTEXT);
 
     // Assess
     await expect(act).rejects.toHaveProperty('name', 'InvalidHandlerEventError');

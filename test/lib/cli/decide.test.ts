@@ -45,9 +45,10 @@ function waitingForDisableApproval(): HistoryBuilder {
 /** Observation over, waiting for the second approval. */
 function waitingForDeletionApproval(): HistoryBuilder {
   return observingHistory(ARN)
-    .at('2026-03-31T10:30:00.000Z')
-    .exit('Wait', 'WaitForNextCheck')
-    .lambda('CheckForBreakage', 'watch', { ...watch(120, '2026-03-31T10:30:00.000Z'), done: true })
+    .endWatch('WatchForBreakage', '2026-03-31T10:30:00.000Z', {
+      ...watch(120, '2026-03-31T11:00:00.000Z'),
+      done: true,
+    })
     .choice('ObservationVerdict')
     .wait('WaitForFinalCheck', '2026-03-31T11:00:00.000Z')
     .lambda('FinalCheck', 'watch', watch(121, '2026-03-31T11:00:00.000Z'))
@@ -107,7 +108,7 @@ describe('findPendingApproval', () => {
     expect(pending).toBeNull();
   });
 
-  it('ignores Lambda tasks and finds the deletion approval after the observation', () => {
+  it('ignores Lambda and watch tasks and finds the deletion approval after the observation', () => {
     // Prepare
     const events = waitingForDeletionApproval().events;
 

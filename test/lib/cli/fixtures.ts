@@ -109,6 +109,64 @@ export class HistoryBuilder {
     return this.at(waitUntil).exit('Wait', name);
   }
 
+  /**
+   * A watch task (WatchForBreakage, WatchPendingUse) as the history shows it while the checks run:
+   * the check function was invoked once to start the schedule chain and the token stays open.
+   */
+  startWatch(name: 'WatchForBreakage' | 'WatchPendingUse'): this {
+    this.enter('Task', name);
+    const watchTask = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
+    this.push({
+      type: 'TaskScheduled',
+      taskScheduledEventDetails: {
+        ...watchTask,
+        region: REGION,
+        parameters: JSON.stringify({
+          FunctionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:GuardCheckFunction`,
+          Payload: {
+            executionArn: this.executionArn,
+            trigger: 'start',
+            taskToken: `TOKEN-${name}`,
+            phase: name === 'WatchForBreakage' ? 'OBSERVE' : 'PENDING',
+          },
+        }),
+        timeoutInSeconds: 2_723_400,
+        heartbeatInSeconds: 48_600,
+      },
+    });
+    this.push({ type: 'TaskStarted', taskStartedEventDetails: watchTask });
+    return this.push({
+      type: 'TaskSubmitted',
+      taskSubmittedEventDetails: {
+        ...watchTask,
+        output: JSON.stringify({ StatusCode: 200, Payload: { scheduled: 'kdg-0-o0-0' } }),
+      },
+    });
+  }
+
+  /** The schedule chain answered the watch's token with SendTaskSuccess(watchState) at `at`. */
+  endWatch(name: 'WatchForBreakage' | 'WatchPendingUse', at: string, value: unknown): this {
+    this.at(at).push({
+      type: 'TaskSucceeded',
+      taskSucceededEventDetails: {
+        resourceType: 'lambda',
+        resource: 'invoke.waitForTaskToken',
+        output: JSON.stringify(value),
+      },
+    });
+    return this.exit('Task', name, { watch: { value } });
+  }
+
+  /** The chain failed the token (SendTaskFailure) at `at`; the Catch puts the error at `$.error`. */
+  failWatch(at: string, error: string, cause: string): this {
+    this.at(at).push({
+      type: 'TaskFailed',
+      taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error, cause },
+    });
+    this.state = { ...this.state, error: { Error: error, Cause: cause } };
+    return this;
+  }
+
   /** The SNS publish that asks for approval; `failPublish` adds a throttled first attempt that the Retry repeats. */
   requestApproval(name: string, step: 'disable' | 'deletion', token: string, failPublish?: string): this {
     this.enter('Task', name);
@@ -169,6 +227,14 @@ export class HistoryBuilder {
 export const ASSESSMENT = {
   verdict: 'ACCEPTED',
   key: { keyId: KEY_ID, keyArn: KEY_ARN, aliases: ['alias/app-old'], keyState: 'Enabled', tags: {} },
+  plan: {
+    logGroupName: 'aws-cloudtrail-logs-111122223333',
+    observationDays: 30,
+    pendingWindowInDays: 30,
+    checkIntervalSeconds: 21_600,
+    ingestionLagSeconds: 1800,
+    watchPendingWindow: true,
+  },
 };
 
 export function watch(
@@ -192,7 +258,10 @@ export function watch(
   };
 }
 
-/** Assessed, disable approved, disabled, two checks done, waiting for the third. */
+/**
+ * Assessed, disable approved, disabled at 10:00, and inside the WatchForBreakage task since
+ * 10:00:03: the checks run outside Step Functions, so the history ends with the task's start.
+ */
 export function observingHistory(arn: string): HistoryBuilder {
   return new HistoryBuilder(arn)
     .pass('Start')
@@ -205,12 +274,7 @@ export function observingHistory(arn: string): HistoryBuilder {
       wasEnabled: true,
       watch: watch(0, '2026-03-01T16:00:00.000Z'),
     })
+    .at('2026-03-01T10:00:00.000Z')
     .pass('StartWatch', { watch: { value: watch(0, '2026-03-01T16:00:00.000Z') } })
-    .wait('WaitForNextCheck', '2026-03-01T16:00:00.000Z')
-    .lambda('CheckForBreakage', 'watch', watch(1, '2026-03-01T22:00:00.000Z'))
-    .choice('ObservationVerdict')
-    .wait('WaitForNextCheck', '2026-03-01T22:00:00.000Z')
-    .lambda('CheckForBreakage', 'watch', watch(2, '2026-03-02T04:00:00.000Z'))
-    .choice('ObservationVerdict')
-    .enter('Wait', 'WaitForNextCheck');
+    .startWatch('WatchForBreakage');
 }

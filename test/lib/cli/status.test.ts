@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { bufferedIo } from '../../../lib/cli/io.js';
-import { run, summarizeExecution } from '../../../lib/cli/status.js';
+import { PHASES, run, summarizeExecution } from '../../../lib/cli/status.js';
+import { definitionOf, synthStack } from '../synth.js';
 import {
   ASSESSMENT,
   ENV,
@@ -41,8 +42,34 @@ const EVIDENCE = {
   userAgent: 'aws-sdk-java',
 };
 
+/** The observation's result at 2026-03-02T04:00: the chain answered the token with breakage. */
+function brokeAfterThreeChecks(evidence: unknown): HistoryBuilder {
+  return observingHistory(ARN)
+    .endWatch(
+      'WatchForBreakage',
+      '2026-03-02T04:00:00.000Z',
+      watch(3, '2026-03-02T10:00:00.000Z', [evidence]),
+    )
+    .choice('ObservationVerdict')
+    .enter('Task', 'RollBack');
+}
+
+describe('PHASES', () => {
+  it('names a phase for every state of the synthesized workflow', () => {
+    // Prepare
+    const states = Object.keys(definitionOf(synthStack().template).States);
+
+    // Act
+    const unnamed = states.filter((name) => PHASES[name] === undefined);
+
+    // Assess
+    expect(states).toContain('WatchForBreakage');
+    expect(unnamed).toEqual([]);
+  });
+});
+
 describe('summarizeExecution', () => {
-  it('tells the phase, the next check and the evidence so far of an observing execution', () => {
+  it('tells the phase, since when the watch runs and its first check, and no next check inside the watch', () => {
     // Prepare
     const events = observingHistory(ARN).events;
 
@@ -51,26 +78,82 @@ describe('summarizeExecution', () => {
 
     // Assess
     expect(summary).toMatchObject({
-      state: 'WaitForNextCheck',
+      state: 'WatchForBreakage',
       phase: 'observing',
-      nextCheckAt: '2026-03-02T04:00:00.000Z',
+      nextCheckAt: null,
+      watchingSince: '2026-03-01T10:00:03.000Z',
+      firstCheckAt: '2026-03-01T16:00:00.000Z',
+      checkIntervalSeconds: 21_600,
       keyId: KEY_ID,
       keyArn: KEY_ARN,
       aliases: ['alias/app-old'],
-      watch: { checks: 2, evidenceCount: 0, scanned: 80 },
+      watch: null,
       pendingApproval: null,
       outcome: null,
     });
   });
 
-  it('reports the evidence of the last check and no next check while a task runs', () => {
+  it('tells the pending window watch the same way, without the observation result as its progress', () => {
     // Prepare
     const builder = observingHistory(ARN)
-      .at('2026-03-02T04:00:00.000Z')
-      .exit('Wait', 'WaitForNextCheck')
-      .lambda('CheckForBreakage', 'watch', watch(3, '2026-03-02T10:00:00.000Z', [EVIDENCE]))
+      .endWatch('WatchForBreakage', '2026-03-31T10:30:00.000Z', {
+        ...watch(120, '2026-03-31T11:00:00.000Z'),
+        done: true,
+      })
       .choice('ObservationVerdict')
-      .enter('Task', 'RollBack');
+      .wait('WaitForFinalCheck', '2026-03-31T11:00:00.000Z')
+      .lambda('FinalCheck', 'watch', watch(121, '2026-03-31T11:00:00.000Z'))
+      .choice('FinalVerdict')
+      .requestApproval('RequestDeletionApproval', 'deletion', 'TOKEN-DELETION')
+      .approve('RequestDeletionApproval', 'deletion')
+      .lambda('ScheduleDeletion', 'deletion', { deletionDate: '2026-05-01T12:00:00.000Z' })
+      .choice('WatchPendingWindow')
+      .at('2026-04-01T12:00:00.000Z')
+      .pass('StartPendingWatch', {
+        watch: { value: { ...watch(0, '2026-04-01T18:00:00.000Z'), phase: 'PENDING' } },
+      })
+      .startWatch('WatchPendingUse');
+
+    // Act
+    const summary = summarizeExecution(RUNNING, builder.events);
+
+    // Assess
+    expect(summary).toMatchObject({
+      state: 'WatchPendingUse',
+      phase: 'pending deletion window',
+      nextCheckAt: null,
+      watchingSince: '2026-04-01T12:00:03.000Z',
+      firstCheckAt: '2026-04-01T18:00:00.000Z',
+      watch: null,
+    });
+  });
+
+  it('gives the next check of a Wait state and the result the watch ended with', () => {
+    // Prepare
+    const builder = observingHistory(ARN)
+      .endWatch('WatchForBreakage', '2026-03-31T10:30:00.000Z', {
+        ...watch(120, '2026-03-31T11:00:00.000Z'),
+        done: true,
+      })
+      .choice('ObservationVerdict')
+      .enter('Wait', 'WaitForFinalCheck');
+
+    // Act
+    const summary = summarizeExecution(RUNNING, builder.events);
+
+    // Assess
+    expect(summary).toMatchObject({
+      phase: 'final check',
+      nextCheckAt: '2026-03-31T11:00:00.000Z',
+      watchingSince: null,
+      firstCheckAt: null,
+      watch: { checks: 120, scanned: 4800, evidenceCount: 0 },
+    });
+  });
+
+  it("reports the evidence from the watch task's result and no next check once the watch ended", () => {
+    // Prepare
+    const builder = brokeAfterThreeChecks(EVIDENCE);
 
     // Act
     const summary = summarizeExecution(RUNNING, builder.events);
@@ -78,8 +161,31 @@ describe('summarizeExecution', () => {
     // Assess
     expect(summary.phase).toBe('rolling back');
     expect(summary.nextCheckAt).toBeNull();
+    expect(summary.watchingSince).toBeNull();
+    expect(summary.watch?.checks).toBe(3);
     expect(summary.watch?.evidence).toEqual([EVIDENCE]);
     expect(summary.watch?.evidenceCount).toBe(1);
+  });
+
+  it('does not pass off the watch a failed watch task started with as its result', () => {
+    // Prepare
+    const builder = observingHistory(ARN)
+      .failWatch(
+        '2026-03-05T06:00:00.000Z',
+        'KeyChangedExternallyError',
+        'The key was enabled by someone else.',
+      )
+      .enter('Task', 'Restore')
+      .exit('Task', 'Restore', { restore: { value: { restored: true } } })
+      .enter('Choice', 'RestoreVerdict');
+
+    // Act
+    const summary = summarizeExecution(RUNNING, builder.events);
+
+    // Assess
+    expect(summary.phase).toBe('restoring after an error');
+    expect(summary.watchingSince).toBeNull();
+    expect(summary.watch).toBeNull();
   });
 
   it('shows a pending approval', () => {
@@ -154,7 +260,7 @@ describe('status', () => {
     kmsMock.reset();
   });
 
-  it('reads every page of the history and prints phase, next check and evidence', async () => {
+  it('reads every page of the history and prints the phase, the watch and where its checks report', async () => {
     // Prepare
     const events = observingHistory(ARN).events;
     const half = Math.floor(events.length / 2);
@@ -173,9 +279,13 @@ describe('status', () => {
     expect(io.err()).toBe('');
     expect(code).toBe(0);
     const out = io.out();
-    expect(out).toContain('Phase      observing (WaitForNextCheck)');
-    expect(out).toContain('Next check 2026-03-02T04:00:00.000Z');
-    expect(out).toContain('Evidence   none so far (2 checks, 80 CloudTrail records scanned)');
+    expect(out).toContain('Phase      observing (WatchForBreakage)');
+    expect(out).toContain(
+      'Watching   since 2026-03-01T10:00:03.000Z, first check at 2026-03-01T16:00:00.000Z, then every 6 hours',
+    );
+    expect(out).toContain("their progress is in the check function's logs");
+    expect(out).not.toContain('Next check');
+    expect(out).not.toContain('Evidence');
     expect(out).toContain(`Key        ${KEY_ARN} (alias/app-old)`);
   });
 
@@ -196,19 +306,16 @@ describe('status', () => {
     expect(summary).toMatchObject({
       executionArn: ARN,
       phase: 'observing',
-      nextCheckAt: '2026-03-02T04:00:00.000Z',
+      nextCheckAt: null,
+      watchingSince: '2026-03-01T10:00:03.000Z',
+      checkIntervalSeconds: 21_600,
     });
   });
 
   it('prints the evidence lines without letting control characters through', async () => {
     // Prepare
     const hostile = { ...EVIDENCE, userAgent: 'x', principal: 'evil\u001b[2J\nforged line' };
-    const builder = observingHistory(ARN)
-      .at('2026-03-02T04:00:00.000Z')
-      .exit('Wait', 'WaitForNextCheck')
-      .lambda('CheckForBreakage', 'watch', watch(3, '2026-03-02T10:00:00.000Z', [hostile]))
-      .choice('ObservationVerdict')
-      .enter('Task', 'RollBack');
+    const builder = brokeAfterThreeChecks(hostile);
     sfnMock.on(DescribeExecutionCommand).resolves(RUNNING);
     sfnMock.on(GetExecutionHistoryCommand).resolves({ events: builder.events });
     const io = bufferedIo({ env: ENV });
@@ -217,7 +324,9 @@ describe('status', () => {
     await run([ARN], io);
 
     // Assess
-    expect(io.out()).toContain('1 record show the key is still needed');
+    expect(io.out()).toContain(
+      '1 record show the key is still needed (3 checks, 120 CloudTrail records scanned)',
+    );
     expect(io.out()).toContain('evil\\u001b[2J\\u000aforged line');
     expect(io.out()).not.toContain('\u001b');
   });

@@ -16,6 +16,11 @@ const SDK_SERVICES: Record<string, string> = {
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-cloudtrail': 'cloudtrail',
+  '@aws-sdk/client-scheduler': 'scheduler',
+};
+/** Actions a command needs beside its own: a schedule's target role is passed to Scheduler. */
+const IMPLIED_ACTIONS: Record<string, readonly string[]> = {
+  'scheduler:CreateSchedule': ['iam:PassRole'],
 };
 
 /** The AWS actions a handler's code can call: the SDK commands imported by its files and their local imports. */
@@ -31,7 +36,10 @@ function actionsCalledBy(handler: string): string[] {
       const service = SDK_SERVICES[from];
       if (service && !match[0].startsWith('import type')) {
         for (const name of names.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
-          if (name.endsWith('Command')) actions.add(`${service}:${name.slice(0, -'Command'.length)}`);
+          if (name.endsWith('Command')) {
+            const action = `${service}:${name.slice(0, -'Command'.length)}`;
+            for (const each of [action, ...(IMPLIED_ACTIONS[action] ?? [])]) actions.add(each);
+          }
         }
       }
       if (from.startsWith('.')) visit(path.resolve(path.dirname(file), from.replace(/\.js$/, '.ts')));
@@ -336,6 +344,78 @@ describe('KeyDeletionGuard', () => {
     expect(statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat())).not.toContain(
       'kms:TagResource',
     );
+  });
+
+  it("lets Scheduler invoke only the check function, with a role only this account's schedules assume", () => {
+    // Prepare
+    const checkId = Object.keys(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { KDG_HANDLER: 'check' } } },
+      }),
+    )[0] as string;
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })],
+        },
+      },
+    });
+    const [roleId, role] = Object.entries(roles)[0] ?? [];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+    // Assess
+    expect(Object.keys(roles)).toHaveLength(1);
+    expect(role?.Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': '111122223333' },
+    });
+    expect(statements).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [checkId, 'Arn'] } },
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          KDG_HANDLER: 'check',
+          KDG_SCHEDULE_GROUP: Match.anyValue(),
+          KDG_SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [roleId, 'Arn'] },
+        },
+      },
+    });
+  });
+
+  it('lets the check function create schedules only in its group and pass only the Scheduler role', () => {
+    // Assess
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'scheduler:CreateSchedule',
+            Resource: {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([Match.stringLikeRegexp(':scheduler:us-east-1:111122223333:schedule/')]),
+              ],
+            },
+          }),
+          Match.objectLike({
+            Action: 'iam:PassRole',
+            Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+            Effect: 'Allow',
+            Resource: { Ref: Match.stringLikeRegexp('StateMachine') },
+          },
+        ],
+      },
+    });
   });
 
   it('subscribes each approval e-mail address to the topic', () => {

@@ -52,7 +52,7 @@ describe('Workflow definition', () => {
     // Prepare
     const gates = [
       'DisableKey',
-      'CheckForBreakage',
+      'WatchForBreakage',
       'FinalCheck',
       'RequestDeletionApproval',
       'RequestDisableApproval',
@@ -158,9 +158,57 @@ describe('Workflow definition', () => {
       expect(state?.TimeoutSeconds).toBe(7 * 24 * 3600);
     }
     const waits = Object.values(definition.States).filter((s) => s.Type === 'Wait');
-    expect(waits.length).toBe(3);
+    expect(waits.length).toBe(1);
     for (const wait of waits) {
       expect(wait.TimestampPath ?? wait.SecondsPath).toBeDefined();
+    }
+  });
+
+  it('has no loop, so the transitions of an execution do not grow with the observation', () => {
+    // Prepare: depth-first search for a cycle through Next, Default, Choices and Catch.
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const cycles: string[] = [];
+    const visit = (name: string, path: readonly string[]) => {
+      if (done.has(name)) return;
+      if (visiting.has(name)) {
+        cycles.push([...path, name].join(' -> '));
+        return;
+      }
+      visiting.add(name);
+      for (const next of successors(definition.States[name] as AslState)) visit(next, [...path, name]);
+      visiting.delete(name);
+      done.add(name);
+    };
+
+    // Act
+    visit(definition.StartAt, []);
+
+    // Assess
+    expect(cycles).toEqual([]);
+  });
+
+  it.each([
+    ['WatchForBreakage', 'OBSERVE', 30],
+    ['WatchPendingUse', 'PENDING', 30],
+  ])('waits out the %s watch in one task-token state kept alive by heartbeats', (name, phase, days) => {
+    // Prepare
+    const state = definition.States[name] as AslState;
+    const parameters = state.Parameters as { FunctionName: unknown; Payload: Record<string, unknown> };
+    const checkInterval = 6 * 3600;
+    const lag = 30 * 60;
+
+    // Assess: the check chain gets the token and answers it; a silent chain times out.
+    expect(state.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(parameters.Payload).toMatchObject({ phase, trigger: 'start', 'taskToken.$': '$$.Task.Token' });
+    expect(state.HeartbeatSeconds).toBe(2 * checkInterval + lag + 3600);
+    expect(state.TimeoutSeconds).toBe(days * 86_400 + 2 * checkInterval + lag + 86_400);
+    expect(state.ResultPath).toBe('$.watch');
+    // Every failure of the watch (SendTaskFailure, heartbeat, timeout) restores the key, and only
+    // Lambda's own service errors of the start call are retried (a retry starts a new chain).
+    expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Restore' }]);
+    for (const retry of state.Retry ?? []) {
+      for (const error of retry.ErrorEquals) expect(error).toMatch(/^Lambda\./);
     }
   });
 

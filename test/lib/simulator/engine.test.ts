@@ -6,11 +6,15 @@ import {
   type SynthesizedWorkflow,
   workflowFromTemplate,
 } from '../../../lib/simulator/definition.js';
+import type { AwsError } from '../../../lib/simulator/emulator/errors.js';
+import { SfnService } from '../../../lib/simulator/emulator/sns-sfn.js';
 import {
+  DEFAULT_TASK_TOKEN,
   type EngineHooks,
   prepareDefinition,
   runWorkflow,
   TaskError,
+  type TimelineEntry,
 } from '../../../lib/simulator/engine.js';
 import type { ApprovalAnswer } from '../../../lib/simulator/scenario.js';
 import { synthTinyTemplate } from './tiny-stack.js';
@@ -308,5 +312,236 @@ describe('runWorkflow execution timeout', () => {
     } finally {
       clock.uninstall();
     }
+  });
+});
+
+describe('runWorkflow with lambda:invoke.waitForTaskToken', () => {
+  const HOUR = 3_600_000;
+  const CHECK_ARN = 'arn:aws:lambda:us-east-1:111122223333:function:CheckFunction';
+  const watchState = (name: string, next: string) => ({
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+    Parameters: {
+      FunctionName: CHECK_ARN,
+      Payload: { 'taskToken.$': '$$.Task.Token', 'mode.$': '$.mode', trigger: 'start' },
+    },
+    ResultSelector: { 'value.$': '$' },
+    ResultPath: '$.watch',
+    HeartbeatSeconds: 3 * 3600,
+    TimeoutSeconds: 10 * 86_400,
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Caught' }],
+    Next: next,
+    _name: name,
+  });
+  const strip = ({ _name, ...state }: Record<string, unknown>) => state;
+  const workflowOf = (states: Record<string, Record<string, unknown>>): SynthesizedWorkflow => ({
+    definition: { StartAt: Object.keys(states)[0] as string, States: states } as AslDefinition,
+    stateMachineLogicalId: 'M',
+    stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:M',
+    functions: [{ logicalId: 'CheckFunction', arn: CHECK_ARN, handler: 'check' }],
+    env: ENV,
+  });
+  const oneWatch = workflowOf({
+    Watch: strip(watchState('Watch', 'Done')),
+    Done: { Type: 'Succeed' },
+    Caught: { Type: 'Succeed' },
+  });
+
+  type Mode = 'answer' | 'fail' | 'silent' | 'beat-forever' | 'throw';
+
+  /** A small world: timed events (the check's schedules) and the emulated Step Functions' tokens. */
+  class World {
+    readonly events: { at: number; run: () => void }[] = [];
+    readonly tokens: string[] = [];
+    readonly arns: string[] = [];
+    readonly refusals: string[] = [];
+    readonly sfn: SfnService;
+
+    constructor(private readonly clock: VirtualClock) {
+      this.sfn = new SfnService(() => clock.now());
+    }
+
+    at(ms: number, run: () => void): void {
+      this.events.push({ at: ms, run });
+      this.events.sort((a, b) => a.at - b.at);
+    }
+
+    send(operation: string, request: Record<string, unknown>): void {
+      try {
+        this.sfn.handle(operation, request);
+      } catch (error) {
+        this.refusals.push((error as AwsError).type);
+      }
+    }
+
+    /** The check chain: one scheduled check every 2 h, each heartbeating, the third one answering. */
+    start(mode: Mode, taskToken: string): void {
+      if (mode === 'throw') {
+        const error = new Error('cannot schedule');
+        error.name = 'ScheduleSettingsError';
+        throw error;
+      }
+      const now = this.clock.nowMs();
+      for (let check = 1; check <= (mode === 'beat-forever' ? 200 : 3); check += 1) {
+        this.at(now + check * 2 * HOUR, () => {
+          if (mode === 'silent') return;
+          this.send('SendTaskHeartbeat', { taskToken });
+          if (check === 2 && mode === 'fail') {
+            this.send('SendTaskFailure', {
+              taskToken,
+              error: 'KeyChangedExternallyError',
+              cause: 'tags changed',
+            });
+          }
+          if (check === 3 && mode === 'answer') {
+            this.send('SendTaskSuccess', {
+              taskToken,
+              output: JSON.stringify({ broke: false, done: true, checks: 3 }),
+            });
+          }
+        });
+      }
+    }
+
+    hooks(): EngineHooks {
+      return {
+        clock: this.clock,
+        advanceTo: (target) => {
+          const entries: TimelineEntry[] = [];
+          while (this.events[0] && this.events[0].at <= target.getTime()) {
+            const event = this.events.shift() as { at: number; run: () => void };
+            this.clock.advanceTo(event.at);
+            event.run();
+            entries.push({
+              at: this.clock.now().toISOString(),
+              state: 'CheckForBreakage',
+              type: 'ScheduledInvoke',
+              handler: 'check',
+              detail: {},
+            });
+          }
+          this.clock.advanceTo(target);
+          return entries;
+        },
+        nextEventAt: () => this.events[0]?.at ?? null,
+        taskTokens: this.sfn,
+        invokeFunction: async (_handler, payload, functionArn) => {
+          const { taskToken, mode } = payload as { taskToken: string; mode: Mode };
+          this.tokens.push(taskToken);
+          this.arns.push(functionArn);
+          this.start(mode, taskToken);
+          return { outcome: 'SCHEDULED' };
+        },
+        approvalAnswer: () => 'approve',
+      };
+    }
+  }
+
+  let clock: VirtualClock;
+  let world: World;
+
+  beforeEach(() => {
+    clock = VirtualClock.install(START);
+    world = new World(clock);
+  });
+
+  afterEach(() => {
+    clock.uninstall();
+  });
+
+  it('drives virtual time through the world until the token is answered and takes the output as the result', async () => {
+    // Act
+    const run = await runWorkflow(oneWatch, { mode: 'answer' }, world.hooks());
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toEqual({ mode: 'answer', watch: { value: { broke: false, done: true, checks: 3 } } });
+    expect(clock.now().toISOString()).toBe('2026-01-01T06:00:00.000Z');
+    expect(world.arns).toEqual([CHECK_ARN]);
+    expect(world.tokens[0]).not.toBe(DEFAULT_TASK_TOKEN);
+    expect(run.timeline.map((e) => e.state)).toEqual([
+      'Watch',
+      'CheckForBreakage',
+      'CheckForBreakage',
+      'CheckForBreakage',
+      'Done',
+    ]);
+    expect(run.timeline[0]?.detail).toEqual({ answered: 'success' });
+    // Two states ran; the start and the three scheduled checks are Lambda invocations.
+    expect(run.stats).toEqual({ stateTransitions: 2, lambdaInvocations: 4 });
+  });
+
+  it('fails the task with the Error and Cause of SendTaskFailure, which the Catch sees', async () => {
+    // Act
+    const run = await runWorkflow(oneWatch, { mode: 'fail' }, world.hooks());
+
+    // Assess
+    expect(run.timeline.map((e) => e.state).at(-1)).toBe('Caught');
+    expect(run.output).toMatchObject({
+      error: { Error: 'KeyChangedExternallyError', Cause: 'tags changed' },
+    });
+    expect(clock.now().toISOString()).toBe('2026-01-01T04:00:00.000Z');
+    // The third check finds its token closed, as Step Functions answers a finished task.
+    expect(world.events).toHaveLength(1);
+  });
+
+  it('times the task out with States.HeartbeatTimeout when the chain stops heartbeating', async () => {
+    // Act
+    const run = await runWorkflow(oneWatch, { mode: 'silent' }, world.hooks());
+
+    // Assess: heartbeat 3 h after the start, the checks at 2 h did not beat.
+    expect(run.output).toMatchObject({ error: { Error: 'States.HeartbeatTimeout' } });
+    expect(clock.now().toISOString()).toBe('2026-01-01T03:00:00.000Z');
+    expect(run.timeline[0]?.detail.error).toBe('States.HeartbeatTimeout');
+  });
+
+  it('times the task out with States.Timeout at TimeoutSeconds even while heartbeats keep coming', async () => {
+    // Act
+    const run = await runWorkflow(oneWatch, { mode: 'beat-forever' }, world.hooks());
+
+    // Assess
+    expect(run.output).toMatchObject({ error: { Error: 'States.Timeout' } });
+    expect(clock.now().toISOString()).toBe('2026-01-11T00:00:00.000Z');
+  });
+
+  it('fails the task with the handler error when the start invocation throws', async () => {
+    // Act
+    const run = await runWorkflow(oneWatch, { mode: 'throw' }, world.hooks());
+
+    // Assess
+    expect(run.output).toMatchObject({ error: { Error: 'ScheduleSettingsError' } });
+    expect(clock.now().toISOString()).toBe(START.toISOString());
+  });
+
+  it('gives every task entry its own token and refuses an answer to a finished one', async () => {
+    // Prepare
+    const twoWatches = workflowOf({
+      First: strip(watchState('First', 'Second')),
+      Second: { ...strip(watchState('Second', 'Done')), ResultPath: '$.second' },
+      Done: { Type: 'Succeed' },
+      Caught: { Type: 'Succeed' },
+    });
+
+    // Act
+    const run = await runWorkflow(twoWatches, { mode: 'answer' }, world.hooks());
+    const [first, second] = world.tokens;
+    world.send('SendTaskSuccess', { taskToken: first, output: '{}' });
+    world.send('SendTaskHeartbeat', { taskToken: 'never-issued' });
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(first).not.toBe(second);
+    expect(world.refusals).toEqual(['TaskTimedOut', 'TaskDoesNotExist']);
+  });
+
+  it('refuses a token task when nothing can answer a token', async () => {
+    // Prepare
+    const { taskTokens: _none, ...hooks } = world.hooks();
+
+    // Act
+    const run = await runWorkflow(oneWatch, { mode: 'answer' }, hooks);
+
+    // Assess
+    expect(run.output).toMatchObject({ error: { Error: 'States.Runtime' } });
   });
 });

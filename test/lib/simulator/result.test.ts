@@ -176,3 +176,38 @@ describe('buildResult', () => {
     expect(resultSchemaErrors(result)).toEqual([]);
   });
 });
+
+describe('buildResult with scheduled invocations', () => {
+  it('keeps the handler of a scheduled check, leaves it off states, and validates', () => {
+    // Prepare
+    const engineRun = run({
+      timeline: [
+        { at: '2026-01-01T00:00:00.000Z', state: 'WatchForBreakage', type: 'Task', detail: {} },
+        {
+          at: '2026-01-01T06:00:00.000Z',
+          state: 'CheckForBreakage',
+          type: 'ScheduledInvoke',
+          handler: 'check',
+          detail: { outcome: 'SCHEDULED' },
+        },
+      ],
+      stats: { stateTransitions: 1, lambdaInvocations: 2 },
+    });
+
+    // Act
+    const result = buildResult('t', engineRun, KEY, STATS);
+
+    // Assess
+    expect(result.timeline).toEqual([
+      { at: '2026-01-01T00:00:00.000Z', state: 'WatchForBreakage', detail: {} },
+      {
+        at: '2026-01-01T06:00:00.000Z',
+        state: 'CheckForBreakage',
+        handler: 'check',
+        detail: { outcome: 'SCHEDULED' },
+      },
+    ]);
+    expect(result.stats).toMatchObject({ stateTransitions: 1, lambdaInvocations: 2 });
+    expect(resultSchemaErrors(result)).toEqual([]);
+  });
+});

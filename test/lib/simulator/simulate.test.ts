@@ -34,8 +34,18 @@ describe('simulate', () => {
       '2026-01-01T00:00:00.000Z',
     );
     expect(result.notifications.map((n) => n.kind)).toEqual(['approval-request', 'approval-request']);
-    expect(result.stats.stateTransitions).toBe(result.timeline.length);
-    expect(result.stats.lambdaInvocations).toBeGreaterThan(10);
+    // The watch is one task-token state; its 12 checks (3 days, every 6 h) run as scheduled invocations.
+    const checks = result.timeline.filter((e) => e.handler === 'check');
+    expect(checks.map((e) => e.state)).toEqual(Array(12).fill('CheckForBreakage'));
+    expect(checks[0]?.at).toBe('2026-01-01T06:00:00.000Z');
+    expect(checks.at(-1)).toMatchObject({
+      at: '2026-01-04T00:00:00.000Z',
+      detail: { answered: 'success', done: true, broke: false, checks: 12 },
+    });
+    expect(result.timeline.filter((e) => e.state === 'WatchForBreakage')).toHaveLength(1);
+    expect(result.stats.stateTransitions).toBe(result.timeline.length - checks.length);
+    // AssessKey, DisableKey, the watch's start, FinalCheck and ScheduleDeletion, and the 12 checks.
+    expect(result.stats.lambdaInvocations).toBe(5 + 12);
     expect(resultSchemaErrors(result)).toEqual([]);
   });
 
@@ -131,6 +141,31 @@ describe('simulate', () => {
         message: expect.stringMatching(/^config: observationDays/),
       }),
     );
+  });
+
+  it('restores the key when the check chain cannot answer its token: Lambda retries twice, then the heartbeat times out', async () => {
+    // Act: the check function may not call SendTaskSuccess (a missing IAM grant).
+    const result = await simulate(
+      scenario({
+        faults: [{ service: 'sfn', operation: 'SendTaskSuccess', error: 'AccessDeniedException' }],
+      }),
+    );
+
+    // Assess
+    const failed = result.timeline.filter((e) => e.handler === 'check' && e.detail.error !== undefined);
+    expect(failed.map((e) => [e.at, e.detail.lambdaRetry ?? 0, e.detail.dropped ?? false])).toEqual([
+      ['2026-01-04T00:00:00.000Z', 0, false],
+      ['2026-01-04T00:01:00.000Z', 1, false],
+      ['2026-01-04T00:03:00.000Z', 2, true],
+    ]);
+    expect(result.timeline.find((e) => e.state === 'WatchForBreakage')?.detail.error).toBe(
+      'States.HeartbeatTimeout',
+    );
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.key.finalState).toBe('Enabled');
+    // The last heartbeat came with Lambda's second retry; 2 x 6 h + 30 min + 1 h later the task timed out.
+    expect(result.key.restoredAt).toBe('2026-01-04T13:33:00.000Z');
+    expect(resultSchemaErrors(result)).toEqual([]);
   });
 
   it('refuses faults of a service it does not simulate', async () => {

@@ -16,7 +16,7 @@ describe('renderTimeline', () => {
       { at: '2026-01-01T00:00:00.000Z', state: 'DisableKey', detail: { wasEnabled: true } },
       {
         at: '2026-01-01T00:00:00.000Z',
-        state: 'WaitForNextCheck',
+        state: 'WaitForFinalCheck',
         detail: { until: '2026-01-01T06:00:00.000Z' },
       },
       check('2026-01-01T06:00:00.000Z', 1),
@@ -39,9 +39,65 @@ describe('renderTimeline', () => {
     expect(lines[3]).toContain('checks=4');
     expect(lines[4]).toContain('broke=true');
     expect(lines[5]).toContain('RollBack');
-    expect(lines.join('\n')).not.toContain('WaitForNextCheck');
+    expect(lines.join('\n')).not.toContain('WaitForFinalCheck');
     expect(full).toHaveLength(entries.length);
     expect(full[1]).toContain('wait until 2026-01-01 06:00Z');
+  });
+});
+
+describe('renderTimeline with a watch run by scheduled checks', () => {
+  /** A scheduled check as the simulator files it: the watch it hands on, then what the handler said. */
+  function scheduled(at: string, checks: number, extra: Record<string, unknown> = {}) {
+    return {
+      at,
+      state: 'CheckForBreakage',
+      handler: 'check',
+      detail: {
+        phase: 'OBSERVE',
+        checks,
+        broke: false,
+        done: false,
+        evidenceCount: 0,
+        scanned: checks * 3,
+        canariesSeen: checks,
+        outcome: 'SCHEDULED',
+        ...extra,
+      },
+    };
+  }
+
+  it('folds the quiet scheduled checks despite their counters and keeps the retried one and the answer', () => {
+    // Prepare
+    const entries = [
+      { at: '2026-01-01T00:00:00.000Z', state: 'StartWatch', detail: {} },
+      { at: '2026-01-01T00:00:00.000Z', state: 'WatchForBreakage', detail: { answered: 'success' } },
+      scheduled('2026-01-01T06:00:00.000Z', 1),
+      scheduled('2026-01-01T12:00:00.000Z', 2),
+      scheduled('2026-01-01T18:00:00.000Z', 3),
+      scheduled('2026-01-02T00:00:00.000Z', 4),
+      scheduled('2026-01-02T06:00:00.000Z', 4, { outcome: 'RETRY_SCHEDULED' }),
+      scheduled('2026-01-02T06:05:00.000Z', 5, { retries: 1 }),
+      scheduled('2026-01-02T12:00:00.000Z', 6, { broke: true, evidenceCount: 1, outcome: 'ANSWERED' }),
+      { at: '2026-01-02T12:00:00.000Z', state: 'ObservationVerdict', detail: {} },
+      { at: '2026-01-02T12:00:00.000Z', state: 'RollBack', detail: { mode: 'ROLLBACK' } },
+    ];
+
+    // Act
+    const lines = renderTimeline(entries);
+
+    // Assess
+    expect(lines.map((l) => l.slice(0, 48).trimEnd())).toEqual([
+      '  2026-01-01 00:00Z  WatchForBreakage',
+      '  2026-01-01 06:00Z  CheckForBreakage',
+      '                     … 2 more CheckForBreakage w',
+      '  2026-01-02 00:00Z  CheckForBreakage',
+      '  2026-01-02 06:00Z  CheckForBreakage',
+      '  2026-01-02 06:05Z  CheckForBreakage',
+      '  2026-01-02 12:00Z  CheckForBreakage',
+      '  2026-01-02 12:00Z  RollBack',
+    ]);
+    expect(lines[4]).toContain('outcome=RETRY_SCHEDULED');
+    expect(lines[6]).toContain('broke=true');
   });
 });
 

@@ -1,5 +1,17 @@
+import {
+  InvalidOutput,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import type { EmulatedAccount } from '../../../../lib/simulator/emulator/account.js';
 import { AwsError } from '../../../../lib/simulator/emulator/errors.js';
+import type { EmulatorServer } from '../../../../lib/simulator/emulator/server.js';
 import { SfnService, SnsService } from '../../../../lib/simulator/emulator/sns-sfn.js';
+import { DAY, harness, newAccount, REGION, START, TestClock } from './fixtures.js';
 
 const NOW = new Date('2026-01-05T02:02:00.000Z');
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:Guard:simulation';
@@ -81,5 +93,131 @@ describe('SfnService', () => {
     } catch (error) {
       expect((error as AwsError).type).toBe('ExecutionDoesNotExist');
     }
+  });
+});
+
+describe('SfnService task tokens through a real SFNClient', () => {
+  let server: EmulatorServer;
+  let client: SFNClient;
+  let clock: TestClock;
+  let account: EmulatedAccount;
+
+  beforeAll(async () => {
+    server = (await harness()).server;
+    client = new SFNClient({
+      region: REGION,
+      endpoint: server.url,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+  });
+
+  beforeEach(() => {
+    clock = new TestClock();
+    account = newAccount(clock);
+    server.setAccount(account);
+  });
+
+  afterEach(() => {
+    server.setAccount(null);
+  });
+
+  it('records a heartbeat at the virtual time and a success with its parsed output', async () => {
+    // Prepare
+    account.sfn.openTask('token-1');
+    clock.advance(6 * 3_600_000);
+
+    // Act
+    await client.send(new SendTaskHeartbeatCommand({ taskToken: 'token-1' }));
+    const beat = account.sfn.taskState('token-1');
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: 'token-1', output: '{"broke":false,"done":true}' }),
+    );
+
+    // Assess
+    expect(beat).toEqual({ answer: null, lastHeartbeatMs: START.getTime() + 6 * 3_600_000 });
+    expect(account.sfn.taskState('token-1')?.answer).toEqual({
+      kind: 'success',
+      output: { broke: false, done: true },
+    });
+    expect(account.sfn.tokenCalls().map((c) => c.operation)).toEqual([
+      'SendTaskHeartbeat',
+      'SendTaskSuccess',
+    ]);
+  });
+
+  it('records a failure with its error and cause', async () => {
+    // Prepare
+    account.sfn.openTask('token-2');
+
+    // Act
+    await client.send(
+      new SendTaskFailureCommand({
+        taskToken: 'token-2',
+        error: 'KeyChangedExternallyError',
+        cause: 'changed',
+      }),
+    );
+
+    // Assess
+    expect(account.sfn.taskState('token-2')?.answer).toEqual({
+      kind: 'failure',
+      error: 'KeyChangedExternallyError',
+      cause: 'changed',
+    });
+  });
+
+  it('answers TaskDoesNotExist for a token it never issued and TaskTimedOut once the task stopped waiting', async () => {
+    // Prepare
+    account.sfn.openTask('answered');
+    account.sfn.openTask('closed');
+    await client.send(new SendTaskSuccessCommand({ taskToken: 'answered', output: '{}' }));
+    account.sfn.closeTask('closed');
+
+    // Act
+    const unknown = client.send(new SendTaskHeartbeatCommand({ taskToken: 'never' }));
+    const twice = client.send(new SendTaskSuccessCommand({ taskToken: 'answered', output: '{}' }));
+    const late = client.send(new SendTaskFailureCommand({ taskToken: 'closed', error: 'X' }));
+
+    // Assess
+    await expect(unknown).rejects.toBeInstanceOf(TaskDoesNotExist);
+    await expect(twice).rejects.toBeInstanceOf(TaskTimedOut);
+    await expect(late).rejects.toBeInstanceOf(TaskTimedOut);
+    expect(account.sfn.taskState('answered')?.answer).toEqual({ kind: 'success', output: {} });
+    expect(account.sfn.taskState('closed')?.answer).toBeNull();
+  });
+
+  it('refuses output that is not JSON and leaves the token open', async () => {
+    // Prepare
+    account.sfn.openTask('token-3');
+
+    // Act
+    const sent = client.send(new SendTaskSuccessCommand({ taskToken: 'token-3', output: '{nope' }));
+
+    // Assess
+    await expect(sent).rejects.toBeInstanceOf(InvalidOutput);
+    expect(account.sfn.taskState('token-3')?.answer).toBeNull();
+  });
+
+  it("applies an injected 'sfn' fault to the task-token calls", async () => {
+    // Prepare
+    account.sfn.openTask('token-4');
+    account.addFault({
+      service: 'sfn',
+      operation: 'SendTaskSuccess',
+      error: 'ServiceUnavailableException',
+      from: START,
+      until: new Date(START.getTime() + DAY),
+      count: 1,
+    });
+
+    // Act
+    const first = client.send(new SendTaskSuccessCommand({ taskToken: 'token-4', output: '{}' }));
+    await expect(first).rejects.toMatchObject({ name: 'ServiceUnavailableException' });
+    const second = await client.send(new SendTaskSuccessCommand({ taskToken: 'token-4', output: '{}' }));
+
+    // Assess
+    expect(second.$metadata.httpStatusCode).toBe(200);
+    expect(account.sfn.taskState('token-4')?.answer).toEqual({ kind: 'success', output: {} });
   });
 });

@@ -1,0 +1,608 @@
+import { DescribeLogGroupsCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeKeyCommand, EncryptCommand, KMSInternalException } from '@aws-sdk/client-kms';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  SchedulerClient,
+  ServiceQuotaExceededException,
+} from '@aws-sdk/client-scheduler';
+import {
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { scheduleName, type WatchEvent } from '../../../lambdas/aws/watch-schedule.js';
+import { handler } from '../../../lambdas/check/index.js';
+import type { CheckEvent, WatchState } from '../../../lambdas/domain/types.js';
+import { startWatch } from '../../../lambdas/domain/watch.js';
+import { EXECUTION } from '../fixtures.js';
+import {
+  CONTEXT,
+  canary,
+  canaryRecord,
+  checkEvent,
+  DISABLED_AT,
+  disabledCall,
+  FUNCTION_ARN,
+  givenKey,
+  givenPendingKey,
+  givenRecords,
+  kms,
+  LOG_GROUP,
+  logs,
+  PLAN,
+  REGION,
+  scheduled,
+} from './check-world.js';
+
+// The module reads the settings when it loads; absent then, it reads them at each use, which these
+// tests rely on to set them per test.
+vi.hoisted(() => {
+  delete process.env.KDG_SCHEDULE_GROUP;
+  delete process.env.KDG_SCHEDULER_ROLE_ARN;
+});
+
+const scheduler = mockClient(SchedulerClient);
+const sfn = mockClient(SFNClient);
+
+const GROUP = 'kms-deletion-guard-watch';
+const SCHEDULER_ROLE = 'arn:aws:iam::111122223333:role/KmsDeletionGuard-SchedulerRole';
+const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAY-task-token';
+
+function watchEvent(
+  trigger: WatchEvent['trigger'],
+  phase: 'OBSERVE' | 'PENDING',
+  watch: WatchState,
+  extra: Partial<WatchEvent> = {},
+): WatchEvent {
+  return { ...checkEvent(phase, watch), trigger, taskToken: TOKEN, ...extra, phase };
+}
+
+function createdSchedules(): CreateScheduleCommandInput[] {
+  return scheduler.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input);
+}
+
+function onlySchedule(): CreateScheduleCommandInput & { input: WatchEvent } {
+  const all = createdSchedules();
+  expect(all).toHaveLength(1);
+  const [schedule] = all;
+  if (!schedule) throw new Error('no schedule');
+  return { ...schedule, input: JSON.parse(schedule.Target?.Input ?? 'null') as WatchEvent };
+}
+
+function successOutput(): WatchState {
+  const calls = sfn.commandCalls(SendTaskSuccessCommand);
+  expect(calls).toHaveLength(1);
+  expect(calls[0]?.args[0].input.taskToken).toBe(TOKEN);
+  return JSON.parse(calls[0]?.args[0].input.output ?? 'null') as WatchState;
+}
+
+function sdkError(name: string, fault: 'client' | 'server' = 'client'): Error {
+  return Object.assign(new Error(`${name} from the service`), { name, $fault: fault, $metadata: {} });
+}
+
+const OBSERVE_START = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
+
+beforeEach(() => {
+  vi.stubEnv('AWS_REGION', REGION);
+  vi.stubEnv('KDG_SCHEDULE_GROUP', GROUP);
+  vi.stubEnv('KDG_SCHEDULER_ROLE_ARN', SCHEDULER_ROLE);
+  vi.useFakeTimers({ toFake: ['Date'] });
+  sfn.on(SendTaskHeartbeatCommand).resolves({});
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  sfn.on(SendTaskFailureCommand).resolves({});
+  scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/x' });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+  kms.reset();
+  logs.reset();
+  scheduler.reset();
+  sfn.reset();
+});
+
+describe('check handler, trigger start', () => {
+  it('creates exactly one schedule for the first check, targeting the check function', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T00:00:05.000Z'));
+    const event = watchEvent('start', 'OBSERVE', OBSERVE_START);
+
+    // Act
+    const result = await handler(event, CONTEXT);
+
+    // Assess
+    const schedule = onlySchedule();
+    expect(schedule).toMatchObject({
+      Name: scheduleName(EXECUTION, TOKEN, 'OBSERVE', 0, 0),
+      GroupName: GROUP,
+      ScheduleExpression: 'at(2026-01-01T06:00:00)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      ActionAfterCompletion: 'DELETE',
+      Target: {
+        Arn: FUNCTION_ARN,
+        RoleArn: SCHEDULER_ROLE,
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 },
+      },
+    });
+    expect(schedule.Name).toMatch(/^kdg-[0-9a-f]{24}-o0-0$/);
+    expect(schedule.input).toEqual({ ...event, trigger: 'schedule', attempt: 0 });
+    expect(result).toEqual({
+      outcome: 'SCHEDULED',
+      scheduled: schedule.Name,
+      at: '2026-01-01T06:00:00.000Z',
+    });
+    // Starting checks nothing: the key is read first by the scheduled check.
+    expect(kms.calls()).toHaveLength(0);
+    expect(logs.calls()).toHaveLength(0);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('PENDING: the schedule is named for the pending watch and carries the deletion', async () => {
+    // Prepare
+    const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+    vi.setSystemTime(scheduledAt);
+    const deletionDate = '2026-03-03T00:00:00.000Z';
+    const watch = startWatch('PENDING', {
+      now: scheduledAt,
+      plan: PLAN,
+      deletionDate: new Date(deletionDate),
+    });
+    const event = watchEvent('start', 'PENDING', watch, { deletion: scheduled(scheduledAt, deletionDate) });
+
+    // Act
+    await handler(event, CONTEXT);
+
+    // Assess
+    const schedule = onlySchedule();
+    expect(schedule.Name).toMatch(/-p0-0$/);
+    expect(schedule.ScheduleExpression).toBe('at(2026-02-01T06:00:00)');
+    expect(schedule.input.deletion).toEqual(scheduled(scheduledAt, deletionDate));
+  });
+
+  it('counts a ConflictException (a retry of this start made it already) as scheduled', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T00:00:05.000Z'));
+    scheduler.on(CreateScheduleCommand).rejects(
+      new ConflictException({
+        message: 'Schedule already exists.',
+        Message: 'Schedule already exists.',
+        $metadata: {},
+      }),
+    );
+
+    // Act
+    const result = await handler(watchEvent('start', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'SCHEDULED', at: '2026-01-01T06:00:00.000Z' });
+  });
+
+  it('throws when the schedule cannot be created, so the task fails and the key is restored', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T00:00:05.000Z'));
+    scheduler.on(CreateScheduleCommand).rejects(
+      new ServiceQuotaExceededException({
+        message: 'Too many schedules.',
+        Message: 'Too many schedules.',
+        $metadata: {},
+      }),
+    );
+
+    // Act
+    const act = handler(watchEvent('start', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'ServiceQuotaExceededException');
+  });
+
+  it('throws InvalidHandlerEventError for an event that breaks the contract, and schedules nothing', async () => {
+    // Prepare
+    const event = { ...watchEvent('start', 'PENDING', OBSERVE_START), deletion: null };
+
+    // Act
+    const act = handler(event, CONTEXT);
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'InvalidHandlerEventError');
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('throws ScheduleSettingsError naming the missing setting, and schedules nothing', async () => {
+    // Prepare
+    vi.stubEnv('KDG_SCHEDULER_ROLE_ARN', '');
+
+    // Act
+    const act = handler(watchEvent('start', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      name: 'ScheduleSettingsError',
+      message: /KDG_SCHEDULER_ROLE_ARN/,
+    });
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('throws InvalidHandlerEventError without the invoked function ARN (the next check would have no target)', async () => {
+    // Act
+    const act = handler(watchEvent('start', 'OBSERVE', OBSERVE_START), {
+      ...CONTEXT,
+      invokedFunctionArn: '',
+    });
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'InvalidHandlerEventError');
+  });
+});
+
+describe('check handler, trigger schedule', () => {
+  it('quiet: heartbeats, then schedules the next check with the advanced watch', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:20.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    const event = watchEvent('schedule', 'OBSERVE', OBSERVE_START, { attempt: 0 });
+
+    // Act
+    const result = await handler(event, CONTEXT);
+
+    // Assess
+    expect(sfn.commandCalls(SendTaskHeartbeatCommand).map((c) => c.args[0].input)).toEqual([
+      { taskToken: TOKEN },
+    ]);
+    const schedule = onlySchedule();
+    expect(schedule.Name).toBe(scheduleName(EXECUTION, TOKEN, 'OBSERVE', 1, 0));
+    expect(schedule.ScheduleExpression).toBe('at(2026-01-01T12:00:20)');
+    expect(schedule.input).toMatchObject({
+      trigger: 'schedule',
+      attempt: 0,
+      taskToken: TOKEN,
+      phase: 'OBSERVE',
+    });
+    expect(schedule.input.watch).toMatchObject({
+      checks: 1,
+      cursor: '2026-01-01T06:00:20.000Z',
+      nextCheckAt: '2026-01-01T12:00:20.000Z',
+      broke: false,
+      done: false,
+    });
+    expect(schedule.input.watch.canaries).toHaveLength(1);
+    expect(result).toMatchObject({ outcome: 'SCHEDULED', scheduled: schedule.Name });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it("the first schedule's Input is a scheduled-check event the handler runs as such", async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T00:00:05.000Z'));
+    await handler(watchEvent('start', 'OBSERVE', OBSERVE_START), CONTEXT);
+    const first = onlySchedule();
+    scheduler.resetHistory();
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+
+    // Act
+    await handler(first.input, CONTEXT);
+
+    // Assess
+    expect(onlySchedule().Name).toBe(scheduleName(EXECUTION, TOKEN, 'OBSERVE', 1, 0));
+  });
+
+  it('breakage: answers the token with the watch (broke) and schedules nothing', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([disabledCall('ev-new', '2026-01-01T05:40:00Z')]);
+
+    // Act
+    const result = await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    const output = successOutput();
+    expect(output).toMatchObject({ phase: 'OBSERVE', broke: true, evidenceCount: 1, checks: 1 });
+    expect(output.evidence[0]?.eventID).toBe('ev-new');
+    expect(output.subject).toContain('rolling back');
+    expect(result).toEqual({ outcome: 'ANSWERED', broke: true, done: false });
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('done: the check at observation end answers the token with the watch (done) for FinalCheck', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-31T00:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([canaryRecord('canary-prev', '2026-01-30T18:00:00Z')]);
+    const watch: WatchState = {
+      ...OBSERVE_START,
+      cursor: '2026-01-30T18:00:00.000Z',
+      checks: 119,
+      nextCheckAt: '2026-01-31T00:00:00.000Z',
+      canaries: [canary('canary-prev', '2026-01-30T18:00:00.000Z')],
+    };
+
+    // Act
+    await handler(watchEvent('schedule', 'OBSERVE', watch), CONTEXT);
+
+    // Assess
+    expect(successOutput()).toMatchObject({
+      broke: false,
+      done: true,
+      checks: 120,
+      nextCheckAt: '2026-01-31T00:30:00.000Z',
+      canariesSeen: 1,
+    });
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('PENDING done: the last pending check answers the token', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-03-02T23:00:00.000Z'));
+    givenPendingKey();
+    givenRecords([]);
+    const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+    const deletionDate = '2026-03-03T00:00:00.000Z';
+    const watch: WatchState = {
+      ...startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: new Date(deletionDate) }),
+      cursor: '2026-03-02T22:00:00.000Z',
+      checks: 118,
+    };
+
+    // Act
+    await handler(
+      watchEvent('schedule', 'PENDING', watch, { deletion: scheduled(scheduledAt, deletionDate) }),
+      CONTEXT,
+    );
+
+    // Assess
+    expect(successOutput()).toMatchObject({ phase: 'PENDING', done: true, broke: false, checks: 119 });
+    expect(kms.commandCalls(EncryptCommand)).toHaveLength(0);
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('key re-enabled by someone: fails the token with KeyChangedExternallyError, as the task failed before', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Enabled');
+    givenRecords([]);
+
+    // Act
+    const result = await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    const failures = sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input);
+    expect(failures).toEqual([
+      { taskToken: TOKEN, error: 'KeyChangedExternallyError', cause: expect.stringMatching(/Enabled/) },
+    ]);
+    expect(result).toEqual({ outcome: 'FAILED', error: 'KeyChangedExternallyError' });
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
+    expect(scheduler.calls()).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('fails the token with EventSourceBlindError when a due canary is missing from the source', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    const watch = { ...OBSERVE_START, canaries: [canary('canary-disable', DISABLED_AT.toISOString())] };
+
+    // Act
+    await handler(watchEvent('schedule', 'OBSERVE', watch), CONTEXT);
+
+    // Assess
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
+      error: 'EventSourceBlindError',
+      cause: expect.stringContaining('canary-disable'),
+    });
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('fails the token with EventSourceUnavailableError when the log group was re-created', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T12:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    logs.on(DescribeLogGroupsCommand).resolves({
+      logGroups: [{ logGroupName: LOG_GROUP, creationTime: Date.parse('2026-01-01T09:00:00Z') }],
+    });
+    const watch = { ...OBSERVE_START, cursor: '2026-01-01T06:00:00.000Z' };
+
+    // Act
+    await handler(watchEvent('schedule', 'OBSERVE', watch), CONTEXT);
+
+    // Assess
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.error).toBe(
+      'EventSourceUnavailableError',
+    );
+  });
+
+  it.each([
+    [0, '2026-01-01T06:05:00'],
+    [1, '2026-01-01T06:10:00'],
+    [3, '2026-01-01T06:40:00'],
+    [5, '2026-01-01T07:00:00'],
+  ])(
+    'transient failure on try %i: schedules the same check again at %s with attempt + 1',
+    async (attempt, at) => {
+      // Prepare
+      vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+      kms.on(DescribeKeyCommand).rejects(sdkError('ThrottlingException'));
+      const event = watchEvent('schedule', 'OBSERVE', OBSERVE_START, { attempt });
+
+      // Act
+      const result = await handler(event, CONTEXT);
+
+      // Assess
+      const schedule = onlySchedule();
+      expect(schedule.Name).toBe(scheduleName(EXECUTION, TOKEN, 'OBSERVE', 0, attempt + 1));
+      expect(schedule.ScheduleExpression).toBe(`at(${at})`);
+      expect(schedule.input).toEqual({ ...event, attempt: attempt + 1 });
+      expect(result).toMatchObject({ outcome: 'RETRY_SCHEDULED', scheduled: schedule.Name });
+      expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+      expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    },
+  );
+
+  it('treats an SDK server fault (KMSInternalException) as transient', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    kms.on(DescribeKeyCommand).rejects(new KMSInternalException({ message: 'internal', $metadata: {} }));
+
+    // Act
+    const result = await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'RETRY_SCHEDULED' });
+    expect(onlySchedule().input.attempt).toBe(1);
+  });
+
+  it('after 6 retries a transient failure fails the token with its own error name', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T09:15:00.000Z'));
+    givenKey('Disabled');
+    logs.on(DescribeLogGroupsCommand).rejects(sdkError('ServiceUnavailableException', 'server'));
+
+    // Act
+    const result = await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START, { attempt: 6 }), CONTEXT);
+
+    // Assess
+    expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        taskToken: TOKEN,
+        error: 'ServiceUnavailableException',
+        cause: expect.stringMatching(/^The check failed 7 times in a row/),
+      },
+    ]);
+    expect(result).toEqual({ outcome: 'FAILED', error: 'ServiceUnavailableException' });
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['TaskTimedOut', new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} })],
+    ['TaskDoesNotExist', new TaskDoesNotExist({ message: 'Task does not exist', $metadata: {} })],
+    ['InvalidToken', new InvalidToken({ message: 'Invalid token', $metadata: {} })],
+  ])('heartbeat answers %s: the execution is gone, nothing is checked or scheduled', async (_name, error) => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    sfn.on(SendTaskHeartbeatCommand).rejects(error);
+
+    // Act
+    const result = await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'TOKEN_GONE' });
+    expect(kms.calls()).toHaveLength(0);
+    expect(logs.calls()).toHaveLength(0);
+    expect(scheduler.calls()).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it('counts a ConflictException on the next schedule (a Lambda retry made it) as scheduled', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    scheduler
+      .on(CreateScheduleCommand)
+      .rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
+
+    // Act
+    const result = await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'SCHEDULED', at: '2026-01-01T12:00:00.000Z' });
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it('throws when the next schedule cannot be created (Lambda retries; the heartbeat timeout restores)', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    scheduler.on(CreateScheduleCommand).rejects(sdkError('InternalServerException', 'server'));
+
+    // Act
+    const act = handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'InternalServerException');
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it('throws when SendTaskSuccess fails, but ends quietly when its token is gone', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([disabledCall('ev-new', '2026-01-01T05:40:00Z')]);
+    sfn
+      .on(SendTaskSuccessCommand)
+      .rejectsOnce(sdkError('ThrottlingException'))
+      .rejects(new TaskTimedOut({ message: 'timed out', $metadata: {} }));
+    const event = watchEvent('schedule', 'OBSERVE', OBSERVE_START);
+
+    // Act
+    const first = handler(event, CONTEXT);
+    await expect(first).rejects.toHaveProperty('name', 'ThrottlingException');
+    const second = await handler(event, CONTEXT);
+
+    // Assess
+    expect(second).toEqual({ outcome: 'TOKEN_GONE' });
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('fails the token with InvalidHandlerEventError for a broken event that still names its token', async () => {
+    // Prepare
+    const event: CheckEvent & { trigger: string; taskToken: string } = {
+      ...checkEvent('FINAL', OBSERVE_START),
+      trigger: 'schedule',
+      taskToken: TOKEN,
+    };
+
+    // Act
+    const result = await handler(event as unknown as WatchEvent, CONTEXT);
+
+    // Assess
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
+      taskToken: TOKEN,
+      error: 'InvalidHandlerEventError',
+      cause: expect.stringContaining('phase'),
+    });
+    expect(result).toEqual({ outcome: 'FAILED', error: 'InvalidHandlerEventError' });
+    expect(kms.calls()).toHaveLength(0);
+  });
+
+  it('throws InvalidHandlerEventError when the event has no token to answer', async () => {
+    // Prepare
+    const event = { ...watchEvent('schedule', 'OBSERVE', OBSERVE_START), taskToken: '' };
+
+    // Act
+    const act = handler(event, CONTEXT);
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'InvalidHandlerEventError');
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('fails the token with ScheduleSettingsError when the chain cannot go on', async () => {
+    // Prepare
+    vi.stubEnv('KDG_SCHEDULE_GROUP', '');
+
+    // Act
+    await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.error).toBe('ScheduleSettingsError');
+    expect(kms.calls()).toHaveLength(0);
+  });
+});
