@@ -30,30 +30,35 @@ function startWorker(data: ThroughputWorkerData): Worker {
   return new Worker(boot, { eval: true, workerData: data });
 }
 
-/** `keys` quiet keys over `workers` threads; the clock runs from the go signal (all warm) to the last key. */
-async function parallelKeysPerSecond(
-  keys: number,
-  workers: number,
-  progress: (done: number) => void,
-): Promise<number> {
-  const counter = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-  const threads = Array.from({ length: workers }, () => startWorker({ keys, counter }));
-  let started = 0;
-  let done = 0;
-  try {
+/**
+ * Worker threads for the larger run, started early: each warms up (loads the modules, synthesizes
+ * the app, runs one key) while the bench measures figures in virtual time, where sharing the CPU
+ * changes nothing. The clock of `run` starts only once every worker is warm.
+ */
+export class ThroughputWorkers {
+  private readonly counter = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+  private readonly threads: Worker[];
+  private readonly ready: Promise<unknown>;
+  private readonly finished: Promise<number[]>;
+  private onKey: () => void = () => undefined;
+
+  constructor(
+    readonly keys: number,
+    readonly workers: number,
+  ) {
+    this.threads = Array.from({ length: workers }, () => startWorker({ keys, counter: this.counter }));
     const ready: Promise<void>[] = [];
     const finished: Promise<number>[] = [];
-    for (const thread of threads) {
-      let onReady: () => void = () => undefined;
-      ready.push(new Promise<void>((resolve) => (onReady = resolve)));
+    for (const thread of this.threads) {
+      const { promise: warm, resolve: warmed } = withResolvers<void>();
+      ready.push(warm);
       finished.push(
         new Promise<number>((resolve, reject) => {
           thread.on('message', (message: ThroughputWorkerMessage) => {
             if (message.type === 'ready') {
-              onReady();
+              warmed();
             } else if (message.type === 'key') {
-              done += 1;
-              progress(done);
+              this.onKey();
             } else if (message.type === 'finished') {
               resolve(message.keys);
             } else {
@@ -69,42 +74,84 @@ async function parallelKeysPerSecond(
         }),
       );
     }
-    // A worker that dies while warming up must fail the figure, not leave the bench waiting.
-    await Promise.race([Promise.all(ready), Promise.all(finished)]);
-    started = performance.now();
-    for (const thread of threads) {
-      thread.postMessage('go');
+    this.finished = Promise.all(finished);
+    // A worker that dies while warming up fails the figure instead of leaving the bench waiting.
+    this.ready = Promise.race([Promise.all(ready), this.finished]);
+    // Until `run` awaits them, a failure must not surface as an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Resolves when every worker is warm (a failed warm-up rejects). */
+  whenReady(): Promise<unknown> {
+    return this.ready;
+  }
+
+  /** Runs the keys; keys per second from the go signal to the last key. Terminates the workers. */
+  async run(progress: (done: number) => void): Promise<number> {
+    try {
+      await this.ready;
+      let done = 0;
+      this.onKey = () => {
+        done += 1;
+        progress(done);
+      };
+      const started = performance.now();
+      for (const thread of this.threads) {
+        thread.postMessage('go');
+      }
+      const ran = (await this.finished).reduce((sum, n) => sum + n, 0);
+      if (ran !== this.keys) {
+        throw new BenchError(`the workers ran ${ran} keys, not ${this.keys}`);
+      }
+      return this.keys / ((performance.now() - started) / 1000);
+    } finally {
+      await this.stop();
     }
-    const ran = (await Promise.all(finished)).reduce((sum, n) => sum + n, 0);
-    if (ran !== keys) {
-      throw new BenchError(`the workers ran ${ran} keys, not ${keys}`);
-    }
-    return keys / ((performance.now() - started) / 1000);
-  } finally {
-    await Promise.all(threads.map((thread) => thread.terminate()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
   }
 }
 
+function withResolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/** Worker threads for `keys` keys: one per core by default, never more than keys. */
+export function startThroughputWorkers(
+  keys: number,
+  workers: number = availableParallelism(),
+): ThroughputWorkers | null {
+  return keys > 1 ? new ThroughputWorkers(keys, Math.max(1, Math.min(workers, keys))) : null;
+}
+
 /**
- * `progress` is told after every key of the larger run (a long run should show it is alive).
- * `workers` defaults to one per core, never more than keys.
+ * One key alone in this thread, then the larger run on `pool` (none: `keys` is 1). `progress` is
+ * told after every key of the larger run (a long run should show it is alive).
  */
 export async function measureThroughput(
-  keys: number,
+  pool: ThroughputWorkers | null,
   progress: (done: number, of: number) => void = () => undefined,
-  workers: number = availableParallelism(),
 ): Promise<ThroughputFigures> {
+  // The single key runs with the workers idle, warm and waiting, so it has a core to itself.
+  await pool?.whenReady();
   // Warm: the first simulation of a thread synthesizes the app and loads every module.
   await runSimulation(quietKey(), ['DELETION_SCHEDULED']);
   const started = performance.now();
   await runSimulation(quietKey(), ['DELETION_SCHEDULED']);
   const one = 1 / ((performance.now() - started) / 1000);
-  const threads = Math.max(1, Math.min(workers, keys));
-  const many = keys === 1 ? one : await parallelKeysPerSecond(keys, threads, (done) => progress(done, keys));
-  const keysPerSecondByCount: Record<string, number> = { '1': one, [String(keys)]: many };
+  const keysPerSecondByCount: Record<string, number> = { '1': one };
+  if (pool) {
+    keysPerSecondByCount[String(pool.keys)] = await pool.run((done) => progress(done, pool.keys));
+  }
   return {
     keysPerSecond: keysPerSecondByCount,
     secondsPerKey: Object.fromEntries(Object.entries(keysPerSecondByCount).map(([k, v]) => [k, 1 / v])),
-    workers: keys === 1 ? 1 : threads,
+    workers: pool?.workers ?? 1,
   };
 }

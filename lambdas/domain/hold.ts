@@ -368,83 +368,96 @@ export class InvalidHandlerEventError extends Error {
 // zod/mini ships without messages; the English ones make the contract errors below readable.
 z.config(en());
 
-const isoInstant = z.iso.datetime({ offset: true });
+// Each schema is built once, at import, in a form the bundler may leave out: esbuild keeps every
+// top-level call it cannot prove free of side effects, so without the annotation every handler
+// importing this module (for its functions) would carry all the event schemas below and the zod
+// parts they need, though it parses with one or none of them.
 
-const keyFactsShape = z.looseObject({
-  keyId: z.string().check(z.minLength(1)),
-  keyArn: z.string().check(z.startsWith('arn:')),
-  region: z.string().check(z.minLength(1)),
-  keyState: z.string().check(z.minLength(1)),
-  aliases: z.array(z.string()),
-  tags: z.record(z.string(), z.string()),
-});
+const isoInstant = /* @__PURE__ */ (() => z.iso.datetime({ offset: true }))();
 
-const planShape = z.looseObject({
-  logGroupName: z.string(),
-  observationDays: z.number().check(z.positive()),
-  pendingWindowInDays: z.number().check(z.int(), z.minimum(7), z.maximum(30)),
-  checkIntervalSeconds: z.number().check(z.positive()),
-  ingestionLagSeconds: z.number().check(z.nonnegative()),
-  watchPendingWindow: z.boolean(),
-});
+const keyFactsShape = /* @__PURE__ */ (() =>
+  z.looseObject({
+    keyId: z.string().check(z.minLength(1)),
+    keyArn: z.string().check(z.startsWith('arn:')),
+    region: z.string().check(z.minLength(1)),
+    keyState: z.string().check(z.minLength(1)),
+    aliases: z.array(z.string()),
+    tags: z.record(z.string(), z.string()),
+  }))();
 
-const acceptedAssessment = z.looseObject({
-  verdict: z.literal('ACCEPTED'),
-  key: keyFactsShape,
-  plan: planShape,
-  assessedAt: isoInstant,
-});
+const planShape = /* @__PURE__ */ (() =>
+  z.looseObject({
+    logGroupName: z.string(),
+    observationDays: z.number().check(z.positive()),
+    pendingWindowInDays: z.number().check(z.int(), z.minimum(7), z.maximum(30)),
+    checkIntervalSeconds: z.number().check(z.positive()),
+    ingestionLagSeconds: z.number().check(z.nonnegative()),
+    watchPendingWindow: z.boolean(),
+  }))();
+
+const acceptedAssessment = /* @__PURE__ */ (() =>
+  z.looseObject({
+    verdict: z.literal('ACCEPTED'),
+    key: keyFactsShape,
+    plan: planShape,
+    assessedAt: isoInstant,
+  }))();
 
 /** An Evidence entry (types.ts) as it travels in the workflow state. */
-export const evidenceShape = z.looseObject({
-  eventID: z.string(),
-  eventTime: z.string(),
-  eventName: z.string(),
-  errorCode: z.string(),
-  principal: z.string(),
-  sourceIPAddress: z.string(),
-  userAgent: z.string(),
-});
+export const evidenceShape = /* @__PURE__ */ (() =>
+  z.looseObject({
+    eventID: z.string(),
+    eventTime: z.string(),
+    eventName: z.string(),
+    errorCode: z.string(),
+    principal: z.string(),
+    sourceIPAddress: z.string(),
+    userAgent: z.string(),
+  }))();
 
-const executionArn = z.string().check(z.minLength(1));
+const executionArn = /* @__PURE__ */ (() => z.string().check(z.minLength(1)))();
 
 // The approval task's output; free text from the approver, so only its shape is trusted.
-const approvalShape = z.optional(
-  z.nullable(z.looseObject({ decision: z.literal('approve'), by: z.string(), at: z.string() })),
-);
+const approvalShape = /* @__PURE__ */ (() =>
+  z.optional(
+    z.nullable(z.looseObject({ decision: z.literal('approve'), by: z.string(), at: z.string() })),
+  ))();
 
-const disableEventSchema = z.looseObject({
-  executionArn,
-  assessment: acceptedAssessment,
-  approval: approvalShape,
-});
+const disableEventSchema = /* @__PURE__ */ (() =>
+  z.looseObject({
+    executionArn,
+    assessment: acceptedAssessment,
+    approval: approvalShape,
+  }))();
 
-const scheduleEventSchema = z.looseObject({
-  executionArn,
-  assessment: acceptedAssessment,
-  disable: z.looseObject({ disabledAt: isoInstant, wasEnabled: z.boolean() }),
-  watch: z.looseObject({ cursor: isoInstant }),
-  approval: approvalShape,
-});
+const scheduleEventSchema = /* @__PURE__ */ (() =>
+  z.looseObject({
+    executionArn,
+    assessment: acceptedAssessment,
+    disable: z.looseObject({ disabledAt: isoInstant, wasEnabled: z.boolean() }),
+    watch: z.looseObject({ cursor: isoInstant }),
+    approval: approvalShape,
+  }))();
 
-const restoreEventSchema = z.looseObject({
-  executionArn,
-  mode: z.enum(['ROLLBACK', 'CANCEL_DELETION', 'ABORT']),
-  outcome: z.enum(OUTCOMES),
-  // A restore must run even for an assessment that never identified the key: it then does nothing.
-  assessment: z.looseObject({ key: z.nullable(keyFactsShape) }),
-  watch: z.optional(
-    z.nullable(
-      z.looseObject({
-        evidence: z.array(evidenceShape),
-        evidenceCount: z.number().check(z.int(), z.nonnegative()),
-      }),
+const restoreEventSchema = /* @__PURE__ */ (() =>
+  z.looseObject({
+    executionArn,
+    mode: z.enum(['ROLLBACK', 'CANCEL_DELETION', 'ABORT']),
+    outcome: z.enum(OUTCOMES),
+    // A restore must run even for an assessment that never identified the key: it then does nothing.
+    assessment: z.looseObject({ key: z.nullable(keyFactsShape) }),
+    watch: z.optional(
+      z.nullable(
+        z.looseObject({
+          evidence: z.array(evidenceShape),
+          evidenceCount: z.number().check(z.int(), z.nonnegative()),
+        }),
+      ),
     ),
-  ),
-  error: z.optional(
-    z.nullable(z.looseObject({ Error: z.string(), Cause: z.optional(z.nullable(z.string())) })),
-  ),
-});
+    error: z.optional(
+      z.nullable(z.looseObject({ Error: z.string(), Cause: z.optional(z.nullable(z.string())) })),
+    ),
+  }))();
 
 function parseWith<T>(schema: z.ZodMiniType, handler: string, event: unknown): T {
   const result = schema.safeParse(event);

@@ -67,10 +67,23 @@ describe('npm run bench -- --json', () => {
     // Assess
     expect(bad).toEqual([]);
     expect(Object.keys(report.simulatorKeysPerSecond).sort()).toEqual(['1', String(KEYS)]);
+    expect(report.simulatorWorkers).toBeGreaterThanOrEqual(1);
+    expect(report.simulatorWorkers).toBeLessThanOrEqual(KEYS);
     expect(report.bundles.map((b) => b.name)).toEqual(expect.arrayContaining(['check', 'disable', 'assess']));
     for (const bundle of report.bundles) {
       expect(Object.keys(bundle)).toEqual(expect.arrayContaining(['name', 'bytes', 'coldImportMs']));
     }
+  });
+
+  it('counts the checks outside the state machine as invocations, not as transitions', () => {
+    // Assess: 30 days of 6-hour checks in each of the two watches.
+    const { cost } = report;
+    expect(cost.checks).toBeGreaterThanOrEqual(2 * 119);
+    expect(report.lambdaInvocationsPerKey).toBeGreaterThanOrEqual(cost.checks);
+    expect(cost.transitionsFloor).toBeGreaterThanOrEqual(2 * cost.checks);
+    expect(Object.values(cost.apiRequestsPerKey).reduce((a, b) => a + b, 0)).toBeGreaterThan(
+      cost.workflowKmsRequests,
+    );
   });
 
   it('compares the incremental scan with the re-scan baseline of the same run', () => {
