@@ -77,18 +77,42 @@ function record(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+// Building an Intl.DateTimeFormat costs about as much as the rest of a CreateSchedule; the chain
+// creates one schedule per check, so each zone's formatter is made once (UTC needs none).
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+
+function formatterOf(zone: string): Intl.DateTimeFormat | null {
+  let formatter = formatters.get(zone);
+  if (formatter === undefined) {
+    try {
+      formatter = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
+    } catch {
+      formatter = null;
+    }
+    formatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
 /** The UTC offset of `zone` at the instant `ms`, in ms (wall clock minus UTC). */
 function zoneOffsetMs(ms: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(ms));
+  if (zone === 'UTC') {
+    return 0;
+  }
+  const formatter = formatterOf(zone);
+  if (!formatter) {
+    throw new RangeError(`Invalid time zone: ${zone}`);
+  }
+  const parts = formatter.formatToParts(new Date(ms));
   const field = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const wall = Date.UTC(
     field('year'),
@@ -102,12 +126,7 @@ function zoneOffsetMs(ms: number, zone: string): number {
 }
 
 function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
+  return formatterOf(zone) !== null;
 }
 
 /**
