@@ -26,7 +26,13 @@ import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.j
 import { evidenceShape, InvalidHandlerEventError } from '../domain/hold.js';
 import { evidenceReport, type Message, observationReport, progressNote } from '../domain/report-message.js';
 import type { CheckEvent, Evidence, KeyFacts, LastUsage, WatchPlan, WatchState } from '../domain/types.js';
-import { advanceWatch, type ScheduleContext, verifyWatchedKey } from '../domain/watch.js';
+import {
+  advanceWatch,
+  expectedDeletionAt,
+  pendingWatchDeadline,
+  type ScheduleContext,
+  verifyWatchedKey,
+} from '../domain/watch.js';
 import { dedupe, nextWindow } from '../domain/window.js';
 
 const logger = createLogger('check');
@@ -344,7 +350,17 @@ function targetOf(context: Context | undefined): string {
       'Check was invoked without context.invokedFunctionArn: the next check has no target.',
     );
   }
-  return arn;
+  // Scheduler's role may invoke the function itself; a version or alias the caller named is dropped.
+  return arn.split(':').slice(0, 7).join(':');
+}
+
+/** When the pending watch must have answered (ScheduleDeletion set the task's timeout to it). */
+function pendingDeadlineOf(event: ValidWatchEvent): Date {
+  const deletion = event.deletion;
+  const scheduledAt = deletion ? new Date(deletion.scheduledAt) : new Date();
+  const deletionDate = deletion?.deletionDate ? new Date(deletion.deletionDate) : null;
+  const plan = event.assessment.plan;
+  return pendingWatchDeadline(expectedDeletionAt(scheduledAt, deletionDate, plan), plan);
 }
 
 /**
@@ -435,35 +451,52 @@ async function continueWatchChain(
     return failWatch(taskToken, failure, event);
   }
 
-  if (next.broke || next.done) {
-    if ((await sendWatchSuccess(taskToken, next)) === 'TOKEN_GONE') {
-      return tokenGone(event, 'SendTaskSuccess');
+  // The check ran; what is left is telling the workflow. An error here that is not "the execution is
+  // over" goes to the token as a failure: the restore then runs within minutes instead of after the
+  // heartbeat, which matters most when the key just broke.
+  try {
+    if (next.broke || next.done) {
+      if ((await sendWatchSuccess(taskToken, next)) === 'TOKEN_GONE') {
+        return tokenGone(event, 'SendTaskSuccess');
+      }
+      logger.info('watch answered', {
+        phase: event.phase,
+        executionArn: event.executionArn,
+        broke: next.broke,
+        done: next.done,
+      });
+      return { outcome: 'ANSWERED', broke: next.broke, done: next.done };
     }
-    logger.info('watch answered', {
+    const scheduled = await scheduleCheck({
+      event,
+      watch: next,
+      attempt: 0,
+      at: new Date(next.nextCheckAt),
+      now: new Date(),
+      targetArn,
+      settings,
+    });
+    logger.info('next check scheduled', {
       phase: event.phase,
       executionArn: event.executionArn,
-      broke: next.broke,
-      done: next.done,
+      schedule: scheduled.name,
+      at: scheduled.at,
+      created: scheduled.created,
     });
-    return { outcome: 'ANSWERED', broke: next.broke, done: next.done };
+    return { outcome: 'SCHEDULED', scheduled: scheduled.name, at: scheduled.at, broke: false, done: false };
+  } catch (error) {
+    if (classifyError(error) === 'TOKEN_GONE') {
+      return tokenGone(event, 'SendTaskSuccess');
+    }
+    const { name, message } = describeError(error);
+    const failure = new Error(
+      next.broke
+        ? `The check found breakage (${next.evidenceCount} failed calls) but could not report it: ${message}`
+        : `The check could not continue the watch: ${message}`,
+    );
+    failure.name = name;
+    return failWatch(taskToken, failure, event);
   }
-  const scheduled = await scheduleCheck({
-    event,
-    watch: next,
-    attempt: 0,
-    at: new Date(next.nextCheckAt),
-    now: new Date(),
-    targetArn,
-    settings,
-  });
-  logger.info('next check scheduled', {
-    phase: event.phase,
-    executionArn: event.executionArn,
-    schedule: scheduled.name,
-    at: scheduled.at,
-    created: scheduled.created,
-  });
-  return { outcome: 'SCHEDULED', scheduled: scheduled.name, at: scheduled.at, broke: false, done: false };
 }
 
 /** The same check (same watch) again later: a transient error says nothing about the key. */
@@ -475,11 +508,17 @@ async function retryLater(
   targetArn: string,
 ): Promise<WatchChainResult> {
   const now = new Date();
+  const retryAt = new Date(now.getTime() + retryDelayMs(attempt));
+  if (event.phase === 'PENDING' && retryAt.getTime() >= pendingDeadlineOf(event).getTime()) {
+    // A retry that late would leave no time to cancel the deletion: fail the watch now, so the
+    // restore cancels it while the key still exists.
+    return failWatch(event.taskToken, error, event);
+  }
   const scheduled = await scheduleCheck({
     event,
     watch: event.watch,
     attempt: attempt + 1,
-    at: new Date(now.getTime() + retryDelayMs(attempt)),
+    at: retryAt,
     now,
     targetArn,
     settings,

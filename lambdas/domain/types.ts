@@ -232,6 +232,8 @@ export interface ScheduleResult {
   readonly deletionDate: string | null;
   readonly keyState: string;
   readonly pendingWindowInDays: number;
+  /** The pending watch's TimeoutSeconds: it must answer before the deletion leaves no time to cancel it. */
+  readonly watchTimeoutSeconds: number;
 }
 
 export type RestoreMode = 'ROLLBACK' | 'CANCEL_DELETION' | 'ABORT';

@@ -70,6 +70,20 @@ export function lastPendingCheckAt(deletionAt: Date, plan: WatchPlan): Date {
   return addMs(deletionAt, -pendingSafetyMarginMs(plan));
 }
 
+/**
+ * The pending watch must have answered by this instant, half a margin before the deletion: later, a
+ * chain that stalled (Scheduler, Lambda, throttling) would leave no time to cancel the deletion, so
+ * Step Functions times the watch out here and the restore cancels it while the key still exists.
+ */
+export function pendingWatchDeadline(deletionAt: Date, plan: WatchPlan): Date {
+  return addMs(deletionAt, -pendingSafetyMarginMs(plan) / 2);
+}
+
+/** Seconds from `now` to the pending watch's deadline (at least a minute: Step Functions needs a positive timeout). */
+export function pendingWatchTimeoutSeconds(now: Date, deletionAt: Date, plan: WatchPlan): number {
+  return Math.max(60, Math.floor((pendingWatchDeadline(deletionAt, plan).getTime() - now.getTime()) / 1000));
+}
+
 /** What the schedule needs to know about the execution. */
 export interface ScheduleContext {
   readonly now: Date;

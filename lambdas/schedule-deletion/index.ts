@@ -12,7 +12,7 @@ import {
   parseScheduleEvent,
 } from '../domain/hold.js';
 import { type ScheduleOutput, TAGS } from '../domain/types.js';
-import { startWatch } from '../domain/watch.js';
+import { expectedDeletionAt, pendingWatchTimeoutSeconds, startWatch } from '../domain/watch.js';
 
 const logger = createLogger('schedule-deletion');
 
@@ -102,6 +102,11 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
     deletionDate: deletionDate ? deletionDate.toISOString() : null,
     keyState: finalState,
     pendingWindowInDays: window,
+    watchTimeoutSeconds: pendingWatchTimeoutSeconds(
+      new Date(),
+      expectedDeletionAt(new Date(scheduledAt), deletionDate, plan),
+      plan,
+    ),
     watch: {
       ...startWatch('PENDING', {
         now: new Date(scheduledAt),

@@ -459,7 +459,7 @@ export class Workflow extends Construct {
     const watchTask = (
       name: string,
       phase: 'OBSERVE' | 'PENDING',
-      watchSeconds: number,
+      timeout: sfn.Timeout,
       extra: Record<string, unknown> = {},
     ): tasks.LambdaInvoke => {
       const task = new tasks.LambdaInvoke(this, name, {
@@ -475,13 +475,12 @@ export class Workflow extends Construct {
         }),
         resultSelector: { 'value.$': '$' },
         resultPath: '$.watch',
+        retryOnServiceExceptions: false,
         // A missed check plus the lag and an hour for Scheduler and Lambda retries.
         heartbeatTimeout: sfn.Timeout.duration(
           Duration.seconds(2 * checkIntervalSeconds + lagSeconds + 3600),
         ),
-        taskTimeout: sfn.Timeout.duration(
-          Duration.seconds(watchSeconds + 2 * checkIntervalSeconds + lagSeconds + 86_400),
-        ),
+        taskTimeout: timeout,
       });
       // Only the start (one schedule) runs inside the task's Lambda call, and only Lambda's service errors
       // are retried: a retry starts a new chain from the first check, so the chain's own failures
@@ -497,7 +496,15 @@ export class Workflow extends Construct {
       task.addCatch(restore, toRestore);
       return task;
     };
-    const watchForBreakage = watchTask('WatchForBreakage', 'OBSERVE', config.observationDays * 86_400);
+    // The observation has no deadline of its own: a stalled chain misses its heartbeat, and the key is
+    // restored whenever that happens.
+    const watchForBreakage = watchTask(
+      'WatchForBreakage',
+      'OBSERVE',
+      sfn.Timeout.duration(
+        Duration.seconds(config.observationDays * 86_400 + 2 * checkIntervalSeconds + lagSeconds + 86_400),
+      ),
+    );
     // An answer that is neither breakage nor done breaks the chain's contract: restore, never go on.
     const watchIncomplete = (name: string) =>
       new sfn.Pass(this, name, {
@@ -555,9 +562,15 @@ export class Workflow extends Construct {
       parameters: { 'value.$': '$.deletion.value.watch' },
       resultPath: '$.watch',
     });
-    const watchPendingUse = watchTask('WatchPendingUse', 'PENDING', config.pendingWindowInDays * 86_400, {
-      deletion: sfn.JsonPath.objectAt('$.deletion.value'),
-    });
+    // The pending watch has a deadline: KMS deletes the key at the end of the window, so a chain that
+    // stalls near the end must time out while a restore can still cancel the deletion (ScheduleDeletion
+    // computes the seconds to half a safety margin before the deletion).
+    const watchPendingUse = watchTask(
+      'WatchPendingUse',
+      'PENDING',
+      sfn.Timeout.at('$.deletion.value.watchTimeoutSeconds'),
+      { deletion: sfn.JsonPath.objectAt('$.deletion.value') },
+    );
 
     // --- Wiring --------------------------------------------------------------------------------
     const observationVerdict = new sfn.Choice(this, 'ObservationVerdict', { stateName: 'ObservationVerdict' })

@@ -137,6 +137,8 @@ interface TaskPlan {
   readonly name: string;
   readonly task: TaskKind;
   readonly timeoutSeconds: number | null;
+  /** TimeoutSecondsPath: the timeout read from the state's input when the task starts. */
+  readonly timeoutSecondsPath?: string | undefined;
   readonly heartbeatSeconds: number | null;
   readonly retry: readonly Retrier[];
 }
@@ -206,17 +208,21 @@ function prepareStates(
       copy = rewritten;
       tasks.set(name, { name, task, timeoutSeconds: null, heartbeatSeconds: null, retry: [] });
     } else if (state.Type === 'Task') {
-      if (state.TimeoutSecondsPath !== undefined || state.HeartbeatSecondsPath !== undefined) {
+      if (state.HeartbeatSecondsPath !== undefined) {
+        throw new DefinitionError(`state '${name}': HeartbeatSecondsPath is not simulated`);
+      }
+      const { TimeoutSeconds, TimeoutSecondsPath, HeartbeatSeconds, ...rest } = state;
+      if (TimeoutSecondsPath !== undefined && !/^\$(\.[A-Za-z0-9_]+)+$/.test(String(TimeoutSecondsPath))) {
         throw new DefinitionError(
-          `state '${name}': TimeoutSecondsPath/HeartbeatSecondsPath are not simulated`,
+          `state '${name}': TimeoutSecondsPath '${String(TimeoutSecondsPath)}' is not a plain path`,
         );
       }
-      const { TimeoutSeconds, HeartbeatSeconds, ...rest } = state;
       copy = rest as AslState;
       tasks.set(name, {
         name,
         task: classifyTask(name, state),
         timeoutSeconds: typeof TimeoutSeconds === 'number' ? TimeoutSeconds : null,
+        ...(TimeoutSecondsPath !== undefined ? { timeoutSecondsPath: String(TimeoutSecondsPath) } : {}),
         heartbeatSeconds: typeof HeartbeatSeconds === 'number' ? HeartbeatSeconds : null,
         retry: (state.Retry as Retrier[] | undefined) ?? [],
       });
@@ -529,6 +535,26 @@ export async function runWorkflow(
       return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: jsonClone(result ?? null) } as JsonValue;
     });
 
+  // TimeoutSecondsPath reads the state's input when the task starts, as Step Functions does; a value
+  // that is not a positive whole number fails the task (States.Runtime).
+  const withInputTimeout = (plan: TaskPlan, stateInput: unknown): TaskPlan => {
+    if (!plan.timeoutSecondsPath) {
+      return plan;
+    }
+    let value: unknown = stateInput;
+    for (const field of plan.timeoutSecondsPath.split('.').slice(1)) {
+      value =
+        typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[field] : undefined;
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw new TaskError(
+        'States.Runtime',
+        `Task '${plan.name}': TimeoutSecondsPath ${plan.timeoutSecondsPath} is ${JSON.stringify(value)}, not a positive whole number`,
+      );
+    }
+    return { ...plan, timeoutSeconds: value };
+  };
+
   const contextToken = options.taskToken ?? DEFAULT_TASK_TOKEN;
   let tokensIssued = 0;
 
@@ -598,7 +624,7 @@ export async function runWorkflow(
         } catch (error) {
           throw lambdaError(error);
         }
-        const answer = await awaitToken(plan, tokens, token, began);
+        const answer = await awaitToken(withInputTimeout(plan, lastInput), tokens, token, began);
         if (current) {
           current.detail.answered = answer.kind;
         }

@@ -105,6 +105,7 @@ export function scheduled(scheduledAt: Date, deletionDate: string | null): Sched
     deletionDate,
     keyState: 'PendingDeletion',
     pendingWindowInDays: 30,
+    watchTimeoutSeconds: 30 * 86_400 - 1800,
   };
 }
 

@@ -525,22 +525,25 @@ describe('check handler, trigger schedule', () => {
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
 
-  it('throws when the next schedule cannot be created (Lambda retries; the heartbeat timeout restores)', async () => {
+  it('fails the token when the next schedule cannot be created, so the key is restored now', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
     givenKey('Disabled');
     givenRecords([]);
-    scheduler.on(CreateScheduleCommand).rejects(sdkError('InternalServerException', 'server'));
+    scheduler.on(CreateScheduleCommand).rejects(sdkError('ValidationException'));
 
     // Act
-    const act = handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+    const result = await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
 
     // Assess
-    await expect(act).rejects.toHaveProperty('name', 'InternalServerException');
-    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    const failures = sfn.commandCalls(SendTaskFailureCommand);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.args[0].input).toMatchObject({ taskToken: TOKEN, error: 'ValidationException' });
+    expect(failures[0]?.args[0].input.cause).toContain('could not continue the watch');
+    expect(result).toEqual({ outcome: 'FAILED', error: 'ValidationException' });
   });
 
-  it('throws when SendTaskSuccess fails, but ends quietly when its token is gone', async () => {
+  it('fails the token saying breakage was found when SendTaskSuccess fails, and ends quietly when its token is gone', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
     givenKey('Disabled');
@@ -552,13 +555,66 @@ describe('check handler, trigger schedule', () => {
     const event = watchEvent('schedule', 'OBSERVE', OBSERVE_START);
 
     // Act
-    const first = handler(event, CONTEXT);
-    await expect(first).rejects.toHaveProperty('name', 'ThrottlingException');
+    const first = await handler(event, CONTEXT);
     const second = await handler(event, CONTEXT);
 
     // Assess
+    expect(first).toEqual({ outcome: 'FAILED', error: 'ThrottlingException' });
+    const failure = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+    expect(failure?.cause).toContain('found breakage (1 failed calls)');
     expect(second).toEqual({ outcome: 'TOKEN_GONE' });
     expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('throws when neither the answer nor the failure reaches Step Functions (Lambda retries; the heartbeat restores)', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([disabledCall('ev-new', '2026-01-01T05:40:00Z')]);
+    sfn.on(SendTaskSuccessCommand).rejects(sdkError('ServiceUnavailable', 'server'));
+    sfn.on(SendTaskFailureCommand).rejects(sdkError('ServiceUnavailable', 'server'));
+
+    // Act
+    const act = handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'ServiceUnavailable');
+  });
+
+  it('PENDING: fails the token at once when a retry would land after the watch deadline before the deletion', async () => {
+    // Prepare: deletion at 2026-02-01T00:00Z, deadline 30 min before; a first retry 5 min after 23:30.
+    const deletionDate = '2026-02-01T00:00:00.000Z';
+    const pendingStart = startWatch('PENDING', {
+      now: new Date('2026-01-02T00:00:00.000Z'),
+      plan: PLAN,
+      deletionDate: new Date(deletionDate),
+    });
+    vi.setSystemTime(new Date('2026-01-31T23:26:00.000Z'));
+    kms.on(DescribeKeyCommand).rejects(sdkError('ThrottlingException'));
+    const event = watchEvent('schedule', 'PENDING', pendingStart, {
+      deletion: scheduled(new Date('2026-01-02T00:00:00.000Z'), deletionDate),
+    });
+
+    // Act
+    const result = await handler(event, CONTEXT);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'FAILED', error: 'ThrottlingException' });
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('targets the function itself even when it was invoked through a version or alias', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
+
+    // Act
+    await handler(watchEvent('start', 'OBSERVE', OBSERVE_START), {
+      ...CONTEXT,
+      invokedFunctionArn: `${FUNCTION_ARN}:live`,
+    });
+
+    // Assess
+    expect(onlySchedule().Target?.Arn).toBe(FUNCTION_ARN);
   });
 
   it('fails the token with InvalidHandlerEventError for a broken event that still names its token', async () => {

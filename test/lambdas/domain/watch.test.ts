@@ -3,7 +3,10 @@ import { TAGS, type WatchPlan, type WatchState } from '../../../lambdas/domain/t
 import {
   advanceWatch,
   type CheckFindings,
+  lastPendingCheckAt,
   MAX_EVIDENCE_IN_STATE,
+  pendingWatchDeadline,
+  pendingWatchTimeoutSeconds,
   scheduleNext,
   startWatch,
   verifyWatchedKey,
@@ -297,5 +300,28 @@ describe('verifyWatchedKey', () => {
     // Assess
     expect(cancelled).toThrow(KeyChangedExternallyError);
     expect(replica).not.toThrow();
+  });
+});
+
+describe('pendingWatchDeadline', () => {
+  it('falls after the last pending check and before the deletion, so a stalled chain still leaves time to cancel', () => {
+    // Prepare
+    const deletion = new Date('2026-02-01T00:00:00.000Z');
+
+    // Act
+    const deadline = pendingWatchDeadline(deletion, PLAN);
+
+    // Assess
+    expect(deadline.toISOString()).toBe('2026-01-31T23:30:00.000Z');
+    expect(deadline.getTime()).toBeGreaterThan(lastPendingCheckAt(deletion, PLAN).getTime());
+  });
+
+  it('gives the watch task the seconds from now to the deadline, at least one minute', () => {
+    // Prepare
+    const deletion = new Date('2026-02-01T00:00:00.000Z');
+
+    // Act / Assess
+    expect(pendingWatchTimeoutSeconds(new Date('2026-01-31T00:00:00.000Z'), deletion, PLAN)).toBe(84_600);
+    expect(pendingWatchTimeoutSeconds(new Date('2026-01-31T23:59:00.000Z'), deletion, PLAN)).toBe(60);
   });
 });

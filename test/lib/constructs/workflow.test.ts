@@ -189,9 +189,9 @@ describe('Workflow definition', () => {
   });
 
   it.each([
-    ['WatchForBreakage', 'OBSERVE', 30],
-    ['WatchPendingUse', 'PENDING', 30],
-  ])('waits out the %s watch in one task-token state kept alive by heartbeats', (name, phase, days) => {
+    ['WatchForBreakage', 'OBSERVE'],
+    ['WatchPendingUse', 'PENDING'],
+  ])('waits out the %s watch in one task-token state kept alive by heartbeats', (name, phase) => {
     // Prepare
     const state = definition.States[name] as AslState;
     const parameters = state.Parameters as { FunctionName: unknown; Payload: Record<string, unknown> };
@@ -202,7 +202,14 @@ describe('Workflow definition', () => {
     expect(state.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(parameters.Payload).toMatchObject({ phase, trigger: 'start', 'taskToken.$': '$$.Task.Token' });
     expect(state.HeartbeatSeconds).toBe(2 * checkInterval + lag + 3600);
-    expect(state.TimeoutSeconds).toBe(days * 86_400 + 2 * checkInterval + lag + 86_400);
+    if (phase === 'OBSERVE') {
+      expect(state.TimeoutSeconds).toBe(30 * 86_400 + 2 * checkInterval + lag + 86_400);
+    } else {
+      // KMS deletes the key at the end of the window: the pending watch times out before it, at the
+      // deadline ScheduleDeletion computed.
+      expect(state.TimeoutSecondsPath).toBe('$.deletion.value.watchTimeoutSeconds');
+      expect(state.TimeoutSeconds).toBeUndefined();
+    }
     expect(state.ResultPath).toBe('$.watch');
     // Every failure of the watch (SendTaskFailure, heartbeat, timeout) restores the key, and only
     // Lambda's own service errors of the start call are retried (a retry starts a new chain).

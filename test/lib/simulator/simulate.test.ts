@@ -144,10 +144,13 @@ describe('simulate', () => {
   });
 
   it('restores the key when the check chain cannot answer its token: Lambda retries twice, then the heartbeat times out', async () => {
-    // Act: the check function may not call SendTaskSuccess (a missing IAM grant).
+    // Act: the check function may neither answer nor fail its token (a missing IAM grant).
     const result = await simulate(
       scenario({
-        faults: [{ service: 'sfn', operation: 'SendTaskSuccess', error: 'AccessDeniedException' }],
+        faults: [
+          { service: 'sfn', operation: 'SendTaskSuccess', error: 'AccessDeniedException' },
+          { service: 'sfn', operation: 'SendTaskFailure', error: 'AccessDeniedException' },
+        ],
       }),
     );
 
@@ -166,6 +169,23 @@ describe('simulate', () => {
     // The last heartbeat came with Lambda's second retry; 2 x 6 h + 30 min + 1 h later the task timed out.
     expect(result.key.restoredAt).toBe('2026-01-04T13:33:00.000Z');
     expect(resultSchemaErrors(result)).toEqual([]);
+  });
+
+  it('restores the key at once when the chain cannot answer its token but can fail it', async () => {
+    // Act: SendTaskSuccess is refused; the check reports that as a failure of the watch.
+    const result = await simulate(
+      scenario({
+        faults: [{ service: 'sfn', operation: 'SendTaskSuccess', error: 'AccessDeniedException' }],
+      }),
+    );
+
+    // Assess
+    expect(result.timeline.find((e) => e.state === 'WatchForBreakage')?.detail.error).toBe(
+      'AccessDeniedException',
+    );
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.key.finalState).toBe('Enabled');
+    expect(result.key.restoredAt).toBe('2026-01-04T00:00:00.000Z');
   });
 
   it('refuses faults of a service it does not simulate', async () => {
