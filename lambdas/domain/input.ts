@@ -98,6 +98,21 @@ function unknownFieldProblem(name: string): string {
   );
 }
 
+/** How long a Standard execution may run (one year), in days. */
+export const MAX_EXECUTION_DAYS = 365;
+
+/**
+ * The longest an execution can take: both approvals waited out, the observation, the pending window,
+ * and a day for the ingestion lag, the final check and the steps between.
+ */
+export function executionDaysNeeded(
+  observationDays: number,
+  pendingWindowInDays: number,
+  approvalTimeoutDays: number,
+): number {
+  return observationDays + pendingWindowInDays + 2 * approvalTimeoutDays + 1;
+}
+
 /**
  * Validates the raw execution input and applies the stack's defaults. Throws `InvalidInputError`
  * naming every offending field; the key identifier is also checked for form (no aliases).
@@ -140,10 +155,26 @@ export function parseExecutionInput(raw: unknown, config: GuardConfig): Executio
     }
     throw error;
   }
+  const observationDays = input.observationDays ?? config.observationDays;
+  const pendingWindowInDays = input.pendingWindowInDays ?? config.pendingWindowInDays;
+  const days = executionDaysNeeded(observationDays, pendingWindowInDays, config.approvalTimeoutDays);
+  if (days > MAX_EXECUTION_DAYS) {
+    // Step Functions ends a Standard execution after a year with no Catch: the key would stay
+    // disabled with nothing left to restore it.
+    throw new InvalidInputError(
+      `observationDays (${observationDays}) + pendingWindowInDays (${pendingWindowInDays}) + two approvals of up to ` +
+        `${config.approvalTimeoutDays} days need ${days} days, more than the ${MAX_EXECUTION_DAYS} days an execution may run; ` +
+        'shorten the observation or the pending window.',
+      [
+        ...(input.observationDays !== undefined ? ['observationDays'] : []),
+        ...(input.pendingWindowInDays !== undefined ? ['pendingWindowInDays'] : []),
+      ],
+    );
+  }
   return {
     keyId: input.keyId,
-    observationDays: input.observationDays ?? config.observationDays,
-    pendingWindowInDays: input.pendingWindowInDays ?? config.pendingWindowInDays,
+    observationDays,
+    pendingWindowInDays,
     requestedBy: input.requestedBy ?? '',
     reason: input.reason ?? '',
     allowExportedPublicKey: input.allowExportedPublicKey ?? false,

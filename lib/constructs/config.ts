@@ -223,6 +223,21 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
     }
   }
 
+  // Mirrors executionDaysNeeded (lambdas/domain/input.ts), which applies it to each execution's own
+  // input: Step Functions ends a Standard execution after a year, with no Catch to restore the key.
+  const executionDays =
+    (integers.observationDays as number) +
+    (integers.pendingWindowInDays as number) +
+    2 * (integers.approvalTimeoutDays as number) +
+    1;
+  if (executionDays > 365) {
+    throw new KeyDeletionGuardConfigError(
+      `observationDays (${integers.observationDays}) + pendingWindowInDays (${integers.pendingWindowInDays}) + ` +
+        `2 x approvalTimeoutDays (${integers.approvalTimeoutDays}) + 1 is ${executionDays} days, more than the 365 ` +
+        'days a Step Functions execution may run; shorten the observation, the pending window or the approval timeout.',
+    );
+  }
+
   return {
     approvalEmails: emails as string[],
     createTrail,

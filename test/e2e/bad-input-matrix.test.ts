@@ -117,6 +117,12 @@ const INPUT_ROWS: readonly InputRow[] = [
     says: /"observationDays" is invalid: received number 0/,
   },
   {
+    label: 'observation and pending window longer than an execution may run',
+    input: { keyId: KEY, observationDays: 340, pendingWindowInDays: 30 },
+    cause: 'INVALID_INPUT',
+    says: /more than the 365 days an execution may run/,
+  },
+  {
     label: 'observationDays out of range (366)',
     input: { keyId: KEY, observationDays: 366 },
     cause: 'INVALID_INPUT',

@@ -42,11 +42,22 @@ describe('parseExecutionInput', () => {
     });
   });
 
+  it('refuses an observation and pending window that, with both approvals, outlast a one-year execution', () => {
+    // Act
+    const error = invalid({ keyId: KEY_ID, observationDays: 330, pendingWindowInDays: 30 });
+
+    // Assess: 330 + 30 + 2 x 7 + 1 = 375 days.
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toMatch(/need 375 days, more than the 365 days an execution may run/);
+    expect(error.fields).toEqual(['observationDays', 'pendingWindowInDays']);
+    expect(() => parseExecutionInput({ keyId: KEY_ID, observationDays: 320 }, config)).not.toThrow();
+  });
+
   it('keeps every field that was given', () => {
     // Prepare
     const raw = {
       keyId: `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`,
-      observationDays: 365,
+      observationDays: 300,
       pendingWindowInDays: 7,
       requestedBy: 'jane@example.com',
       reason: 'Legacy app retired.\n\tTicket OPS-1',
@@ -115,17 +126,17 @@ describe('parseExecutionInput', () => {
     expect(error.message).toContain(JSON.stringify(value) === 'null' ? 'null' : String(value));
   });
 
-  it('accepts the range bounds', () => {
-    // Act
+  it('accepts the range bounds, up to the one-year limit of an execution', () => {
+    // Act: 320 + 30 + 2 x 7 + 1 = 365 days.
     const low = parseExecutionInput({ keyId: KEY_ID, observationDays: 1, pendingWindowInDays: 7 }, config);
     const high = parseExecutionInput(
-      { keyId: KEY_ID, observationDays: 365, pendingWindowInDays: 30 },
+      { keyId: KEY_ID, observationDays: 320, pendingWindowInDays: 30 },
       config,
     );
 
     // Assess
     expect([low.observationDays, low.pendingWindowInDays]).toEqual([1, 7]);
-    expect([high.observationDays, high.pendingWindowInDays]).toEqual([365, 30]);
+    expect([high.observationDays, high.pendingWindowInDays]).toEqual([320, 30]);
   });
 
   it('refuses an unknown field by name and suggests the known one', () => {

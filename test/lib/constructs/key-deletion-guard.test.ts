@@ -467,6 +467,10 @@ describe('resolveGuardConfig', () => {
       /observationDays must be a whole number of days from 1 to 365; received 0/,
     ],
     [
+      { cloudTrailLogGroupName: 'g', observationDays: 365 },
+      /is 410 days, more than the 365 days a Step Functions execution may run/,
+    ],
+    [
       { cloudTrailLogGroupName: 'g', pendingWindowInDays: 31 },
       /pendingWindowInDays .* from 7 to 30; received 31/,
     ],
