@@ -217,9 +217,10 @@ describe('fast-path handler', () => {
       }),
     );
 
-    // Assess
+    // Assess: told apart by its caller, without reading the key.
     expect(report.keys[0]?.reason).toMatch(/canary/);
     expect(changes()).toEqual([]);
+    expect(kms.calls()).toHaveLength(0);
   });
 
   it('does nothing when the execution that holds the key is no longer running', async () => {
