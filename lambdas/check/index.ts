@@ -488,13 +488,11 @@ async function continueWatchChain(
     if (classifyError(error) === 'TOKEN_GONE') {
       return tokenGone(event, 'SendTaskSuccess');
     }
-    const { name, message } = describeError(error);
-    const failure = new Error(
+    const failure = restated(error, (message) =>
       next.broke
         ? `The check found breakage (${next.evidenceCount} failed calls) but could not report it: ${message}`
         : `The check could not continue the watch: ${message}`,
     );
-    failure.name = name;
     return failWatch(taskToken, failure, event);
   }
 }
@@ -534,12 +532,20 @@ async function retryLater(
   return { outcome: 'RETRY_SCHEDULED', scheduled: scheduled.name, at: scheduled.at };
 }
 
+/** The error under its own name (the watch fails with it) and a message that says what it stopped. */
+function restated(error: unknown, say: (message: string) => string): Error {
+  const { name, message } = describeError(error);
+  const restatedError = new Error(say(message));
+  restatedError.name = name;
+  return restatedError;
+}
+
 /** A transient error that outlasted every retry: its name stays, the message says how often it came. */
 function withTries(error: unknown, tries: number): Error {
-  const { name, message } = describeError(error);
-  const exhausted = new Error(`The check failed ${tries} times in a row; the last failure: ${message}`);
-  exhausted.name = name;
-  return exhausted;
+  return restated(
+    error,
+    (message) => `The check failed ${tries} times in a row; the last failure: ${message}`,
+  );
 }
 
 async function failWatch(
