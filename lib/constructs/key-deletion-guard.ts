@@ -277,17 +277,5 @@ export class KeyDeletionGuard extends Construct {
         reason: 'The handlers target Node.js 22, the runtime this project builds, tests and bundles for.',
       });
     }
-    acknowledgeWildcards(workflow.stateMachine, [
-      ...Object.values(fns).map((fn) => ({
-        resource: `${fn.function.functionArn}:*`,
-        reason:
-          "The state machine may invoke versions and aliases of its own Lambdas (added by CDK's LambdaInvoke).",
-      })),
-      {
-        resource: '*',
-        reason:
-          'X-Ray tracing and CloudWatch Logs delivery for Step Functions support no resource-level permissions.',
-      },
-    ]);
   }
 }
