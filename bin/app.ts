@@ -7,7 +7,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { readGuardContext } from '../lib/app-context.js';
-import { KmsDeletionGuardStack } from '../lib/kms-deletion-guard-stack.js';
+import { KmsDeletionGuardStack } from '../lib/index.js';
 
 const app = new App();
 new KmsDeletionGuardStack(app, 'KmsDeletionGuard', {

@@ -30,25 +30,26 @@
  * cancels a deletion only if this execution scheduled it -> NotifyAborted -> Aborted (ABORTED).
  * If Restore itself keeps failing -> NotifyRestoreFailed -> RestoreFailed (ABORTED, manual action named).
  * Fast path (lib/constructs/fast-path.ts): an EventBridge-invoked Lambda may give the key back between
- * two checks. The next check then finds the key changed and fails the watch, which goes to Restore; every restore step reads
- * the key's tags, and when the fast path ended the hold (<Step>Verdict) the run takes the fast path's
- * record as evidence (TakeFastPathEvidence) and ends ROLLED_BACK or DELETION_CANCELLED (FastPathOutcome),
- * e-mailing only if the fast path could not. The execution is not woken early: see lambdas/fast-path.
+ * two checks. The next check then finds the key changed and fails the watch, which goes to Restore;
+ * every restore step reads the key's tags, and when the fast path ended the hold (<Step>Verdict) the
+ * run takes the fast path's record as evidence (TakeFastPathEvidence) and ends ROLLED_BACK or
+ * DELETION_CANCELLED (FastPathOutcome), e-mailing only if the fast path could not. The execution is
+ * not woken early: see lambdas/fast-path.
  *
  * The parts live in lib/constructs/workflow/: ApprovalGate (4, 8), CloudTrailWatch (6, 10), RestoreEndings
  * (every ending after the key was changed) and the kinds of step they are made of (steps.ts).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ResolvedGuardConfig } from './config.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
+import { retainedLogGroup } from './retained-log-group.js';
 import { ApprovalGate } from './workflow/approval-gate.js';
-import { CloudTrailWatch, checkPayload } from './workflow/cloudtrail-watch.js';
+import { BROKE, CloudTrailWatch, checkPayload } from './workflow/cloudtrail-watch.js';
 import { RestoreEndings } from './workflow/restore-endings.js';
 import { CATCH_ALL, failState, lambdaStep, notifyStep, RESULTS } from './workflow/steps.js';
 
@@ -101,8 +102,7 @@ function assessConfig(props: WorkflowProps): Record<string, unknown> {
   };
 }
 
-const broke = sfn.Condition.booleanEquals('$.watch.value.broke', true);
-
+/** The per-key state machine (the flow above), its execution log group and its role's acknowledgements. */
 export class Workflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
 
@@ -225,7 +225,7 @@ export class Workflow extends Construct {
       .next(observation)
       .next(waitForFinalCheck)
       .next(finalCheck)
-      .next(choice(this, 'FinalVerdict').when(broke, endings.rollBack).afterwards({ includeOtherwise: true }))
+      .next(choice(this, 'FinalVerdict').when(BROKE, endings.rollBack).afterwards({ includeOtherwise: true }))
       .next(deletionApproval)
       .next(scheduleDeletion)
       .next(
@@ -266,10 +266,7 @@ export class Workflow extends Construct {
   }
 
   private createStateMachine(definition: sfn.IChainable, props: WorkflowProps): sfn.StateMachine {
-    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const logGroup = retainedLogGroup(this, 'ExecutionLogs');
     const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,

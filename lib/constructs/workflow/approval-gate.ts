@@ -34,8 +34,13 @@ export interface ApprovalGateProps {
  * `$.<step>Approval`.
  */
 export class ApprovalGate extends sfn.StateMachineFragment {
-  public readonly startState: sfn.State;
-  public readonly endStates: sfn.INextable[];
+  /** The e-mail that waits for the answer. */
+  public readonly startState: tasks.SnsPublish;
+
+  /** The gate is one state: an approval continues after the e-mail. */
+  public get endStates(): sfn.INextable[] {
+    return [this.startState];
+  }
 
   constructor(scope: Construct, id: string, props: ApprovalGateProps) {
     super(scope, id);
@@ -72,6 +77,5 @@ export class ApprovalGate extends sfn.StateMachineFragment {
     task.addCatch(props.onExpired, { errors: ['States.Timeout'], resultPath: '$.error' });
     task.addCatch(props.onError, CATCH_ALL);
     this.startState = task;
-    this.endStates = [task];
   }
 }

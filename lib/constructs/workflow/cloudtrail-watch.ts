@@ -10,6 +10,9 @@ export function checkPayload(phase: 'OBSERVE' | 'PENDING' | 'FINAL'): Record<str
   return { phase, ...RESULTS };
 }
 
+/** The check's answer (at `$.watch.value`, for a watch and the final check alike) found failed calls on the key. */
+export const BROKE = sfn.Condition.booleanEquals('$.watch.value.broke', true);
+
 /** The two watches: the observation after the disable, and the pending window after the deletion is scheduled. */
 const PHASES = {
   OBSERVE: {
@@ -58,6 +61,7 @@ export interface CloudTrailWatchProps {
  */
 export class CloudTrailWatch extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
+  /** The verdict's "done" branch, as CDK's `Choice.afterwards({ includeOtherwise: true })` offers the default. */
   public readonly endStates: sfn.INextable[];
 
   constructor(scope: Construct, id: string, props: CloudTrailWatchProps) {
@@ -105,7 +109,7 @@ export class CloudTrailWatch extends sfn.StateMachineFragment {
       resultPath: '$.error',
     }).next(props.onFailure);
     const verdict = new sfn.Choice(this, phase.names.verdict, { stateName: phase.names.verdict })
-      .when(sfn.Condition.booleanEquals('$.watch.value.broke', true), props.onBreakage)
+      .when(BROKE, props.onBreakage)
       .otherwise(incomplete);
     start.next(watch).next(verdict);
 

@@ -30,12 +30,10 @@ function reachable(def: AslDefinition, from: string, removed: ReadonlySet<string
   return seen;
 }
 
+/** The steps that give the key back: after an error or a verdict, and after the deletion approval's answer. */
 const RESTORE_STATES = new Set([
-  'Restore',
-  'RollBack',
-  'CancelDeletion',
-  'RestoreAfterRejection',
-  'RestoreAfterExpiry',
+  ...['Restore', 'RollBack', 'CancelDeletion'],
+  ...['RestoreAfterRejection', 'RestoreAfterExpiry'],
 ]);
 
 describe('Workflow definition', () => {
