@@ -217,6 +217,25 @@ describe('Workflow definition', () => {
     }
   });
 
+  it.each([
+    ['ObservationVerdict', 'RollBack', 'WaitForFinalCheck', 'ObservationIncomplete'],
+    ['PendingVerdict', 'CancelDeletion', 'DeletionScheduled', 'PendingWatchIncomplete'],
+  ])(
+    '%s acts on breakage first, goes on only when the watch is done, and restores otherwise',
+    (name, onBreakage, onDone, otherwise) => {
+      // Prepare
+      const verdict = definition.States[name] as AslState;
+
+      // Assess
+      expect(verdict.Choices).toEqual([
+        { Variable: '$.watch.value.broke', BooleanEquals: true, Next: onBreakage },
+        { Variable: '$.watch.value.done', BooleanEquals: true, Next: onDone },
+      ]);
+      expect(verdict.Default).toBe(otherwise);
+      expect(definition.States[otherwise]?.Next).toBe('Restore');
+    },
+  );
+
   it('ends every outcome in a named state', () => {
     // Prepare
     const endings = Object.values(definition.States)
