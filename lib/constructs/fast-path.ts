@@ -7,14 +7,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { FAST_PATH_ERROR_CODES } from '../../lambdas/contracts/events.js';
+import { type HoldStatus, TAGS } from '../../lambdas/contracts/tags.js';
 import { GuardFunction } from './guard-function.js';
-import { STATUS_TAG } from './guard-grants.js';
 import { acknowledgeGuardFunction, acknowledgeWildcards } from './nag-acknowledgements.js';
 
-/** Statuses of an active hold the fast path may undo (a test pins them to the domain's). */
-export const FAST_PATH_STATUSES = ['disabled', 'pending-deletion'] as const;
-/** CloudTrail error codes the rule forwards (lambdas/domain/fast-path.ts FAST_PATH_ERROR_CODES). */
-export const FAST_PATH_ERROR_CODES = ['DisabledException', 'KMSInvalidStateException'] as const;
+/** Statuses of an active hold the fast path may undo; its EnableKey and CancelKeyDeletion are conditioned on them. */
+export const FAST_PATH_STATUSES: readonly HoldStatus[] = ['disabled', 'pending-deletion'];
 
 export interface FastPathProps {
   /** The evidence e-mail goes here, as the workflow's own notifications do. */
@@ -41,7 +40,7 @@ export class FastPath extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const anyKey = stack.formatArn({ service: 'kms', region: '*', resource: 'key', resourceName: '*' });
-    const statusTag = `aws:ResourceTag/${STATUS_TAG}`;
+    const statusTag = `aws:ResourceTag/${TAGS.status}`;
     const executions = stack.formatArn({
       service: 'states',
       resource: 'execution',

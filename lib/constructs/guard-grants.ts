@@ -1,10 +1,8 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { TAGS } from '../../lambdas/contracts/tags.js';
 import type { GuardFunction } from './guard-function.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
-
-/** The hold's status tag (TAGS.status of lambdas/domain/types.ts); IAM conditions name it. */
-export const STATUS_TAG = 'kms-deletion-guard:status';
 
 export interface GuardGrantsProps {
   /** Only keys with this tag may be disabled or scheduled for deletion. */
@@ -78,7 +76,7 @@ export class GuardGrants {
     return this.onKeys(
       ['kms:Encrypt', 'kms:Sign', 'kms:GenerateMac', 'kms:DeriveSharedSecret'],
       `${ANY_KEY_REASON} Only keys that carry the workflow's status tag.`,
-      { Null: { [`aws:ResourceTag/${STATUS_TAG}`]: 'false' }, ...this.tagCondition },
+      { Null: { [`aws:ResourceTag/${TAGS.status}`]: 'false' }, ...this.tagCondition },
     );
   }
 

@@ -6,7 +6,7 @@ import { ApprovalEndpoint } from './approval-endpoint.js';
 import { CloudTrailSource } from './cloudtrail-source.js';
 import { type KeyDeletionGuardConfig, type ResolvedGuardConfig, resolveGuardConfig } from './config.js';
 import { FastPath } from './fast-path.js';
-import { GuardFunction, type GuardFunctionProps } from './guard-function.js';
+import { GuardFunction } from './guard-function.js';
 import { GuardGrants } from './guard-grants.js';
 import { acknowledgeGuardFunction, acknowledgeWildcards } from './nag-acknowledgements.js';
 import { Notifications } from './notifications.js';
@@ -44,44 +44,50 @@ export class KeyDeletionGuard extends Construct {
         keyTagCondition: this.config.keyTagCondition,
         logGroupName: source.logGroupName,
       });
-    const fns = {
-      assess: this.handler('AssessFunction', {
-        handler: 'assess',
-        description:
-          'kms-deletion-guard: validate input, read the key and its usage, apply the refusal rules',
-        timeout: Duration.minutes(5),
-      }),
-      disable: this.handler('DisableFunction', {
-        handler: 'disable',
-        description: 'kms-deletion-guard: tag the key as held, then disable it',
-      }),
-      check: this.handler('CheckFunction', {
-        handler: 'check',
-        description:
-          'kms-deletion-guard: search CloudTrail for DisabledException on the key; schedule the next check',
-        timeout: Duration.minutes(5),
-        environment: {
-          KDG_SCHEDULE_GROUP: watchSchedules.group.scheduleGroupName,
-          KDG_SCHEDULER_ROLE_ARN: watchSchedules.role.roleArn,
-        },
-      }),
-      scheduleDeletion: this.handler('ScheduleDeletionFunction', {
-        handler: 'schedule-deletion',
-        description: 'kms-deletion-guard: schedule the deletion of a key the workflow holds',
-      }),
-      restore: this.handler('RestoreFunction', {
-        handler: 'restore',
-        description: 'kms-deletion-guard: re-enable a key this workflow disabled, or cancel its deletion',
-      }),
-    };
-    grant(fns.assess).readUsage().listAliases().readLogGroup().inspectTrails();
-    grant(fns.disable).read().hold('kms:DisableKey').canary();
-    grant(fns.check).readUsage().readLogGroup().canary();
-    watchSchedules.grantCreate(fns.check);
-    watchSchedules.allowInvoke(fns.check.function);
+    // Each Lambda gets no statement at creation: each grant after it adds its statements, with the
+    // acknowledgement of its wildcard.
+    const assess = new GuardFunction(this, 'AssessFunction', {
+      handler: 'assess',
+      description: 'kms-deletion-guard: validate input, read the key and its usage, apply the refusal rules',
+      timeout: Duration.minutes(5),
+      statements: [],
+    });
+    grant(assess).readUsage().listAliases().readLogGroup().inspectTrails();
+    const disable = new GuardFunction(this, 'DisableFunction', {
+      handler: 'disable',
+      description: 'kms-deletion-guard: tag the key as held, then disable it',
+      statements: [],
+    });
+    grant(disable).read().hold('kms:DisableKey').canary();
+    const check = new GuardFunction(this, 'CheckFunction', {
+      handler: 'check',
+      description:
+        'kms-deletion-guard: search CloudTrail for DisabledException on the key; schedule the next check',
+      timeout: Duration.minutes(5),
+      statements: [],
+      environment: {
+        KDG_SCHEDULE_GROUP: watchSchedules.group.scheduleGroupName,
+        KDG_SCHEDULER_ROLE_ARN: watchSchedules.role.roleArn,
+      },
+    });
+    grant(check).readUsage().readLogGroup().canary();
+    watchSchedules.grantCreate(check);
+    watchSchedules.allowInvoke(check.function);
+    const scheduleDeletion = new GuardFunction(this, 'ScheduleDeletionFunction', {
+      handler: 'schedule-deletion',
+      description: 'kms-deletion-guard: schedule the deletion of a key the workflow holds',
+      statements: [],
+    });
     // The log group too: the canaries' records must be in it before the deletion is scheduled.
-    grant(fns.scheduleDeletion).read().hold('kms:ScheduleKeyDeletion').canary().readLogGroup();
-    grant(fns.restore).read().restore();
+    grant(scheduleDeletion).read().hold('kms:ScheduleKeyDeletion').canary().readLogGroup();
+    const restore = new GuardFunction(this, 'RestoreFunction', {
+      handler: 'restore',
+      description: 'kms-deletion-guard: re-enable a key this workflow disabled, or cancel its deletion',
+      statements: [],
+    });
+    grant(restore).read().restore();
+    const fns = { assess, disable, check, scheduleDeletion, restore };
+    for (const fn of Object.values(fns)) acknowledgeGuardFunction(fn);
 
     const approvalEndpoint = new ApprovalEndpoint(this, 'ApprovalEndpoint');
     this.approvalUrl = approvalEndpoint.url;
@@ -129,13 +135,6 @@ export class KeyDeletionGuard extends Construct {
     const approval = this.approvalFunction(workflow.stateMachine);
     approvalEndpoint.connect(approval.function);
     this.functions = { ...fns, approval, ...(fastPath ? { fastPath: fastPath.function } : {}) };
-  }
-
-  /** A Lambda of the workflow; its grants are added afterwards, each with its acknowledgement. */
-  private handler(id: string, props: Omit<GuardFunctionProps, 'statements'>): GuardFunction {
-    const fn = new GuardFunction(this, id, { ...props, statements: [] });
-    acknowledgeGuardFunction(fn);
-    return fn;
   }
 
   /**

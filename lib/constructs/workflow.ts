@@ -45,6 +45,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { guardConfigPayload } from '../../lambdas/contracts/config.js';
 import type { ResolvedGuardConfig } from './config.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { retainedLogGroup } from './retained-log-group.js';
@@ -53,8 +54,7 @@ import { BROKE, CloudTrailWatch, checkPayload } from './workflow/cloudtrail-watc
 import { RestoreEndings } from './workflow/restore-endings.js';
 import { CATCH_ALL, failState, lambdaStep, notifyStep, RESULTS } from './workflow/steps.js';
 
-export { APPROVAL_REJECTED } from './workflow/approval-gate.js';
-export { TRANSIENT_ERRORS } from './workflow/steps.js';
+export { TRANSIENT_ERRORS } from '../../lambdas/contracts/workflow-errors.js';
 
 /** The Lambdas the workflow calls, by role. */
 export interface WorkflowFunctions {
@@ -77,29 +77,14 @@ export interface WorkflowProps {
   readonly approvalPageUrl: string;
 }
 
-/** The execution roles of the Lambdas that call KMS on the key (the canary makers among them). */
+/**
+ * The execution roles of the Lambdas that call KMS on the key (the canary makers among them): the
+ * CloudTrail records of their calls are the workflow's own, never evidence.
+ */
 function workflowPrincipalArns(functions: WorkflowFunctions): string[] {
   return [functions.disable, functions.check, functions.scheduleDeletion, functions.restore].flatMap((fn) =>
     fn.role ? [fn.role.roleArn] : [],
   );
-}
-
-/** The stack configuration as the assess function receives it with every execution's input. */
-function assessConfig(props: WorkflowProps): Record<string, unknown> {
-  const { config, functions } = props;
-  return {
-    cloudTrailLogGroupName: props.logGroupName,
-    observationDays: config.observationDays,
-    checkIntervalHours: config.checkIntervalHours,
-    ingestionLagMinutes: config.ingestionLagMinutes,
-    minIdleDays: config.minIdleDays,
-    approvalTimeoutDays: config.approvalTimeoutDays,
-    pendingWindowInDays: config.pendingWindowInDays,
-    watchPendingWindow: config.watchPendingWindow,
-    ...(config.keyTagCondition ? { keyTagCondition: config.keyTagCondition } : {}),
-    // The roles whose CloudTrail records are the workflow's own (its canaries): never evidence.
-    workflowPrincipalArns: workflowPrincipalArns(functions),
-  };
 }
 
 /** The per-key state machine (the flow above), its execution log group and its role's acknowledgements. */
@@ -130,7 +115,7 @@ export class Workflow extends Construct {
       this,
       'AssessKey',
       functions.assess,
-      { input, config: assessConfig(props) },
+      { input, config: guardConfigPayload(config, props.logGroupName, workflowPrincipalArns(functions)) },
       '$.assessment',
     );
     assess.addCatch(abortedUnchanged, CATCH_ALL);

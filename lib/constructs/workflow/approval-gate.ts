@@ -3,10 +3,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { WORKFLOW_ERRORS } from '../../../lambdas/contracts/workflow-errors.js';
 import { CATCH_ALL, EXECUTION_ARN, SNS_RETRY } from './steps.js';
-
-/** Error name used with SendTaskFailure to reject an approval. */
-export const APPROVAL_REJECTED = 'ApprovalRejected';
 
 export interface ApprovalGateProps {
   /** The state's name in the definition. */
@@ -73,7 +71,7 @@ export class ApprovalGate extends sfn.StateMachineFragment {
     });
     task.addRetry(SNS_RETRY);
     // States.ALL must come last: the first matching catch wins.
-    task.addCatch(props.onRejected, { errors: [APPROVAL_REJECTED], resultPath: '$.error' });
+    task.addCatch(props.onRejected, { errors: [WORKFLOW_ERRORS.rejected], resultPath: '$.error' });
     task.addCatch(props.onExpired, { errors: ['States.Timeout'], resultPath: '$.error' });
     task.addCatch(props.onError, CATCH_ALL);
     this.startState = task;

@@ -3,6 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { Outcome } from '../../../lambdas/contracts/outcomes.js';
 import { backoff, EXECUTION_ARN, failState, lambdaStep, notifyStep, RESULTS } from './steps.js';
 
 /** What the restore function does: re-enable the key, cancel its deletion, or whichever undoes this run's hold. */
@@ -13,7 +14,7 @@ export interface RestoreEndingProps {
   readonly stateName: string;
   readonly mode: RestoreMode;
   /** The execution's outcome: the Fail state's error, and in lower case the e-mail's `kind` (`rolled-back`). */
-  readonly outcome: string;
+  readonly outcome: Outcome;
   /** The Fail state's name; the e-mail before it is `Notify<failName>`. */
   readonly failName: string;
   readonly restoreFunction: lambda.IFunction;
@@ -106,7 +107,7 @@ export class RestoreEndings extends Construct {
       parameters: { 'value.$': '$.restore.value.fastPath.watch' },
       resultPath: '$.watch',
     });
-    const ending = (stateName: string, mode: RestoreMode, outcome: string, failName: string) =>
+    const ending = (stateName: string, mode: RestoreMode, outcome: Outcome, failName: string) =>
       new RestoreEnding(this, stateName, {
         stateName,
         mode,

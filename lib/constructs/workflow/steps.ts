@@ -9,16 +9,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { TRANSIENT_ERRORS } from '../../../lambdas/contracts/workflow-errors.js';
 
-/** Errors a handler throws that a later attempt can fix (KMS, CloudWatch Logs and Lambda itself). */
-export const TRANSIENT_ERRORS = [
-  'ThrottlingException',
-  'KMSInternalException',
-  'DependencyTimeoutException',
-  'ServiceUnavailableException',
-  'LimitExceededException',
-  'TimeoutError',
-] as const;
+/** Lambda's own service errors, retried on every call of a workflow Lambda. */
 export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
@@ -62,7 +55,7 @@ export function backoff(
   };
 }
 
-/** Lambda's own service errors, retried on every call of a workflow Lambda. */
+/** A retry of Lambda's own service errors. */
 export function lambdaServiceRetry(interval: Duration, maxDelay?: Duration): sfn.RetryProps {
   return backoff(LAMBDA_SERVICE_ERRORS, interval, 6, maxDelay);
 }
@@ -92,6 +85,7 @@ export function lambdaStep(
     taskTimeout: sfn.Timeout.duration(Duration.minutes(5)),
   });
   task.addRetry(lambdaServiceRetry(Duration.seconds(2)));
+  // Errors a later attempt can fix (KMS, CloudWatch Logs and Lambda itself).
   task.addRetry(backoff(TRANSIENT_ERRORS, Duration.seconds(5), 6, Duration.minutes(5)));
   return task;
 }

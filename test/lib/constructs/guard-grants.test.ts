@@ -9,7 +9,7 @@ import { acknowledgeGuardFunction } from '../../../lib/constructs/nag-acknowledg
 function withHandler(): { stack: Stack; fn: GuardFunction; grants: GuardGrants } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
-  const fn = new GuardFunction(stack, 'Fn', { handler: 'check', description: 'test', statements: [] });
+  const fn = new GuardFunction(stack, 'Fn', { handler: 'restore', description: 'test', statements: [] });
   acknowledgeGuardFunction(fn);
   return { stack, fn, grants: new GuardGrants(fn, { logGroupName: 'trail-logs' }) };
 }
