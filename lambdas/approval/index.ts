@@ -13,8 +13,6 @@ import {
   type ApprovalLookup,
   approvalOutput,
   type DecisionContext,
-  InvalidApprovalLinkError,
-  InvalidDecisionError,
   lookupApproval,
   lookupProblem,
   parseApprovalLink,
@@ -28,6 +26,7 @@ import {
   renderDecisionPage,
   renderErrorPage,
 } from '../domain/approval-page-html.js';
+import { InvalidApprovalLinkError, InvalidDecisionError } from '../domain/errors.js';
 
 const logger = createLogger('approval');
 

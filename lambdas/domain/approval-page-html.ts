@@ -22,6 +22,7 @@ import {
   MAX_COMMENT_LENGTH,
   MAX_NAME_LENGTH,
 } from './approval-page.js';
+import { DAY_MS } from './time.js';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -108,8 +109,6 @@ ${body}
 export function formatUtc(at: Date): string {
   return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
-
-const DAY_MS = 86_400_000;
 
 /** Whole days from `from` to `now` (as the idle rule counts them), or null for an unreadable time. */
 export function wholeDaysBetween(from: string, now: Date): number | null {

@@ -4,8 +4,6 @@ import {
   type DecisionContext,
   deletionDateIfApprovedAt,
   type HistoryEventLike,
-  InvalidApprovalLinkError,
-  InvalidDecisionError,
   lookupApproval,
   lookupProblem,
   normalizeExecutionArn,
@@ -15,6 +13,7 @@ import {
   rejection,
   tokenFingerprint,
 } from '../../../lambdas/domain/approval-page.js';
+import { InvalidApprovalLinkError, InvalidDecisionError } from '../../../lambdas/domain/errors.js';
 import {
   EXECUTION_ARN,
   FakeExecution,
