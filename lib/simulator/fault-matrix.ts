@@ -1,5 +1,5 @@
 /**
- * The fault matrix (issue 5): every scenario under test/faults/ injects one fault at the step where
+ * The fault matrix: every scenario under test/faults/ injects one fault at the step where
  * it hurts most, runs the real workflow in the simulator and is judged twice:
  * - safe: the key is never pending deletion or deleted unless that was the expected end, and a key
  *   this workflow disabled is never left Disabled unless the outcome allows it (DELETION_CANCELLED)

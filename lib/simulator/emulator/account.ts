@@ -503,7 +503,10 @@ export class EmulatedAccount {
     };
   }
 
-  /** The trail's settings at the time of the call decide (history included, DESIGN §6). */
+  /**
+   * The trail's settings at the time of the call decide, for calls made before the simulation start
+   * (history) as for the rest.
+   */
   private delivers(record: EmulatedRecord, at: Date): boolean {
     if (!isLoggingAt(this.trail, at)) {
       return false;

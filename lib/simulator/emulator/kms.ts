@@ -307,7 +307,7 @@ function pagedResponse(
 
 /**
  * The KMS side of the account: keys, aliases and the operations the workflow and the
- * applications call, with the state rules and error texts of DESIGN §7.
+ * applications call, with the key state rules and error texts KMS itself answers with.
  */
 export class KmsService {
   private readonly keys = new Map<string, EmulatedKey>();

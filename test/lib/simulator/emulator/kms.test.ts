@@ -63,7 +63,7 @@ describe('emulated KMS through the real SDK client', () => {
     h.server.setAccount(account);
   });
 
-  describe('key resolution errors (DESIGN §7 texts)', () => {
+  describe('key resolution errors (the texts KMS itself answers with)', () => {
     it.each([
       [
         'unknown well-formed ID',
