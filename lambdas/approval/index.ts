@@ -15,15 +15,17 @@ import {
   type DecisionContext,
   lookupApproval,
   lookupProblem,
-  PAGE_HEADERS,
   parseApprovalLink,
   parseDecisionForm,
   rejection,
+  tokenFingerprint,
+} from '../domain/approval-page.js';
+import {
+  PAGE_HEADERS,
   renderApprovalPage,
   renderDecisionPage,
   renderErrorPage,
-  tokenFingerprint,
-} from '../domain/approval-page.js';
+} from '../domain/approval-page-html.js';
 import { InvalidApprovalLinkError, InvalidDecisionError } from '../domain/errors.js';
 
 const logger = createLogger('approval');
@@ -206,7 +208,7 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
     return UNAVAILABLE();
   }
   logger.info('Decision recorded', { ...fields, step: context.step, decision: form.decision, by: form.by });
-  return page(200, renderDecisionPage(form.decision, context));
+  return page(200, renderDecisionPage(form.decision, context, lookup.request));
 }
 
 export async function handler(rawEvent: unknown): Promise<ProxyResult> {
