@@ -23,9 +23,9 @@ import { WORKFLOW_ERRORS } from '../domain/types.js';
 import { logsClient } from './clients.js';
 
 /**
- * The one module that reads CloudTrail records (DESIGN §4). Today the source is a CloudWatch
- * Logs log group that receives a trail; another source (CloudTrail LookupEvents) can take its
- * place behind `findRecords` without touching handlers or the domain.
+ * The one module that reads CloudTrail records. Today the source is a CloudWatch Logs log group
+ * that receives a trail; another source (CloudTrail LookupEvents) can take its place behind
+ * `findRecords` without touching handlers or the domain.
  */
 
 /** The source cannot be read (log group missing): a watch that cannot see must never pass. */
@@ -114,7 +114,7 @@ function keyClauses(key: KeyRef, kind: RecordKind): string[] | null {
   const arn = quoted(key.keyArn);
   const clauses = [`($.resources[0].ARN = ${arn})`, `($.resources[1].ARN = ${arn})`];
   if (phaseOfKind(kind) !== null || kind === 'CANARY') {
-    // KMS's error text starts with the key ARN ("<key ARN> is disabled.", DESIGN §7).
+    // KMS's error text starts with the key ARN ("<key ARN> is disabled.", even when the caller sent a bare ID).
     clauses.push(`($.errorMessage = ${quoted(`${key.keyArn}*`)})`);
   }
   for (const name of new Set(names)) {
@@ -291,7 +291,7 @@ export async function findRecords(q: RecordQuery): Promise<RecordResult> {
         if (event.ingestionTime !== undefined) ingestedAt.set(record.eventID, event.ingestionTime);
       }
     }
-    // A page may be empty while more follow; only an absent token ends the search (DESIGN §7).
+    // FilterLogEvents may answer an empty page while more follow; only an absent token ends the search.
     nextToken = page.nextToken;
   } while (nextToken);
   return { records, scanned, unparseable, searchedFrom: horizon(q.start, now, group), ingestedAt };

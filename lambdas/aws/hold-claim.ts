@@ -1,7 +1,6 @@
-import { TagResourceCommand } from '@aws-sdk/client-kms';
 import { type ClaimActor, claimValue, DEFAULT_CLAIM_SETTLE_MS, FAST_PATH_TAGS } from '../domain/fast-path.js';
-import { kmsClient } from './clients.js';
 import { type KeyReading, readKey } from './key-reader.js';
+import { tagKey } from './key-tagging.js';
 
 /**
  * Milliseconds between writing a claim and reading it back (`KDG_CLAIM_SETTLE_MS`). The simulator
@@ -34,9 +33,7 @@ export async function claimHold(
   now: Date,
 ): Promise<ClaimResult> {
   const claim = claimValue(actor, nonce, now);
-  await kmsClient(region).send(
-    new TagResourceCommand({ KeyId: keyArn, Tags: [{ TagKey: FAST_PATH_TAGS.claim, TagValue: claim }] }),
-  );
+  await tagKey(keyArn, region, { [FAST_PATH_TAGS.claim]: claim });
   const settle = claimSettleMs();
   if (settle > 0) {
     await new Promise((resolve) => setTimeout(resolve, settle));

@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
-import {
-  SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand,
-} from '@aws-sdk/client-sfn';
+import { SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
 import type { CheckEvent, WatchState } from '../domain/types.js';
 import { schedulerClient, sfnClient } from './clients.js';
+import { failTask, succeedTask } from './task-answers.js';
 
 /**
- * The watch's chain (WATCH.md): one-time EventBridge Scheduler schedules that invoke the check
+ * The watch's chain: one-time EventBridge Scheduler schedules that invoke the check
  * function, and the answers the chain gives the watch's task token (heartbeat, success, failure).
  */
 
@@ -236,9 +233,7 @@ export function sendHeartbeat(taskToken: string): Promise<TokenAnswer> {
 
 /** Ends the watch's task with the watch state as its output. */
 export function sendWatchSuccess(taskToken: string, watch: WatchState): Promise<TokenAnswer> {
-  return answer(() =>
-    sfnClient().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(watch) })),
-  );
+  return answer(() => succeedTask(sfnClient(), taskToken, JSON.stringify(watch)));
 }
 
 /** Step Functions' limits for SendTaskFailure's error and cause. */
@@ -249,13 +244,10 @@ export const ERROR_CAUSE_MAX = 32_768;
 export function sendWatchFailure(taskToken: string, error: unknown): Promise<TokenAnswer> {
   const { name, message } = describeError(error);
   return answer(() =>
-    sfnClient().send(
-      new SendTaskFailureCommand({
-        taskToken,
-        error: name.slice(0, ERROR_NAME_MAX),
-        cause: message.slice(0, ERROR_CAUSE_MAX),
-      }),
-    ),
+    failTask(sfnClient(), taskToken, {
+      error: name.slice(0, ERROR_NAME_MAX),
+      cause: message.slice(0, ERROR_CAUSE_MAX),
+    }),
   );
 }
 

@@ -1,17 +1,13 @@
-import {
-  CancelKeyDeletionCommand,
-  EnableKeyCommand,
-  type KeyMetadata,
-  TagResourceCommand,
-} from '@aws-sdk/client-kms';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
-import { kmsClient, sfnClient, snsClient } from '../aws/clients.js';
+import { sfnClient } from '../aws/clients.js';
+import { describeExecution } from '../aws/executions.js';
 import { claimHold } from '../aws/hold-claim.js';
-import { isNotFound, type KeyReading, readKey, toTagList } from '../aws/key-reader.js';
+import { isNotFound, type KeyReading, keyFactsOf, readKey } from '../aws/key-reader.js';
+import { cancelKeyDeletion, enableKey } from '../aws/key-restore.js';
+import { tagKey } from '../aws/key-tagging.js';
 import { createLogger } from '../aws/logger.js';
+import { publish } from '../aws/notifications.js';
 import { type CloudTrailRecord, isOwnCall } from '../domain/cloudtrail.js';
 import {
   candidateKeyArns,
@@ -30,7 +26,7 @@ import type { Evidence, KeyFacts } from '../domain/types.js';
 import { TAGS } from '../domain/types.js';
 
 /**
- * The fast path (DESIGN §2): an EventBridge rule on the default bus forwards KMS CloudTrail events
+ * The fast path: an EventBridge rule on the default bus forwards KMS CloudTrail events
  * whose errorCode is DisabledException or KMSInvalidStateException; this handler gives back, within
  * minutes, a key this workflow disabled (or whose deletion it scheduled) and e-mails the evidence.
  *
@@ -101,39 +97,26 @@ async function isRunningExecution(executionArn: string): Promise<string | null> 
     return `The hold names ${executionArn}, not an execution of ${process.env.KDG_STATE_MACHINE_ARN}.`;
   }
   const region = /^arn:[^:]+:states:([^:]+):/.exec(executionArn)?.[1];
-  const answer = await sfnClient(region).send(new DescribeExecutionCommand({ executionArn }));
+  const answer = await describeExecution(sfnClient(region), executionArn);
   return answer.status === 'RUNNING'
     ? null
     : `The execution that holds the key is ${answer.status}, not running.`;
 }
 
-function keyFactsOf(
-  metadata: KeyMetadata,
-  reading: KeyReading,
-  keyArn: string,
-  record: CloudTrailRecord,
-): KeyFacts {
+/** The key as the evidence e-mail names it. */
+function keyFactsFor(reading: KeyReading, keyArn: string, record: CloudTrailRecord): KeyFacts {
   const [, , , region = '', account = ''] = keyArn.split(':');
   // The fast path does not list aliases (ListAliases has no resource scope); the alias the caller
   // named is the one the reader of the e-mail knows the key by.
   const named = record.requestParameters?.keyId;
-  const alias = typeof named === 'string' && named.startsWith('alias/') ? [named] : [];
-  return {
-    keyId: metadata.KeyId ?? keyArn.split('/').pop() ?? keyArn,
+  return keyFactsOf(reading.metadata, {
+    keyId: reading.metadata.KeyId ?? keyArn.split('/').pop() ?? keyArn,
     keyArn,
     account,
     region,
-    aliases: alias,
-    description: metadata.Description ?? '',
-    keyState: metadata.KeyState ?? 'Unknown',
-    keyManager: metadata.KeyManager === 'AWS' ? 'AWS' : 'CUSTOMER',
-    keySpec: metadata.KeySpec ?? 'SYMMETRIC_DEFAULT',
-    keyUsage: metadata.KeyUsage ?? 'ENCRYPT_DECRYPT',
-    creationDate: metadata.CreationDate?.toISOString() ?? '',
-    multiRegion: metadata.MultiRegion === true,
-    replicaCount: metadata.MultiRegionConfiguration?.ReplicaKeys?.length ?? 0,
+    aliases: typeof named === 'string' && named.startsWith('alias/') ? [named] : [],
     tags: reading.tags,
-  };
+  });
 }
 
 /** The evidence e-mail, in the workflow's words, with the attributes its own notifications carry. */
@@ -164,26 +147,15 @@ async function notify(args: {
     error: null,
     now: args.now,
   });
-  await snsClient().send(
-    new PublishCommand({
-      TopicArn: topicArn,
-      Subject: message.subject,
-      Message: message.messageText,
-      MessageAttributes: {
-        kind: { DataType: 'String', StringValue: rollback ? 'rolled-back' : 'deletion-cancelled' },
-        execution: { DataType: 'String', StringValue: args.executionArn },
-        source: { DataType: 'String', StringValue: 'fast-path' },
-      },
-    }),
-  );
-}
-
-function isNotPendingDeletion(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    error.name === 'KMSInvalidStateException' &&
-    /is not pending deletion/i.test(error.message)
-  );
+  await publish(topicArn, {
+    subject: message.subject,
+    text: message.messageText,
+    attributes: {
+      kind: rollback ? 'rolled-back' : 'deletion-cancelled',
+      execution: args.executionArn,
+      source: 'fast-path',
+    },
+  });
 }
 
 async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): Promise<FastPathKeyReport> {
@@ -221,7 +193,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
     await notify({
       outcome: earlier.outcome,
       executionArn: owner,
-      key: keyFactsOf(reading.metadata, reading, keyRef.keyArn, record),
+      key: keyFactsFor(reading, keyRef.keyArn, record),
       evidence: earlier.evidence,
       finalKeyState: current().keyState,
       actedAt: earlier.actedAt ?? now.toISOString(),
@@ -270,38 +242,31 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
     }
   }
 
-  const client = kmsClient(region);
   for (const action of decision.plan.actions) {
     if (action === 'CancelKeyDeletion') {
-      try {
-        await client.send(new CancelKeyDeletionCommand({ KeyId: keyArn }));
-      } catch (error) {
-        if (isNotPendingDeletion(error)) {
-          return none(
-            'KMS answered that the key is no longer pending deletion: someone else cancelled it first.',
-          );
-        }
-        throw error;
+      if ((await cancelKeyDeletion(keyArn, region)) === 'NOT_PENDING') {
+        return none(
+          'KMS answered that the key is no longer pending deletion: someone else cancelled it first.',
+        );
       }
     } else {
-      await client.send(new EnableKeyCommand({ KeyId: keyArn }));
+      await enableKey(keyArn, region);
     }
   }
   if (claim === '') {
     claim = sanitizeTagValue(`fast-path ${nonce} ${now.toISOString()}`);
   }
-  await client.send(
-    new TagResourceCommand({
-      KeyId: keyArn,
-      Tags: toTagList(fastPathEndTags(decision.executionArn, decision.outcome, decision.evidence, claim)),
-    }),
+  await tagKey(
+    keyArn,
+    region,
+    fastPathEndTags(decision.executionArn, decision.outcome, decision.evidence, claim),
   );
   const finalKeyState = decision.plan.expectedKeyState;
   const actedAt = parseClaim(claim)?.at.toISOString() ?? now.toISOString();
   await notify({
     outcome: decision.outcome,
     executionArn: decision.executionArn,
-    key: keyFactsOf(reading.metadata, reading, keyRef.keyArn, record),
+    key: keyFactsFor(reading, keyRef.keyArn, record),
     evidence: decision.evidence,
     finalKeyState,
     actedAt,
@@ -320,9 +285,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
 }
 
 async function markNotified(keyArn: string, region: string, claim: string): Promise<void> {
-  await kmsClient(region).send(
-    new TagResourceCommand({ KeyId: keyArn, Tags: [{ TagKey: FAST_PATH_TAGS.notified, TagValue: claim }] }),
-  );
+  await tagKey(keyArn, region, { [FAST_PATH_TAGS.notified]: claim });
 }
 
 /**
