@@ -8,7 +8,12 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     restoreMocks: true,
-    // Handler tests run the SDK on Node 20; its notice about future releases is not a test result.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      // Handler tests run the SDK on Node 20; its notice about future releases is not a test result.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Handlers log structured JSON lines; a passing run prints none of them, so a failure is not
+      // buried. A test that reads the logs sets its own level and captures stdout.
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    },
   },
 });

@@ -1,9 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -12,17 +9,16 @@ vi.hoisted(() => {
 
 import { handler } from '../../lambdas/approval/index.js';
 import { EXECUTION_ARN, FakeExecution, KEY_ARN, TOKEN } from '../lambdas/approval/fake-execution.js';
+import { type LaunchedBrowser, launchBrowser } from './browser.js';
 import { type ServedHandler, serveHandler } from './lambda-http.js';
 
-/** Debian's Chromium; CI installs it (`apt-get install -y chromium`), so its absence is a failure. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Set to a file path to keep a screenshot of the approval page (the README shows it). */
 const SCREENSHOT = process.env.APPROVAL_PAGE_SCREENSHOT;
 
 const sfn = mockClient(SFNClient);
 let server: ServedHandler;
+let browser: LaunchedBrowser;
 let context: BrowserContext;
-let userDataDir: string;
 
 /** The link exactly as the e-mail's States.Format writes it: nothing URL-encoded. */
 function emailLink(): string {
@@ -38,34 +34,14 @@ async function openLink(): Promise<Page> {
 
 describe('approval page in Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: run "apt-get install -y chromium" (or set CHROMIUM_PATH). ` +
-          'The approval page must be tested in a real browser.',
-      );
-    }
     server = await serveHandler(handler);
-    userDataDir = mkdtempSync(path.join(tmpdir(), 'kdg-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
+    context = browser.context;
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   afterEach(async () => {
