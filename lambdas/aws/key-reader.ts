@@ -4,6 +4,7 @@ import {
   type KMSClient,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
+import { KeyUnreadableError } from '../domain/errors.js';
 import type { KeyFacts } from '../domain/types.js';
 import { kmsClient } from './clients.js';
 
@@ -17,14 +18,6 @@ import { kmsClient } from './clients.js';
 export interface KeyReading {
   readonly metadata: KeyMetadata;
   readonly tags: Record<string, string>;
-}
-
-/** DescribeKey answered without metadata: nothing can be decided about such a key. */
-export class KeyUnreadableError extends Error {
-  constructor(keyArn: string) {
-    super(`DescribeKey returned no KeyMetadata for ${keyArn}`);
-    this.name = 'KeyUnreadableError';
-  }
 }
 
 /**

@@ -1,11 +1,12 @@
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
-import { EventSourceUnavailableError, findRecords } from '../aws/cloudtrail-source.js';
+import { findRecords } from '../aws/cloudtrail-source.js';
 import { readKey } from '../aws/key-reader.js';
 import { readKeyLastUsage } from '../aws/key-usage.js';
 import { addCanary, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
 import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
+import { EventSourceUnavailableError } from '../domain/errors.js';
 import { type UsageAfterDisable, usageAfterDisable } from '../domain/final-usage.js';
 import { evidenceReport, type Message, observationReport, progressNote } from '../domain/report-message.js';
 import type { CheckEvent, KeyFacts, WatchPlan, WatchState } from '../domain/types.js';

@@ -13,7 +13,7 @@ import {
   type WatchEvent,
   type WatchTrigger,
 } from '../aws/watch-schedule.js';
-import { InvalidHandlerEventError } from '../domain/hold.js';
+import { InvalidHandlerEventError } from '../domain/errors.js';
 import type { WatchState } from '../domain/types.js';
 import { expectedDeletionAt, pendingWatchDeadline } from '../domain/watch.js';
 import { logger } from './logger.js';

@@ -1,5 +1,6 @@
 import { type CloudTrailRecord, principalOf } from './cloudtrail.js';
 import type { PublicKeyHistory } from './refusal.js';
+import { DAY_MS } from './time.js';
 import type { GuardConfig, HistorySearch, KeyFacts, UsageAssessment } from './types.js';
 
 /**
@@ -7,8 +8,6 @@ import type { GuardConfig, HistorySearch, KeyFacts, UsageAssessment } from './ty
  * TrackingStartDate (for UNKNOWN_BEFORE_TRACKING), GetPublicKey downloads (for keys with a public
  * key), and how far back the log group's retention let each search look.
  */
-
-const DAY_MS = 86_400_000;
 
 /** The records a search found and the earliest instant it could look at. */
 export interface SearchedRecords {

@@ -1,6 +1,6 @@
-import { en } from 'zod/locales';
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import { sfnClient } from '../aws/clients.js';
+import { readEnvironment } from '../aws/environment.js';
 import { describeExecution } from '../aws/executions.js';
 import { claimHold } from '../aws/hold-claim.js';
 import { isNotFound, type KeyReading, keyFactsOf, readKey } from '../aws/key-reader.js';
@@ -8,22 +8,25 @@ import { cancelKeyDeletion, enableKey } from '../aws/key-restore.js';
 import { tagKey } from '../aws/key-tagging.js';
 import { createLogger } from '../aws/logger.js';
 import { publish } from '../aws/notifications.js';
+import { fastPathEnvironment } from '../contracts/environment.js';
+import { kmsCloudTrailEventSchema } from '../contracts/events.js';
+import { describeIssues, safeParseContract } from '../contracts/issues.js';
+import { FAST_PATH_TAGS, TAGS } from '../contracts/tags.js';
 import { type CloudTrailRecord, isOwnCall } from '../domain/cloudtrail.js';
+import { FastPathSettingsError, InvalidHandlerEventError } from '../domain/errors.js';
 import {
   candidateKeyArns,
   claimStanding,
   decideFastPath,
-  FAST_PATH_TAGS,
   type FastPathOutcome,
   fastPathEndTags,
   fastPathOutcome,
   fastPathWatch,
   parseClaim,
 } from '../domain/fast-path.js';
-import { InvalidHandlerEventError, sanitizeTagValue } from '../domain/hold.js';
+import { sanitizeTagValue } from '../domain/hold.js';
 import { buildRestoreMessage } from '../domain/restore-message.js';
 import type { Evidence, KeyFacts } from '../domain/types.js';
-import { TAGS } from '../domain/types.js';
 
 /**
  * The fast path: an EventBridge rule on the default bus forwards KMS CloudTrail events
@@ -40,20 +43,8 @@ import { TAGS } from '../domain/types.js';
 
 const logger = createLogger('fast-path');
 
-// zod/mini ships without messages; the English ones make the contract error below readable.
-z.config(en());
-
-const eventSchema = z.looseObject({
-  source: z.literal('aws.kms'),
-  'detail-type': z.literal('AWS API Call via CloudTrail'),
-  account: z.string().check(z.regex(/^\d{12}$/)),
-  detail: z.looseObject({
-    eventID: z.string().check(z.minLength(1)),
-    eventTime: z.string().check(z.minLength(1)),
-    eventSource: z.string(),
-    eventName: z.string(),
-  }),
-});
+/** What the template gives the fast path: its topic, its state machine and the workflow's roles. */
+type Settings = z.output<typeof fastPathEnvironment>;
 
 export interface FastPathKeyReport {
   readonly keyArn: string;
@@ -66,35 +57,14 @@ export interface FastPathReport {
   readonly keys: readonly FastPathKeyReport[];
 }
 
-/** The workflow's own roles (`KDG_WORKFLOW_PRINCIPALS`, comma-separated): their canaries are never evidence. */
-function workflowPrincipals(): string[] {
-  return (process.env.KDG_WORKFLOW_PRINCIPALS ?? '')
-    .split(',')
-    .map((arn) => arn.trim())
-    .filter((arn) => arn.length > 0);
-}
-
-/** `arn:aws:states:<region>:<account>:stateMachine:<name>` -> the prefix of its executions' ARNs. */
-function executionPrefix(): string | null {
-  const machine = process.env.KDG_STATE_MACHINE_ARN ?? '';
-  const match = /^(arn:[^:]+:states:[^:]+:\d{12}:)stateMachine:(.+)$/.exec(machine);
-  return match ? `${match[1]}execution:${match[2]}:` : null;
-}
-
 /**
  * The hold's execution must be a running execution of this stack's state machine. A tag alone could
  * be left by an execution that ended with the key pending deletion (DELETION_SCHEDULED), or written
  * by anyone allowed to tag keys; neither may make the fast path change a key.
  */
-async function isRunningExecution(executionArn: string): Promise<string | null> {
-  const prefix = executionPrefix();
-  if (!prefix) {
-    throw new Error(
-      'KDG_STATE_MACHINE_ARN is not a state machine ARN: the fast path cannot tell its executions.',
-    );
-  }
-  if (!executionArn.startsWith(prefix)) {
-    return `The hold names ${executionArn}, not an execution of ${process.env.KDG_STATE_MACHINE_ARN}.`;
+async function isRunningExecution(executionArn: string, settings: Settings): Promise<string | null> {
+  if (!executionArn.startsWith(settings.executionPrefix)) {
+    return `The hold names ${executionArn}, not an execution of ${settings.stateMachineArn}.`;
   }
   const region = /^arn:[^:]+:states:([^:]+):/.exec(executionArn)?.[1];
   const answer = await describeExecution(sfnClient(region), executionArn);
@@ -128,11 +98,8 @@ async function notify(args: {
   readonly finalKeyState: string;
   readonly actedAt: string;
   readonly now: Date;
+  readonly topicArn: string;
 }): Promise<void> {
-  const topicArn = process.env.KDG_TOPIC_ARN;
-  if (!topicArn) {
-    throw new Error('KDG_TOPIC_ARN is not set: the fast path cannot send the evidence e-mail.');
-  }
   const rollback = args.outcome === 'ROLLED_BACK';
   const message = buildRestoreMessage({
     mode: rollback ? 'ROLLBACK' : 'CANCEL_DELETION',
@@ -147,7 +114,7 @@ async function notify(args: {
     error: null,
     now: args.now,
   });
-  await publish(topicArn, {
+  await publish(args.topicArn, {
     subject: message.subject,
     text: message.messageText,
     attributes: {
@@ -158,12 +125,18 @@ async function notify(args: {
   });
 }
 
-async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): Promise<FastPathKeyReport> {
+async function handleKey(
+  record: CloudTrailRecord,
+  keyArn: string,
+  now: Date,
+  settings: Settings,
+): Promise<FastPathKeyReport> {
   const region = keyArn.split(':')[3] ?? '';
   const none = (reason: string): FastPathKeyReport => ({ keyArn, action: 'NONE', reason });
   // The workflow's canary fails on the held key at every check: told apart by its caller before the
   // key is read, it costs the fast path no KMS request (half of a watched key's requests otherwise).
-  if (isOwnCall(record, workflowPrincipals())) {
+  const principals = settings.workflowPrincipals;
+  if (isOwnCall(record, principals)) {
     return none("The record is the workflow's own call (its canary), never evidence.");
   }
   let reading: KeyReading;
@@ -176,7 +149,6 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
     throw error;
   }
   const keyRef = { keyId: reading.metadata.KeyId ?? '', keyArn: reading.metadata.Arn ?? keyArn, aliases: [] };
-  const principals = workflowPrincipals();
   const current = () => ({ keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags });
   const nonce = sanitizeTagValue(record.eventID);
 
@@ -186,7 +158,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
   const earlierClaim = parseClaim(reading.tags[FAST_PATH_TAGS.claim]);
   if (earlier && owner && !earlier.notified && earlierClaim?.nonce === nonce) {
     // Once the execution ended, its own restore step has sent the e-mail in the fast path's stead.
-    const ended = await isRunningExecution(owner);
+    const ended = await isRunningExecution(owner, settings);
     if (ended) {
       return none(ended);
     }
@@ -198,6 +170,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
       finalKeyState: current().keyState,
       actedAt: earlier.actedAt ?? now.toISOString(),
       now,
+      topicArn: settings.topicArn,
     });
     await markNotified(keyArn, region, reading.tags[FAST_PATH_TAGS.claim] ?? '');
     return {
@@ -216,7 +189,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
   if (!decision.act) {
     return none(decision.reason);
   }
-  const notRunning = await isRunningExecution(decision.executionArn);
+  const notRunning = await isRunningExecution(decision.executionArn, settings);
   if (notRunning) {
     return none(notRunning);
   }
@@ -271,6 +244,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
     finalKeyState,
     actedAt,
     now,
+    topicArn: settings.topicArn,
   });
   await markNotified(keyArn, region, claim);
   const action = decision.mode === 'ROLLBACK' ? 'EnableKey' : 'CancelKeyDeletion';
@@ -294,15 +268,13 @@ async function markNotified(keyArn: string, region: string, claim: string): Prom
  * polling watch stays the guarantee either way.
  */
 export async function handler(rawEvent: unknown): Promise<FastPathReport> {
-  const parsed = eventSchema.safeParse(rawEvent);
+  const parsed = safeParseContract(kmsCloudTrailEventSchema, rawEvent);
   if (!parsed.success) {
     throw new InvalidHandlerEventError(
-      `The fast path received an event that is not a KMS CloudTrail event: ${parsed.error.issues
-        .slice(0, 3)
-        .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
-        .join('; ')}`,
+      `The fast path received an event that is not a KMS CloudTrail event: ${describeIssues(parsed.error.issues, 3)}`,
     );
   }
+  const settings = readEnvironment(fastPathEnvironment, FastPathSettingsError);
   const record = parsed.data.detail as unknown as CloudTrailRecord;
   const now = new Date();
   // Only keys of this account: a key of another account is not ours to hold (its record reaches us
@@ -310,7 +282,7 @@ export async function handler(rawEvent: unknown): Promise<FastPathReport> {
   const arns = candidateKeyArns(record).filter((arn) => arn.split(':')[4] === parsed.data.account);
   const keys: FastPathKeyReport[] = [];
   for (const keyArn of arns) {
-    keys.push(await handleKey(record, keyArn, now));
+    keys.push(await handleKey(record, keyArn, now, settings));
   }
   logger.info('fast path done', { eventID: record.eventID, errorCode: record.errorCode, keys });
   return { eventID: record.eventID, keys };

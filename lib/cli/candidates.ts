@@ -3,6 +3,7 @@ import { listAliases } from '../../lambdas/aws/key-aliases.js';
 import { describeKey, keyFactsOf, readTags } from '../../lambdas/aws/key-reader.js';
 import { classifyKeyUsage } from '../../lambdas/aws/key-usage.js';
 import { findRefusal, hasPublicKey } from '../../lambdas/domain/refusal.js';
+import { DAY_MS } from '../../lambdas/domain/time.js';
 import {
   type ExecutionRequest,
   type GuardConfig,
@@ -43,7 +44,6 @@ const SPEC: CommandSpec = {
 
 /** The stack configuration's default minIdleDays. */
 export const DEFAULT_MIN_IDLE_DAYS = 90;
-const DAY_MS = 86_400_000;
 
 export type Verdict = 'ACCEPTED' | 'REFUSED' | 'UNREADABLE';
 
