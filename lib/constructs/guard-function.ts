@@ -29,7 +29,8 @@ export type HandlerName =
   | 'schedule-deletion'
   | 'restore'
   | 'approval'
-  | 'fast-path';
+  | 'fast-path'
+  | 'alarm-relay';
 
 export interface GuardFunctionProps {
   /** Folder under `lambdas/` whose `index.ts` exports `handler`. */
