@@ -19,6 +19,7 @@ import {
   type OperatorViewProps,
   RESTORE_FAILED_STATE,
 } from '../../../lib/constructs/operator-view.js';
+import { compileFilterPattern } from '../../../lib/simulator/emulator/filter-pattern.js';
 import { definitionOf, synthStack } from '../synth.js';
 
 const LAMBDAS = path.resolve(import.meta.dirname, '../../../lambdas');
@@ -549,6 +550,109 @@ describe('OperatorView', () => {
         (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('OperatorView metric filters', () => {
+  /** The view's filter pattern for a metric, compiled by the simulator's CloudWatch Logs filter engine. */
+  function matches(metricName: string): (line: Record<string, unknown>) => boolean {
+    const filters = Object.values(
+      template.findResources('AWS::Logs::MetricFilter', {
+        Properties: { MetricTransformations: [Match.objectLike({ MetricName: metricName })] },
+      }),
+    );
+    expect(filters).toHaveLength(1);
+    const matcher = compileFilterPattern(filters[0]?.Properties.FilterPattern as string);
+    return (line) => matcher({ message: () => JSON.stringify(line), json: () => line });
+  }
+
+  /** A Step Functions execution log event (log level ALL), as the state machine writes it. */
+  const executionEvent = (type: string, details: Record<string, unknown>) => ({
+    id: '42',
+    type,
+    details,
+    previous_event_id: '41',
+    event_timestamp: '1770876000000',
+    execution_arn: 'arn:aws:states:us-east-1:111122223333:execution:Guard:run-1',
+    redrive_count: '0',
+  });
+
+  /** A handler's structured line, as its logger writes it. */
+  const handlerLine = (handler: string, level: string, message: string, fields: Record<string, unknown>) => ({
+    level,
+    message,
+    timestamp: '2026-02-12T06:00:00.000Z',
+    service: 'kms-deletion-guard',
+    sampling_rate: 0,
+    handler,
+    ...fields,
+  });
+
+  it('counts an execution that ended ABORTED or in an error outside its endings, never an outcome', () => {
+    // Prepare
+    const match = matches('ExecutionErrors');
+    const failed = (error: string) => executionEvent('ExecutionFailed', { error, cause: `${error}: ...` });
+
+    // Assess
+    expect(match(failed('ABORTED'))).toBe(true);
+    expect(match(failed('States.Runtime'))).toBe(true);
+    for (const outcome of EXPECTED_FAIL_OUTCOMES) {
+      expect(match(failed(outcome)), outcome).toBe(false);
+    }
+    expect(match(executionEvent('ExecutionSucceeded', { output: '{}' }))).toBe(false);
+    expect(match(executionEvent('FailStateEntered', { name: 'Aborted', input: '{}' }))).toBe(false);
+  });
+
+  it('counts a restore that failed once, when the workflow enters its restore-failed state', () => {
+    // Prepare
+    const match = matches('RestoreFailures');
+
+    // Assess
+    expect(match(executionEvent('PassStateEntered', { name: RESTORE_FAILED_STATE, input: '{}' }))).toBe(true);
+    expect(match(executionEvent('PassStateExited', { name: RESTORE_FAILED_STATE, output: '{}' }))).toBe(
+      false,
+    );
+    expect(match(executionEvent('PassStateEntered', { name: 'TakeFastPathEvidence', input: '{}' }))).toBe(
+      false,
+    );
+  });
+
+  it('counts the evidence of a check that found some, and no other line', () => {
+    // Prepare
+    const match = matches('EvidenceFound');
+    const checkDone = (evidence: number) =>
+      handlerLine('check', 'INFO', LOG_MESSAGES.checkDone, {
+        phase: 'OBSERVE',
+        evidence,
+        broke: evidence > 0,
+      });
+
+    // Assess
+    expect(match(checkDone(2))).toBe(true);
+    expect(match(checkDone(0))).toBe(false);
+    expect(match(handlerLine('check', 'INFO', 'next check scheduled', { evidence: 3 }))).toBe(false);
+  });
+
+  it('counts retried checks and failed watches as check failures, not a check that ran', () => {
+    // Prepare
+    const match = matches('CheckFailures');
+    const error = { name: 'ThrottlingException', message: 'Rate exceeded' };
+
+    // Assess
+    expect(match(handlerLine('check', 'WARN', LOG_MESSAGES.checkRetried, { error, attempt: 1 }))).toBe(true);
+    expect(match(handlerLine('check', 'WARN', LOG_MESSAGES.watchFailed, { error }))).toBe(true);
+    expect(match(handlerLine('check', 'INFO', LOG_MESSAGES.checkDone, { evidence: 0 }))).toBe(false);
+  });
+
+  it('counts each key the fast path gave back', () => {
+    // Prepare
+    const match = matches('FastPathActions');
+
+    // Assess
+    expect(match(handlerLine('fast-path', 'INFO', LOG_MESSAGES.fastPathActed, { action: 'EnableKey' }))).toBe(
+      true,
+    );
+    expect(match(handlerLine('fast-path', 'INFO', 'fast path done', { keys: [] }))).toBe(false);
   });
 });
 
