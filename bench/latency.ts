@@ -2,6 +2,7 @@
  * Figure 3: from a still-used key's first DisabledException record to the key being enabled
  * again, in virtual time, over placements of the failure spread across one check cycle.
  */
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../lambdas/domain/time.js';
 import { offsetFromStart, stillUsedKeyScenario } from './scenarios.js';
 import { BenchError, runSimulation } from './simulation.js';
 
@@ -22,8 +23,6 @@ export interface LatencyFigures {
   readonly fastPath: LatencySummary | null;
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 /** The failure lands on the third day of the observation, well inside it. */
 const FIRST_PLACEMENT_MS = 2 * DAY_MS;
 
@@ -51,7 +50,7 @@ async function latencies(placements: number, config: Record<string, unknown>, ev
     if (!failure || !restoredAt) {
       throw new BenchError(`placement ${i}: no DisabledException record or no re-enable in the run`);
     }
-    samples.push((Date.parse(restoredAt) - failure.at) / 60_000);
+    samples.push((Date.parse(restoredAt) - failure.at) / MINUTE_MS);
   }
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), max: sorted[sorted.length - 1] ?? Number.NaN, samples };

@@ -1,3 +1,5 @@
+import { MINUTE_MS } from '../lambdas/domain/time.js';
+
 /**
  * The scenarios the benchmark runs, written as scenario files would be (the simulator validates
  * them against the contract schema like any other).
@@ -85,9 +87,10 @@ export function stillUsedKeyScenario(options: StillUsedKeyOptions): RawScenario 
 
 /** `PT<minutes>M` offsets from start as ISO-8601 (`+P2DT1H30M`), for call placements. */
 export function offsetFromStart(ms: number): string {
-  const totalMinutes = Math.round(ms / 60_000);
-  const days = Math.floor(totalMinutes / 1440);
-  const hours = Math.floor((totalMinutes % 1440) / 60);
+  const totalMinutes = Math.round(ms / MINUTE_MS);
+  const minutesPerDay = 24 * 60;
+  const days = Math.floor(totalMinutes / minutesPerDay);
+  const hours = Math.floor((totalMinutes % minutesPerDay) / 60);
   const minutes = totalMinutes % 60;
   const time =
     hours > 0 || minutes > 0 ? `T${hours > 0 ? `${hours}H` : ''}${minutes > 0 ? `${minutes}M` : ''}` : '';

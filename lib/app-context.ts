@@ -1,15 +1,10 @@
-import type { KeyDeletionGuardConfig } from './constructs/config.js';
+import {
+  type KeyDeletionGuardConfig,
+  SWITCH_FIELDS,
+  WHOLE_NUMBER_FIELDS,
+} from '../lambdas/contracts/config.js';
 
 const CONTEXT_KEY = 'kms-deletion-guard:config';
-const NUMBER_FIELDS = [
-  'observationDays',
-  'checkIntervalHours',
-  'ingestionLagMinutes',
-  'minIdleDays',
-  'approvalTimeoutDays',
-  'pendingWindowInDays',
-] as const;
-const BOOLEAN_FIELDS = ['createTrail', 'watchPendingWindow', 'fastRollback'] as const;
 
 /**
  * Reads the configuration from CDK context: the `kms-deletion-guard:config` object of cdk.json,
@@ -19,12 +14,12 @@ const BOOLEAN_FIELDS = ['createTrail', 'watchPendingWindow', 'fastRollback'] as 
 export function readGuardContext(get: (key: string) => unknown): KeyDeletionGuardConfig {
   const base = (get(CONTEXT_KEY) ?? {}) as Record<string, unknown>;
   const config: Record<string, unknown> = { ...base };
-  for (const field of NUMBER_FIELDS) {
+  for (const field of WHOLE_NUMBER_FIELDS) {
     const value = get(field);
     if (value !== undefined)
       config[field] = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   }
-  for (const field of BOOLEAN_FIELDS) {
+  for (const field of SWITCH_FIELDS) {
     const value = get(field);
     if (value !== undefined) config[field] = value === 'true' ? true : value === 'false' ? false : value;
   }

@@ -13,8 +13,6 @@ import {
   type ApprovalLookup,
   approvalOutput,
   type DecisionContext,
-  InvalidApprovalLinkError,
-  InvalidDecisionError,
   lookupApproval,
   lookupProblem,
   PAGE_HEADERS,
@@ -26,6 +24,7 @@ import {
   renderErrorPage,
   tokenFingerprint,
 } from '../domain/approval-page.js';
+import { InvalidApprovalLinkError, InvalidDecisionError } from '../domain/errors.js';
 
 const logger = createLogger('approval');
 

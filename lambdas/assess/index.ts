@@ -6,12 +6,12 @@ import {
   ListAliasesCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
-import { en } from 'zod/locales';
-import * as z from 'zod/mini';
 import { cloudTrailClient, homeRegion, kmsClient } from '../aws/clients.js';
-import { EventSourceUnavailableError, findRecords, requireLogGroup } from '../aws/cloudtrail-source.js';
+import { findRecords, requireLogGroup } from '../aws/cloudtrail-source.js';
 import { createLogger } from '../aws/logger.js';
 import { readTrailHealth } from '../aws/trail-reader.js';
+import { assessEventSchema, EXECUTION_ARN } from '../contracts/events.js';
+import { describeIssues, safeParseContract } from '../contracts/issues.js';
 import {
   assessmentSubject,
   refusalSubject,
@@ -19,10 +19,17 @@ import {
   renderRefusalSummary,
 } from '../domain/assessment-message.js';
 import { type CloudTrailRecord, principalOf } from '../domain/cloudtrail.js';
-import { InvalidHandlerEventError } from '../domain/hold.js';
-import { InvalidInputError, parseExecutionInput } from '../domain/input.js';
-import { ForeignAccountKeyError, type KeyLocation, locateKey } from '../domain/key-id.js';
+import {
+  EventSourceUnavailableError,
+  ForeignAccountKeyError,
+  InvalidHandlerEventError,
+  InvalidInputError,
+  UnexpectedKeyMetadataError,
+} from '../domain/errors.js';
+import { parseExecutionInput } from '../domain/input.js';
+import { type KeyLocation, locateKey } from '../domain/key-id.js';
 import { findKeyRefusal, findRefusal, hasPublicKey, type PublicKeyHistory } from '../domain/refusal.js';
+import { DAY_MS, HOUR_SECONDS, MINUTE_SECONDS } from '../domain/time.js';
 import { trailHealthWarnings } from '../domain/trail-health.js';
 import type {
   AssessEvent,
@@ -38,7 +45,7 @@ import type {
 import { classifyUsage } from '../domain/usage.js';
 
 /**
- * AssessKey (DESIGN §2): reads the key and its usage history and answers ACCEPTED or REFUSED.
+ * AssessKey: reads the key and its usage history and answers ACCEPTED or REFUSED.
  *
  * It changes nothing. Input that cannot be used is an answer (REFUSED, INVALID_INPUT), not an
  * error, so the workflow ends in its Fail state with the reason. Errors that a retry can fix
@@ -48,44 +55,6 @@ import { classifyUsage } from '../domain/usage.js';
 
 const logger = createLogger('assess');
 
-const DAY_MS = 86_400_000;
-
-/** KMS answered DescribeKey for another key, or without the fields every later step relies on. */
-export class UnexpectedKeyMetadataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnexpectedKeyMetadataError';
-  }
-}
-
-/** `arn:<partition>:states:<region>:<account>:execution:<state machine>:<name>` (or `express:`). */
-const EXECUTION_ARN = /^arn:aws(?:-[a-z]+)*:states:[a-z0-9-]+:(\d{12}):(?:execution|express):[^:]+:.+$/;
-
-// zod/mini ships without messages; the English ones make the malformed-event error below readable.
-z.config(en());
-
-const configSchema = z.object({
-  cloudTrailLogGroupName: z.string().check(z.minLength(1)),
-  observationDays: z.number().check(z.int(), z.minimum(1), z.maximum(365)),
-  checkIntervalHours: z.number().check(z.positive()),
-  ingestionLagMinutes: z.number().check(z.minimum(0)),
-  minIdleDays: z.number().check(z.minimum(0)),
-  approvalTimeoutDays: z.number().check(z.positive()),
-  pendingWindowInDays: z.number().check(z.int(), z.minimum(7), z.maximum(30)),
-  watchPendingWindow: z.boolean(),
-  keyTagCondition: z.pipe(
-    z.nullish(z.object({ key: z.string().check(z.minLength(1)), value: z.string() })),
-    z.transform((v) => v ?? undefined),
-  ),
-  workflowPrincipalArns: z.optional(z.array(z.string().check(z.startsWith('arn:')))),
-});
-
-const envelopeSchema = z.object({
-  input: z.unknown(),
-  config: configSchema,
-  executionArn: z.string().check(z.regex(EXECUTION_ARN)),
-});
-
 interface Envelope {
   readonly input: unknown;
   readonly config: GuardConfig;
@@ -94,9 +63,9 @@ interface Envelope {
 }
 
 function parseEnvelope(event: unknown): Envelope {
-  const parsed = envelopeSchema.safeParse(event);
+  const parsed = safeParseContract(assessEventSchema, event);
   if (!parsed.success) {
-    const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ');
+    const where = describeIssues(parsed.error.issues, Number.POSITIVE_INFINITY);
     throw new InvalidHandlerEventError(`AssessKey received a malformed event (${where}).`);
   }
   const { input, config, executionArn } = parsed.data;
@@ -112,8 +81,8 @@ function buildPlan(config: GuardConfig, request: ExecutionRequest): WatchPlan {
     logGroupName: config.cloudTrailLogGroupName,
     observationDays: request.observationDays,
     pendingWindowInDays: request.pendingWindowInDays,
-    checkIntervalSeconds: Math.round(config.checkIntervalHours * 3600),
-    ingestionLagSeconds: Math.round(config.ingestionLagMinutes * 60),
+    checkIntervalSeconds: Math.round(config.checkIntervalHours * HOUR_SECONDS),
+    ingestionLagSeconds: Math.round(config.ingestionLagMinutes * MINUTE_SECONDS),
     watchPendingWindow: config.watchPendingWindow,
     ...(config.workflowPrincipalArns ? { workflowPrincipalArns: config.workflowPrincipalArns } : {}),
   };

@@ -15,10 +15,9 @@ import {
   type CanaryOutcome,
   type CanaryPlan,
   canaryFor,
-  EventSourceBlindError,
   judgeCanary,
 } from '../domain/canary.js';
-import { KeyChangedExternallyError } from '../domain/hold.js';
+import { EventSourceBlindError, KeyChangedExternallyError } from '../domain/errors.js';
 import type { Canary, KeyFacts } from '../domain/types.js';
 import { kmsClient } from './clients.js';
 

@@ -19,22 +19,15 @@ import {
   recordMatchesKind,
   TRACKED_OPERATIONS,
 } from '../domain/cloudtrail.js';
-import { WORKFLOW_ERRORS } from '../domain/types.js';
+import { EventSourceUnavailableError } from '../domain/errors.js';
+import { DAY_MS } from '../domain/time.js';
 import { logsClient } from './clients.js';
 
 /**
- * The one module that reads CloudTrail records (DESIGN §4). Today the source is a CloudWatch
+ * The one module that reads CloudTrail records. Today the source is a CloudWatch
  * Logs log group that receives a trail; another source (CloudTrail LookupEvents) can take its
  * place behind `findRecords` without touching handlers or the domain.
  */
-
-/** The source cannot be read (log group missing): a watch that cannot see must never pass. */
-export class EventSourceUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = WORKFLOW_ERRORS.eventSourceUnavailable;
-  }
-}
 
 export interface RecordQuery {
   readonly logGroupName: string;
@@ -67,8 +60,6 @@ export interface RecordResult {
 
 /** FilterLogEvents accepts patterns up to this length. */
 export const MAX_FILTER_PATTERN_LENGTH = 1024;
-
-const DAY_MS = 86_400_000;
 
 function quoted(value: string): string {
   return `"${value}"`;

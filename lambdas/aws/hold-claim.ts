@@ -1,6 +1,9 @@
 import { TagResourceCommand } from '@aws-sdk/client-kms';
-import { type ClaimActor, claimValue, DEFAULT_CLAIM_SETTLE_MS, FAST_PATH_TAGS } from '../domain/fast-path.js';
+import { claimEnvironment } from '../contracts/environment.js';
+import { FAST_PATH_TAGS } from '../contracts/tags.js';
+import { type ClaimActor, claimValue, DEFAULT_CLAIM_SETTLE_MS } from '../domain/fast-path.js';
 import { kmsClient } from './clients.js';
+import { readEnvironment } from './environment.js';
 import { type KeyReading, readKey } from './key-reader.js';
 
 /**
@@ -8,9 +11,7 @@ import { type KeyReading, readKey } from './key-reader.js';
  * sets 0: it runs one actor at a time, so nobody can interleave.
  */
 export function claimSettleMs(): number {
-  const raw = process.env.KDG_CLAIM_SETTLE_MS;
-  const value = raw === undefined || raw === '' ? Number.NaN : Number(raw);
-  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_CLAIM_SETTLE_MS;
+  return readEnvironment(claimEnvironment).claimSettleMs ?? DEFAULT_CLAIM_SETTLE_MS;
 }
 
 export interface ClaimResult {

@@ -1,18 +1,11 @@
 import { DescribeKeyCommand, type KeyMetadata, ListResourceTagsCommand, type Tag } from '@aws-sdk/client-kms';
+import { KeyUnreadableError } from '../domain/errors.js';
 import { kmsClient } from './clients.js';
 
 /** A key as it is now: its metadata and every tag on it (the tags say who holds the key). */
 export interface KeyReading {
   readonly metadata: KeyMetadata;
   readonly tags: Record<string, string>;
-}
-
-/** DescribeKey answered without metadata: nothing can be decided about such a key. */
-export class KeyUnreadableError extends Error {
-  constructor(keyArn: string) {
-    super(`DescribeKey returned no KeyMetadata for ${keyArn}`);
-    this.name = 'KeyUnreadableError';
-  }
 }
 
 /**

@@ -1,3 +1,5 @@
+import { LambdaCredentialsError } from '../domain/errors.js';
+
 /**
  * The credential provider of the deployed Lambdas. The bundler puts this module in place of
  * `@aws-sdk/credential-provider-node` (lib/constructs/guard-function.ts), whose `defaultProvider`
@@ -19,14 +21,6 @@ export interface LambdaCredentials {
   readonly expiration?: Date;
   readonly credentialScope?: string;
   readonly accountId?: string;
-}
-
-/** The function's environment has no role credentials: never the case in Lambda itself. */
-export class LambdaCredentialsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LambdaCredentialsError';
-  }
 }
 
 /** Same signature as `defaultProvider` of @aws-sdk/credential-provider-node; the options are not needed. */

@@ -1,3 +1,5 @@
+import { EventStreamsNotBundledError } from '../domain/errors.js';
+
 /**
  * What the deployed Lambdas get for `@smithy/core/event-streams`. The bundler puts this module in
  * its place (lib/constructs/guard-function.ts); tests and the simulator run the SDK's own.
@@ -9,16 +11,6 @@
  * has one (test/lambdas/aws/no-event-streams.test.ts checks each of them). Should one ever be
  * added, its first call fails here with a named error instead of misbehaving.
  */
-
-/** An operation with an event stream was sent from a bundle that leaves event streams out. */
-export class EventStreamsNotBundledError extends Error {
-  constructor() {
-    super(
-      'This bundle leaves out @smithy/core/event-streams (lib/constructs/guard-function.ts); an operation with an event stream needs the alias removed.',
-    );
-    this.name = 'EventStreamsNotBundledError';
-  }
-}
 
 /** The part of the SDK's event-stream marshaller its clients call (`EventStreamMarshaller` of @smithy/types). */
 export interface AbsentEventStreamMarshaller {

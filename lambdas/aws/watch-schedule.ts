@@ -5,19 +5,20 @@ import {
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
 } from '@aws-sdk/client-sfn';
+import type * as z from 'zod/mini';
+import { checkEnvironment } from '../contracts/environment.js';
+import { TRANSIENT_ERRORS } from '../contracts/workflow-errors.js';
+import { ScheduleSettingsError } from '../domain/errors.js';
+import { HOUR_MS, MINUTE_MS } from '../domain/time.js';
 import type { CheckEvent, WatchState } from '../domain/types.js';
 import { schedulerClient, sfnClient } from './clients.js';
+import { type Environment, readEnvironment, settingsIn } from './environment.js';
 
 /**
- * The watch's chain (WATCH.md): one-time EventBridge Scheduler schedules that invoke the check
- * function, and the answers the chain gives the watch's task token (heartbeat, success, failure).
+ * The watch's chain: one-time EventBridge Scheduler schedules that invoke the check function, and
+ * the answers the chain gives the watch's task token (heartbeat, success, failure). Step Functions
+ * waits on one task token for the whole watch instead of looping through a Wait state per check.
  */
-
-/** The environment the chain needs; the template sets both on the check function. */
-export const SCHEDULE_ENV = {
-  groupName: 'KDG_SCHEDULE_GROUP',
-  roleArn: 'KDG_SCHEDULER_ROLE_ARN',
-} as const;
 
 export interface ScheduleSettings {
   readonly groupName: string;
@@ -25,36 +26,23 @@ export interface ScheduleSettings {
   readonly roleArn: string;
 }
 
-/** The check function lacks the schedule group or the scheduler role: it cannot keep a watch going. */
-export class ScheduleSettingsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ScheduleSettingsError';
-  }
+function toSettings(env: z.output<typeof checkEnvironment>): ScheduleSettings {
+  return { groupName: env.KDG_SCHEDULE_GROUP, roleArn: env.KDG_SCHEDULER_ROLE_ARN };
 }
 
-export function readScheduleSettings(
-  env: Readonly<Record<string, string | undefined>>,
-): ScheduleSettings | null {
-  const groupName = env[SCHEDULE_ENV.groupName];
-  const roleArn = env[SCHEDULE_ENV.roleArn];
-  return groupName && roleArn ? { groupName, roleArn } : null;
+/** The settings in `env` (the process environment unless given), or null when either is missing. */
+export function readScheduleSettings(env?: Environment): ScheduleSettings | null {
+  const settings = settingsIn(checkEnvironment, env);
+  return settings && toSettings(settings);
 }
 
 // Read once when Lambda loads the module. FinalCheck (no schedule) must run without them, so a missing
 // setting fails the first start or scheduled check instead of the module load; the process environment
 // is read again then, for hosts (the simulator) that set it after importing the handler.
-const settingsAtLoad = readScheduleSettings(process.env);
+const settingsAtLoad = readScheduleSettings();
 
 export function scheduleSettings(): ScheduleSettings {
-  const settings = settingsAtLoad ?? readScheduleSettings(process.env);
-  if (!settings) {
-    const missing = Object.values(SCHEDULE_ENV).filter((name) => !process.env[name]);
-    throw new ScheduleSettingsError(
-      `The check function cannot schedule the watch's next check: ${missing.join(' and ')} not set.`,
-    );
-  }
-  return settings;
+  return settingsAtLoad ?? toSettings(readEnvironment(checkEnvironment, ScheduleSettingsError));
 }
 
 export type WatchTrigger = 'start' | 'schedule';
@@ -74,8 +62,8 @@ export interface WatchEvent extends CheckEvent {
 /** A transient error is retried this many times (by schedule) before the watch fails. */
 export const MAX_TRANSIENT_RETRIES = 6;
 
-const RETRY_BASE_MS = 5 * 60_000;
-const RETRY_MAX_MS = 3_600_000;
+const RETRY_BASE_MS = 5 * MINUTE_MS;
+const RETRY_MAX_MS = HOUR_MS;
 
 /** How long after a transient failure of try `attempt` (0 = the first) the check runs again. */
 export function retryDelayMs(attempt: number): number {
@@ -86,7 +74,7 @@ export function retryDelayMs(attempt: number): number {
  * A one-time schedule must lie in the future when Scheduler receives it, and Scheduler runs it with a
  * minute's precision anyway, so a check due now (the first pending check can be) is scheduled a minute ahead.
  */
-export const MIN_LEAD_MS = 60_000;
+export const MIN_LEAD_MS = MINUTE_MS;
 
 /** When the schedule runs: `at`, to the whole second rounded up, and at least MIN_LEAD_MS after `now`. */
 export function scheduledTime(at: Date, now: Date): Date {
@@ -172,16 +160,6 @@ export async function scheduleCheck(args: ScheduleCheckArgs): Promise<ScheduledC
   return { name, at: at.toISOString(), created: true };
 }
 
-/** The errors the workflow retries on its Lambda tasks (lib/constructs/workflow.ts TRANSIENT_ERRORS). */
-export const TRANSIENT_ERRORS: readonly string[] = [
-  'ThrottlingException',
-  'KMSInternalException',
-  'DependencyTimeoutException',
-  'ServiceUnavailableException',
-  'LimitExceededException',
-  'TimeoutError',
-];
-
 /** What Step Functions answers for a token whose task is over (ended, stopped, timed out) or unknown. */
 export const TOKEN_GONE_ERRORS: readonly string[] = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
 
@@ -205,7 +183,11 @@ export function classifyError(error: unknown): ErrorKind {
     return 'TOKEN_GONE';
   }
   const sdk = error as SdkErrorShape;
-  if (TRANSIENT_ERRORS.includes(error.name) || sdk.$fault === 'server' || sdk.$retryable) {
+  if (
+    (TRANSIENT_ERRORS as readonly string[]).includes(error.name) ||
+    sdk.$fault === 'server' ||
+    sdk.$retryable
+  ) {
     return 'TRANSIENT';
   }
   return 'FATAL';

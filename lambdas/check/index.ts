@@ -1,10 +1,9 @@
 import { GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod/mini';
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
-import { EventSourceUnavailableError, findRecords } from '../aws/cloudtrail-source.js';
+import { findRecords } from '../aws/cloudtrail-source.js';
 import { readKey } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
 import {
@@ -21,9 +20,11 @@ import {
   type WatchEvent,
   type WatchTrigger,
 } from '../aws/watch-schedule.js';
+import { checkEventSchema, watchEnvelopeSchema, watchFieldsSchema } from '../contracts/events.js';
 import { addCanary, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
 import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
-import { evidenceShape, InvalidHandlerEventError } from '../domain/hold.js';
+import { checkContract } from '../domain/contract.js';
+import { EventSourceUnavailableError, InvalidHandlerEventError } from '../domain/errors.js';
 import { evidenceReport, type Message, observationReport, progressNote } from '../domain/report-message.js';
 import type { CheckEvent, Evidence, KeyFacts, LastUsage, WatchPlan, WatchState } from '../domain/types.js';
 import {
@@ -37,67 +38,12 @@ import { dedupe, nextWindow } from '../domain/window.js';
 
 const logger = createLogger('check');
 
-const isoInstant = z.iso.datetime({ offset: true });
-
-const count = () => z.number().check(z.int(), z.nonnegative());
-
-// The English messages come with ../domain/hold.js, which configures zod/mini for every handler using it.
-const checkEventSchema = z
-  .looseObject({
-    executionArn: z.string().check(z.minLength(1)),
-    phase: z.enum(['OBSERVE', 'FINAL', 'PENDING']),
-    assessment: z.looseObject({
-      verdict: z.literal('ACCEPTED'),
-      key: z.looseObject({
-        keyId: z.string().check(z.minLength(1)),
-        keyArn: z.string().check(z.startsWith('arn:')),
-        region: z.string().check(z.minLength(1)),
-        aliases: z.array(z.string()),
-      }),
-      plan: z.looseObject({
-        logGroupName: z.string().check(z.minLength(1)),
-        observationDays: z.number().check(z.positive()),
-        pendingWindowInDays: z.number().check(z.int(), z.minimum(7), z.maximum(30)),
-        checkIntervalSeconds: z.number().check(z.positive()),
-        ingestionLagSeconds: z.number().check(z.nonnegative()),
-        watchPendingWindow: z.boolean(),
-        workflowPrincipalArns: z.optional(z.array(z.string())),
-      }),
-    }),
-    disable: z.looseObject({ disabledAt: isoInstant, wasEnabled: z.boolean() }),
-    watch: z.looseObject({
-      cursor: isoInstant,
-      seenEventIds: z.array(z.string()),
-      checks: count(),
-      evidence: z.array(evidenceShape),
-      evidenceCount: count(),
-      scanned: count(),
-      broke: z.boolean(),
-      canariesSeen: z.optional(count()),
-    }),
-    deletion: z.optional(
-      z.nullable(z.looseObject({ scheduledAt: isoInstant, deletionDate: z.nullable(isoInstant) })),
-    ),
-  })
-  .check(
-    z.refine(
-      (event) => event.phase !== 'PENDING' || (event.deletion !== null && event.deletion !== undefined),
-      {
-        message: 'PENDING needs the deletion schedule ($.deletion)',
-        path: ['deletion'],
-      },
-    ),
-  );
-
 type ValidCheckEvent = CheckEvent & {
   readonly assessment: CheckEvent['assessment'] & { readonly key: KeyFacts; readonly plan: WatchPlan };
 };
 
 function parseCheckEvent(event: unknown): ValidCheckEvent {
-  const result = checkEventSchema.safeParse(event);
-  if (!result.success) {
-    throw contractError('Check received an event that breaks its contract', result.error.issues);
-  }
+  checkContract(checkEventSchema, 'Check received an event that breaks its contract', event);
   try {
     parseCanaries((event as CheckEvent).watch.canaries);
   } catch (error) {
@@ -289,18 +235,7 @@ export interface WatchChainResult {
   readonly done?: boolean | undefined;
 }
 
-const watchEnvelopeSchema = z.looseObject({
-  trigger: z.enum(['start', 'schedule']),
-  // Step Functions' limit for task tokens.
-  taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
-  attempt: z.optional(count()),
-});
-
-// What a watch event needs besides a check event's fields: a phase that has a chain, and the time of its check.
-const watchFieldsSchema = z.looseObject({
-  phase: z.enum(['OBSERVE', 'PENDING']),
-  watch: z.looseObject({ nextCheckAt: isoInstant }),
-});
+const WATCH_EVENT_BROKEN = 'Check received a watch event that breaks its contract';
 
 interface WatchEnvelope {
   readonly trigger: WatchTrigger;
@@ -308,35 +243,17 @@ interface WatchEnvelope {
   readonly attempt: number;
 }
 
-function contractError(prefix: string, issues: readonly z.core.$ZodIssue[]): InvalidHandlerEventError {
-  const problems = issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
-    .join('; ');
-  return new InvalidHandlerEventError(`${prefix}: ${problems}`);
-}
-
 /**
  * Whom a start or schedule event answers. Without a usable token nobody can be told, so this throws;
  * every later contract error is sent to the token.
  */
 function parseWatchEnvelope(event: unknown): WatchEnvelope {
-  const result = watchEnvelopeSchema.safeParse(event);
-  if (!result.success) {
-    throw contractError('Check received a watch event that breaks its contract', result.error.issues);
-  }
-  return {
-    trigger: result.data.trigger,
-    taskToken: result.data.taskToken,
-    attempt: result.data.attempt ?? 0,
-  };
+  const envelope = checkContract<WatchEvent>(watchEnvelopeSchema, WATCH_EVENT_BROKEN, event);
+  return { trigger: envelope.trigger, taskToken: envelope.taskToken, attempt: envelope.attempt ?? 0 };
 }
 
 function parseWatchEvent(event: unknown): ValidWatchEvent {
-  const result = watchFieldsSchema.safeParse(event);
-  if (!result.success) {
-    throw contractError('Check received a watch event that breaks its contract', result.error.issues);
-  }
+  checkContract(watchFieldsSchema, WATCH_EVENT_BROKEN, event);
   // The envelope and the two schemas checked every field the chain reads.
   return parseCheckEvent(event) as ValidWatchEvent;
 }

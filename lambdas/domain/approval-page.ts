@@ -1,5 +1,5 @@
 /**
- * The approval page (DESIGN §2, issue 4): what the link carries, how the pending request is found in
+ * The approval page: what the link carries, how the pending request is found in
  * the execution history, what the page shows, and what a decision sends back to Step Functions.
  *
  * Pure: no AWS SDK. The handler (lambdas/approval) fetches the history and calls Step Functions.
@@ -11,27 +11,13 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod/mini';
+import { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';
 import { stripControl } from './assessment-message.js';
-import { WORKFLOW_ERRORS } from './types.js';
+import { InvalidApprovalLinkError, InvalidDecisionError } from './errors.js';
+import { DAY_MS } from './time.js';
 
 export type ApprovalStep = 'disable' | 'deletion';
 export type ApprovalDecisionKind = 'approve' | 'reject';
-
-/** The link or the form does not carry a usable execution ARN or task token. */
-export class InvalidApprovalLinkError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidApprovalLinkError';
-  }
-}
-
-/** The submitted form is not a decision this page can accept. */
-export class InvalidDecisionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidDecisionError';
-  }
-}
 
 /** `taskToken` length limit of SendTaskSuccess / SendTaskFailure. */
 export const MAX_TOKEN_LENGTH = 2048;
@@ -428,7 +414,7 @@ export function rejection(context: DecisionContext): { readonly error: string; r
 
 /** When KMS would delete the key if deletion were approved now (ScheduleKeyDeletion runs right after). */
 export function deletionDateIfApprovedAt(now: Date, pendingWindowInDays: number): Date {
-  return new Date(now.getTime() + pendingWindowInDays * 86_400_000);
+  return new Date(now.getTime() + pendingWindowInDays * DAY_MS);
 }
 
 // --- HTML ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-import { isControlCharacter } from './key-id.js';
 import { hasPublicKey, type PublicKeyHistory } from './refusal.js';
+import { HOUR_SECONDS, MINUTE_SECONDS } from './time.js';
 import type { ExecutionRequest, KeyFacts, Refusal, UsageAssessment, WatchPlan } from './types.js';
+import { isControlCharacter } from './untrusted.js';
 import { describeClassification, GET_KEY_LAST_USAGE_CAUTION } from './usage.js';
 
 /**
@@ -170,8 +171,8 @@ function usageLines(
 }
 
 function planText(plan: WatchPlan): string {
-  const hours = plan.checkIntervalSeconds / 3600;
-  const lagMinutes = plan.ingestionLagSeconds / 60;
+  const hours = plan.checkIntervalSeconds / HOUR_SECONDS;
+  const lagMinutes = plan.ingestionLagSeconds / MINUTE_SECONDS;
   const pending = plan.watchPendingWindow
     ? ' and keeps watching during that window, cancelling the deletion if anything tries to use the key'
     : ' (the pending window is not watched by this stack)';

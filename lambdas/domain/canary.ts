@@ -1,11 +1,13 @@
-import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { canaryShape } from '../contracts/events.js';
+import { safeParseContract } from '../contracts/issues.js';
 import { type CloudTrailRecord, isOwnCall } from './cloudtrail.js';
+import { EventSourceBlindError } from './errors.js';
+import { MINUTE_MS } from './time.js';
 import type { Canary, KeyFacts } from './types.js';
-import { WORKFLOW_ERRORS } from './types.js';
 
 /**
- * The canary (DESIGN §2): the watch proves it can see. "No DisabledException was seen" only
+ * The canary: the watch proves it can see. "No DisabledException was seen" only
  * means "nobody needs the key" if the source would have shown one; trails that exclude KMS events,
  * log write events only, stopped logging or lost their CloudWatch Logs delivery make a used key
  * look quiet. So right after disabling and at every check the workflow makes one harmless
@@ -25,15 +27,7 @@ export const CANARY_PAYLOAD = 'kms-deletion-guard canary';
 export const MAX_SEEN_CANARIES_IN_STATE = 10;
 
 /** How far around a canary's time its record may carry an eventTime (whole seconds, clock skew). */
-const CANARY_TIME_SLACK_MS = 60_000;
-
-/** The source did not show the workflow's own canary in time: the watch cannot see breakage. */
-export class EventSourceBlindError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = WORKFLOW_ERRORS.eventSourceBlind;
-  }
-}
+const CANARY_TIME_SLACK_MS = MINUTE_MS;
 
 /** What the canary call needs: the operation and the algorithm valid for the key's spec. */
 export interface CanaryPlan {
@@ -111,30 +105,20 @@ export function judgeCanary(expectation: CanaryExpectation, outcome: CanaryOutco
   if (expectation === 'DISABLED') {
     return outcome.errorName === 'DisabledException' ? 'EXPECTED' : 'UNEXPECTED';
   }
-  // Some calls answer DisabledException with the "is pending deletion" text (DESIGN §7).
+  // Some calls answer DisabledException with the "is pending deletion" text (older KMS documentation
+  // says so), so both are the pending-deletion answer.
   const pending =
     outcome.errorName === 'KMSInvalidStateException' ||
     (outcome.errorName === 'DisabledException' && /pending deletion/i.test(outcome.message));
   return pending ? 'EXPECTED' : 'UNEXPECTED';
 }
 
-// zod/mini ships without messages; the English ones keep `watch.canaries is malformed: …` readable.
-z.config(en());
-
-const canaryShape = z.object({
-  requestId: z.string(),
-  at: z.iso.datetime({ offset: true }),
-  operation: z.string().check(z.minLength(1)),
-  errorCode: z.string(),
-  seen: z.boolean(),
-});
-
 /** The canaries of a watch state; a state written before canaries existed has none. */
 export function parseCanaries(value: unknown): Canary[] {
   if (value === undefined || value === null) {
     return [];
   }
-  const parsed = z.array(canaryShape).safeParse(value);
+  const parsed = safeParseContract(z.array(canaryShape), value);
   if (!parsed.success) {
     throw new TypeError(`watch.canaries is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
@@ -266,7 +250,7 @@ export function proveCanaries(
 }
 
 function lateMessage(canary: Canary, ingested: number, ctx: CanaryProofContext): string {
-  const minutes = Math.ceil((ingested - Date.parse(canary.at)) / 60_000);
+  const minutes = Math.ceil((ingested - Date.parse(canary.at)) / MINUTE_MS);
   return (
     `The canary ${canary.operation} on ${ctx.keyArn} at ${canary.at} reached log group ${ctx.logGroupName} ` +
     `${minutes} minutes after the call, later than the ingestion lag of ${Math.round(ctx.lagSeconds / 60)} ` +
@@ -276,7 +260,7 @@ function lateMessage(canary: Canary, ingested: number, ctx: CanaryProofContext):
 }
 
 function missingMessage(canary: Canary, ctx: CanaryProofContext): string {
-  const minutes = Math.floor((ctx.now.getTime() - Date.parse(canary.at)) / 60_000);
+  const minutes = Math.floor((ctx.now.getTime() - Date.parse(canary.at)) / MINUTE_MS);
   const request = canary.requestId === '' ? 'no request ID' : `request ID ${canary.requestId}`;
   return (
     `The canary ${canary.operation} on ${ctx.keyArn} at ${canary.at} (${request}) failed with ` +

@@ -104,7 +104,7 @@ export function containsArnToken(text: string, arn: string): boolean {
 }
 
 /**
- * Does this record concern our key? (DESIGN §2, CheckForBreakage.)
+ * Does this record concern our key? The shared matcher of the polling check and the fast path.
  *
  * Full ARNs (key or alias) match anywhere. A bare key ID or alias name only means our key when the
  * call was made in the key's Region and, when the caller's account is known, by the key's
@@ -158,7 +158,7 @@ export function recordConcernsKey(record: CloudTrailRecord, key: KeyRef): boolea
  *
  * While the key is only disabled, a call on it fails with `DisabledException`. In the pending
  * window it fails with `KMSInvalidStateException` (some calls answer `DisabledException` with the
- * "is pending deletion" text, DESIGN §7); a plain "is disabled." there still means someone tried
+ * "is pending deletion" text, as older KMS documentation says); a plain "is disabled." there still means someone tried
  * to use the key, so every `DisabledException` counts in that phase too.
  */
 export function isBreakage(record: CloudTrailRecord, phase: BreakagePhase): boolean {

@@ -1,5 +1,5 @@
 /**
- * The fast path (DESIGN §2): KMS CloudTrail events reach EventBridge within minutes, and a failed
+ * The fast path: KMS CloudTrail events reach EventBridge within minutes, and a failed
  * call on a key this workflow holds undoes the hold at once instead of at the next polling check.
  *
  * Pure decisions only. Which record concerns which key is the shared matcher of the polling check
@@ -15,6 +15,7 @@
  * deletion cannot be tagged, but there CancelKeyDeletion itself is the compare-and-set: only one
  * caller gets it to succeed, the other is told the key "is not pending deletion".
  */
+import { FAST_PATH_TAGS, TAGS } from '../contracts/tags.js';
 import {
   type CloudTrailRecord,
   isBreakage,
@@ -32,28 +33,13 @@ import {
   type RestorePlan,
   sanitizeTagValue,
 } from './hold.js';
+import { MINUTE_MS } from './time.js';
 import type { Evidence, Outcome, RestoreMode, WatchState } from './types.js';
-import { TAGS } from './types.js';
-
-/** The CloudTrail error codes the EventBridge rule forwards (DESIGN §2: DisabledException, or the pending-deletion state). */
-export const FAST_PATH_ERROR_CODES = ['DisabledException', 'KMSInvalidStateException'] as const;
-
-/** Tags the fast path adds to the hold's tags. */
-export const FAST_PATH_TAGS = {
-  /** `<actor> <nonce> <ISO time>`: who is undoing (or undid) the hold. */
-  claim: 'kms-deletion-guard:claim',
-  /** The claim whose evidence e-mail went out (a later hold's claim differs): else the workflow still owes it. */
-  notified: 'kms-deletion-guard:notified',
-  /** The caller of the record that showed the key is needed. */
-  caller: 'kms-deletion-guard:evidence-caller',
-  /** `<eventTime> <eventName> <errorCode> <sourceIP> <eventID> <userAgent>` of that record. */
-  call: 'kms-deletion-guard:evidence-call',
-} as const;
 
 export type ClaimActor = 'fast-path' | 'workflow';
 
 /** A claim older than this is taken to belong to an actor that crashed: anyone may claim again. */
-export const CLAIM_TTL_MS = 5 * 60_000;
+export const CLAIM_TTL_MS = 5 * MINUTE_MS;
 
 /**
  * How long an actor waits between writing its claim and reading it back. It must exceed the time

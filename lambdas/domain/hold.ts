@@ -6,8 +6,10 @@
  * the key in between can never lead this workflow to enable a key it did not disable, or to cancel a
  * deletion it did not schedule.
  */
-import { en } from 'zod/locales';
-import * as z from 'zod/mini';
+import { disableEventSchema, restoreEventSchema, scheduleEventSchema } from '../contracts/events.js';
+import { ACTIVE_HOLD_STATUSES, TAGS } from '../contracts/tags.js';
+import { checkContract } from './contract.js';
+import { KeyChangedExternallyError } from './errors.js';
 import type {
   ApprovalDecision,
   Assessment,
@@ -20,15 +22,6 @@ import type {
   ScheduleEvent,
   WatchPlan,
 } from './types.js';
-import { OUTCOMES, TAGS, WORKFLOW_ERRORS } from './types.js';
-
-/** The key is not as the workflow expects (state, or who holds it): the workflow must stop. */
-export class KeyChangedExternallyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = WORKFLOW_ERRORS.keyChanged;
-  }
-}
 
 /** What a handler just read about the key. */
 export interface CurrentKey {
@@ -50,9 +43,6 @@ export interface RestorePlan {
   /** The key state once the actions have run. */
   readonly expectedKeyState: string;
 }
-
-/** Statuses during which this execution holds the key; every other status means the hold has ended. */
-export const ACTIVE_HOLD_STATUSES: readonly HoldStatus[] = ['disabling', 'disabled', 'pending-deletion'];
 
 const TAG_VALUE_MAX = 256;
 
@@ -353,124 +343,8 @@ function sentence(parts: readonly string[]): string {
 }
 
 /*
- * Events of the hold handlers. Only the fields these handlers act on are checked; the rest of each
- * contract object travels on untouched. A malformed event is a workflow bug, never a reason to act.
+ * Events of the hold handlers, checked against their schemas in lambdas/contracts/events.ts.
  */
-
-/** The Lambda payload does not have the shape the workflow contract promises. */
-export class InvalidHandlerEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = WORKFLOW_ERRORS.invalidHandlerEvent;
-  }
-}
-
-// zod/mini ships without messages; the English ones make the contract errors below readable.
-z.config(en());
-
-// Each schema is built once, at import, in a form the bundler may leave out: esbuild keeps every
-// top-level call it cannot prove free of side effects, so without the annotation every handler
-// importing this module (for its functions) would carry all the event schemas below and the zod
-// parts they need, though it parses with one or none of them.
-
-const isoInstant = /* @__PURE__ */ (() => z.iso.datetime({ offset: true }))();
-
-const keyFactsShape = /* @__PURE__ */ (() =>
-  z.looseObject({
-    keyId: z.string().check(z.minLength(1)),
-    keyArn: z.string().check(z.startsWith('arn:')),
-    region: z.string().check(z.minLength(1)),
-    keyState: z.string().check(z.minLength(1)),
-    aliases: z.array(z.string()),
-    tags: z.record(z.string(), z.string()),
-  }))();
-
-const planShape = /* @__PURE__ */ (() =>
-  z.looseObject({
-    logGroupName: z.string(),
-    observationDays: z.number().check(z.positive()),
-    pendingWindowInDays: z.number().check(z.int(), z.minimum(7), z.maximum(30)),
-    checkIntervalSeconds: z.number().check(z.positive()),
-    ingestionLagSeconds: z.number().check(z.nonnegative()),
-    watchPendingWindow: z.boolean(),
-  }))();
-
-const acceptedAssessment = /* @__PURE__ */ (() =>
-  z.looseObject({
-    verdict: z.literal('ACCEPTED'),
-    key: keyFactsShape,
-    plan: planShape,
-    assessedAt: isoInstant,
-  }))();
-
-/** An Evidence entry (types.ts) as it travels in the workflow state. */
-export const evidenceShape = /* @__PURE__ */ (() =>
-  z.looseObject({
-    eventID: z.string(),
-    eventTime: z.string(),
-    eventName: z.string(),
-    errorCode: z.string(),
-    principal: z.string(),
-    sourceIPAddress: z.string(),
-    userAgent: z.string(),
-  }))();
-
-const executionArn = /* @__PURE__ */ (() => z.string().check(z.minLength(1)))();
-
-// The approval task's output; free text from the approver, so only its shape is trusted.
-const approvalShape = /* @__PURE__ */ (() =>
-  z.optional(
-    z.nullable(z.looseObject({ decision: z.literal('approve'), by: z.string(), at: z.string() })),
-  ))();
-
-const disableEventSchema = /* @__PURE__ */ (() =>
-  z.looseObject({
-    executionArn,
-    assessment: acceptedAssessment,
-    approval: approvalShape,
-  }))();
-
-const scheduleEventSchema = /* @__PURE__ */ (() =>
-  z.looseObject({
-    executionArn,
-    assessment: acceptedAssessment,
-    disable: z.looseObject({ disabledAt: isoInstant, wasEnabled: z.boolean() }),
-    watch: z.looseObject({ cursor: isoInstant }),
-    approval: approvalShape,
-  }))();
-
-const restoreEventSchema = /* @__PURE__ */ (() =>
-  z.looseObject({
-    executionArn,
-    mode: z.enum(['ROLLBACK', 'CANCEL_DELETION', 'ABORT']),
-    outcome: z.enum(OUTCOMES),
-    // A restore must run even for an assessment that never identified the key: it then does nothing.
-    assessment: z.looseObject({ key: z.nullable(keyFactsShape) }),
-    watch: z.optional(
-      z.nullable(
-        z.looseObject({
-          evidence: z.array(evidenceShape),
-          evidenceCount: z.number().check(z.int(), z.nonnegative()),
-        }),
-      ),
-    ),
-    error: z.optional(
-      z.nullable(z.looseObject({ Error: z.string(), Cause: z.optional(z.nullable(z.string())) })),
-    ),
-  }))();
-
-function parseWith<T>(schema: z.ZodMiniType, handler: string, event: unknown): T {
-  const result = schema.safeParse(event);
-  if (!result.success) {
-    const problems = result.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
-      .join('; ');
-    throw new InvalidHandlerEventError(`${handler} received an event that breaks its contract: ${problems}`);
-  }
-  // The schema checked every field the handler reads; the contract type describes the rest.
-  return event as T;
-}
 
 /** An accepted assessment: it names the key and the plan. */
 export type HeldAssessment = Assessment & { readonly key: KeyFacts; readonly plan: WatchPlan };
@@ -478,13 +352,25 @@ export type HeldDisableEvent = DisableEvent & { readonly assessment: HeldAssessm
 export type HeldScheduleEvent = ScheduleEvent & { readonly assessment: HeldAssessment };
 
 export function parseDisableEvent(event: unknown): HeldDisableEvent {
-  return parseWith<HeldDisableEvent>(disableEventSchema, 'DisableKey', event);
+  return checkContract<HeldDisableEvent>(
+    disableEventSchema,
+    'DisableKey received an event that breaks its contract',
+    event,
+  );
 }
 
 export function parseScheduleEvent(event: unknown): HeldScheduleEvent {
-  return parseWith<HeldScheduleEvent>(scheduleEventSchema, 'ScheduleDeletion', event);
+  return checkContract<HeldScheduleEvent>(
+    scheduleEventSchema,
+    'ScheduleDeletion received an event that breaks its contract',
+    event,
+  );
 }
 
 export function parseRestoreEvent(event: unknown): RestoreEvent {
-  return parseWith<RestoreEvent>(restoreEventSchema, 'Restore', event);
+  return checkContract<RestoreEvent>(
+    restoreEventSchema,
+    'Restore received an event that breaks its contract',
+    event,
+  );
 }

@@ -1,9 +1,18 @@
 import * as z from 'zod/mini';
-import { hasControlCharacter, KeyIdError, parseKeyId, quoteUntrusted } from './key-id.js';
+import {
+  executionDaysNeeded,
+  MAX_EXECUTION_DAYS,
+  WHOLE_NUMBER_SETTINGS,
+  wholeNumber,
+} from '../contracts/config.js';
+import { InvalidInputError, KeyIdError } from './errors.js';
+import { parseKeyId } from './key-id.js';
 import type { ExecutionRequest, GuardConfig } from './types.js';
+import { hasControlCharacter, quoteUntrusted } from './untrusted.js';
 
 /**
- * Execution input validation (DESIGN §2 "Execution input").
+ * Execution input validation: `keyId` is required, every other field defaults to the stack
+ * configuration.
  *
  * The input is typed by a person or a script, so every refusal names the field, shows what was
  * received (escaped and cut short: it goes into e-mails and the Fail state's cause) and says what
@@ -14,22 +23,12 @@ import type { ExecutionRequest, GuardConfig } from './types.js';
 export const MAX_REQUESTED_BY_LENGTH = 256;
 export const MAX_REASON_LENGTH = 1024;
 
-export class InvalidInputError extends Error {
-  /** The fields at fault (`(input)` when the input as a whole is not an object). */
-  readonly fields: readonly string[];
-  constructor(message: string, fields: readonly string[]) {
-    super(message);
-    this.name = 'InvalidInputError';
-    this.fields = fields;
-  }
-}
+const { observationDays, pendingWindowInDays } = WHOLE_NUMBER_SETTINGS;
 
 const FIELD_RULES = {
   keyId: 'It is required: the key ID or key ARN of the KMS key to retire.',
-  observationDays:
-    'It must be a whole number of days from 1 to 365 (how long to watch the disabled key); omit it for the stack default.',
-  pendingWindowInDays:
-    'It must be a whole number of days from 7 to 30 (the KMS deletion waiting period); omit it for the stack default.',
+  observationDays: `It must be a whole number of days from ${observationDays.min} to ${observationDays.max} (how long to watch the disabled key); omit it for the stack default.`,
+  pendingWindowInDays: `It must be a whole number of days from ${pendingWindowInDays.min} to ${pendingWindowInDays.max} (the KMS deletion waiting period); omit it for the stack default.`,
   requestedBy: `It must be text of at most ${MAX_REQUESTED_BY_LENGTH} characters without control characters (no line breaks).`,
   reason: `It must be text of at most ${MAX_REASON_LENGTH} characters; line breaks and tabs are allowed, other control characters are not.`,
   allowExportedPublicKey:
@@ -41,8 +40,8 @@ const FIELDS = Object.keys(FIELD_RULES) as Field[];
 
 const schema = z.strictObject({
   keyId: z.string(),
-  observationDays: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(365))),
-  pendingWindowInDays: z.optional(z.number().check(z.int(), z.minimum(7), z.maximum(30))),
+  observationDays: z.optional(wholeNumber('observationDays')),
+  pendingWindowInDays: z.optional(wholeNumber('pendingWindowInDays')),
   requestedBy: z.optional(
     z.string().check(
       z.maxLength(MAX_REQUESTED_BY_LENGTH),
@@ -96,21 +95,6 @@ function unknownFieldProblem(name: string): string {
     `Execution input has an unknown field ${quoteUntrusted(name, 60)}.${hint} ` +
     `Accepted fields: ${FIELDS.join(', ')}; remove or correct the field.`
   );
-}
-
-/** How long a Standard execution may run (one year), in days. */
-export const MAX_EXECUTION_DAYS = 365;
-
-/**
- * The longest an execution can take: both approvals waited out, the observation, the pending window,
- * and a day for the ingestion lag, the final check and the steps between.
- */
-export function executionDaysNeeded(
-  observationDays: number,
-  pendingWindowInDays: number,
-  approvalTimeoutDays: number,
-): number {
-  return observationDays + pendingWindowInDays + 2 * approvalTimeoutDays + 1;
 }
 
 /**

@@ -1,3 +1,14 @@
+import {
+  AliasNotSupportedError,
+  EmptyKeyIdError,
+  ForeignAccountKeyError,
+  KeyIdControlCharacterError,
+  KeyIdTooLongError,
+  MalformedKeyArnError,
+  MalformedKeyIdError,
+} from './errors.js';
+import { hasControlCharacter } from './untrusted.js';
+
 /**
  * Key identifiers as the execution input may carry them: a key ID or a key ARN, never an alias.
  *
@@ -12,121 +23,6 @@ export const MAX_KEY_ID_LENGTH = 2048;
 const KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/i;
 const KEY_ARN = /^arn:(aws(?:-[a-z]+)*):kms:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):key\/(.*)$/;
 const ALIAS_ARN = /^arn:[^:]*:kms:[^:]*:[^:]*:alias\//;
-
-const KEY_ID_FORM =
-  'a key ID (like 1234abcd-12ab-34cd-56ef-1234567890ab, or mrk- and 32 hex digits for a multi-Region key) ' +
-  'or a key ARN (arn:aws:kms:<region>:<12-digit account>:key/<key ID>)';
-
-/** C0 controls, DEL and C1 controls (code points 0-31 and 127-159). */
-export function isControlCharacter(code: number): boolean {
-  return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
-}
-
-/** True when `value` holds a control character other than those in `allowed` (e.g. `'\n\t'`). */
-export function hasControlCharacter(value: string, allowed = ''): boolean {
-  for (const char of value) {
-    if (isControlCharacter(char.charCodeAt(0)) && !allowed.includes(char)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-/**
- * Quotes a value that came from outside for an error message: JSON-escaped (so control characters
- * show as escapes instead of acting on a terminal or log line) and cut to `max` characters.
- */
-export function quoteUntrusted(value: string, max = 80): string {
-  const cut = value.length > max ? `${value.slice(0, max)}…` : value;
-  // JSON escapes C0 controls already; DEL, C1 and the Unicode line separators it leaves raw.
-  let quoted = '';
-  for (const char of JSON.stringify(cut)) {
-    const code = char.charCodeAt(0);
-    quoted +=
-      isControlCharacter(code) || code === 0x2028 || code === 0x2029
-        ? `\\u${code.toString(16).padStart(4, '0')}`
-        : char;
-  }
-  return quoted;
-}
-
-/** Base of every key-identifier error; `name` tells them apart. */
-export class KeyIdError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KeyIdError';
-  }
-}
-
-export class EmptyKeyIdError extends KeyIdError {
-  constructor() {
-    super(`The key identifier is empty: give ${KEY_ID_FORM}.`);
-    this.name = 'EmptyKeyIdError';
-  }
-}
-
-export class KeyIdTooLongError extends KeyIdError {
-  constructor(length: number) {
-    super(
-      `The key identifier is ${length} characters long; KMS accepts at most ${MAX_KEY_ID_LENGTH}. Give ${KEY_ID_FORM}.`,
-    );
-    this.name = 'KeyIdTooLongError';
-  }
-}
-
-export class KeyIdControlCharacterError extends KeyIdError {
-  constructor(value: string) {
-    super(
-      `The key identifier ${quoteUntrusted(value)} contains control characters (such as a newline); ` +
-        `give ${KEY_ID_FORM}, copied without surrounding line breaks.`,
-    );
-    this.name = 'KeyIdControlCharacterError';
-  }
-}
-
-export class AliasNotSupportedError extends KeyIdError {
-  constructor(value: string) {
-    // The whole value goes into the command: an alias ARN resolves in its own account and Region.
-    const alias = value.length > 300 ? `${value.slice(0, 300)}…` : value;
-    super(
-      `${quoteUntrusted(value)} is an alias; the workflow needs the key ID or key ARN, because an alias can be ` +
-        `pointed at another key while the workflow runs. Resolve it with \`aws kms describe-key --key-id ${alias}\` ` +
-        "(KeyMetadata.KeyId) or the CLI's start command, which resolves aliases " +
-        `(\`npx kms-deletion-guard start ${alias}\`).`,
-    );
-    this.name = 'AliasNotSupportedError';
-  }
-}
-
-export class MalformedKeyArnError extends KeyIdError {
-  constructor(value: string) {
-    super(`${quoteUntrusted(value)} is not a valid KMS key ARN; give ${KEY_ID_FORM}.`);
-    this.name = 'MalformedKeyArnError';
-  }
-}
-
-export class MalformedKeyIdError extends KeyIdError {
-  constructor(value: string) {
-    super(`${quoteUntrusted(value)} is not a key ID; give ${KEY_ID_FORM}.`);
-    this.name = 'MalformedKeyIdError';
-  }
-}
-
-/** The key ARN names an account other than the one the workflow runs in. */
-export class ForeignAccountKeyError extends Error {
-  readonly keyAccount: string;
-  readonly homeAccount: string;
-  constructor(arn: string, keyAccount: string, homeAccount: string) {
-    super(
-      `The key ARN ${quoteUntrusted(arn, 200)} belongs to account ${keyAccount}, but this workflow runs in ` +
-        `account ${homeAccount}. GetKeyLastUsage is not cross-account, so the key's usage cannot be assessed ` +
-        `from here: deploy kms-deletion-guard in account ${keyAccount} and start the execution there.`,
-    );
-    this.name = 'ForeignAccountKeyError';
-    this.keyAccount = keyAccount;
-    this.homeAccount = homeAccount;
-  }
-}
 
 export type KeyReference =
   | { readonly kind: 'KEY_ID'; readonly keyId: string; readonly multiRegion: boolean }
@@ -146,7 +42,7 @@ export function parseKeyId(value: string): KeyReference {
     throw new EmptyKeyIdError();
   }
   if (value.length > MAX_KEY_ID_LENGTH) {
-    throw new KeyIdTooLongError(value.length);
+    throw new KeyIdTooLongError(value.length, MAX_KEY_ID_LENGTH);
   }
   if (hasControlCharacter(value)) {
     throw new KeyIdControlCharacterError(value);

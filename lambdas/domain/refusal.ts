@@ -1,21 +1,14 @@
-import { ACTIVE_HOLD_STATUSES, isHeldBy } from './hold.js';
-import { quoteUntrusted } from './key-id.js';
-import {
-  type ExecutionRequest,
-  type GuardConfig,
-  type KeyFacts,
-  type Refusal,
-  TAGS,
-  type UsageAssessment,
-} from './types.js';
+import { ACTIVE_HOLD_STATUSES, TAGS } from '../contracts/tags.js';
+import { isHeldBy } from './hold.js';
+import { DAY_MS } from './time.js';
+import type { ExecutionRequest, GuardConfig, KeyFacts, Refusal, UsageAssessment } from './types.js';
+import { quoteUntrusted } from './untrusted.js';
 
 /**
- * The refusal rules of AssessKey (DESIGN §2), in order: the first that applies is the answer.
+ * The refusal rules of AssessKey, in order: the first that applies is the answer.
  * A refusal changes nothing on the key, so every message says what was found and what a person
  * can do about it.
  */
-
-const DAY_MS = 86_400_000;
 
 /** What the CloudTrail log group showed about `GetPublicKey` on an asymmetric key. */
 export interface PublicKeyHistory {

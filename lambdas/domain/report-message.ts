@@ -1,4 +1,5 @@
 import type { KeyRef } from './cloudtrail.js';
+import { DAY_MS } from './time.js';
 import type { Evidence, LastUsage, WatchPlan } from './types.js';
 
 /**
@@ -6,8 +7,6 @@ import type { Evidence, LastUsage, WatchPlan } from './types.js';
  * request, the evidence mail when the key turned out to be needed, and short progress notes.
  * Plain text only: the same text lands in SNS e-mail, logs and the CLI.
  */
-
-const DAY_MS = 86_400_000;
 
 /** SNS e-mail subjects: ASCII, no line breaks, at most 100 characters. */
 export const MAX_SUBJECT_LENGTH = 100;

@@ -1,7 +1,8 @@
 import { KMS_EVENT_SOURCE } from './cloudtrail.js';
+import { DAY_MS } from './time.js';
 
 /**
- * Why a trail setup would make the watch blind (DESIGN §2, `doctor`). Trails that exclude KMS
+ * Why a trail setup would make the watch blind (what the CLI's `doctor` reports). Trails that exclude KMS
  * events, log write events only, cover another Region, stopped logging or lost their CloudWatch
  * Logs delivery make a used key look quiet: a failed Decrypt is a read management event of
  * kms.amazonaws.com, and only a trail that logs those into the watched log group shows it.
@@ -114,7 +115,7 @@ export interface TrailHealth {
 }
 
 /** Delivery older than this, while the trail logs, is suspect: CloudTrail delivers within minutes. */
-const STALE_DELIVERY_MS = 86_400_000;
+const STALE_DELIVERY_MS = DAY_MS;
 
 /** `arn:aws:logs:<region>:<account>:log-group:<name>[:*]` -> parts. */
 export function parseLogGroupArn(arn: string): { region: string; account: string; name: string } | null {

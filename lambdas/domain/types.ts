@@ -3,71 +3,29 @@
  *
  * These are contracts: the workflow definition (lib/constructs/workflow.ts) writes and reads
  * them by JSONPath, the handlers produce them, the simulator and the CLI read them. Times are
- * ISO-8601 strings (UTC, `Z`) because Step Functions `TimestampPath` needs that form.
+ * ISO-8601 strings (UTC, `Z`) because Step Functions `TimestampPath` needs that form. The names and
+ * schemas the constructs share with the handlers live in lambdas/contracts; they are re-exported
+ * here for the modules that speak of the shapes below.
  */
+import type { GuardConfig } from '../contracts/config.js';
+import type { Outcome, RefusalCause } from '../contracts/outcomes.js';
 
-/** Every outcome an execution can end with (DESIGN §2). */
-export const OUTCOMES = [
-  'REFUSED',
-  'REJECTED',
-  'APPROVAL_EXPIRED',
-  'ROLLED_BACK',
-  'ABORTED',
-  'DELETION_CANCELLED',
-  'DELETION_SCHEDULED',
-] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export type { GuardConfig } from '../contracts/config.js';
+export {
+  ABORT_CAUSES,
+  type AbortCause,
+  OUTCOMES,
+  type Outcome,
+  REFUSAL_CAUSES,
+  type RefusalCause,
+} from '../contracts/outcomes.js';
+export { type HoldStatus, TAGS } from '../contracts/tags.js';
+export { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';
 
 /** The three TrackingStartDate cases of the GetKeyLastUsage API reference. */
 export type UsageClassification = 'USED' | 'NEVER_USED' | 'UNKNOWN_BEFORE_TRACKING';
 
-/** Named reasons for REFUSED (and for ABORTED, prefixed `ABORT_`-free names below). */
-export const REFUSAL_CAUSES = [
-  'INVALID_INPUT',
-  'KEY_NOT_FOUND',
-  'FOREIGN_ACCOUNT',
-  'AWS_MANAGED_KEY',
-  'KEY_STATE_NOT_ALLOWED',
-  'PENDING_DELETION',
-  'RECENTLY_USED',
-  'MULTI_REGION_PRIMARY_WITH_REPLICAS',
-  'HELD_BY_ANOTHER_EXECUTION',
-  'PUBLIC_KEY_EXPORTED',
-  'TAG_CONDITION_NOT_MET',
-  'EVENT_SOURCE_UNAVAILABLE',
-] as const;
-export type RefusalCause = (typeof REFUSAL_CAUSES)[number];
-
-/** Named reasons for ABORTED. */
-export const ABORT_CAUSES = [
-  'KEY_CHANGED_EXTERNALLY',
-  'EVENT_SOURCE_UNAVAILABLE',
-  'EVENT_SOURCE_BLIND',
-  'USED_AFTER_DISABLE',
-  'WORKFLOW_ERROR',
-] as const;
-export type AbortCause = (typeof ABORT_CAUSES)[number];
-
-/** Stack configuration as the workflow sees it (DESIGN §3), already validated. */
-export interface GuardConfig {
-  readonly cloudTrailLogGroupName: string;
-  readonly observationDays: number;
-  readonly checkIntervalHours: number;
-  readonly ingestionLagMinutes: number;
-  readonly minIdleDays: number;
-  readonly approvalTimeoutDays: number;
-  readonly pendingWindowInDays: number;
-  readonly watchPendingWindow: boolean;
-  /** Only keys carrying this tag may be disabled or deleted. */
-  readonly keyTagCondition?: { readonly key: string; readonly value: string } | undefined;
-  /**
-   * The IAM roles the workflow's Lambdas run as: CloudTrail records of their calls (the canary's
-   * failures) are never breakage evidence.
-   */
-  readonly workflowPrincipalArns?: readonly string[] | undefined;
-}
-
-/** Execution input after validation (DESIGN §2 "Execution input"). */
+/** Execution input after validation: the stack defaults applied to what the input left out. */
 export interface ExecutionRequest {
   readonly keyId: string;
   readonly observationDays: number;
@@ -192,8 +150,8 @@ export interface WatchState {
   readonly reportText: string;
   readonly subject: string;
   /**
-   * The workflow's own failing calls on the key (DESIGN §2, Canary): each must show up in the
-   * source within the ingestion lag, or the watch is blind. Absent in states written before canaries.
+   * The workflow's own failing calls on the key (the canaries): each must show up in the source
+   * within the ingestion lag, or the watch is blind. Absent in states written before canaries.
    */
   readonly canaries?: readonly Canary[] | undefined;
   /** Canaries whose records the source has shown so far, over all phases. */
@@ -269,44 +227,10 @@ export interface ApprovalDecision {
   readonly comment?: string | undefined;
 }
 
-/** Tags the workflow puts on a key it holds; the key's own tags are the source of truth for ownership. */
-export const TAGS = {
-  execution: 'kms-deletion-guard:execution',
-  status: 'kms-deletion-guard:status',
-  disabledAt: 'kms-deletion-guard:disabled-at',
-  wasEnabled: 'kms-deletion-guard:was-enabled',
-  deletionScheduledAt: 'kms-deletion-guard:deletion-scheduled-at',
-  evidence: 'kms-deletion-guard:evidence',
-  /** Who approved disabling, and when (the decision also stays in the execution history). */
-  disableApprovedBy: 'kms-deletion-guard:disable-approved-by',
-  /** Who approved scheduling the deletion, and when. */
-  deletionApprovedBy: 'kms-deletion-guard:deletion-approved-by',
-  /** Who rejected the deletion of a key the workflow had disabled (set when it restores the key). */
-  rejectedBy: 'kms-deletion-guard:rejected-by',
-} as const;
-
-/** Values of the status tag. */
-export type HoldStatus =
-  | 'disabling'
-  | 'disabled'
-  | 'pending-deletion'
-  | 'rolled-back'
-  | 'deletion-cancelled'
-  | 'restored'
-  | 'aborted';
-
-/** Error names used with SendTaskFailure and thrown by handlers; the workflow catches by these names. */
-export const WORKFLOW_ERRORS = {
-  rejected: 'ApprovalRejected',
-  keyChanged: 'KeyChangedExternallyError',
-  eventSourceUnavailable: 'EventSourceUnavailableError',
-  eventSourceBlind: 'EventSourceBlindError',
-  invalidHandlerEvent: 'InvalidHandlerEventError',
-} as const;
-
 /*
  * Handler events: what each Lambda task's Payload carries (the workflow builds them with
- * Parameters). Handlers validate them with zod and throw InvalidHandlerEventError otherwise.
+ * Parameters). Handlers validate them with the schemas of lambdas/contracts/events.ts and throw
+ * InvalidHandlerEventError otherwise.
  */
 
 /** AssessKey. `input` is the raw execution input (anything); `config` the stack configuration. */

@@ -1,8 +1,8 @@
+import { IncompleteKeyLastUsageError, InvalidUsageDateError } from './errors.js';
 import type { LastUsage, UsageAssessment } from './types.js';
 
 /**
- * The usage history, classified exactly as the GetKeyLastUsage API reference words it
- * (/work/shared/reference): the three cases and their sentences are quoted, not paraphrased, so
+ * The usage history, classified exactly as the GetKeyLastUsage API reference words it: the three cases and their sentences are quoted, not paraphrased, so
  * the approval e-mail never claims more than AWS does.
  */
 
@@ -24,26 +24,6 @@ export interface ClassifyUsageArgs {
   readonly keyCreationDate: Date;
   readonly trackingStartDate: Date;
   readonly keyLastUsage?: KeyLastUsageInput | undefined;
-}
-
-/**
- * `KeyLastUsage` that is neither empty nor complete (an operation without a time, or the reverse).
- * Such an answer proves use but not when, so no rule could clear the key: the assessment stops.
- */
-export class IncompleteKeyLastUsageError extends Error {
-  constructor(detail: string) {
-    super(
-      `GetKeyLastUsage returned an incomplete KeyLastUsage (${detail}); the key's last use cannot be dated.`,
-    );
-    this.name = 'IncompleteKeyLastUsageError';
-  }
-}
-
-export class InvalidUsageDateError extends Error {
-  constructor(field: string) {
-    super(`GetKeyLastUsage returned no valid ${field}; the key's usage history cannot be classified.`);
-    this.name = 'InvalidUsageDateError';
-  }
 }
 
 function isValidDate(d: Date | undefined): d is Date {

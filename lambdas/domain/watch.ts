@@ -1,14 +1,13 @@
-import { isHeldBy, isPendingDeletion, KeyChangedExternallyError } from './hold.js';
+import { TAGS } from '../contracts/tags.js';
+import { KeyChangedExternallyError, WatchScheduleError } from './errors.js';
+import { isHeldBy, isPendingDeletion } from './hold.js';
+import { DAY_MS, HOUR_MS } from './time.js';
 import type { Evidence, WatchPlan, WatchState } from './types.js';
-import { TAGS } from './types.js';
 
 /**
- * When the watch checks next and when it is over (DESIGN §2: ObserveLoop, FinalCheck,
- * WatchPendingWindow). Pure: the caller passes the time.
+ * When the watch checks next and when it is over: the observation's checks, the final check, and
+ * the checks of the pending window. Pure: the caller passes the time.
  */
-
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 /** Evidence kept in the state; the count goes on (state is limited to 256 KB in Step Functions). */
 export const MAX_EVIDENCE_IN_STATE = 20;
@@ -100,21 +99,13 @@ export interface NextCheck {
   readonly done: boolean;
 }
 
-/** Thrown when the schedule lacks the instant its phase is measured from. */
-export class WatchScheduleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WatchScheduleError';
-  }
-}
-
 /**
  * After a check at `now`: when the next one runs and whether this phase is over.
  *
  * OBSERVE: every interval, the last check exactly at observation end (never later), then the watch
  * is done and the workflow waits until observation end + lag for FinalCheck. The last check's
- * canary is then one lag old when FinalCheck runs, so FinalCheck can require its record (DESIGN §2,
- * Canary). FINAL: always done.
+ * canary is then one lag old when FinalCheck runs, so FinalCheck can require its record (the
+ * watch proves it can see). FINAL: always done.
  * PENDING: every interval, the last check at deletion - min(interval, 1 h); done once that
  * check has run.
  */

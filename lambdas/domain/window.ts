@@ -1,5 +1,5 @@
 /**
- * The incremental query window of the watch (DESIGN §2, CheckForBreakage).
+ * The incremental query window of the watch (CheckForBreakage and the later checks).
  *
  * CloudTrail delivers records minutes after the call, so each window reaches back `lag` before
  * the previous window's end: a record that arrived late is still found. The overlap means a

@@ -6,31 +6,34 @@ import {
 } from '@aws-sdk/client-kms';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { en } from 'zod/locales';
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import { kmsClient, sfnClient, snsClient } from '../aws/clients.js';
+import { readEnvironment } from '../aws/environment.js';
 import { claimHold } from '../aws/hold-claim.js';
 import { isNotFound, type KeyReading, readKey, toTagList } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
+import { fastPathEnvironment } from '../contracts/environment.js';
+import { kmsCloudTrailEventSchema } from '../contracts/events.js';
+import { describeIssues, safeParseContract } from '../contracts/issues.js';
+import { FAST_PATH_TAGS, TAGS } from '../contracts/tags.js';
 import { type CloudTrailRecord, isOwnCall } from '../domain/cloudtrail.js';
+import { FastPathSettingsError, InvalidHandlerEventError } from '../domain/errors.js';
 import {
   candidateKeyArns,
   claimStanding,
   decideFastPath,
-  FAST_PATH_TAGS,
   type FastPathOutcome,
   fastPathEndTags,
   fastPathOutcome,
   fastPathWatch,
   parseClaim,
 } from '../domain/fast-path.js';
-import { InvalidHandlerEventError, sanitizeTagValue } from '../domain/hold.js';
+import { sanitizeTagValue } from '../domain/hold.js';
 import { buildRestoreMessage } from '../domain/restore-message.js';
 import type { Evidence, KeyFacts } from '../domain/types.js';
-import { TAGS } from '../domain/types.js';
 
 /**
- * The fast path (DESIGN §2): an EventBridge rule on the default bus forwards KMS CloudTrail events
+ * The fast path: an EventBridge rule on the default bus forwards KMS CloudTrail events
  * whose errorCode is DisabledException or KMSInvalidStateException; this handler gives back, within
  * minutes, a key this workflow disabled (or whose deletion it scheduled) and e-mails the evidence.
  *
@@ -44,20 +47,8 @@ import { TAGS } from '../domain/types.js';
 
 const logger = createLogger('fast-path');
 
-// zod/mini ships without messages; the English ones make the contract error below readable.
-z.config(en());
-
-const eventSchema = z.looseObject({
-  source: z.literal('aws.kms'),
-  'detail-type': z.literal('AWS API Call via CloudTrail'),
-  account: z.string().check(z.regex(/^\d{12}$/)),
-  detail: z.looseObject({
-    eventID: z.string().check(z.minLength(1)),
-    eventTime: z.string().check(z.minLength(1)),
-    eventSource: z.string(),
-    eventName: z.string(),
-  }),
-});
+/** What the template gives the fast path: its topic, its state machine and the workflow's roles. */
+type Settings = z.output<typeof fastPathEnvironment>;
 
 export interface FastPathKeyReport {
   readonly keyArn: string;
@@ -70,35 +61,14 @@ export interface FastPathReport {
   readonly keys: readonly FastPathKeyReport[];
 }
 
-/** The workflow's own roles (`KDG_WORKFLOW_PRINCIPALS`, comma-separated): their canaries are never evidence. */
-function workflowPrincipals(): string[] {
-  return (process.env.KDG_WORKFLOW_PRINCIPALS ?? '')
-    .split(',')
-    .map((arn) => arn.trim())
-    .filter((arn) => arn.length > 0);
-}
-
-/** `arn:aws:states:<region>:<account>:stateMachine:<name>` -> the prefix of its executions' ARNs. */
-function executionPrefix(): string | null {
-  const machine = process.env.KDG_STATE_MACHINE_ARN ?? '';
-  const match = /^(arn:[^:]+:states:[^:]+:\d{12}:)stateMachine:(.+)$/.exec(machine);
-  return match ? `${match[1]}execution:${match[2]}:` : null;
-}
-
 /**
  * The hold's execution must be a running execution of this stack's state machine. A tag alone could
  * be left by an execution that ended with the key pending deletion (DELETION_SCHEDULED), or written
  * by anyone allowed to tag keys; neither may make the fast path change a key.
  */
-async function isRunningExecution(executionArn: string): Promise<string | null> {
-  const prefix = executionPrefix();
-  if (!prefix) {
-    throw new Error(
-      'KDG_STATE_MACHINE_ARN is not a state machine ARN: the fast path cannot tell its executions.',
-    );
-  }
-  if (!executionArn.startsWith(prefix)) {
-    return `The hold names ${executionArn}, not an execution of ${process.env.KDG_STATE_MACHINE_ARN}.`;
+async function isRunningExecution(executionArn: string, settings: Settings): Promise<string | null> {
+  if (!executionArn.startsWith(settings.executionPrefix)) {
+    return `The hold names ${executionArn}, not an execution of ${settings.stateMachineArn}.`;
   }
   const region = /^arn:[^:]+:states:([^:]+):/.exec(executionArn)?.[1];
   const answer = await sfnClient(region).send(new DescribeExecutionCommand({ executionArn }));
@@ -145,11 +115,8 @@ async function notify(args: {
   readonly finalKeyState: string;
   readonly actedAt: string;
   readonly now: Date;
+  readonly topicArn: string;
 }): Promise<void> {
-  const topicArn = process.env.KDG_TOPIC_ARN;
-  if (!topicArn) {
-    throw new Error('KDG_TOPIC_ARN is not set: the fast path cannot send the evidence e-mail.');
-  }
   const rollback = args.outcome === 'ROLLED_BACK';
   const message = buildRestoreMessage({
     mode: rollback ? 'ROLLBACK' : 'CANCEL_DELETION',
@@ -166,7 +133,7 @@ async function notify(args: {
   });
   await snsClient().send(
     new PublishCommand({
-      TopicArn: topicArn,
+      TopicArn: args.topicArn,
       Subject: message.subject,
       Message: message.messageText,
       MessageAttributes: {
@@ -186,12 +153,18 @@ function isNotPendingDeletion(error: unknown): boolean {
   );
 }
 
-async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): Promise<FastPathKeyReport> {
+async function handleKey(
+  record: CloudTrailRecord,
+  keyArn: string,
+  now: Date,
+  settings: Settings,
+): Promise<FastPathKeyReport> {
   const region = keyArn.split(':')[3] ?? '';
   const none = (reason: string): FastPathKeyReport => ({ keyArn, action: 'NONE', reason });
   // The workflow's canary fails on the held key at every check: told apart by its caller before the
   // key is read, it costs the fast path no KMS request (half of a watched key's requests otherwise).
-  if (isOwnCall(record, workflowPrincipals())) {
+  const principals = settings.workflowPrincipals;
+  if (isOwnCall(record, principals)) {
     return none("The record is the workflow's own call (its canary), never evidence.");
   }
   let reading: KeyReading;
@@ -204,7 +177,6 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
     throw error;
   }
   const keyRef = { keyId: reading.metadata.KeyId ?? '', keyArn: reading.metadata.Arn ?? keyArn, aliases: [] };
-  const principals = workflowPrincipals();
   const current = () => ({ keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags });
   const nonce = sanitizeTagValue(record.eventID);
 
@@ -214,7 +186,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
   const earlierClaim = parseClaim(reading.tags[FAST_PATH_TAGS.claim]);
   if (earlier && owner && !earlier.notified && earlierClaim?.nonce === nonce) {
     // Once the execution ended, its own restore step has sent the e-mail in the fast path's stead.
-    const ended = await isRunningExecution(owner);
+    const ended = await isRunningExecution(owner, settings);
     if (ended) {
       return none(ended);
     }
@@ -226,6 +198,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
       finalKeyState: current().keyState,
       actedAt: earlier.actedAt ?? now.toISOString(),
       now,
+      topicArn: settings.topicArn,
     });
     await markNotified(keyArn, region, reading.tags[FAST_PATH_TAGS.claim] ?? '');
     return {
@@ -244,7 +217,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
   if (!decision.act) {
     return none(decision.reason);
   }
-  const notRunning = await isRunningExecution(decision.executionArn);
+  const notRunning = await isRunningExecution(decision.executionArn, settings);
   if (notRunning) {
     return none(notRunning);
   }
@@ -306,6 +279,7 @@ async function handleKey(record: CloudTrailRecord, keyArn: string, now: Date): P
     finalKeyState,
     actedAt,
     now,
+    topicArn: settings.topicArn,
   });
   await markNotified(keyArn, region, claim);
   const action = decision.mode === 'ROLLBACK' ? 'EnableKey' : 'CancelKeyDeletion';
@@ -331,15 +305,13 @@ async function markNotified(keyArn: string, region: string, claim: string): Prom
  * polling watch stays the guarantee either way.
  */
 export async function handler(rawEvent: unknown): Promise<FastPathReport> {
-  const parsed = eventSchema.safeParse(rawEvent);
+  const parsed = safeParseContract(kmsCloudTrailEventSchema, rawEvent);
   if (!parsed.success) {
     throw new InvalidHandlerEventError(
-      `The fast path received an event that is not a KMS CloudTrail event: ${parsed.error.issues
-        .slice(0, 3)
-        .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
-        .join('; ')}`,
+      `The fast path received an event that is not a KMS CloudTrail event: ${describeIssues(parsed.error.issues, 3)}`,
     );
   }
+  const settings = readEnvironment(fastPathEnvironment, FastPathSettingsError);
   const record = parsed.data.detail as unknown as CloudTrailRecord;
   const now = new Date();
   // Only keys of this account: a key of another account is not ours to hold (its record reaches us
@@ -347,7 +319,7 @@ export async function handler(rawEvent: unknown): Promise<FastPathReport> {
   const arns = candidateKeyArns(record).filter((arn) => arn.split(':')[4] === parsed.data.account);
   const keys: FastPathKeyReport[] = [];
   for (const keyArn of arns) {
-    keys.push(await handleKey(record, keyArn, now));
+    keys.push(await handleKey(record, keyArn, now, settings));
   }
   logger.info('fast path done', { eventID: record.eventID, errorCode: record.errorCode, keys });
   return { eventID: record.eventID, keys };

@@ -3,10 +3,11 @@ import { kmsClient } from '../aws/clients.js';
 import { claimHold, claimSettleMs } from '../aws/hold-claim.js';
 import { isNotFound, type KeyReading, readKey, toTagList } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
+import { FAST_PATH_TAGS } from '../contracts/tags.js';
+import { RestoreInProgressError } from '../domain/errors.js';
 import {
   claimStanding,
   claimValue,
-  FAST_PATH_TAGS,
   type FastPathTakeover,
   fastPathOutcome,
   fastPathWatch,
@@ -51,18 +52,6 @@ interface Takeover {
 
 /** The claim nonce of the restore steps: one execution holds a key, so its steps share one. */
 const WORKFLOW_NONCE = 'restore';
-
-/**
- * The fast path claimed the hold moments ago and is undoing it now. Thrown so the step's retry
- * comes back once it is done (then the key's tags show the fast path's outcome) or its claim went
- * stale (then this step undoes the hold itself).
- */
-export class RestoreInProgressError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RestoreInProgressError';
-  }
-}
 
 function currentOf(reading: KeyReading): CurrentKey {
   return { keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags };

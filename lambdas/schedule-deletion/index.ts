@@ -5,12 +5,8 @@ import { kmsClient } from '../aws/clients.js';
 import { readKey, toTagList } from '../aws/key-reader.js';
 import { createLogger } from '../aws/logger.js';
 import { addCanary, parseCanaries } from '../domain/canary.js';
-import {
-  checkReadyToSchedule,
-  holdTags,
-  InvalidHandlerEventError,
-  parseScheduleEvent,
-} from '../domain/hold.js';
+import { InvalidHandlerEventError } from '../domain/errors.js';
+import { checkReadyToSchedule, holdTags, parseScheduleEvent } from '../domain/hold.js';
 import { type ScheduleOutput, TAGS } from '../domain/types.js';
 import { expectedDeletionAt, pendingWatchTimeoutSeconds, startWatch } from '../domain/watch.js';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { hasControlCharacter, quoteUntrusted } from '../../lambdas/domain/key-id.js';
+import { hasControlCharacter, quoteUntrusted } from '../../lambdas/domain/untrusted.js';
 import { InvalidOptionValueError, UsageError } from './errors.js';
 
 /**

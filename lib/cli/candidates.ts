@@ -10,6 +10,7 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { findRefusal, hasPublicKey } from '../../lambdas/domain/refusal.js';
+import { DAY_MS } from '../../lambdas/domain/time.js';
 import {
   type ExecutionRequest,
   type GuardConfig,
@@ -51,7 +52,6 @@ const SPEC: CommandSpec = {
 
 /** The stack's default (DESIGN §3). */
 export const DEFAULT_MIN_IDLE_DAYS = 90;
-const DAY_MS = 86_400_000;
 
 export type Verdict = 'ACCEPTED' | 'REFUSED' | 'UNREADABLE';
 

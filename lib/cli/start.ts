@@ -1,6 +1,6 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { KeyIdError } from '../../lambdas/domain/errors.js';
 import { MAX_REASON_LENGTH, MAX_REQUESTED_BY_LENGTH } from '../../lambdas/domain/input.js';
-import { KeyIdError } from '../../lambdas/domain/key-id.js';
 import {
   AWS_OPTIONS,
   actorName,

@@ -1,82 +1,25 @@
+import {
+  CONFIG_DEFAULTS,
+  executionDaysNeeded,
+  type KeyDeletionGuardConfig,
+  type KeyTagCondition,
+  MAX_EXECUTION_DAYS,
+  type StackConfigField,
+  SWITCH_FIELDS,
+  stackConfigSchema,
+  WHOLE_NUMBER_FIELDS,
+  WHOLE_NUMBER_SETTINGS,
+  type WholeNumberSetting,
+} from '../../lambdas/contracts/config.js';
+
 /**
- * The stack configuration (DESIGN §3), its defaults and its validation.
- *
- * Validation happens at synth time, before anything is deployed, so a wrong value never reaches
- * an account. Every message says what was received and what to do.
+ * The stack configuration's validation at synth time, before anything is deployed, so a wrong value
+ * never reaches an account. What each field may hold is the schema of lambdas/contracts/config.ts,
+ * which AssessKey checks its event with too; this module says, for the first field that breaks it,
+ * what was received and what to do.
  */
 
-/** Only keys carrying this tag may be disabled or deleted; enforced in IAM as well. */
-export interface KeyTagCondition {
-  /** Tag key, e.g. `deletion-candidate`. */
-  readonly key: string;
-  /** Required tag value, e.g. `true`. */
-  readonly value: string;
-}
-
-export interface KeyDeletionGuardConfig {
-  /**
-   * E-mail addresses subscribed to the approval and evidence topic.
-   * @default [] (subscribe later, or answer approvals with the CLI)
-   */
-  readonly approvalEmails?: readonly string[];
-  /**
-   * Name of an existing CloudWatch Logs log group that receives the account's CloudTrail events.
-   * Exactly one of `cloudTrailLogGroupName` and `createTrail` must be given.
-   * @default none
-   */
-  readonly cloudTrailLogGroupName?: string;
-  /**
-   * Create a multi-Region trail that delivers into a new log group.
-   * @default false
-   */
-  readonly createTrail?: boolean;
-  /**
-   * Days the key stays disabled and watched before deletion can be approved (1–365).
-   * @default 30
-   */
-  readonly observationDays?: number;
-  /**
-   * Hours between two breakage checks (1–24).
-   * @default 6
-   */
-  readonly checkIntervalHours?: number;
-  /**
-   * Minutes CloudTrail may take to deliver a record to CloudWatch Logs; every query window overlaps
-   * the previous one by this much, and the final check waits this long after the observation (5–720).
-   * @default 30
-   */
-  readonly ingestionLagMinutes?: number;
-  /**
-   * A key used within this many days is refused (0–3650).
-   * @default 90
-   */
-  readonly minIdleDays?: number;
-  /**
-   * Days an approval request waits for an answer before the execution ends (1–30).
-   * @default 7
-   */
-  readonly approvalTimeoutDays?: number;
-  /**
-   * Default waiting period of `ScheduleKeyDeletion` (7–30, as KMS allows).
-   * @default 30
-   */
-  readonly pendingWindowInDays?: number;
-  /**
-   * Keep watching CloudTrail during the pending window and cancel the deletion on any use.
-   * @default true
-   */
-  readonly watchPendingWindow?: boolean;
-  /**
-   * React to KMS CloudTrail events on EventBridge within minutes (the fast path).
-   * @default true
-   */
-  readonly fastRollback?: boolean;
-  /**
-   * Only keys carrying this tag may be disabled or deleted (checked by the workflow and in IAM).
-   * @default none: any customer-managed key of the account
-   */
-  readonly keyTagCondition?: KeyTagCondition;
-}
+export { CONFIG_DEFAULTS, type KeyDeletionGuardConfig, type KeyTagCondition };
 
 export type ResolvedGuardConfig = Required<
   Omit<KeyDeletionGuardConfig, 'keyTagCondition' | 'cloudTrailLogGroupName'>
@@ -84,19 +27,6 @@ export type ResolvedGuardConfig = Required<
   readonly cloudTrailLogGroupName?: string;
   readonly keyTagCondition?: KeyTagCondition;
 };
-
-export const CONFIG_DEFAULTS = {
-  approvalEmails: [] as readonly string[],
-  createTrail: false,
-  observationDays: 30,
-  checkIntervalHours: 6,
-  ingestionLagMinutes: 30,
-  minIdleDays: 90,
-  approvalTimeoutDays: 7,
-  pendingWindowInDays: 30,
-  watchPendingWindow: true,
-  fastRollback: true,
-} as const;
 
 /** Raised at synth time for a configuration that cannot work. */
 export class KeyDeletionGuardConfigError extends Error {
@@ -106,35 +36,16 @@ export class KeyDeletionGuardConfigError extends Error {
   }
 }
 
-const INTEGER_RANGES: Record<string, readonly [number, number, string]> = {
-  observationDays: [1, 365, 'days'],
-  checkIntervalHours: [1, 24, 'hours'],
-  ingestionLagMinutes: [5, 720, 'minutes'],
-  minIdleDays: [0, 3650, 'days'],
-  approvalTimeoutDays: [1, 30, 'days'],
-  pendingWindowInDays: [7, 30, 'days (the range KMS accepts for PendingWindowInDays)'],
-};
-
-const KNOWN_FIELDS = new Set([
-  'approvalEmails',
-  'cloudTrailLogGroupName',
-  'createTrail',
-  'keyTagCondition',
-  'watchPendingWindow',
-  'fastRollback',
-  ...Object.keys(INTEGER_RANGES),
-]);
-
-// Deliberately simple: SNS itself confirms the address; this only catches typos such as a missing @.
-const EMAIL = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
-// CloudWatch Logs log group names: 1-512 of [.-_/#A-Za-z0-9].
-const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
-// Tag keys and values as KMS TagResource accepts them.
-const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const KNOWN_FIELDS = Object.keys(stackConfigSchema.shape) as StackConfigField[];
 
 function show(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** True when `value` is what the stack configuration's schema allows for `field`. */
+function fits(field: StackConfigField, value: unknown): boolean {
+  return stackConfigSchema.shape[field].safeParse(value).success;
 }
 
 /**
@@ -149,26 +60,27 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
   }
   const config = raw as Record<string, unknown>;
   for (const field of Object.keys(config)) {
-    if (!KNOWN_FIELDS.has(field)) {
+    if (!(KNOWN_FIELDS as string[]).includes(field)) {
       throw new KeyDeletionGuardConfigError(
         `Unknown configuration field "${field}". Known fields: ${[...KNOWN_FIELDS].sort().join(', ')}.`,
       );
     }
   }
 
-  const integers: Record<string, number> = {};
-  for (const [field, [min, max, unit]] of Object.entries(INTEGER_RANGES)) {
-    const value = config[field] ?? CONFIG_DEFAULTS[field as keyof typeof CONFIG_DEFAULTS];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+  const integers = {} as Record<WholeNumberSetting, number>;
+  for (const field of WHOLE_NUMBER_FIELDS) {
+    const { min, max, unit } = WHOLE_NUMBER_SETTINGS[field];
+    const value = config[field] ?? CONFIG_DEFAULTS[field];
+    if (!fits(field, value)) {
       throw new KeyDeletionGuardConfigError(
         `${field} must be a whole number of ${unit} from ${min} to ${max}; received ${show(value)}.`,
       );
     }
-    integers[field] = value;
+    integers[field] = value as number;
   }
 
-  for (const field of ['createTrail', 'watchPendingWindow', 'fastRollback'] as const) {
-    if (config[field] !== undefined && typeof config[field] !== 'boolean') {
+  for (const field of SWITCH_FIELDS) {
+    if (!fits(field, config[field])) {
       throw new KeyDeletionGuardConfigError(
         `${field} must be true or false; received ${show(config[field])}.`,
       );
@@ -176,7 +88,7 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
   }
 
   const emails = config.approvalEmails ?? [];
-  if (!Array.isArray(emails) || emails.some((e) => typeof e !== 'string' || !EMAIL.test(e))) {
+  if (!fits('approvalEmails', emails)) {
     throw new KeyDeletionGuardConfigError(
       `approvalEmails must be a list of e-mail addresses such as ["ops@example.com"]; received ${show(emails)}.`,
     );
@@ -184,10 +96,7 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
 
   const createTrail = config.createTrail === true;
   const logGroupName = config.cloudTrailLogGroupName;
-  if (
-    logGroupName !== undefined &&
-    (typeof logGroupName !== 'string' || !LOG_GROUP_NAME.test(logGroupName))
-  ) {
+  if (!fits('cloudTrailLogGroupName', logGroupName)) {
     throw new KeyDeletionGuardConfigError(
       `cloudTrailLogGroupName must be a CloudWatch Logs log group name (letters, digits and . - _ / #); received ${show(logGroupName)}.`,
     );
@@ -203,37 +112,23 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
   }
 
   const condition = config.keyTagCondition;
-  if (condition !== undefined) {
-    const c = condition as Record<string, unknown>;
-    if (
-      typeof condition !== 'object' ||
-      condition === null ||
-      typeof c.key !== 'string' ||
-      typeof c.value !== 'string' ||
-      c.key.length === 0 ||
-      c.key.length > 128 ||
-      c.value.length > 256 ||
-      !TAG_TEXT.test(c.key) ||
-      !TAG_TEXT.test(c.value) ||
-      c.key.startsWith('aws:')
-    ) {
-      throw new KeyDeletionGuardConfigError(
-        `keyTagCondition must be { "key": "<tag key>", "value": "<tag value>" } with a valid KMS tag key (not aws:) and value; received ${show(condition)}.`,
-      );
-    }
+  if (!fits('keyTagCondition', condition)) {
+    throw new KeyDeletionGuardConfigError(
+      `keyTagCondition must be { "key": "<tag key>", "value": "<tag value>" } with a valid KMS tag key (not aws:) and value; received ${show(condition)}.`,
+    );
   }
 
-  // Mirrors executionDaysNeeded (lambdas/domain/input.ts), which applies it to each execution's own
-  // input: Step Functions ends a Standard execution after a year, with no Catch to restore the key.
-  const executionDays =
-    (integers.observationDays as number) +
-    (integers.pendingWindowInDays as number) +
-    2 * (integers.approvalTimeoutDays as number) +
-    1;
-  if (executionDays > 365) {
+  // The same limit holds each execution's own input (lambdas/domain/input.ts): Step Functions ends a
+  // Standard execution after a year, with no Catch to restore the key.
+  const executionDays = executionDaysNeeded(
+    integers.observationDays,
+    integers.pendingWindowInDays,
+    integers.approvalTimeoutDays,
+  );
+  if (executionDays > MAX_EXECUTION_DAYS) {
     throw new KeyDeletionGuardConfigError(
       `observationDays (${integers.observationDays}) + pendingWindowInDays (${integers.pendingWindowInDays}) + ` +
-        `2 x approvalTimeoutDays (${integers.approvalTimeoutDays}) + 1 is ${executionDays} days, more than the 365 ` +
+        `2 x approvalTimeoutDays (${integers.approvalTimeoutDays}) + 1 is ${executionDays} days, more than the ${MAX_EXECUTION_DAYS} ` +
         'days a Step Functions execution may run; shorten the observation, the pending window or the approval timeout.',
     );
   }
@@ -243,12 +138,12 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
     createTrail,
     watchPendingWindow: config.watchPendingWindow !== false,
     fastRollback: config.fastRollback !== false,
-    observationDays: integers.observationDays as number,
-    checkIntervalHours: integers.checkIntervalHours as number,
-    ingestionLagMinutes: integers.ingestionLagMinutes as number,
-    minIdleDays: integers.minIdleDays as number,
-    approvalTimeoutDays: integers.approvalTimeoutDays as number,
-    pendingWindowInDays: integers.pendingWindowInDays as number,
+    observationDays: integers.observationDays,
+    checkIntervalHours: integers.checkIntervalHours,
+    ingestionLagMinutes: integers.ingestionLagMinutes,
+    minIdleDays: integers.minIdleDays,
+    approvalTimeoutDays: integers.approvalTimeoutDays,
+    pendingWindowInDays: integers.pendingWindowInDays,
     ...(typeof logGroupName === 'string' ? { cloudTrailLogGroupName: logGroupName } : {}),
     ...(condition ? { keyTagCondition: condition as KeyTagCondition } : {}),
   };

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type FunctionEnvironments, HANDLER_VARIABLE } from '../../lambdas/contracts/environment.js';
 
 const LAMBDAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lambdas');
 
@@ -32,9 +33,23 @@ export type HandlerName =
   | 'fast-path'
   | 'alarm-relay';
 
-export interface GuardFunctionProps {
+/**
+ * The settings a handler reads at run time (ARNs of the stack's own resources), typed by the schema
+ * the handler reads them with (lambdas/contracts/environment.ts): required when the handler needs
+ * them, absent for a handler that reads none.
+ */
+type EnvironmentProps<H extends HandlerName> = H extends keyof FunctionEnvironments
+  ? Partial<FunctionEnvironments[H]> extends FunctionEnvironments[H]
+    ? { readonly environment?: FunctionEnvironments[H] }
+    : { readonly environment: FunctionEnvironments[H] }
+  : { readonly environment?: undefined };
+
+export type GuardFunctionProps<H extends HandlerName = HandlerName> = GuardFunctionCommonProps<H> &
+  EnvironmentProps<H>;
+
+interface GuardFunctionCommonProps<H extends HandlerName> {
   /** Folder under `lambdas/` whose `index.ts` exports `handler`. */
-  readonly handler: HandlerName;
+  readonly handler: H;
   /** What the function does, shown in the console. */
   readonly description: string;
   /** The exact IAM statements the handler's code needs; nothing else is granted. */
@@ -49,8 +64,6 @@ export interface GuardFunctionProps {
    * @default 256
    */
   readonly memorySize?: number;
-  /** Settings the handler reads at run time (ARNs of the stack's own resources), beside the defaults. */
-  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -58,10 +71,10 @@ export interface GuardFunctionProps {
  * esbuild (never Docker), minified with source maps, and the AWS SDK bundled in, because the
  * runtime's built-in SDK may predate `GetKeyLastUsage` (client-kms 3.1038.0).
  */
-export class GuardFunction extends Construct {
+export class GuardFunction<H extends HandlerName = HandlerName> extends Construct {
   public readonly function: NodejsFunction;
 
-  constructor(scope: Construct, id: string, props: GuardFunctionProps) {
+  constructor(scope: Construct, id: string, props: GuardFunctionProps<H>) {
     super(scope, id);
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
@@ -103,7 +116,7 @@ export class GuardFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         // Read by the simulator to map a function of the template to its handler folder.
-        KDG_HANDLER: props.handler,
+        [HANDLER_VARIABLE]: props.handler,
         POWERTOOLS_SERVICE_NAME: 'kms-deletion-guard',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',

@@ -18,12 +18,9 @@ import {
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/assess/index.js';
-import {
-  EventSourceUnavailableError,
-  findRecords,
-  requireLogGroup,
-} from '../../../lambdas/aws/cloudtrail-source.js';
+import { findRecords, requireLogGroup } from '../../../lambdas/aws/cloudtrail-source.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
+import { EventSourceUnavailableError } from '../../../lambdas/domain/errors.js';
 import { type AssessEvent, type GuardConfig, TAGS } from '../../../lambdas/domain/types.js';
 
 vi.mock('../../../lambdas/aws/cloudtrail-source.js', async (importOriginal) => ({

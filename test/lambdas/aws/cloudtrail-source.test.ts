@@ -7,12 +7,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   buildFilterPattern,
-  EventSourceUnavailableError,
   findRecords,
   MAX_FILTER_PATTERN_LENGTH,
   type RecordQuery,
 } from '../../../lambdas/aws/cloudtrail-source.js';
 import type { CloudTrailRecord, KeyRef } from '../../../lambdas/domain/cloudtrail.js';
+import { EventSourceUnavailableError } from '../../../lambdas/domain/errors.js';
 
 const ACCOUNT = '111122223333';
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';

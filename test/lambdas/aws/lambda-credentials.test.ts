@@ -1,4 +1,5 @@
-import { defaultProvider, LambdaCredentialsError } from '../../../lambdas/aws/lambda-credentials.js';
+import { defaultProvider } from '../../../lambdas/aws/lambda-credentials.js';
+import { LambdaCredentialsError } from '../../../lambdas/domain/errors.js';
 
 const NAMES = [
   'AWS_ACCESS_KEY_ID',

@@ -1,9 +1,9 @@
 import {
   EventStreamSerde,
-  EventStreamsNotBundledError,
   eventStreamSerdeProvider,
   resolveEventStreamSerdeConfig,
 } from '../../../lambdas/aws/no-event-streams.js';
+import { EventStreamsNotBundledError } from '../../../lambdas/domain/errors.js';
 import { commandsOfTheHandlers, type SentCommand, schemasOf } from './handler-commands.js';
 
 /** What the SDK itself asks before it loads event-stream code (Command.resolveMiddlewareWithContext). */

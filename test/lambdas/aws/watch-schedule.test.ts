@@ -17,10 +17,13 @@ import {
   scheduleName,
   sendHeartbeat,
   sendWatchFailure,
-  TRANSIENT_ERRORS,
 } from '../../../lambdas/aws/watch-schedule.js';
-import { EventSourceBlindError } from '../../../lambdas/domain/canary.js';
-import { InvalidHandlerEventError, KeyChangedExternallyError } from '../../../lambdas/domain/hold.js';
+import { TRANSIENT_ERRORS } from '../../../lambdas/contracts/workflow-errors.js';
+import {
+  EventSourceBlindError,
+  InvalidHandlerEventError,
+  KeyChangedExternallyError,
+} from '../../../lambdas/domain/errors.js';
 import { TRANSIENT_ERRORS as WORKFLOW_TRANSIENT_ERRORS } from '../../../lib/constructs/workflow.js';
 import { EXECUTION } from '../fixtures.js';
 

@@ -6,8 +6,6 @@ import {
   deletionDateIfApprovedAt,
   escapeHtml,
   type HistoryEventLike,
-  InvalidApprovalLinkError,
-  InvalidDecisionError,
   lookupApproval,
   lookupProblem,
   normalizeExecutionArn,
@@ -21,6 +19,7 @@ import {
   renderErrorPage,
   tokenFingerprint,
 } from '../../../lambdas/domain/approval-page.js';
+import { InvalidApprovalLinkError, InvalidDecisionError } from '../../../lambdas/domain/errors.js';
 import { EXECUTION_ARN, FakeExecution, KEY_ARN, SCHEDULED_AT, TOKEN } from '../approval/fake-execution.js';
 
 const NOW = new Date('2026-02-01T10:00:00.000Z');

@@ -6,8 +6,8 @@ import {
   renderRefusalSummary,
   stripControl,
 } from '../../../lambdas/domain/assessment-message.js';
-import { hasControlCharacter } from '../../../lambdas/domain/key-id.js';
 import type { KeyFacts, UsageAssessment } from '../../../lambdas/domain/types.js';
+import { hasControlCharacter } from '../../../lambdas/domain/untrusted.js';
 import { keyFacts } from '../fixtures.js';
 
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:guard:run-1';

@@ -4,7 +4,6 @@ import {
   canaryFor,
   canarySearchStart,
   dueCanaries,
-  EventSourceBlindError,
   isWorkflowRecord,
   judgeCanary,
   MAX_SEEN_CANARIES_IN_STATE,
@@ -12,6 +11,7 @@ import {
   proveCanaries,
 } from '../../../lambdas/domain/canary.js';
 import { CANARY_EVENT_NAMES, type CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
+import { EventSourceBlindError } from '../../../lambdas/domain/errors.js';
 import type { Canary } from '../../../lambdas/domain/types.js';
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';

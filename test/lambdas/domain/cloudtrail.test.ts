@@ -19,7 +19,7 @@ const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${OTHER_KEY_ID}`;
 const KEY: KeyRef = { keyId: KEY_ID, keyArn: KEY_ARN, aliases: ['alias/legacy'] };
 const APP_ROLE = `arn:aws:iam::${ACCOUNT}:role/app`;
 
-/** A failed Decrypt as CloudTrail records it for a disabled key (DESIGN §7). */
+/** A failed Decrypt as CloudTrail records it for a disabled key: the key ARN in resources and in the error text. */
 function failedCall(overrides: Partial<CloudTrailRecord> = {}): CloudTrailRecord {
   return {
     eventVersion: '1.08',

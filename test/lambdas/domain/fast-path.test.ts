@@ -1,3 +1,4 @@
+import { FAST_PATH_TAGS } from '../../../lambdas/contracts/tags.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
 import {
   CLAIM_TTL_MS,
@@ -7,7 +8,6 @@ import {
   decideFastPath,
   evidenceFromTags,
   evidenceTags,
-  FAST_PATH_TAGS,
   fastPathEndTags,
   fastPathOutcome,
   fastPathWatch,

@@ -1,11 +1,10 @@
+import { InvalidHandlerEventError, KeyChangedExternallyError } from '../../../lambdas/domain/errors.js';
 import {
   checkReadyToSchedule,
   checkStillAsAssessed,
   evidenceTagValue,
   holdTags,
-  InvalidHandlerEventError,
   isHeldBy,
-  KeyChangedExternallyError,
   parseDisableEvent,
   parseRestoreEvent,
   planDisable,

@@ -1,4 +1,5 @@
-import { InvalidInputError, parseExecutionInput } from '../../../lambdas/domain/input.js';
+import { InvalidInputError } from '../../../lambdas/domain/errors.js';
+import { parseExecutionInput } from '../../../lambdas/domain/input.js';
 import type { GuardConfig } from '../../../lambdas/domain/types.js';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';

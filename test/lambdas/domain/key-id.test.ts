@@ -2,15 +2,13 @@ import {
   AliasNotSupportedError,
   EmptyKeyIdError,
   ForeignAccountKeyError,
-  hasControlCharacter,
   KeyIdControlCharacterError,
   KeyIdTooLongError,
-  locateKey,
   MalformedKeyArnError,
   MalformedKeyIdError,
-  parseKeyId,
-  quoteUntrusted,
-} from '../../../lambdas/domain/key-id.js';
+} from '../../../lambdas/domain/errors.js';
+import { locateKey, parseKeyId } from '../../../lambdas/domain/key-id.js';
+import { hasControlCharacter, quoteUntrusted } from '../../../lambdas/domain/untrusted.js';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const MRK_ID = 'mrk-1234abcd12ab34cd56ef1234567890ab';

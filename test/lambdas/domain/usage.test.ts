@@ -1,9 +1,8 @@
+import { IncompleteKeyLastUsageError, InvalidUsageDateError } from '../../../lambdas/domain/errors.js';
 import {
   classifyUsage,
   describeClassification,
   GET_KEY_LAST_USAGE_CAUTION,
-  IncompleteKeyLastUsageError,
-  InvalidUsageDateError,
 } from '../../../lambdas/domain/usage.js';
 
 const CREATED = new Date('2024-01-01T00:00:00Z');

@@ -1,4 +1,4 @@
-import { KeyChangedExternallyError } from '../../../lambdas/domain/hold.js';
+import { KeyChangedExternallyError, WatchScheduleError } from '../../../lambdas/domain/errors.js';
 import { TAGS, type WatchPlan, type WatchState } from '../../../lambdas/domain/types.js';
 import {
   advanceWatch,
@@ -10,7 +10,6 @@ import {
   scheduleNext,
   startWatch,
   verifyWatchedKey,
-  WatchScheduleError,
 } from '../../../lambdas/domain/watch.js';
 
 const PLAN: WatchPlan = {

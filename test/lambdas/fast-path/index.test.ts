@@ -22,7 +22,7 @@ vi.hoisted(() => {
     'arn:aws:iam::111122223333:role/GuardCheckRole,arn:aws:iam::111122223333:role/GuardDisableRole';
 });
 
-import { FAST_PATH_TAGS } from '../../../lambdas/domain/fast-path.js';
+import { FAST_PATH_TAGS } from '../../../lambdas/contracts/tags.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
 import { handler } from '../../../lambdas/fast-path/index.js';
 import { commandNames, disabledDecryptRecord, heldTags } from '../fixtures.js';

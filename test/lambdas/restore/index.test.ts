@@ -16,7 +16,7 @@ vi.hoisted(() => {
   process.env.KDG_CLAIM_SETTLE_MS = '0';
 });
 
-import { FAST_PATH_TAGS } from '../../../lambdas/domain/fast-path.js';
+import { FAST_PATH_TAGS } from '../../../lambdas/contracts/tags.js';
 import type {
   Evidence,
   Outcome,

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { FAST_PATH_ERROR_CODES as DOMAIN_ERROR_CODES } from '../../../lambdas/domain/fast-path.js';
-import { ACTIVE_HOLD_STATUSES } from '../../../lambdas/domain/hold.js';
+import { FAST_PATH_ERROR_CODES as DOMAIN_ERROR_CODES } from '../../../lambdas/contracts/events.js';
+import { ACTIVE_HOLD_STATUSES } from '../../../lambdas/contracts/tags.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
 import { FAST_PATH_ERROR_CODES, FAST_PATH_STATUSES, STATUS_TAG } from '../../../lib/constructs/fast-path.js';
 import { synthStack, TEST_CONFIG } from '../synth.js';

@@ -1,0 +1,185 @@
+import * as z from 'zod/mini';
+
+/**
+ * The stack configuration: what a deployment may set (construct props, or `cdk.json` context), and
+ * the part of it the workflow hands AssessKey in every execution. Both are built from the same field
+ * schemas, so a value the stack accepts at synth time is one the handler accepts at run time.
+ */
+
+/** The whole-number settings: the range each may take and the unit a message about it names. */
+export const WHOLE_NUMBER_SETTINGS = {
+  observationDays: { min: 1, max: 365, unit: 'days' },
+  checkIntervalHours: { min: 1, max: 24, unit: 'hours' },
+  ingestionLagMinutes: { min: 5, max: 720, unit: 'minutes' },
+  minIdleDays: { min: 0, max: 3650, unit: 'days' },
+  approvalTimeoutDays: { min: 1, max: 30, unit: 'days' },
+  pendingWindowInDays: { min: 7, max: 30, unit: 'days (the range KMS accepts for PendingWindowInDays)' },
+} as const;
+export type WholeNumberSetting = keyof typeof WHOLE_NUMBER_SETTINGS;
+export const WHOLE_NUMBER_FIELDS = /* @__PURE__ */ Object.keys(WHOLE_NUMBER_SETTINGS) as WholeNumberSetting[];
+
+/** The on/off settings. */
+export const SWITCH_FIELDS = ['createTrail', 'watchPendingWindow', 'fastRollback'] as const;
+
+export const CONFIG_DEFAULTS = {
+  approvalEmails: [] as readonly string[],
+  createTrail: false,
+  observationDays: 30,
+  checkIntervalHours: 6,
+  ingestionLagMinutes: 30,
+  minIdleDays: 90,
+  approvalTimeoutDays: 7,
+  pendingWindowInDays: 30,
+  watchPendingWindow: true,
+  fastRollback: true,
+} as const;
+
+// Deliberately simple: SNS itself confirms the address; this only catches typos such as a missing @.
+const EMAIL = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
+// CloudWatch Logs log group names: 1-512 of [.-_/#A-Za-z0-9].
+const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+// Tag keys and values as KMS TagResource accepts them.
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** How long a Standard execution may run (one year), in days. */
+export const MAX_EXECUTION_DAYS = 365;
+
+/**
+ * The longest an execution can take: both approvals waited out, the observation, the pending window,
+ * and a day for the ingestion lag, the final check and the steps between. Step Functions ends a
+ * Standard execution after a year with no Catch, which would leave the key disabled with nothing
+ * left to restore it, so the stack configuration and each execution's input are held to it.
+ */
+export function executionDaysNeeded(
+  observationDays: number,
+  pendingWindowInDays: number,
+  approvalTimeoutDays: number,
+): number {
+  return observationDays + pendingWindowInDays + 2 * approvalTimeoutDays + 1;
+}
+
+/** The schema of a whole-number setting: an integer within its range. */
+export function wholeNumber(setting: WholeNumberSetting) {
+  const { min, max } = WHOLE_NUMBER_SETTINGS[setting];
+  return z.number().check(z.int(), z.minimum(min), z.maximum(max));
+}
+
+// Each schema is built once, at import, in a form the bundler may leave out of a handler that does
+// not parse it: esbuild keeps every top-level call it cannot prove free of side effects.
+
+const logGroupName = /* @__PURE__ */ (() => z.string().check(z.regex(LOG_GROUP_NAME)))();
+
+/** Only keys carrying this tag may be disabled or deleted; enforced in IAM as well. */
+const keyTagCondition = /* @__PURE__ */ (() =>
+  z.object({
+    /** Tag key, e.g. `deletion-candidate` (not `aws:`). */
+    key: z.string().check(
+      z.minLength(1),
+      z.maxLength(128),
+      z.regex(TAG_TEXT),
+      z.refine((key) => !key.startsWith('aws:')),
+    ),
+    /** Required tag value, e.g. `true`. */
+    value: z.string().check(z.maxLength(256), z.regex(TAG_TEXT)),
+  }))();
+export type KeyTagCondition = Readonly<z.output<typeof keyTagCondition>>;
+
+/** The watch's whole-number settings, as a deployment sets them and as AssessKey receives them. */
+const wholeNumbers = /* @__PURE__ */ (() => ({
+  /** Days the key stays disabled and watched before deletion can be approved (1–365, default 30). */
+  observationDays: wholeNumber('observationDays'),
+  /** Hours between two breakage checks (1–24, default 6). */
+  checkIntervalHours: wholeNumber('checkIntervalHours'),
+  /**
+   * Minutes CloudTrail may take to deliver a record to CloudWatch Logs; every query window overlaps
+   * the previous one by this much, and the final check waits this long after the observation
+   * (5–720, default 30).
+   */
+  ingestionLagMinutes: wholeNumber('ingestionLagMinutes'),
+  /** A key used within this many days is refused (0–3650, default 90). */
+  minIdleDays: wholeNumber('minIdleDays'),
+  /** Days an approval request waits for an answer before the execution ends (1–30, default 7). */
+  approvalTimeoutDays: wholeNumber('approvalTimeoutDays'),
+  /** Default waiting period of `ScheduleKeyDeletion` (7–30, as KMS allows; default 30). */
+  pendingWindowInDays: wholeNumber('pendingWindowInDays'),
+}))();
+
+/** Everything a deployment may set; each field is optional and has a default (CONFIG_DEFAULTS). */
+export const stackConfigSchema = /* @__PURE__ */ (() =>
+  z.partial(
+    z.strictObject({
+      /** E-mail addresses subscribed to the approval and evidence topic (default: none; answer with the CLI). */
+      approvalEmails: z.readonly(z.array(z.string().check(z.regex(EMAIL)))),
+      /**
+       * Name of an existing CloudWatch Logs log group that receives the account's CloudTrail events.
+       * Exactly one of `cloudTrailLogGroupName` and `createTrail` must be given.
+       */
+      cloudTrailLogGroupName: logGroupName,
+      /** Create a multi-Region trail that delivers into a new log group (default false). */
+      createTrail: z.boolean(),
+      ...wholeNumbers,
+      /** Keep watching CloudTrail during the pending window and cancel the deletion on any use (default true). */
+      watchPendingWindow: z.boolean(),
+      /** React to KMS CloudTrail events on EventBridge within minutes, the fast path (default true). */
+      fastRollback: z.boolean(),
+      /**
+       * Only keys carrying this tag may be disabled or deleted (checked by the workflow and in IAM).
+       * Default: any customer-managed key of the account.
+       */
+      keyTagCondition: z.readonly(keyTagCondition),
+    }),
+  ))();
+
+/** The stack configuration as a deployment writes it (construct props, `cdk.json` context). */
+export type KeyDeletionGuardConfig = Readonly<z.input<typeof stackConfigSchema>>;
+export type StackConfigField = keyof KeyDeletionGuardConfig;
+
+/** The stack configuration as AssessKey receives it (the `config` of its event), already validated at synth. */
+export const guardConfigSchema = /* @__PURE__ */ (() =>
+  z.object({
+    cloudTrailLogGroupName: logGroupName,
+    ...wholeNumbers,
+    watchPendingWindow: z.boolean(),
+    keyTagCondition: z.optional(
+      z.pipe(
+        z.nullable(keyTagCondition),
+        z.transform((condition) => condition ?? undefined),
+      ),
+    ),
+    /**
+     * The IAM roles the workflow's Lambdas run as: CloudTrail records of their calls (the canary's
+     * failures) are never breakage evidence.
+     */
+    workflowPrincipalArns: z.optional(z.array(z.string().check(z.startsWith('arn:')))),
+  }))();
+
+/** Stack configuration as the workflow sees it, already validated. */
+export type GuardConfig = Readonly<z.output<typeof guardConfigSchema>>;
+
+/** The settings of a resolved stack configuration that travel to AssessKey. */
+export type WatchSettings = Pick<GuardConfig, WholeNumberSetting | 'watchPendingWindow'> & {
+  readonly keyTagCondition?: KeyTagCondition | undefined;
+};
+
+/**
+ * The `config` the workflow's AssessKey task passes: the resolved stack configuration, the log group
+ * the checks read, and the roles whose CloudTrail records are the workflow's own (its canaries).
+ */
+export function guardConfigPayload(
+  config: WatchSettings,
+  cloudTrailLogGroupName: string,
+  workflowPrincipalArns: readonly string[],
+): z.input<typeof guardConfigSchema> {
+  return {
+    cloudTrailLogGroupName,
+    observationDays: config.observationDays,
+    checkIntervalHours: config.checkIntervalHours,
+    ingestionLagMinutes: config.ingestionLagMinutes,
+    minIdleDays: config.minIdleDays,
+    approvalTimeoutDays: config.approvalTimeoutDays,
+    pendingWindowInDays: config.pendingWindowInDays,
+    watchPendingWindow: config.watchPendingWindow,
+    ...(config.keyTagCondition ? { keyTagCondition: config.keyTagCondition } : {}),
+    workflowPrincipalArns: [...workflowPrincipalArns],
+  };
+}

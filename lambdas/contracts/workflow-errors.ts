@@ -1,0 +1,26 @@
+/**
+ * Error names the state machine and the handlers agree on: the workflow's Retry and Catch match
+ * them, handlers throw them (as the `name` of an Error) or send them with SendTaskFailure.
+ */
+
+/** Error names used with SendTaskFailure and thrown by handlers; the workflow catches by these names. */
+export const WORKFLOW_ERRORS = {
+  rejected: 'ApprovalRejected',
+  keyChanged: 'KeyChangedExternallyError',
+  eventSourceUnavailable: 'EventSourceUnavailableError',
+  eventSourceBlind: 'EventSourceBlindError',
+  invalidHandlerEvent: 'InvalidHandlerEventError',
+} as const;
+
+/**
+ * Errors a handler throws that a later attempt can fix (KMS, CloudWatch Logs and Lambda itself): the
+ * workflow retries its Lambda tasks on them, and the watch's chain schedules its check again.
+ */
+export const TRANSIENT_ERRORS = [
+  'ThrottlingException',
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'ServiceUnavailableException',
+  'LimitExceededException',
+  'TimeoutError',
+] as const;
