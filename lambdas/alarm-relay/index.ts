@@ -9,38 +9,15 @@
  * how the workflow's and the fast path's own e-mails are sent, and how this relay sends.
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { en } from 'zod/locales';
-import * as z from 'zod/mini';
 import { snsClient } from '../aws/clients.js';
+import { readEnvironment } from '../aws/environment.js';
 import { createLogger } from '../aws/logger.js';
+import { alarmRelayEnvironment } from '../contracts/environment.js';
+import { cloudWatchAlarmEventSchema } from '../contracts/events.js';
+import { describeIssues, safeParseContract } from '../contracts/issues.js';
+import { AlarmRelaySettingsError, InvalidHandlerEventError } from '../domain/errors.js';
 
 const logger = createLogger('alarm-relay');
-
-// zod/mini ships without messages; the English ones make the malformed-event error below readable.
-z.config(en());
-
-/** The payload CloudWatch sends to a Lambda alarm action; only the fields the e-mail shows are checked. */
-const alarmEventSchema = z.looseObject({
-  alarmArn: z.string(),
-  region: z.optional(z.string()),
-  alarmData: z.looseObject({
-    alarmName: z.string(),
-    state: z.looseObject({
-      value: z.string(),
-      reason: z.optional(z.string()),
-      timestamp: z.optional(z.string()),
-    }),
-    configuration: z.optional(z.looseObject({ description: z.optional(z.string()) })),
-  }),
-});
-
-/** The event is not a CloudWatch alarm action's payload. */
-export class InvalidAlarmEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidAlarmEventError';
-  }
-}
 
 /** SNS takes a subject of at most 100 printable ASCII characters and no line breaks. */
 const SUBJECT_LIMIT = 100;
@@ -57,19 +34,13 @@ export interface RelayedAlarm {
 }
 
 export async function handler(rawEvent: unknown): Promise<RelayedAlarm> {
-  const parsed = alarmEventSchema.safeParse(rawEvent);
+  const parsed = safeParseContract(cloudWatchAlarmEventSchema, rawEvent);
   if (!parsed.success) {
-    throw new InvalidAlarmEventError(
-      `The alarm relay received an event that is not a CloudWatch alarm action: ${parsed.error.issues
-        .slice(0, 3)
-        .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
-        .join('; ')}`,
+    throw new InvalidHandlerEventError(
+      `The alarm relay received an event that is not a CloudWatch alarm action: ${describeIssues(parsed.error.issues, 3)}`,
     );
   }
-  const topicArn = process.env.KDG_TOPIC_ARN;
-  if (!topicArn) {
-    throw new Error('KDG_TOPIC_ARN is not set: the alarm relay has nowhere to publish.');
-  }
+  const { topicArn } = readEnvironment(alarmRelayEnvironment, AlarmRelaySettingsError);
   const { alarmArn, region, alarmData } = parsed.data;
   const { alarmName, state } = alarmData;
   const consoleUrl = region

@@ -7,21 +7,18 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { OUTCOMES, type Outcome } from '../../lambdas/contracts/outcomes.js';
 import { GuardFunction } from './guard-function.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 
 /**
- * Outcomes that are the workflow doing its job, not failing at it (the Fail errors of its own endings;
- * lambdas/domain/types.ts OUTCOMES, pinned by a test). Every other Fail error is a failure: ABORTED
- * (an error the workflow restored the key after) and errors outside its endings (States.Runtime, ...).
+ * Outcomes that are the workflow doing its job, not failing at it: every Fail error of its own endings
+ * but ABORTED (an error it gave the key back after). DELETION_SCHEDULED is no Fail error: that execution
+ * succeeds. Every other Fail error (ABORTED, States.Runtime, ...) is a failure.
  */
-export const EXPECTED_FAIL_OUTCOMES = [
-  'REFUSED',
-  'REJECTED',
-  'APPROVAL_EXPIRED',
-  'ROLLED_BACK',
-  'DELETION_CANCELLED',
-] as const;
+export const EXPECTED_FAIL_OUTCOMES: readonly Outcome[] = OUTCOMES.filter(
+  (outcome) => outcome !== 'ABORTED' && outcome !== 'DELETION_SCHEDULED',
+);
 
 /**
  * The state a restore that could not finish enters, and only such a restore: the Catch of every

@@ -42,6 +42,7 @@ describe('alarm-relay handler', () => {
 
   afterEach(() => {
     sns.reset();
+    vi.unstubAllEnvs();
   });
 
   it('publishes the alarm to the notifications topic with what it means first', async () => {
@@ -93,8 +94,23 @@ describe('alarm-relay handler', () => {
 
     // Assess
     await expect(relayed).rejects.toMatchObject({
-      name: 'InvalidAlarmEventError',
+      name: 'InvalidHandlerEventError',
       message: expect.stringContaining('alarmData'),
+    });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('fails with a named error, publishing nothing, when the template gave it no topic', async () => {
+    // Prepare
+    vi.stubEnv('KDG_TOPIC_ARN', '');
+
+    // Act
+    const relayed = handler(alarmEvent());
+
+    // Assess
+    await expect(relayed).rejects.toMatchObject({
+      name: 'AlarmRelaySettingsError',
+      variables: ['KDG_TOPIC_ARN'],
     });
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
