@@ -252,6 +252,14 @@ export class FastPathSettingsError extends EnvironmentError {
   }
 }
 
+/** The alarm relay lacks its topic: it has nowhere to publish the stack's alarms. */
+export class AlarmRelaySettingsError extends EnvironmentError {
+  constructor(variables: readonly string[]) {
+    super(variables, `The alarm relay has nowhere to publish: ${variables.join(' and ')} not set.`);
+    this.name = 'AlarmRelaySettingsError';
+  }
+}
+
 // --- The bundles' stand-ins for SDK modules -----------------------------------------------------------
 
 /** The function's environment has no role credentials: never the case in Lambda itself. */

@@ -30,7 +30,8 @@ export type HandlerName =
   | 'schedule-deletion'
   | 'restore'
   | 'approval'
-  | 'fast-path';
+  | 'fast-path'
+  | 'alarm-relay';
 
 /**
  * The settings a handler reads at run time (ARNs of the stack's own resources), typed by the schema
