@@ -8,6 +8,12 @@ export { FastPath, type FastPathProps } from './constructs/fast-path.js';
 export { GuardFunction, type GuardFunctionProps } from './constructs/guard-function.js';
 export { KeyDeletionGuard, type KeyDeletionGuardProps } from './constructs/key-deletion-guard.js';
 export { Notifications, type NotificationsProps } from './constructs/notifications.js';
+export {
+  OperatorView,
+  type OperatorViewFastPath,
+  type OperatorViewFunctions,
+  type OperatorViewProps,
+} from './constructs/operator-view.js';
 export { WatchSchedules } from './constructs/watch-schedules.js';
 export { Workflow, type WorkflowFunctions, type WorkflowProps } from './constructs/workflow.js';
 export { KmsDeletionGuardStack, type KmsDeletionGuardStackProps } from './kms-deletion-guard-stack.js';

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { FAST_PATH_ERROR_CODES } from '../../lambdas/contracts/events.js';
 import { type HoldStatus, TAGS } from '../../lambdas/contracts/tags.js';
 import { GuardFunction } from './guard-function.js';
-import { acknowledgeGuardFunction, acknowledgeWildcards } from './nag-acknowledgements.js';
+import { acknowledgeWildcards } from './nag-acknowledgements.js';
 
 /** Statuses of an active hold the fast path may undo; its EnableKey and CancelKeyDeletion are conditioned on them. */
 export const FAST_PATH_STATUSES: readonly HoldStatus[] = ['disabled', 'pending-deletion'];
@@ -126,7 +126,6 @@ export class FastPath extends Construct {
         reason: "DescribeExecution on this workflow's own executions, which are created at run time.",
       },
     ]);
-    acknowledgeGuardFunction(this.function);
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:

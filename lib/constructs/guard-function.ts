@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionEnvironments, HANDLER_VARIABLE } from '../../lambdas/contracts/environment.js';
 import { LAMBDAS_DIR, moduleFile } from '../package-files.js';
+import { acknowledgeWildcards } from './nag-acknowledgements.js';
 
 /**
  * Modules of the SDK that the deployed bundles replace with smaller ones of `lambdas/aws/`, each of which
@@ -50,8 +51,12 @@ interface GuardFunctionCommonProps<H extends HandlerName> {
   readonly handler: H;
   /** What the function does, shown in the console. */
   readonly description: string;
-  /** The exact IAM statements the handler's code needs; nothing else is granted. */
-  readonly statements: readonly iam.PolicyStatement[];
+  /**
+   * The exact IAM statements the handler's code needs; nothing else is granted. Grants added after
+   * creation (GuardGrants, `grantPublish`) are the other way to give them.
+   * @default none
+   */
+  readonly statements?: readonly iam.PolicyStatement[];
   /**
    * Function timeout.
    * @default Duration.minutes(1)
@@ -65,9 +70,11 @@ interface GuardFunctionCommonProps<H extends HandlerName> {
 }
 
 /**
- * One Lambda of the workflow with the project's defaults: Node.js 22 on arm64, bundled with the local
+ * One Lambda of the stack with the project's defaults: Node.js 22 on arm64, bundled with the local
  * esbuild (never Docker), minified with source maps, and the AWS SDK bundled in, because the
- * runtime's built-in SDK may predate `GetKeyLastUsage` (client-kms 3.1038.0).
+ * runtime's built-in SDK may predate `GetKeyLastUsage` (client-kms 3.1038.0). It acknowledges the
+ * cdk-nag findings every such function raises (X-Ray's wildcard, the latest-runtime rule); a wildcard
+ * granted to it later must be acknowledged by whoever grants it.
  */
 export class GuardFunction<H extends HandlerName = HandlerName> extends Construct {
   public readonly function: NodejsFunction;
@@ -97,7 +104,7 @@ export class GuardFunction<H extends HandlerName = HandlerName> extends Construc
         resources: ['*'],
       }),
     );
-    for (const statement of props.statements) {
+    for (const statement of props.statements ?? []) {
       role.addToPolicy(statement);
     }
 
@@ -140,6 +147,17 @@ export class GuardFunction<H extends HandlerName = HandlerName> extends Construc
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
         forceDockerBundling: false,
       },
+    });
+
+    acknowledgeWildcards(this, [
+      {
+        resource: '*',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+      },
+    ]);
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'The handlers target Node.js 22, the runtime this project builds, tests and bundles for.',
     });
   }
 }

@@ -8,16 +8,18 @@ import { type KeyDeletionGuardConfig, type ResolvedGuardConfig, resolveGuardConf
 import { FastPath } from './fast-path.js';
 import { GuardFunction } from './guard-function.js';
 import { GuardGrants } from './guard-grants.js';
-import { acknowledgeGuardFunction, acknowledgeWildcards } from './nag-acknowledgements.js';
+import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { Notifications } from './notifications.js';
+import { OperatorView } from './operator-view.js';
 import { WatchSchedules } from './watch-schedules.js';
 import { Workflow } from './workflow.js';
 
 export type KeyDeletionGuardProps = KeyDeletionGuardConfig;
 
 /**
- * The whole product in one construct: the per-key workflow, its Lambdas, the approval topic and
- * the CloudTrail source. Props are the stack configuration, validated here at synth time.
+ * The whole product in one construct: the per-key workflow, its Lambdas, the approval topic, the
+ * CloudTrail source, the fast path and the operators' dashboard and alarms. Props are the stack
+ * configuration, validated here at synth time.
  */
 export class KeyDeletionGuard extends Construct {
   public readonly config: ResolvedGuardConfig;
@@ -26,6 +28,8 @@ export class KeyDeletionGuard extends Construct {
   public readonly functions: Readonly<Record<string, GuardFunction>>;
   /** The approval page's base URL; approval e-mails link to it with `?execution=…&token=…`. */
   public readonly approvalUrl: string;
+  /** The dashboard, alarms and saved queries of the team that runs the stack. */
+  public readonly operatorView: OperatorView;
 
   constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
     super(scope, id);
@@ -50,13 +54,11 @@ export class KeyDeletionGuard extends Construct {
       handler: 'assess',
       description: 'kms-deletion-guard: validate input, read the key and its usage, apply the refusal rules',
       timeout: Duration.minutes(5),
-      statements: [],
     });
     grant(assess).readUsage().listAliases().readLogGroup().inspectTrails();
     const disable = new GuardFunction(this, 'DisableFunction', {
       handler: 'disable',
       description: 'kms-deletion-guard: tag the key as held, then disable it',
-      statements: [],
     });
     grant(disable).read().hold('kms:DisableKey').canary();
     const check = new GuardFunction(this, 'CheckFunction', {
@@ -64,7 +66,6 @@ export class KeyDeletionGuard extends Construct {
       description:
         'kms-deletion-guard: search CloudTrail for DisabledException on the key; schedule the next check',
       timeout: Duration.minutes(5),
-      statements: [],
       environment: {
         KDG_SCHEDULE_GROUP: watchSchedules.group.scheduleGroupName,
         KDG_SCHEDULER_ROLE_ARN: watchSchedules.role.roleArn,
@@ -76,18 +77,15 @@ export class KeyDeletionGuard extends Construct {
     const scheduleDeletion = new GuardFunction(this, 'ScheduleDeletionFunction', {
       handler: 'schedule-deletion',
       description: 'kms-deletion-guard: schedule the deletion of a key the workflow holds',
-      statements: [],
     });
     // The log group too: the canaries' records must be in it before the deletion is scheduled.
     grant(scheduleDeletion).read().hold('kms:ScheduleKeyDeletion').canary().readLogGroup();
     const restore = new GuardFunction(this, 'RestoreFunction', {
       handler: 'restore',
       description: 'kms-deletion-guard: re-enable a key this workflow disabled, or cancel its deletion',
-      statements: [],
     });
     grant(restore).read().restore();
     const fns = { assess, disable, check, scheduleDeletion, restore };
-    for (const fn of Object.values(fns)) acknowledgeGuardFunction(fn);
 
     const approvalEndpoint = new ApprovalEndpoint(this, 'ApprovalEndpoint');
     this.approvalUrl = approvalEndpoint.url;
@@ -134,7 +132,32 @@ export class KeyDeletionGuard extends Construct {
 
     const approval = this.approvalFunction(workflow.stateMachine);
     approvalEndpoint.connect(approval.function);
-    this.functions = { ...fns, approval, ...(fastPath ? { fastPath: fastPath.function } : {}) };
+
+    // What the team that runs the stack watches; its alarms e-mail the approvers' topic through a relay.
+    const monitored = (fn: GuardFunction) => ({ function: fn.function, logGroup: fn.function.logGroup });
+    this.operatorView = new OperatorView(this, 'OperatorView', {
+      stateMachine: workflow.stateMachine,
+      executionLogGroup: workflow.executionLogGroup,
+      functions: {
+        assess: monitored(assess),
+        disable: monitored(disable),
+        check: monitored(check),
+        scheduleDeletion: monitored(scheduleDeletion),
+        restore: monitored(restore),
+        approval: monitored(approval),
+      },
+      ...(fastPath
+        ? { fastPath: { ...monitored(fastPath.function), deadLetterQueue: fastPath.deadLetterQueue } }
+        : {}),
+      topic: notifications.topic,
+    });
+
+    this.functions = {
+      ...fns,
+      approval,
+      ...(fastPath ? { fastPath: fastPath.function } : {}),
+      ...(this.operatorView.relay ? { alarmRelay: this.operatorView.relay } : {}),
+    };
   }
 
   /**
@@ -163,7 +186,6 @@ export class KeyDeletionGuard extends Construct {
         }),
       ],
     });
-    acknowledgeGuardFunction(approval);
     acknowledgeWildcards(approval, [
       {
         resource: executions,

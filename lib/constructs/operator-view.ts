@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +9,6 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OUTCOMES, type Outcome } from '../../lambdas/contracts/outcomes.js';
 import { GuardFunction } from './guard-function.js';
-import { acknowledgeWildcards } from './nag-acknowledgements.js';
 
 /**
  * Outcomes that are the workflow doing its job, not failing at it: every Fail error of its own endings
@@ -567,20 +566,9 @@ export class OperatorView extends Construct {
       handler: 'alarm-relay',
       description:
         "kms-deletion-guard: publish the stack's alarms to its notifications topic (CloudWatch cannot use the topic's AWS managed key)",
-      statements: [],
       environment: { KDG_TOPIC_ARN: topic.topicArn },
     });
     topic.grantPublish(relay.function);
-    acknowledgeWildcards(relay, [
-      {
-        resource: '*',
-        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-      },
-    ]);
-    Validations.of(relay).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'The handlers target Node.js 22, the runtime this project builds, tests and bundles for.',
-    });
     return relay;
   }
 }

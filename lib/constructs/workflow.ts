@@ -42,6 +42,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -53,8 +54,6 @@ import { ApprovalGate } from './workflow/approval-gate.js';
 import { BROKE, CloudTrailWatch, checkPayload } from './workflow/cloudtrail-watch.js';
 import { RestoreEndings } from './workflow/restore-endings.js';
 import { CATCH_ALL, failState, lambdaStep, notifyStep, RESULTS } from './workflow/steps.js';
-
-export { TRANSIENT_ERRORS } from '../../lambdas/contracts/workflow-errors.js';
 
 /** The Lambdas the workflow calls, by role. */
 export interface WorkflowFunctions {
@@ -90,6 +89,8 @@ function workflowPrincipalArns(functions: WorkflowFunctions): string[] {
 /** The per-key state machine (the flow above), its execution log group and its role's acknowledgements. */
 export class Workflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
+  /** Where the state machine logs every event of its executions (level ALL, with their data). */
+  public readonly executionLogGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
@@ -219,7 +220,8 @@ export class Workflow extends Construct {
           .otherwise(deletionScheduled),
       );
 
-    this.stateMachine = this.createStateMachine(definition, props);
+    this.executionLogGroup = retainedLogGroup(this, 'ExecutionLogs');
+    this.stateMachine = this.createStateMachine(definition, this.executionLogGroup, props);
   }
 
   /** An error before the key was changed ends the run with nothing changed. */
@@ -250,8 +252,11 @@ export class Workflow extends Construct {
     }).next(new sfn.Succeed(this, 'Done', { stateName: 'Done' }));
   }
 
-  private createStateMachine(definition: sfn.IChainable, props: WorkflowProps): sfn.StateMachine {
-    const logGroup = retainedLogGroup(this, 'ExecutionLogs');
+  private createStateMachine(
+    definition: sfn.IChainable,
+    logGroup: logs.ILogGroup,
+    props: WorkflowProps,
+  ): sfn.StateMachine {
     const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,

@@ -39,6 +39,7 @@ const HANDLERS: readonly HandlerName[] = [
   'restore',
   'approval',
   'fast-path',
+  'alarm-relay',
 ];
 
 const SDK_IMPORT = /import\s*(?:type\s+)?\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[a-z0-9-]+)'/g;

@@ -18,13 +18,11 @@ import {
   sendHeartbeat,
   sendWatchFailure,
 } from '../../../lambdas/aws/watch-schedule.js';
-import { TRANSIENT_ERRORS } from '../../../lambdas/contracts/workflow-errors.js';
 import {
   EventSourceBlindError,
   InvalidHandlerEventError,
   KeyChangedExternallyError,
 } from '../../../lambdas/domain/errors.js';
-import { TRANSIENT_ERRORS as WORKFLOW_TRANSIENT_ERRORS } from '../../../lib/constructs/workflow.js';
 import { EXECUTION } from '../fixtures.js';
 
 const sfn = mockClient(SFNClient);
@@ -103,11 +101,6 @@ describe('retryDelayMs', () => {
 });
 
 describe('classifyError', () => {
-  it("knows the workflow's transient errors by the same names", () => {
-    // Assess
-    expect([...TRANSIENT_ERRORS].sort()).toEqual([...WORKFLOW_TRANSIENT_ERRORS].sort());
-  });
-
   it.each([
     ['ThrottlingException', {}],
     ['TimeoutError', {}],

@@ -3,14 +3,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { GuardFunction } from '../../../lib/constructs/guard-function.js';
 import { GuardGrants } from '../../../lib/constructs/guard-grants.js';
-import { acknowledgeGuardFunction } from '../../../lib/constructs/nag-acknowledgements.js';
 
 /** A stack with one handler (bundling skipped) that has no grant yet. */
 function withHandler(): { stack: Stack; fn: GuardFunction; grants: GuardGrants } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
-  const fn = new GuardFunction(stack, 'Fn', { handler: 'restore', description: 'test', statements: [] });
-  acknowledgeGuardFunction(fn);
+  const fn = new GuardFunction(stack, 'Fn', { handler: 'restore', description: 'test' });
   return { stack, fn, grants: new GuardGrants(fn, { logGroupName: 'trail-logs' }) };
 }
 

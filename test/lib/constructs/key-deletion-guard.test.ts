@@ -99,18 +99,24 @@ function actionsGrantedTo(handler: string): string[] {
 }
 
 describe('KeyDeletionGuard', () => {
-  it.each(['assess', 'disable', 'check', 'schedule-deletion', 'restore', 'approval', 'fast-path'])(
-    'grants the %s handler exactly the AWS actions its code calls',
-    (handler) => {
-      // Act
-      const called = actionsCalledBy(handler);
-      const granted = actionsGrantedTo(handler);
+  it.each([
+    'assess',
+    'disable',
+    'check',
+    'schedule-deletion',
+    'restore',
+    'approval',
+    'fast-path',
+    'alarm-relay',
+  ])('grants the %s handler exactly the AWS actions its code calls', (handler) => {
+    // Act
+    const called = actionsCalledBy(handler);
+    const granted = actionsGrantedTo(handler);
 
-      // Assess
-      expect(called.length).toBeGreaterThan(0);
-      expect(granted).toEqual(called);
-    },
-  );
+    // Assess
+    expect(called.length).toBeGreaterThan(0);
+    expect(granted).toEqual(called);
+  });
 
   it('scopes key actions to the keys of its own account', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
@@ -180,7 +186,7 @@ describe('KeyDeletionGuard', () => {
 
   it('runs every handler on Node.js 22, arm64, with X-Ray', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -423,6 +429,98 @@ describe('KeyDeletionGuard', () => {
         },
       ],
     });
+  });
+
+  it("gives the team that runs it a dashboard named after the stack, over the workflow's resources", () => {
+    // Prepare
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    const logicalIds = (type: string) => Object.keys(template.findResources(type));
+
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Test' });
+    for (const id of [
+      ...logicalIds('AWS::StepFunctions::StateMachine'),
+      ...logicalIds('AWS::SQS::Queue'),
+      ...['check', 'restore', 'fast-path', 'approval'].map(functionOf),
+    ]) {
+      expect(body, id).toContain(`"${id}"`);
+    }
+  });
+
+  it.each([
+    ['RestoreFailed', 'RestoreFailures'],
+    ['ExecutionErrors', 'ExecutionErrors'],
+    ['ExecutionsStoppedOrTimedOut', undefined],
+    ['ChecksFailing', undefined],
+    ['FastPathDeadLetters', undefined],
+  ])('alarms as Test-%s and relays the alarm to the topic', (name, logMetric) => {
+    // Prepare
+    const relay = functionOf('alarm-relay');
+
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `Test-${name}`,
+      AlarmActions: [{ 'Fn::GetAtt': [relay, 'Arn'] }],
+      ...(logMetric ? { MetricName: logMetric, Namespace: 'KmsDeletionGuard/Test' } : {}),
+    });
+  });
+
+  it('raises exactly the five alarms of the operator view', () => {
+    // Act
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties.AlarmName,
+    );
+
+    // Assess
+    expect(names.sort()).toEqual(
+      [
+        'Test-ChecksFailing',
+        'Test-ExecutionErrors',
+        'Test-ExecutionsStoppedOrTimedOut',
+        'Test-FastPathDeadLetters',
+        'Test-RestoreFailed',
+      ].sort(),
+    );
+  });
+
+  it('reads execution errors and failed restores from the execution log, checks and fast-path actions from their functions’ logs', () => {
+    // Prepare
+    const logGroupOf = (handler: string) =>
+      template.toJSON().Resources[functionOf(handler) ?? ''].Properties.LoggingConfig.LogGroup;
+    const [executionLogs] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map(
+      (machine) => machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn,
+    );
+    const filterOf = (metricName: string) =>
+      Object.values(
+        template.findResources('AWS::Logs::MetricFilter', {
+          Properties: { MetricTransformations: [Match.objectLike({ MetricName: metricName })] },
+        }),
+      ).map((filter) => filter.Properties.LogGroupName);
+
+    // Assess
+    expect(executionLogs['Fn::GetAtt'][1]).toBe('Arn');
+    for (const metric of ['ExecutionErrors', 'RestoreFailures']) {
+      expect(filterOf(metric), metric).toEqual([{ Ref: executionLogs['Fn::GetAtt'][0] }]);
+    }
+    for (const metric of ['EvidenceFound', 'CheckFailures']) {
+      expect(filterOf(metric), metric).toEqual([logGroupOf('check')]);
+    }
+    expect(filterOf('FastPathActions')).toEqual([logGroupOf('fast-path')]);
+  });
+
+  it('makes no fast-path alarm when fastRollback is off', () => {
+    // Prepare
+    const { template: polling } = synthStack({ ...TEST_CONFIG, fastRollback: false });
+
+    // Act
+    const names = Object.values(polling.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties.AlarmName,
+    );
+
+    // Assess
+    expect(names).toHaveLength(4);
+    expect(names).not.toContain('Test-FastPathDeadLetters');
   });
 
   it('has no unacknowledged cdk-nag AwsSolutions findings', () => {
