@@ -82,6 +82,8 @@ export const PHASES: Readonly<Record<string, string>> = {
   PrepareAbortedUnchanged: 'aborted',
   AbortedUnchanged: 'aborted',
   PrepareRestoreFailedNotice: 'restore failed',
+  RestoreErrorHasCause: 'restore failed',
+  PrepareRestoreFailedNoticeWithCause: 'restore failed',
   NotifyRestoreFailed: 'restore failed',
   RestoreFailed: 'restore failed',
 };

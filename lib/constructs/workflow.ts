@@ -28,7 +28,8 @@
  * 11. DeletionScheduled        the window ended with no use: KMS deletes the key (DELETION_SCHEDULED).
  * Restore (ABORT) re-enables the key only if this execution disabled it (the key's tags say so) and
  * cancels a deletion only if this execution scheduled it -> NotifyAborted -> Aborted (ABORTED).
- * If Restore itself keeps failing -> NotifyRestoreFailed -> RestoreFailed (ABORTED, manual action named).
+ * If Restore itself keeps failing -> PrepareRestoreFailedNotice (the e-mail goes out whether or not the
+ * caught error has a cause) -> NotifyRestoreFailed -> RestoreFailed (ABORTED, manual action named).
  * Fast path (lib/constructs/fast-path.ts): an EventBridge-invoked Lambda may give the key back between
  * two checks. The next check then finds the key changed and fails the watch, which goes to Restore;
  * every restore step reads the key's tags, and when the fast path ended the hold (<Step>Verdict) the

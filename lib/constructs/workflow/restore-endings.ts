@@ -140,7 +140,14 @@ export class RestoreEndings extends Construct {
     );
   }
 
-  /** A restore that cannot finish still ends away from deletion, and says what to do by hand. */
+  /**
+   * A restore that cannot finish still ends away from deletion, and says what to do by hand. The e-mail
+   * goes out whatever the caught error holds: Step Functions always names the error, but gives a cause
+   * only for some (a task's `States.Timeout` comes with none), and a path that points nowhere would fail
+   * the Pass state, and the run with it, before the e-mail. The notice is first written with the whole
+   * error as JSON, which any error can be; when the cause is text, it is written again as
+   * `<error>: <cause>`, easier to read.
+   */
   private restoreFailed(topic: sns.ITopic): sfn.IChainable {
     const notify = notifyStep(this, 'NotifyRestoreFailed', {
       topic,
@@ -148,20 +155,37 @@ export class RestoreEndings extends Construct {
       subjectPath: '$.failureNotice.subject',
       messagePath: '$.failureNotice.message',
     });
+    const notice = (errorFormat: string, ...errorArgs: string[]) => ({
+      subject: 'ACTION NEEDED: kms-deletion-guard could not restore a KMS key',
+      message: sfn.JsonPath.format(
+        `The execution {} could not restore the KMS key {} after an error (${errorFormat}). The key may still be disabled or pending deletion. Check the key now: enable it (aws kms enable-key) or cancel its deletion (aws kms cancel-key-deletion) if it is still needed.`,
+        EXECUTION_ARN,
+        sfn.JsonPath.stringAt('$.assessment.value.key.keyArn'),
+        ...errorArgs,
+      ),
+    });
+    const withCause = new sfn.Pass(this, 'PrepareRestoreFailedNoticeWithCause', {
+      stateName: 'PrepareRestoreFailedNoticeWithCause',
+      parameters: notice(
+        '{}: {}',
+        sfn.JsonPath.stringAt('$.restoreError.Error'),
+        sfn.JsonPath.stringAt('$.restoreError.Cause'),
+      ),
+      resultPath: '$.failureNotice',
+    });
+    // Testing the type of a field that is absent fails the run too, so presence is tested first.
+    const cause = '$.restoreError.Cause';
+    const hasCause = sfn.Condition.and(sfn.Condition.isPresent(cause), sfn.Condition.isString(cause));
     return new sfn.Pass(this, 'PrepareRestoreFailedNotice', {
       stateName: 'PrepareRestoreFailedNotice',
-      parameters: {
-        subject: 'ACTION NEEDED: kms-deletion-guard could not restore a KMS key',
-        message: sfn.JsonPath.format(
-          'The execution {} could not restore the KMS key {} after an error ({}: {}). The key may still be disabled or pending deletion. Check the key now: enable it (aws kms enable-key) or cancel its deletion (aws kms cancel-key-deletion) if it is still needed.',
-          EXECUTION_ARN,
-          sfn.JsonPath.stringAt('$.assessment.value.key.keyArn'),
-          sfn.JsonPath.stringAt('$.restoreError.Error'),
-          sfn.JsonPath.stringAt('$.restoreError.Cause'),
-        ),
-      },
+      parameters: notice('{}', sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.restoreError'))),
       resultPath: '$.failureNotice',
     })
+      .next(
+        new sfn.Choice(this, 'RestoreErrorHasCause', { stateName: 'RestoreErrorHasCause' })
+          .when(hasCause, withCause)
+          .afterwards({ includeOtherwise: true }),
+      )
       .next(notify)
       .next(
         failState(this, 'RestoreFailed', 'ABORTED', {

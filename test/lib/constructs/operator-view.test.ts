@@ -706,12 +706,13 @@ describe('OperatorView contracts', () => {
         ...(state.Catch ?? []).filter((c) => c.Next === RESTORE_FAILED_STATE).map(() => name),
       ]);
 
-      // Act
+      // Act: follow the notice to its end (a Choice's default is its way on).
       let at = RESTORE_FAILED_STATE;
       const path: string[] = [];
-      while (definition.States[at]?.Next) {
+      const onward = (name: string) => definition.States[name]?.Next ?? definition.States[name]?.Default;
+      while (onward(at)) {
         path.push(at);
-        at = definition.States[at]?.Next as string;
+        at = onward(at) as string;
       }
 
       // Assess

@@ -1,4 +1,6 @@
+import '../../../lib/simulator/polyfill.js';
 import validator from 'asl-validator';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { LINK_PARAGRAPH } from '../../../lambdas/domain/approval-page.js';
 import type { AslDefinition, AslState } from '../synth.js';
 import { definitionOf, synthStack } from '../synth.js';
@@ -288,6 +290,97 @@ describe('Workflow definition after the fast path', () => {
       expect(reachable(definition, 'TakeFastPathEvidence').has(name), name).toBe(false);
     }
   });
+});
+
+describe('Workflow notice of a restore that failed, run by aws-local-stepfunctions', () => {
+  const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:GuardWorkflow:retire-1';
+  const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  /** The synthesized states from `Restore` on: runs start where a restore after an error begins. */
+  const fromRestore = {
+    ...definition,
+    StartAt: 'Restore',
+    States: Object.fromEntries(
+      [...reachable(definition, 'Restore')].map((name) => [name, definition.States[name]]),
+    ),
+  };
+  /** What the run holds when the watch failed after the key was disabled. */
+  const HELD = {
+    input: { keyId: KEY_ARN },
+    assessment: { value: { key: { keyArn: KEY_ARN } } },
+    watch: { value: null },
+    error: { Error: 'KeyChangedExternallyError', Cause: 'the key was changed by someone else' },
+  };
+
+  /** An error as the engine catches it: `name` becomes the Error, `message` the Cause (none when undefined). */
+  function caughtError(name: string, cause: unknown): Error {
+    const error = new Error();
+    error.name = name;
+    Object.defineProperty(error, 'message', { value: cause });
+    return error;
+  }
+
+  /** Runs the restore with every attempt failing with `error`; returns what was published and how the run ended. */
+  async function failRestore(error: Error): Promise<{ published: unknown[]; ended: unknown }> {
+    const published: unknown[] = [];
+    const machine = new StateMachine(fromRestore as ConstructorParameters<typeof StateMachine>[0], {
+      validationOptions: { checkArn: false },
+    });
+    const execution = machine.run(HELD, {
+      overrides: {
+        taskResourceLocalHandlers: {
+          Restore: async () => {
+            throw error;
+          },
+          NotifyRestoreFailed: async (parameters) => {
+            published.push(parameters);
+            return { MessageId: 'message-1' };
+          },
+        },
+        retryIntervalOverrides: { Restore: 0 },
+      },
+      context: { Execution: { Id: EXECUTION } },
+    });
+    const ended = await execution.result.then(
+      () => null,
+      (failure: Error) => failure.cause,
+    );
+    return { published, ended };
+  }
+
+  it.each([
+    ['no cause', caughtError('States.Timeout', undefined), '{"Error":"States.Timeout"}'],
+    [
+      'a cause that is not text',
+      caughtError('Lambda.Unknown', { errorType: 'Sandbox.Timedout' }),
+      '{"Error":"Lambda.Unknown","Cause":{"errorType":"Sandbox.Timedout"}}',
+    ],
+    [
+      'a cause in text',
+      caughtError('KMSInternalException', 'KMS could not answer'),
+      'KMSInternalException: KMS could not answer',
+    ],
+  ])(
+    'e-mails what to do by hand when the restore fails with %s, and ends ABORTED',
+    async (_case, error, named) => {
+      // Act
+      const { published, ended } = await failRestore(error);
+
+      // Assess
+      expect(published).toEqual([
+        expect.objectContaining({
+          Subject: 'ACTION NEEDED: kms-deletion-guard could not restore a KMS key',
+          Message:
+            `The execution ${EXECUTION} could not restore the KMS key ${KEY_ARN} after an error (${named}). ` +
+            'The key may still be disabled or pending deletion. Check the key now: enable it (aws kms enable-key) ' +
+            'or cancel its deletion (aws kms cancel-key-deletion) if it is still needed.',
+          MessageAttributes: expect.objectContaining({
+            kind: { DataType: 'String', StringValue: 'restore-failed' },
+          }),
+        }),
+      ]);
+      expect(ended).toMatchObject({ name: 'ABORTED', message: expect.stringMatching(/^RESTORE_FAILED: /) });
+    },
+  );
 });
 
 describe('State machine resource', () => {
