@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
 import scenarioSchema from './contracts/scenario.schema.json' with { type: 'json' };
 
 /** A scenario file that cannot be run; the message is one line naming the field and the problem. */
@@ -97,7 +98,6 @@ export interface Scenario {
 
 export const DEFAULT_ACCOUNT = '111122223333';
 export const DEFAULT_REGION = 'us-east-1';
-const DAY_MS = 86_400_000;
 /** Refuses series that would take longer to expand than to read (every: PT1S over a year). */
 const MAX_CALL_INSTANCES = 2_000_000;
 
@@ -114,8 +114,8 @@ export function parseDuration(text: string): number | null {
   const [, days, hours, minutes, seconds] = match;
   return (
     Number(days ?? 0) * DAY_MS +
-    Number(hours ?? 0) * 3_600_000 +
-    Number(minutes ?? 0) * 60_000 +
+    Number(hours ?? 0) * HOUR_MS +
+    Number(minutes ?? 0) * MINUTE_MS +
     Math.round(Number(seconds ?? 0) * 1000)
   );
 }
@@ -304,11 +304,11 @@ function resolveCloudTrail(raw: Json, start: Date): ScenarioCloudTrail {
     return value === undefined ? null : instantField(value, `cloudTrail.${name}`, start);
   };
   return {
-    deliveryLagMs: duration('deliveryLag', 5 * 60_000),
+    deliveryLagMs: duration('deliveryLag', 5 * MINUTE_MS),
     retentionDays: typeof raw.retentionDays === 'number' ? raw.retentionDays : 365,
     background: typeof raw.background === 'number' ? raw.background : 0,
     filterScanPageSize: typeof raw.filterScanPageSize === 'number' ? raw.filterScanPageSize : null,
-    eventBridgeLagMs: duration('eventBridgeLag', 2 * 60_000),
+    eventBridgeLagMs: duration('eventBridgeLag', 2 * MINUTE_MS),
     eventBridgeDrop: typeof raw.eventBridgeDrop === 'number' ? raw.eventBridgeDrop : 0,
     readWriteType: raw.readWriteType === 'WriteOnly' ? 'WriteOnly' : 'All',
     excludeKmsEvents: raw.excludeKmsEvents === true,

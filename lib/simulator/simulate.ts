@@ -4,6 +4,7 @@
  */
 import './polyfill.js';
 import { useRequestHandler } from '../../lambdas/aws/clients.js';
+import { DAY_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../constructs/config.js';
 import { VirtualClock } from './clock.js';
 import {
@@ -54,14 +55,13 @@ export interface SimulateOptions {
   readonly inspect?: (account: EmulatedAccount) => void;
 }
 
-const DAY_MS = 86_400_000;
 const DEFAULT_LOG_GROUP = 'aws-cloudtrail-logs';
 const BACKGROUND_SEED = 20_260_101;
 const FAR_PAST = new Date(-8.64e15);
 const FAR_FUTURE = new Date(8.64e15);
 const SIMULATED_SERVICES = new Set<ScenarioFault['service']>(['kms', 'logs', 'sns', 'cloudtrail', 'sfn']);
 /** Lambda retries a failed asynchronous invocation twice, after about one and then two minutes. */
-const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
+const ASYNC_RETRY_DELAYS_MS = [MINUTE_MS, 2 * MINUTE_MS] as const;
 const SCHEDULE_GROUP_ENV = 'KDG_SCHEDULE_GROUP';
 
 let environmentReady = false;
