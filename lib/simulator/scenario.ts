@@ -12,6 +12,49 @@ export class ScenarioError extends Error {
   }
 }
 
+/**
+ * A field the scenario format does not have. Refused rather than ignored: a misspelt `lastUsage`
+ * ignored would silently turn a used key into a never-used one, and the run would delete it.
+ */
+export class ScenarioUnknownFieldError extends ScenarioError {
+  /** Where the field is, as the other messages name fields: `keys[0].lastUse`. */
+  readonly path: string;
+  /**
+   * The field most likely meant: a name of the same object (`lastUsage`), else a field of another
+   * part of the format, by its place (`keys[].lastUsage`); null when none is close.
+   */
+  readonly suggestion: string | null;
+
+  constructor(path: string, suggestion: string | null, known: readonly string[]) {
+    const here = `${path}: unknown field; the fields here are ${known.join(', ')}`;
+    const elsewhere = /[.[]/.test(suggestion ?? '') ? suggestion : `top-level ${suggestion}`;
+    super(
+      suggestion === null
+        ? here
+        : known.includes(suggestion)
+          ? `${path}: unknown field; did you mean ${suggestion}?`
+          : `${here}; did you mean ${elsewhere}?`,
+    );
+    this.name = 'ScenarioUnknownFieldError';
+    this.path = path;
+    this.suggestion = suggestion;
+  }
+}
+
+/**
+ * A field the scenario format has but the simulator does not model yet. Refused like an unknown
+ * one: a field accepted and ignored is a silent wrong answer.
+ */
+export class ScenarioFieldNotSupportedError extends ScenarioError {
+  readonly path: string;
+
+  constructor(path: string, what = 'this field', advice = 'remove it') {
+    super(`${path}: the simulator does not model ${what} yet; ${advice}`);
+    this.name = 'ScenarioFieldNotSupportedError';
+    this.path = path;
+  }
+}
+
 export type ApprovalAnswer = 'approve' | 'reject' | 'timeout';
 export type KeyStateName = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingReplicaDeletion';
 
@@ -69,8 +112,12 @@ export interface ScenarioCloudTrail {
   readonly stopLoggingAt: Date | null;
 }
 
+/** The services whose faults the simulator injects; the format names more (`events`, `ec2`, ...). */
+export const SIMULATED_FAULT_SERVICES = ['kms', 'logs', 'cloudtrail', 'sns', 'sfn'] as const;
+export type SimulatedFaultService = (typeof SIMULATED_FAULT_SERVICES)[number];
+
 export interface ScenarioFault {
-  readonly service: 'kms' | 'logs' | 'sfn' | 'sns' | 'cloudtrail' | 'events';
+  readonly service: SimulatedFaultService;
   readonly operation: string;
   readonly error: string;
   readonly from: Date | null;
@@ -141,22 +188,199 @@ let compiledValidator: ((data: unknown) => boolean) & { errors?: ErrorObject[] |
 
 function validator(): typeof compiledValidator {
   if (!compiledValidator) {
-    const ajv = new Ajv2020({ allErrors: false, strict: false });
+    // Every error, not the first: an unknown field is reported before what it may have caused
+    // (a misspelt required field is also a missing one). `verbose` gives each error its schema,
+    // whose `properties` are the fields that could have been meant.
+    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false });
     addFormats.default(ajv);
     compiledValidator = ajv.compile(scenarioSchema);
   }
   return compiledValidator;
 }
 
-function fieldName(instancePath: string): string {
-  if (!instancePath) {
+/** `keys[0].lastUsage`, `cloudTrail.deliveryLag`; a name that is no identifier is quoted: `keys[0]["a b"]`. */
+function pathName(segments: readonly (string | number)[]): string {
+  if (segments.length === 0) {
     return 'scenario';
+  }
+  return segments
+    .map((part, i) => {
+      if (typeof part === 'number') {
+        return `[${part}]`;
+      }
+      if (!/^[A-Za-z_$][\w$]*$/.test(part)) {
+        return `[${JSON.stringify(part)}]`;
+      }
+      return i === 0 ? part : `.${part}`;
+    })
+    .join('');
+}
+
+/** The segments of a JSON pointer (`/keys/0/lastUsage`); list indexes become numbers. */
+function pointerSegments(instancePath: string): (string | number)[] {
+  if (!instancePath) {
+    return [];
   }
   return instancePath
     .slice(1)
     .split('/')
-    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : `${i === 0 ? '' : '.'}${part}`))
-    .join('');
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part.replaceAll('~1', '/').replaceAll('~0', '~')));
+}
+
+function fieldName(instancePath: string): string {
+  return pathName(pointerSegments(instancePath));
+}
+
+/** Edit distance with transpositions (optimal string alignment), case ignored. */
+function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const rows: number[][] = Array.from({ length: x.length + 1 }, (_, i) =>
+    Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number): number => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
+  for (let i = 1; i <= x.length; i += 1) {
+    for (let j = 1; j <= y.length; j += 1) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) {
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      }
+      (rows[i] as number[])[j] = best;
+    }
+  }
+  return at(x.length, y.length);
+}
+
+/**
+ * The known field a misspelt name most likely meant: the same letters in another case or with
+ * separators, else the closest by edit distance within a third of the longer name (lastUse ->
+ * lastUsage, delivryLag -> deliveryLag), else null (a guess that far off would mislead).
+ */
+export function nearestField(name: string, known: readonly string[]): string | null {
+  const bare = (text: string) => text.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const same = known.find((field) => bare(field) === bare(name));
+  if (same !== undefined) {
+    return same;
+  }
+  let best: { field: string; distance: number } | null = null;
+  for (const field of known) {
+    const distance = editDistance(name, field);
+    if (distance <= Math.max(1, Math.floor(Math.max(name.length, field.length) / 3))) {
+      if (best === null || distance < best.distance) {
+        best = { field, distance };
+      }
+    }
+  }
+  return best?.field ?? null;
+}
+
+interface SchemaNode {
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+  readonly items?: SchemaNode;
+}
+
+/** Every field of the format by its place: `keys[].lastUsage`, `cloudTrail.deliveryLag`. */
+function fieldsOfFormat(node: SchemaNode, prefix = ''): string[] {
+  if (node.items) {
+    return fieldsOfFormat(node.items, `${prefix}[]`);
+  }
+  return Object.entries(node.properties ?? {}).flatMap(([name, child]) => {
+    const path = prefix ? `${prefix}.${name}` : name;
+    return [path, ...fieldsOfFormat(child, path)];
+  });
+}
+
+let formatFields: readonly string[] | undefined;
+
+function unknownFieldError(error: ErrorObject): ScenarioUnknownFieldError {
+  const name = String((error.params as { additionalProperty?: unknown }).additionalProperty);
+  const known = Object.keys((error.parentSchema as SchemaNode | undefined)?.properties ?? {});
+  formatFields ??= fieldsOfFormat(scenarioSchema as SchemaNode);
+  // A name of another part of the format (`lastUsage` on a call) is a field in the wrong place.
+  const lastSegment = (path: string) => path.slice(path.lastIndexOf('.') + 1);
+  const elsewhere = nearestField(name, formatFields.map(lastSegment));
+  const suggestion =
+    nearestField(name, known) ??
+    (elsewhere === null ? null : (formatFields.find((path) => lastSegment(path) === elsewhere) ?? null));
+  return new ScenarioUnknownFieldError(
+    pathName([...pointerSegments(error.instancePath), name]),
+    suggestion,
+    known,
+  );
+}
+
+/**
+ * Fields of the format the simulator does not model yet, as paths (`*`: every item of a list).
+ * Each is refused while it is here; modelling one means reading it in this file and removing it.
+ */
+const NOT_MODELLED: ReadonlyArray<readonly string[]> = [
+  ['runUntil'],
+  ['awsConfig'],
+  ['keys', '*', 'origin'],
+  ['keys', '*', 'protects'],
+  ['keys', '*', 'grants'],
+  ['keys', '*', 'keyPolicy'],
+  ['calls', '*', 'omitKeyId'],
+  ['calls', '*', 'invokedBy'],
+  ['calls', '*', 'loggedIn'],
+  ['calls', '*', 'eventBridge'],
+  ['calls', '*', 'eventBridgeLag'],
+  ['calls', '*', 'tags'],
+  ['calls', '*', 'tagKeys'],
+  ['calls', '*', 'alias'],
+  ['calls', '*', 'pendingWindowInDays'],
+  ['approvals', 'disableAfter'],
+  ['approvals', 'deletionAfter'],
+  ['cloudTrail', 'backgroundPerDay'],
+  ['cloudTrail', 'logGroupKmsKeyId'],
+  ['cloudTrail', 'searchPageLatencyMs'],
+  ['cloudTrail', 'searchTps'],
+];
+
+/** Every place `path` is present in `value`, as segments. */
+function presentAt(
+  value: unknown,
+  path: readonly string[],
+  at: readonly (string | number)[] = [],
+): (string | number)[][] {
+  const [head, ...rest] = path;
+  if (head === undefined) {
+    return [[...at]];
+  }
+  if (head === '*') {
+    return Array.isArray(value) ? value.flatMap((item, i) => presentAt(item, rest, [...at, i])) : [];
+  }
+  const record = asRecord(value);
+  return Object.hasOwn(record, head) ? presentAt(record[head], rest, [...at, head]) : [];
+}
+
+const FAULT_SERVICES_OF_THE_FORMAT: readonly string[] =
+  scenarioSchema.properties.faults.items.properties.service.enum;
+
+function notModelled(data: unknown): ScenarioFieldNotSupportedError | null {
+  for (const path of NOT_MODELLED) {
+    const [found] = presentAt(data, path);
+    if (found) {
+      return new ScenarioFieldNotSupportedError(pathName(found));
+    }
+  }
+  const faults = asRecord(data).faults;
+  for (const [i, fault] of (Array.isArray(faults) ? faults : []).entries()) {
+    const service = asRecord(fault).service;
+    if (
+      typeof service === 'string' &&
+      FAULT_SERVICES_OF_THE_FORMAT.includes(service) &&
+      !(SIMULATED_FAULT_SERVICES as readonly string[]).includes(service)
+    ) {
+      return new ScenarioFieldNotSupportedError(
+        `faults[${i}].service`,
+        `'${service}' faults`,
+        `remove the fault (it injects ${SIMULATED_FAULT_SERVICES.join(', ')} faults)`,
+      );
+    }
+  }
+  return null;
 }
 
 function describeSchemaError(error: ErrorObject): string {
@@ -331,11 +555,25 @@ function resolveFault(raw: Json, i: number, start: Date): ScenarioFault {
   };
 }
 
-/** Validates a parsed scenario against the contract schema and resolves every time to a Date. */
+/**
+ * Validates a parsed scenario against the contract schema and resolves every time to a Date.
+ * Unknown fields are refused first (ScenarioUnknownFieldError), then fields the simulator does not
+ * model yet (ScenarioFieldNotSupportedError), then any other mismatch (ScenarioError).
+ */
 export function parseScenario(data: unknown): Scenario {
   const validate = validator();
-  if (!validate(data)) {
-    const first = validate.errors?.[0];
+  const valid = validate(data);
+  const errors = validate.errors ?? [];
+  const unknown = errors.find((error) => error.keyword === 'additionalProperties');
+  if (unknown) {
+    throw unknownFieldError(unknown);
+  }
+  const unsupported = notModelled(data);
+  if (unsupported) {
+    throw unsupported;
+  }
+  if (!valid) {
+    const first = errors[0];
     throw new ScenarioError(first ? describeSchemaError(first) : 'scenario does not match the schema');
   }
   const raw = data as Json;
