@@ -78,7 +78,11 @@ describe('simulate command', () => {
     expect(code).toBe(0);
     expect(io.out()).toContain('Scenario: cli refused');
     expect(io.out()).toMatch(/2026-01-01 00:00Z {2}AssessKey +verdict=REFUSED/);
-    expect(io.out()).toContain('Outcome: REFUSED (AWS_MANAGED_KEY) [FAILED]');
+    expect(io.out()).toContain(
+      `Outcome: REFUSED (AWS_MANAGED_KEY) — refused before any change; key ${KEY_ID}: Enabled`,
+    );
+    expect(io.out()).toMatch(/2026-01-01 00:00Z {2}Refused +outcome=REFUSED\n/);
+    expect(io.out()).not.toContain('FAILED');
   });
 
   it.each([
