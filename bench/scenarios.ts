@@ -30,28 +30,51 @@ function idleKey(keyId: string, alias: string): RawScenario {
   };
 }
 
+/** What sets one bench scenario apart; the rest is a single idle-looking key's run. */
+interface BenchRun {
+  readonly name: string;
+  readonly keyId: string;
+  readonly alias: string;
+  readonly calls: readonly RawScenario[];
+  readonly disableAnswer: 'approve' | 'reject';
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly cloudTrail: RawScenario;
+}
+
+function benchScenario(run: BenchRun): RawScenario {
+  return {
+    name: run.name,
+    start: BENCH_START,
+    account: BENCH_ACCOUNT,
+    region: BENCH_REGION,
+    keys: [idleKey(run.keyId, run.alias)],
+    calls: [...run.calls],
+    approvals: { disable: run.disableAnswer, deletion: 'approve' },
+    input: { keyId: run.keyId, requestedBy: 'bench', reason: 'benchmark' },
+    config: { ...run.config },
+    cloudTrail: run.cloudTrail,
+  };
+}
+
 export interface QuietKeyOptions {
   /** Unrelated CloudTrail records in the log group. */
   readonly background: number;
-  /** Stack configuration overrides (DESIGN §3). */
+  /** Stack configuration overrides, merged over the stack's defaults (lib/constructs/config.ts). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly disableAnswer?: 'approve' | 'reject';
 }
 
 /** A key nobody uses: approved, disabled, watched, scheduled for deletion. */
 export function quietKeyScenario(options: QuietKeyOptions): RawScenario {
-  return {
+  return benchScenario({
     name: 'bench: a quiet key through the whole workflow',
-    start: BENCH_START,
-    account: BENCH_ACCOUNT,
-    region: BENCH_REGION,
-    keys: [idleKey(QUIET_KEY_ID, QUIET_KEY_ALIAS)],
+    keyId: QUIET_KEY_ID,
+    alias: QUIET_KEY_ALIAS,
     calls: [],
-    approvals: { disable: options.disableAnswer ?? 'approve', deletion: 'approve' },
-    input: { keyId: QUIET_KEY_ID, requestedBy: 'bench', reason: 'benchmark' },
-    config: { ...options.config },
+    disableAnswer: options.disableAnswer ?? 'approve',
+    config: options.config,
     cloudTrail: { background: options.background },
-  };
+  });
 }
 
 export interface StillUsedKeyOptions {
@@ -64,12 +87,10 @@ export interface StillUsedKeyOptions {
 
 /** A key that looks idle but one application still decrypts with, once, while it is disabled. */
 export function stillUsedKeyScenario(options: StillUsedKeyOptions): RawScenario {
-  return {
+  return benchScenario({
     name: 'bench: a still-used key comes back',
-    start: BENCH_START,
-    account: BENCH_ACCOUNT,
-    region: BENCH_REGION,
-    keys: [idleKey(USED_KEY_ID, USED_KEY_ALIAS)],
+    keyId: USED_KEY_ID,
+    alias: USED_KEY_ALIAS,
     calls: [
       {
         at: options.callAt,
@@ -78,11 +99,10 @@ export function stillUsedKeyScenario(options: StillUsedKeyOptions): RawScenario 
         principal: `arn:aws:iam::${BENCH_ACCOUNT}:role/monthly-billing-batch`,
       },
     ],
-    approvals: { disable: 'approve', deletion: 'approve' },
-    input: { keyId: USED_KEY_ID, requestedBy: 'bench', reason: 'benchmark' },
-    config: { ...options.config },
+    disableAnswer: 'approve',
+    config: options.config,
     cloudTrail: { eventBridgeDrop: options.eventBridgeDrop },
-  };
+  });
 }
 
 /** `PT<minutes>M` offsets from start as ISO-8601 (`+P2DT1H30M`), for call placements. */

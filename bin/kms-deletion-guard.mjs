@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// The installed entry point: the CLI and the simulator run the TypeScript sources directly (the
-// simulator imports the real Lambda handlers), so tsx's loader is registered before anything else.
-import { register } from 'tsx/esm/api';
+// The `kms-deletion-guard` command. Installed from the package, it runs the compiled JavaScript in
+// dist/. In a checkout of the repository, where bin/cli.ts sits beside this file, it runs the
+// TypeScript sources through tsx (a development dependency), so a stale build is never what runs.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('./cli.ts');
+const source = new URL('./cli.ts', import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import(new URL('../dist/bin/cli.js', import.meta.url).href));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -1,13 +1,9 @@
-import {
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SendTaskFailureCommand,
-  SendTaskSuccessCommand,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import * as z from 'zod/mini';
-import { homeRegion } from '../aws/clients.js';
+import { sfnClient } from '../aws/clients.js';
+import { readHistoryPage } from '../aws/execution-history.js';
 import { createLogger } from '../aws/logger.js';
+import { failTask, succeedTask } from '../aws/task-answers.js';
 import {
   type ApprovalLink,
   type ApprovalLookup,
@@ -15,15 +11,17 @@ import {
   type DecisionContext,
   lookupApproval,
   lookupProblem,
-  PAGE_HEADERS,
   parseApprovalLink,
   parseDecisionForm,
   rejection,
+  tokenFingerprint,
+} from '../domain/approval-page.js';
+import {
+  PAGE_HEADERS,
   renderApprovalPage,
   renderDecisionPage,
   renderErrorPage,
-  tokenFingerprint,
-} from '../domain/approval-page.js';
+} from '../domain/approval-page-html.js';
 import { InvalidApprovalLinkError, InvalidDecisionError } from '../domain/errors.js';
 
 const logger = createLogger('approval');
@@ -70,12 +68,6 @@ export interface ProxyResult {
   readonly body: string;
 }
 
-let client: SFNClient | undefined;
-function sfn(): SFNClient {
-  client ??= new SFNClient({ region: homeRegion(), maxAttempts: 3 });
-  return client;
-}
-
 function page(statusCode: number, body: string, extraHeaders: Record<string, string> = {}): ProxyResult {
   return { statusCode, headers: { ...PAGE_HEADERS, ...extraHeaders }, body };
 }
@@ -101,16 +93,12 @@ async function findApproval(link: ApprovalLink): Promise<ApprovalLookup | ProxyR
   let nextToken: string | undefined;
   for (let pageNumber = 0; pageNumber < MAX_HISTORY_PAGES; pageNumber++) {
     try {
-      const response = await sfn().send(
-        new GetExecutionHistoryCommand({
-          executionArn: link.executionArn,
-          reverseOrder: true,
-          includeExecutionData: true,
-          maxResults: 100,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-      );
-      events.push(...(response.events ?? []));
+      const response = await readHistoryPage(sfnClient(), link.executionArn, {
+        maxResults: 100,
+        newestFirst: true,
+        nextToken,
+      });
+      events.push(...response.events);
       nextToken = response.nextToken;
     } catch (error) {
       const name = errorName(error);
@@ -184,14 +172,9 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
   };
   try {
     if (form.decision === 'approve') {
-      await sfn().send(
-        new SendTaskSuccessCommand({
-          taskToken: form.token,
-          output: JSON.stringify(approvalOutput(context)),
-        }),
-      );
+      await succeedTask(sfnClient(), form.token, JSON.stringify(approvalOutput(context)));
     } else {
-      await sfn().send(new SendTaskFailureCommand({ taskToken: form.token, ...rejection(context) }));
+      await failTask(sfnClient(), form.token, rejection(context));
     }
   } catch (error) {
     const name = errorName(error);
@@ -206,7 +189,7 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
     return UNAVAILABLE();
   }
   logger.info('Decision recorded', { ...fields, step: context.step, decision: form.decision, by: form.by });
-  return page(200, renderDecisionPage(form.decision, context));
+  return page(200, renderDecisionPage(form.decision, context, lookup.request));
 }
 
 export async function handler(rawEvent: unknown): Promise<ProxyResult> {

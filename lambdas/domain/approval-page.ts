@@ -1,6 +1,7 @@
 /**
- * The approval page: what the link carries, how the pending request is found in
- * the execution history, what the page shows, and what a decision sends back to Step Functions.
+ * The approval page behind the link of each approval e-mail: what the link carries, how the pending
+ * request is found in the execution history, and what a decision sends back to Step Functions. What
+ * the page shows is rendered by approval-page-html.ts.
  *
  * Pure: no AWS SDK. The handler (lambdas/approval) fetches the history and calls Step Functions.
  *
@@ -112,6 +113,8 @@ export interface HistoryEventLike {
         readonly resourceType?: string | undefined;
         readonly resource?: string | undefined;
         readonly parameters?: string | undefined;
+        /** The task's TimeoutSeconds: for an approval, how long it waits for an answer. */
+        readonly timeoutInSeconds?: number | undefined;
       }
     | undefined;
   readonly stateEnteredEventDetails?:
@@ -137,11 +140,87 @@ const TASK_CLOSED = new Set([
   'TaskStateAborted',
 ]);
 
-export interface ApprovalKey {
-  readonly keyId: string;
-  readonly keyArn: string;
-  readonly aliases: readonly string[];
-  readonly description: string;
+/** Text the page shows if it is there; anything else in its place counts as absent. */
+const optionalText = () => z.catch(z.optional(z.string()), undefined);
+const optionalInt = () => z.catch(z.optional(z.number().check(z.int(), z.nonnegative())), undefined);
+const optionalFlag = () => z.catch(z.optional(z.boolean()), undefined);
+
+const KeySchema = z.object({
+  keyId: z.string(),
+  keyArn: z.string(),
+  aliases: z.catch(z.array(z.string()), []),
+  description: z.catch(z.string(), ''),
+  keyState: optionalText(),
+  keySpec: optionalText(),
+  keyUsage: optionalText(),
+  account: optionalText(),
+  region: optionalText(),
+  creationDate: optionalText(),
+  multiRegion: optionalFlag(),
+  multiRegionRole: optionalText(),
+  replicaCount: optionalInt(),
+  tags: z.catch(z.record(z.string(), z.string()), {}),
+});
+
+const UsageSchema = z.object({
+  classification: z.enum(['USED', 'NEVER_USED', 'UNKNOWN_BEFORE_TRACKING']),
+  trackingStartDate: z.string(),
+  keyCreationDate: z.string(),
+  lastUsage: z.catch(
+    z.nullable(
+      z.object({
+        operation: z.string(),
+        timestamp: z.string(),
+        cloudTrailEventId: optionalText(),
+        kmsRequestId: optionalText(),
+      }),
+    ),
+    null,
+  ),
+  historySearch: z.catch(
+    z.optional(
+      z.object({
+        searchedFrom: z.string(),
+        searchedTo: z.string(),
+        lastUseFound: z.catch(
+          z.nullable(z.object({ eventName: z.string(), eventTime: z.string(), eventID: z.string() })),
+          null,
+        ),
+      }),
+    ),
+    undefined,
+  ),
+});
+
+/** What an approver needs of the key (from the assessment in the state input). */
+export type ApprovalKey = z.infer<typeof KeySchema>;
+/** The usage history as the assessment classified it (GetKeyLastUsage plus the CloudTrail search). */
+export type ApprovalUsage = z.infer<typeof UsageSchema>;
+
+/** The assessment's findings beyond the key (disable and deletion steps alike). */
+export interface ApprovalAssessment {
+  readonly assessedAt: string | null;
+  /** Null when the state input carries no usage the page can read. */
+  readonly usage: ApprovalUsage | null;
+  readonly warnings: readonly string[];
+  readonly checkIntervalSeconds: number | null;
+  readonly watchPendingWindow: boolean | null;
+}
+
+/** The quiet observation behind a deletion request (deletion step only). */
+export interface ApprovalObservation {
+  readonly disabledAt: string | null;
+  /** True: the key was Enabled before this execution disabled it, so a restore re-enables it. */
+  readonly wasEnabled: boolean | null;
+  readonly checks: number | null;
+  readonly scanned: number | null;
+  readonly evidenceCount: number | null;
+  /** The workflow's own failing calls on the key, and how many of them the log group showed. */
+  readonly canaries: number | null;
+  readonly canariesSeen: number | null;
+  /** Who approved the disable (the first approval), and when. */
+  readonly disableApprovedBy: string | null;
+  readonly disableApprovedAt: string | null;
 }
 
 /** A pending approval as the execution history shows it. */
@@ -151,6 +230,8 @@ export interface ApprovalRequest {
   readonly stateName: string;
   /** When the approval e-mail was sent. */
   readonly requestedAt: string | null;
+  /** When the request expires unanswered (the task's timeout after it was sent). */
+  readonly expiresAt: string | null;
   readonly subject: string;
   /** Null when the history no longer holds the state's input (the page then shows the e-mail text only). */
   readonly key: ApprovalKey | null;
@@ -158,6 +239,10 @@ export interface ApprovalRequest {
   readonly reason: string | null;
   readonly observationDays: number | null;
   readonly pendingWindowInDays: number | null;
+  /** The stack's idle rule, from the AssessKey task's input when the history read holds it. */
+  readonly minIdleDays: number | null;
+  readonly assessment: ApprovalAssessment | null;
+  readonly observation: ApprovalObservation | null;
   /** The assessment (disable step) or the observation report (deletion step), as plain text. */
   readonly reportText: string;
 }
@@ -178,24 +263,19 @@ const PublishParameters = z.looseObject({
   Subject: z.optional(z.string()),
   MessageAttributes: z.optional(z.record(z.string(), AttributeValue)),
 });
-/** Text the page shows if it is there; anything else in its place counts as absent. */
-const optionalText = () => z.catch(z.optional(z.string()), undefined);
+/**
+ * The approval state's input: the workflow's whole state at that point. Every part is optional and
+ * read leniently: a part that is missing or has another shape is left out of the page, never an error.
+ */
 const StateInput = z.looseObject({
   assessment: z.catch(
     z.optional(
       z.looseObject({
         value: z.looseObject({
-          key: z.catch(
-            z.nullable(
-              z.object({
-                keyId: z.string(),
-                keyArn: z.string(),
-                aliases: z.catch(z.array(z.string()), []),
-                description: z.catch(z.string(), ''),
-              }),
-            ),
-            null,
-          ),
+          key: z.catch(z.nullable(KeySchema), null),
+          usage: z.catch(z.nullable(UsageSchema), null),
+          warnings: z.catch(z.array(z.string()), []),
+          assessedAt: optionalText(),
           summaryText: optionalText(),
           subject: optionalText(),
           request: z.catch(
@@ -210,6 +290,8 @@ const StateInput = z.looseObject({
                   z.optional(z.number().check(z.int(), z.minimum(7), z.maximum(30))),
                   undefined,
                 ),
+                checkIntervalSeconds: optionalInt(),
+                watchPendingWindow: optionalFlag(),
               }),
             ),
             null,
@@ -219,17 +301,50 @@ const StateInput = z.looseObject({
     ),
     undefined,
   ),
-  watch: z.catch(
+  disable: z.catch(
     z.optional(
       z.looseObject({
         value: z.catch(
-          z.nullable(z.looseObject({ reportText: optionalText(), subject: optionalText() })),
+          z.nullable(z.looseObject({ disabledAt: optionalText(), wasEnabled: optionalFlag() })),
           null,
         ),
       }),
     ),
     undefined,
   ),
+  disableApproval: z.catch(
+    z.optional(z.nullable(z.looseObject({ by: optionalText(), at: optionalText() }))),
+    undefined,
+  ),
+  watch: z.catch(
+    z.optional(
+      z.looseObject({
+        value: z.catch(
+          z.nullable(
+            z.looseObject({
+              reportText: optionalText(),
+              subject: optionalText(),
+              checks: optionalInt(),
+              scanned: optionalInt(),
+              evidenceCount: optionalInt(),
+              canaries: z.catch(z.optional(z.array(z.unknown())), undefined),
+              canariesSeen: optionalInt(),
+            }),
+          ),
+          null,
+        ),
+      }),
+    ),
+    undefined,
+  ),
+});
+type StateInput = z.infer<typeof StateInput>;
+
+/** The AssessKey task's Lambda input carries the stack configuration, the idle rule among it. */
+const AssessTaskParameters = z.looseObject({
+  Payload: z.looseObject({
+    config: z.looseObject({ minIdleDays: z.number().check(z.int(), z.nonnegative()) }),
+  }),
 });
 
 function parseJson(text: string | undefined): unknown {
@@ -266,6 +381,53 @@ function isApprovalTask(event: HistoryEventLike): boolean {
   );
 }
 
+/** minIdleDays from the newest Lambda task (of the events given) whose input carries the configuration. */
+function minIdleDaysIn(events: readonly HistoryEventLike[]): number | null {
+  for (const event of events) {
+    const details = event.taskScheduledEventDetails;
+    if (event.type !== 'TaskScheduled' || details?.resourceType !== 'lambda') continue;
+    const parsed = AssessTaskParameters.safeParse(parseJson(details.parameters));
+    if (parsed.success) return parsed.data.Payload.config.minIdleDays;
+  }
+  return null;
+}
+
+function expiryOf(event: HistoryEventLike): string | null {
+  const timeout = event.taskScheduledEventDetails?.timeoutInSeconds;
+  if (!event.timestamp || timeout === undefined || !Number.isFinite(timeout) || timeout <= 0) return null;
+  return new Date(event.timestamp.getTime() + timeout * 1000).toISOString();
+}
+
+function assessmentOf(state: StateInput | undefined): ApprovalAssessment | null {
+  const value = state?.assessment?.value;
+  if (!value) return null;
+  return {
+    assessedAt: value.assessedAt ?? null,
+    usage: value.usage,
+    warnings: value.warnings,
+    checkIntervalSeconds: value.plan?.checkIntervalSeconds ?? null,
+    watchPendingWindow: value.plan?.watchPendingWindow ?? null,
+  };
+}
+
+/** Null when the state says nothing about the observation (the page then shows the report's text). */
+function observationOf(state: StateInput | undefined): ApprovalObservation | null {
+  const watch = state?.watch?.value;
+  const disable = state?.disable?.value;
+  const observation: ApprovalObservation = {
+    disabledAt: disable?.disabledAt ?? null,
+    wasEnabled: disable?.wasEnabled ?? null,
+    checks: watch?.checks ?? null,
+    scanned: watch?.scanned ?? null,
+    evidenceCount: watch?.evidenceCount ?? null,
+    canaries: watch?.canaries?.length ?? null,
+    canariesSeen: watch?.canariesSeen ?? null,
+    disableApprovedBy: state?.disableApproval?.by ?? null,
+    disableApprovedAt: state?.disableApproval?.at ?? null,
+  };
+  return Object.values(observation).some((value) => value !== null) ? observation : null;
+}
+
 /**
  * Finds the approval task of `token` in an execution's history, newest event first (as
  * GetExecutionHistory returns it with `reverseOrder`).
@@ -296,9 +458,8 @@ export function lookupApproval(
     const scheduledToken = attributes.taskToken?.StringValue;
     if (scheduledToken === undefined || !sameToken(scheduledToken, token)) continue;
 
-    const entered = eventsNewestFirst
-      .slice(index + 1)
-      .find((e) => e.type === 'TaskStateEntered' && e.id === event.previousEventId);
+    const older = eventsNewestFirst.slice(index + 1);
+    const entered = older.find((e) => e.type === 'TaskStateEntered' && e.id === event.previousEventId);
     if (!entered && !historyComplete) return { status: 'INCOMPLETE' };
     const stateName = entered?.stateEnteredEventDetails?.name ?? '';
     const step = stepOf(attributes.step?.StringValue, stateName);
@@ -317,6 +478,7 @@ export function lookupApproval(
         step,
         stateName,
         requestedAt: event.timestamp ? event.timestamp.toISOString() : null,
+        expiresAt: expiryOf(event),
         subject:
           parsed.data.Subject ?? (step === 'disable' ? assessment?.subject : watch?.subject) ?? 'Approval',
         key: assessment?.key ?? null,
@@ -324,6 +486,9 @@ export function lookupApproval(
         reason: assessment?.request?.reason ?? null,
         observationDays: assessment?.plan?.observationDays ?? null,
         pendingWindowInDays: assessment?.plan?.pendingWindowInDays ?? null,
+        minIdleDays: minIdleDaysIn(older),
+        assessment: assessmentOf(state),
+        observation: step === 'deletion' ? observationOf(state) : null,
         reportText: fromState ?? messageSummary(parsed.data.Message ?? ''),
       },
     };
@@ -415,193 +580,6 @@ export function rejection(context: DecisionContext): { readonly error: string; r
 /** When KMS would delete the key if deletion were approved now (ScheduleKeyDeletion runs right after). */
 export function deletionDateIfApprovedAt(now: Date, pendingWindowInDays: number): Date {
   return new Date(now.getTime() + pendingWindowInDays * DAY_MS);
-}
-
-// --- HTML ---------------------------------------------------------------------------------------
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
-
-const STYLE = `
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;background:#f7f7f7;line-height:1.45}
-main{max-width:52rem;margin:0 auto;padding:1.5rem;background:#fff;min-height:100vh;box-sizing:border-box}
-h1{font-size:1.5rem;margin-top:0}h2{font-size:1.15rem;margin-top:1.75rem}
-table{border-collapse:collapse;width:100%}caption{text-align:left;font-weight:600;padding:.25rem 0}
-th,td{border:1px solid #c8c8c8;padding:.4rem .6rem;text-align:left;vertical-align:top}
-th{background:#f0f0f0;width:12rem;font-weight:600}td{overflow-wrap:anywhere}td code{word-break:break-all}
-pre{white-space:pre-wrap;word-wrap:break-word;background:#f4f4f4;border:1px solid #d8d8d8;padding:.75rem;font-size:.9rem}
-.note{border-left:4px solid #0b5fff;padding:.25rem .75rem;background:#eef3ff}
-.warn{border-left:4px solid #b00020;padding:.25rem .75rem;background:#fdeeee}
-label{display:block;font-weight:600;margin-top:.75rem}
-input[type=text],textarea{width:100%;box-sizing:border-box;font:inherit;padding:.4rem;border:1px solid #767676}
-.actions{margin-top:1rem;display:flex;gap:.75rem;flex-wrap:wrap}
-button{font:inherit;font-weight:600;padding:.6rem 1.4rem;border-radius:4px;border:2px solid transparent;cursor:pointer}
-button.approve{background:#0a6b2d;color:#fff}button.reject{background:#fff;color:#b00020;border-color:#b00020}
-button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #0b5fff;outline-offset:2px}
-`;
-const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
-
-/**
- * Headers of every page: never cached or framed (clickjacking on an Approve button), no referrer
- * (the URL holds the token), no scripts at all, and forms may post only back to this endpoint.
- */
-export const PAGE_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Cache-Control': 'no-store',
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-};
-
-function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<title>${escapeHtml(title)} · kms-deletion-guard</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
-}
-
-/** `2026-03-03 14:05 UTC`: unambiguous for readers in any time zone. */
-export function formatUtc(at: Date): string {
-  return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-function row(label: string, valueHtml: string): string {
-  return `<tr><th scope="row">${escapeHtml(label)}</th><td>${valueHtml}</td></tr>`;
-}
-
-function code(value: string): string {
-  return `<code>${escapeHtml(value)}</code>`;
-}
-
-function stepDescription(request: ApprovalRequest, now: Date): string {
-  if (request.step === 'disable') {
-    const watch =
-      request.observationDays === null
-        ? ''
-        : `, then watch CloudTrail for ${request.observationDays} days for any caller that still needs it`;
-    return escapeHtml(
-      `Disable the key${watch}. Nothing is deleted at this step; the key is re-enabled if anything breaks.`,
-    );
-  }
-  if (request.pendingWindowInDays === null) {
-    return escapeHtml('Schedule the deletion of the key (the pending window is in the report below).');
-  }
-  const date = deletionDateIfApprovedAt(now, request.pendingWindowInDays);
-  return (
-    `${escapeHtml(`Schedule the deletion of the key. If approved now, KMS deletes it on `)}` +
-    `<time datetime="${escapeHtml(date.toISOString())}">${escapeHtml(formatUtc(date))}</time>` +
-    `${escapeHtml(` (in ${request.pendingWindowInDays} days), unless the deletion is cancelled before then.`)}`
-  );
-}
-
-/** The GET page: what is asked, with Approve / Reject in a POST form that carries the link's values. */
-export function renderApprovalPage(request: ApprovalRequest, token: string, now: Date): string {
-  const key = request.key;
-  const heading =
-    request.step === 'disable'
-      ? 'Approve disabling a KMS key?'
-      : 'Approve scheduling the deletion of a KMS key?';
-  const rows = [
-    ...(key
-      ? [
-          row('Key ID', code(key.keyId)),
-          row('Key ARN', code(key.keyArn)),
-          row('Aliases', key.aliases.length > 0 ? key.aliases.map(code).join(', ') : escapeHtml('(none)')),
-          row('Description', escapeHtml(key.description.length > 0 ? key.description : '(none)')),
-        ]
-      : [row('Key', escapeHtml('See the report below.'))]),
-    row('Step', stepDescription(request, now)),
-    ...(request.requestedBy ? [row('Requested by', escapeHtml(request.requestedBy))] : []),
-    ...(request.reason ? [row('Reason', escapeHtml(request.reason))] : []),
-    ...(request.requestedAt
-      ? [
-          row(
-            'Asked at',
-            `<time datetime="${escapeHtml(request.requestedAt)}">${escapeHtml(formatUtc(new Date(request.requestedAt)))}</time>`,
-          ),
-        ]
-      : []),
-    row('Execution', code(request.executionArn)),
-  ];
-  const reportHeading = request.step === 'disable' ? 'Assessment' : 'Observation report';
-  const approveLabel = request.step === 'disable' ? 'Approve: disable the key' : 'Approve: schedule deletion';
-  const body = `<h1>${escapeHtml(heading)}</h1>
-<p class="note">Opening this page decided nothing. Read the details, then approve or reject below.</p>
-<table>
-<caption>${escapeHtml(request.subject)}</caption>
-<tbody>
-${rows.join('\n')}
-</tbody>
-</table>
-<h2 id="report-heading">${escapeHtml(reportHeading)}</h2>
-<pre aria-labelledby="report-heading">${escapeHtml(request.reportText)}</pre>
-<h2 id="decision-heading">Your decision</h2>
-<form method="post" action="?" aria-labelledby="decision-heading">
-<input type="hidden" name="execution" value="${escapeHtml(request.executionArn)}">
-<input type="hidden" name="token" value="${escapeHtml(token)}">
-<label for="by">Your name or e-mail</label>
-<input type="text" id="by" name="by" maxlength="${MAX_NAME_LENGTH}" autocomplete="email">
-<label for="comment">Comment (optional)</label>
-<textarea id="comment" name="comment" maxlength="${MAX_COMMENT_LENGTH}" rows="3"></textarea>
-<div class="actions">
-<button type="submit" class="approve" name="decision" value="approve">${escapeHtml(approveLabel)}</button>
-<button type="submit" class="reject" name="decision" value="reject">Reject</button>
-</div>
-</form>`;
-  return layout(heading, body);
-}
-
-/** The page after a decision was accepted by Step Functions. */
-export function renderDecisionPage(decision: ApprovalDecisionKind, context: DecisionContext): string {
-  const title = decision === 'approve' ? 'Approved' : 'Rejected';
-  let next: string;
-  if (decision === 'approve') {
-    next =
-      context.step === 'disable'
-        ? 'The workflow continues: it disables the key and starts watching CloudTrail for callers that still need it.'
-        : 'The workflow continues: it schedules the deletion of the key and keeps watching during the pending window.';
-  } else {
-    next =
-      context.step === 'disable'
-        ? 'The workflow ends; the key was not changed.'
-        : 'The workflow ends and re-enables the key it disabled.';
-  }
-  const body = `<h1>${escapeHtml(title)}</h1>
-<p>${escapeHtml(next)}</p>
-<table>
-<tbody>
-${row('Decided by', escapeHtml(context.by))}
-${row('At', `<time datetime="${escapeHtml(context.at.toISOString())}">${escapeHtml(formatUtc(context.at))}</time>`)}
-${context.comment ? row('Comment', escapeHtml(context.comment)) : ''}
-</tbody>
-</table>
-<p>The decision is recorded in the execution history. You can close this page.</p>`;
-  return layout(title, body);
-}
-
-/** A page for a link or decision that cannot be used; never a stack trace. */
-export function renderErrorPage(title: string, message: string): string {
-  return layout(title, `<h1>${escapeHtml(title)}</h1>\n<p class="warn">${escapeHtml(message)}</p>`);
 }
 
 export interface PageResponse {

@@ -360,11 +360,14 @@ export async function synthesizeWorkflow(
 }
 
 /**
- * The CloudTrail log group the workflow reads, as the synthesized definition passes it to the
- * handlers (the emulated account must hold the records under exactly this name).
+ * The first value, depth first, that `pick` accepts for a field of the definition; the handlers'
+ * settings reach the definition only as fields of task payloads, wherever the state sits.
  */
-export function logGroupNameOf(workflow: SynthesizedWorkflow): string | null {
-  const search = (value: unknown): string | null => {
+function findInDefinition<T>(
+  workflow: SynthesizedWorkflow,
+  pick: (field: string, value: unknown) => T | null,
+): T | null {
+  const search = (value: unknown): T | null => {
     if (Array.isArray(value)) {
       for (const item of value) {
         const found = search(item);
@@ -372,7 +375,8 @@ export function logGroupNameOf(workflow: SynthesizedWorkflow): string | null {
       }
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, item] of Object.entries(value)) {
-        if (key === 'cloudTrailLogGroupName' && typeof item === 'string') return item;
+        const picked = pick(key, item);
+        if (picked !== null) return picked;
         const found = search(item);
         if (found) return found;
       }
@@ -383,26 +387,24 @@ export function logGroupNameOf(workflow: SynthesizedWorkflow): string | null {
 }
 
 /**
+ * The CloudTrail log group the workflow reads, as the synthesized definition passes it to the
+ * handlers (the emulated account must hold the records under exactly this name).
+ */
+export function logGroupNameOf(workflow: SynthesizedWorkflow): string | null {
+  return findInDefinition(workflow, (field, value) =>
+    field === 'cloudTrailLogGroupName' && typeof value === 'string' ? value : null,
+  );
+}
+
+/**
  * The workflow's own principals (the Lambda roles), as the synthesized definition passes them to
  * AssessKey: the emulated account must act as one of them, or the canaries would look like breakage.
  */
 export function workflowPrincipalArnsOf(workflow: SynthesizedWorkflow): string[] {
-  const search = (value: unknown): string[] | null => {
-    if (Array.isArray(value)) {
-      for (const item of value) {
-        const found = search(item);
-        if (found) return found;
-      }
-    } else if (typeof value === 'object' && value !== null) {
-      for (const [key, item] of Object.entries(value)) {
-        if (key === 'workflowPrincipalArns' && Array.isArray(item)) {
-          return item.filter((arn): arn is string => typeof arn === 'string');
-        }
-        const found = search(item);
-        if (found) return found;
-      }
-    }
-    return null;
-  };
-  return search(workflow.definition) ?? [];
+  const arns = findInDefinition(workflow, (field, value) =>
+    field === 'workflowPrincipalArns' && Array.isArray(value)
+      ? value.filter((arn): arn is string => typeof arn === 'string')
+      : null,
+  );
+  return arns ?? [];
 }

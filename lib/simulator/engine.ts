@@ -426,6 +426,44 @@ export function executionArnOf(workflow: SynthesizedWorkflow, executionName: str
   return `arn:aws:states:${region}:${account}:execution:${workflow.stateMachineLogicalId}:${executionName}`;
 }
 
+// The event stream is read concurrently; one macrotask lets it catch up, so the execution's current
+// timeline entry is the one of the state whose handler is running.
+function settle(): Promise<void> {
+  return new Promise<void>((r) => setImmediate(r));
+}
+
+/**
+ * TimeoutSecondsPath reads the state's input when the task starts, as Step Functions does; a value
+ * that is not a positive whole number fails the task (States.Runtime).
+ */
+function withInputTimeout(plan: TaskPlan, stateInput: unknown): TaskPlan {
+  if (!plan.timeoutSecondsPath) {
+    return plan;
+  }
+  let value: unknown = stateInput;
+  for (const field of plan.timeoutSecondsPath.split('.').slice(1)) {
+    value =
+      typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[field] : undefined;
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TaskError(
+      'States.Runtime',
+      `Task '${plan.name}': TimeoutSecondsPath ${plan.timeoutSecondsPath} is ${JSON.stringify(value)}, not a positive whole number`,
+    );
+  }
+  return { ...plan, timeoutSeconds: value };
+}
+
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'];
+
+/** How an execution ended, before the event log's own Error and Cause are laid over it. */
+interface Ending {
+  readonly status: ExecutionStatus;
+  readonly output: unknown;
+  readonly error: string | null;
+  readonly cause: string | null;
+}
+
 /** Runs a prepared workflow once, in the virtual time of `hooks.clock`. */
 export async function runWorkflow(
   workflow: SynthesizedWorkflow,
@@ -433,66 +471,208 @@ export async function runWorkflow(
   hooks: EngineHooks,
   options: EngineOptions = {},
 ): Promise<EngineRun> {
-  const { prepared, machine } = compiled(workflow.definition);
-  const { account } = workflow.env;
-  const executionName = options.executionName ?? 'simulation';
-  const executionArn = executionArnOf(workflow, executionName);
-  const { clock } = hooks;
-  const startMs = clock.nowMs();
-  const deadline =
-    prepared.executionTimeoutSeconds === null ? null : startMs + prepared.executionTimeoutSeconds * 1000;
+  return new SimulatedExecution(workflow, input, hooks, options).run();
+}
 
-  const timeline: TimelineEntry[] = [];
-  const notifications: Notification[] = [];
-  let lambdaInvocations = 0;
-  let current: TimelineEntry | undefined;
-  let lastInput: unknown = input;
-  let timedOut = false;
-  let abort: () => void = () => undefined;
+type FunctionRef = { readonly handler: string; readonly arn: string };
 
-  const functionsByName = new Map<string, { handler: string; arn: string }>();
-  for (const fn of workflow.functions) {
-    functionsByName.set(fn.arn, fn);
-    functionsByName.set(fn.logicalId, fn);
+/**
+ * One execution of a workflow. The engine calls the task handlers (methods here) while it reads the
+ * execution's event stream concurrently; both sides share what the execution has done so far: the
+ * timeline entry of the running state, the last state input, the counters and whether the
+ * execution's own deadline has passed.
+ */
+class SimulatedExecution {
+  private readonly prepared: PreparedDefinition;
+  private readonly machine: StateMachine;
+  private readonly executionName: string;
+  private readonly executionArn: string;
+  private readonly clock: VirtualClock;
+  /** The execution's TimeoutSeconds as a virtual time (ms), or null without one. */
+  private readonly deadline: number | null;
+  /** The token in the execution context; each token task swaps in one of its own. */
+  private readonly contextToken: string;
+  private readonly functionsByName = new Map<string, FunctionRef>();
+  private readonly timeline: TimelineEntry[] = [];
+  private readonly notifications: Notification[] = [];
+  private stateTransitions = 0;
+  private lambdaInvocations = 0;
+  private tokensIssued = 0;
+  /** The timeline entry of the state whose handler is running. */
+  private current: TimelineEntry | undefined;
+  private lastInput: unknown;
+  private timedOut = false;
+  private failure: { error: string; cause: string } | null = null;
+  private abort: () => void = () => undefined;
+
+  constructor(
+    private readonly workflow: SynthesizedWorkflow,
+    private readonly input: unknown,
+    private readonly hooks: EngineHooks,
+    options: EngineOptions,
+  ) {
+    const { prepared, machine } = compiled(workflow.definition);
+    this.prepared = prepared;
+    this.machine = machine;
+    this.executionName = options.executionName ?? 'simulation';
+    this.executionArn = executionArnOf(workflow, this.executionName);
+    this.clock = hooks.clock;
+    const timeoutSeconds = this.prepared.executionTimeoutSeconds;
+    this.deadline = timeoutSeconds === null ? null : this.clock.nowMs() + timeoutSeconds * 1000;
+    this.lastInput = input;
+    this.contextToken = options.taskToken ?? DEFAULT_TASK_TOKEN;
+    for (const fn of workflow.functions) {
+      this.functionsByName.set(fn.arn, fn);
+      this.functionsByName.set(fn.logicalId, fn);
+    }
   }
-  const functionOf = (functionName: unknown): { handler: string; arn: string } => {
+
+  async run(): Promise<EngineRun> {
+    const execution = this.machine.run((this.input ?? null) as JsonValue, {
+      overrides: this.overrides(),
+      context: {
+        Execution: {
+          Id: this.executionArn,
+          Name: this.executionName,
+          RoleArn: `arn:aws:iam::${this.workflow.env.account}:role/kms-deletion-guard-workflow`,
+        },
+        StateMachine: { Id: this.workflow.stateMachineArn, Name: this.workflow.stateMachineLogicalId },
+        Task: { Token: this.contextToken },
+      },
+    });
+    this.abort = execution.abort;
+    const consumer = this.consume(execution.eventLogs);
+    const ending = await this.outcome(execution.result);
+    // An aborted execution never closes its event log; only a finished one is drained.
+    if (ending.status === 'SUCCEEDED' || ending.status === 'FAILED') {
+      await consumer;
+    } else {
+      await settle();
+    }
+    return this.report(ending);
+  }
+
+  private overrides(): Overrides {
+    const taskResourceLocalHandlers: Record<string, LocalHandler> = {};
+    for (const [name, plan] of this.prepared.tasks) {
+      taskResourceLocalHandlers[name] = this.withRetries(plan, (params) => this.runTask(plan, params));
+    }
+    return {
+      taskResourceLocalHandlers,
+      retryIntervalOverrides: Object.fromEntries(this.prepared.retryStates.map((name) => [name, 0])),
+    };
+  }
+
+  /** Files each state entered in the timeline and notes retries and the execution's failure. */
+  private async consume(events: EventLog): Promise<void> {
+    for await (const event of events) {
+      if (event.type === 'StateEntered') {
+        this.stateTransitions += 1;
+        this.current = {
+          at: new Date(event.timestamp).toISOString(),
+          state: event.state.name,
+          type: event.state.type,
+          detail: {},
+        };
+        this.timeline.push(this.current);
+        this.lastInput = event.state.input;
+      } else if (event.type === 'StateRetried' && this.current) {
+        this.current.detail.retries = ((this.current.detail.retries as number | undefined) ?? 0) + 1;
+      } else if (event.type === 'ExecutionFailed') {
+        this.failure = { error: event.Error, cause: String(event.Cause ?? '') };
+      }
+    }
+  }
+
+  /** How the engine's result settled, in Step Functions' terms. */
+  private async outcome(result: Promise<unknown>): Promise<Ending> {
+    try {
+      return { status: 'SUCCEEDED', output: await result, error: null, cause: null };
+    } catch (thrown) {
+      if (thrown instanceof ExecutionAbortedError) {
+        return this.timedOut
+          ? {
+              status: 'TIMED_OUT',
+              output: null,
+              error: 'States.Timeout',
+              cause: 'the execution ran longer than its TimeoutSeconds',
+            }
+          : { status: 'ABORTED', output: null, error: 'States.Aborted', cause: 'the execution was aborted' };
+      }
+      if (thrown instanceof ExecutionError) {
+        const caught = thrown.cause as Error | undefined;
+        return {
+          status: 'FAILED',
+          output: null,
+          error: caught?.name ?? 'States.Runtime',
+          cause: caught?.message ?? thrown.message,
+        };
+      }
+      throw thrown;
+    }
+  }
+
+  private report(ending: Ending): EngineRun {
+    let { error, cause } = ending;
+    const { status, output } = ending;
+    // The event log's ExecutionFailed carries the Error and Cause as Step Functions reports them.
+    if (status === 'FAILED' && this.failure) {
+      ({ error, cause } = this.failure);
+    }
+    const last = this.timeline.at(-1);
+    if (status === 'FAILED' && last?.type === 'Fail') {
+      last.detail.error = error;
+    }
+    return {
+      executionArn: this.executionArn,
+      status,
+      output,
+      error,
+      cause,
+      finalData: status === 'SUCCEEDED' ? output : this.lastInput,
+      timeline: this.timeline,
+      notifications: this.notifications,
+      stats: { stateTransitions: this.stateTransitions, lambdaInvocations: this.lambdaInvocations },
+    };
+  }
+
+  private functionOf(functionName: unknown): FunctionRef {
     const name = String(functionName);
-    const fn = functionsByName.get(name) ?? functionsByName.get(name.replace(/:[^:]+$/, ''));
+    const fn = this.functionsByName.get(name) ?? this.functionsByName.get(name.replace(/:[^:]+$/, ''));
     if (!fn) {
       throw new TaskError('Lambda.ResourceNotFoundException', `Function not found: ${name}`);
     }
     return fn;
-  };
+  }
 
-  let stateTransitions = 0;
-  const file = (entries: readonly TimelineEntry[] | undefined) => {
+  private file(entries: readonly TimelineEntry[] | undefined): void {
     for (const entry of entries ?? []) {
-      timeline.push(entry);
+      this.timeline.push(entry);
       if (entry.handler !== undefined) {
-        lambdaInvocations += 1;
+        this.lambdaInvocations += 1;
       }
     }
-  };
+  }
 
-  // Moves time, but never past the execution's own deadline: there the execution times out.
-  const advance = async (target: number): Promise<void> => {
-    if (deadline !== null && target >= deadline) {
-      file(await hooks.advanceTo(new Date(deadline)));
-      timedOut = true;
-      abort();
+  /** Moves time, but never past the execution's own deadline: there the execution times out. */
+  private async advance(target: number): Promise<void> {
+    if (this.deadline !== null && target >= this.deadline) {
+      this.file(await this.hooks.advanceTo(new Date(this.deadline)));
+      this.timedOut = true;
+      this.abort();
       return;
     }
-    file(await hooks.advanceTo(new Date(target)));
-  };
+    this.file(await this.hooks.advanceTo(new Date(target)));
+  }
 
-  // The event stream is read concurrently; one macrotask lets it catch up, so `current` is the
-  // entry of the state whose handler is running.
-  const settle = () => new Promise<void>((r) => setImmediate(r));
-
-  const withRetries = (
+  /**
+   * Wraps a task body in the retrier bookkeeping: a failure the state retries moves virtual time by
+   * the interval Step Functions would wait before the engine (told to wait 0 ms) retries.
+   */
+  private withRetries(
     plan: TaskPlan,
     body: (input: Record<string, unknown>) => Promise<JsonValue>,
-  ): LocalHandler => {
+  ): LocalHandler {
     const tracker = new RetryTracker(plan.retry);
     return async (raw) => {
       await settle();
@@ -504,67 +684,98 @@ export async function runWorkflow(
       } catch (error) {
         const name = error instanceof Error ? error.name : 'Error';
         const waitMs = tracker.next(name);
-        if (current) {
-          current.detail.error = name;
+        if (this.current) {
+          this.current.detail.error = name;
         }
         if (waitMs !== null) {
-          await advance(clock.nowMs() + waitMs);
+          await this.advance(this.clock.nowMs() + waitMs);
         }
         throw error;
       }
     };
-  };
+  }
 
-  const lambdaTask = (plan: TaskPlan) =>
-    withRetries(plan, async (params) => {
-      const fn = functionOf(params.FunctionName);
-      lambdaInvocations += 1;
-      const began = clock.nowMs();
-      let result: unknown;
+  private runTask(plan: TaskPlan, params: Record<string, unknown>): Promise<JsonValue> {
+    const { task } = plan;
+    switch (task.kind) {
+      case 'lambda':
+        return this.lambdaTask(plan, params);
+      case 'lambdaToken':
+        return this.tokenTask(plan, params);
+      case 'approval':
+        return this.approvalTask(plan, params);
+      case 'publish':
+        return this.publishTask(plan, params);
+      case 'wait':
+        return this.waitTask(plan, task, params);
+    }
+  }
+
+  private async lambdaTask(plan: TaskPlan, params: Record<string, unknown>): Promise<JsonValue> {
+    const fn = this.functionOf(params.FunctionName);
+    this.lambdaInvocations += 1;
+    const began = this.clock.nowMs();
+    let result: unknown;
+    try {
+      result = await this.hooks.invokeFunction(fn.handler, jsonClone(params.Payload), fn.arn);
+    } catch (error) {
+      throw lambdaError(error);
+    }
+    if (plan.timeoutSeconds !== null && this.clock.nowMs() - began > plan.timeoutSeconds * 1000) {
+      throw new TaskError('States.Timeout', `Task '${plan.name}' ran longer than ${plan.timeoutSeconds} s`);
+    }
+    if (this.current) {
+      Object.assign(this.current.detail, summarizeResult(result));
+    }
+    return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: jsonClone(result ?? null) } as JsonValue;
+  }
+
+  private async tokenTask(plan: TaskPlan, params: Record<string, unknown>): Promise<JsonValue> {
+    const tokens = this.hooks.taskTokens;
+    if (!tokens) {
+      throw new TaskError(
+        'States.Runtime',
+        `Task '${plan.name}' waits for a token, but nothing can answer one`,
+      );
+    }
+    const fn = this.functionOf(params.FunctionName);
+    this.tokensIssued += 1;
+    const token = taskTokenFor(this.executionArn, plan.name, this.tokensIssued);
+    const payload = substituteToken(jsonClone(params.Payload), this.contextToken, token);
+    const began = this.clock.nowMs();
+    tokens.openTask(token);
+    try {
+      this.lambdaInvocations += 1;
       try {
-        result = await hooks.invokeFunction(fn.handler, jsonClone(params.Payload), fn.arn);
+        await this.hooks.invokeFunction(fn.handler, payload, fn.arn);
       } catch (error) {
         throw lambdaError(error);
       }
-      if (plan.timeoutSeconds !== null && clock.nowMs() - began > plan.timeoutSeconds * 1000) {
-        throw new TaskError('States.Timeout', `Task '${plan.name}' ran longer than ${plan.timeoutSeconds} s`);
+      const answer = await this.awaitToken(withInputTimeout(plan, this.lastInput), tokens, token, began);
+      if (this.current) {
+        this.current.detail.answered = answer.kind;
       }
-      if (current) {
-        Object.assign(current.detail, summarizeResult(result));
+      if (answer.kind === 'failure') {
+        throw new TaskError(answer.error || 'States.TaskFailed', answer.cause ?? '');
       }
-      return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: jsonClone(result ?? null) } as JsonValue;
-    });
-
-  // TimeoutSecondsPath reads the state's input when the task starts, as Step Functions does; a value
-  // that is not a positive whole number fails the task (States.Runtime).
-  const withInputTimeout = (plan: TaskPlan, stateInput: unknown): TaskPlan => {
-    if (!plan.timeoutSecondsPath) {
-      return plan;
+      return jsonClone(answer.output ?? null) as JsonValue;
+    } finally {
+      tokens.closeTask(token);
     }
-    let value: unknown = stateInput;
-    for (const field of plan.timeoutSecondsPath.split('.').slice(1)) {
-      value =
-        typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[field] : undefined;
-    }
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw new TaskError(
-        'States.Runtime',
-        `Task '${plan.name}': TimeoutSecondsPath ${plan.timeoutSecondsPath} is ${JSON.stringify(value)}, not a positive whole number`,
-      );
-    }
-    return { ...plan, timeoutSeconds: value };
-  };
-
-  const contextToken = options.taskToken ?? DEFAULT_TASK_TOKEN;
-  let tokensIssued = 0;
+  }
 
   /**
    * Moves virtual time from one world event to the next until the token is answered, never past
    * the heartbeat deadline (last heartbeat + HeartbeatSeconds) or the task's TimeoutSeconds.
    */
-  const awaitToken = async (plan: TaskPlan, tokens: TaskTokens, token: string, began: number) => {
+  private async awaitToken(
+    plan: TaskPlan,
+    tokens: TaskTokens,
+    token: string,
+    began: number,
+  ): Promise<TokenAnswer> {
     const timeoutAt = began + (plan.timeoutSeconds ?? DEFAULT_TOKEN_TIMEOUT_SECONDS) * 1000;
-    let lastNow = clock.nowMs();
+    let lastNow = this.clock.nowMs();
     let atThisInstant = 0;
     for (;;) {
       const state = tokens.taskState(token);
@@ -574,7 +785,7 @@ export async function runWorkflow(
       if (state.answer) {
         return state.answer;
       }
-      const now = clock.nowMs();
+      const now = this.clock.nowMs();
       const heartbeatAt =
         plan.heartbeatSeconds === null
           ? Number.POSITIVE_INFINITY
@@ -589,242 +800,106 @@ export async function runWorkflow(
         throw new TaskError('States.Timeout', `Task '${plan.name}' ran longer than ${plan.timeoutSeconds} s`);
       }
       const limit = Math.min(heartbeatAt, timeoutAt);
-      const next = hooks.nextEventAt?.() ?? null;
+      const next = this.hooks.nextEventAt?.() ?? null;
       atThisInstant = now === lastNow ? atThisInstant + 1 : 0;
       lastNow = now;
       if (atThisInstant > MAX_EVENTS_PER_INSTANT) {
-        throw new TaskError('States.Runtime', `the world keeps acting at ${clock.now().toISOString()}`);
+        throw new TaskError('States.Runtime', `the world keeps acting at ${this.clock.now().toISOString()}`);
       }
-      await advance(next === null || next > limit ? limit : Math.max(next, now));
-      if (timedOut) {
+      await this.advance(next === null || next > limit ? limit : Math.max(next, now));
+      if (this.timedOut) {
         throw new TaskError('States.Timeout', 'the execution ran longer than its TimeoutSeconds');
       }
     }
-  };
+  }
 
-  const tokenTask = (plan: TaskPlan) =>
-    withRetries(plan, async (params) => {
-      const tokens = hooks.taskTokens;
-      if (!tokens) {
-        throw new TaskError(
-          'States.Runtime',
-          `Task '${plan.name}' waits for a token, but nothing can answer one`,
-        );
-      }
-      const fn = functionOf(params.FunctionName);
-      tokensIssued += 1;
-      const token = taskTokenFor(executionArn, plan.name, tokensIssued);
-      const payload = substituteToken(jsonClone(params.Payload), contextToken, token);
-      const began = clock.nowMs();
-      tokens.openTask(token);
-      try {
-        lambdaInvocations += 1;
-        try {
-          await hooks.invokeFunction(fn.handler, payload, fn.arn);
-        } catch (error) {
-          throw lambdaError(error);
-        }
-        const answer = await awaitToken(withInputTimeout(plan, lastInput), tokens, token, began);
-        if (current) {
-          current.detail.answered = answer.kind;
-        }
-        if (answer.kind === 'failure') {
-          throw new TaskError(answer.error || 'States.TaskFailed', answer.cause ?? '');
-        }
-        return jsonClone(answer.output ?? null) as JsonValue;
-      } finally {
-        tokens.closeTask(token);
-      }
-    });
-
-  const record = (plan: TaskPlan, params: Record<string, unknown>, step?: string): Notification => {
+  private record(plan: TaskPlan, params: Record<string, unknown>, step?: string): Notification {
     const notification: Notification = {
-      at: clock.now().toISOString(),
+      at: this.clock.now().toISOString(),
       kind: stringAttribute(params, 'kind') ?? (step ? 'approval-request' : 'notification'),
       subject: typeof params.Subject === 'string' ? params.Subject : '',
       state: plan.name,
       ...(step ? { step } : {}),
       message: params.Message ?? null,
     };
-    notifications.push(notification);
+    this.notifications.push(notification);
     return notification;
-  };
+  }
 
-  const publishFault = () => {
-    const fault = hooks.publishFault?.('Publish') ?? null;
+  private publishFault(): void {
+    const fault = this.hooks.publishFault?.('Publish') ?? null;
     if (fault) {
       throw fault;
     }
-  };
-
-  const publishTask = (plan: TaskPlan) =>
-    withRetries(plan, async (params) => {
-      publishFault();
-      const notification = record(plan, params);
-      if (current) {
-        current.detail.kind = notification.kind;
-      }
-      return { MessageId: `simulated-message-${notifications.length}` };
-    });
-
-  const approvalTask = (plan: TaskPlan) =>
-    withRetries(plan, async (params) => {
-      const step = stringAttribute(params, 'step') ?? plan.name;
-      publishFault();
-      record(plan, params, step);
-      const answer = hooks.approvalAnswer(step);
-      if (current) {
-        Object.assign(current.detail, { step, answer });
-      }
-      if (answer === 'approve') {
-        return {
-          decision: 'approve',
-          by: 'simulator',
-          at: clock.now().toISOString(),
-          comment: 'approved in simulation',
-        };
-      }
-      if (answer === 'reject') {
-        throw new TaskError('ApprovalRejected', 'rejected in simulation');
-      }
-      // Nobody answers: a heartbeat shorter than the timeout expires first, as in Step Functions.
-      const timeout = plan.timeoutSeconds ?? DEFAULT_TOKEN_TIMEOUT_SECONDS;
-      const heartbeat = plan.heartbeatSeconds;
-      const [seconds, errorName] =
-        heartbeat !== null && heartbeat < timeout
-          ? [heartbeat, 'States.HeartbeatTimeout']
-          : [timeout, 'States.Timeout'];
-      await advance(clock.nowMs() + seconds * 1000);
-      throw new TaskError(errorName, `no answer within ${seconds} s (simulated)`);
-    });
-
-  const waitTask = (plan: TaskPlan, task: Extract<TaskKind, { kind: 'wait' }>) =>
-    withRetries(plan, async (params) => {
-      const now = clock.nowMs();
-      let target: number;
-      const timestamp = task.timestamp ?? params.timestamp;
-      const seconds = task.seconds ?? params.seconds;
-      if (typeof timestamp === 'string') {
-        target = Date.parse(timestamp);
-        if (Number.isNaN(target)) {
-          throw new TaskError('States.Runtime', `Wait '${plan.name}': '${timestamp}' is not a timestamp`);
-        }
-      } else if (typeof seconds === 'number' && Number.isInteger(seconds) && seconds >= 0) {
-        target = now + seconds * 1000;
-      } else {
-        throw new TaskError(
-          'States.Runtime',
-          `Wait '${plan.name}': ${JSON.stringify(seconds)} is not a number of seconds`,
-        );
-      }
-      if (current) {
-        current.detail.until = new Date(Math.max(target, now)).toISOString();
-      }
-      await advance(target);
-      return (params.input ?? null) as JsonValue;
-    });
-
-  const taskResourceLocalHandlers: Record<string, LocalHandler> = {};
-  for (const [name, plan] of prepared.tasks) {
-    const { task } = plan;
-    taskResourceLocalHandlers[name] =
-      task.kind === 'lambda'
-        ? lambdaTask(plan)
-        : task.kind === 'lambdaToken'
-          ? tokenTask(plan)
-          : task.kind === 'approval'
-            ? approvalTask(plan)
-            : task.kind === 'publish'
-              ? publishTask(plan)
-              : waitTask(plan, task);
   }
-  const overrides: Overrides = {
-    taskResourceLocalHandlers,
-    retryIntervalOverrides: Object.fromEntries(prepared.retryStates.map((name) => [name, 0])),
-  };
 
-  const execution = machine.run((input ?? null) as JsonValue, {
-    overrides,
-    context: {
-      Execution: {
-        Id: executionArn,
-        Name: executionName,
-        RoleArn: `arn:aws:iam::${account}:role/kms-deletion-guard-workflow`,
-      },
-      StateMachine: { Id: workflow.stateMachineArn, Name: workflow.stateMachineLogicalId },
-      Task: { Token: contextToken },
-    },
-  });
-  abort = execution.abort;
-
-  let failure: { error: string; cause: string } | null = null;
-  const consumer = (async () => {
-    for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered') {
-        stateTransitions += 1;
-        current = {
-          at: new Date(event.timestamp).toISOString(),
-          state: event.state.name,
-          type: event.state.type,
-          detail: {},
-        };
-        timeline.push(current);
-        lastInput = event.state.input;
-      } else if (event.type === 'StateRetried' && current) {
-        current.detail.retries = ((current.detail.retries as number | undefined) ?? 0) + 1;
-      } else if (event.type === 'ExecutionFailed') {
-        failure = { error: event.Error, cause: String(event.Cause ?? '') };
-      }
+  private async publishTask(plan: TaskPlan, params: Record<string, unknown>): Promise<JsonValue> {
+    this.publishFault();
+    const notification = this.record(plan, params);
+    if (this.current) {
+      this.current.detail.kind = notification.kind;
     }
-  })();
+    return { MessageId: `simulated-message-${this.notifications.length}` };
+  }
 
-  let status: ExecutionStatus;
-  let output: unknown = null;
-  let error: string | null = null;
-  let cause: string | null = null;
-  try {
-    output = await execution.result;
-    status = 'SUCCEEDED';
-  } catch (thrown) {
-    if (thrown instanceof ExecutionAbortedError) {
-      status = timedOut ? 'TIMED_OUT' : 'ABORTED';
-      error = timedOut ? 'States.Timeout' : 'States.Aborted';
-      cause = timedOut ? 'the execution ran longer than its TimeoutSeconds' : 'the execution was aborted';
-    } else if (thrown instanceof ExecutionError) {
-      status = 'FAILED';
-      const caught = thrown.cause as Error | undefined;
-      error = caught?.name ?? 'States.Runtime';
-      cause = caught?.message ?? thrown.message;
+  private async approvalTask(plan: TaskPlan, params: Record<string, unknown>): Promise<JsonValue> {
+    const step = stringAttribute(params, 'step') ?? plan.name;
+    this.publishFault();
+    this.record(plan, params, step);
+    const answer = this.hooks.approvalAnswer(step);
+    if (this.current) {
+      Object.assign(this.current.detail, { step, answer });
+    }
+    if (answer === 'approve') {
+      return {
+        decision: 'approve',
+        by: 'simulator',
+        at: this.clock.now().toISOString(),
+        comment: 'approved in simulation',
+      };
+    }
+    if (answer === 'reject') {
+      throw new TaskError('ApprovalRejected', 'rejected in simulation');
+    }
+    // Nobody answers: a heartbeat shorter than the timeout expires first, as in Step Functions.
+    const timeout = plan.timeoutSeconds ?? DEFAULT_TOKEN_TIMEOUT_SECONDS;
+    const heartbeat = plan.heartbeatSeconds;
+    const [seconds, errorName] =
+      heartbeat !== null && heartbeat < timeout
+        ? [heartbeat, 'States.HeartbeatTimeout']
+        : [timeout, 'States.Timeout'];
+    await this.advance(this.clock.nowMs() + seconds * 1000);
+    throw new TaskError(errorName, `no answer within ${seconds} s (simulated)`);
+  }
+
+  private async waitTask(
+    plan: TaskPlan,
+    task: Extract<TaskKind, { kind: 'wait' }>,
+    params: Record<string, unknown>,
+  ): Promise<JsonValue> {
+    const now = this.clock.nowMs();
+    let target: number;
+    const timestamp = task.timestamp ?? params.timestamp;
+    const seconds = task.seconds ?? params.seconds;
+    if (typeof timestamp === 'string') {
+      target = Date.parse(timestamp);
+      if (Number.isNaN(target)) {
+        throw new TaskError('States.Runtime', `Wait '${plan.name}': '${timestamp}' is not a timestamp`);
+      }
+    } else if (typeof seconds === 'number' && Number.isInteger(seconds) && seconds >= 0) {
+      target = now + seconds * 1000;
     } else {
-      throw thrown;
+      throw new TaskError(
+        'States.Runtime',
+        `Wait '${plan.name}': ${JSON.stringify(seconds)} is not a number of seconds`,
+      );
     }
+    if (this.current) {
+      this.current.detail.until = new Date(Math.max(target, now)).toISOString();
+    }
+    await this.advance(target);
+    return (params.input ?? null) as JsonValue;
   }
-  // An aborted execution never closes its event log; only a finished one is drained.
-  if (status === 'SUCCEEDED' || status === 'FAILED') {
-    await consumer;
-  } else {
-    await settle();
-  }
-  const failed = failure as { error: string; cause: string } | null;
-  if (status === 'FAILED' && failed) {
-    error = failed.error;
-    cause = failed.cause;
-  }
-  const last = timeline.at(-1);
-  if (status === 'FAILED' && last?.type === 'Fail') {
-    last.detail.error = error;
-  }
-  return {
-    executionArn,
-    status,
-    output,
-    error,
-    cause,
-    finalData: status === 'SUCCEEDED' ? output : lastInput,
-    timeline,
-    notifications,
-    stats: { stateTransitions, lambdaInvocations },
-  };
 }
 
 const LAMBDAS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'lambdas');

@@ -1,5 +1,5 @@
 /**
- * The fault matrix (issue 5): every scenario under test/faults/ injects one fault at the step where
+ * The fault matrix: every scenario under test/faults/ injects one fault at the step where
  * it hurts most, runs the real workflow in the simulator and is judged twice:
  * - safe: the key is never pending deletion or deleted unless that was the expected end, and a key
  *   this workflow disabled is never left Disabled unless the outcome allows it (DELETION_CANCELLED)
@@ -13,6 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { OUTCOMES, type Outcome } from '../../lambdas/domain/types.js';
 import type { EmulatedAccount } from './emulator/account.js';
+import { KmsService } from './emulator/kms.js';
 import { parseScenario, type Scenario, ScenarioError, type ScenarioKey } from './scenario.js';
 import { type SimulateOptions, simulate } from './simulate.js';
 
@@ -84,14 +85,6 @@ export interface FaultRow {
 
 type Json = Record<string, unknown>;
 
-const WRITE_OPERATIONS = new Set([
-  'DisableKey',
-  'EnableKey',
-  'ScheduleKeyDeletion',
-  'CancelKeyDeletion',
-  'TagResource',
-  'UntagResource',
-]);
 const PENDING_OR_GONE = new Set(['PendingDeletion', 'PendingReplicaDeletion', 'Deleted']);
 
 function record(value: unknown): Json | null {
@@ -236,7 +229,7 @@ function factsOf(account: EmulatedAccount, key: ScenarioKey | undefined): Accoun
       (e) =>
         e.workflow &&
         e.record.errorCode === undefined &&
-        WRITE_OPERATIONS.has(e.record.eventName) &&
+        KmsService.writes(e.record.eventName) &&
         onKey(e.record.resources),
     )
     .map((e) => e.record.eventName);

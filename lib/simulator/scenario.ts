@@ -87,7 +87,7 @@ export interface Scenario {
   readonly approvals: { readonly disable: ApprovalAnswer; readonly deletion: ApprovalAnswer };
   /** The execution input exactly as written (the workflow validates it, not the simulator). */
   readonly input: unknown;
-  /** Stack configuration overrides (DESIGN §3), merged over the defaults by the simulator. */
+  /** Stack configuration overrides, merged over the stack's defaults (lib/constructs/config.ts). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly cloudTrail: ScenarioCloudTrail;
   readonly faults: readonly ScenarioFault[];

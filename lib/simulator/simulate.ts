@@ -104,7 +104,11 @@ function prepareEnvironment(server: EmulatorServer, verbose: boolean): void {
   environmentReady = true;
 }
 
-/** The stack configuration of a scenario: DESIGN §3 defaults, the scenario's overrides on top. */
+/**
+ * The stack configuration of a scenario: its overrides, and the log group the emulated account
+ * serves unless the scenario names one or has the stack create a trail. The stack fills in the rest
+ * with its defaults (lib/constructs/config.ts).
+ */
 export function stackConfigOf(scenario: Scenario): Record<string, unknown> {
   const config: Record<string, unknown> = { ...scenario.config };
   if (config.cloudTrailLogGroupName === undefined && config.createTrail !== true) {
@@ -448,7 +452,10 @@ function parseJson(text: string | null): Record<string, unknown> | undefined {
   }
 }
 
-/** The timeline's name for a scheduled check: the DESIGN names of the checks the chain runs. */
+/**
+ * The timeline's name for a scheduled check: the names lib/constructs/workflow.ts gives the checks
+ * the watch chain runs.
+ */
 function scheduledStateOf(event: unknown): string {
   const phase = (event as { phase?: unknown } | null)?.phase;
   return phase === 'OBSERVE'

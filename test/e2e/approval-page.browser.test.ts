@@ -1,6 +1,8 @@
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -8,12 +10,28 @@ vi.hoisted(() => {
 });
 
 import { handler } from '../../lambdas/approval/index.js';
-import { EXECUTION_ARN, FakeExecution, KEY_ARN, TOKEN } from '../lambdas/approval/fake-execution.js';
+import {
+  EXECUTION_ARN,
+  FakeExecution,
+  KEY_ARN,
+  type Step,
+  TOKEN,
+} from '../lambdas/approval/fake-execution.js';
+import {
+  LAST_USE_DAYS_BEFORE,
+  MIN_IDLE_DAYS,
+  REQUESTED_BY,
+  realisticExecution,
+} from '../lambdas/approval/realistic-execution.js';
 import { type LaunchedBrowser, launchBrowser } from './browser.js';
 import { type ServedHandler, serveHandler } from './lambda-http.js';
 
 /** Set to a file path to keep a screenshot of the approval page (the README shows it). */
 const SCREENSHOT = process.env.APPROVAL_PAGE_SCREENSHOT;
+/** Where every run leaves the screenshots of the full-size pages, for a person to look at. */
+const ARTIFACTS = path.resolve('test-artifacts');
+/** A laptop screen with browser chrome: the buttons must be on it without scrolling. */
+const FIRST_SCREEN = { width: 1000, height: 900 };
 
 const sfn = mockClient(SFNClient);
 let server: ServedHandler;
@@ -25,11 +43,29 @@ function emailLink(): string {
   return `${server.url}?execution=${EXECUTION_ARN}&token=${TOKEN}`;
 }
 
-async function openLink(): Promise<Page> {
+async function openLink(viewport?: typeof FIRST_SCREEN): Promise<Page> {
   const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
   const response = await page.goto(emailLink());
   expect(response?.status()).toBe(200);
   return page;
+}
+
+/** The element's box lies inside the viewport as the page opened, with nothing scrolled. */
+async function expectInFirstScreen(page: Page, element: Locator): Promise<void> {
+  const box = await element.boundingBox();
+  expect(box).not.toBeNull();
+  expect(await page.evaluate('[window.scrollX, window.scrollY]')).toEqual([0, 0]);
+  expect(box?.x).toBeGreaterThanOrEqual(0);
+  expect(box?.y).toBeGreaterThanOrEqual(0);
+  expect((box?.x ?? Infinity) + (box?.width ?? 0)).toBeLessThanOrEqual(FIRST_SCREEN.width);
+  expect((box?.y ?? Infinity) + (box?.height ?? 0)).toBeLessThanOrEqual(FIRST_SCREEN.height);
+}
+
+async function keepScreenshots(page: Page, step: Step): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `approval-page-${step}.png`) });
+  await page.screenshot({ path: path.join(ARTIFACTS, `approval-page-${step}-full.png`), fullPage: true });
 }
 
 describe('approval page in Chromium', () => {
@@ -136,5 +172,83 @@ describe('approval page in Chromium', () => {
     expect(await second.textContent('body')).toContain('already decided');
     expect(execution.successes).toHaveLength(1);
     expect(execution.failures).toHaveLength(0);
+  });
+
+  describe('with a full-size request at 1000x900', () => {
+    it('shows both buttons in the first screen for the disable step, with the assessment in sections', async () => {
+      // Prepare
+      const execution = new FakeExecution(
+        realisticExecution('disable', new Date(Date.now() - 3_600_000)),
+      ).install(sfn);
+
+      // Act
+      const page = await openLink(FIRST_SCREEN);
+      await keepScreenshots(page, 'disable');
+
+      // Assess: the decision and both buttons without scrolling.
+      const approve = page.getByRole('button', { name: 'Approve: disable the key' });
+      const reject = page.getByRole('button', { name: 'Reject' });
+      await expectInFirstScreen(page, approve);
+      await expectInFirstScreen(page, reject);
+      await expectInFirstScreen(page, page.getByText('If you reject'));
+      const decision = page.getByRole('region', { name: 'Your decision' });
+      expect(await decision.textContent()).toContain('The workflow ends. Nothing is changed on the key.');
+      // The assessment: warnings first, usage against the idle rule, the key with its tags, the request.
+      const sections = await page.locator('.details > section h2').allTextContents();
+      expect(sections).toEqual([
+        'Warnings (2)',
+        'Usage (GetKeyLastUsage)',
+        'Key',
+        'What the key protects',
+        'Request',
+      ]);
+      const usage = await page.getByRole('region', { name: 'Usage (GetKeyLastUsage)' }).textContent();
+      expect(usage).toContain(`${LAST_USE_DAYS_BEFORE} days ago`);
+      expect(usage).toContain(`The idle rule (minIdleDays ${MIN_IDLE_DAYS}) is met.`);
+      expect(await page.getByRole('row', { name: /Tags/ }).textContent()).toContain('cost-center');
+      expect(await page.getByRole('row', { name: /Requested by/ }).textContent()).toContain(REQUESTED_BY);
+      // The e-mail itself is kept, folded away.
+      expect(await page.locator('details pre').isVisible()).toBe(false);
+      expect(execution.successes).toHaveLength(0);
+      expect(execution.failures).toHaveLength(0);
+    });
+
+    it('shows both buttons in the first screen for the deletion step, and says what Reject restores', async () => {
+      // Prepare
+      const execution = new FakeExecution(
+        realisticExecution('deletion', new Date(Date.now() - 3_600_000)),
+      ).install(sfn);
+
+      // Act
+      const page = await openLink(FIRST_SCREEN);
+      await keepScreenshots(page, 'deletion');
+
+      // Assess
+      await expectInFirstScreen(page, page.getByRole('button', { name: 'Approve: schedule deletion' }));
+      await expectInFirstScreen(page, page.getByRole('button', { name: 'Reject' }));
+      const decision = await page.getByRole('region', { name: 'Your decision' }).textContent();
+      expect(decision).toContain('re-enables the key, which was Enabled before this execution disabled it.');
+      expect(decision).toContain('The same as Reject');
+      const observation = await page.getByRole('region', { name: 'Observation' }).textContent();
+      expect(observation).toContain('None: no DisabledException on this key.');
+      expect(observation).toContain('30 days ago');
+      expect(execution.successes).toHaveLength(0);
+    });
+
+    it('still decides with the button that was in view', async () => {
+      // Prepare
+      const execution = new FakeExecution(
+        realisticExecution('deletion', new Date(Date.now() - 3_600_000)),
+      ).install(sfn);
+      const page = await openLink(FIRST_SCREEN);
+
+      // Act
+      await page.getByRole('button', { name: 'Reject' }).click();
+
+      // Assess
+      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Rejected');
+      expect(await page.textContent('body')).toContain('re-enables the key it disabled');
+      expect(execution.failures).toHaveLength(1);
+    });
   });
 });

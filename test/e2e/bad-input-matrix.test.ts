@@ -24,7 +24,7 @@ import { EXECUTION_ARN, FakeExecution, TOKEN } from '../lambdas/approval/fake-ex
 import { KEY_ID as CLI_KEY_ID, ENV } from '../lib/cli/fixtures.js';
 
 /**
- * The bad-input matrix (issue 5): bad values at every place input enters (execution input, stack
+ * The bad-input matrix: bad values at every place input enters (execution input, stack
  * configuration, CLI arguments, scenario file, approval endpoint). Each row asserts the named error
  * and its advice, and that nothing changed: no key was disabled or re-tagged, nothing reached AWS,
  * no approval was sent.

@@ -42,7 +42,7 @@ describe('bundled scenarios, end to end', () => {
     expect(states.indexOf('DisableKey')).toBeLessThan(states.indexOf('FinalCheck'));
     expect(states.indexOf('FinalCheck')).toBeLessThan(states.indexOf('ScheduleDeletion'));
     expect(states.filter((s) => s === 'CheckForBreakage').length).toBe(120);
-    // Issue 6: each watch is one task-token state and its checks run as scheduled invocations, so the
+    // Each watch is one task-token state and its checks run as scheduled invocations, so the
     // state transitions stay far below 200 per key however many checks there are.
     const scheduled = result.timeline.filter((t) => t.handler === 'check');
     expect(scheduled.filter((t) => t.state === 'CheckForBreakage')).toHaveLength(120);

@@ -36,7 +36,7 @@ describe('fault matrix, end to end', () => {
     expect(loaded.sort()).toEqual(files.sort());
   });
 
-  it('covers every fault class of the issue', () => {
+  it('covers every fault class: KMS and Logs errors, a person acting on the key, late and cross-account records, every step', () => {
     // Prepare
     const steps = new Set(cases.map((c) => c.step));
     const faults = cases.flatMap((c) => c.scenario.faults);

@@ -10,7 +10,6 @@ import {
 import { AwsError, faultError } from './errors.js';
 import {
   type AddKeyOptions,
-  CROSS_ACCOUNT_OPERATIONS,
   defaultAlgorithm,
   type EmulatedKey,
   type KeySnapshot,
@@ -20,7 +19,6 @@ import {
   macFor,
   signatureFor,
   TRACKED_OPERATIONS,
-  WRITE_OPERATIONS,
 } from './kms.js';
 import { LogsService, type LogsStats } from './logs.js';
 import { SchedulerService } from './scheduler.js';
@@ -279,7 +277,7 @@ export class EmulatedAccount {
       if (!ours) {
         return { ok: false, errorCode: 'NotFoundException', errorMessage: 'The key is not in our account.' };
       }
-      if (!CROSS_ACCOUNT_OPERATIONS.has(options.operation)) {
+      if (!KmsService.servesAcrossAccounts(options.operation)) {
         return {
           ok: false,
           errorCode: 'AccessDeniedException',
@@ -488,7 +486,7 @@ export class EmulatedAccount {
       responseElements: error ? null : ctx.responseElements,
       requestID: ctx.requestId,
       eventID: ctx.eventId,
-      readOnly: !WRITE_OPERATIONS.has(operation),
+      readOnly: !KmsService.writes(operation),
       ...(ctx.resources.length > 0
         ? {
             resources: ctx.resources.map((key) => ({
@@ -505,7 +503,10 @@ export class EmulatedAccount {
     };
   }
 
-  /** The trail's settings at the time of the call decide (history included, DESIGN §6). */
+  /**
+   * The trail's settings at the time of the call decide, for calls made before the simulation start
+   * (history) as for the rest.
+   */
   private delivers(record: EmulatedRecord, at: Date): boolean {
     if (!isLoggingAt(this.trail, at)) {
       return false;

@@ -15,32 +15,6 @@ export type InspectedKeyState = KeyState | 'Deleted';
  */
 export const TRACKED_OPERATIONS: ReadonlySet<string> = new Set(Object.values(KeyLastUsageTrackingOperation));
 
-/** Operations CloudTrail logs with `readOnly: false`. */
-export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
-  'DisableKey',
-  'EnableKey',
-  'ScheduleKeyDeletion',
-  'CancelKeyDeletion',
-  'TagResource',
-  'UntagResource',
-]);
-
-/** Operations a caller of another account may call with our key's ARN (the key policy permitting). */
-export const CROSS_ACCOUNT_OPERATIONS: ReadonlySet<string> = new Set([
-  'DescribeKey',
-  'GetPublicKey',
-  'Encrypt',
-  'Decrypt',
-  'ReEncrypt',
-  'GenerateDataKey',
-  'GenerateDataKeyWithoutPlaintext',
-  'Sign',
-  'Verify',
-  'GenerateMac',
-  'VerifyMac',
-  'DeriveSharedSecret',
-]);
-
 export interface KeyUsageRecord {
   readonly operation: string;
   readonly at: Date;
@@ -136,6 +110,19 @@ export interface KmsCallContext {
   readonly used: EmulatedKey[];
   /** Set for the operations whose record carries `responseElements`. */
   responseElements: Record<string, unknown> | null;
+}
+
+/** What the emulated KMS knows of an operation it serves. */
+interface KmsOperation {
+  readonly serve: (
+    kms: KmsService,
+    request: Record<string, unknown>,
+    ctx: KmsCallContext,
+  ) => Record<string, unknown>;
+  /** CloudTrail logs it with `readOnly: false`. */
+  readonly write?: true;
+  /** A caller of another account may call it with our key's ARN (the key policy permitting). */
+  readonly crossAccount?: true;
 }
 
 interface Alias {
@@ -244,6 +231,40 @@ export function macFor(keyArn: string, message: string): string {
   return digest('mac', keyArn, message).toString('base64');
 }
 
+/** What Sign/Verify and GenerateMac/VerifyMac share: a digest of the message that names the key. */
+interface DigestKind {
+  readonly create: string;
+  readonly verify: string;
+  readonly usage: string;
+  readonly algorithmField: string;
+  readonly digestField: string;
+  readonly validField: string;
+  readonly invalidError: string;
+  readonly digestOf: (keyArn: string, message: string) => string;
+}
+
+const SIGNATURE: DigestKind = {
+  create: 'Sign',
+  verify: 'Verify',
+  usage: 'SIGN_VERIFY',
+  algorithmField: 'SigningAlgorithm',
+  digestField: 'Signature',
+  validField: 'SignatureValid',
+  invalidError: 'KMSInvalidSignatureException',
+  digestOf: signatureFor,
+};
+
+const MAC: DigestKind = {
+  create: 'GenerateMac',
+  verify: 'VerifyMac',
+  usage: 'GENERATE_VERIFY_MAC',
+  algorithmField: 'MacAlgorithm',
+  digestField: 'Mac',
+  validField: 'MacValid',
+  invalidError: 'KMSInvalidMacException',
+  digestOf: macFor,
+};
+
 /** Pages a list with an opaque marker (the index of the next item). */
 function page<T>(
   items: readonly T[],
@@ -286,7 +307,7 @@ function pagedResponse(
 
 /**
  * The KMS side of the account: keys, aliases and the operations the workflow and the
- * applications call, with the state rules and error texts of DESIGN §7.
+ * applications call, with the key state rules and error texts KMS itself answers with.
  */
 export class KmsService {
   private readonly keys = new Map<string, EmulatedKey>();
@@ -502,58 +523,66 @@ export class KmsService {
     return key;
   }
 
-  handle(operation: string, request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
-    switch (operation) {
-      case 'DescribeKey':
-        return this.describeKey(request, ctx);
-      case 'GetKeyLastUsage':
-        return this.getKeyLastUsage(request, ctx);
-      case 'ListKeys':
-        return this.listKeys(request, ctx);
-      case 'ListAliases':
-        return this.listAliases(request, ctx);
-      case 'ListResourceTags':
-        return this.listResourceTags(request, ctx);
-      case 'TagResource':
-        return this.tagResource(request, ctx);
-      case 'UntagResource':
-        return this.untagResource(request, ctx);
-      case 'EnableKey':
-        return this.setEnabled(request, ctx, true);
-      case 'DisableKey':
-        return this.setEnabled(request, ctx, false);
-      case 'ScheduleKeyDeletion':
-        return this.scheduleKeyDeletion(request, ctx);
-      case 'CancelKeyDeletion':
-        return this.cancelKeyDeletion(request, ctx);
-      case 'GetPublicKey':
-        return this.getPublicKey(request, ctx);
-      case 'Encrypt':
-        return this.encrypt(request, ctx);
-      case 'Decrypt':
-        return this.decrypt(request, ctx);
-      case 'ReEncrypt':
-        return this.reEncrypt(request, ctx);
-      case 'GenerateDataKey':
-      case 'GenerateDataKeyWithoutPlaintext':
-        return this.generateDataKey(request, ctx, operation === 'GenerateDataKey');
-      case 'Sign':
-        return this.sign(request, ctx);
-      case 'Verify':
-        return this.verify(request, ctx);
-      case 'GenerateMac':
-        return this.generateMac(request, ctx);
-      case 'VerifyMac':
-        return this.verifyMac(request, ctx);
-      case 'DeriveSharedSecret':
-        return this.deriveSharedSecret(request, ctx);
-      default:
-        throw new AwsError('UnknownOperationException', `The emulated KMS does not serve ${operation}.`);
-    }
-  }
+  /** Every operation the emulated KMS serves, by name; any other name is unknown to it. */
+  private static readonly OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
+    Object.entries({
+      DescribeKey: { serve: (kms, request, ctx) => kms.describeKey(request, ctx), crossAccount: true },
+      GetKeyLastUsage: { serve: (kms, request, ctx) => kms.getKeyLastUsage(request, ctx) },
+      ListKeys: { serve: (kms, request, ctx) => kms.listKeys(request, ctx) },
+      ListAliases: { serve: (kms, request, ctx) => kms.listAliases(request, ctx) },
+      ListResourceTags: { serve: (kms, request, ctx) => kms.listResourceTags(request, ctx) },
+      TagResource: { serve: (kms, request, ctx) => kms.tagResource(request, ctx), write: true },
+      UntagResource: { serve: (kms, request, ctx) => kms.untagResource(request, ctx), write: true },
+      EnableKey: { serve: (kms, request, ctx) => kms.setEnabled(request, ctx, true), write: true },
+      DisableKey: { serve: (kms, request, ctx) => kms.setEnabled(request, ctx, false), write: true },
+      ScheduleKeyDeletion: {
+        serve: (kms, request, ctx) => kms.scheduleKeyDeletion(request, ctx),
+        write: true,
+      },
+      CancelKeyDeletion: { serve: (kms, request, ctx) => kms.cancelKeyDeletion(request, ctx), write: true },
+      GetPublicKey: { serve: (kms, request, ctx) => kms.getPublicKey(request, ctx), crossAccount: true },
+      Encrypt: { serve: (kms, request, ctx) => kms.encrypt(request, ctx), crossAccount: true },
+      Decrypt: { serve: (kms, request, ctx) => kms.decrypt(request, ctx), crossAccount: true },
+      ReEncrypt: { serve: (kms, request, ctx) => kms.reEncrypt(request, ctx), crossAccount: true },
+      GenerateDataKey: {
+        serve: (kms, request, ctx) => kms.generateDataKey(request, ctx, true),
+        crossAccount: true,
+      },
+      GenerateDataKeyWithoutPlaintext: {
+        serve: (kms, request, ctx) => kms.generateDataKey(request, ctx, false),
+        crossAccount: true,
+      },
+      Sign: { serve: (kms, request, ctx) => kms.createDigest(request, ctx, SIGNATURE), crossAccount: true },
+      Verify: { serve: (kms, request, ctx) => kms.verifyDigest(request, ctx, SIGNATURE), crossAccount: true },
+      GenerateMac: { serve: (kms, request, ctx) => kms.createDigest(request, ctx, MAC), crossAccount: true },
+      VerifyMac: { serve: (kms, request, ctx) => kms.verifyDigest(request, ctx, MAC), crossAccount: true },
+      DeriveSharedSecret: {
+        serve: (kms, request, ctx) => kms.deriveSharedSecret(request, ctx),
+        crossAccount: true,
+      },
+    } satisfies Record<string, KmsOperation>),
+  );
 
   static serves(operation: string): boolean {
-    return SERVED.has(operation);
+    return KmsService.OPERATIONS.has(operation);
+  }
+
+  /** Whether CloudTrail logs the operation with `readOnly: false`. */
+  static writes(operation: string): boolean {
+    return KmsService.OPERATIONS.get(operation)?.write === true;
+  }
+
+  /** Whether a caller of another account may call the operation with our key's ARN. */
+  static servesAcrossAccounts(operation: string): boolean {
+    return KmsService.OPERATIONS.get(operation)?.crossAccount === true;
+  }
+
+  handle(operation: string, request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
+    const served = KmsService.OPERATIONS.get(operation);
+    if (!served) {
+      throw new AwsError('UnknownOperationException', `The emulated KMS does not serve ${operation}.`);
+    }
+    return served.serve(this, request, ctx);
   }
 
   private keyMetadata(key: EmulatedKey): Record<string, unknown> {
@@ -912,42 +941,37 @@ export class KmsService {
     };
   }
 
-  private sign(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
-    const key = this.cryptoKey(ctx, requiredString(request, 'KeyId'), 'SIGN_VERIFY', 'Sign');
-    const algorithm = requiredString(request, 'SigningAlgorithm');
+  /** Sign and GenerateMac: the key's digest of the message, under the algorithm the caller names. */
+  private createDigest(
+    request: Record<string, unknown>,
+    ctx: KmsCallContext,
+    kind: DigestKind,
+  ): Record<string, unknown> {
+    const key = this.cryptoKey(ctx, requiredString(request, 'KeyId'), kind.usage, kind.create);
+    const algorithm = requiredString(request, kind.algorithmField);
     const message = requiredString(request, 'Message');
     ctx.used.push(key);
-    return { KeyId: key.arn, Signature: signatureFor(key.arn, message), SigningAlgorithm: algorithm };
+    return {
+      KeyId: key.arn,
+      [kind.digestField]: kind.digestOf(key.arn, message),
+      [kind.algorithmField]: algorithm,
+    };
   }
 
-  private verify(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
-    const key = this.cryptoKey(ctx, requiredString(request, 'KeyId'), 'SIGN_VERIFY', 'Verify');
-    const algorithm = requiredString(request, 'SigningAlgorithm');
+  /** Verify and VerifyMac: only the digest `createDigest` gives for the key and message is valid. */
+  private verifyDigest(
+    request: Record<string, unknown>,
+    ctx: KmsCallContext,
+    kind: DigestKind,
+  ): Record<string, unknown> {
+    const key = this.cryptoKey(ctx, requiredString(request, 'KeyId'), kind.usage, kind.verify);
+    const algorithm = requiredString(request, kind.algorithmField);
     const message = requiredString(request, 'Message');
-    if (requiredString(request, 'Signature') !== signatureFor(key.arn, message)) {
-      throw new AwsError('KMSInvalidSignatureException', '');
+    if (requiredString(request, kind.digestField) !== kind.digestOf(key.arn, message)) {
+      throw new AwsError(kind.invalidError, '');
     }
     ctx.used.push(key);
-    return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: algorithm };
-  }
-
-  private generateMac(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
-    const key = this.cryptoKey(ctx, requiredString(request, 'KeyId'), 'GENERATE_VERIFY_MAC', 'GenerateMac');
-    const algorithm = requiredString(request, 'MacAlgorithm');
-    const message = requiredString(request, 'Message');
-    ctx.used.push(key);
-    return { KeyId: key.arn, Mac: macFor(key.arn, message), MacAlgorithm: algorithm };
-  }
-
-  private verifyMac(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
-    const key = this.cryptoKey(ctx, requiredString(request, 'KeyId'), 'GENERATE_VERIFY_MAC', 'VerifyMac');
-    const algorithm = requiredString(request, 'MacAlgorithm');
-    const message = requiredString(request, 'Message');
-    if (requiredString(request, 'Mac') !== macFor(key.arn, message)) {
-      throw new AwsError('KMSInvalidMacException', '');
-    }
-    ctx.used.push(key);
-    return { KeyId: key.arn, MacValid: true, MacAlgorithm: algorithm };
+    return { KeyId: key.arn, [kind.validField]: true, [kind.algorithmField]: algorithm };
   }
 
   private deriveSharedSecret(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
@@ -985,28 +1009,3 @@ export class KmsService {
     };
   }
 }
-
-const SERVED = new Set([
-  'DescribeKey',
-  'GetKeyLastUsage',
-  'ListKeys',
-  'ListAliases',
-  'ListResourceTags',
-  'TagResource',
-  'UntagResource',
-  'EnableKey',
-  'DisableKey',
-  'ScheduleKeyDeletion',
-  'CancelKeyDeletion',
-  'GetPublicKey',
-  'Encrypt',
-  'Decrypt',
-  'ReEncrypt',
-  'GenerateDataKey',
-  'GenerateDataKeyWithoutPlaintext',
-  'Sign',
-  'Verify',
-  'GenerateMac',
-  'VerifyMac',
-  'DeriveSharedSecret',
-]);

@@ -6,7 +6,7 @@ import { AwsError } from './errors.js';
  * emulated trail applies when it drops records (account.ts `delivers`).
  */
 
-/** The scenario's trail setup (DESIGN §6, `cloudTrail`). */
+/** The scenario's trail setup (its `cloudTrail` block: lib/simulator/contracts/scenario.schema.json). */
 export interface TrailSetup {
   /** `WriteOnly` trails drop read-only events (every cryptographic call). */
   readonly readWriteType?: 'All' | 'WriteOnly' | undefined;

@@ -12,6 +12,11 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import {
+  type ApprovalRequest,
+  type HistoryEventLike,
+  lookupApproval,
+} from '../../../lambdas/domain/approval-page.js';
 
 export const EXECUTION_ARN =
   'arn:aws:states:us-east-1:111122223333:execution:GuardWorkflowStateMachine1A2B3C4D:kdg-legacy-20260201';
@@ -22,6 +27,9 @@ export const SCHEDULED_AT = new Date('2026-02-01T09:00:00.000Z');
 
 export type Step = 'disable' | 'deletion';
 
+/** A history event as the fixture writes it: ids, links and times are filled in. */
+export type FakeEvent = Omit<HistoryEvent, 'id' | 'timestamp'> & { timestamp?: Date };
+
 export interface FakeExecutionOptions {
   readonly step?: Step;
   readonly token?: string;
@@ -30,6 +38,17 @@ export interface FakeExecutionOptions {
   readonly description?: string;
   readonly aliases?: readonly string[];
   readonly summaryText?: string;
+  /** The events of the states before the approval (after ExecutionStarted, before any padding). */
+  readonly before?: readonly FakeEvent[];
+  /** The approval state's whole input, instead of the small one of approvalStateInput. */
+  readonly stateInput?: Record<string, unknown>;
+  /** The e-mail's subject and its text before the link paragraph. */
+  readonly subject?: string;
+  readonly message?: string;
+  /** When the approval e-mail was sent (the approval's TaskScheduled). */
+  readonly scheduledAt?: Date;
+  /** The approval task's TimeoutSeconds, as the history shows it. */
+  readonly timeoutSeconds?: number;
 }
 
 /** The state input the workflow hands to an approval task (the parts the page reads). */
@@ -76,32 +95,37 @@ export class FakeExecution {
   public readonly successes: SendTaskSuccessCommandInput[] = [];
   public readonly failures: SendTaskFailureCommandInput[] = [];
   public historyCalls = 0;
+  private readonly scheduledAt: Date;
   private open = true;
 
   constructor(options: FakeExecutionOptions = {}) {
     this.token = options.token ?? TOKEN;
     this.step = options.step ?? 'disable';
+    this.scheduledAt = options.scheduledAt ?? SCHEDULED_AT;
     const stateName = this.step === 'disable' ? 'RequestDisableApproval' : 'RequestDeletionApproval';
     this.add({ type: 'ExecutionStarted' });
+    for (const event of options.before ?? []) this.add(event);
     for (let i = 0; i < (options.padding ?? 0); i++) {
       this.add({ type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'WatchForBreakage' } });
     }
+    const input = options.stateInput ?? approvalStateInput(options);
     const entered = this.add({
       type: 'TaskStateEntered',
-      stateEnteredEventDetails: { name: stateName, input: JSON.stringify(approvalStateInput(options)) },
+      stateEnteredEventDetails: { name: stateName, input: JSON.stringify(input) },
     });
     this.add({
       type: 'TaskScheduled',
       previousEventId: entered,
-      timestamp: SCHEDULED_AT,
+      timestamp: this.scheduledAt,
       taskScheduledEventDetails: {
         resourceType: 'sns',
         resource: 'publish.waitForTaskToken',
         region: 'us-east-1',
+        ...(options.timeoutSeconds === undefined ? {} : { timeoutInSeconds: options.timeoutSeconds }),
         parameters: JSON.stringify({
           TopicArn: 'arn:aws:sns:us-east-1:111122223333:GuardNotificationsTopic',
-          Subject: 'Approve disabling KMS key alias/legacy (1234abcd...)',
-          Message: `Summary text\n\nOpen this page to approve or reject (the link itself decides nothing): https://x/approval/?execution=${EXECUTION_ARN}&token=${this.token}`,
+          Subject: options.subject ?? 'Approve disabling KMS key alias/legacy (1234abcd...)',
+          Message: `${options.message ?? 'Summary text'}\n\nOpen this page to approve or reject (the link itself decides nothing): https://x/approval/?execution=${EXECUTION_ARN}&token=${this.token}`,
           MessageAttributes: {
             kind: { DataType: 'String', StringValue: 'approval-request' },
             step: { DataType: 'String', StringValue: this.step },
@@ -115,10 +139,10 @@ export class FakeExecution {
     this.add({ type: 'TaskSubmitted' });
   }
 
-  private add(event: Omit<HistoryEvent, 'id' | 'timestamp'> & { timestamp?: Date }): number {
+  private add(event: FakeEvent): number {
     const id = this.events.length + 1;
     this.events.push({
-      timestamp: new Date(SCHEDULED_AT.getTime() - 60_000 + id),
+      timestamp: new Date(this.scheduledAt.getTime() - 60_000 + id),
       previousEventId: id - 1,
       ...event,
       id,
@@ -179,4 +203,19 @@ export class FakeExecution {
     sfn.on(SendTaskFailureCommand).callsFake((input) => this.fail(input));
     return this;
   }
+}
+
+/** The execution's events as GetExecutionHistory returns them with `reverseOrder`. */
+export function newestFirst(execution: FakeExecution): HistoryEventLike[] {
+  return [...execution.events].reverse();
+}
+
+/** The pending request the page finds in `execution`'s history, or in the part `events` picks of it. */
+export function pendingRequestOf(
+  execution: FakeExecution,
+  events: (all: HistoryEventLike[]) => HistoryEventLike[] = (all) => all,
+): ApprovalRequest {
+  const lookup = lookupApproval(events(newestFirst(execution)), EXECUTION_ARN, execution.token, true);
+  if (lookup.status !== 'PENDING') throw new Error(`expected PENDING, got ${lookup.status}`);
+  return lookup.request;
 }

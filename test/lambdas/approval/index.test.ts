@@ -15,7 +15,8 @@ vi.hoisted(() => {
 
 import { handler, type ProxyResult } from '../../../lambdas/approval/index.js';
 import { tokenFingerprint } from '../../../lambdas/domain/approval-page.js';
-import { EXECUTION_ARN, FakeExecution, KEY_ARN, TOKEN } from './fake-execution.js';
+import { EXECUTION_ARN, FakeExecution, KEY_ARN, SCHEDULED_AT, TOKEN } from './fake-execution.js';
+import { MIN_IDLE_DAYS, realisticExecution } from './realistic-execution.js';
 
 const NOW = new Date('2026-02-01T10:00:00.000Z');
 const sfn = mockClient(SFNClient);
@@ -232,6 +233,29 @@ describe('approval handler', () => {
       expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(2);
     });
 
+    it('shows a full-size request with the decision first and the assessment in sections', async () => {
+      // Prepare
+      new FakeExecution(realisticExecution('disable', SCHEDULED_AT)).install(sfn);
+
+      // Act
+      const result = await call(get(linkQuery()));
+
+      // Assess
+      expect(result.statusCode).toBe(200);
+      expect(result.headers['Content-Security-Policy']).toContain("default-src 'none'");
+      expect(result.headers['X-Frame-Options']).toBe('DENY');
+      expect(result.headers['Cache-Control']).toBe('no-store');
+      expect(result.body.indexOf('id="decision-heading"')).toBeLessThan(
+        result.body.indexOf('id="warnings-heading"'),
+      );
+      expect(result.body).toContain('<dt>No answer by 2026-02-08 09:00 UTC</dt>');
+      expect(result.body).toContain(`The idle rule (minIdleDays ${MIN_IDLE_DAYS}) is met.`);
+      expect(result.body).toContain(`name="token" value="${TOKEN}"`);
+      expect(result.body).not.toMatch(/<script/i);
+      expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+      expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    });
+
     it('answers 405 to other methods', async () => {
       // Act
       const result = await call({ ...get(linkQuery()), httpMethod: 'PUT' });
@@ -301,6 +325,24 @@ describe('approval handler', () => {
         },
       ]);
       expect(execution.successes).toHaveLength(0);
+    });
+
+    it('says after rejecting a deletion that the key it disabled is re-enabled', async () => {
+      // Prepare: the execution recorded that the key was Enabled before it disabled it.
+      const execution = new FakeExecution(realisticExecution('deletion', SCHEDULED_AT)).install(sfn);
+
+      // Act
+      const result = await call(
+        post({ execution: EXECUTION_ARN, token: TOKEN, decision: 'reject', by: 'bob' }),
+      );
+
+      // Assess
+      expect(result.statusCode).toBe(200);
+      expect(result.body).toContain(
+        'No deletion is scheduled: the workflow ends and re-enables the key it disabled.',
+      );
+      expect(execution.failures).toHaveLength(1);
+      expect(execution.failures[0]?.error).toBe('ApprovalRejected');
     });
 
     it('names the page as the decider when the name field is empty, and reads base64 bodies', async () => {

@@ -1,37 +1,41 @@
-import { createHash } from 'node:crypto';
 import {
   approvalOutput,
   DEFAULT_DECIDER,
   type DecisionContext,
   deletionDateIfApprovedAt,
-  escapeHtml,
   type HistoryEventLike,
   lookupApproval,
   lookupProblem,
   normalizeExecutionArn,
   normalizeToken,
-  PAGE_HEADERS,
   parseApprovalLink,
   parseDecisionForm,
   rejection,
-  renderApprovalPage,
-  renderDecisionPage,
-  renderErrorPage,
   tokenFingerprint,
 } from '../../../lambdas/domain/approval-page.js';
 import { InvalidApprovalLinkError, InvalidDecisionError } from '../../../lambdas/domain/errors.js';
-import { EXECUTION_ARN, FakeExecution, KEY_ARN, SCHEDULED_AT, TOKEN } from '../approval/fake-execution.js';
+import {
+  EXECUTION_ARN,
+  FakeExecution,
+  KEY_ARN,
+  newestFirst,
+  pendingRequestOf,
+  SCHEDULED_AT,
+  TOKEN,
+} from '../approval/fake-execution.js';
+import {
+  APPROVAL_TIMEOUT_DAYS,
+  MIN_IDLE_DAYS,
+  REQUESTED_BY,
+  realisticAssessment,
+  realisticExecution,
+  startedAt,
+} from '../approval/realistic-execution.js';
 
 const NOW = new Date('2026-02-01T10:00:00.000Z');
 
-function newestFirst(execution: FakeExecution): HistoryEventLike[] {
-  return [...execution.events].reverse();
-}
-
 function pendingRequest(step: 'disable' | 'deletion' = 'disable') {
-  const lookup = lookupApproval(newestFirst(new FakeExecution({ step })), EXECUTION_ARN, TOKEN, true);
-  if (lookup.status !== 'PENDING') throw new Error(`expected PENDING, got ${lookup.status}`);
-  return lookup.request;
+  return pendingRequestOf(new FakeExecution({ step }));
 }
 
 const CONTEXT: DecisionContext = {
@@ -42,6 +46,12 @@ const CONTEXT: DecisionContext = {
   sourceIp: '198.51.100.7',
   userAgent: 'Mozilla/5.0',
 };
+
+/** The events up to the approval's own state (the AssessKey task lies further back). */
+function approvalOnly(all: HistoryEventLike[]): HistoryEventLike[] {
+  const entered = all.findIndex((e) => e.type === 'TaskStateEntered');
+  return all.slice(0, entered + 1);
+}
 
 describe('normalizeToken', () => {
   it('restores the + that query decoding turned into a space and drops wrapped line breaks', () => {
@@ -108,16 +118,28 @@ describe('lookupApproval', () => {
       stateName: 'RequestDeletionApproval',
       requestedAt: SCHEDULED_AT.toISOString(),
       subject: 'Approve disabling KMS key alias/legacy (1234abcd...)',
+      expiresAt: null,
       key: {
         keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
         keyArn: KEY_ARN,
         aliases: ['alias/legacy'],
         description: 'Legacy payments key',
+        keyState: 'Enabled',
+        tags: {},
       },
       requestedBy: 'ops@example.com',
       reason: 'unused since 2024',
       observationDays: 30,
       pendingWindowInDays: 30,
+      minIdleDays: null,
+      assessment: {
+        assessedAt: null,
+        usage: null,
+        warnings: [],
+        checkIntervalSeconds: null,
+        watchPendingWindow: null,
+      },
+      observation: null,
       reportText: 'No DisabledException in 30 days.',
     });
   });
@@ -243,62 +265,121 @@ describe('decisions', () => {
   });
 });
 
-describe('HTML', () => {
-  it('escapes the five HTML-significant characters', () => {
-    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe(
-      '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
-    );
-  });
-
-  it('renders an accessible page with a POST form and no script', () => {
-    // Act
-    const html = renderApprovalPage(pendingRequest('disable'), TOKEN, NOW);
-
-    // Assess
-    expect(html).toMatch(/^<!doctype html>\n<html lang="en">/);
-    expect(html).toContain('<h1>Approve disabling a KMS key?</h1>');
-    expect(html).toContain('<th scope="row">Key ARN</th>');
-    expect(html).toContain('<label for="by">Your name or e-mail</label>');
-    expect(html).toContain('<input type="text" id="by" name="by"');
-    expect(html).toContain('<label for="comment">Comment (optional)</label>');
-    expect(html).toContain('<form method="post" action="?"');
-    expect(html).toContain('name="decision" value="approve"');
-    expect(html).toContain('name="decision" value="reject"');
-    expect(html).toContain(`<input type="hidden" name="execution" value="${EXECUTION_ARN}">`);
-    expect(html).not.toMatch(/<script/i);
-    expect(html).toContain('watch CloudTrail for 30 days');
-  });
-
-  it('allows exactly its own stylesheet in the Content-Security-Policy', () => {
-    // Prepare
-    const html = renderApprovalPage(pendingRequest(), TOKEN, NOW);
-    const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
-
-    // Act
-    const hash = createHash('sha256').update(style).digest('base64');
-
-    // Assess
-    expect(PAGE_HEADERS['Content-Security-Policy']).toContain(`style-src 'sha256-${hash}'`);
-    expect(PAGE_HEADERS['Content-Security-Policy']).toContain("default-src 'none'");
-    expect(PAGE_HEADERS['Content-Security-Policy']).toContain("frame-ancestors 'none'");
-  });
-
-  it('says what happens next after a decision', () => {
-    expect(renderDecisionPage('approve', CONTEXT)).toContain('disables the key');
-    expect(renderDecisionPage('reject', CONTEXT)).toContain('the key was not changed');
-    expect(renderDecisionPage('reject', { ...CONTEXT, step: 'deletion' })).toContain('re-enables the key');
-    expect(renderDecisionPage('approve', { ...CONTEXT, by: '<b>x</b>' })).toContain('&lt;b&gt;x&lt;/b&gt;');
-  });
-
-  it('escapes error pages', () => {
-    expect(renderErrorPage('<t>', '<m>')).toContain('<h1>&lt;t&gt;</h1>');
-  });
-
+describe('lookupProblem', () => {
   it.each([
     [{ status: 'DECIDED', step: 'disable', closedBy: 'TaskSucceeded' } as const, 409],
     [{ status: 'EXECUTION_ENDED', endedBy: 'ExecutionFailed' } as const, 410],
     [{ status: 'NOT_FOUND' } as const, 404],
   ])('answers %j with HTTP %i', (lookup, status) => {
     expect(lookupProblem(lookup).statusCode).toBe(status);
+  });
+});
+
+describe('lookupApproval with a full-size request', () => {
+  it('reads the whole assessment, the idle rule from the AssessKey task and when the request expires', () => {
+    // Act
+    const request = pendingRequestOf(new FakeExecution(realisticExecution('disable', SCHEDULED_AT)));
+
+    // Assess
+    const assessment = realisticAssessment(startedAt('disable', SCHEDULED_AT));
+    expect(request.minIdleDays).toBe(MIN_IDLE_DAYS);
+    expect(request.expiresAt).toBe(
+      new Date(SCHEDULED_AT.getTime() + APPROVAL_TIMEOUT_DAYS * 86_400_000).toISOString(),
+    );
+    expect(request.key).toMatchObject({
+      keyState: 'Enabled',
+      keySpec: 'SYMMETRIC_DEFAULT',
+      account: '111122223333',
+      tags: { team: 'payments', 'cost-center': 'CC-4411' },
+    });
+    // The page keeps what it shows; the usage's explanation sentence is the e-mail's.
+    expect(request.assessment).toEqual({
+      assessedAt: assessment.assessedAt,
+      usage: {
+        classification: 'USED',
+        keyCreationDate: assessment.usage?.keyCreationDate,
+        trackingStartDate: assessment.usage?.trackingStartDate,
+        lastUsage: assessment.usage?.lastUsage,
+      },
+      warnings: assessment.warnings,
+      checkIntervalSeconds: 6 * 3600,
+      watchPendingWindow: true,
+    });
+    expect(request.observation).toBeNull();
+    expect(request.reportText).toBe(assessment.summaryText);
+  });
+
+  it('reads the observation of a deletion request: the disable, the watch and the first approval', () => {
+    // Act
+    const request = pendingRequestOf(new FakeExecution(realisticExecution('deletion', SCHEDULED_AT)));
+
+    // Assess
+    expect(request.observation).toEqual({
+      disabledAt: new Date(SCHEDULED_AT.getTime() - 30 * 86_400_000 - 75 * 60_000).toISOString(),
+      wasEnabled: true,
+      checks: 121,
+      scanned: 1_284_113,
+      evidenceCount: 0,
+      canaries: 3,
+      canariesSeen: 3,
+      disableApprovedBy: REQUESTED_BY,
+      disableApprovedAt: new Date(SCHEDULED_AT.getTime() - 30 * 86_400_000 - 80 * 60_000).toISOString(),
+    });
+    expect(request.reportText).toMatch(/^Observation report for KMS key /);
+  });
+
+  it('leaves the idle rule unknown when the AssessKey task is not in the events read', () => {
+    // Act
+    const request = pendingRequestOf(
+      new FakeExecution(realisticExecution('disable', SCHEDULED_AT)),
+      approvalOnly,
+    );
+
+    // Assess
+    expect(request.minIdleDays).toBeNull();
+    expect(request.assessment?.usage?.classification).toBe('USED');
+  });
+
+  it('leaves out the parts of the state it cannot read, and still finds the request', () => {
+    // Prepare: a state input whose usage, warnings, tags and watch have other shapes.
+    const stateInput = {
+      assessment: {
+        value: {
+          key: { keyId: 'k', keyArn: KEY_ARN, tags: ['not', 'a', 'map'], keyState: 7 },
+          usage: { classification: 'SOMETIMES' },
+          warnings: 'one long string',
+          plan: { checkIntervalSeconds: -1, watchPendingWindow: 'yes' },
+        },
+      },
+      disable: { value: { wasEnabled: 'true' } },
+      watch: { value: { checks: 1.5, canaries: 'three' } },
+    };
+
+    // Act
+    const lookup = lookupApproval(
+      newestFirst(new FakeExecution({ step: 'deletion', stateInput })),
+      EXECUTION_ARN,
+      TOKEN,
+      true,
+    );
+
+    // Assess
+    expect(lookup.status).toBe('PENDING');
+    if (lookup.status !== 'PENDING') return;
+    expect(lookup.request.key).toEqual({
+      keyId: 'k',
+      keyArn: KEY_ARN,
+      aliases: [],
+      description: '',
+      tags: {},
+    });
+    expect(lookup.request.assessment).toEqual({
+      assessedAt: null,
+      usage: null,
+      warnings: [],
+      checkIntervalSeconds: null,
+      watchPendingWindow: null,
+    });
+    expect(lookup.request.observation).toBeNull();
   });
 });

@@ -65,7 +65,7 @@ describe('resolveInstant', () => {
 });
 
 describe('parseScenario', () => {
-  it('fills the defaults of DESIGN §6', () => {
+  it('fills the defaults of an omitted account, Region, approvals, CloudTrail setup and key fields', () => {
     // Act
     const scenario = parseScenario(minimal());
 

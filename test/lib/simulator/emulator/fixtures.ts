@@ -34,9 +34,10 @@ export class TestClock {
 
 export function newAccount(
   clock: TestClock,
-  overrides: Partial<EmulatedAccountOptions['cloudTrail']> & { filterScanPageSize?: number } = {},
+  overrides: Partial<EmulatedAccountOptions['cloudTrail']> &
+    Pick<EmulatedAccountOptions, 'filterScanPageSize' | 'scheduleGroups'> = {},
 ): EmulatedAccount {
-  const { filterScanPageSize, ...cloudTrail } = overrides;
+  const { filterScanPageSize, scheduleGroups, ...cloudTrail } = overrides;
   const account = new EmulatedAccount({
     account: ACCOUNT,
     region: REGION,
@@ -44,6 +45,7 @@ export function newAccount(
     clock: clock.now,
     cloudTrail: { deliveryLagMs: 5 * MINUTE, retentionDays: 365, logGroupName: LOG_GROUP, ...cloudTrail },
     filterScanPageSize,
+    scheduleGroups,
   });
   account.addKey({
     keyId: KEY_ID,
@@ -58,20 +60,93 @@ export function newAccount(
   return account;
 }
 
-const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
+/** What every SDK client of these tests is built with: the emulator as endpoint, and no retries. */
+export interface EmulatorClientConfig {
+  readonly region: string;
+  readonly endpoint: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly maxAttempts: number;
+}
 
 export interface Harness {
   readonly server: EmulatorServer;
+  /** An SDK client of any service the emulator serves, in `region` (default: the account's). */
+  client<C>(Client: new (config: EmulatorClientConfig) => C, region?: string): C;
   kms(region?: string): KMSClient;
   logs(region?: string): CloudWatchLogsClient;
 }
 
 export async function harness(): Promise<Harness> {
   const server = await startEmulatorServer();
+  const client = <C>(Client: new (config: EmulatorClientConfig) => C, region = REGION): C =>
+    new Client({
+      region,
+      endpoint: server.url,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
   return {
     server,
-    kms: (region = REGION) => new KMSClient({ region, endpoint: server.url, credentials, maxAttempts: 1 }),
-    logs: (region = REGION) =>
-      new CloudWatchLogsClient({ region, endpoint: server.url, credentials, maxAttempts: 1 }),
+    client,
+    kms: (region) => client(KMSClient, region),
+    logs: (region) => client(CloudWatchLogsClient, region),
   };
+}
+
+/** A suite against the emulator server; `clock` and `account` are new for each test. */
+export interface EmulatorSuite extends Harness {
+  readonly clock: TestClock;
+  readonly account: EmulatedAccount;
+}
+
+/**
+ * Registers the hooks of a suite that talks to the emulator server: the server for the whole file,
+ * and before each test a fresh clock and the account `makeAccount` builds on it, which the server
+ * answers for until the test ends (null: each test gives the server its own account). Read the
+ * fields inside tests and hooks, not at the top of the suite: they exist only once the hooks ran.
+ */
+export function useEmulatorServer(
+  makeAccount: ((clock: TestClock) => EmulatedAccount) | null = newAccount,
+): EmulatorSuite {
+  let h: Harness | undefined;
+  let clock: TestClock | undefined;
+  let account: EmulatedAccount | undefined;
+  beforeAll(async () => {
+    h = await harness();
+  });
+  afterAll(async () => {
+    await h?.server.close();
+  });
+  beforeEach(() => {
+    clock = new TestClock();
+    if (makeAccount) {
+      account = makeAccount(clock);
+      started().server.setAccount(account);
+    }
+  });
+  afterEach(() => {
+    h?.server.setAccount(null);
+  });
+  const started = (): Harness => ready(h, 'the emulator server');
+  return {
+    get server() {
+      return started().server;
+    },
+    client: (Client, region) => started().client(Client, region),
+    kms: (region) => started().kms(region),
+    logs: (region) => started().logs(region),
+    get clock() {
+      return ready(clock, 'the clock');
+    },
+    get account() {
+      return ready(account, 'the account');
+    },
+  };
+}
+
+function ready<T>(value: T | undefined, what: string): T {
+  if (value === undefined) {
+    throw new Error(`${what} exists only inside tests and hooks of the suite`);
+  }
+  return value;
 }

@@ -6,17 +6,7 @@ import {
   InProcessEmulatorHandler,
   startEmulatorServer,
 } from '../../../../lib/simulator/emulator/server.js';
-import {
-  DAY,
-  type Harness,
-  harness,
-  KEY_ID,
-  LOG_GROUP,
-  newAccount,
-  REGION,
-  START,
-  TestClock,
-} from './fixtures.js';
+import { DAY, KEY_ID, LOG_GROUP, newAccount, REGION, START, useEmulatorServer } from './fixtures.js';
 
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 const AUTHORIZATION =
@@ -98,32 +88,19 @@ function observed(status: number, headers: Iterable<[string, string]>, body: Uin
 }
 
 describe('in-process emulator handler', () => {
-  let h: Harness;
-  let clock: TestClock;
-
-  beforeAll(async () => {
-    h = await harness();
-  });
-
-  afterAll(async () => {
-    await h.server.close();
-  });
-
-  beforeEach(() => {
-    clock = new TestClock();
-  });
+  const emulator = useEmulatorServer(null);
 
   it.each(Object.keys(REQUESTS))(
     'answers %s with the same status, headers and bytes as the HTTP server',
     async (name) => {
       // Prepare: two identical accounts, so deterministic request IDs match.
       const request = REQUESTS[name] as RawRequest;
-      h.server.setAccount(newAccount(clock));
+      emulator.server.setAccount(newAccount(emulator.clock));
       const handler = new InProcessEmulatorHandler();
-      handler.setAccount(newAccount(clock));
+      handler.setAccount(newAccount(emulator.clock));
 
       // Act
-      const overHttp = await fetch(`${h.server.url}${request.path}`, {
+      const overHttp = await fetch(`${emulator.server.url}${request.path}`, {
         method: request.method,
         headers: request.headers,
         ...(request.body ? { body: request.body } : {}),
@@ -157,7 +134,7 @@ describe('in-process emulator handler', () => {
 
   it('serves real SDK clients: results, AWS errors, retries and the Region of the signature', async () => {
     // Prepare
-    const account = newAccount(clock);
+    const account = newAccount(emulator.clock);
     account.addFault({
       service: 'kms',
       operation: 'DescribeKey',
@@ -209,7 +186,7 @@ describe('in-process emulator handler', () => {
   it('is the server handler, sharing its account, and counts requests by service', async () => {
     // Prepare
     const server = await startEmulatorServer();
-    const account = newAccount(clock);
+    const account = newAccount(emulator.clock);
     server.setAccount(account);
     const kms = new KMSClient({
       region: REGION,
@@ -223,7 +200,7 @@ describe('in-process emulator handler', () => {
     const described = await kms.send(new DescribeKeyCommand({ KeyId: KEY_ID }));
 
     // Assess
-    expect(server).toBe(h.server);
+    expect(server).toBe(emulator.server);
     expect(described.KeyMetadata?.KeyId).toBe(KEY_ID);
     expect((emulatorRequestCounts().kms ?? 0) - (before.kms ?? 0)).toBe(1);
   });

@@ -16,20 +16,16 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-kms';
-import type { EmulatedAccount } from '../../../../lib/simulator/emulator/account.js';
 import {
   ACCOUNT,
   APP_ROLE,
   DAY,
-  type Harness,
-  harness,
   KEY_ARN,
   KEY_ID,
-  newAccount,
   OTHER_KEY_ARN,
   OTHER_KEY_ID,
   REGION,
-  TestClock,
+  useEmulatorServer,
 } from './fixtures.js';
 
 async function failure(
@@ -45,25 +41,9 @@ async function failure(
 }
 
 describe('emulated KMS through the real SDK client', () => {
-  let h: Harness;
-  let clock: TestClock;
-  let account: EmulatedAccount;
+  const emulator = useEmulatorServer();
 
-  beforeAll(async () => {
-    h = await harness();
-  });
-
-  afterAll(async () => {
-    await h.server.close();
-  });
-
-  beforeEach(() => {
-    clock = new TestClock();
-    account = newAccount(clock);
-    h.server.setAccount(account);
-  });
-
-  describe('key resolution errors (DESIGN §7 texts)', () => {
+  describe('key resolution errors (the texts KMS itself answers with)', () => {
     it.each([
       [
         'unknown well-formed ID',
@@ -75,7 +55,7 @@ describe('emulated KMS through the real SDK client', () => {
       ['missing alias', 'alias/nope', `Alias arn:aws:kms:${REGION}:${ACCOUNT}:alias/nope is not found.`],
     ])('DescribeKey with %s -> NotFoundException', async (_label, keyId, message) => {
       // Act
-      const error = await failure(h.kms().send(new DescribeKeyCommand({ KeyId: keyId })));
+      const error = await failure(emulator.kms().send(new DescribeKeyCommand({ KeyId: keyId })));
 
       // Assess
       expect(error).toMatchObject({ name: 'NotFoundException', message, status: 400 });
@@ -90,7 +70,7 @@ describe('emulated KMS through the real SDK client', () => {
       'TagResource',
     ])('%s refuses an alias with InvalidArnException', async (operation) => {
       // Prepare
-      const client = h.kms();
+      const client = emulator.kms();
       const commands: Record<string, () => Promise<unknown>> = {
         GetKeyLastUsage: () => client.send(new GetKeyLastUsageCommand({ KeyId: 'alias/legacy' })),
         EnableKey: () => client.send(new EnableKeyCommand({ KeyId: 'alias/legacy' })),
@@ -111,13 +91,13 @@ describe('emulated KMS through the real SDK client', () => {
         name: 'InvalidArnException',
         message: 'Key Aliases are not supported for this operation.',
       });
-      expect(account.inspectKey(KEY_ID)?.state).toBe('Enabled');
+      expect(emulator.account.inspectKey(KEY_ID)?.state).toBe('Enabled');
     });
 
     it('resolves a key by alias name and alias ARN where KMS accepts aliases', async () => {
       // Act
-      const byName = await h.kms().send(new DescribeKeyCommand({ KeyId: 'alias/legacy' }));
-      const byArn = await h
+      const byName = await emulator.kms().send(new DescribeKeyCommand({ KeyId: 'alias/legacy' }));
+      const byArn = await emulator
         .kms()
         .send(new DescribeKeyCommand({ KeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/legacy` }));
 
@@ -131,7 +111,7 @@ describe('emulated KMS through the real SDK client', () => {
   describe('state transitions', () => {
     it('Disable -> Schedule -> Cancel leaves the key Disabled, with the exact pending-deletion texts', async () => {
       // Prepare
-      const client = h.kms();
+      const client = emulator.kms();
       await client.send(new DisableKeyCommand({ KeyId: KEY_ID }));
 
       // Act
@@ -151,7 +131,7 @@ describe('emulated KMS through the real SDK client', () => {
         KeyId: KEY_ARN,
         KeyState: 'PendingDeletion',
         PendingWindowInDays: 7,
-        DeletionDate: new Date(clock.now().getTime() + 7 * DAY),
+        DeletionDate: new Date(emulator.clock.now().getTime() + 7 * DAY),
       });
       expect(disableWhilePending).toMatchObject({
         name: 'KMSInvalidStateException',
@@ -172,7 +152,7 @@ describe('emulated KMS through the real SDK client', () => {
 
     it('DisableKey and EnableKey are idempotent; a disabled key answers DisabledException', async () => {
       // Prepare
-      const client = h.kms();
+      const client = emulator.kms();
 
       // Act
       await client.send(new DisableKeyCommand({ KeyId: KEY_ID }));
@@ -185,7 +165,7 @@ describe('emulated KMS through the real SDK client', () => {
 
       // Assess
       expect(whileDisabled).toMatchObject({ name: 'DisabledException', message: `${KEY_ARN} is disabled.` });
-      expect(account.inspectKey(KEY_ID)?.state).toBe('Enabled');
+      expect(emulator.account.inspectKey(KEY_ID)?.state).toBe('Enabled');
     });
 
     it.each([6, 31])(
@@ -193,7 +173,7 @@ describe('emulated KMS through the real SDK client', () => {
       async (days) => {
         // Act
         const error = await failure(
-          h.kms().send(new ScheduleKeyDeletionCommand({ KeyId: KEY_ID, PendingWindowInDays: days })),
+          emulator.kms().send(new ScheduleKeyDeletionCommand({ KeyId: KEY_ID, PendingWindowInDays: days })),
         );
 
         // Assess
@@ -201,41 +181,41 @@ describe('emulated KMS through the real SDK client', () => {
           name: 'ValidationException',
           message: 'PendingWindowInDays must be between 7 and 30',
         });
-        expect(account.inspectKey(KEY_ID)?.state).toBe('Enabled');
+        expect(emulator.account.inspectKey(KEY_ID)?.state).toBe('Enabled');
       },
     );
 
     it('a key whose DeletionDate passed is gone: NotFoundException, inspected as Deleted, alias gone', async () => {
       // Prepare
-      await h.kms().send(new ScheduleKeyDeletionCommand({ KeyId: KEY_ID, PendingWindowInDays: 7 }));
-      clock.advance(7 * DAY + 1);
+      await emulator.kms().send(new ScheduleKeyDeletionCommand({ KeyId: KEY_ID, PendingWindowInDays: 7 }));
+      emulator.clock.advance(7 * DAY + 1);
 
       // Act
-      const byId = await failure(h.kms().send(new DescribeKeyCommand({ KeyId: KEY_ID })));
-      const byAlias = await failure(h.kms().send(new DescribeKeyCommand({ KeyId: 'alias/legacy' })));
-      const listed = await h.kms().send(new ListKeysCommand({}));
+      const byId = await failure(emulator.kms().send(new DescribeKeyCommand({ KeyId: KEY_ID })));
+      const byAlias = await failure(emulator.kms().send(new DescribeKeyCommand({ KeyId: 'alias/legacy' })));
+      const listed = await emulator.kms().send(new ListKeysCommand({}));
 
       // Assess
       expect(byId).toMatchObject({ name: 'NotFoundException', message: `Key '${KEY_ARN}' does not exist` });
       expect(byAlias.name).toBe('NotFoundException');
-      expect(account.inspectKey(KEY_ID)?.state).toBe('Deleted');
+      expect(emulator.account.inspectKey(KEY_ID)?.state).toBe('Deleted');
       expect(listed.Keys?.map((key) => key.KeyId)).toEqual([OTHER_KEY_ID]);
     });
 
     it('a multi-Region primary with replicas goes to PendingReplicaDeletion without a DeletionDate', async () => {
       // Prepare
       const mrk = 'mrk-1234abcd12ab34cd56ef1234567890ab';
-      account.addKey({
+      emulator.account.addKey({
         keyId: mrk,
         createdAt: new Date('2025-01-01T00:00:00Z'),
         multiRegion: { role: 'PRIMARY', replicaRegions: ['eu-west-1'] },
       });
 
       // Act
-      const scheduled = await h
+      const scheduled = await emulator
         .kms()
         .send(new ScheduleKeyDeletionCommand({ KeyId: mrk, PendingWindowInDays: 10 }));
-      const described = await h.kms().send(new DescribeKeyCommand({ KeyId: mrk }));
+      const described = await emulator.kms().send(new DescribeKeyCommand({ KeyId: mrk }));
 
       // Assess
       expect(scheduled.KeyState).toBe('PendingReplicaDeletion');
@@ -247,27 +227,31 @@ describe('emulated KMS through the real SDK client', () => {
     it('an AWS managed key cannot be disabled (AccessDeniedException)', async () => {
       // Prepare
       const managed = '5555aaaa-12ab-34cd-56ef-1234567890ab';
-      account.addKey({ keyId: managed, createdAt: new Date('2023-01-01T00:00:00Z'), manager: 'AWS' });
+      emulator.account.addKey({
+        keyId: managed,
+        createdAt: new Date('2023-01-01T00:00:00Z'),
+        manager: 'AWS',
+      });
 
       // Act
-      const error = await failure(h.kms().send(new DisableKeyCommand({ KeyId: managed })));
+      const error = await failure(emulator.kms().send(new DisableKeyCommand({ KeyId: managed })));
 
       // Assess
       expect(error.name).toBe('AccessDeniedException');
-      expect(account.inspectKey(managed)?.state).toBe('Enabled');
+      expect(emulator.account.inspectKey(managed)?.state).toBe('Enabled');
     });
   });
 
   describe('GetKeyLastUsage', () => {
     it('is empty for a key not used since tracking began and updates only on successful use', async () => {
       // Prepare
-      const client = h.kms();
+      const client = emulator.kms();
       const before = await client.send(new GetKeyLastUsageCommand({ KeyId: KEY_ID }));
       await client.send(new DisableKeyCommand({ KeyId: KEY_ID }));
       await failure(client.send(new EncryptCommand({ KeyId: KEY_ID, Plaintext: Buffer.from('x') })));
       const afterFailure = await client.send(new GetKeyLastUsageCommand({ KeyId: KEY_ID }));
       await client.send(new EnableKeyCommand({ KeyId: KEY_ID }));
-      clock.advance(DAY);
+      emulator.clock.advance(DAY);
 
       // Act
       await client.send(new EncryptCommand({ KeyId: KEY_ID, Plaintext: Buffer.from('x') }));
@@ -279,12 +263,12 @@ describe('emulated KMS through the real SDK client', () => {
       expect(before.TrackingStartDate).toEqual(new Date('2025-06-01T00:00:00Z'));
       expect(before.KeyCreationDate).toEqual(new Date('2024-01-01T00:00:00Z'));
       expect(afterFailure.KeyLastUsage).toEqual({});
-      const encryptRecord = account
+      const encryptRecord = emulator.account
         .records()
         .find((r) => r.record.eventName === 'Encrypt' && !r.record.errorCode);
       expect(afterSuccess.KeyLastUsage).toEqual({
         Operation: 'Encrypt',
-        Timestamp: clock.now(),
+        Timestamp: emulator.clock.now(),
         CloudTrailEventId: encryptRecord?.record.eventID,
         KmsRequestId: encryptRecord?.record.requestID,
       });
@@ -292,11 +276,11 @@ describe('emulated KMS through the real SDK client', () => {
 
     it('ReEncrypt updates both keys; GetPublicKey counts as no use', async () => {
       // Prepare
-      const client = h.kms();
+      const client = emulator.kms();
       const encrypted = await client.send(new EncryptCommand({ KeyId: KEY_ID, Plaintext: Buffer.from('x') }));
-      clock.advance(60_000);
+      emulator.clock.advance(60_000);
       const rsa = '7777aaaa-12ab-34cd-56ef-1234567890ab';
-      account.addKey({
+      emulator.account.addKey({
         keyId: rsa,
         createdAt: new Date('2025-01-01T00:00:00Z'),
         keySpec: 'RSA_2048',
@@ -313,15 +297,18 @@ describe('emulated KMS through the real SDK client', () => {
       const publicKeyOnly = await client.send(new GetKeyLastUsageCommand({ KeyId: rsa }));
 
       // Assess
-      expect(source.KeyLastUsage).toMatchObject({ Operation: 'ReEncrypt', Timestamp: clock.now() });
-      expect(destination.KeyLastUsage).toMatchObject({ Operation: 'ReEncrypt', Timestamp: clock.now() });
+      expect(source.KeyLastUsage).toMatchObject({ Operation: 'ReEncrypt', Timestamp: emulator.clock.now() });
+      expect(destination.KeyLastUsage).toMatchObject({
+        Operation: 'ReEncrypt',
+        Timestamp: emulator.clock.now(),
+      });
       expect(publicKeyOnly.KeyLastUsage).toEqual({});
-      expect(account.records().some((r) => r.record.eventName === 'GetPublicKey')).toBe(true);
+      expect(emulator.account.records().some((r) => r.record.eventName === 'GetPublicKey')).toBe(true);
     });
 
     it('Decrypt without KeyId finds the key from the ciphertext; wrong key usage is InvalidKeyUsageException', async () => {
       // Prepare
-      const client = h.kms();
+      const client = emulator.kms();
       const encrypted = await client.send(
         new EncryptCommand({ KeyId: 'alias/legacy', Plaintext: Buffer.from('hi') }),
       );
@@ -344,12 +331,12 @@ describe('emulated KMS through the real SDK client', () => {
   describe('listing and tags', () => {
     it('ListAliases filters by key and pages with Marker/Truncated', async () => {
       // Prepare
-      account.addKey({
+      emulator.account.addKey({
         keyId: '2222bbbb-12ab-34cd-56ef-1234567890ab',
         createdAt: START_OF_2025,
         aliases: ['alias/a', 'alias/b', 'alias/c'],
       });
-      const client = h.kms();
+      const client = emulator.kms();
 
       // Act
       const forKey = await client.send(new ListAliasesCommand({ KeyId: KEY_ARN }));
@@ -372,7 +359,7 @@ describe('emulated KMS through the real SDK client', () => {
 
     it('TagResource/UntagResource change what ListResourceTags shows', async () => {
       // Prepare
-      const client = h.kms();
+      const client = emulator.kms();
 
       // Act
       await client.send(
@@ -391,8 +378,8 @@ describe('emulated KMS through the real SDK client', () => {
 
     it('ListKeys pages with Limit/Marker', async () => {
       // Act
-      const first = await h.kms().send(new ListKeysCommand({ Limit: 1 }));
-      const second = await h.kms().send(new ListKeysCommand({ Limit: 1, Marker: first.NextMarker }));
+      const first = await emulator.kms().send(new ListKeysCommand({ Limit: 1 }));
+      const second = await emulator.kms().send(new ListKeysCommand({ Limit: 1, Marker: first.NextMarker }));
 
       // Assess
       expect(first.Keys).toEqual([{ KeyId: KEY_ID, KeyArn: KEY_ARN }]);
@@ -405,27 +392,31 @@ describe('emulated KMS through the real SDK client', () => {
   describe('application traffic (appCall)', () => {
     it('performs the call as the principal and answers like KMS', () => {
       // Prepare
-      account.appCall({
+      emulator.account.appCall({
         keyId: KEY_ID,
         operation: 'DisableKey',
         principalArn: `arn:aws:iam::${ACCOUNT}:role/admin`,
       });
 
       // Act
-      const result = account.appCall({ keyId: 'alias/legacy', operation: 'Decrypt', principalArn: APP_ROLE });
+      const result = emulator.account.appCall({
+        keyId: 'alias/legacy',
+        operation: 'Decrypt',
+        principalArn: APP_ROLE,
+      });
 
       // Assess
       expect(result).toMatchObject({ ok: false, errorCode: 'DisabledException' });
     });
 
-    it('a caller of another account reaches our key only by ARN', () => {
+    it('a caller of another emulator.account reaches our key only by ARN', () => {
       // Act
-      const byArn = account.appCall({
+      const byArn = emulator.account.appCall({
         keyId: KEY_ARN,
         operation: 'Decrypt',
         principalArn: 'arn:aws:iam::444455556666:role/partner',
       });
-      const byAlias = account.appCall({
+      const byAlias = emulator.account.appCall({
         keyId: 'alias/legacy',
         operation: 'Decrypt',
         principalArn: 'arn:aws:iam::444455556666:role/partner',
@@ -434,7 +425,7 @@ describe('emulated KMS through the real SDK client', () => {
       // Assess
       expect(byArn.ok).toBe(true);
       expect(byAlias).toMatchObject({ ok: false, errorCode: 'NotFoundException' });
-      const logged = account.records().map((r) => r.record);
+      const logged = emulator.account.records().map((r) => r.record);
       expect(logged).toHaveLength(1);
       expect(logged[0]).toMatchObject({
         recipientAccountId: ACCOUNT,

@@ -5,13 +5,10 @@ import {
   type FilterLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { DecryptCommand, DisableKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import type { EmulatedAccount } from '../../../../lib/simulator/emulator/account.js';
 import {
   ACCOUNT,
   APP_ROLE,
   DAY,
-  type Harness,
-  harness,
   KEY_ARN,
   KEY_ID,
   LOG_GROUP,
@@ -20,6 +17,7 @@ import {
   REGION,
   START,
   TestClock,
+  useEmulatorServer,
   WORKFLOW_ROLE,
 } from './fixtures.js';
 
@@ -50,23 +48,7 @@ interface Record {
 const parse = (event: FilteredLogEvent): Record => JSON.parse(event.message ?? '{}') as Record;
 
 describe('emulated CloudWatch Logs with CloudTrail records', () => {
-  let h: Harness;
-  let clock: TestClock;
-  let account: EmulatedAccount;
-
-  beforeAll(async () => {
-    h = await harness();
-  });
-
-  afterAll(async () => {
-    await h.server.close();
-  });
-
-  beforeEach(() => {
-    clock = new TestClock();
-    account = newAccount(clock, { filterScanPageSize: 3 });
-    h.server.setAccount(account);
-  });
+  const emulator = useEmulatorServer((clock) => newAccount(clock, { filterScanPageSize: 3 }));
 
   async function filterAll(
     filterPattern: string,
@@ -75,11 +57,11 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
     const pages: FilterLogEventsCommandOutput[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await h.logs().send(
+      const page = await emulator.logs().send(
         new FilterLogEventsCommand({
           logGroupName: LOG_GROUP,
           startTime,
-          endTime: clock.now().getTime(),
+          endTime: emulator.clock.now().getTime(),
           filterPattern,
           nextToken,
         }),
@@ -92,14 +74,19 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('writes a failed Decrypt in the real CloudTrail shape, visible only after the delivery lag', async () => {
     // Prepare
-    account.appCall({ keyId: KEY_ID, operation: 'DisableKey', principalArn: WORKFLOW_ROLE });
-    clock.advance(MINUTE);
-    account.appCall({ keyId: KEY_ID, operation: 'Decrypt', principalArn: APP_ROLE, omitKeyId: true });
+    emulator.account.appCall({ keyId: KEY_ID, operation: 'DisableKey', principalArn: WORKFLOW_ROLE });
+    emulator.clock.advance(MINUTE);
+    emulator.account.appCall({
+      keyId: KEY_ID,
+      operation: 'Decrypt',
+      principalArn: APP_ROLE,
+      omitKeyId: true,
+    });
     const pattern = '{ $.errorCode = "DisabledException" }';
 
     // Act
     const beforeLag = await filterAll(pattern);
-    clock.advance(5 * MINUTE);
+    emulator.clock.advance(5 * MINUTE);
     const afterLag = await filterAll(pattern);
 
     // Assess
@@ -134,17 +121,17 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('a per-call delivery lag overrides the default', async () => {
     // Prepare
-    account.appCall({
+    emulator.account.appCall({
       keyId: KEY_ID,
       operation: 'Encrypt',
       principalArn: APP_ROLE,
       deliveryLagMs: 40 * MINUTE,
     });
-    clock.advance(30 * MINUTE);
+    emulator.clock.advance(30 * MINUTE);
 
     // Act
     const early = await filterAll('{ $.eventName = "Encrypt" }');
-    clock.advance(10 * MINUTE);
+    emulator.clock.advance(10 * MINUTE);
     const due = await filterAll('{ $.eventName = "Encrypt" }');
 
     // Assess
@@ -154,12 +141,12 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('a failed workflow call over HTTP is recorded with the workflow role and the key ARN', async () => {
     // Prepare
-    await h.kms().send(new DisableKeyCommand({ KeyId: KEY_ID }));
-    await h
+    await emulator.kms().send(new DisableKeyCommand({ KeyId: KEY_ID }));
+    await emulator
       .kms()
       .send(new DecryptCommand({ KeyId: KEY_ID, CiphertextBlob: Buffer.from('garbage') }))
       .catch(() => undefined);
-    clock.advance(10 * MINUTE);
+    emulator.clock.advance(10 * MINUTE);
 
     // Act
     const { events } = await filterAll('{ $.eventName = "Decrypt" }');
@@ -175,11 +162,11 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
   it('pages FilterLogEvents, returning an empty page with a nextToken when a scanned stretch holds no match', async () => {
     // Prepare: 3 events per scan page; the one match is the 7th event.
     for (let i = 0; i < 6; i += 1) {
-      account.appCall({ keyId: KEY_ID, operation: 'Encrypt', principalArn: APP_ROLE });
-      clock.advance(MINUTE);
+      emulator.account.appCall({ keyId: KEY_ID, operation: 'Encrypt', principalArn: APP_ROLE });
+      emulator.clock.advance(MINUTE);
     }
-    account.appCall({ keyId: KEY_ID, operation: 'DisableKey', principalArn: WORKFLOW_ROLE });
-    clock.advance(10 * MINUTE);
+    emulator.account.appCall({ keyId: KEY_ID, operation: 'DisableKey', principalArn: WORKFLOW_ROLE });
+    emulator.clock.advance(10 * MINUTE);
 
     // Act
     const { events, pages } = await filterAll('{ $.eventName = "DisableKey" }');
@@ -189,7 +176,7 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
     expect(pages[0]?.events).toEqual([]);
     expect(pages[0]?.nextToken).toBeDefined();
     expect(events.map((event) => parse(event).eventName)).toEqual(['DisableKey']);
-    expect(account.stats()).toMatchObject({
+    expect(emulator.account.stats()).toMatchObject({
       logEventsScanned: 7,
       logEventsReturned: 1,
       filterLogEventsCalls: 3,
@@ -198,18 +185,18 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('honours limit and resumes after the last returned event', async () => {
     // Prepare
-    account = newAccount(clock);
-    h.server.setAccount(account);
+    const account = newAccount(emulator.clock);
+    emulator.server.setAccount(account);
     for (let i = 0; i < 5; i += 1) {
       account.appCall({ keyId: KEY_ID, operation: 'Encrypt', principalArn: APP_ROLE });
-      clock.advance(MINUTE);
+      emulator.clock.advance(MINUTE);
     }
-    clock.advance(10 * MINUTE);
+    emulator.clock.advance(10 * MINUTE);
     const request = { logGroupName: LOG_GROUP, startTime: 0, limit: 2 };
 
     // Act
-    const first = await h.logs().send(new FilterLogEventsCommand(request));
-    const second = await h
+    const first = await emulator.logs().send(new FilterLogEventsCommand(request));
+    const second = await emulator
       .logs()
       .send(new FilterLogEventsCommand({ ...request, nextToken: first.nextToken }));
 
@@ -221,14 +208,14 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('matches filter patterns exactly: an alias that only starts like ours does not match', async () => {
     // Prepare
-    account.addKey({
+    emulator.account.addKey({
       keyId: 'aaaa1111-12ab-34cd-56ef-1234567890ab',
       createdAt: START,
       aliases: ['alias/legacy-v2'],
     });
-    account.appCall({ keyId: 'alias/legacy-v2', operation: 'Encrypt', principalArn: APP_ROLE });
-    account.appCall({ keyId: 'alias/legacy', operation: 'Encrypt', principalArn: APP_ROLE });
-    clock.advance(10 * MINUTE);
+    emulator.account.appCall({ keyId: 'alias/legacy-v2', operation: 'Encrypt', principalArn: APP_ROLE });
+    emulator.account.appCall({ keyId: 'alias/legacy', operation: 'Encrypt', principalArn: APP_ROLE });
+    emulator.clock.advance(10 * MINUTE);
 
     // Act
     const exact = await filterAll('{ $.requestParameters.keyId = "alias/legacy" }');
@@ -245,7 +232,7 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('a missing log group is ResourceNotFoundException', async () => {
     // Act
-    const error = await h
+    const error = await emulator
       .logs()
       .send(new FilterLogEventsCommand({ logGroupName: 'no-such-group' }))
       .catch((e: Error) => e);
@@ -259,13 +246,13 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('DescribeLogGroups reports retention and stored bytes', async () => {
     // Prepare
-    account.appCall({ keyId: KEY_ID, operation: 'Encrypt', principalArn: APP_ROLE });
+    emulator.account.appCall({ keyId: KEY_ID, operation: 'Encrypt', principalArn: APP_ROLE });
 
     // Act
-    const result = await h
+    const result = await emulator
       .logs()
       .send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'aws-cloudtrail' }));
-    const none = await h.logs().send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'other' }));
+    const none = await emulator.logs().send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'other' }));
 
     // Assess
     expect(result.logGroups).toHaveLength(1);
@@ -276,13 +263,13 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('drops events older than retention', async () => {
     // Prepare
-    account.appCall({
+    emulator.account.appCall({
       keyId: KEY_ID,
       operation: 'Encrypt',
       principalArn: APP_ROLE,
       at: new Date(START.getTime() - 400 * DAY),
     });
-    account.appCall({
+    emulator.account.appCall({
       keyId: KEY_ID,
       operation: 'Encrypt',
       principalArn: APP_ROLE,
@@ -298,12 +285,12 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('background noise is deterministic, names other keys only, and costs scanning', async () => {
     // Prepare
-    account = newAccount(clock, { filterScanPageSize: 5000 });
-    h.server.setAccount(account);
+    const account = newAccount(emulator.clock, { filterScanPageSize: 5000 });
+    emulator.server.setAccount(account);
     account.addBackgroundRecords(2000, new Date(START.getTime() - 10 * DAY), START, 42);
     const twin = newAccount(new TestClock());
     twin.addBackgroundRecords(2000, new Date(START.getTime() - 10 * DAY), START, 42);
-    clock.advance(10 * MINUTE);
+    emulator.clock.advance(10 * MINUTE);
 
     // Act
     const disabled = await filterAll('{ $.errorCode = "DisabledException" }', START.getTime() - 11 * DAY);
@@ -319,7 +306,7 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
         userAgent: 'test',
       },
     );
-    const ours = await h
+    const ours = await emulator
       .logs()
       .send(new FilterLogEventsCommand({ logGroupName: LOG_GROUP, limit: 5, startTime: 0 }));
 
@@ -334,8 +321,8 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
 
   it('sees successful workflow Encrypt calls over HTTP as records too', async () => {
     // Prepare
-    await h.kms().send(new EncryptCommand({ KeyId: 'alias/legacy', Plaintext: Buffer.from('x') }));
-    clock.advance(10 * MINUTE);
+    await emulator.kms().send(new EncryptCommand({ KeyId: 'alias/legacy', Plaintext: Buffer.from('x') }));
+    emulator.clock.advance(10 * MINUTE);
 
     // Act
     const { events } = await filterAll(

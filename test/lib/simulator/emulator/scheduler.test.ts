@@ -8,10 +8,8 @@ import {
   SchedulerClient,
   ValidationException,
 } from '@aws-sdk/client-scheduler';
-import { EmulatedAccount } from '../../../../lib/simulator/emulator/account.js';
 import { atInstant, SchedulerService } from '../../../../lib/simulator/emulator/scheduler.js';
-import type { EmulatorServer } from '../../../../lib/simulator/emulator/server.js';
-import { ACCOUNT, harness, LOG_GROUP, MINUTE, REGION, TestClock, WORKFLOW_ROLE } from './fixtures.js';
+import { ACCOUNT, newAccount, REGION, TestClock, useEmulatorServer } from './fixtures.js';
 
 const GROUP = 'WatchSchedulesGroup';
 const FUNCTION = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:CheckFunction`;
@@ -39,37 +37,11 @@ function request(
 }
 
 describe('SchedulerService through a real SchedulerClient', () => {
-  let server: EmulatorServer;
+  const emulator = useEmulatorServer((clock) => newAccount(clock, { scheduleGroups: [GROUP] }));
   let client: SchedulerClient;
-  let clock: TestClock;
-  let account: EmulatedAccount;
 
-  beforeAll(async () => {
-    const h = await harness();
-    server = h.server;
-    client = new SchedulerClient({
-      region: REGION,
-      endpoint: server.url,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
-  });
-
-  beforeEach(() => {
-    clock = new TestClock();
-    account = new EmulatedAccount({
-      account: ACCOUNT,
-      region: REGION,
-      workflowPrincipalArn: WORKFLOW_ROLE,
-      clock: clock.now,
-      cloudTrail: { deliveryLagMs: 5 * MINUTE, retentionDays: 365, logGroupName: LOG_GROUP },
-      scheduleGroups: [GROUP],
-    });
-    server.setAccount(account);
-  });
-
-  afterEach(() => {
-    server.setAccount(null);
+  beforeAll(() => {
+    client = emulator.client(SchedulerClient);
   });
 
   it('creates a one-time schedule, answers its ARN and reports it due at its at() time', async () => {
@@ -78,7 +50,7 @@ describe('SchedulerService through a real SchedulerClient', () => {
 
     // Assess
     expect(created.ScheduleArn).toBe(`arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${GROUP}/kdg-abc-o0-0`);
-    expect(account.scheduler.nextDueAt()).toBe(Date.parse('2026-01-01T06:00:00Z'));
+    expect(emulator.account.scheduler.nextDueAt()).toBe(Date.parse('2026-01-01T06:00:00Z'));
     const got = await client.send(new GetScheduleCommand({ Name: 'kdg-abc-o0-0', GroupName: GROUP }));
     expect(got.Target).toMatchObject({
       Arn: FUNCTION,
@@ -97,7 +69,7 @@ describe('SchedulerService through a real SchedulerClient', () => {
 
     // Assess
     await expect(again).rejects.toBeInstanceOf(ConflictException);
-    expect(account.scheduler.list()).toHaveLength(1);
+    expect(emulator.account.scheduler.list()).toHaveLength(1);
   });
 
   it.each([
@@ -116,7 +88,7 @@ describe('SchedulerService through a real SchedulerClient', () => {
 
     // Assess
     await expect(sent).rejects.toBeInstanceOf(ValidationException);
-    expect(account.scheduler.list()).toEqual([]);
+    expect(emulator.account.scheduler.list()).toEqual([]);
   });
 
   it('answers ResourceNotFoundException for a group that does not exist', async () => {
@@ -137,8 +109,8 @@ describe('SchedulerService through a real SchedulerClient', () => {
 
     // Assess
     await expect(again).rejects.toBeInstanceOf(ResourceNotFoundException);
-    expect(account.scheduler.nextDueAt()).toBeNull();
-    expect(account.scheduler.takeDue(Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(emulator.account.scheduler.nextDueAt()).toBeNull();
+    expect(emulator.account.scheduler.takeDue(Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 });
 

@@ -1,50 +1,22 @@
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand, DisableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import type { EmulatedAccount } from '../../../../lib/simulator/emulator/account.js';
 import { regionOfAuthorization, startEmulatorServer } from '../../../../lib/simulator/emulator/server.js';
-import {
-  DAY,
-  type Harness,
-  harness,
-  KEY_ARN,
-  KEY_ID,
-  LOG_GROUP,
-  MINUTE,
-  newAccount,
-  START,
-  TestClock,
-} from './fixtures.js';
+import { DAY, KEY_ARN, KEY_ID, LOG_GROUP, MINUTE, START, useEmulatorServer } from './fixtures.js';
 
 describe('emulator server', () => {
-  let h: Harness;
-  let clock: TestClock;
-  let account: EmulatedAccount;
-
-  beforeAll(async () => {
-    h = await harness();
-  });
-
-  afterAll(async () => {
-    await h.server.close();
-  });
-
-  beforeEach(() => {
-    clock = new TestClock();
-    account = newAccount(clock);
-    h.server.setAccount(account);
-  });
+  const emulator = useEmulatorServer();
 
   it('is one server per process', async () => {
     // Act
     const again = await startEmulatorServer();
 
     // Assess
-    expect(again).toBe(h.server);
+    expect(again).toBe(emulator.server);
   });
 
-  it('answers with JSON 1.1, a request ID and the virtual clock in the Date header', async () => {
+  it('answers with JSON 1.1, a request ID and the virtual emulator.clock in the Date header', async () => {
     // Act
-    const response = await fetch(h.server.url, {
+    const response = await fetch(emulator.server.url, {
       method: 'POST',
       headers: {
         'X-Amz-Target': 'TrentService.DescribeKey',
@@ -67,7 +39,7 @@ describe('emulator server', () => {
     // Prepare
     const client = new KMSClient({
       region: 'eu-west-1',
-      endpoint: h.server.url,
+      endpoint: emulator.server.url,
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
       maxAttempts: 1,
     });
@@ -83,13 +55,13 @@ describe('emulator server', () => {
       name: 'NotFoundException',
       message: `Key 'arn:aws:kms:eu-west-1:111122223333:key/${KEY_ID}' does not exist`,
     });
-    expect(account.records()[0]?.record.awsRegion).toBe('eu-west-1');
+    expect(emulator.account.records()[0]?.record.awsRegion).toBe('eu-west-1');
   });
 
   describe('faults', () => {
     it('fail workflow calls count times with the AWS error, are still recorded, and spare application calls', async () => {
       // Prepare
-      account.addFault({
+      emulator.account.addFault({
         service: 'kms',
         operation: 'DisableKey',
         error: 'KMSInternalException',
@@ -99,40 +71,40 @@ describe('emulator server', () => {
       });
 
       // Act
-      const first = await h
+      const first = await emulator
         .kms()
         .send(new DisableKeyCommand({ KeyId: KEY_ID }))
         .catch((e: Error) => e);
-      const app = account.appCall({
+      const app = emulator.account.appCall({
         keyId: KEY_ID,
         operation: 'DisableKey',
         principalArn: 'arn:aws:iam::111122223333:role/admin',
       });
-      account.appCall({
+      emulator.account.appCall({
         keyId: KEY_ID,
         operation: 'EnableKey',
         principalArn: 'arn:aws:iam::111122223333:role/admin',
       });
-      const second = await h
+      const second = await emulator
         .kms()
         .send(new DisableKeyCommand({ KeyId: KEY_ID }))
         .catch((e: Error) => e);
-      const third = await h.kms().send(new DisableKeyCommand({ KeyId: KEY_ID }));
+      const third = await emulator.kms().send(new DisableKeyCommand({ KeyId: KEY_ID }));
 
       // Assess
       expect(first).toMatchObject({ name: 'KMSInternalException', $metadata: { httpStatusCode: 500 } });
       expect(app.ok).toBe(true);
       expect(second).toMatchObject({ name: 'KMSInternalException' });
       expect(third.$metadata.httpStatusCode).toBe(200);
-      const failed = account.records().filter((r) => r.record.errorCode === 'KMSInternalException');
+      const failed = emulator.account.records().filter((r) => r.record.errorCode === 'KMSInternalException');
       expect(failed).toHaveLength(2);
       expect(failed[0]?.record.resources?.[0]?.ARN).toBe(KEY_ARN);
-      expect(account.stats().faultsFired).toBe(2);
+      expect(emulator.account.stats().faultsFired).toBe(2);
     });
 
     it('apply only inside their time range', async () => {
       // Prepare
-      account.addFault({
+      emulator.account.addFault({
         service: 'kms',
         operation: '*',
         error: 'ThrottlingException',
@@ -141,14 +113,14 @@ describe('emulator server', () => {
       });
 
       // Act
-      const before = await h.kms().send(new DescribeKeyCommand({ KeyId: KEY_ID }));
-      clock.advance(DAY + MINUTE);
-      const during = await h
+      const before = await emulator.kms().send(new DescribeKeyCommand({ KeyId: KEY_ID }));
+      emulator.clock.advance(DAY + MINUTE);
+      const during = await emulator
         .kms()
         .send(new DescribeKeyCommand({ KeyId: KEY_ID }))
         .catch((e: Error) => e);
-      clock.advance(DAY);
-      const after = await h.kms().send(new DescribeKeyCommand({ KeyId: KEY_ID }));
+      emulator.clock.advance(DAY);
+      const after = await emulator.kms().send(new DescribeKeyCommand({ KeyId: KEY_ID }));
 
       // Assess
       expect(before.KeyMetadata?.KeyId).toBe(KEY_ID);
@@ -158,7 +130,7 @@ describe('emulator server', () => {
 
     it('model a missing log group on logs *', async () => {
       // Prepare
-      account.addFault({
+      emulator.account.addFault({
         service: 'logs',
         operation: '*',
         error: 'ResourceNotFoundException',
@@ -167,7 +139,7 @@ describe('emulator server', () => {
       });
 
       // Act
-      const error = await h
+      const error = await emulator
         .logs()
         .send(new FilterLogEventsCommand({ logGroupName: LOG_GROUP }))
         .catch((e: Error) => e);
@@ -181,7 +153,7 @@ describe('emulator server', () => {
 
     it('are absorbed by SDK retries when count is below maxAttempts', async () => {
       // Prepare
-      account.addFault({
+      emulator.account.addFault({
         service: 'kms',
         operation: 'DescribeKey',
         error: 'DependencyTimeoutException',
@@ -191,7 +163,7 @@ describe('emulator server', () => {
       });
       const client = new KMSClient({
         region: 'us-east-1',
-        endpoint: h.server.url,
+        endpoint: emulator.server.url,
         credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
         maxAttempts: 2,
       });
@@ -205,12 +177,12 @@ describe('emulator server', () => {
     });
   });
 
-  it('answers 503 when no account is set', async () => {
+  it('answers 503 when no emulator.account is set', async () => {
     // Prepare
-    h.server.setAccount(null);
+    emulator.server.setAccount(null);
 
     // Act
-    const error = await h
+    const error = await emulator
       .kms()
       .send(new DescribeKeyCommand({ KeyId: KEY_ID }))
       .catch((e: Error) => e);

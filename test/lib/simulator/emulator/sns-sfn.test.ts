@@ -7,11 +7,9 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import type { EmulatedAccount } from '../../../../lib/simulator/emulator/account.js';
 import { AwsError } from '../../../../lib/simulator/emulator/errors.js';
-import type { EmulatorServer } from '../../../../lib/simulator/emulator/server.js';
 import { SfnService, SnsService } from '../../../../lib/simulator/emulator/sns-sfn.js';
-import { DAY, harness, newAccount, REGION, START, TestClock } from './fixtures.js';
+import { DAY, START, useEmulatorServer } from './fixtures.js';
 
 const NOW = new Date('2026-01-05T02:02:00.000Z');
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:Guard:simulation';
@@ -97,50 +95,32 @@ describe('SfnService', () => {
 });
 
 describe('SfnService task tokens through a real SFNClient', () => {
-  let server: EmulatorServer;
+  const emulator = useEmulatorServer();
   let client: SFNClient;
-  let clock: TestClock;
-  let account: EmulatedAccount;
 
-  beforeAll(async () => {
-    server = (await harness()).server;
-    client = new SFNClient({
-      region: REGION,
-      endpoint: server.url,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
-  });
-
-  beforeEach(() => {
-    clock = new TestClock();
-    account = newAccount(clock);
-    server.setAccount(account);
-  });
-
-  afterEach(() => {
-    server.setAccount(null);
+  beforeAll(() => {
+    client = emulator.client(SFNClient);
   });
 
   it('records a heartbeat at the virtual time and a success with its parsed output', async () => {
     // Prepare
-    account.sfn.openTask('token-1');
-    clock.advance(6 * 3_600_000);
+    emulator.account.sfn.openTask('token-1');
+    emulator.clock.advance(6 * 3_600_000);
 
     // Act
     await client.send(new SendTaskHeartbeatCommand({ taskToken: 'token-1' }));
-    const beat = account.sfn.taskState('token-1');
+    const beat = emulator.account.sfn.taskState('token-1');
     await client.send(
       new SendTaskSuccessCommand({ taskToken: 'token-1', output: '{"broke":false,"done":true}' }),
     );
 
     // Assess
     expect(beat).toEqual({ answer: null, lastHeartbeatMs: START.getTime() + 6 * 3_600_000 });
-    expect(account.sfn.taskState('token-1')?.answer).toEqual({
+    expect(emulator.account.sfn.taskState('token-1')?.answer).toEqual({
       kind: 'success',
       output: { broke: false, done: true },
     });
-    expect(account.sfn.tokenCalls().map((c) => c.operation)).toEqual([
+    expect(emulator.account.sfn.tokenCalls().map((c) => c.operation)).toEqual([
       'SendTaskHeartbeat',
       'SendTaskSuccess',
     ]);
@@ -148,7 +128,7 @@ describe('SfnService task tokens through a real SFNClient', () => {
 
   it('records a failure with its error and cause', async () => {
     // Prepare
-    account.sfn.openTask('token-2');
+    emulator.account.sfn.openTask('token-2');
 
     // Act
     await client.send(
@@ -160,7 +140,7 @@ describe('SfnService task tokens through a real SFNClient', () => {
     );
 
     // Assess
-    expect(account.sfn.taskState('token-2')?.answer).toEqual({
+    expect(emulator.account.sfn.taskState('token-2')?.answer).toEqual({
       kind: 'failure',
       error: 'KeyChangedExternallyError',
       cause: 'changed',
@@ -169,10 +149,10 @@ describe('SfnService task tokens through a real SFNClient', () => {
 
   it('answers TaskDoesNotExist for a token it never issued and TaskTimedOut once the task stopped waiting', async () => {
     // Prepare
-    account.sfn.openTask('answered');
-    account.sfn.openTask('closed');
+    emulator.account.sfn.openTask('answered');
+    emulator.account.sfn.openTask('closed');
     await client.send(new SendTaskSuccessCommand({ taskToken: 'answered', output: '{}' }));
-    account.sfn.closeTask('closed');
+    emulator.account.sfn.closeTask('closed');
 
     // Act
     const unknown = client.send(new SendTaskHeartbeatCommand({ taskToken: 'never' }));
@@ -183,26 +163,26 @@ describe('SfnService task tokens through a real SFNClient', () => {
     await expect(unknown).rejects.toBeInstanceOf(TaskDoesNotExist);
     await expect(twice).rejects.toBeInstanceOf(TaskTimedOut);
     await expect(late).rejects.toBeInstanceOf(TaskTimedOut);
-    expect(account.sfn.taskState('answered')?.answer).toEqual({ kind: 'success', output: {} });
-    expect(account.sfn.taskState('closed')?.answer).toBeNull();
+    expect(emulator.account.sfn.taskState('answered')?.answer).toEqual({ kind: 'success', output: {} });
+    expect(emulator.account.sfn.taskState('closed')?.answer).toBeNull();
   });
 
   it('refuses output that is not JSON and leaves the token open', async () => {
     // Prepare
-    account.sfn.openTask('token-3');
+    emulator.account.sfn.openTask('token-3');
 
     // Act
     const sent = client.send(new SendTaskSuccessCommand({ taskToken: 'token-3', output: '{nope' }));
 
     // Assess
     await expect(sent).rejects.toBeInstanceOf(InvalidOutput);
-    expect(account.sfn.taskState('token-3')?.answer).toBeNull();
+    expect(emulator.account.sfn.taskState('token-3')?.answer).toBeNull();
   });
 
   it("applies an injected 'sfn' fault to the task-token calls", async () => {
     // Prepare
-    account.sfn.openTask('token-4');
-    account.addFault({
+    emulator.account.sfn.openTask('token-4');
+    emulator.account.addFault({
       service: 'sfn',
       operation: 'SendTaskSuccess',
       error: 'ServiceUnavailableException',
@@ -218,6 +198,6 @@ describe('SfnService task tokens through a real SFNClient', () => {
 
     // Assess
     expect(second.$metadata.httpStatusCode).toBe(200);
-    expect(account.sfn.taskState('token-4')?.answer).toEqual({ kind: 'success', output: {} });
+    expect(emulator.account.sfn.taskState('token-4')?.answer).toEqual({ kind: 'success', output: {} });
   });
 });

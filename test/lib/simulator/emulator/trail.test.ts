@@ -11,8 +11,6 @@ import {
   ACCOUNT,
   APP_ROLE,
   DAY,
-  type Harness,
-  harness,
   KEY_ID,
   LOG_GROUP,
   MINUTE,
@@ -20,32 +18,26 @@ import {
   REGION,
   START,
   TestClock,
+  useEmulatorServer,
 } from './fixtures.js';
 
 const TRAIL_ARN = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${EMULATED_TRAIL_NAME}`;
 const AGREEMENT_KEY = 'a9a9a9a9-1111-4222-8333-444455556666';
 
 describe('emulated CloudTrail trail', () => {
-  let h: Harness;
+  const emulator = useEmulatorServer(null);
   let cloudtrail: CloudTrailClient;
 
-  beforeAll(async () => {
-    h = await harness();
-    cloudtrail = new CloudTrailClient({
-      region: REGION,
-      endpoint: h.server.url,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+  beforeAll(() => {
+    cloudtrail = emulator.client(CloudTrailClient);
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     cloudtrail.destroy();
-    await h.server.close();
   });
 
   function use(account: EmulatedAccount): EmulatedAccount {
-    h.server.setAccount(account);
+    emulator.server.setAccount(account);
     return account;
   }
 
@@ -139,7 +131,7 @@ describe('emulated CloudTrail trail', () => {
 
     // Act
     const missing = await cloudtrail.send(new GetTrailStatusCommand({ Name: 'nope' })).catch((e: Error) => e);
-    const namespaced = await fetch(h.server.url, {
+    const namespaced = await fetch(emulator.server.url, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/x-amz-json-1.1',
@@ -180,7 +172,7 @@ describe('emulated CloudTrail trail', () => {
         trail: { readWriteType: 'WriteOnly', trailChangeAt: new Date(START.getTime() + DAY) },
       }),
     );
-    const kms = h.kms();
+    const kms = emulator.kms();
 
     // Act
     await kms.send(new DisableKeyCommand({ KeyId: KEY_ID }));
@@ -229,7 +221,7 @@ describe('emulated CloudTrail trail', () => {
       keySpec: 'ECC_NIST_P256',
       keyUsage: 'KEY_AGREEMENT',
     });
-    const kms = h.kms();
+    const kms = emulator.kms();
     const request = {
       KeyId: AGREEMENT_KEY,
       KeyAgreementAlgorithm: 'ECDH' as const,
