@@ -227,6 +227,10 @@ describe('findRefusal', () => {
       // Assess
       expect(refusal?.cause).toBe('HELD_BY_ANOTHER_EXECUTION');
       expect(refusal?.message).toContain(OTHER_EXECUTION);
+      expect(refusal?.message).toContain(`\`npx kms-deletion-guard status ${OTHER_EXECUTION}\``);
+      expect(refusal?.message).toContain(
+        `aws stepfunctions describe-execution --execution-arn ${OTHER_EXECUTION}`,
+      );
     },
   );
 
