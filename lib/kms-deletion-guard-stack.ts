@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { KeyDeletionGuard, type KeyDeletionGuardProps } from './constructs/key-deletion-guard.js';
 
 export interface KmsDeletionGuardStackProps extends StackProps {
-  /** The product's configuration (DESIGN §3). */
+  /** The product's configuration (`cdk.json` context for the app); validated by the construct. */
   readonly guard: KeyDeletionGuardProps;
 }
 

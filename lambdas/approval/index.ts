@@ -1,13 +1,9 @@
-import {
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SendTaskFailureCommand,
-  SendTaskSuccessCommand,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import * as z from 'zod/mini';
-import { homeRegion } from '../aws/clients.js';
+import { sfnClient } from '../aws/clients.js';
+import { readHistoryPage } from '../aws/execution-history.js';
 import { createLogger } from '../aws/logger.js';
+import { failTask, succeedTask } from '../aws/task-answers.js';
 import {
   type ApprovalLink,
   type ApprovalLookup,
@@ -72,12 +68,6 @@ export interface ProxyResult {
   readonly body: string;
 }
 
-let client: SFNClient | undefined;
-function sfn(): SFNClient {
-  client ??= new SFNClient({ region: homeRegion(), maxAttempts: 3 });
-  return client;
-}
-
 function page(statusCode: number, body: string, extraHeaders: Record<string, string> = {}): ProxyResult {
   return { statusCode, headers: { ...PAGE_HEADERS, ...extraHeaders }, body };
 }
@@ -103,16 +93,12 @@ async function findApproval(link: ApprovalLink): Promise<ApprovalLookup | ProxyR
   let nextToken: string | undefined;
   for (let pageNumber = 0; pageNumber < MAX_HISTORY_PAGES; pageNumber++) {
     try {
-      const response = await sfn().send(
-        new GetExecutionHistoryCommand({
-          executionArn: link.executionArn,
-          reverseOrder: true,
-          includeExecutionData: true,
-          maxResults: 100,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-      );
-      events.push(...(response.events ?? []));
+      const response = await readHistoryPage(sfnClient(), link.executionArn, {
+        maxResults: 100,
+        newestFirst: true,
+        nextToken,
+      });
+      events.push(...response.events);
       nextToken = response.nextToken;
     } catch (error) {
       const name = errorName(error);
@@ -186,14 +172,9 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
   };
   try {
     if (form.decision === 'approve') {
-      await sfn().send(
-        new SendTaskSuccessCommand({
-          taskToken: form.token,
-          output: JSON.stringify(approvalOutput(context)),
-        }),
-      );
+      await succeedTask(sfnClient(), form.token, JSON.stringify(approvalOutput(context)));
     } else {
-      await sfn().send(new SendTaskFailureCommand({ taskToken: form.token, ...rejection(context) }));
+      await failTask(sfnClient(), form.token, rejection(context));
     }
   } catch (error) {
     const name = errorName(error);

@@ -1,15 +1,9 @@
-import {
-  DescribeKeyCommand,
-  GetKeyLastUsageCommand,
-  type KeyMetadata,
-  type KMSClient,
-  ListAliasesCommand,
-  ListResourceTagsCommand,
-} from '@aws-sdk/client-kms';
-import { cloudTrailClient, homeRegion, kmsClient } from '../aws/clients.js';
-import { findRecords, requireLogGroup } from '../aws/cloudtrail-source.js';
-import { createLogger } from '../aws/logger.js';
-import { readTrailHealth } from '../aws/trail-reader.js';
+import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import { homeRegion, kmsClient } from '../aws/clients.js';
+import { requireLogGroup } from '../aws/cloudtrail-source.js';
+import { listAliases } from '../aws/key-aliases.js';
+import { describeKey, isNotFound, keyFactsOf, readTags } from '../aws/key-reader.js';
+import { classifyKeyUsage } from '../aws/key-usage.js';
 import { assessEventSchema, EXECUTION_ARN } from '../contracts/events.js';
 import { describeIssues, safeParseContract } from '../contracts/issues.js';
 import {
@@ -18,7 +12,6 @@ import {
   renderAssessmentSummary,
   renderRefusalSummary,
 } from '../domain/assessment-message.js';
-import { type CloudTrailRecord, principalOf } from '../domain/cloudtrail.js';
 import {
   EventSourceUnavailableError,
   ForeignAccountKeyError,
@@ -28,21 +21,21 @@ import {
 } from '../domain/errors.js';
 import { parseExecutionInput } from '../domain/input.js';
 import { type KeyLocation, locateKey } from '../domain/key-id.js';
-import { findKeyRefusal, findRefusal, hasPublicKey, type PublicKeyHistory } from '../domain/refusal.js';
-import { DAY_MS, HOUR_SECONDS, MINUTE_SECONDS } from '../domain/time.js';
-import { trailHealthWarnings } from '../domain/trail-health.js';
+import { findKeyRefusal, findRefusal } from '../domain/refusal.js';
+import { HOUR_SECONDS, MINUTE_SECONDS } from '../domain/time.js';
 import type {
   AssessEvent,
   Assessment,
   ExecutionRequest,
   GuardConfig,
-  HistorySearch,
   KeyFacts,
   Refusal,
   UsageAssessment,
   WatchPlan,
 } from '../domain/types.js';
-import { classifyUsage } from '../domain/usage.js';
+import { keyWarnings } from '../domain/usage-history.js';
+import { searchHistory, trailWarnings } from './history.js';
+import { logger } from './logger.js';
 
 /**
  * AssessKey: reads the key and its usage history and answers ACCEPTED or REFUSED.
@@ -52,8 +45,6 @@ import { classifyUsage } from '../domain/usage.js';
  * (throttling, KMSInternalException, a log group that cannot be read) are thrown for the
  * workflow's Retry; none of them is ever taken to mean "no use found".
  */
-
-const logger = createLogger('assess');
 
 interface Envelope {
   readonly input: unknown;
@@ -86,32 +77,6 @@ function buildPlan(config: GuardConfig, request: ExecutionRequest): WatchPlan {
     watchPendingWindow: config.watchPendingWindow,
     ...(config.workflowPrincipalArns ? { workflowPrincipalArns: config.workflowPrincipalArns } : {}),
   };
-}
-
-/**
- * The trail setup behind the log group, as approval e-mail warnings (the `doctor` check). It never
- * refuses: a setup that cannot be read (AccessDenied, throttling) becomes a warning too, because
- * the canary after disabling is what guarantees the watch can see.
- */
-async function trailWarnings(config: GuardConfig, key: KeyFacts, now: Date): Promise<string[]> {
-  try {
-    const health = await readTrailHealth(
-      cloudTrailClient(homeRegion()),
-      config.cloudTrailLogGroupName,
-      homeRegion(),
-      now,
-      key.region,
-    );
-    return trailHealthWarnings(health);
-  } catch (error) {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    logger.warn('trail setup unreadable', { detail });
-    return [
-      `CloudTrail setup: the trails feeding ${config.cloudTrailLogGroupName} could not be read (${detail}); ` +
-        'whether they log failed KMS calls is unknown. The canary after disabling still proves it, and the run ' +
-        'stops (EVENT_SOURCE_BLIND, key restored) if they do not.',
-    ];
-  }
 }
 
 interface Known {
@@ -158,52 +123,23 @@ function logResult(assessment: Assessment): void {
   });
 }
 
-async function describeKey(client: KMSClient, keyId: string): Promise<KeyMetadata | null> {
+/** DescribeKey's metadata, or null for a key KMS does not know (or does not show the workflow). */
+async function describe(client: KMSClient, keyId: string): Promise<KeyMetadata | null> {
   try {
-    const described = await client.send(new DescribeKeyCommand({ KeyId: keyId }));
-    if (!described.KeyMetadata) {
+    const metadata = await describeKey(client, keyId);
+    if (!metadata) {
       throw new UnexpectedKeyMetadataError(`DescribeKey returned no KeyMetadata for ${keyId}.`);
     }
-    return described.KeyMetadata;
+    return metadata;
   } catch (error) {
-    if (error instanceof Error && error.name === 'NotFoundException') {
+    if (isNotFound(error)) {
       return null;
     }
     throw error;
   }
 }
 
-async function listAliases(client: KMSClient, keyId: string): Promise<string[]> {
-  const aliases: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await client.send(new ListAliasesCommand({ KeyId: keyId, Marker: marker }));
-    for (const alias of page.Aliases ?? []) {
-      if (alias.AliasName) {
-        aliases.push(alias.AliasName);
-      }
-    }
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
-  return aliases.sort();
-}
-
-async function listTags(client: KMSClient, keyId: string): Promise<Record<string, string>> {
-  const tags: Record<string, string> = {};
-  let marker: string | undefined;
-  do {
-    const page = await client.send(new ListResourceTagsCommand({ KeyId: keyId, Marker: marker }));
-    for (const tag of page.Tags ?? []) {
-      if (tag.TagKey !== undefined) {
-        tags[tag.TagKey] = tag.TagValue ?? '';
-      }
-    }
-    // A first page without the hold tags would make a held key look free: read them all.
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
-  return tags;
-}
-
+/** The key's facts, once DescribeKey is shown to have answered for this very key with every field later steps rely on. */
 function toKeyFacts(
   metadata: KeyMetadata,
   location: KeyLocation,
@@ -221,164 +157,14 @@ function toKeyFacts(
       `DescribeKey for ${location.keyId} answered for another key (${KeyId}).`,
     );
   }
-  const mrc = metadata.MultiRegionConfiguration;
-  const role = mrc?.MultiRegionKeyType;
-  return {
+  return keyFactsOf(metadata, {
     keyId: KeyId,
     keyArn: Arn,
     account: metadata.AWSAccountId ?? location.account,
     region: location.region,
     aliases,
-    description: metadata.Description ?? '',
-    keyState: metadata.KeyState,
-    // An unknown manager is treated as AWS-managed: refused, never disabled.
-    keyManager: metadata.KeyManager === 'CUSTOMER' ? 'CUSTOMER' : 'AWS',
-    keySpec: metadata.KeySpec ?? 'SYMMETRIC_DEFAULT',
-    keyUsage: metadata.KeyUsage ?? 'ENCRYPT_DECRYPT',
-    creationDate: CreationDate.toISOString(),
-    multiRegion: metadata.MultiRegion === true,
-    multiRegionRole: role === 'PRIMARY' || role === 'REPLICA' ? role : undefined,
-    replicaCount: role === 'PRIMARY' ? (mrc?.ReplicaKeys?.length ?? 0) : 0,
     tags,
-  };
-}
-
-/** The latest record by eventTime (the log group's order is not guaranteed to be chronological). */
-function latest(records: readonly CloudTrailRecord[]): CloudTrailRecord | null {
-  let best: CloudTrailRecord | null = null;
-  for (const record of records) {
-    if (best === null || Date.parse(record.eventTime) > Date.parse(best.eventTime)) {
-      best = record;
-    }
-  }
-  return best;
-}
-
-function iso(date: Date): string {
-  return date.toISOString();
-}
-
-interface HistoryResult {
-  readonly usage: UsageAssessment;
-  readonly publicKey: PublicKeyHistory | null;
-  readonly warnings: string[];
-}
-
-/**
- * What the CloudTrail log group adds to GetKeyLastUsage: use before TrackingStartDate (for
- * UNKNOWN_BEFORE_TRACKING) and GetPublicKey calls (for keys with a public key). A failing search
- * throws: a key must never look safer because its history could not be read.
- */
-async function searchHistory(
-  key: KeyFacts,
-  usage: UsageAssessment,
-  config: GuardConfig,
-  now: Date,
-): Promise<HistoryResult> {
-  const warnings: string[] = [];
-  const ref = { keyId: key.keyId, keyArn: key.keyArn, aliases: key.aliases };
-  const base = { logGroupName: config.cloudTrailLogGroupName, region: homeRegion(), key: ref, now };
-  const created = new Date(key.creationDate);
-  const trackingStart = new Date(usage.trackingStartDate);
-
-  let historySearch: HistorySearch | undefined;
-  if (usage.classification === 'UNKNOWN_BEFORE_TRACKING') {
-    const found = await findRecords({ ...base, start: created, end: trackingStart, kind: 'SUCCESSFUL_USE' });
-    const last = latest(found.records);
-    historySearch = {
-      searchedFrom: iso(found.searchedFrom),
-      searchedTo: usage.trackingStartDate,
-      lastUseFound: last
-        ? { eventName: last.eventName, eventTime: last.eventTime, eventID: last.eventID }
-        : null,
-      publicKeyDownloaded: false,
-    };
-    if (found.searchedFrom.getTime() >= trackingStart.getTime()) {
-      warnings.push(
-        `The CloudTrail log group ${config.cloudTrailLogGroupName} keeps records only from ` +
-          `${iso(found.searchedFrom)}, not before TrackingStartDate (${usage.trackingStartDate}): whether the key ` +
-          `was used between its creation (${key.creationDate}) and then cannot be checked.`,
-      );
-    } else if (found.searchedFrom.getTime() > created.getTime()) {
-      warnings.push(
-        `Use before tracking began could be searched only from ${iso(found.searchedFrom)} (the log group's ` +
-          `retention), not from the key's creation (${key.creationDate}).`,
-      );
-    }
-  }
-
-  let publicKey: PublicKeyHistory | null = null;
-  if (hasPublicKey(key)) {
-    const downloads = await findRecords({ ...base, start: created, end: now, kind: 'PUBLIC_KEY_DOWNLOAD' });
-    const last = latest(downloads.records);
-    publicKey = {
-      downloaded: downloads.records.length > 0,
-      downloads: downloads.records.length,
-      searchedFrom: iso(downloads.searchedFrom),
-      searchedTo: iso(now),
-      lastDownload: last
-        ? { eventTime: last.eventTime, eventID: last.eventID, principal: principalOf(last) }
-        : null,
-    };
-    if (historySearch) {
-      historySearch = { ...historySearch, publicKeyDownloaded: publicKey.downloaded };
-    }
-    const reach =
-      downloads.searchedFrom.getTime() > created.getTime()
-        ? ` CloudTrail was searched for GetPublicKey only from ${iso(downloads.searchedFrom)} (the log group's ` +
-          `retention); a download between the key's creation (${key.creationDate}) and then cannot be seen.`
-        : '';
-    warnings.push(
-      publicKey.downloaded
-        ? `The public key of this ${key.keySpec} key was downloaded ${publicKey.downloads} time(s) (last at ` +
-            `${last?.eventTime} by ${publicKey.lastDownload?.principal}, event ID ${last?.eventID}); ` +
-            '"allowExportedPublicKey" is true. Use of an exported public key happens outside KMS: no CloudTrail ' +
-            'record or DisabledException will ever show it, so the watch cannot prove this key unused.'
-        : `This ${key.keySpec} key has a public key. If it was ever exported, its use happens outside KMS and no ` +
-            `CloudTrail record or DisabledException will show it.${reach}`,
-    );
-  }
-  return { usage: historySearch ? { ...usage, historySearch } : usage, publicKey, warnings };
-}
-
-/** Facts worth a reader's attention that are not reasons to refuse. */
-function keyWarnings(key: KeyFacts, usage: UsageAssessment, config: GuardConfig, now: Date): string[] {
-  const warnings: string[] = [];
-  if (key.keyState === 'Disabled') {
-    warnings.push(
-      'The key is already Disabled. The workflow keeps it disabled and watches it; a rollback will leave it ' +
-        'disabled, because only keys this workflow disabled are re-enabled.',
-    );
-  }
-  if (key.multiRegionRole === 'REPLICA') {
-    warnings.push(
-      'This is a multi-Region replica key: its usage is tracked on its own, and callers of the primary or of ' +
-        'other replicas are not in its history.',
-    );
-  }
-  const minIdleMs = config.minIdleDays * DAY_MS;
-  if (usage.classification === 'NEVER_USED') {
-    const age = now.getTime() - Date.parse(usage.keyCreationDate);
-    if (age < minIdleMs) {
-      warnings.push(
-        `The key was created only ${Math.floor(age / DAY_MS)} days ago (minIdleDays is ${config.minIdleDays}): ` +
-          'a workload may not have started using it yet.',
-      );
-    }
-  }
-  const search = usage.historySearch;
-  if (usage.classification === 'UNKNOWN_BEFORE_TRACKING' && search && !search.lastUseFound) {
-    // Nothing found: idleness is shown only from where the search could begin (or the key's creation).
-    const shownFrom = Math.max(Date.parse(search.searchedFrom), Date.parse(key.creationDate));
-    if (now.getTime() - shownFrom < minIdleMs) {
-      warnings.push(
-        `Idleness can be shown only since ${new Date(shownFrom).toISOString()} ` +
-          `(${Math.floor((now.getTime() - shownFrom) / DAY_MS)} days, less than minIdleDays ` +
-          `${config.minIdleDays}): GetKeyLastUsage and the log group see nothing earlier.`,
-      );
-    }
-  }
-  return warnings;
+  });
 }
 
 export const handler = async (event: AssessEvent): Promise<Assessment> => {
@@ -410,7 +196,7 @@ export const handler = async (event: AssessEvent): Promise<Assessment> => {
   }
 
   const client = kmsClient(location.region);
-  const metadata = await describeKey(client, request.keyId);
+  const metadata = await describe(client, request.keyId);
   if (!metadata) {
     return refused(
       {
@@ -434,10 +220,12 @@ export const handler = async (event: AssessEvent): Promise<Assessment> => {
       withRequest,
     );
   }
-  const aliases = await listAliases(client, location.keyId);
+  const aliases = (await listAliases(client, { keyId: location.keyId }))
+    .flatMap((alias) => (alias.AliasName ? [alias.AliasName] : []))
+    .sort();
   const customer = metadata.KeyManager === 'CUSTOMER';
   // AWS managed keys are refused whatever their tags say, and their policy need not allow reading them.
-  const tags = customer ? await listTags(client, location.keyId) : {};
+  const tags = customer ? await readTags(client, location.keyId) : {};
   const key = toKeyFacts(metadata, location, aliases, tags);
   const withKey: Known = { ...withRequest, key };
 
@@ -463,18 +251,7 @@ export const handler = async (event: AssessEvent): Promise<Assessment> => {
     }
     throw error;
   }
-  const lastUsage = await client.send(new GetKeyLastUsageCommand({ KeyId: key.keyArn }));
-  const classified = classifyUsage({
-    keyCreationDate: lastUsage.KeyCreationDate ?? new Date(key.creationDate),
-    // A missing TrackingStartDate makes the date invalid, which classifyUsage refuses to guess about.
-    trackingStartDate: lastUsage.TrackingStartDate ?? new Date(Number.NaN),
-    keyLastUsage: lastUsage.KeyLastUsage && {
-      operation: lastUsage.KeyLastUsage.Operation,
-      timestamp: lastUsage.KeyLastUsage.Timestamp,
-      cloudTrailEventId: lastUsage.KeyLastUsage.CloudTrailEventId,
-      kmsRequestId: lastUsage.KeyLastUsage.KmsRequestId,
-    },
-  });
+  const classified = await classifyKeyUsage(client, key.keyArn, new Date(key.creationDate));
   const history = await searchHistory(key, classified, config, now);
   const usage = history.usage;
   const warnings = [...keyWarnings(key, usage, config, now), ...history.warnings];

@@ -8,9 +8,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 /**
  * SDK clients, one per Region, created on first use and kept for the life of the module.
  *
- * A key ARN of another Region is handled with a client for that Region (DESIGN §2). Endpoints and
- * credentials come only from the SDK's standard settings (`AWS_REGION`, `AWS_ENDPOINT_URL_KMS`,
- * `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, ...), which is how the simulator reaches its emulated account.
+ * A key ARN of another Region is handled with a client for that Region: KMS answers only for the
+ * keys of its own Region. Endpoints and credentials come only from the SDK's standard settings
+ * (`AWS_REGION`, `AWS_ENDPOINT_URL_KMS`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, ...), which is how the
+ * simulator reaches its emulated account.
  */
 
 /**

@@ -24,9 +24,9 @@ import { DAY_MS } from '../domain/time.js';
 import { logsClient } from './clients.js';
 
 /**
- * The one module that reads CloudTrail records. Today the source is a CloudWatch
- * Logs log group that receives a trail; another source (CloudTrail LookupEvents) can take its
- * place behind `findRecords` without touching handlers or the domain.
+ * The one module that reads CloudTrail records. Today the source is a CloudWatch Logs log group
+ * that receives a trail; another source (CloudTrail LookupEvents) can take its place behind
+ * `findRecords` without touching handlers or the domain.
  */
 
 export interface RecordQuery {
@@ -105,7 +105,7 @@ function keyClauses(key: KeyRef, kind: RecordKind): string[] | null {
   const arn = quoted(key.keyArn);
   const clauses = [`($.resources[0].ARN = ${arn})`, `($.resources[1].ARN = ${arn})`];
   if (phaseOfKind(kind) !== null || kind === 'CANARY') {
-    // KMS's error text starts with the key ARN ("<key ARN> is disabled.", DESIGN §7).
+    // KMS's error text starts with the key ARN ("<key ARN> is disabled.", even when the caller sent a bare ID).
     clauses.push(`($.errorMessage = ${quoted(`${key.keyArn}*`)})`);
   }
   for (const name of new Set(names)) {
@@ -282,7 +282,7 @@ export async function findRecords(q: RecordQuery): Promise<RecordResult> {
         if (event.ingestionTime !== undefined) ingestedAt.set(record.eventID, event.ingestionTime);
       }
     }
-    // A page may be empty while more follow; only an absent token ends the search (DESIGN §7).
+    // FilterLogEvents may answer an empty page while more follow; only an absent token ends the search.
     nextToken = page.nextToken;
   } while (nextToken);
   return { records, scanned, unparseable, searchedFrom: horizon(q.start, now, group), ingestedAt };

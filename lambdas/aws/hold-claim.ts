@@ -1,10 +1,9 @@
-import { TagResourceCommand } from '@aws-sdk/client-kms';
 import { claimEnvironment } from '../contracts/environment.js';
 import { FAST_PATH_TAGS } from '../contracts/tags.js';
 import { type ClaimActor, claimValue, DEFAULT_CLAIM_SETTLE_MS } from '../domain/fast-path.js';
-import { kmsClient } from './clients.js';
 import { readEnvironment } from './environment.js';
 import { type KeyReading, readKey } from './key-reader.js';
+import { tagKey } from './key-tagging.js';
 
 /**
  * Milliseconds between writing a claim and reading it back (`KDG_CLAIM_SETTLE_MS`). The simulator
@@ -35,9 +34,7 @@ export async function claimHold(
   now: Date,
 ): Promise<ClaimResult> {
   const claim = claimValue(actor, nonce, now);
-  await kmsClient(region).send(
-    new TagResourceCommand({ KeyId: keyArn, Tags: [{ TagKey: FAST_PATH_TAGS.claim, TagValue: claim }] }),
-  );
+  await tagKey(keyArn, region, { [FAST_PATH_TAGS.claim]: claim });
   const settle = claimSettleMs();
   if (settle > 0) {
     await new Promise((resolve) => setTimeout(resolve, settle));

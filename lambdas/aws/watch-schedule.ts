@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
-import {
-  SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand,
-} from '@aws-sdk/client-sfn';
+import { SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
 import type * as z from 'zod/mini';
 import { checkEnvironment } from '../contracts/environment.js';
 import { TRANSIENT_ERRORS } from '../contracts/workflow-errors.js';
 import { ScheduleSettingsError } from '../domain/errors.js';
-import { HOUR_MS, MINUTE_MS } from '../domain/time.js';
+import { HOUR_MS, HOUR_SECONDS, MINUTE_MS } from '../domain/time.js';
 import type { CheckEvent, WatchState } from '../domain/types.js';
 import { schedulerClient, sfnClient } from './clients.js';
 import { type Environment, readEnvironment, settingsIn } from './environment.js';
+import { failTask, succeedTask } from './task-answers.js';
 
 /**
  * The watch's chain: one-time EventBridge Scheduler schedules that invoke the check function, and
@@ -147,7 +144,7 @@ export async function scheduleCheck(args: ScheduleCheckArgs): Promise<ScheduledC
           Arn: args.targetArn,
           RoleArn: settings.roleArn,
           Input: JSON.stringify(scheduleInput(event, watch, attempt)),
-          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 },
+          RetryPolicy: { MaximumEventAgeInSeconds: HOUR_SECONDS, MaximumRetryAttempts: 10 },
         },
       }),
     );
@@ -218,9 +215,7 @@ export function sendHeartbeat(taskToken: string): Promise<TokenAnswer> {
 
 /** Ends the watch's task with the watch state as its output. */
 export function sendWatchSuccess(taskToken: string, watch: WatchState): Promise<TokenAnswer> {
-  return answer(() =>
-    sfnClient().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(watch) })),
-  );
+  return answer(() => succeedTask(sfnClient(), taskToken, JSON.stringify(watch)));
 }
 
 /** Step Functions' limits for SendTaskFailure's error and cause. */
@@ -231,13 +226,10 @@ export const ERROR_CAUSE_MAX = 32_768;
 export function sendWatchFailure(taskToken: string, error: unknown): Promise<TokenAnswer> {
   const { name, message } = describeError(error);
   return answer(() =>
-    sfnClient().send(
-      new SendTaskFailureCommand({
-        taskToken,
-        error: name.slice(0, ERROR_NAME_MAX),
-        cause: message.slice(0, ERROR_CAUSE_MAX),
-      }),
-    ),
+    failTask(sfnClient(), taskToken, {
+      error: name.slice(0, ERROR_NAME_MAX),
+      cause: message.slice(0, ERROR_CAUSE_MAX),
+    }),
   );
 }
 

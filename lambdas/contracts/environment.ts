@@ -67,9 +67,17 @@ export const fastPathEnvironment = /* @__PURE__ */ (() =>
     })),
   ))();
 
+/** The alarm relay: the topic it publishes the stack's alarms to. */
+export const alarmRelayEnvironment = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({ KDG_TOPIC_ARN: setting }),
+    z.transform((env) => ({ topicArn: env.KDG_TOPIC_ARN })),
+  ))();
+
 /** The variables the template sets on each function that reads any, by handler folder. */
 export interface FunctionEnvironments {
   readonly check: Readonly<z.input<typeof checkEnvironment>>;
   readonly 'fast-path': Readonly<z.input<typeof fastPathEnvironment>>;
   readonly restore: Readonly<z.input<typeof claimEnvironment>>;
+  readonly 'alarm-relay': Readonly<z.input<typeof alarmRelayEnvironment>>;
 }

@@ -210,3 +210,22 @@ export const kmsCloudTrailEventSchema = /* @__PURE__ */ (() =>
       eventName: z.string(),
     }),
   }))();
+
+/**
+ * What CloudWatch sends a Lambda alarm action: the alarm and the state it entered. Only the fields the
+ * alarm relay's e-mail shows are checked.
+ */
+export const cloudWatchAlarmEventSchema = /* @__PURE__ */ (() =>
+  z.looseObject({
+    alarmArn: z.string().check(z.minLength(1)),
+    region: z.optional(z.string()),
+    alarmData: z.looseObject({
+      alarmName: z.string().check(z.minLength(1)),
+      state: z.looseObject({
+        value: z.string(),
+        reason: z.optional(z.string()),
+        timestamp: z.optional(z.string()),
+      }),
+      configuration: z.optional(z.looseObject({ description: z.optional(z.string()) })),
+    }),
+  }))();

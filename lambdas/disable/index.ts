@@ -1,7 +1,7 @@
-import { DisableKeyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
 import { requireCanaryPlan, sendCanary } from '../aws/canary.js';
-import { kmsClient } from '../aws/clients.js';
-import { readKey, toTagList } from '../aws/key-reader.js';
+import { disableKey } from '../aws/key-disable.js';
+import { readKey } from '../aws/key-reader.js';
+import { tagKey } from '../aws/key-tagging.js';
 import { createLogger } from '../aws/logger.js';
 import { checkStillAsAssessed, holdTags, parseDisableEvent, planDisable } from '../domain/hold.js';
 import type { DisableOutput } from '../domain/types.js';
@@ -29,7 +29,6 @@ export async function handler(rawEvent: unknown): Promise<DisableOutput> {
   checkStillAsAssessed(event.assessment, current, event.executionArn);
 
   const start = planDisable(current, event.executionArn, now);
-  const client = kmsClient(key.region);
   if (!start.resumed) {
     const tags = holdTags(event.executionArn, {
       status: 'disabling',
@@ -37,16 +36,10 @@ export async function handler(rawEvent: unknown): Promise<DisableOutput> {
       wasEnabled: start.wasEnabled,
       approval: event.approval,
     });
-    await client.send(new TagResourceCommand({ KeyId: key.keyArn, Tags: toTagList(tags) }));
+    await tagKey(key.keyArn, key.region, tags);
   }
-  // DisableKey on a Disabled key succeeds, so a retry and a key that was already Disabled take the same path.
-  await client.send(new DisableKeyCommand({ KeyId: key.keyArn }));
-  await client.send(
-    new TagResourceCommand({
-      KeyId: key.keyArn,
-      Tags: toTagList(holdTags(event.executionArn, { status: 'disabled' })),
-    }),
-  );
+  await disableKey(key.keyArn, key.region);
+  await tagKey(key.keyArn, key.region, holdTags(event.executionArn, { status: 'disabled' }));
   // The first canary: the first check requires its record, proving the source shows this key's failures.
   const canary = await sendCanary(key, 'DISABLED', now);
   logger.info('Key disabled and held', {

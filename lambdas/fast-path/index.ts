@@ -1,17 +1,13 @@
-import {
-  CancelKeyDeletionCommand,
-  EnableKeyCommand,
-  type KeyMetadata,
-  TagResourceCommand,
-} from '@aws-sdk/client-kms';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import type * as z from 'zod/mini';
-import { kmsClient, sfnClient, snsClient } from '../aws/clients.js';
+import { sfnClient } from '../aws/clients.js';
 import { readEnvironment } from '../aws/environment.js';
+import { describeExecution } from '../aws/executions.js';
 import { claimHold } from '../aws/hold-claim.js';
-import { isNotFound, type KeyReading, readKey, toTagList } from '../aws/key-reader.js';
+import { isNotFound, type KeyReading, keyFactsOf, readKey } from '../aws/key-reader.js';
+import { cancelKeyDeletion, enableKey } from '../aws/key-restore.js';
+import { tagKey } from '../aws/key-tagging.js';
 import { createLogger } from '../aws/logger.js';
+import { publish } from '../aws/notifications.js';
 import { fastPathEnvironment } from '../contracts/environment.js';
 import { kmsCloudTrailEventSchema } from '../contracts/events.js';
 import { describeIssues, safeParseContract } from '../contracts/issues.js';
@@ -71,39 +67,26 @@ async function isRunningExecution(executionArn: string, settings: Settings): Pro
     return `The hold names ${executionArn}, not an execution of ${settings.stateMachineArn}.`;
   }
   const region = /^arn:[^:]+:states:([^:]+):/.exec(executionArn)?.[1];
-  const answer = await sfnClient(region).send(new DescribeExecutionCommand({ executionArn }));
+  const answer = await describeExecution(sfnClient(region), executionArn);
   return answer.status === 'RUNNING'
     ? null
     : `The execution that holds the key is ${answer.status}, not running.`;
 }
 
-function keyFactsOf(
-  metadata: KeyMetadata,
-  reading: KeyReading,
-  keyArn: string,
-  record: CloudTrailRecord,
-): KeyFacts {
+/** The key as the evidence e-mail names it. */
+function keyFactsFor(reading: KeyReading, keyArn: string, record: CloudTrailRecord): KeyFacts {
   const [, , , region = '', account = ''] = keyArn.split(':');
   // The fast path does not list aliases (ListAliases has no resource scope); the alias the caller
   // named is the one the reader of the e-mail knows the key by.
   const named = record.requestParameters?.keyId;
-  const alias = typeof named === 'string' && named.startsWith('alias/') ? [named] : [];
-  return {
-    keyId: metadata.KeyId ?? keyArn.split('/').pop() ?? keyArn,
+  return keyFactsOf(reading.metadata, {
+    keyId: reading.metadata.KeyId ?? keyArn.split('/').pop() ?? keyArn,
     keyArn,
     account,
     region,
-    aliases: alias,
-    description: metadata.Description ?? '',
-    keyState: metadata.KeyState ?? 'Unknown',
-    keyManager: metadata.KeyManager === 'AWS' ? 'AWS' : 'CUSTOMER',
-    keySpec: metadata.KeySpec ?? 'SYMMETRIC_DEFAULT',
-    keyUsage: metadata.KeyUsage ?? 'ENCRYPT_DECRYPT',
-    creationDate: metadata.CreationDate?.toISOString() ?? '',
-    multiRegion: metadata.MultiRegion === true,
-    replicaCount: metadata.MultiRegionConfiguration?.ReplicaKeys?.length ?? 0,
+    aliases: typeof named === 'string' && named.startsWith('alias/') ? [named] : [],
     tags: reading.tags,
-  };
+  });
 }
 
 /** The evidence e-mail, in the workflow's words, with the attributes its own notifications carry. */
@@ -131,26 +114,15 @@ async function notify(args: {
     error: null,
     now: args.now,
   });
-  await snsClient().send(
-    new PublishCommand({
-      TopicArn: args.topicArn,
-      Subject: message.subject,
-      Message: message.messageText,
-      MessageAttributes: {
-        kind: { DataType: 'String', StringValue: rollback ? 'rolled-back' : 'deletion-cancelled' },
-        execution: { DataType: 'String', StringValue: args.executionArn },
-        source: { DataType: 'String', StringValue: 'fast-path' },
-      },
-    }),
-  );
-}
-
-function isNotPendingDeletion(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    error.name === 'KMSInvalidStateException' &&
-    /is not pending deletion/i.test(error.message)
-  );
+  await publish(args.topicArn, {
+    subject: message.subject,
+    text: message.messageText,
+    attributes: {
+      kind: rollback ? 'rolled-back' : 'deletion-cancelled',
+      execution: args.executionArn,
+      source: 'fast-path',
+    },
+  });
 }
 
 async function handleKey(
@@ -193,7 +165,7 @@ async function handleKey(
     await notify({
       outcome: earlier.outcome,
       executionArn: owner,
-      key: keyFactsOf(reading.metadata, reading, keyRef.keyArn, record),
+      key: keyFactsFor(reading, keyRef.keyArn, record),
       evidence: earlier.evidence,
       finalKeyState: current().keyState,
       actedAt: earlier.actedAt ?? now.toISOString(),
@@ -243,38 +215,31 @@ async function handleKey(
     }
   }
 
-  const client = kmsClient(region);
   for (const action of decision.plan.actions) {
     if (action === 'CancelKeyDeletion') {
-      try {
-        await client.send(new CancelKeyDeletionCommand({ KeyId: keyArn }));
-      } catch (error) {
-        if (isNotPendingDeletion(error)) {
-          return none(
-            'KMS answered that the key is no longer pending deletion: someone else cancelled it first.',
-          );
-        }
-        throw error;
+      if ((await cancelKeyDeletion(keyArn, region)) === 'NOT_PENDING') {
+        return none(
+          'KMS answered that the key is no longer pending deletion: someone else cancelled it first.',
+        );
       }
     } else {
-      await client.send(new EnableKeyCommand({ KeyId: keyArn }));
+      await enableKey(keyArn, region);
     }
   }
   if (claim === '') {
     claim = sanitizeTagValue(`fast-path ${nonce} ${now.toISOString()}`);
   }
-  await client.send(
-    new TagResourceCommand({
-      KeyId: keyArn,
-      Tags: toTagList(fastPathEndTags(decision.executionArn, decision.outcome, decision.evidence, claim)),
-    }),
+  await tagKey(
+    keyArn,
+    region,
+    fastPathEndTags(decision.executionArn, decision.outcome, decision.evidence, claim),
   );
   const finalKeyState = decision.plan.expectedKeyState;
   const actedAt = parseClaim(claim)?.at.toISOString() ?? now.toISOString();
   await notify({
     outcome: decision.outcome,
     executionArn: decision.executionArn,
-    key: keyFactsOf(reading.metadata, reading, keyRef.keyArn, record),
+    key: keyFactsFor(reading, keyRef.keyArn, record),
     evidence: decision.evidence,
     finalKeyState,
     actedAt,
@@ -294,9 +259,7 @@ async function handleKey(
 }
 
 async function markNotified(keyArn: string, region: string, claim: string): Promise<void> {
-  await kmsClient(region).send(
-    new TagResourceCommand({ KeyId: keyArn, Tags: [{ TagKey: FAST_PATH_TAGS.notified, TagValue: claim }] }),
-  );
+  await tagKey(keyArn, region, { [FAST_PATH_TAGS.notified]: claim });
 }
 
 /**

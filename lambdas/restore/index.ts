@@ -1,7 +1,7 @@
-import { CancelKeyDeletionCommand, EnableKeyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
-import { kmsClient } from '../aws/clients.js';
 import { claimHold, claimSettleMs } from '../aws/hold-claim.js';
-import { isNotFound, type KeyReading, readKey, toTagList } from '../aws/key-reader.js';
+import { isNotFound, type KeyReading, readKey } from '../aws/key-reader.js';
+import { cancelKeyDeletion, enableKey } from '../aws/key-restore.js';
+import { tagKey } from '../aws/key-tagging.js';
 import { createLogger } from '../aws/logger.js';
 import { FAST_PATH_TAGS } from '../contracts/tags.js';
 import { RestoreInProgressError } from '../domain/errors.js';
@@ -27,15 +27,6 @@ import { buildRestoreMessage } from '../domain/restore-message.js';
 import { type RestoreEvent, type RestoreResult, TAGS } from '../domain/types.js';
 
 const logger = createLogger('restore');
-
-/** CancelKeyDeletion's answer when the deletion is already cancelled (by a previous attempt, or a person). */
-function isNotPendingDeletion(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    error.name === 'KMSInvalidStateException' &&
-    /is not pending deletion/i.test(error.message)
-  );
-}
 
 interface Outcome {
   readonly actions: RestoreResult['actions'];
@@ -152,7 +143,6 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeov
     return { takeover: before, finalKeyState: current.keyState };
   }
   let plan = planRestore(event.mode, current, event.executionArn);
-  const client = kmsClient(key.region);
 
   // An active hold on a taggable key: take the claim first, so that a fast path acting on the same
   // record at this moment stands back (or this step does). A key pending deletion cannot be tagged;
@@ -181,13 +171,9 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeov
   const notes: string[] = [];
   for (const action of plan.actions) {
     if (action === 'CancelKeyDeletion') {
-      try {
-        await client.send(new CancelKeyDeletionCommand({ KeyId: key.keyArn }));
+      if ((await cancelKeyDeletion(key.keyArn, key.region)) === 'CANCELLED') {
         done.push(action);
-      } catch (error) {
-        if (!isNotPendingDeletion(error)) {
-          throw error;
-        }
+      } else {
         // Only one CancelKeyDeletion succeeds: if the fast path's did, it tags the key right after.
         await new Promise((resolve) => setTimeout(resolve, claimSettleMs()));
         const after = currentOf(await readKey(key.keyArn, key.region));
@@ -198,7 +184,7 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeov
         notes.push('KMS answered that the key was no longer pending deletion (already cancelled).');
       }
     } else {
-      await client.send(new EnableKeyCommand({ KeyId: key.keyArn }));
+      await enableKey(key.keyArn, key.region);
       done.push(action);
     }
   }
@@ -224,7 +210,7 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeov
     if (event.outcome === 'REJECTED' && event.error?.Cause) {
       tags[TAGS.rejectedBy] = sanitizeTagValue(event.error.Cause);
     }
-    await client.send(new TagResourceCommand({ KeyId: key.keyArn, Tags: toTagList(tags) }));
+    await tagKey(key.keyArn, key.region, tags);
   }
 
   return {

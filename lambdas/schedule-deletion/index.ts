@@ -1,8 +1,8 @@
-import { ScheduleKeyDeletionCommand, TagResourceCommand } from '@aws-sdk/client-kms';
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
-import { kmsClient } from '../aws/clients.js';
-import { readKey, toTagList } from '../aws/key-reader.js';
+import { scheduleKeyDeletion } from '../aws/key-deletion.js';
+import { readKey } from '../aws/key-reader.js';
+import { tagKey } from '../aws/key-tagging.js';
 import { createLogger } from '../aws/logger.js';
 import { addCanary, parseCanaries } from '../domain/canary.js';
 import { InvalidHandlerEventError } from '../domain/errors.js';
@@ -65,25 +65,19 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
     scheduledAt = now.toISOString();
     // The last canary on the Disabled key; the first pending check requires its record.
     canaries = addCanary(canaries, await sendCanary(key, 'DISABLED', now));
-    const client = kmsClient(key.region);
-    await client.send(
-      new TagResourceCommand({
-        KeyId: key.keyArn,
-        Tags: toTagList(
-          holdTags(event.executionArn, {
-            status: 'pending-deletion',
-            deletionScheduledAt: scheduledAt,
-            approval: event.approval,
-          }),
-        ),
+    await tagKey(
+      key.keyArn,
+      key.region,
+      holdTags(event.executionArn, {
+        status: 'pending-deletion',
+        deletionScheduledAt: scheduledAt,
+        approval: event.approval,
       }),
     );
-    const scheduled = await client.send(
-      new ScheduleKeyDeletionCommand({ KeyId: key.keyArn, PendingWindowInDays: plan.pendingWindowInDays }),
-    );
-    deletionDate = scheduled.DeletionDate ?? null;
-    finalState = scheduled.KeyState ?? 'PendingDeletion';
-    window = scheduled.PendingWindowInDays ?? plan.pendingWindowInDays;
+    const scheduled = await scheduleKeyDeletion(key.keyArn, key.region, plan.pendingWindowInDays);
+    deletionDate = scheduled.deletionDate ?? null;
+    finalState = scheduled.keyState ?? 'PendingDeletion';
+    window = scheduled.pendingWindowInDays ?? plan.pendingWindowInDays;
   }
   logger.info('Key deletion scheduled', {
     keyArn: key.keyArn,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hasControlCharacter, quoteUntrusted } from '../../lambdas/domain/untrusted.js';
-import { InvalidOptionValueError, UsageError } from './errors.js';
+import { InvalidOptionValueError, runCommand, UsageError } from './errors.js';
+import type { CliIo } from './io.js';
 
 /**
  * Command-line parsing shared by the commands: strict (an unknown or misspelt option is an error,
@@ -136,4 +137,24 @@ export function actorName(
   const fromEnv = env.KDG_USER ?? env.USER ?? env.USERNAME ?? env.LOGNAME;
   const name = explicit ?? (fromEnv && !hasControlCharacter(fromEnv) ? fromEnv : undefined);
   return name && name.trim() !== '' ? name.trim() : 'kms-deletion-guard CLI';
+}
+
+/**
+ * Runs a command: parses its command line, answers `--help` with its usage, else runs `body`. Errors
+ * become one line and an exit code (runCommand).
+ */
+export function runParsedCommand(
+  io: CliIo,
+  argv: readonly string[],
+  spec: CommandSpec,
+  body: (args: ParsedArgs) => Promise<number>,
+): Promise<number> {
+  return runCommand(io, argv, async () => {
+    const args = parseCommandArgs(argv, spec);
+    if (args.help) {
+      io.stdout(`Usage: kms-deletion-guard ${spec.usage}\n`);
+      return 0;
+    }
+    return body(args);
+  });
 }

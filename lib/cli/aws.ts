@@ -1,19 +1,16 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { type KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import {
-  DescribeKeyCommand,
-  type KeyMetadata,
-  KMSClient,
-  ListResourceTagsCommand,
-} from '@aws-sdk/client-kms';
-import {
-  DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
   type ExecutionListItem,
   type ExecutionStatus,
-  GetExecutionHistoryCommand,
   type HistoryEvent,
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { readHistoryPage } from '../../lambdas/aws/execution-history.js';
+import { describeExecution as describeAnExecution } from '../../lambdas/aws/executions.js';
+import { describeKey, isNotFound, readTags } from '../../lambdas/aws/key-reader.js';
 import { isHeldBy } from '../../lambdas/domain/hold.js';
 import { locateKey, parseKeyId } from '../../lambdas/domain/key-id.js';
 import { TAGS } from '../../lambdas/domain/types.js';
@@ -29,7 +26,9 @@ import type { CliIo } from './io.js';
 
 /**
  * The CLI's side of AWS: Region and state machine discovery, clients, and the look-ups several
- * commands share (a key by ID, ARN or alias; the executions that work on a key).
+ * commands share (a key by ID, ARN or alias; the executions that work on a key). The calls
+ * themselves go through the readers of lambdas/aws, the same the handlers use, with the CLI's
+ * clients.
  */
 
 /**
@@ -151,16 +150,67 @@ export async function resolveRegion(options: AwsOptions, io: CliIo): Promise<str
   throw new MissingRegionError();
 }
 
-function clientConfig(region: string, options: AwsOptions) {
-  return { region, ...CLIENT_RETRY, ...(options.profile ? { profile: options.profile } : {}) };
+interface ClientConfig {
+  readonly region: string;
+  readonly maxAttempts: number;
+  readonly profile?: string;
 }
 
-export function createKmsClient(region: string, options: AwsOptions): KMSClient {
-  return new KMSClient(clientConfig(region, options));
+/**
+ * The SDK clients of one command run: made on first use, one per service and Region, with the
+ * CLI's retries and the person's profile, and destroyed together when the command ends.
+ */
+export class AwsClients {
+  private readonly made = new Map<string, { destroy(): void }>();
+
+  constructor(private readonly options: AwsOptions) {}
+
+  kms(region: string): KMSClient {
+    return this.client('kms', region, (config) => new KMSClient(config));
+  }
+
+  sfn(region: string): SFNClient {
+    return this.client('sfn', region, (config) => new SFNClient(config));
+  }
+
+  cloudTrail(region: string): CloudTrailClient {
+    return this.client('cloudtrail', region, (config) => new CloudTrailClient(config));
+  }
+
+  destroy(): void {
+    for (const client of this.made.values()) {
+      client.destroy();
+    }
+    this.made.clear();
+  }
+
+  private client<C extends { destroy(): void }>(
+    service: string,
+    region: string,
+    create: (config: ClientConfig) => C,
+  ): C {
+    const id = `${service} ${region}`;
+    let client = this.made.get(id) as C | undefined;
+    if (!client) {
+      const profile = this.options.profile;
+      client = create({ region, ...CLIENT_RETRY, ...(profile ? { profile } : {}) });
+      this.made.set(id, client);
+    }
+    return client;
+  }
 }
 
-export function createSfnClient(region: string, options: AwsOptions): SFNClient {
-  return new SFNClient(clientConfig(region, options));
+/** Runs `body` with the clients of one command run, and destroys them however it ends. */
+export async function withClients<T>(
+  options: AwsOptions,
+  body: (clients: AwsClients) => Promise<T>,
+): Promise<T> {
+  const clients = new AwsClients(options);
+  try {
+    return await body(clients);
+  } finally {
+    clients.destroy();
+  }
 }
 
 /** The Step Functions console page of an execution. */
@@ -187,40 +237,13 @@ export async function mapLimit<T, R>(
   return results;
 }
 
-/** Every event of an execution's history, oldest first (all pages). */
-export async function readHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({
-        executionArn,
-        maxResults: 1000,
-        nextToken,
-        includeExecutionData: true,
-      }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
-
 /** The newest `count` events, newest first: enough to tell where an execution is. */
 export async function readRecentHistory(
   sfn: SFNClient,
   executionArn: string,
   count: number,
 ): Promise<HistoryEvent[]> {
-  const page = await sfn.send(
-    new GetExecutionHistoryCommand({
-      executionArn,
-      maxResults: count,
-      reverseOrder: true,
-      includeExecutionData: true,
-    }),
-  );
-  return page.events ?? [];
+  return (await readHistoryPage(sfn, executionArn, { maxResults: count, newestFirst: true })).events;
 }
 
 export async function listExecutions(
@@ -316,11 +339,9 @@ export function keyRegion(value: string, homeRegion: string, homeAccount: string
 }
 
 /** DescribeKey by ID, ARN or alias; a missing key is a KeyNotFoundError. */
-export async function resolveKey(value: string, region: string, options: AwsOptions): Promise<ResolvedKey> {
-  const kms = createKmsClient(region, options);
+export async function resolveKey(value: string, region: string, clients: AwsClients): Promise<ResolvedKey> {
   try {
-    const described = await kms.send(new DescribeKeyCommand({ KeyId: value }));
-    const metadata = described.KeyMetadata;
+    const metadata = await describeKey(clients.kms(region), value);
     if (!metadata?.KeyId || !metadata.Arn) {
       throw new KeyNotFoundError(value, region);
     }
@@ -330,30 +351,17 @@ export async function resolveKey(value: string, region: string, options: AwsOpti
       region,
     };
   } catch (error) {
-    if (error instanceof Error && error.name === 'NotFoundException') {
+    if (isNotFound(error)) {
       throw new KeyNotFoundError(value, region);
     }
     throw error;
-  } finally {
-    kms.destroy();
   }
 }
 
 /** The execution named by the key's hold tag, or null (no tag, or tags not readable). */
-export async function holdingExecution(key: ResolvedKey, options: AwsOptions): Promise<string | null> {
-  const kms = createKmsClient(key.region, options);
+export async function holdingExecution(key: ResolvedKey, clients: AwsClients): Promise<string | null> {
   try {
-    const tags: Record<string, string> = {};
-    let marker: string | undefined;
-    do {
-      const page = await kms.send(new ListResourceTagsCommand({ KeyId: key.metadata.Arn, Marker: marker }));
-      for (const tag of page.Tags ?? []) {
-        if (tag.TagKey !== undefined) {
-          tags[tag.TagKey] = tag.TagValue ?? '';
-        }
-      }
-      marker = page.Truncated ? page.NextMarker : undefined;
-    } while (marker);
+    const tags = await readTags(clients.kms(key.region), key.metadata.Arn);
     const holder = tags[TAGS.execution];
     // The tag value went through sanitizeTagValue; only a value that is an execution ARN as-is can be followed.
     return holder !== undefined && isHeldBy(tags, holder) && parseExecutionArn(holder) ? holder : null;
@@ -362,17 +370,16 @@ export async function holdingExecution(key: ResolvedKey, options: AwsOptions): P
       return null;
     }
     throw error;
-  } finally {
-    kms.destroy();
   }
 }
 
+/** DescribeExecution; an execution that does not exist is an ExecutionNotFoundError. */
 export async function describeExecution(
   sfn: SFNClient,
   executionArn: string,
 ): Promise<DescribeExecutionCommandOutput> {
   try {
-    return await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return await describeAnExecution(sfn, executionArn);
   } catch (error) {
     if (error instanceof Error && error.name === 'ExecutionDoesNotExist') {
       throw new ExecutionNotFoundError(executionArn);
@@ -404,9 +411,10 @@ const RECENT_EXECUTIONS_SEARCHED = 200;
  * The execution a person means by `<key|execution>`: an execution ARN or name as given; for a key,
  * its running execution, else the one its hold tag names, else its most recent one.
  */
-export async function resolveExecutionTarget(
+async function resolveExecutionTarget(
   target: string,
   sfn: SFNClient,
+  clients: AwsClients,
   options: AwsOptions,
   io: CliIo,
 ): Promise<string> {
@@ -422,12 +430,12 @@ export async function resolveExecutionTarget(
   }
   const machine = stateMachineFrom(options, io);
   const region = keyRegion(target, machine.region, machine.account);
-  const key = await resolveKey(target, region, options);
+  const key = await resolveKey(target, region, clients);
   const running = await runningExecutionsForKey(sfn, machine.arn, key.metadata.KeyId);
   if (running[0]?.executionArn) {
     return running[0].executionArn;
   }
-  const holder = await holdingExecution(key, options);
+  const holder = await holdingExecution(key, clients);
   if (holder && parseExecutionArn(holder)?.stateMachineArn === machine.arn) {
     return holder;
   }
@@ -446,4 +454,25 @@ export async function resolveExecutionTarget(
   throw new ExecutionNotFoundError(
     `key ${key.metadata.Arn} (no running execution, no hold tag, none among the last ${RECENT_EXECUTIONS_SEARCHED} executions)`,
   );
+}
+
+export interface ExecutionTarget {
+  /** Step Functions in the execution's Region. */
+  readonly sfn: SFNClient;
+  readonly executionArn: string;
+  readonly description: DescribeExecutionCommandOutput;
+}
+
+/** The execution a `<key|execution>` argument names, described. */
+export async function describeTarget(
+  target: string,
+  clients: AwsClients,
+  options: AwsOptions,
+  io: CliIo,
+): Promise<ExecutionTarget> {
+  // An execution ARN names its Region; a key or an execution name needs the state machine.
+  const region = parseExecutionArn(target)?.region ?? stateMachineFrom(options, io).region;
+  const sfn = clients.sfn(region);
+  const executionArn = await resolveExecutionTarget(target, sfn, clients, options, io);
+  return { sfn, executionArn, description: await describeExecution(sfn, executionArn) };
 }

@@ -1,14 +1,7 @@
-import {
-  type AliasListEntry,
-  DescribeKeyCommand,
-  GetKeyLastUsageCommand,
-  type KeyListEntry,
-  type KeyMetadata,
-  type KMSClient,
-  ListAliasesCommand,
-  ListKeysCommand,
-  ListResourceTagsCommand,
-} from '@aws-sdk/client-kms';
+import { type KeyListEntry, type KeyMetadata, type KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import { listAliases } from '../../lambdas/aws/key-aliases.js';
+import { describeKey, keyFactsOf, readTags } from '../../lambdas/aws/key-reader.js';
+import { classifyKeyUsage } from '../../lambdas/aws/key-usage.js';
 import { findRefusal, hasPublicKey } from '../../lambdas/domain/refusal.js';
 import { DAY_MS } from '../../lambdas/domain/time.js';
 import {
@@ -20,10 +13,9 @@ import {
   type UsageAssessment,
   type UsageClassification,
 } from '../../lambdas/domain/types.js';
-import { classifyUsage } from '../../lambdas/domain/usage.js';
-import { AWS_OPTIONS, type CommandSpec, integerOption, parseCommandArgs } from './args.js';
-import { awsOptions, CONCURRENCY, createKmsClient, mapLimit, resolveRegion } from './aws.js';
-import { describeError, runCommand, UsageError } from './errors.js';
+import { AWS_OPTIONS, type CommandSpec, integerOption, runParsedCommand } from './args.js';
+import { awsOptions, CONCURRENCY, mapLimit, resolveRegion, withClients } from './aws.js';
+import { describeError, UsageError } from './errors.js';
 import { type CliIo, formatTable } from './io.js';
 
 /**
@@ -50,7 +42,7 @@ const SPEC: CommandSpec = {
   maxPositionals: 0,
 };
 
-/** The stack's default (DESIGN §3). */
+/** The stack configuration's default minIdleDays. */
 export const DEFAULT_MIN_IDLE_DAYS = 90;
 
 export type Verdict = 'ACCEPTED' | 'REFUSED' | 'UNREADABLE';
@@ -110,32 +102,15 @@ async function listAllKeys(kms: KMSClient, progress: Progress): Promise<KeyListE
   return keys;
 }
 
-async function listAllAliases(kms: KMSClient): Promise<Map<string, string[]>> {
+/** Every alias of the Region by the key it points to (one ListAliases walk instead of one per key). */
+async function aliasesByKey(kms: KMSClient): Promise<Map<string, string[]>> {
   const byKey = new Map<string, string[]>();
-  let marker: string | undefined;
-  do {
-    const page = await kms.send(new ListAliasesCommand({ Limit: 100, Marker: marker }));
-    for (const alias of page.Aliases ?? ([] as AliasListEntry[])) {
-      if (alias.TargetKeyId && alias.AliasName) {
-        byKey.set(alias.TargetKeyId, [...(byKey.get(alias.TargetKeyId) ?? []), alias.AliasName]);
-      }
+  for (const alias of await listAliases(kms, { pageSize: 100 })) {
+    if (alias.TargetKeyId && alias.AliasName) {
+      byKey.set(alias.TargetKeyId, [...(byKey.get(alias.TargetKeyId) ?? []), alias.AliasName]);
     }
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
+  }
   return byKey;
-}
-
-async function listAllTags(kms: KMSClient, keyId: string): Promise<Record<string, string>> {
-  const tags: Record<string, string> = {};
-  let marker: string | undefined;
-  do {
-    const page = await kms.send(new ListResourceTagsCommand({ KeyId: keyId, Marker: marker }));
-    for (const tag of page.Tags ?? []) {
-      if (tag.TagKey !== undefined) tags[tag.TagKey] = tag.TagValue ?? '';
-    }
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
-  return tags;
 }
 
 /** AssessKey's configuration as far as the key-level rules use it. */
@@ -149,33 +124,6 @@ function assessConfig(minIdleDays: number): GuardConfig {
     approvalTimeoutDays: 7,
     pendingWindowInDays: 30,
     watchPendingWindow: true,
-  };
-}
-
-function toFacts(
-  metadata: KeyMetadata,
-  keyId: string,
-  region: string,
-  aliases: readonly string[],
-  tags: Record<string, string>,
-): KeyFacts {
-  const role = metadata.MultiRegionConfiguration?.MultiRegionKeyType;
-  return {
-    keyId,
-    keyArn: metadata.Arn ?? keyId,
-    account: metadata.AWSAccountId ?? '',
-    region,
-    aliases,
-    description: metadata.Description ?? '',
-    keyState: metadata.KeyState ?? 'Unknown',
-    keyManager: metadata.KeyManager === 'CUSTOMER' ? 'CUSTOMER' : 'AWS',
-    keySpec: metadata.KeySpec ?? 'SYMMETRIC_DEFAULT',
-    keyUsage: metadata.KeyUsage ?? 'ENCRYPT_DECRYPT',
-    creationDate: metadata.CreationDate?.toISOString() ?? '',
-    multiRegion: metadata.MultiRegion === true,
-    multiRegionRole: role === 'PRIMARY' || role === 'REPLICA' ? role : undefined,
-    replicaCount: role === 'PRIMARY' ? (metadata.MultiRegionConfiguration?.ReplicaKeys?.length ?? 0) : 0,
-    tags,
   };
 }
 
@@ -269,18 +217,18 @@ type Assessed = { readonly kind: 'row'; readonly row: CandidateRow } | { readonl
 async function assessKey(
   kms: KMSClient,
   entry: KeyListEntry,
-  aliasesByKey: ReadonlyMap<string, string[]>,
+  aliasesOfKeys: ReadonlyMap<string, string[]>,
   region: string,
   minIdleDays: number,
   now: Date,
 ): Promise<Assessed> {
   const keyId = entry.KeyId ?? entry.KeyArn ?? '(no key ID)';
-  const aliases = aliasesByKey.get(keyId) ?? [];
+  const aliases = aliasesOfKeys.get(keyId) ?? [];
   let metadata: KeyMetadata;
   try {
-    const described = await kms.send(new DescribeKeyCommand({ KeyId: entry.KeyArn ?? keyId }));
-    if (!described.KeyMetadata) throw new Error('DescribeKey returned no KeyMetadata');
-    metadata = described.KeyMetadata;
+    const described = await describeKey(kms, entry.KeyArn ?? keyId);
+    if (!described) throw new Error('DescribeKey returned no KeyMetadata');
+    metadata = described;
   } catch (error) {
     return {
       kind: 'row',
@@ -294,29 +242,24 @@ async function assessKey(
   let usage: UsageAssessment;
   let tags: Record<string, string>;
   try {
-    const used = await kms.send(new GetKeyLastUsageCommand({ KeyId: metadata.Arn ?? keyId }));
-    usage = classifyUsage({
-      keyCreationDate: used.KeyCreationDate ?? metadata.CreationDate ?? new Date(Number.NaN),
-      trackingStartDate: used.TrackingStartDate ?? new Date(Number.NaN),
-      keyLastUsage: used.KeyLastUsage
-        ? {
-            operation: used.KeyLastUsage.Operation,
-            timestamp: used.KeyLastUsage.Timestamp,
-            cloudTrailEventId: used.KeyLastUsage.CloudTrailEventId,
-            kmsRequestId: used.KeyLastUsage.KmsRequestId,
-          }
-        : undefined,
-    });
+    usage = await classifyKeyUsage(kms, metadata.Arn ?? keyId, metadata.CreationDate);
   } catch (error) {
     return { kind: 'row', row: unreadable(keyId, 'GetKeyLastUsage', error, known) };
   }
   try {
-    tags = await listAllTags(kms, metadata.Arn ?? keyId);
+    tags = await readTags(kms, metadata.Arn ?? keyId);
   } catch (error) {
     // Without the tags nobody can tell whether another execution holds the key.
     return { kind: 'row', row: unreadable(keyId, 'ListResourceTags', error, known) };
   }
-  const facts = toFacts(metadata, keyId, region, aliases, tags);
+  const facts = keyFactsOf(metadata, {
+    keyId,
+    keyArn: metadata.Arn ?? keyId,
+    account: metadata.AWSAccountId ?? '',
+    region,
+    aliases,
+    tags,
+  });
   const request: ExecutionRequest = {
     keyId: facts.keyArn,
     observationDays: 30,
@@ -379,17 +322,17 @@ export async function buildReport(
   const progress = new Progress(io);
   try {
     const keys = await listAllKeys(kms, progress);
-    let aliasesByKey = new Map<string, string[]>();
+    let aliases = new Map<string, string[]>();
     let aliasesError: string | null = null;
     try {
-      aliasesByKey = await listAllAliases(kms);
+      aliases = await aliasesByKey(kms);
     } catch (error) {
       aliasesError = `ListAliases: ${describeError(error).message}`;
     }
     const now = io.now();
     let done = 0;
     const assessed = await mapLimit(keys, CONCURRENCY, async (entry) => {
-      const result = await assessKey(kms, entry, aliasesByKey, region, minIdleDays, now);
+      const result = await assessKey(kms, entry, aliases, region, minIdleDays, now);
       done += 1;
       progress.update(`Reading keys: ${done}/${keys.length}`);
       return result;
@@ -465,13 +408,8 @@ export function renderTable(report: CandidatesReport): string {
   return `${table}${table ? '\n' : ''}${footer(report)}Full reasons: --json or --csv.\n`;
 }
 
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runCommand(io, argv, async () => {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-      io.stdout(`Usage: kms-deletion-guard ${CANDIDATES_USAGE}\n`);
-      return 0;
-    }
+export function run(argv: readonly string[], io: CliIo): Promise<number> {
+  return runParsedCommand(io, argv, SPEC, async (args) => {
     if (args.flag('json') && args.flag('csv')) {
       throw new UsageError(`Choose one of --json and --csv. Usage: kms-deletion-guard ${CANDIDATES_USAGE}`);
     }
@@ -480,21 +418,18 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       DEFAULT_MIN_IDLE_DAYS;
     const options = awsOptions(args);
     const region = await resolveRegion(options, io);
-    const kms = createKmsClient(region, options);
-    try {
-      const report = await buildReport(kms, region, minIdleDays, io);
-      if (args.flag('json')) {
-        io.stdout(`${JSON.stringify(report.rows)}\n`);
-        io.stderr(footer(report));
-      } else if (args.flag('csv')) {
-        io.stdout(toCsv(report.rows));
-        io.stderr(footer(report));
-      } else {
-        io.stdout(renderTable(report));
-      }
-      return 0;
-    } finally {
-      kms.destroy();
+    const report = await withClients(options, (clients) =>
+      buildReport(clients.kms(region), region, minIdleDays, io),
+    );
+    if (args.flag('json')) {
+      io.stdout(`${JSON.stringify(report.rows)}\n`);
+      io.stderr(footer(report));
+    } else if (args.flag('csv')) {
+      io.stdout(toCsv(report.rows));
+      io.stderr(footer(report));
+    } else {
+      io.stdout(renderTable(report));
     }
+    return 0;
   });
 }

@@ -1,21 +1,9 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { readHistory } from '../../lambdas/aws/execution-history.js';
+import { failTask, succeedTask } from '../../lambdas/aws/task-answers.js';
 import { type ApprovalDecision, WORKFLOW_ERRORS } from '../../lambdas/domain/types.js';
-import { AWS_OPTIONS, actorName, type CommandSpec, parseCommandArgs, textOption } from './args.js';
-import {
-  awsOptions,
-  createSfnClient,
-  describeExecution,
-  parseExecutionArn,
-  readHistory,
-  resolveExecutionTarget,
-  stateMachineFrom,
-} from './aws.js';
-import {
-  ApprovalAlreadyAnsweredError,
-  ExecutionNotRunningError,
-  NoPendingApprovalError,
-  runCommand,
-} from './errors.js';
+import { AWS_OPTIONS, actorName, type CommandSpec, runParsedCommand, textOption } from './args.js';
+import { awsOptions, describeTarget, withClients } from './aws.js';
+import { ApprovalAlreadyAnsweredError, ExecutionNotRunningError, NoPendingApprovalError } from './errors.js';
 import { type CliIo, printable } from './io.js';
 import { findPendingApproval, summarizeExecution } from './status.js';
 
@@ -55,22 +43,14 @@ function stepWords(step: string | null): string {
   return 'the pending step';
 }
 
-async function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise<number> {
-  return runCommand(io, argv, async () => {
-    const args = parseCommandArgs(argv, spec(decision));
-    if (args.help) {
-      io.stdout(`Usage: kms-deletion-guard ${usage(decision)}\n`);
-      return 0;
-    }
+function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise<number> {
+  return runParsedCommand(io, argv, spec(decision), (args) => {
     const comment = textOption('comment', args.string('comment'), MAX_COMMENT_LENGTH);
     const by = actorName(textOption('by', args.string('by'), MAX_BY_LENGTH), io.env).slice(0, MAX_BY_LENGTH);
-    const target = args.positionals[0] ?? '';
     const options = awsOptions(args);
-    const region = parseExecutionArn(target)?.region ?? stateMachineFrom(options, io).region;
-    const sfn = createSfnClient(region, options);
-    try {
-      const executionArn = await resolveExecutionTarget(target, sfn, options, io);
-      const description = await describeExecution(sfn, executionArn);
+    return withClients(options, async (clients) => {
+      const target = args.positionals[0] ?? '';
+      const { sfn, executionArn, description } = await describeTarget(target, clients, options, io);
       if (description.status !== 'RUNNING') {
         throw new ExecutionNotRunningError(executionArn, description.status ?? 'UNKNOWN');
       }
@@ -84,17 +64,12 @@ async function decide(decision: Decision, argv: readonly string[], io: CliIo): P
       try {
         if (decision === 'approve') {
           const output: ApprovalDecision = { decision: 'approve', by, at, ...(comment ? { comment } : {}) };
-          await sfn.send(
-            new SendTaskSuccessCommand({ taskToken: pending.token, output: JSON.stringify(output) }),
-          );
+          await succeedTask(sfn, pending.token, JSON.stringify(output));
         } else {
-          await sfn.send(
-            new SendTaskFailureCommand({
-              taskToken: pending.token,
-              error: WORKFLOW_ERRORS.rejected,
-              cause: `Rejected by ${by} at ${at} with the kms-deletion-guard CLI${comment ? `: ${comment}` : '.'}`,
-            }),
-          );
+          await failTask(sfn, pending.token, {
+            error: WORKFLOW_ERRORS.rejected,
+            cause: `Rejected by ${by} at ${at} with the kms-deletion-guard CLI${comment ? `: ${comment}` : '.'}`,
+          });
         }
       } catch (error) {
         if (error instanceof Error && ANSWERED.has(error.name)) {
@@ -128,9 +103,7 @@ async function decide(decision: Decision, argv: readonly string[], io: CliIo): P
           `\n${pending.subject ? `${printable(`Request: ${pending.subject}`)}\n` : ''}${next}\n`,
       );
       return 0;
-    } finally {
-      sfn.destroy();
-    }
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-files.js';
 import type { SimulationResult } from '../simulator/result.js';
 import { loadScenarioFile, ScenarioError } from '../simulator/scenario.js';
 import { simulate } from '../simulator/simulate.js';
@@ -10,13 +10,7 @@ import type { CliIo } from './io.js';
 export const DEMO_USAGE = 'demo [--dir <folder of scenario files>]';
 
 /** The scenarios that ship with the project. */
-export const BUNDLED_SCENARIOS = resolve(
-  fileURLToPath(new URL('.', import.meta.url)),
-  '..',
-  '..',
-  'test',
-  'scenarios',
-);
+export const BUNDLED_SCENARIOS = join(PACKAGE_ROOT, 'test', 'scenarios');
 
 /**
  * `demo`: runs every scenario of a folder (the bundled ones by default), prints each timeline and

@@ -1,10 +1,9 @@
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 // The same reader the assessment uses, so `doctor` and the approval e-mail can never disagree.
 import { readTrailHealth } from '../../lambdas/aws/trail-reader.js';
 import { formatFinding, type TrailHealth } from '../../lambdas/domain/trail-health.js';
-import { AWS_OPTIONS, type CommandSpec, parseCommandArgs } from './args.js';
-import { awsOptions, resolveRegion } from './aws.js';
-import { CliError, runCommand } from './errors.js';
+import { AWS_OPTIONS, type CommandSpec, runParsedCommand } from './args.js';
+import { awsOptions, resolveRegion, withClients } from './aws.js';
+import { CliError } from './errors.js';
 import { type CliIo, printable } from './io.js';
 
 /**
@@ -59,13 +58,8 @@ export function renderHealth(health: TrailHealth, region: string): string {
   return `${lines.map((line) => printable(line)).join('\n')}\n`;
 }
 
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runCommand(io, argv, async () => {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-      io.stdout(`Usage: kms-deletion-guard ${DOCTOR_USAGE}\n`);
-      return 0;
-    }
+export function run(argv: readonly string[], io: CliIo): Promise<number> {
+  return runParsedCommand(io, argv, SPEC, async (args) => {
     const logGroupName = args.string('log-group') ?? io.env.KDG_LOG_GROUP;
     if (logGroupName === undefined || logGroupName === '') {
       throw new MissingLogGroupError();
@@ -75,21 +69,14 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const options = awsOptions(args);
     const region = await resolveRegion(options, io);
-    const client = new CloudTrailClient({
-      region,
-      maxAttempts: 8,
-      ...(options.profile ? { profile: options.profile } : {}),
-    });
-    try {
-      const health = await readTrailHealth(client, logGroupName, region, io.now());
-      if (args.flag('json')) {
-        io.stdout(`${JSON.stringify({ region, ...health })}\n`);
-      } else {
-        io.stdout(renderHealth(health, region));
-      }
-      return health.blind ? 1 : 0;
-    } finally {
-      client.destroy();
+    const health = await withClients(options, (clients) =>
+      readTrailHealth(clients.cloudTrail(region), logGroupName, region, io.now()),
+    );
+    if (args.flag('json')) {
+      io.stdout(`${JSON.stringify({ region, ...health })}\n`);
+    } else {
+      io.stdout(renderHealth(health, region));
     }
+    return health.blind ? 1 : 0;
   });
 }

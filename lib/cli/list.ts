@@ -1,15 +1,14 @@
-import { AWS_OPTIONS, type CommandSpec, integerOption, parseCommandArgs } from './args.js';
+import { AWS_OPTIONS, type CommandSpec, integerOption, runParsedCommand } from './args.js';
 import {
   awsOptions,
   CONCURRENCY,
-  createSfnClient,
   describeExecution,
   listExecutions,
   mapLimit,
   readRecentHistory,
   stateMachineFrom,
+  withClients,
 } from './aws.js';
-import { runCommand } from './errors.js';
 import { type CliIo, formatTable } from './io.js';
 import { type ExecutionSummary, summarizeExecution } from './status.js';
 
@@ -43,18 +42,13 @@ export type ListedExecution = Pick<
   | 'cause'
 >;
 
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runCommand(io, argv, async () => {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-      io.stdout(`Usage: kms-deletion-guard ${LIST_USAGE}\n`);
-      return 0;
-    }
+export function run(argv: readonly string[], io: CliIo): Promise<number> {
+  return runParsedCommand(io, argv, SPEC, (args) => {
     const limit = integerOption('limit', args.string('limit'), 1, 100_000, 'how many executions to show');
     const options = awsOptions(args);
     const machine = stateMachineFrom(options, io);
-    const sfn = createSfnClient(machine.region, options);
-    try {
+    return withClients(options, async (clients) => {
+      const sfn = clients.sfn(machine.region);
       const items = await listExecutions(
         sfn,
         machine.arn,
@@ -102,8 +96,6 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         ),
       );
       return 0;
-    } finally {
-      sfn.destroy();
-    }
+    });
   });
 }

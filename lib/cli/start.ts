@@ -6,26 +6,25 @@ import {
   actorName,
   type CommandSpec,
   integerOption,
-  parseCommandArgs,
+  runParsedCommand,
   textOption,
 } from './args.js';
 import {
   awsOptions,
   consoleUrl,
-  createSfnClient,
   describeExecution,
   holdingExecution,
   keyRegion,
   resolveKey,
   runningExecutionsForKey,
   stateMachineFrom,
+  withClients,
 } from './aws.js';
 import {
   CliError,
   ExecutionAlreadyRunningError,
   ExecutionNotFoundError,
   InvalidKeyArgumentError,
-  runCommand,
 } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -93,13 +92,8 @@ export function executionName(alias: string | null, keyId: string, now: Date): s
   return `${prefix.replace(/-+$/, '')}${suffix}`;
 }
 
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runCommand(io, argv, async () => {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-      io.stdout(`Usage: kms-deletion-guard ${START_USAGE}\n`);
-      return 0;
-    }
+export function run(argv: readonly string[], io: CliIo): Promise<number> {
+  return runParsedCommand(io, argv, SPEC, (args) => {
     const target = args.positionals[0] ?? '';
     const json = args.flag('json');
     // Everything the person typed is checked before the first AWS call.
@@ -134,20 +128,20 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       throw error;
     }
 
-    const key = await resolveKey(target, region, options);
-    const keyArn = key.metadata.Arn;
-    if (key.alias && !json) {
-      io.stdout(`Resolved alias ${key.alias} to key ${keyArn}.\n`);
-    }
+    return withClients(options, async (clients) => {
+      const key = await resolveKey(target, region, clients);
+      const keyArn = key.metadata.Arn;
+      if (key.alias && !json) {
+        io.stdout(`Resolved alias ${key.alias} to key ${keyArn}.\n`);
+      }
 
-    const sfn = createSfnClient(machine.region, options);
-    try {
+      const sfn = clients.sfn(machine.region);
       const running = await runningExecutionsForKey(sfn, machine.arn, key.metadata.KeyId);
       if (running[0]?.executionArn) {
         throw new ExecutionAlreadyRunningError(keyArn, running[0].executionArn);
       }
       // The hold tag also catches an execution whose input named the key in a form not matched above.
-      const holder = await holdingExecution(key, options);
+      const holder = await holdingExecution(key, clients);
       if (holder) {
         const described = await describeExecution(sfn, holder).catch((error: unknown) => {
           if (error instanceof ExecutionNotFoundError) return null;
@@ -203,8 +197,6 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
           `Follow it with: npx kms-deletion-guard status ${executionArn}\n`,
       );
       return 0;
-    } finally {
-      sfn.destroy();
-    }
+    });
   });
 }

@@ -1,20 +1,17 @@
 import type { DescribeExecutionOutput, HistoryEvent } from '@aws-sdk/client-sfn';
+import { readHistory } from '../../lambdas/aws/execution-history.js';
 import type { Evidence } from '../../lambdas/domain/types.js';
-import { AWS_OPTIONS, type CommandSpec, parseCommandArgs } from './args.js';
+import { AWS_OPTIONS, type CommandSpec, runParsedCommand } from './args.js';
 import {
   awsOptions,
   consoleUrl,
-  createSfnClient,
-  describeExecution,
+  describeTarget,
   inputKeyId,
   isRecord,
   parseExecutionArn,
   parseJson,
-  readHistory,
-  resolveExecutionTarget,
-  stateMachineFrom,
+  withClients,
 } from './aws.js';
-import { runCommand } from './errors.js';
 import { type CliIo, printable } from './io.js';
 
 /**
@@ -472,27 +469,19 @@ export function renderSummary(s: ExecutionSummary): string {
   return lines.map(([label, value]) => `${label.padEnd(11)}${printable(value)}\n`).join('');
 }
 
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runCommand(io, argv, async () => {
-    const args = parseCommandArgs(argv, SPEC);
-    if (args.help) {
-      io.stdout(`Usage: kms-deletion-guard ${STATUS_USAGE}\n`);
-      return 0;
-    }
-    const target = args.positionals[0] ?? '';
+export function run(argv: readonly string[], io: CliIo): Promise<number> {
+  return runParsedCommand(io, argv, SPEC, (args) => {
     const options = awsOptions(args);
-    // An execution ARN names its Region; a key or an execution name needs the state machine.
-    const region = parseExecutionArn(target)?.region ?? stateMachineFrom(options, io).region;
-    const sfn = createSfnClient(region, options);
-    try {
-      const executionArn = await resolveExecutionTarget(target, sfn, options, io);
-      const description = await describeExecution(sfn, executionArn);
-      const events = await readHistory(sfn, executionArn);
-      const summary = summarizeExecution(description, events);
+    return withClients(options, async (clients) => {
+      const { sfn, executionArn, description } = await describeTarget(
+        args.positionals[0] ?? '',
+        clients,
+        options,
+        io,
+      );
+      const summary = summarizeExecution(description, await readHistory(sfn, executionArn));
       io.stdout(args.flag('json') ? `${JSON.stringify(summary)}\n` : renderSummary(summary));
       return 0;
-    } finally {
-      sfn.destroy();
-    }
+    });
   });
 }

@@ -1,8 +1,8 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { retainedLogGroup } from './retained-log-group.js';
 
 /** The stage of the approval API; part of every approval link. */
 export const APPROVAL_STAGE = 'approval';
@@ -39,10 +39,7 @@ export class ApprovalEndpoint extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
 
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const accessLogs = retainedLogGroup(this, 'AccessLogs');
 
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${stack.stackName}-approval`,

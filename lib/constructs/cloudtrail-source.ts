@@ -1,8 +1,8 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { retainedLogGroup } from './retained-log-group.js';
 
 export interface CloudTrailSourceProps {
   /** An existing log group that receives the account's CloudTrail events. */
@@ -26,10 +26,7 @@ export class CloudTrailSource extends Construct {
   constructor(scope: Construct, id: string, props: CloudTrailSourceProps) {
     super(scope, id);
     if (props.createTrail) {
-      const logGroup = new logs.LogGroup(this, 'TrailLogs', {
-        retention: logs.RetentionDays.ONE_YEAR,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+      const logGroup = retainedLogGroup(this, 'TrailLogs');
       const accessLogs = new s3.Bucket(this, 'TrailAccessLogs', {
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
         encryption: s3.BucketEncryption.S3_MANAGED,

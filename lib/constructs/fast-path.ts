@@ -7,15 +7,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { FAST_PATH_ERROR_CODES } from '../../lambdas/contracts/events.js';
+import { type HoldStatus, TAGS } from '../../lambdas/contracts/tags.js';
 import { GuardFunction } from './guard-function.js';
-import { acknowledgeWildcards } from './nag-acknowledgements.js';
+import { acknowledgeGuardFunction, acknowledgeWildcards } from './nag-acknowledgements.js';
 
-/** The hold's status tag (lambdas/domain/types.ts TAGS.status); IAM conditions name it. */
-export const STATUS_TAG = 'kms-deletion-guard:status';
-/** Statuses of an active hold the fast path may undo (a test pins them to the domain's). */
-export const FAST_PATH_STATUSES = ['disabled', 'pending-deletion'] as const;
-/** CloudTrail error codes the rule forwards (lambdas/domain/fast-path.ts FAST_PATH_ERROR_CODES). */
-export const FAST_PATH_ERROR_CODES = ['DisabledException', 'KMSInvalidStateException'] as const;
+/** Statuses of an active hold the fast path may undo; its EnableKey and CancelKeyDeletion are conditioned on them. */
+export const FAST_PATH_STATUSES: readonly HoldStatus[] = ['disabled', 'pending-deletion'];
 
 export interface FastPathProps {
   /** The evidence e-mail goes here, as the workflow's own notifications do. */
@@ -27,7 +25,7 @@ export interface FastPathProps {
 }
 
 /**
- * The fast path (DESIGN §2): an EventBridge rule on the default bus forwards KMS CloudTrail events
+ * The fast path: an EventBridge rule on the default bus forwards KMS CloudTrail events
  * of failed calls (`DisabledException`, `KMSInvalidStateException`) to a Lambda that gives back, within
  * minutes, a key the workflow holds. Best effort by nature (EventBridge may drop an event): the
  * polling watch stays the guarantee. Events the Lambda cannot take after retries land in the
@@ -42,7 +40,7 @@ export class FastPath extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const anyKey = stack.formatArn({ service: 'kms', region: '*', resource: 'key', resourceName: '*' });
-    const statusTag = `aws:ResourceTag/${STATUS_TAG}`;
+    const statusTag = `aws:ResourceTag/${TAGS.status}`;
     const executions = stack.formatArn({
       service: 'states',
       resource: 'execution',
@@ -127,15 +125,8 @@ export class FastPath extends Construct {
         resource: executions,
         reason: "DescribeExecution on this workflow's own executions, which are created at run time.",
       },
-      {
-        resource: '*',
-        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-      },
     ]);
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'The handlers target Node.js 22, the runtime this project builds, tests and bundles for.',
-    });
+    acknowledgeGuardFunction(this.function);
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:

@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,8 +6,7 @@ import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-no
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionEnvironments, HANDLER_VARIABLE } from '../../lambdas/contracts/environment.js';
-
-const LAMBDAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lambdas');
+import { LAMBDAS_DIR, moduleFile } from '../package-files.js';
 
 /**
  * Modules of the SDK that the deployed bundles replace with smaller ones of `lambdas/aws/`, each of which
@@ -17,9 +15,9 @@ const LAMBDAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   // The SDK's full default credential chain is ~130 KB of every bundle; Lambda answers from the environment.
-  '@aws-sdk/credential-provider-node': path.join(LAMBDAS_DIR, 'aws', 'lambda-credentials.ts'),
+  '@aws-sdk/credential-provider-node': moduleFile(path.join(LAMBDAS_DIR, 'aws'), 'lambda-credentials'),
   // ~19 KB of every bundle; no command the handlers send has an event stream.
-  '@smithy/core/event-streams': path.join(LAMBDAS_DIR, 'aws', 'no-event-streams.ts'),
+  '@smithy/core/event-streams': moduleFile(path.join(LAMBDAS_DIR, 'aws'), 'no-event-streams'),
 };
 
 /** The handler folders under `lambdas/`. */
@@ -30,7 +28,8 @@ export type HandlerName =
   | 'schedule-deletion'
   | 'restore'
   | 'approval'
-  | 'fast-path';
+  | 'fast-path'
+  | 'alarm-relay';
 
 /**
  * The settings a handler reads at run time (ARNs of the stack's own resources), typed by the schema
@@ -103,7 +102,7 @@ export class GuardFunction<H extends HandlerName = HandlerName> extends Construc
     }
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(LAMBDAS_DIR, props.handler, 'index.ts'),
+      entry: moduleFile(path.join(LAMBDAS_DIR, props.handler), 'index'),
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,

@@ -36,3 +36,20 @@ export function acknowledgeWildcards(
     });
   }
 }
+
+/**
+ * What every GuardFunction needs acknowledged: X-Ray, which takes no resource, and cdk-nag's latest
+ * runtime rule (the handlers are built and tested for Node.js 22 only).
+ */
+export function acknowledgeGuardFunction(fn: IConstruct): void {
+  acknowledgeWildcards(fn, [
+    {
+      resource: '*',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+    },
+  ]);
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'The handlers target Node.js 22, the runtime this project builds, tests and bundles for.',
+  });
+}

@@ -3,6 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import type { GuardFunction } from './guard-function.js';
+import { acknowledgeWildcards } from './nag-acknowledgements.js';
 
 /**
  * Where the watch's checks wait: a schedule group for the one-time schedules that chain the checks
@@ -43,16 +45,25 @@ export class WatchSchedules extends Construct {
     });
   }
 
-  /** What the function that creates the schedules needs: create them here and pass the role, nothing else. */
-  public creatorStatements(): iam.PolicyStatement[] {
-    return [
+  /** Lets `grantee` create the next check's schedule here and pass the role, nothing else. */
+  public grantCreate(grantee: GuardFunction): void {
+    grantee.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['scheduler:CreateSchedule'], resources: [this.scheduleArns] }),
+    );
+    grantee.function.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
         resources: [this.role.roleArn],
         conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
-    ];
+    );
+    acknowledgeWildcards(grantee, [
+      {
+        resource: this.scheduleArns,
+        reason:
+          "The next check's one-time schedule, named per execution and check at run time, in the stack's own schedule group.",
+      },
+    ]);
   }
 
   /** Lets the schedules invoke `fn` (and only it). */

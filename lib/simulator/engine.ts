@@ -11,13 +11,14 @@
 import './polyfill.js';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import {
   ExecutionAbortedError,
   ExecutionError,
   type RunOptions,
   StateMachine,
 } from 'aws-local-stepfunctions';
+import { LAMBDAS_DIR, moduleFile } from '../package-files.js';
 import type { VirtualClock } from './clock.js';
 import {
   type AslDefinition,
@@ -902,8 +903,6 @@ class SimulatedExecution {
   }
 }
 
-const LAMBDAS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'lambdas');
-
 interface LambdaModule {
   handler: (event: unknown, context?: unknown) => Promise<unknown> | unknown;
 }
@@ -911,7 +910,7 @@ interface LambdaModule {
 const handlerModules = new Map<string, Promise<LambdaModule>>();
 
 /**
- * Imports `lambdas/<name>/index.ts` once per process. Handlers create their SDK clients on first
+ * Imports `lambdas/<name>/index` once per process (the source in a checkout, the compiled module installed). Handlers create their SDK clients on first
  * use and keep them, so the environment (endpoints, Region) must be set before the first import.
  */
 export function loadHandler(name: string): Promise<LambdaModule> {
@@ -920,7 +919,7 @@ export function loadHandler(name: string): Promise<LambdaModule> {
   }
   let loaded = handlerModules.get(name);
   if (!loaded) {
-    loaded = import(pathToFileURL(resolve(LAMBDAS_DIR, name, 'index.ts')).href).then(
+    loaded = import(pathToFileURL(moduleFile(resolve(LAMBDAS_DIR, name), 'index')).href).then(
       (mod: Partial<LambdaModule>) => {
         if (typeof mod.handler !== 'function') {
           throw new DefinitionError(`lambdas/${name}/index.ts does not export a handler function`);

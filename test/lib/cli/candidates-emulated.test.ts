@@ -1,7 +1,7 @@
 import { run } from '../../../lib/cli/candidates.js';
 import { bufferedIo } from '../../../lib/cli/io.js';
 import { EmulatedAccount } from '../../../lib/simulator/emulator/account.js';
-import { type EmulatorServer, startEmulatorServer } from '../../../lib/simulator/emulator/server.js';
+import { useEmulatorServer } from './emulated.js';
 
 /**
  * `candidates` with the real KMS client against the emulated account over HTTP (the SDK's
@@ -15,12 +15,6 @@ const ACCOUNT = '111122223333';
 // correct the skew and retry the first error it sees (an AccessDeniedException included).
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 const DAY = 86_400_000;
-const ENV_KEYS = [
-  'AWS_ENDPOINT_URL_KMS',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_PROFILE',
-] as const;
 
 const ids = {
   neverUsed: '11111111-1111-1111-1111-111111111111',
@@ -64,29 +58,11 @@ function account(): EmulatedAccount {
 }
 
 describe('candidates against the emulated account', () => {
-  let server: EmulatorServer;
-  const saved: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
-
-  beforeAll(async () => {
-    server = await startEmulatorServer();
-    for (const key of ENV_KEYS) saved[key] = process.env[key];
-    process.env.AWS_ENDPOINT_URL_KMS = server.url;
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
-    delete process.env.AWS_PROFILE;
-  });
-
-  afterAll(async () => {
-    for (const key of ENV_KEYS) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
-    await server.close();
-  });
+  const server = useEmulatorServer('AWS_ENDPOINT_URL_KMS');
 
   it('classifies every customer managed key with the real client and skips the AWS managed one', async () => {
     // Prepare
-    server.setAccount(account());
+    server().setAccount(account());
     const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
 
     // Act
@@ -133,7 +109,7 @@ describe('candidates against the emulated account', () => {
       count: 1,
       ...window,
     });
-    server.setAccount(emulated);
+    server().setAccount(emulated);
     const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
 
     // Act

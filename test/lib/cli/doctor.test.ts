@@ -2,23 +2,17 @@ import { main } from '../../../bin/cli.js';
 import { run } from '../../../lib/cli/doctor.js';
 import { bufferedIo } from '../../../lib/cli/io.js';
 import { EmulatedAccount } from '../../../lib/simulator/emulator/account.js';
-import { type EmulatorServer, startEmulatorServer } from '../../../lib/simulator/emulator/server.js';
 import type { TrailSetup } from '../../../lib/simulator/emulator/trail.js';
+import { useEmulatorServer } from './emulated.js';
 
 /**
  * `doctor` with the real CloudTrail client against the emulated account over HTTP (the SDK's
- * AWS_ENDPOINT_URL_CLOUDTRAIL): a healthy and a blind trail, as the issue asks.
+ * AWS_ENDPOINT_URL_CLOUDTRAIL): a healthy and a blind trail.
  */
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
 const GROUP = 'aws-cloudtrail-logs';
-const ENV_KEYS = [
-  'AWS_ENDPOINT_URL_CLOUDTRAIL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_PROFILE',
-] as const;
 
 function account(trail: TrailSetup = {}): EmulatedAccount {
   // The real clock: the SDK and the emulator must agree on the time (see candidates-emulated.test.ts).
@@ -36,33 +30,15 @@ function io() {
 }
 
 describe('doctor against the emulated account', () => {
-  let server: EmulatorServer;
-  const saved: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
-
-  beforeAll(async () => {
-    server = await startEmulatorServer();
-    for (const key of ENV_KEYS) saved[key] = process.env[key];
-    process.env.AWS_ENDPOINT_URL_CLOUDTRAIL = server.url;
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
-    delete process.env.AWS_PROFILE;
-  });
-
-  afterAll(async () => {
-    for (const key of ENV_KEYS) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
-    await server.close();
-  });
+  const server = useEmulatorServer('AWS_ENDPOINT_URL_CLOUDTRAIL');
 
   afterEach(() => {
-    server.setAccount(null);
+    server().setAccount(null);
   });
 
   it('says OK for a healthy trail and exits 0', async () => {
     // Prepare
-    server.setAccount(account());
+    server().setAccount(account());
     const out = io();
 
     // Act
@@ -78,7 +54,7 @@ describe('doctor against the emulated account', () => {
 
   it('names each reason a trail is blind, one line each with the fix, and exits 1', async () => {
     // Prepare
-    server.setAccount(
+    server().setAccount(
       account({
         readWriteType: 'WriteOnly',
         excludeKmsEvents: true,
@@ -107,7 +83,7 @@ describe('doctor against the emulated account', () => {
 
   it('says no trail feeds a log group nobody delivers to', async () => {
     // Prepare
-    server.setAccount(account());
+    server().setAccount(account());
     const out = io();
 
     // Act
@@ -123,7 +99,7 @@ describe('doctor against the emulated account', () => {
 
   it('prints the analysis as JSON with --json', async () => {
     // Prepare
-    server.setAccount(account({ excludeKmsEvents: true }));
+    server().setAccount(account({ excludeKmsEvents: true }));
     const out = io();
 
     // Act
@@ -146,7 +122,7 @@ describe('doctor against the emulated account', () => {
       from: new Date(0),
       until: new Date(8.64e15),
     });
-    server.setAccount(emulated);
+    server().setAccount(emulated);
     const out = io();
 
     // Act

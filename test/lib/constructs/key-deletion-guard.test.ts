@@ -49,22 +49,42 @@ function actionsCalledBy(handler: string): string[] {
   return [...actions].sort();
 }
 
-/** The actions a handler's role is granted, without the logging and tracing every Lambda gets. */
-function actionsGrantedTo(handler: string): string[] {
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+/** The statements of every policy attached to the role with this logical ID. */
+function statementsOfRole(roleId: string | undefined): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+/** The logical ID of the Lambda function that runs a handler. */
+function functionOf(handler: string): string | undefined {
   const functions = template.findResources('AWS::Lambda::Function', {
     Properties: { Environment: { Variables: { KDG_HANDLER: handler } } },
   });
-  const [fn] = Object.values(functions);
-  const roleId = fn?.Properties?.Role?.['Fn::GetAtt']?.[0] as string;
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-    (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
-  );
-  const granted = new Set<string>();
-  for (const policy of policies) {
-    for (const statement of policy.Properties.PolicyDocument.Statement) {
-      for (const action of [statement.Action].flat()) granted.add(action);
-    }
-  }
+  return Object.keys(functions)[0];
+}
+
+/** The statements a handler's role is granted. */
+function statementsOf(handler: string): Statement[] {
+  const fn = template.toJSON().Resources[functionOf(handler) ?? ''];
+  return statementsOfRole(fn?.Properties?.Role?.['Fn::GetAtt']?.[0]);
+}
+
+/** The statements of the state machine's role. */
+function stateMachineStatements(): Statement[] {
+  const roles = template.findResources('AWS::IAM::Role', {
+    Properties: {
+      AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'states.amazonaws.com' } }] },
+    },
+  });
+  return statementsOfRole(Object.keys(roles)[0]);
+}
+
+/** The actions a handler's role is granted, without the logging and tracing every Lambda gets. */
+function actionsGrantedTo(handler: string): string[] {
+  const granted = new Set(statementsOf(handler).flatMap((statement) => [statement.Action].flat()));
   for (const baseline of [
     'logs:CreateLogStream',
     'logs:PutLogEvents',
@@ -109,13 +129,7 @@ describe('KeyDeletionGuard', () => {
     'lets the %s handler make canary calls only on keys that carry the workflow status tag',
     (handler) => {
       // Prepare
-      const functions = template.findResources('AWS::Lambda::Function', {
-        Properties: { Environment: { Variables: { KDG_HANDLER: handler } } },
-      });
-      const roleId = Object.values(functions)[0]?.Properties.Role['Fn::GetAtt'][0] as string;
-      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
-        .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
-        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const statements = statementsOf(handler);
       const canaryActions = ['kms:Encrypt', 'kms:Sign', 'kms:GenerateMac', 'kms:DeriveSharedSecret'];
 
       // Act
@@ -178,15 +192,7 @@ describe('KeyDeletionGuard', () => {
 
   it('lets the state machine invoke only its Lambdas and publish only to its topic', () => {
     // Prepare
-    const roles = template.findResources('AWS::IAM::Role', {
-      Properties: {
-        AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'states.amazonaws.com' } }] },
-      },
-    });
-    const [roleId] = Object.keys(roles);
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = stateMachineStatements();
 
     // Act
     const actions = new Set(statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
@@ -219,24 +225,10 @@ describe('KeyDeletionGuard', () => {
 
   it('lets the state machine invoke exactly the five workflow Lambdas (and their versions), nothing else', () => {
     // Prepare
-    const roles = template.findResources('AWS::IAM::Role', {
-      Properties: {
-        AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'states.amazonaws.com' } }] },
-      },
-    });
-    const [roleId] = Object.keys(roles);
-    const invoke = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .filter((s: { Action: string | string[] }) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    const workflowFunctions = ['assess', 'disable', 'check', 'schedule-deletion', 'restore'].map(
-      (handler) =>
-        Object.keys(
-          template.findResources('AWS::Lambda::Function', {
-            Properties: { Environment: { Variables: { KDG_HANDLER: handler } } },
-          }),
-        )[0],
+    const invoke = stateMachineStatements().filter((s) =>
+      [s.Action].flat().includes('lambda:InvokeFunction'),
     );
+    const workflowFunctions = ['assess', 'disable', 'check', 'schedule-deletion', 'restore'].map(functionOf);
 
     // Act
     const resources = invoke.flatMap((s: { Resource: unknown }) => [s.Resource].flat());
@@ -313,13 +305,7 @@ describe('KeyDeletionGuard', () => {
 
   it("lets the approval Lambda read only its workflow's histories and answer only its tokens", () => {
     // Prepare
-    const functions = template.findResources('AWS::Lambda::Function', {
-      Properties: { Environment: { Variables: { KDG_HANDLER: 'approval' } } },
-    });
-    const roleId = Object.values(functions)[0]?.Properties.Role['Fn::GetAtt'][0] as string;
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = statementsOf('approval');
     const machineId = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0] as string;
     const resourceOf = (action: string) =>
       statements.find((s: { Action: string | string[] }) => [s.Action].flat().includes(action))?.Resource;
@@ -348,11 +334,7 @@ describe('KeyDeletionGuard', () => {
 
   it("lets Scheduler invoke only the check function, with a role only this account's schedules assume", () => {
     // Prepare
-    const checkId = Object.keys(
-      template.findResources('AWS::Lambda::Function', {
-        Properties: { Environment: { Variables: { KDG_HANDLER: 'check' } } },
-      }),
-    )[0] as string;
+    const checkId = functionOf('check');
     const roles = template.findResources('AWS::IAM::Role', {
       Properties: {
         AssumeRolePolicyDocument: {
@@ -361,9 +343,7 @@ describe('KeyDeletionGuard', () => {
       },
     });
     const [roleId, role] = Object.entries(roles)[0] ?? [];
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = statementsOfRole(roleId);
 
     // Assess
     expect(Object.keys(roles)).toHaveLength(1);
@@ -464,11 +444,11 @@ describe('resolveGuardConfig', () => {
     [{ cloudTrailLogGroupName: 'g', createTrail: true }, /not both/],
     [
       { cloudTrailLogGroupName: 'g', observationDays: 0 },
-      /observationDays must be a whole number of days from 1 to 365; received 0/,
+      /observationDays must be a whole number of days from 1 to 355; received 0/,
     ],
     [
-      { cloudTrailLogGroupName: 'g', observationDays: 365 },
-      /is 410 days, more than the 365 days a Step Functions execution may run/,
+      { cloudTrailLogGroupName: 'g', observationDays: 355 },
+      /is 400 days, more than the 365 days a Step Functions execution may run/,
     ],
     [
       { cloudTrailLogGroupName: 'g', pendingWindowInDays: 31 },

@@ -30,12 +30,10 @@ function reachable(def: AslDefinition, from: string, removed: ReadonlySet<string
   return seen;
 }
 
+/** The steps that give the key back: after an error or a verdict, and after the deletion approval's answer. */
 const RESTORE_STATES = new Set([
-  'Restore',
-  'RollBack',
-  'CancelDeletion',
-  'RestoreAfterRejection',
-  'RestoreAfterExpiry',
+  ...['Restore', 'RollBack', 'CancelDeletion'],
+  ...['RestoreAfterRejection', 'RestoreAfterExpiry'],
 ]);
 
 describe('Workflow definition', () => {
@@ -218,6 +216,25 @@ describe('Workflow definition', () => {
       for (const error of retry.ErrorEquals) expect(error).toMatch(/^Lambda\./);
     }
   });
+
+  it.each([
+    ['ObservationVerdict', 'RollBack', 'WaitForFinalCheck', 'ObservationIncomplete'],
+    ['PendingVerdict', 'CancelDeletion', 'DeletionScheduled', 'PendingWatchIncomplete'],
+  ])(
+    '%s acts on breakage first, goes on only when the watch is done, and restores otherwise',
+    (name, onBreakage, onDone, otherwise) => {
+      // Prepare
+      const verdict = definition.States[name] as AslState;
+
+      // Assess
+      expect(verdict.Choices).toEqual([
+        { Variable: '$.watch.value.broke', BooleanEquals: true, Next: onBreakage },
+        { Variable: '$.watch.value.done', BooleanEquals: true, Next: onDone },
+      ]);
+      expect(verdict.Default).toBe(otherwise);
+      expect(definition.States[otherwise]?.Next).toBe('Restore');
+    },
+  );
 
   it('ends every outcome in a named state', () => {
     // Prepare

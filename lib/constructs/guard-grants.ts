@@ -1,0 +1,164 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { TAGS } from '../../lambdas/contracts/tags.js';
+import type { GuardFunction } from './guard-function.js';
+import { acknowledgeWildcards } from './nag-acknowledgements.js';
+
+export interface GuardGrantsProps {
+  /** Only keys with this tag may be disabled or scheduled for deletion. */
+  readonly keyTagCondition?: { readonly key: string; readonly value: string } | undefined;
+  /** The CloudTrail log group the handlers search. */
+  readonly logGroupName: string;
+}
+
+const ANY_KEY_REASON =
+  'The key is chosen per execution at run time, in any Region of this account; never another account.';
+
+/**
+ * What one of the workflow's Lambdas may do on KMS keys and on the CloudTrail source. Each grant adds
+ * its statement to the function's role and acknowledges, with its reason, the wildcard it needs, so a
+ * wildcard nobody granted on purpose still fails the cdk-nag check. Grants chain:
+ * `new GuardGrants(fn, props).read().canary()`.
+ */
+export class GuardGrants {
+  private readonly anyKey: string;
+  private readonly tagCondition: Record<string, Record<string, string>> | undefined;
+  private readonly stack: Stack;
+  private readonly logGroupName: string;
+
+  constructor(
+    private readonly grantee: GuardFunction,
+    props: GuardGrantsProps,
+  ) {
+    this.stack = Stack.of(grantee);
+    this.logGroupName = props.logGroupName;
+    // Keys may live in any Region of this account (a key ARN of another Region is handled there);
+    // never in another account, where GetKeyLastUsage does not work.
+    this.anyKey = this.stack.formatArn({ service: 'kms', region: '*', resource: 'key', resourceName: '*' });
+    this.tagCondition = props.keyTagCondition
+      ? { StringEquals: { [`aws:ResourceTag/${props.keyTagCondition.key}`]: props.keyTagCondition.value } }
+      : undefined;
+  }
+
+  /** Describe the key and read its tags (the hold's mirror). */
+  public read(): this {
+    return this.onKeys(['kms:DescribeKey', 'kms:ListResourceTags'], ANY_KEY_REASON);
+  }
+
+  /** Read the key, its tags and when it was last used. */
+  public readUsage(): this {
+    return this.onKeys(['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyLastUsage'], ANY_KEY_REASON);
+  }
+
+  /** List the aliases that name a key (callers may use one instead of its ID). */
+  public listAliases(): this {
+    // ListAliases does not support resource-level permissions.
+    return this.add(new iam.PolicyStatement({ actions: ['kms:ListAliases'], resources: ['*'] }), {
+      resource: '*',
+      reason: 'KMS ListAliases supports no resource-level permissions.',
+    });
+  }
+
+  /** Take a step toward deletion: tag the key as held, then disable it or schedule its deletion. */
+  public hold(action: 'kms:DisableKey' | 'kms:ScheduleKeyDeletion'): this {
+    return this.onKeys(
+      ['kms:TagResource', action],
+      `${ANY_KEY_REASON} keyTagCondition narrows the actions that disable or delete to tagged keys.`,
+      this.tagCondition,
+    );
+  }
+
+  /**
+   * The canary (one call that must fail on the held key), only on keys that carry the workflow's
+   * status tag: the workflow can never encrypt, sign or derive with a key it does not hold.
+   */
+  public canary(): this {
+    return this.onKeys(
+      ['kms:Encrypt', 'kms:Sign', 'kms:GenerateMac', 'kms:DeriveSharedSecret'],
+      `${ANY_KEY_REASON} Only keys that carry the workflow's status tag.`,
+      { Null: { [`aws:ResourceTag/${TAGS.status}`]: 'false' }, ...this.tagCondition },
+    );
+  }
+
+  /** Give back a key this workflow held: re-enable it, or cancel its deletion, and say so on its tags. */
+  public restore(): this {
+    return this.onKeys(['kms:TagResource', 'kms:EnableKey', 'kms:CancelKeyDeletion'], ANY_KEY_REASON);
+  }
+
+  /** Search the CloudTrail log group, and tell a missing group from an empty one. */
+  public readLogGroup(): this {
+    const group = this.logGroupArn(this.logGroupName);
+    const streams = this.logGroupArn(`${this.logGroupName}:*`);
+    this.add(new iam.PolicyStatement({ actions: ['logs:FilterLogEvents'], resources: [group, streams] }), {
+      resource: streams,
+      reason: 'FilterLogEvents on the CloudTrail log group and its streams.',
+    });
+    // DescribeLogGroups authorizes on the account's log groups as a whole, not on one group.
+    const anyGroup = this.logGroupArn('*');
+    return this.add(new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: [anyGroup] }), {
+      resource: anyGroup,
+      reason: "DescribeLogGroups authorizes on the account's log groups, not on one group.",
+    });
+  }
+
+  /** Check the setup of the trail that delivers to the log group (what `doctor` reports). */
+  public inspectTrails(): this {
+    // DescribeTrails has no resource type; the others take a trail.
+    this.add(new iam.PolicyStatement({ actions: ['cloudtrail:DescribeTrails'], resources: ['*'] }), {
+      resource: '*',
+      reason: 'CloudTrail DescribeTrails supports no resource-level permissions.',
+    });
+    // Organization trails live in the management account, so the trail ARN's account is open;
+    // the actions only read a trail's selectors and status.
+    const anyTrail = this.stack.formatArn({
+      service: 'cloudtrail',
+      region: '*',
+      account: '*',
+      resource: 'trail',
+      resourceName: '*',
+    });
+    return this.add(
+      new iam.PolicyStatement({
+        actions: ['cloudtrail:GetEventSelectors', 'cloudtrail:GetTrailStatus'],
+        resources: [anyTrail],
+      }),
+      {
+        resource: anyTrail,
+        reason:
+          'Reads the selectors and status of whichever trail delivers to the log group; organization trails ' +
+          'belong to the management account, so the trail is known only at run time.',
+      },
+    );
+  }
+
+  private onKeys(
+    actions: string[],
+    reason: string,
+    conditions?: Record<string, Record<string, string>>,
+  ): this {
+    const statement = new iam.PolicyStatement({
+      actions,
+      resources: [this.anyKey],
+      ...(conditions ? { conditions } : {}),
+    });
+    return this.add(statement, { resource: this.anyKey, reason });
+  }
+
+  private add(
+    statement: iam.PolicyStatement,
+    wildcard: { readonly resource: string; readonly reason: string },
+  ): this {
+    this.grantee.function.addToRolePolicy(statement);
+    acknowledgeWildcards(this.grantee, [wildcard]);
+    return this;
+  }
+
+  private logGroupArn(name: string): string {
+    return this.stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+}
