@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
+import { nearestName, suggestionDistance } from '../nearest-name.js';
 import scenarioSchema from './contracts/scenario.schema.json' with { type: 'json' };
 
 /** A scenario file that cannot be run; the message is one line naming the field and the problem. */
@@ -231,50 +232,6 @@ function fieldName(instancePath: string): string {
   return pathName(pointerSegments(instancePath));
 }
 
-/** Edit distance with transpositions (optimal string alignment), case ignored. */
-function editDistance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  const rows: number[][] = Array.from({ length: x.length + 1 }, (_, i) =>
-    Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number): number => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
-  for (let i = 1; i <= x.length; i += 1) {
-    for (let j = 1; j <= y.length; j += 1) {
-      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) {
-        best = Math.min(best, at(i - 2, j - 2) + 1);
-      }
-      (rows[i] as number[])[j] = best;
-    }
-  }
-  return at(x.length, y.length);
-}
-
-/**
- * The known field a misspelt name most likely meant: the same letters in another case or with
- * separators, else the closest by edit distance within a third of the longer name (lastUse ->
- * lastUsage, delivryLag -> deliveryLag), else null (a guess that far off would mislead).
- */
-export function nearestField(name: string, known: readonly string[]): string | null {
-  const bare = (text: string) => text.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const same = known.find((field) => bare(field) === bare(name));
-  if (same !== undefined) {
-    return same;
-  }
-  let best: { field: string; distance: number } | null = null;
-  for (const field of known) {
-    const distance = editDistance(name, field);
-    if (distance <= Math.max(1, Math.floor(Math.max(name.length, field.length) / 3))) {
-      if (best === null || distance < best.distance) {
-        best = { field, distance };
-      }
-    }
-  }
-  return best?.field ?? null;
-}
-
 interface SchemaNode {
   readonly properties?: Readonly<Record<string, SchemaNode>>;
   readonly items?: SchemaNode;
@@ -297,12 +254,13 @@ function unknownFieldError(error: ErrorObject): ScenarioUnknownFieldError {
   const name = String((error.params as { additionalProperty?: unknown }).additionalProperty);
   const known = Object.keys((error.parentSchema as SchemaNode | undefined)?.properties ?? {});
   formatFields ??= fieldsOfFormat(scenarioSchema as SchemaNode);
-  // A name of another part of the format (`lastUsage` on a call) is a field in the wrong place.
+  // A name of another part of the format (`lastUsage` on a call) is a field in the wrong place; a
+  // guess there needs a closer match, or any short name would find some short field somewhere.
   const lastSegment = (path: string) => path.slice(path.lastIndexOf('.') + 1);
-  const elsewhere = nearestField(name, formatFields.map(lastSegment));
+  const elsewhere = nearestName(name, formatFields.map(lastSegment), Math.floor(name.length / 3));
   const suggestion =
-    nearestField(name, known) ??
-    (elsewhere === null ? null : (formatFields.find((path) => lastSegment(path) === elsewhere) ?? null));
+    nearestName(name, known, suggestionDistance(name)) ??
+    (elsewhere === undefined ? null : (formatFields.find((path) => lastSegment(path) === elsewhere) ?? null));
   return new ScenarioUnknownFieldError(
     pathName([...pointerSegments(error.instancePath), name]),
     suggestion,

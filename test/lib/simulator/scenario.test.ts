@@ -2,7 +2,6 @@ import scenarioSchema from '../../../lib/simulator/contracts/scenario.schema.jso
 import {
   CallSchedule,
   DEFAULT_ACCOUNT,
-  nearestField,
   parseDuration,
   parseScenario,
   resolveInstant,
@@ -471,19 +470,25 @@ describe('parseScenario: fields the simulator does not model yet', () => {
   });
 });
 
-describe('nearestField', () => {
+describe('parseScenario: the field a misspelt name meant', () => {
+  function suggestionFor(cloudTrailField: string): string | null {
+    const error = thrownBy(minimal({ cloudTrail: { [cloudTrailField]: 1 } }));
+    expect(error).toBeInstanceOf(ScenarioUnknownFieldError);
+    return (error as ScenarioUnknownFieldError).suggestion;
+  }
+
   it('finds the field meant despite case, separators, a missing letter or swapped letters', () => {
     // Act / Assess
-    expect(nearestField('LastUsage', ['keyId', 'lastUsage'])).toBe('lastUsage');
-    expect(nearestField('last_usage', ['keyId', 'lastUsage'])).toBe('lastUsage');
-    expect(nearestField('lastUse', ['keyId', 'lastUsage'])).toBe('lastUsage');
-    expect(nearestField('delivryLag', ['deliveryLag', 'eventBridgeLag'])).toBe('deliveryLag');
-    expect(nearestField('keyUasge', ['keySpec', 'keyUsage'])).toBe('keyUsage');
+    expect(suggestionFor('DeliveryLag')).toBe('deliveryLag');
+    expect(suggestionFor('delivery_lag')).toBe('deliveryLag');
+    expect(suggestionFor('delivryLag')).toBe('deliveryLag');
+    expect(suggestionFor('retentoinDays')).toBe('retentionDays');
+    expect(suggestionFor('lastUse')).toBe('keys[].lastUsage');
   });
 
-  it('guesses nothing when no field is close', () => {
+  it('guesses nothing when no field is close, here or elsewhere', () => {
     // Act / Assess
-    expect(nearestField('verbose', ['deliveryLag', 'retentionDays'])).toBeNull();
-    expect(nearestField('x', ['at', 'keyId'])).toBeNull();
+    expect(suggestionFor('verbose')).toBeNull();
+    expect(suggestionFor('x')).toBeNull();
   });
 });
