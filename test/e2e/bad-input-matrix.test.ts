@@ -18,7 +18,12 @@ import { bufferedIo } from '../../lib/cli/io.js';
 import { runSimulateCommand } from '../../lib/cli/simulate.js';
 import { run as runStart } from '../../lib/cli/start.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../../lib/constructs/config.js';
-import { loadScenarioFile, ScenarioError } from '../../lib/simulator/scenario.js';
+import {
+  loadScenarioFile,
+  ScenarioError,
+  ScenarioFieldNotSupportedError,
+  ScenarioUnknownFieldError,
+} from '../../lib/simulator/scenario.js';
 import { simulate } from '../../lib/simulator/simulate.js';
 import { EXECUTION_ARN, FakeExecution, TOKEN } from '../lambdas/approval/fake-execution.js';
 import { KEY_ID as CLI_KEY_ID, ENV } from '../lib/cli/fixtures.js';
@@ -96,7 +101,7 @@ const INPUT_ROWS: readonly InputRow[] = [
     label: 'a number given as text',
     input: { keyId: KEY, observationDays: '30' },
     cause: 'INVALID_INPUT',
-    says: /"observationDays" is invalid: received the text "30"\. It must be a whole number of days from 1 to 365/,
+    says: /"observationDays" is invalid: received the text "30"\. It must be a whole number of days from 1 to 355/,
   },
   {
     label: 'a key ID that is not text',
@@ -126,7 +131,7 @@ const INPUT_ROWS: readonly InputRow[] = [
     label: 'observationDays out of range (366)',
     input: { keyId: KEY, observationDays: 366 },
     cause: 'INVALID_INPUT',
-    says: /from 1 to 365/,
+    says: /from 1 to 355/,
   },
   {
     label: 'a pending window KMS refuses (6 days)',
@@ -230,7 +235,7 @@ const CONFIG_ROWS: ReadonlyArray<{ label: string; config: unknown; says: RegExp 
   {
     label: 'observationDays out of range',
     config: { ...SOURCE, observationDays: 0 },
-    says: /observationDays must be a whole number of days from 1 to 365; received 0/,
+    says: /observationDays must be a whole number of days from 1 to 355; received 0/,
   },
   {
     label: 'a pending window KMS refuses',
@@ -245,7 +250,7 @@ const CONFIG_ROWS: ReadonlyArray<{ label: string; config: unknown; says: RegExp 
   {
     label: 'an unknown (misspelt) field',
     config: { ...SOURCE, observationDay: 30 },
-    says: /Unknown configuration field "observationDay"\. Known fields: .*observationDays/,
+    says: /Unknown configuration field "observationDay"\. Did you mean "observationDays"\? Known fields: .*observationDays/,
   },
   {
     label: 'one e-mail address instead of a list',
@@ -271,6 +276,16 @@ const CONFIG_ROWS: ReadonlyArray<{ label: string; config: unknown; says: RegExp 
     label: 'a tag condition on an aws: tag key',
     config: { ...SOURCE, keyTagCondition: { key: 'aws:cloudformation:stack-name', value: 'x' } },
     says: /keyTagCondition must be .* \(not aws:\)/,
+  },
+  {
+    label: 'a tag condition with an empty value',
+    config: { ...SOURCE, keyTagCondition: { key: 'retire', value: '' } },
+    says: /keyTagCondition must be .* a non-empty value .*: the value is missing or empty/,
+  },
+  {
+    label: 'null for a number',
+    config: { ...SOURCE, observationDays: null },
+    says: /observationDays must be a whole number of days from 1 to 355; received null\./,
   },
   {
     label: 'a configuration that is not an object',
@@ -302,7 +317,7 @@ describe('bad input: stack configuration (checked at synth, before anything is d
     // Assess
     await expect(run).rejects.toThrow(ScenarioError);
     await expect(run).rejects.toThrow(
-      /^config: observationDays must be a whole number of days from 1 to 365/,
+      /^config: observationDays must be a whole number of days from 1 to 355/,
     );
   });
 
@@ -447,7 +462,15 @@ const VALID_SCENARIO = {
   input: { keyId: KEY },
 };
 
-const SCENARIO_ROWS: ReadonlyArray<{ label: string; text: string; says: RegExp }> = [
+const SCENARIO_ROWS: ReadonlyArray<{
+  label: string;
+  text: string;
+  says: RegExp;
+  /** The named error, where it is more precise than ScenarioError. */
+  error?: abstract new (
+    ...args: never[]
+  ) => ScenarioError;
+}> = [
   { label: 'not JSON', text: '{ "name": "x", ', says: /^not valid JSON \(/ },
   {
     label: 'no keys',
@@ -472,12 +495,48 @@ const SCENARIO_ROWS: ReadonlyArray<{ label: string; text: string; says: RegExp }
     text: JSON.stringify({ ...VALID_SCENARIO, keys: 'all' }),
     says: /^keys must be array$/,
   },
+  {
+    label: 'a misspelt key field (lastUse would make a used key look never used)',
+    text: JSON.stringify({
+      ...VALID_SCENARIO,
+      keys: [{ ...VALID_SCENARIO.keys[0], lastUse: { operation: 'Decrypt', at: '-P3D' } }],
+    }),
+    says: /^keys\[0\]\.lastUse: unknown field; did you mean lastUsage\?$/,
+    error: ScenarioUnknownFieldError,
+  },
+  {
+    label: 'a misspelt call field',
+    text: JSON.stringify({
+      ...VALID_SCENARIO,
+      calls: [{ at: '+P1D', keyId: KEY, operation: 'Decrypt', principal: 'p', deliveryLeg: 'PT1H' }],
+    }),
+    says: /^calls\[0\]\.deliveryLeg: unknown field; did you mean deliveryLag\?$/,
+    error: ScenarioUnknownFieldError,
+  },
+  {
+    label: 'an unknown top-level field',
+    text: JSON.stringify({ ...VALID_SCENARIO, observationDays: 3 }),
+    says: /^observationDays: unknown field; the fields here are name, start, .*, faults$/,
+    error: ScenarioUnknownFieldError,
+  },
+  {
+    label: 'a field the simulator does not model yet',
+    text: JSON.stringify({ ...VALID_SCENARIO, approvals: { disable: 'approve', disableAfter: 'P2D' } }),
+    says: /^approvals\.disableAfter: the simulator does not model this field yet; remove it$/,
+    error: ScenarioFieldNotSupportedError,
+  },
+  {
+    label: 'a fault of a service the simulator does not inject faults into',
+    text: JSON.stringify({ ...VALID_SCENARIO, faults: [{ service: 'ec2', operation: '*', error: 'X' }] }),
+    says: /^faults\[0\]\.service: the simulator does not model 'ec2' faults yet; remove the fault/,
+    error: ScenarioFieldNotSupportedError,
+  },
 ];
 
 describe('bad input: scenario file (the only kind that fails `simulate`)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kdg-bad-scenario-'));
 
-  it.each(SCENARIO_ROWS)('$label: one-line ScenarioError, exit 1', async ({ label, text, says }) => {
+  it.each(SCENARIO_ROWS)('$label: one-line ScenarioError, exit 1', async ({ label, text, says, error }) => {
     // Prepare
     const file = join(dir, `${label.replaceAll(' ', '-')}.json`);
     writeFileSync(file, text);
@@ -488,7 +547,7 @@ describe('bad input: scenario file (the only kind that fails `simulate`)', () =>
     const code = await runSimulateCommand([file], io);
 
     // Assess
-    expect(load).toThrow(ScenarioError);
+    expect(load).toThrow(error ?? ScenarioError);
     expect(load).toThrow(says);
     expect(code).toBe(1);
     expect(io.err().trimEnd().split('\n')).toHaveLength(1);
