@@ -16,16 +16,9 @@ import { alarmRelayEnvironment } from '../contracts/environment.js';
 import { cloudWatchAlarmEventSchema } from '../contracts/events.js';
 import { describeIssues, safeParseContract } from '../contracts/issues.js';
 import { AlarmRelaySettingsError, InvalidHandlerEventError } from '../domain/errors.js';
+import { toSubject } from '../domain/subject.js';
 
 const logger = createLogger('alarm-relay');
-
-/** SNS takes a subject of at most 100 printable ASCII characters and no line breaks. */
-const SUBJECT_LIMIT = 100;
-
-function subjectOf(state: string, alarmName: string): string {
-  const subject = `${state}: kms-deletion-guard alarm ${alarmName}`.replace(/[^\x20-\x7e]/g, '?');
-  return subject.length > SUBJECT_LIMIT ? `${subject.slice(0, SUBJECT_LIMIT - 3)}...` : subject;
-}
 
 export interface RelayedAlarm {
   readonly alarmName: string;
@@ -59,7 +52,7 @@ export async function handler(rawEvent: unknown): Promise<RelayedAlarm> {
   const published = await snsClient().send(
     new PublishCommand({
       TopicArn: topicArn,
-      Subject: subjectOf(state.value, alarmName),
+      Subject: toSubject(`${state.value}: kms-deletion-guard alarm ${alarmName}`),
       Message: message,
       MessageAttributes: {
         kind: { DataType: 'String', StringValue: 'alarm' },

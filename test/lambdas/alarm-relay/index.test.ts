@@ -8,6 +8,7 @@ vi.hoisted(() => {
 });
 
 import { handler } from '../../../lambdas/alarm-relay/index.js';
+import { MAX_SUBJECT_LENGTH } from '../../../lambdas/domain/subject.js';
 
 const sns = mockClient(SNSClient);
 const ALARM_ARN = 'arn:aws:cloudwatch:us-east-1:111122223333:alarm:Guard-RestoreFailed';
@@ -72,7 +73,7 @@ describe('alarm-relay handler', () => {
     expect(lines.some((line) => line.startsWith('Reason: Threshold Crossed'))).toBe(true);
   });
 
-  it('keeps the subject within what SNS accepts: 100 printable ASCII characters', async () => {
+  it('keeps the subject within what SNS accepts: fewer than 100 printable ASCII characters', async () => {
     // Prepare
     const event = alarmEvent();
     const data = event.alarmData as Record<string, unknown>;
@@ -83,7 +84,7 @@ describe('alarm-relay handler', () => {
 
     // Assess
     const subject = sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject ?? '';
-    expect(subject).toHaveLength(100);
+    expect(subject).toHaveLength(MAX_SUBJECT_LENGTH);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
     expect(subject.endsWith('...')).toBe(true);
   });
