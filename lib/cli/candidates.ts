@@ -2,6 +2,7 @@ import { type KeyListEntry, type KeyMetadata, type KMSClient, ListKeysCommand } 
 import { listAliases } from '../../lambdas/aws/key-aliases.js';
 import { describeKey, keyFactsOf, readTags } from '../../lambdas/aws/key-reader.js';
 import { classifyKeyUsage } from '../../lambdas/aws/key-usage.js';
+import { WHOLE_NUMBER_SETTINGS } from '../../lambdas/contracts/config.js';
 import { findRefusal, hasPublicKey } from '../../lambdas/domain/refusal.js';
 import { DAY_MS } from '../../lambdas/domain/time.js';
 import {
@@ -16,6 +17,7 @@ import {
 import { AWS_OPTIONS, type CommandSpec, integerOption, runParsedCommand } from './args.js';
 import { awsOptions, CONCURRENCY, mapLimit, resolveRegion, withClients } from './aws.js';
 import { describeError, UsageError } from './errors.js';
+import { usageHint } from './help.js';
 import { type CliIo, formatTable } from './io.js';
 
 /**
@@ -25,25 +27,26 @@ import { type CliIo, formatTable } from './io.js';
  * a report that silently leaves out the keys it could not see would look cleaner than the account is.
  */
 
-export const CANDIDATES_USAGE =
-  'candidates [--min-idle-days N] [--json|--csv] [--region REGION] [--profile PROFILE]';
-
-const SPEC: CommandSpec = {
-  usage: CANDIDATES_USAGE,
-  options: {
-    region: AWS_OPTIONS.region,
-    profile: AWS_OPTIONS.profile,
-    json: AWS_OPTIONS.json,
-    help: AWS_OPTIONS.help,
-    csv: { type: 'boolean' },
-    'min-idle-days': { type: 'string' },
-  },
-  minPositionals: 0,
-  maxPositionals: 0,
-};
-
 /** The stack configuration's default minIdleDays. */
 export const DEFAULT_MIN_IDLE_DAYS = 90;
+
+const MIN_IDLE_DAYS = WHOLE_NUMBER_SETTINGS.minIdleDays;
+
+export const CANDIDATES_COMMAND: CommandSpec = {
+  name: 'candidates',
+  description: 'Report every customer managed key of a Region and whether the workflow would take it.',
+  options: {
+    'min-idle-days': {
+      type: 'string',
+      value: 'N',
+      description: `days a key must be unused to be a candidate (${MIN_IDLE_DAYS.min}-${MIN_IDLE_DAYS.max}); default: ${DEFAULT_MIN_IDLE_DAYS}`,
+    },
+    json: { ...AWS_OPTIONS.json, description: 'print the rows as one JSON array (the totals go to stderr)' },
+    csv: { type: 'boolean', description: 'print the rows as CSV with a header (the totals go to stderr)' },
+    region: AWS_OPTIONS.region,
+    profile: AWS_OPTIONS.profile,
+  },
+};
 
 export type Verdict = 'ACCEPTED' | 'REFUSED' | 'UNREADABLE';
 
@@ -409,13 +412,18 @@ export function renderTable(report: CandidatesReport): string {
 }
 
 export function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runParsedCommand(io, argv, SPEC, async (args) => {
+  return runParsedCommand(io, argv, CANDIDATES_COMMAND, async (args) => {
     if (args.flag('json') && args.flag('csv')) {
-      throw new UsageError(`Choose one of --json and --csv. Usage: kms-deletion-guard ${CANDIDATES_USAGE}`);
+      throw new UsageError(`Choose one of --json and --csv. ${usageHint(CANDIDATES_COMMAND)}`);
     }
     const minIdleDays =
-      integerOption('min-idle-days', args.string('min-idle-days'), 0, 3650, 'days a key must be unused') ??
-      DEFAULT_MIN_IDLE_DAYS;
+      integerOption(
+        'min-idle-days',
+        args.string('min-idle-days'),
+        MIN_IDLE_DAYS.min,
+        MIN_IDLE_DAYS.max,
+        'days a key must be unused',
+      ) ?? DEFAULT_MIN_IDLE_DAYS;
     const options = awsOptions(args);
     const region = await resolveRegion(options, io);
     const report = await withClients(options, (clients) =>

@@ -14,15 +14,20 @@ import { type ExecutionSummary, summarizeExecution } from './status.js';
 
 /** `list [--running]`: one line per execution, newest first: key, phase, started, outcome. */
 
-export const LIST_USAGE =
-  'list [--running] [--limit N] [--state-machine-arn ARN] [--region REGION] ' +
-  '[--profile PROFILE] [--json]';
+const LIMIT = { min: 1, max: 100_000 };
 
-const SPEC: CommandSpec = {
-  usage: LIST_USAGE,
-  options: { ...AWS_OPTIONS, running: { type: 'boolean' }, limit: { type: 'string' } },
-  minPositionals: 0,
-  maxPositionals: 0,
+export const LIST_COMMAND: CommandSpec = {
+  name: 'list',
+  description: "List the workflow's executions, newest first: key, phase, started, outcome.",
+  options: {
+    running: { type: 'boolean', description: 'only the executions still running' },
+    limit: {
+      type: 'string',
+      value: 'N',
+      description: `show at most N executions (${LIMIT.min}-${LIMIT.max}); default: all`,
+    },
+    ...AWS_OPTIONS,
+  },
 };
 
 /** The newest events of an execution always include the state it is in (or ended in). */
@@ -43,8 +48,14 @@ export type ListedExecution = Pick<
 >;
 
 export function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runParsedCommand(io, argv, SPEC, (args) => {
-    const limit = integerOption('limit', args.string('limit'), 1, 100_000, 'how many executions to show');
+  return runParsedCommand(io, argv, LIST_COMMAND, (args) => {
+    const limit = integerOption(
+      'limit',
+      args.string('limit'),
+      LIMIT.min,
+      LIMIT.max,
+      'how many executions to show',
+    );
     const options = awsOptions(args);
     const machine = stateMachineFrom(options, io);
     return withClients(options, async (clients) => {
