@@ -8,6 +8,7 @@ import {
   type ApprovalLink,
   type ApprovalLookup,
   approvalOutput,
+  crossSiteProblem,
   type DecisionContext,
   lookupApproval,
   lookupProblem,
@@ -54,6 +55,7 @@ const ProxyEvent = z.looseObject({
   isBase64Encoded: absentable(z.boolean()),
   requestContext: z.optional(
     z.looseObject({
+      domainName: absentable(z.string()),
       identity: z.optional(
         z.looseObject({ sourceIp: absentable(z.string()), userAgent: absentable(z.string()) }),
       ),
@@ -151,6 +153,18 @@ function header(event: ProxyEvent, name: string): string | null {
 }
 
 async function decide(event: ProxyEvent): Promise<ProxyResult> {
+  const crossSite = crossSiteProblem({
+    origin: header(event, 'origin'),
+    secFetchSite: header(event, 'sec-fetch-site'),
+    host: header(event, 'host') ?? event.requestContext?.domainName ?? null,
+  });
+  if (crossSite !== null) {
+    logger.warn('Decision refused: sent from another site', {
+      origin: header(event, 'origin'),
+      secFetchSite: header(event, 'sec-fetch-site'),
+    });
+    return problem(403, 'Not sent from the approval page', `${crossSite} Nothing was decided.`);
+  }
   const raw = event.body ?? '';
   const form = parseDecisionForm(event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
   // The POST is checked like the GET: the page promised what this token decides.

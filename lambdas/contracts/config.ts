@@ -6,14 +6,49 @@ import * as z from 'zod/mini';
  * schemas, so a value the stack accepts at synth time is one the handler accepts at run time.
  */
 
-/** The whole-number settings: the range each may take and the unit a message about it names. */
+/** How long a Standard execution may run (one year), in days. */
+export const MAX_EXECUTION_DAYS = 365;
+
+/**
+ * The longest an execution can take: both approvals waited out, the observation, the pending window,
+ * and a day for the ingestion lag, the final check and the steps between. Step Functions ends a
+ * Standard execution after a year with no Catch, which would leave the key disabled with nothing
+ * left to restore it, so the stack configuration and each execution's input are held to it.
+ */
+export function executionDaysNeeded(
+  observationDays: number,
+  pendingWindowInDays: number,
+  approvalTimeoutDays: number,
+): number {
+  return observationDays + pendingWindowInDays + 2 * approvalTimeoutDays + 1;
+}
+
+// The range KMS accepts for PendingWindowInDays.
+const PENDING_WINDOW_DAYS = { min: 7, max: 30 } as const;
+const APPROVAL_TIMEOUT_DAYS = { min: 1, max: 30 } as const;
+
+/**
+ * The whole-number settings: the range each may take and the unit a message about it names.
+ * The observation's upper bound is the longest the year of an execution leaves room for beside the
+ * shortest pending window and approval timeout: a larger one could never be accepted, so a range
+ * that offered it would mislead.
+ */
 export const WHOLE_NUMBER_SETTINGS = {
-  observationDays: { min: 1, max: 365, unit: 'days' },
+  observationDays: {
+    min: 1,
+    max:
+      MAX_EXECUTION_DAYS -
+      /* @__PURE__ */ executionDaysNeeded(0, PENDING_WINDOW_DAYS.min, APPROVAL_TIMEOUT_DAYS.min),
+    unit: 'days',
+  },
   checkIntervalHours: { min: 1, max: 24, unit: 'hours' },
   ingestionLagMinutes: { min: 5, max: 720, unit: 'minutes' },
   minIdleDays: { min: 0, max: 3650, unit: 'days' },
-  approvalTimeoutDays: { min: 1, max: 30, unit: 'days' },
-  pendingWindowInDays: { min: 7, max: 30, unit: 'days (the range KMS accepts for PendingWindowInDays)' },
+  approvalTimeoutDays: { ...APPROVAL_TIMEOUT_DAYS, unit: 'days' },
+  pendingWindowInDays: {
+    ...PENDING_WINDOW_DAYS,
+    unit: 'days (the range KMS accepts for PendingWindowInDays)',
+  },
 } as const;
 export type WholeNumberSetting = keyof typeof WHOLE_NUMBER_SETTINGS;
 export const WHOLE_NUMBER_FIELDS = /* @__PURE__ */ Object.keys(WHOLE_NUMBER_SETTINGS) as WholeNumberSetting[];
@@ -38,24 +73,19 @@ export const CONFIG_DEFAULTS = {
 const EMAIL = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
 // CloudWatch Logs log group names: 1-512 of [.-_/#A-Za-z0-9].
 const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
-// Tag keys and values as KMS TagResource accepts them.
-const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-
-/** How long a Standard execution may run (one year), in days. */
-export const MAX_EXECUTION_DAYS = 365;
 
 /**
- * The longest an execution can take: both approvals waited out, the observation, the pending window,
- * and a day for the ingestion lag, the final check and the steps between. Step Functions ends a
- * Standard execution after a year with no Catch, which would leave the key disabled with nothing
- * left to restore it, so the stack configuration and each execution's input are held to it.
+ * Tag keys and values as KMS TagResource accepts them: Unicode letters, digits and spaces, and
+ * `_ . : / = + - @`; a key has 1 to 128 characters and must not start with `aws:` (AWS keeps that
+ * prefix, in any case), a value at most 256.
  */
-export function executionDaysNeeded(
-  observationDays: number,
-  pendingWindowInDays: number,
-  approvalTimeoutDays: number,
-): number {
-  return observationDays + pendingWindowInDays + 2 * approvalTimeoutDays + 1;
+export const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+export const MAX_TAG_KEY_LENGTH = 128;
+export const MAX_TAG_VALUE_LENGTH = 256;
+
+/** True for a tag key AWS keeps for itself (`aws:` in any case). */
+export function isReservedTagKey(key: string): boolean {
+  return key.toLowerCase().startsWith('aws:');
 }
 
 /** The schema of a whole-number setting: an integer within its range. */
@@ -71,22 +101,33 @@ const logGroupName = /* @__PURE__ */ (() => z.string().check(z.regex(LOG_GROUP_N
 
 /** Only keys carrying this tag may be disabled or deleted; enforced in IAM as well. */
 const keyTagCondition = /* @__PURE__ */ (() =>
-  z.object({
+  z.strictObject({
     /** Tag key, e.g. `deletion-candidate` (not `aws:`). */
     key: z.string().check(
       z.minLength(1),
-      z.maxLength(128),
+      z.maxLength(MAX_TAG_KEY_LENGTH),
       z.regex(TAG_TEXT),
-      z.refine((key) => !key.startsWith('aws:')),
+      z.refine((key) => key.trim() !== '' && !isReservedTagKey(key)),
     ),
-    /** Required tag value, e.g. `true`. */
-    value: z.string().check(z.maxLength(256), z.regex(TAG_TEXT)),
+    /**
+     * Required tag value, e.g. `true`. KMS allows an empty (or blank) tag value, but as a condition
+     * it is almost always a `key=value` whose value was left out, and it would admit only keys that
+     * carry the tag with no value: refused, so the IAM condition always names a value someone chose.
+     */
+    value: z.string().check(
+      z.maxLength(MAX_TAG_VALUE_LENGTH),
+      z.regex(TAG_TEXT),
+      z.refine((value) => value.trim() !== ''),
+    ),
   }))();
 export type KeyTagCondition = Readonly<z.output<typeof keyTagCondition>>;
 
 /** The watch's whole-number settings, as a deployment sets them and as AssessKey receives them. */
 const wholeNumbers = /* @__PURE__ */ (() => ({
-  /** Days the key stays disabled and watched before deletion can be approved (1–365, default 30). */
+  /**
+   * Days the key stays disabled and watched before deletion can be approved (1–355, default 30;
+   * see executionDaysNeeded for the year the whole execution must fit in).
+   */
   observationDays: wholeNumber('observationDays'),
   /** Hours between two breakage checks (1–24, default 6). */
   checkIntervalHours: wholeNumber('checkIntervalHours'),

@@ -505,6 +505,48 @@ export interface DecisionForm extends ApprovalLink {
   readonly comment: string;
 }
 
+/** What a browser says about where a POST came from (any of them may be absent). */
+export interface RequestOrigin {
+  /** The `Origin` header. */
+  readonly origin: string | null;
+  /** The `Sec-Fetch-Site` header: `same-origin`, `same-site`, `cross-site` or `none`. */
+  readonly secFetchSite: string | null;
+  /** The host the page was served from (`Host` header, or API Gateway's domain name). */
+  readonly host: string | null;
+}
+
+/**
+ * Why a POST must decide nothing because another site sent it, or null when it came from the page
+ * itself. A page elsewhere can make a visitor's browser submit a form here (with a token it read
+ * somewhere); the browser says where the form came from, and a page cannot forge what it says.
+ * Current browsers send `Sec-Fetch-Site`, which is decisive: only `same-origin` (or `none`, a request
+ * the person made directly) may decide. Without it, `Origin` must name this host. The page is served
+ * with no referrer, so a browser's own form POST carries `Origin: null`; that is accepted only where
+ * `Sec-Fetch-Site` vouches for it, because a sandboxed frame elsewhere sends `null` too. A request
+ * with neither header does not come from a browser form, so these headers have nothing to say there.
+ */
+export function crossSiteProblem(request: RequestOrigin): string | null {
+  const site = request.secFetchSite?.trim().toLowerCase() ?? null;
+  if (site !== null) {
+    if (site === 'same-origin' || site === 'none') return null;
+    return `The browser reports this form was sent from another site (Sec-Fetch-Site: ${site}).`;
+  }
+  if (request.origin === null) return null;
+  let originHost: string | null = null;
+  try {
+    originHost = new URL(request.origin).host.toLowerCase();
+  } catch {
+    originHost = null;
+  }
+  if (originHost === null || originHost === '' || request.host === null) {
+    return 'The browser does not say this form was sent from the approval page itself (use a current browser).';
+  }
+  if (originHost !== request.host.trim().toLowerCase()) {
+    return `The form was sent from another site (${originHost}), not from the approval page.`;
+  }
+  return null;
+}
+
 /** Parses the page's `application/x-www-form-urlencoded` POST body. */
 export function parseDecisionForm(body: string): DecisionForm {
   const form = new URLSearchParams(body);

@@ -1,4 +1,6 @@
+import { CLI_WHERE, cliCommand, executionLookup } from '../contracts/cli.js';
 import { hasPublicKey, type PublicKeyHistory } from './refusal.js';
+import { toSubject } from './subject.js';
 import { HOUR_SECONDS, MINUTE_SECONDS } from './time.js';
 import type { ExecutionRequest, KeyFacts, Refusal, UsageAssessment, WatchPlan } from './types.js';
 import { isControlCharacter } from './untrusted.js';
@@ -12,9 +14,6 @@ import { describeClassification, GET_KEY_LAST_USAGE_CAUTION } from './usage.js';
  * Key descriptions, aliases, tags and the free-text input come from outside, so control
  * characters are stripped (they could rewrite what a terminal or mail client shows).
  */
-
-/** SNS rejects subjects longer than this. */
-export const MAX_SUBJECT_LENGTH = 100;
 
 export interface AssessmentSummaryArgs {
   readonly executionArn: string;
@@ -42,33 +41,17 @@ export function stripControl(text: string, keep = ''): string {
   return out;
 }
 
-/** Subjects must be ASCII; anything else becomes `?` rather than risk SNS refusing the message. */
-function toAsciiLine(text: string): string {
-  let out = '';
-  for (const char of stripControl(text)) {
-    const code = char.charCodeAt(0);
-    out += code >= 0x20 && code < 0x7f ? char : '?';
-  }
-  return out;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 3))}...`;
-}
-
-/** `alias/legacy (1234abcd...)`, or the bare key ID when the key has no alias. */
+/** `<prefix>alias/legacy (1234abcd...)`, or the bare key ID when the key has no alias. */
 function subjectFor(prefix: string, key: Pick<KeyFacts, 'keyId' | 'aliases'>): string {
-  const keyId = toAsciiLine(key.keyId);
   const alias = key.aliases[0];
   if (alias === undefined) {
-    return truncate(`${prefix}${keyId}`, MAX_SUBJECT_LENGTH);
+    return toSubject(`${prefix}${key.keyId}`);
   }
-  const suffix = ` (${keyId.slice(0, 8)}...)`;
-  const room = MAX_SUBJECT_LENGTH - prefix.length - suffix.length;
-  return `${prefix}${truncate(toAsciiLine(alias), room)}${suffix}`;
+  // The key ID's start stays when a long alias is cut: it tells two keys with similar aliases apart.
+  return toSubject(`${prefix}${alias}`, `(${key.keyId.slice(0, 8)}...)`);
 }
 
-/** E-mail subject of the disable approval: ASCII, at most 100 characters. */
+/** E-mail subject of the disable approval. */
 export function assessmentSubject(key: Pick<KeyFacts, 'keyId' | 'aliases'>): string {
   return subjectFor('Approve disabling KMS key ', key);
 }
@@ -76,7 +59,7 @@ export function assessmentSubject(key: Pick<KeyFacts, 'keyId' | 'aliases'>): str
 /** Subject for a refused assessment (the key may be unknown when the input itself was refused). */
 export function refusalSubject(refusal: Refusal, key: Pick<KeyFacts, 'keyId' | 'aliases'> | null): string {
   if (!key) {
-    return truncate(`KMS key deletion guard refused the request (${refusal.cause})`, MAX_SUBJECT_LENGTH);
+    return toSubject(`KMS key deletion guard refused the request (${refusal.cause})`);
   }
   return subjectFor(`Refused (${refusal.cause}): KMS key `, key);
 }
@@ -212,12 +195,14 @@ function answerLines(executionArn: string, approvalTimeoutDays?: number, approva
   const arn = stripControl(executionArn);
   const lines = [
     'HOW TO ANSWER',
-    `  Approve: npx kms-deletion-guard approve ${arn}`,
-    `  Reject:  npx kms-deletion-guard reject ${arn}`,
+    `  Approve: ${cliCommand(`approve ${arn}`)}`,
+    `  Reject:  ${cliCommand(`reject ${arn}`)}`,
+    `  (run these ${CLI_WHERE})`,
   ];
   if (approvalUrl) {
     lines.push(`  Or open this page and choose there: ${stripControl(approvalUrl)}`);
   }
+  lines.push(`  Where it stands: ${executionLookup(arn)}`);
   if (approvalTimeoutDays !== undefined) {
     lines.push(
       `  Without an answer within ${approvalTimeoutDays} day${approvalTimeoutDays === 1 ? '' : 's'} the execution ` +

@@ -1,3 +1,4 @@
+import { CLI_WHERE, cliCommand } from '../contracts/cli.js';
 import { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';
 import { quoteUntrusted } from './untrusted.js';
 
@@ -99,7 +100,7 @@ export class AliasNotSupportedError extends KeyIdError {
       `${quoteUntrusted(value)} is an alias; the workflow needs the key ID or key ARN, because an alias can be ` +
         `pointed at another key while the workflow runs. Resolve it with \`aws kms describe-key --key-id ${alias}\` ` +
         "(KeyMetadata.KeyId) or the CLI's start command, which resolves aliases " +
-        `(\`npx kms-deletion-guard start ${alias}\`).`,
+        `(\`${cliCommand(`start ${alias}`)}\`, ${CLI_WHERE}).`,
     );
     this.name = 'AliasNotSupportedError';
   }

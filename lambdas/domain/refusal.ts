@@ -1,3 +1,4 @@
+import { cliCommand, executionLookup } from '../contracts/cli.js';
 import { ACTIVE_HOLD_STATUSES, TAGS } from '../contracts/tags.js';
 import { isHeldBy } from './hold.js';
 import { DAY_MS } from './time.js';
@@ -143,7 +144,8 @@ function heldByAnother(args: RefusalArgs): Refusal | null {
       'HELD_BY_ANOTHER_EXECUTION',
       `Key ${key.keyId} is held by another execution (${holder}), whose status tag says "${status}". Two ` +
         'executions on one key would undo each other. Nothing was changed; follow that execution with ' +
-        `\`npx kms-deletion-guard status ${holder}\`, or stop it (its key is then restored) before starting a new one.`,
+        `\`${cliCommand(`status ${holder}`)}\` (or ${executionLookup(holder)}), or stop it (its key is then ` +
+        'restored) before starting a new one.',
     );
   }
   return null;

@@ -1,4 +1,6 @@
+import { CLI_WHERE, cliCommand } from '../contracts/cli.js';
 import type { KeyRef } from './cloudtrail.js';
+import { toSubject } from './subject.js';
 import { DAY_MS } from './time.js';
 import type { Evidence, LastUsage, WatchPlan } from './types.js';
 
@@ -8,26 +10,9 @@ import type { Evidence, LastUsage, WatchPlan } from './types.js';
  * Plain text only: the same text lands in SNS e-mail, logs and the CLI.
  */
 
-/** SNS e-mail subjects: ASCII, no line breaks, at most 100 characters. */
-export const MAX_SUBJECT_LENGTH = 100;
-
 export interface Message {
   readonly subject: string;
   readonly text: string;
-}
-
-/** Makes any string a valid SNS subject: ASCII printable, one line, at most 100 characters. */
-export function toSubject(raw: string): string {
-  const ascii = raw
-    .normalize('NFKD')
-    // Accents become their base letter (Schlüssel -> Schlussel), not a gap.
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^\x20-\x7e]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return ascii.length <= MAX_SUBJECT_LENGTH
-    ? ascii
-    : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3).trimEnd()}...`;
 }
 
 /** The name a person recognises first: the first alias, else the key ID. */
@@ -42,8 +27,9 @@ function aliasLine(key: KeyRef): string {
 function answerLines(executionArn: string): string[] {
   return [
     'How to answer (or use the links in this e-mail):',
-    `  npx kms-deletion-guard approve ${executionArn}`,
-    `  npx kms-deletion-guard reject ${executionArn}`,
+    `  ${cliCommand(`approve ${executionArn}`)}`,
+    `  ${cliCommand(`reject ${executionArn}`)}`,
+    `  (run these ${CLI_WHERE})`,
   ];
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { BLIND_CHECKLIST } from './canary.js';
+import { toSubject } from './subject.js';
 import type {
   AbortCause,
   Evidence,
@@ -20,7 +21,6 @@ import { ABORT_CAUSES } from './types.js';
 
 /** Evidence entries written out in full; the count and event IDs cover the rest. */
 export const MAX_EVIDENCE_IN_MESSAGE = 20;
-const SUBJECT_MAX = 100;
 const CAUSE_LINE_MAX = 400;
 
 export interface CaughtError {
@@ -155,10 +155,7 @@ function subjectOf(report: RestoreReport): string {
   };
   const what =
     report.mode === 'ABORT' && report.outcome !== 'ABORTED' ? report.outcome : headline[report.mode];
-  const raw = `kms-deletion-guard: ${what}: ${keyLabel(report)}`;
-  // SNS accepts only printable ASCII in a subject, at most 100 characters.
-  const ascii = raw.replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii;
+  return toSubject(`kms-deletion-guard: ${what}: ${keyLabel(report)}`);
 }
 
 function whatHappened(report: RestoreReport): string {

@@ -118,7 +118,7 @@ export interface Assessment {
   readonly assessedAt: string;
   /** Plain-text summary for the approval e-mail (no placeholders). */
   readonly summaryText: string;
-  /** E-mail subject (ASCII, at most 100 characters, as SNS requires). */
+  /** E-mail subject, valid for SNS (see subject.ts). */
   readonly subject: string;
 }
 

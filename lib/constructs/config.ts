@@ -1,16 +1,21 @@
 import {
   CONFIG_DEFAULTS,
   executionDaysNeeded,
+  isReservedTagKey,
   type KeyDeletionGuardConfig,
   type KeyTagCondition,
   MAX_EXECUTION_DAYS,
+  MAX_TAG_KEY_LENGTH,
+  MAX_TAG_VALUE_LENGTH,
   type StackConfigField,
   SWITCH_FIELDS,
   stackConfigSchema,
+  TAG_TEXT,
   WHOLE_NUMBER_FIELDS,
   WHOLE_NUMBER_SETTINGS,
   type WholeNumberSetting,
 } from '../../lambdas/contracts/config.js';
+import { nearestName, suggestionDistance } from '../nearest-name.js';
 
 /**
  * The stack configuration's validation at synth time, before anything is deployed, so a wrong value
@@ -28,7 +33,10 @@ export type ResolvedGuardConfig = Required<
   readonly keyTagCondition?: KeyTagCondition;
 };
 
-/** Raised at synth time for a configuration that cannot work. */
+/**
+ * Raised at synth time for a configuration that cannot work. The message is one line that names the
+ * field, the value received and the fix: bin/app.ts prints it alone, without a stack trace.
+ */
 export class KeyDeletionGuardConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -36,11 +44,50 @@ export class KeyDeletionGuardConfigError extends Error {
   }
 }
 
-const KNOWN_FIELDS = Object.keys(stackConfigSchema.shape) as StackConfigField[];
+/** Every field a deployment may set, in the order of the schema. */
+export const CONFIG_FIELDS = Object.keys(stackConfigSchema.shape) as StackConfigField[];
 
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+/** The value as received, quoted when it is text, on one line and cut short. */
+export function show(value: unknown): string {
+  const text =
+    typeof value === 'number' && !Number.isFinite(value)
+      ? String(value)
+      : (JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** ` Did you mean "observationDays"?` for a name close to one of `candidates`, else nothing. */
+export function didYouMean(
+  name: string,
+  candidates: readonly string[],
+  maxDistance = suggestionDistance(name),
+): string {
+  const nearest = nearestName(name, candidates, maxDistance);
+  return nearest === undefined ? '' : ` Did you mean "${nearest}"?`;
+}
+
+/** What is wrong with a tag condition the schema refused, in words. */
+function tagConditionProblem(condition: unknown): string {
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) {
+    return 'it is not an object';
+  }
+  const { key, value, ...rest } = condition as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) return `it has a field ${show(extra)} besides key and value`;
+  if (typeof key !== 'string' || key.trim() === '') return 'the key is missing or empty';
+  if (key.length > MAX_TAG_KEY_LENGTH)
+    return `the key is longer than the ${MAX_TAG_KEY_LENGTH} characters KMS allows`;
+  if (isReservedTagKey(key)) return 'the key starts with aws:, which AWS keeps for its own tags';
+  if (!TAG_TEXT.test(key)) return 'the key has characters KMS does not allow in a tag';
+  if (typeof value !== 'string' || value.trim() === '') {
+    return (
+      `the value is missing or empty, so the condition would admit only keys tagged ${show(key)} with no ` +
+      'value; give the value the keys to retire carry'
+    );
+  }
+  if (value.length > MAX_TAG_VALUE_LENGTH)
+    return `the value is longer than the ${MAX_TAG_VALUE_LENGTH} characters KMS allows`;
+  return 'the value has characters KMS does not allow in a tag';
 }
 
 /** True when `value` is what the stack configuration's schema allows for `field`. */
@@ -60,9 +107,10 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
   }
   const config = raw as Record<string, unknown>;
   for (const field of Object.keys(config)) {
-    if (!(KNOWN_FIELDS as string[]).includes(field)) {
+    if (!(CONFIG_FIELDS as string[]).includes(field)) {
       throw new KeyDeletionGuardConfigError(
-        `Unknown configuration field "${field}". Known fields: ${[...KNOWN_FIELDS].sort().join(', ')}.`,
+        `Unknown configuration field ${show(field)}.${didYouMean(field, CONFIG_FIELDS)} ` +
+          `Known fields: ${[...CONFIG_FIELDS].sort().join(', ')}.`,
       );
     }
   }
@@ -70,7 +118,8 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
   const integers = {} as Record<WholeNumberSetting, number>;
   for (const field of WHOLE_NUMBER_FIELDS) {
     const { min, max, unit } = WHOLE_NUMBER_SETTINGS[field];
-    const value = config[field] ?? CONFIG_DEFAULTS[field];
+    // Only a missing field takes the default: null is a value, and a wrong one.
+    const value = config[field] === undefined ? CONFIG_DEFAULTS[field] : config[field];
     if (!fits(field, value)) {
       throw new KeyDeletionGuardConfigError(
         `${field} must be a whole number of ${unit} from ${min} to ${max}; received ${show(value)}.`,
@@ -87,7 +136,7 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
     }
   }
 
-  const emails = config.approvalEmails ?? [];
+  const emails = config.approvalEmails === undefined ? [] : config.approvalEmails;
   if (!fits('approvalEmails', emails)) {
     throw new KeyDeletionGuardConfigError(
       `approvalEmails must be a list of e-mail addresses such as ["ops@example.com"]; received ${show(emails)}.`,
@@ -114,7 +163,9 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
   const condition = config.keyTagCondition;
   if (!fits('keyTagCondition', condition)) {
     throw new KeyDeletionGuardConfigError(
-      `keyTagCondition must be { "key": "<tag key>", "value": "<tag value>" } with a valid KMS tag key (not aws:) and value; received ${show(condition)}.`,
+      'keyTagCondition must be { "key": "<tag key>", "value": "<tag value>" } with a valid KMS tag key (not aws:) ' +
+        `and a non-empty value (with -c: keyTagCondition=<key>=<value>); received ${show(condition)}: ` +
+        `${tagConditionProblem(condition)}.`,
     );
   }
 

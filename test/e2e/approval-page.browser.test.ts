@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -154,6 +156,38 @@ describe('approval page in Chromium', () => {
     expect(execution.failures[0]?.cause).toMatch(
       /^REJECTED on the approval page by bob at .*: still used by the batch job$/,
     );
+  });
+
+  it('decides nothing when another site makes the browser submit the form', async () => {
+    // Prepare: a page of another site (localhost is another site than 127.0.0.1) that posts a
+    // decision with a token it got hold of, as soon as it is opened.
+    const execution = new FakeExecution().install(sfn);
+    const attacker = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/html' });
+      response.end(
+        `<form method="post" action="${server.url}"><input name="execution" value="${EXECUTION_ARN}">` +
+          `<input name="token" value="${TOKEN}"><input name="decision" value="approve">` +
+          '<input name="by" value="mallory"></form><script>document.forms[0].submit()</script>',
+      );
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    const { port } = attacker.address() as AddressInfo;
+    const page = await context.newPage();
+
+    try {
+      // Act
+      await page.goto(`http://localhost:${port}/`);
+
+      // Assess
+      await expect
+        .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+        .toBe('Not sent from the approval page');
+      expect(execution.successes).toHaveLength(0);
+      expect(execution.failures).toHaveLength(0);
+    } finally {
+      attacker.closeAllConnections();
+      await new Promise<void>((resolve) => attacker.close(() => resolve()));
+    }
   });
 
   it('shows "already decided" to a second submit, and sends nothing more', async () => {

@@ -96,7 +96,7 @@ const INPUT_ROWS: readonly InputRow[] = [
     label: 'a number given as text',
     input: { keyId: KEY, observationDays: '30' },
     cause: 'INVALID_INPUT',
-    says: /"observationDays" is invalid: received the text "30"\. It must be a whole number of days from 1 to 365/,
+    says: /"observationDays" is invalid: received the text "30"\. It must be a whole number of days from 1 to 355/,
   },
   {
     label: 'a key ID that is not text',
@@ -126,7 +126,7 @@ const INPUT_ROWS: readonly InputRow[] = [
     label: 'observationDays out of range (366)',
     input: { keyId: KEY, observationDays: 366 },
     cause: 'INVALID_INPUT',
-    says: /from 1 to 365/,
+    says: /from 1 to 355/,
   },
   {
     label: 'a pending window KMS refuses (6 days)',
@@ -230,7 +230,7 @@ const CONFIG_ROWS: ReadonlyArray<{ label: string; config: unknown; says: RegExp 
   {
     label: 'observationDays out of range',
     config: { ...SOURCE, observationDays: 0 },
-    says: /observationDays must be a whole number of days from 1 to 365; received 0/,
+    says: /observationDays must be a whole number of days from 1 to 355; received 0/,
   },
   {
     label: 'a pending window KMS refuses',
@@ -245,7 +245,7 @@ const CONFIG_ROWS: ReadonlyArray<{ label: string; config: unknown; says: RegExp 
   {
     label: 'an unknown (misspelt) field',
     config: { ...SOURCE, observationDay: 30 },
-    says: /Unknown configuration field "observationDay"\. Known fields: .*observationDays/,
+    says: /Unknown configuration field "observationDay"\. Did you mean "observationDays"\? Known fields: .*observationDays/,
   },
   {
     label: 'one e-mail address instead of a list',
@@ -271,6 +271,16 @@ const CONFIG_ROWS: ReadonlyArray<{ label: string; config: unknown; says: RegExp 
     label: 'a tag condition on an aws: tag key',
     config: { ...SOURCE, keyTagCondition: { key: 'aws:cloudformation:stack-name', value: 'x' } },
     says: /keyTagCondition must be .* \(not aws:\)/,
+  },
+  {
+    label: 'a tag condition with an empty value',
+    config: { ...SOURCE, keyTagCondition: { key: 'retire', value: '' } },
+    says: /keyTagCondition must be .* a non-empty value .*: the value is missing or empty/,
+  },
+  {
+    label: 'null for a number',
+    config: { ...SOURCE, observationDays: null },
+    says: /observationDays must be a whole number of days from 1 to 355; received null\./,
   },
   {
     label: 'a configuration that is not an object',
@@ -302,7 +312,7 @@ describe('bad input: stack configuration (checked at synth, before anything is d
     // Assess
     await expect(run).rejects.toThrow(ScenarioError);
     await expect(run).rejects.toThrow(
-      /^config: observationDays must be a whole number of days from 1 to 365/,
+      /^config: observationDays must be a whole number of days from 1 to 355/,
     );
   });
 

@@ -4,12 +4,33 @@
  * builder takes overrides so a test states only what it relies on.
  */
 import type { CloudTrailRecord } from '../../lambdas/domain/cloudtrail.js';
-import { type Assessment, type KeyFacts, TAGS, type WatchPlan } from '../../lambdas/domain/types.js';
+import {
+  type Assessment,
+  type GuardConfig,
+  type KeyFacts,
+  TAGS,
+  type WatchPlan,
+} from '../../lambdas/domain/types.js';
 
 export const ACCOUNT = '111122223333';
 export const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 export const EXECUTION = `arn:aws:states:us-east-1:${ACCOUNT}:execution:KmsDeletionGuard:run-1`;
 export const OTHER_EXECUTION = `arn:aws:states:us-east-1:${ACCOUNT}:execution:KmsDeletionGuard:run-0`;
+
+/** The stack configuration AssessKey receives, at the documented defaults. */
+export function guardConfig(overrides: Partial<GuardConfig> = {}): GuardConfig {
+  return {
+    cloudTrailLogGroupName: 'org-trail',
+    observationDays: 30,
+    checkIntervalHours: 6,
+    ingestionLagMinutes: 30,
+    minIdleDays: 90,
+    approvalTimeoutDays: 7,
+    pendingWindowInDays: 30,
+    watchPendingWindow: true,
+    ...overrides,
+  };
+}
 
 export function keyArnIn(region: string): string {
   return `arn:aws:kms:${region}:${ACCOUNT}:key/${KEY_ID}`;

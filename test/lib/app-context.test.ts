@@ -1,4 +1,5 @@
 import { readGuardContext } from '../../lib/app-context.js';
+import { KeyDeletionGuardConfigError } from '../../lib/constructs/config.js';
 
 function context(values: Record<string, unknown>): (key: string) => unknown {
   return (key) => values[key];
@@ -58,5 +59,118 @@ describe('readGuardContext', () => {
     // Assess
     expect(group).toEqual({ cloudTrailLogGroupName: 'other' });
     expect(trail).toEqual({ createTrail: true });
+  });
+
+  it('keeps -c text that is not a number as it is, so the error can quote it', () => {
+    // Act
+    const config = readGuardContext(context({ observationDays: 'thirty', checkIntervalHours: '1e2' }));
+
+    // Assess
+    expect(config).toEqual({ observationDays: 'thirty', checkIntervalHours: '1e2' });
+  });
+
+  it.each([
+    ['no "="', 'novalue'],
+    ['an empty value', 'retire='],
+    ['a blank value', 'retire= '],
+    ['an empty key', '=yes'],
+    ['nothing', ''],
+  ])('refuses -c keyTagCondition with %s', (_label, text) => {
+    // Act
+    const act = () => readGuardContext(context({ keyTagCondition: text }));
+
+    // Assess
+    expect(act).toThrow(KeyDeletionGuardConfigError);
+    expect(act).toThrow(
+      `keyTagCondition must be <tag key>=<tag value> with both parts non-empty, e.g. -c keyTagCondition=deletion-candidate=true; received ${JSON.stringify(text)}`,
+    );
+  });
+
+  it('says why a tag condition without a value is refused', () => {
+    // Act
+    const act = () => readGuardContext(context({ keyTagCondition: 'novalue' }));
+
+    // Assess
+    expect(act).toThrow(
+      '(no value: a condition on an empty tag value would admit only keys tagged with nothing)',
+    );
+  });
+
+  it('refuses a configuration object that is not an object', () => {
+    // Act
+    const act = () => readGuardContext(context({ 'kms-deletion-guard:config': 'observationDays=30' }));
+
+    // Assess
+    expect(act).toThrow(KeyDeletionGuardConfigError);
+    expect(act).toThrow(
+      'The context key "kms-deletion-guard:config" must be an object of configuration fields; received "observationDays=30".',
+    );
+  });
+});
+
+describe('readGuardContext: top-level context keys', () => {
+  function read(values: Record<string, unknown>) {
+    return () => readGuardContext(context(values), Object.keys(values));
+  }
+
+  it.each([
+    ['obsrvationDays', 'observationDays'],
+    ['ObservationDays', 'observationDays'],
+    ['observation-days', 'observationDays'],
+    ['aprovalEmails', 'approvalEmails'],
+    ['createtrail', 'createTrail'],
+    ['keyTagConditon', 'keyTagCondition'],
+  ])('refuses %s and names %s', (key, field) => {
+    // Act
+    const act = read({ [key]: '30' });
+
+    // Assess
+    expect(act).toThrow(KeyDeletionGuardConfigError);
+    expect(act).toThrow(
+      `Unknown context key "${key}" (from -c or the context of cdk.json). Did you mean "${field}"?`,
+    );
+  });
+
+  it('refuses a misspelt kms-deletion-guard key and names the right one', () => {
+    // Act
+    const act = read({ 'kms-deletion-guard:confg': { observationDays: 30 } });
+
+    // Assess
+    expect(act).toThrow(KeyDeletionGuardConfigError);
+    expect(act).toThrow(
+      'Unknown context key "kms-deletion-guard:confg": the only kms-deletion-guard key is "kms-deletion-guard:config"',
+    );
+  });
+
+  it("leaves CDK's keys, cached lookups and other libraries' keys alone", () => {
+    // Prepare
+    const values = {
+      'kms-deletion-guard:config': { cloudTrailLogGroupName: 'org-trail' },
+      '@aws-cdk/core:checkSecretUsage': true,
+      '@aws-cdk/aws-iam:minimizePolicies': true,
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:bundling-stacks': ['**'],
+      'availability-zones:account=111122223333:region=us-east-1': ['us-east-1a'],
+      'cdk-nag/observationDays': 1,
+      'cdk-observationDays': 1,
+      'acknowledged-issue-numbers': [32775],
+      vpcId: 'vpc-1',
+      environment: 'prod',
+      observationDays: '14',
+    };
+
+    // Act
+    const config = readGuardContext(context(values), Object.keys(values));
+
+    // Assess
+    expect(config).toEqual({ cloudTrailLogGroupName: 'org-trail', observationDays: 14 });
+  });
+
+  it('checks nothing when the caller gives no key list', () => {
+    // Act
+    const config = readGuardContext(context({ obsrvationDays: '30' }));
+
+    // Assess
+    expect(config).toEqual({});
   });
 });

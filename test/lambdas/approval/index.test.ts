@@ -266,6 +266,65 @@ describe('approval handler', () => {
     });
   });
 
+  describe('POST from another site', () => {
+    const approve = { execution: EXECUTION_ARN, token: TOKEN, decision: 'approve', by: 'mallory' };
+
+    function withHeaders(headers: Record<string, string>): Record<string, unknown> {
+      const event = post(approve);
+      return { ...event, headers: { ...(event.headers as Record<string, string>), ...headers } };
+    }
+
+    it.each([
+      [
+        'Sec-Fetch-Site cross-site',
+        { Host: 'abc.execute-api.us-east-1.amazonaws.com', 'Sec-Fetch-Site': 'cross-site' },
+      ],
+      [
+        'Sec-Fetch-Site same-site',
+        { Host: 'abc.execute-api.us-east-1.amazonaws.com', 'Sec-Fetch-Site': 'same-site' },
+      ],
+      [
+        'a foreign Origin',
+        { Host: 'abc.execute-api.us-east-1.amazonaws.com', Origin: 'https://evil.example' },
+      ],
+      ['Origin: null', { Host: 'abc.execute-api.us-east-1.amazonaws.com', Origin: 'null' }],
+      [
+        'an Origin and no host to compare it with',
+        { Origin: 'https://abc.execute-api.us-east-1.amazonaws.com' },
+      ],
+    ])('decides nothing when the browser reports %s', async (_case, headers) => {
+      // Prepare
+      const execution = new FakeExecution().install(sfn);
+
+      // Act
+      const result = await call(withHeaders(headers));
+
+      // Assess
+      expect(result.statusCode).toBe(403);
+      expect(result.body).toContain('Nothing was decided');
+      expect(execution.successes).toHaveLength(0);
+      expect(execution.failures).toHaveLength(0);
+    });
+
+    it('decides when the browser reports the page itself as the sender', async () => {
+      // Prepare
+      const execution = new FakeExecution().install(sfn);
+
+      // Act
+      const result = await call(
+        withHeaders({
+          Host: 'abc.execute-api.us-east-1.amazonaws.com',
+          Origin: 'https://abc.execute-api.us-east-1.amazonaws.com',
+          'Sec-Fetch-Site': 'same-origin',
+        }),
+      );
+
+      // Assess
+      expect(result.statusCode).toBe(200);
+      expect(execution.successes).toHaveLength(1);
+    });
+  });
+
   describe('POST', () => {
     it('approves with SendTaskSuccess and records who, when, the comment and the client', async () => {
       // Prepare

@@ -21,7 +21,8 @@ import { handler } from '../../../lambdas/assess/index.js';
 import { findRecords, requireLogGroup } from '../../../lambdas/aws/cloudtrail-source.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
 import { EventSourceUnavailableError } from '../../../lambdas/domain/errors.js';
-import { type AssessEvent, type GuardConfig, TAGS } from '../../../lambdas/domain/types.js';
+import { type AssessEvent, TAGS } from '../../../lambdas/domain/types.js';
+import { guardConfig } from '../fixtures.js';
 
 vi.mock('../../../lambdas/aws/cloudtrail-source.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../lambdas/aws/cloudtrail-source.js')>()),
@@ -42,16 +43,7 @@ const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/${KEY_ID}`;
 const EXECUTION = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-1`;
 const CREATED = new Date('2024-01-01T00:00:00Z');
 
-const config: GuardConfig = {
-  cloudTrailLogGroupName: 'org-trail',
-  observationDays: 30,
-  checkIntervalHours: 6,
-  ingestionLagMinutes: 30,
-  minIdleDays: 90,
-  approvalTimeoutDays: 7,
-  pendingWindowInDays: 30,
-  watchPendingWindow: true,
-};
+const config = guardConfig();
 
 function event(input: unknown = { keyId: KEY_ID }, overrides: Partial<AssessEvent> = {}): AssessEvent {
   return { input, config, executionArn: EXECUTION, ...overrides };

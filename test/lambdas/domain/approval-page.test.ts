@@ -1,5 +1,6 @@
 import {
   approvalOutput,
+  crossSiteProblem,
   DEFAULT_DECIDER,
   type DecisionContext,
   deletionDateIfApprovedAt,
@@ -381,5 +382,35 @@ describe('lookupApproval with a full-size request', () => {
       watchPendingWindow: null,
     });
     expect(lookup.request.observation).toBeNull();
+  });
+});
+
+describe('crossSiteProblem', () => {
+  const host = 'abc.execute-api.us-east-1.amazonaws.com';
+
+  it.each([
+    [{ origin: `https://${host}`, secFetchSite: 'same-origin', host }],
+    [{ origin: null, secFetchSite: 'same-origin', host }],
+    [{ origin: `https://${host.toUpperCase()}`, secFetchSite: null, host }],
+    [{ origin: null, secFetchSite: null, host: null }],
+    [{ origin: null, secFetchSite: 'none', host }],
+    // The page sends no referrer, so the browser's own POST says `Origin: null`.
+    [{ origin: 'null', secFetchSite: 'same-origin', host }],
+  ])('lets the page itself decide: %j', (request) => {
+    // Act / Assess
+    expect(crossSiteProblem(request)).toBeNull();
+  });
+
+  it.each([
+    [{ origin: 'https://evil.example', secFetchSite: null, host }, /evil\.example/],
+    [{ origin: `https://${host}`, secFetchSite: 'cross-site', host }, /cross-site/],
+    [{ origin: 'null', secFetchSite: 'cross-site', host }, /cross-site/],
+    [{ origin: `https://${host}`, secFetchSite: 'same-site', host }, /same-site/],
+    [{ origin: `https://${host}.evil.example`, secFetchSite: null, host }, /another site/],
+    [{ origin: 'null', secFetchSite: null, host }, /does not say/],
+    [{ origin: `https://${host}`, secFetchSite: null, host: null }, /does not say/],
+  ])('refuses a form another site sent: %j', (request, message) => {
+    // Act / Assess
+    expect(crossSiteProblem(request)).toMatch(message);
   });
 });

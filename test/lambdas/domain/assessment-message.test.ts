@@ -6,6 +6,7 @@ import {
   renderRefusalSummary,
   stripControl,
 } from '../../../lambdas/domain/assessment-message.js';
+import { MAX_SUBJECT_LENGTH } from '../../../lambdas/domain/subject.js';
 import type { KeyFacts, UsageAssessment } from '../../../lambdas/domain/types.js';
 import { hasControlCharacter } from '../../../lambdas/domain/untrusted.js';
 import { keyFacts } from '../fixtures.js';
@@ -95,6 +96,13 @@ describe('renderAssessmentSummary', () => {
     // Assess
     expect(text).toContain(`Approve: npx kms-deletion-guard approve ${EXECUTION}`);
     expect(text).toContain(`Reject:  npx kms-deletion-guard reject ${EXECUTION}`);
+    expect(text).toContain(
+      '(run these in a project where the package is installed: npm install kms-deletion-guard)',
+    );
+    expect(text).toContain(
+      "Where it stands: the execution's page in the Step Functions console, or " +
+        `aws stepfunctions describe-execution --execution-arn ${EXECUTION}`,
+    );
     expect(text).not.toMatch(/<[a-z][a-z -]*>/i);
     expect(text).not.toContain('send-task-success');
   });
@@ -208,14 +216,30 @@ describe('assessmentSubject', () => {
     expect(subject).toBe(`Approve disabling KMS key ${key.keyId}`);
   });
 
-  it('stays ASCII and within 100 characters for long or exotic aliases', () => {
+  it('stays ASCII and within 99 characters for long or exotic aliases', () => {
     // Act
     const subject = assessmentSubject({ ...key, aliases: [`alias/${'é'.repeat(200)}\n`] });
 
     // Assess
-    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
     expect(subject.endsWith('(1234abcd...)')).toBe(true);
+  });
+
+  it('keeps a subject of 99 characters whole and cuts the alias of one that would have 100', () => {
+    // Prepare: "Approve disabling KMS key " (26) + alias + " (1234abcd...)" (14) = 99 or 100.
+    const fits = `alias/${'a'.repeat(53)}`;
+    const tooLong = `${fits}b`;
+
+    // Act
+    const whole = assessmentSubject({ ...key, aliases: [fits] });
+    const cut = assessmentSubject({ ...key, aliases: [tooLong] });
+
+    // Assess
+    expect(whole).toBe(`Approve disabling KMS key ${fits} (1234abcd...)`);
+    expect(whole).toHaveLength(99);
+    expect(cut).toHaveLength(99);
+    expect(cut).toBe(`Approve disabling KMS key ${fits.slice(0, -3)}... (1234abcd...)`);
   });
 });
 
@@ -235,7 +259,7 @@ describe('refusal summary', () => {
     expect(text).toContain(EXECUTION);
     expect(subject).toBe('Refused (RECENTLY_USED): KMS key alias/legacy (1234abcd...)');
     expect(noKeySubject).toContain('INVALID_INPUT');
-    expect(noKeySubject.length).toBeLessThanOrEqual(100);
+    expect(noKeySubject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
   });
 });
 

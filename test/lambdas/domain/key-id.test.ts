@@ -81,6 +81,9 @@ describe('parseKeyId', () => {
     expect(error.name).toBe('AliasNotSupportedError');
     expect(error.message).toContain('`aws kms describe-key --key-id alias/legacy`');
     expect(error.message).toContain("the CLI's start command, which resolves aliases");
+    expect(error.message).toContain(
+      '`npx kms-deletion-guard start alias/legacy`, in a project where the package is installed: npm install kms-deletion-guard',
+    );
   });
 
   it('refuses an alias ARN', () => {

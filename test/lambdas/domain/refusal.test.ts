@@ -7,12 +7,11 @@ import {
 } from '../../../lambdas/domain/refusal.js';
 import {
   type ExecutionRequest,
-  type GuardConfig,
   type KeyFacts,
   TAGS,
   type UsageAssessment,
 } from '../../../lambdas/domain/types.js';
-import { keyFacts } from '../fixtures.js';
+import { guardConfig, keyFacts } from '../fixtures.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:guard:run-1';
@@ -41,16 +40,7 @@ const request: ExecutionRequest = {
   allowExportedPublicKey: false,
 };
 
-const config: GuardConfig = {
-  cloudTrailLogGroupName: 'trail',
-  observationDays: 30,
-  checkIntervalHours: 6,
-  ingestionLagMinutes: 30,
-  minIdleDays: 90,
-  approvalTimeoutDays: 7,
-  pendingWindowInDays: 30,
-  watchPendingWindow: true,
-};
+const config = guardConfig({ cloudTrailLogGroupName: 'trail' });
 
 function args(overrides: Partial<RefusalArgs> = {}): RefusalArgs {
   return { key: baseKey, usage: neverUsed, request, config, executionArn: EXECUTION, now: NOW, ...overrides };
@@ -237,6 +227,10 @@ describe('findRefusal', () => {
       // Assess
       expect(refusal?.cause).toBe('HELD_BY_ANOTHER_EXECUTION');
       expect(refusal?.message).toContain(OTHER_EXECUTION);
+      expect(refusal?.message).toContain(`\`npx kms-deletion-guard status ${OTHER_EXECUTION}\``);
+      expect(refusal?.message).toContain(
+        `aws stepfunctions describe-execution --execution-arn ${OTHER_EXECUTION}`,
+      );
     },
   );
 

@@ -5,6 +5,7 @@ import {
   MAX_EVIDENCE_IN_MESSAGE,
   type RestoreReport,
 } from '../../../lambdas/domain/restore-message.js';
+import { MAX_SUBJECT_LENGTH } from '../../../lambdas/domain/subject.js';
 import type { Evidence, KeyFacts, WatchState } from '../../../lambdas/domain/types.js';
 import { keyFacts } from '../fixtures.js';
 
@@ -178,7 +179,7 @@ describe('buildRestoreMessage', () => {
     expect(rejected.subject).toContain('REJECTED');
   });
 
-  it('keeps the cause on one line and the subject ASCII within 100 characters', () => {
+  it('keeps the cause on one line and the subject ASCII within 99 characters', () => {
     // Prepare
     const key = { ...KEY, aliases: [`alias/${'é'.repeat(150)}`] };
     const error = { Error: 'Boom', Cause: 'line one\nline two' };
@@ -189,7 +190,7 @@ describe('buildRestoreMessage', () => {
     // Assess
     expect(message.causeText).not.toMatch(/\n/);
     expect(message.causeText).toMatch(/^WORKFLOW_ERROR: Boom \(line one line two\)/);
-    expect(message.subject.length).toBeLessThanOrEqual(100);
+    expect(message.subject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
     expect(message.subject).toMatch(/^[\x20-\x7e]+$/);
   });
 

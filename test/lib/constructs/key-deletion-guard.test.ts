@@ -444,11 +444,11 @@ describe('resolveGuardConfig', () => {
     [{ cloudTrailLogGroupName: 'g', createTrail: true }, /not both/],
     [
       { cloudTrailLogGroupName: 'g', observationDays: 0 },
-      /observationDays must be a whole number of days from 1 to 365; received 0/,
+      /observationDays must be a whole number of days from 1 to 355; received 0/,
     ],
     [
-      { cloudTrailLogGroupName: 'g', observationDays: 365 },
-      /is 410 days, more than the 365 days a Step Functions execution may run/,
+      { cloudTrailLogGroupName: 'g', observationDays: 355 },
+      /is 400 days, more than the 365 days a Step Functions execution may run/,
     ],
     [
       { cloudTrailLogGroupName: 'g', pendingWindowInDays: 31 },
