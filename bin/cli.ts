@@ -13,7 +13,7 @@ import { EXIT_SUCCESS, EXIT_USAGE } from '../lib/cli/exit-codes.js';
 import { overviewHelp, PROGRAM } from '../lib/cli/help.js';
 import { type CliIo, processIo } from '../lib/cli/io.js';
 import { LIST_COMMAND, run as runList } from '../lib/cli/list.js';
-import { nearestName } from '../lib/cli/nearest.js';
+import { didYouMean } from '../lib/cli/nearest.js';
 import { runSimulateCommand, SIMULATE_COMMAND } from '../lib/cli/simulate.js';
 import { run as runStart, START_COMMAND } from '../lib/cli/start.js';
 import { run as runStatus, STATUS_COMMAND } from '../lib/cli/status.js';
@@ -52,7 +52,7 @@ export function usage(): string {
 
 /** One line for a command word that is not a command, with the nearest one when it looks like a typo. */
 function unknownCommand(name: string): string {
-  const near = nearestName(name, COMMANDS.keys());
+  const near = didYouMean(name, [...COMMANDS.keys()]);
   return (
     `${PROGRAM}: unknown command '${shownName(name)}'${near ? ` (did you mean '${near}'?)` : ''}. ` +
     `Run ${PROGRAM} --help for the commands.\n`

@@ -4,7 +4,7 @@ import { InvalidOptionValueError, runCommand, UsageError } from './errors.js';
 import { EXIT_SUCCESS } from './exit-codes.js';
 import { commandHelp, usageHint } from './help.js';
 import { type CliIo, printable } from './io.js';
-import { nearestName } from './nearest.js';
+import { didYouMean } from './nearest.js';
 
 /**
  * Command-line parsing shared by the commands: strict (an unknown or misspelt option is an error,
@@ -96,7 +96,7 @@ function unknownOption(
   }
   const typed = token.rawName;
   // Compared without dashes: `-j` is not one edit away from `-h` in any sense a person means.
-  const near = nearestName(typed.replace(/^-+/, ''), Object.keys(options));
+  const near = didYouMean(typed.replace(/^-+/, ''), Object.keys(options));
   return `Unknown option '${shownName(typed)}'${near ? ` (did you mean '--${near}'?)` : ''}.`;
 }
 

@@ -2,7 +2,6 @@ import { type KeyListEntry, type KeyMetadata, type KMSClient, ListKeysCommand } 
 import { listAliases } from '../../lambdas/aws/key-aliases.js';
 import { describeKey, keyFactsOf, readTags } from '../../lambdas/aws/key-reader.js';
 import { classifyKeyUsage } from '../../lambdas/aws/key-usage.js';
-import { WHOLE_NUMBER_SETTINGS } from '../../lambdas/contracts/config.js';
 import { findRefusal, hasPublicKey } from '../../lambdas/domain/refusal.js';
 import { DAY_MS } from '../../lambdas/domain/time.js';
 import {
@@ -17,6 +16,7 @@ import {
 import { AWS_OPTIONS, type CommandSpec, integerOption, runParsedCommand } from './args.js';
 import { awsOptions, CONCURRENCY, mapLimit, resolveRegion, withClients } from './aws.js';
 import { describeError, UsageError } from './errors.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
 import { usageHint } from './help.js';
 import { type CliIo, formatTable } from './io.js';
 
@@ -30,7 +30,8 @@ import { type CliIo, formatTable } from './io.js';
 /** The stack configuration's default minIdleDays. */
 export const DEFAULT_MIN_IDLE_DAYS = 90;
 
-const MIN_IDLE_DAYS = WHOLE_NUMBER_SETTINGS.minIdleDays;
+/** The range --min-idle-days accepts, shown by `--help` and enforced before any AWS call. */
+const MIN_IDLE_DAYS = { min: 0, max: 3650 } as const;
 
 export const CANDIDATES_COMMAND: CommandSpec = {
   name: 'candidates',
@@ -438,6 +439,6 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
     } else {
       io.stdout(renderTable(report));
     }
-    return 0;
+    return EXIT_SUCCESS;
   });
 }

@@ -4,6 +4,7 @@ import { type ApprovalDecision, WORKFLOW_ERRORS } from '../../lambdas/domain/typ
 import { AWS_OPTIONS, actorName, type CommandSpec, runParsedCommand, textOption } from './args.js';
 import { awsOptions, describeTarget, withClients } from './aws.js';
 import { ApprovalAlreadyAnsweredError, ExecutionNotRunningError, NoPendingApprovalError } from './errors.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, printable } from './io.js';
 import { findPendingApproval, summarizeExecution } from './status.js';
 
@@ -106,7 +107,7 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
             comment: comment ?? null,
           })}\n`,
         );
-        return 0;
+        return EXIT_SUCCESS;
       }
       const verb = decision === 'approve' ? 'Approved' : 'Rejected';
       const next =
@@ -119,7 +120,7 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
         printable(`${verb} ${stepWords(pending.step)} for ${executionArn} as ${by} at ${at}.`) +
           `\n${pending.subject ? `${printable(`Request: ${pending.subject}`)}\n` : ''}${next}\n`,
       );
-      return 0;
+      return EXIT_SUCCESS;
     });
   });
 }

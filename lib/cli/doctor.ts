@@ -4,6 +4,7 @@ import { formatFinding, type TrailHealth } from '../../lambdas/domain/trail-heal
 import { AWS_OPTIONS, type CommandSpec, runParsedCommand } from './args.js';
 import { awsOptions, resolveRegion, withClients } from './aws.js';
 import { InvalidOptionValueError, UsageError } from './errors.js';
+import { EXIT_FAILURE, EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, printable } from './io.js';
 
 /**
@@ -87,6 +88,6 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
     } else {
       io.stdout(renderHealth(health, region));
     }
-    return health.blind ? 1 : 0;
+    return health.blind ? EXIT_FAILURE : EXIT_SUCCESS;
   });
 }

@@ -1,3 +1,4 @@
+import { CLI_PACKAGE } from '../../lambdas/contracts/cli.js';
 import type { CommandSpec, OptionSpec } from './args.js';
 import { EXIT_CODES } from './exit-codes.js';
 
@@ -6,7 +7,8 @@ import { EXIT_CODES } from './exit-codes.js';
  * what the command accepts.
  */
 
-export const PROGRAM = 'kms-deletion-guard';
+/** The command as a person types it: the `bin` the package installs. */
+export const PROGRAM = CLI_PACKAGE;
 
 /** Help is wrapped to this width: readable in an 80-column terminal with a little overflow at worst. */
 const WIDTH = 100;

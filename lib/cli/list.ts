@@ -9,12 +9,14 @@ import {
   stateMachineFrom,
   withClients,
 } from './aws.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, formatTable } from './io.js';
 import { type ExecutionSummary, summarizeExecution } from './status.js';
 
-/** `list [--running]`: one line per execution, newest first: key, phase, started, outcome. */
+/** `list`: one line per execution, newest first: key, phase, started, outcome. */
 
-const LIMIT = { min: 1, max: 100_000 };
+/** The range --limit accepts, shown by `--help` and enforced before any AWS call. */
+const LIMIT = { min: 1, max: 100_000 } as const;
 
 export const LIST_COMMAND: CommandSpec = {
   name: 'list',
@@ -88,11 +90,11 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
       });
       if (args.flag('json')) {
         io.stdout(`${JSON.stringify(listed)}\n`);
-        return 0;
+        return EXIT_SUCCESS;
       }
       if (listed.length === 0) {
         io.stdout(args.flag('running') ? 'No running executions.\n' : 'No executions.\n');
-        return 0;
+        return EXIT_SUCCESS;
       }
       io.stdout(
         formatTable(
@@ -106,7 +108,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
           ]),
         ),
       );
-      return 0;
+      return EXIT_SUCCESS;
     });
   });
 }

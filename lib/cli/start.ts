@@ -1,5 +1,4 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { WHOLE_NUMBER_SETTINGS } from '../../lambdas/contracts/config.js';
 import { KeyIdError } from '../../lambdas/domain/errors.js';
 import { MAX_REASON_LENGTH, MAX_REQUESTED_BY_LENGTH } from '../../lambdas/domain/input.js';
 import {
@@ -27,6 +26,7 @@ import {
   ExecutionNotFoundError,
   InvalidKeyArgumentError,
 } from './errors.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
 /**
@@ -35,7 +35,9 @@ import type { CliIo } from './io.js';
  * already has a running execution is refused before anything starts.
  */
 
-const { observationDays: OBSERVATION_DAYS, pendingWindowInDays: PENDING_WINDOW_DAYS } = WHOLE_NUMBER_SETTINGS;
+/** The ranges the options accept, shown by `--help` and enforced before any AWS call. */
+const OBSERVATION_DAYS = { min: 1, max: 365 } as const;
+const PENDING_WINDOW_DAYS = { min: 7, max: 30 } as const;
 
 export const START_COMMAND: CommandSpec = {
   name: 'start',
@@ -207,7 +209,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
             consoleUrl: url,
           })}\n`,
         );
-        return 0;
+        return EXIT_SUCCESS;
       }
       io.stdout(
         `Started execution ${name} for key ${keyArn}.\n` +
@@ -216,7 +218,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
           'The workflow assesses the key and then asks for approval before it disables it.\n' +
           `Follow it with: npx kms-deletion-guard status ${executionArn}\n`,
       );
-      return 0;
+      return EXIT_SUCCESS;
     });
   });
 }

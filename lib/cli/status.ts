@@ -12,6 +12,7 @@ import {
   parseJson,
   withClients,
 } from './aws.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, printable } from './io.js';
 
 /**
@@ -486,7 +487,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
       );
       const summary = summarizeExecution(description, await readHistory(sfn, executionArn));
       io.stdout(args.flag('json') ? `${JSON.stringify(summary)}\n` : renderSummary(summary));
-      return 0;
+      return EXIT_SUCCESS;
     });
   });
 }

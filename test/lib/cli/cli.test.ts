@@ -41,7 +41,7 @@ describe('kms-deletion-guard --help (the overview)', () => {
       expect(out).toMatch(/^Usage: kms-deletion-guard <command>/);
       for (const spec of COMMAND_SPECS) {
         // One line per command: the description is not wrapped onto a second line.
-        expect(out).toMatch(new RegExp(`^ {2}${spec.name} +${escape(spec.description)}$`, 'm'));
+        expect(out).toMatch(new RegExp(`^ {2}${spec.name} +${escapeRegExp(spec.description)}$`, 'm'));
       }
       expect(out).toContain('Run kms-deletion-guard <command> --help for its options.');
       expect(out).toContain('README.md, "Exit codes"');
@@ -105,7 +105,7 @@ describe('<command> --help', () => {
       for (const [option, { description }] of Object.entries(spec ? commandOptions(spec) : {})) {
         expect(description).not.toBe('');
         expect(out).toMatch(
-          new RegExp(`--${option}\\b.*  ${escape(description.split(' ').slice(0, 3).join(' '))}`),
+          new RegExp(`--${option}\\b.*  ${escapeRegExp(description.split(' ').slice(0, 3).join(' '))}`),
         );
       }
       if (spec?.argument) {
@@ -332,6 +332,6 @@ function swapNeighbours(option: string): string {
   return `--${option.slice(0, i - 1)}${option[i]}${option[i - 1]}${option.slice(i + 1)}`;
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,23 +1,17 @@
-import { editDistance, nearestName } from '../../../lib/cli/nearest.js';
+import { didYouMean } from '../../../lib/cli/nearest.js';
 
-describe('editDistance', () => {
-  it.each([
-    ['status', 'status', 0],
-    ['stauts', 'status', 1],
-    ['aprove', 'approve', 1],
-    ['stat', 'status', 2],
-    ['', 'list', 4],
-    ['demo', 'doctor', 4],
-    ['ab', 'ba', 1],
-  ])('counts %j to %j as %i edits (a swap of neighbours is one)', (a, b, expected) => {
-    // Assess
-    expect(editDistance(a, b)).toBe(expected);
-    expect(editDistance(b, a)).toBe(expected);
-  });
-});
-
-describe('nearestName', () => {
-  const COMMANDS = ['start', 'status', 'list', 'approve', 'reject', 'candidates', 'doctor', 'simulate', 'demo'];
+describe('didYouMean', () => {
+  const COMMANDS = [
+    'start',
+    'status',
+    'list',
+    'approve',
+    'reject',
+    'candidates',
+    'doctor',
+    'simulate',
+    'demo',
+  ];
 
   it.each([
     ['stat', 'status'],
@@ -31,20 +25,32 @@ describe('nearestName', () => {
     ['lst', 'list'],
   ])('takes %j for %j', (typed, expected) => {
     // Assess
-    expect(nearestName(typed, COMMANDS)).toBe(expected);
+    expect(didYouMean(typed, COMMANDS)).toBe(expected);
   });
 
   it.each(['frobnicate', 'ls', 'x', '', 'stop', 'toString', 'constructor'])(
     'suggests nothing for %j, which is no plausible typo of any',
     (typed) => {
       // Assess
-      expect(nearestName(typed, COMMANDS)).toBeNull();
+      expect(didYouMean(typed, COMMANDS)).toBeNull();
     },
   );
 
+  it('takes a name the word begins before a closer one, the first of several', () => {
+    // Assess
+    expect(didYouMean('stat', ['start', 'status'])).toBe('status');
+    expect(didYouMean('sta', ['start', 'status'])).toBe('start');
+  });
+
+  it('does not take a one-letter option for any short one', () => {
+    // Assess
+    expect(didYouMean('j', ['by', 'json', 'help'])).toBeNull();
+    expect(didYouMean('x', ['by'])).toBeNull();
+  });
+
   it('gives a tie to the earlier candidate', () => {
     // Assess
-    expect(nearestName('cat', ['bat', 'hat'])).toBe('bat');
-    expect(nearestName('cat', ['hat', 'bat'])).toBe('hat');
+    expect(didYouMean('cat', ['bat', 'hat'])).toBe('bat');
+    expect(didYouMean('cat', ['hat', 'bat'])).toBe('hat');
   });
 });
