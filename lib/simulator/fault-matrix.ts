@@ -151,8 +151,9 @@ function parseExpectation(raw: unknown, file: string): FaultExpectation {
 }
 
 /**
- * Reads one fault file: a scenario (the simulator ignores the extra fields) plus `matrix`
- * ({ fault, step }), `expect` and optionally `knownIssue`.
+ * Reads one fault file: a scenario plus `matrix` ({ fault, step }), `expect` and optionally
+ * `knownIssue`. Those three are the matrix's own and are taken off before the rest is parsed as a
+ * scenario, which refuses any field it does not know.
  * @throws FaultMatrixError naming the file and the field.
  */
 export function loadFaultCase(path: string): FaultCase {
@@ -168,9 +169,10 @@ export function loadFaultCase(path: string): FaultCase {
   if (!raw || !matrix) {
     throw new FaultMatrixError(`${file}: "matrix" must be an object with "fault" and "step"`);
   }
+  const { matrix: _matrix, expect: _expect, knownIssue: _knownIssue, ...scenarioData } = raw;
   let scenario: Scenario;
   try {
-    scenario = parseScenario(raw);
+    scenario = parseScenario(scenarioData);
   } catch (error) {
     if (error instanceof ScenarioError) {
       throw new FaultMatrixError(`${file}: ${error.message}`);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
+import { nearestName, suggestionDistance } from '../nearest-name.js';
 import scenarioSchema from './contracts/scenario.schema.json' with { type: 'json' };
 
 /** A scenario file that cannot be run; the message is one line naming the field and the problem. */
@@ -8,6 +10,49 @@ export class ScenarioError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ScenarioError';
+  }
+}
+
+/**
+ * A field the scenario format does not have. Refused rather than ignored: a misspelt `lastUsage`
+ * ignored would silently turn a used key into a never-used one, and the run would delete it.
+ */
+export class ScenarioUnknownFieldError extends ScenarioError {
+  /** Where the field is, as the other messages name fields: `keys[0].lastUse`. */
+  readonly path: string;
+  /**
+   * The field most likely meant: a name of the same object (`lastUsage`), else a field of another
+   * part of the format, by its place (`keys[].lastUsage`); null when none is close.
+   */
+  readonly suggestion: string | null;
+
+  constructor(path: string, suggestion: string | null, known: readonly string[]) {
+    const here = `${path}: unknown field; the fields here are ${known.join(', ')}`;
+    const elsewhere = /[.[]/.test(suggestion ?? '') ? suggestion : `top-level ${suggestion}`;
+    super(
+      suggestion === null
+        ? here
+        : known.includes(suggestion)
+          ? `${path}: unknown field; did you mean ${suggestion}?`
+          : `${here}; did you mean ${elsewhere}?`,
+    );
+    this.name = 'ScenarioUnknownFieldError';
+    this.path = path;
+    this.suggestion = suggestion;
+  }
+}
+
+/**
+ * A field the scenario format has but the simulator does not model yet. Refused like an unknown
+ * one: a field accepted and ignored is a silent wrong answer.
+ */
+export class ScenarioFieldNotSupportedError extends ScenarioError {
+  readonly path: string;
+
+  constructor(path: string, what = 'this field', advice = 'remove it') {
+    super(`${path}: the simulator does not model ${what} yet; ${advice}`);
+    this.name = 'ScenarioFieldNotSupportedError';
+    this.path = path;
   }
 }
 
@@ -68,8 +113,12 @@ export interface ScenarioCloudTrail {
   readonly stopLoggingAt: Date | null;
 }
 
+/** The services whose faults the simulator injects; the format names more (`events`, `ec2`, ...). */
+export const SIMULATED_FAULT_SERVICES = ['kms', 'logs', 'cloudtrail', 'sns', 'sfn'] as const;
+export type SimulatedFaultService = (typeof SIMULATED_FAULT_SERVICES)[number];
+
 export interface ScenarioFault {
-  readonly service: 'kms' | 'logs' | 'sfn' | 'sns' | 'cloudtrail' | 'events';
+  readonly service: SimulatedFaultService;
   readonly operation: string;
   readonly error: string;
   readonly from: Date | null;
@@ -97,7 +146,6 @@ export interface Scenario {
 
 export const DEFAULT_ACCOUNT = '111122223333';
 export const DEFAULT_REGION = 'us-east-1';
-const DAY_MS = 86_400_000;
 /** Refuses series that would take longer to expand than to read (every: PT1S over a year). */
 const MAX_CALL_INSTANCES = 2_000_000;
 
@@ -114,8 +162,8 @@ export function parseDuration(text: string): number | null {
   const [, days, hours, minutes, seconds] = match;
   return (
     Number(days ?? 0) * DAY_MS +
-    Number(hours ?? 0) * 3_600_000 +
-    Number(minutes ?? 0) * 60_000 +
+    Number(hours ?? 0) * HOUR_MS +
+    Number(minutes ?? 0) * MINUTE_MS +
     Math.round(Number(seconds ?? 0) * 1000)
   );
 }
@@ -141,22 +189,156 @@ let compiledValidator: ((data: unknown) => boolean) & { errors?: ErrorObject[] |
 
 function validator(): typeof compiledValidator {
   if (!compiledValidator) {
-    const ajv = new Ajv2020({ allErrors: false, strict: false });
+    // Every error, not the first: an unknown field is reported before what it may have caused
+    // (a misspelt required field is also a missing one). `verbose` gives each error its schema,
+    // whose `properties` are the fields that could have been meant.
+    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false });
     addFormats.default(ajv);
     compiledValidator = ajv.compile(scenarioSchema);
   }
   return compiledValidator;
 }
 
-function fieldName(instancePath: string): string {
-  if (!instancePath) {
+/** `keys[0].lastUsage`, `cloudTrail.deliveryLag`; a name that is no identifier is quoted: `keys[0]["a b"]`. */
+function pathName(segments: readonly (string | number)[]): string {
+  if (segments.length === 0) {
     return 'scenario';
+  }
+  return segments
+    .map((part, i) => {
+      if (typeof part === 'number') {
+        return `[${part}]`;
+      }
+      if (!/^[A-Za-z_$][\w$]*$/.test(part)) {
+        return `[${JSON.stringify(part)}]`;
+      }
+      return i === 0 ? part : `.${part}`;
+    })
+    .join('');
+}
+
+/** The segments of a JSON pointer (`/keys/0/lastUsage`); list indexes become numbers. */
+function pointerSegments(instancePath: string): (string | number)[] {
+  if (!instancePath) {
+    return [];
   }
   return instancePath
     .slice(1)
     .split('/')
-    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : `${i === 0 ? '' : '.'}${part}`))
-    .join('');
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part.replaceAll('~1', '/').replaceAll('~0', '~')));
+}
+
+function fieldName(instancePath: string): string {
+  return pathName(pointerSegments(instancePath));
+}
+
+interface SchemaNode {
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+  readonly items?: SchemaNode;
+}
+
+/** Every field of the format by its place: `keys[].lastUsage`, `cloudTrail.deliveryLag`. */
+function fieldsOfFormat(node: SchemaNode, prefix = ''): string[] {
+  if (node.items) {
+    return fieldsOfFormat(node.items, `${prefix}[]`);
+  }
+  return Object.entries(node.properties ?? {}).flatMap(([name, child]) => {
+    const path = prefix ? `${prefix}.${name}` : name;
+    return [path, ...fieldsOfFormat(child, path)];
+  });
+}
+
+let formatFields: readonly string[] | undefined;
+
+function unknownFieldError(error: ErrorObject): ScenarioUnknownFieldError {
+  const name = String((error.params as { additionalProperty?: unknown }).additionalProperty);
+  const known = Object.keys((error.parentSchema as SchemaNode | undefined)?.properties ?? {});
+  formatFields ??= fieldsOfFormat(scenarioSchema as SchemaNode);
+  // A name of another part of the format (`lastUsage` on a call) is a field in the wrong place; a
+  // guess there needs a closer match, or any short name would find some short field somewhere.
+  const lastSegment = (path: string) => path.slice(path.lastIndexOf('.') + 1);
+  const elsewhere = nearestName(name, formatFields.map(lastSegment), Math.floor(name.length / 3));
+  const suggestion =
+    nearestName(name, known, suggestionDistance(name)) ??
+    (elsewhere === undefined ? null : (formatFields.find((path) => lastSegment(path) === elsewhere) ?? null));
+  return new ScenarioUnknownFieldError(
+    pathName([...pointerSegments(error.instancePath), name]),
+    suggestion,
+    known,
+  );
+}
+
+/**
+ * Fields of the format the simulator does not model yet, as paths (`*`: every item of a list).
+ * Each is refused while it is here; modelling one means reading it in this file and removing it.
+ */
+const NOT_MODELLED: ReadonlyArray<readonly string[]> = [
+  ['runUntil'],
+  ['awsConfig'],
+  ['keys', '*', 'origin'],
+  ['keys', '*', 'protects'],
+  ['keys', '*', 'grants'],
+  ['keys', '*', 'keyPolicy'],
+  ['calls', '*', 'omitKeyId'],
+  ['calls', '*', 'invokedBy'],
+  ['calls', '*', 'loggedIn'],
+  ['calls', '*', 'eventBridge'],
+  ['calls', '*', 'eventBridgeLag'],
+  ['calls', '*', 'tags'],
+  ['calls', '*', 'tagKeys'],
+  ['calls', '*', 'alias'],
+  ['calls', '*', 'pendingWindowInDays'],
+  ['approvals', 'disableAfter'],
+  ['approvals', 'deletionAfter'],
+  ['cloudTrail', 'backgroundPerDay'],
+  ['cloudTrail', 'logGroupKmsKeyId'],
+  ['cloudTrail', 'searchPageLatencyMs'],
+  ['cloudTrail', 'searchTps'],
+];
+
+/** Every place `path` is present in `value`, as segments. */
+function presentAt(
+  value: unknown,
+  path: readonly string[],
+  at: readonly (string | number)[] = [],
+): (string | number)[][] {
+  const [head, ...rest] = path;
+  if (head === undefined) {
+    return [[...at]];
+  }
+  if (head === '*') {
+    return Array.isArray(value) ? value.flatMap((item, i) => presentAt(item, rest, [...at, i])) : [];
+  }
+  const record = asRecord(value);
+  return Object.hasOwn(record, head) ? presentAt(record[head], rest, [...at, head]) : [];
+}
+
+const FAULT_SERVICES_OF_THE_FORMAT: readonly string[] =
+  scenarioSchema.properties.faults.items.properties.service.enum;
+
+function notModelled(data: unknown): ScenarioFieldNotSupportedError | null {
+  for (const path of NOT_MODELLED) {
+    const [found] = presentAt(data, path);
+    if (found) {
+      return new ScenarioFieldNotSupportedError(pathName(found));
+    }
+  }
+  const faults = asRecord(data).faults;
+  for (const [i, fault] of (Array.isArray(faults) ? faults : []).entries()) {
+    const service = asRecord(fault).service;
+    if (
+      typeof service === 'string' &&
+      FAULT_SERVICES_OF_THE_FORMAT.includes(service) &&
+      !(SIMULATED_FAULT_SERVICES as readonly string[]).includes(service)
+    ) {
+      return new ScenarioFieldNotSupportedError(
+        `faults[${i}].service`,
+        `'${service}' faults`,
+        `remove the fault (it injects ${SIMULATED_FAULT_SERVICES.join(', ')} faults)`,
+      );
+    }
+  }
+  return null;
 }
 
 function describeSchemaError(error: ErrorObject): string {
@@ -304,11 +486,11 @@ function resolveCloudTrail(raw: Json, start: Date): ScenarioCloudTrail {
     return value === undefined ? null : instantField(value, `cloudTrail.${name}`, start);
   };
   return {
-    deliveryLagMs: duration('deliveryLag', 5 * 60_000),
+    deliveryLagMs: duration('deliveryLag', 5 * MINUTE_MS),
     retentionDays: typeof raw.retentionDays === 'number' ? raw.retentionDays : 365,
     background: typeof raw.background === 'number' ? raw.background : 0,
     filterScanPageSize: typeof raw.filterScanPageSize === 'number' ? raw.filterScanPageSize : null,
-    eventBridgeLagMs: duration('eventBridgeLag', 2 * 60_000),
+    eventBridgeLagMs: duration('eventBridgeLag', 2 * MINUTE_MS),
     eventBridgeDrop: typeof raw.eventBridgeDrop === 'number' ? raw.eventBridgeDrop : 0,
     readWriteType: raw.readWriteType === 'WriteOnly' ? 'WriteOnly' : 'All',
     excludeKmsEvents: raw.excludeKmsEvents === true,
@@ -331,11 +513,25 @@ function resolveFault(raw: Json, i: number, start: Date): ScenarioFault {
   };
 }
 
-/** Validates a parsed scenario against the contract schema and resolves every time to a Date. */
+/**
+ * Validates a parsed scenario against the contract schema and resolves every time to a Date.
+ * Unknown fields are refused first (ScenarioUnknownFieldError), then fields the simulator does not
+ * model yet (ScenarioFieldNotSupportedError), then any other mismatch (ScenarioError).
+ */
 export function parseScenario(data: unknown): Scenario {
   const validate = validator();
-  if (!validate(data)) {
-    const first = validate.errors?.[0];
+  const valid = validate(data);
+  const errors = validate.errors ?? [];
+  const unknown = errors.find((error) => error.keyword === 'additionalProperties');
+  if (unknown) {
+    throw unknownFieldError(unknown);
+  }
+  const unsupported = notModelled(data);
+  if (unsupported) {
+    throw unsupported;
+  }
+  if (!valid) {
+    const first = errors[0];
     throw new ScenarioError(first ? describeSchemaError(first) : 'scenario does not match the schema');
   }
   const raw = data as Json;

@@ -4,6 +4,7 @@
  */
 import './polyfill.js';
 import { useRequestHandler } from '../../lambdas/aws/clients.js';
+import { DAY_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../constructs/config.js';
 import { VirtualClock } from './clock.js';
 import {
@@ -41,6 +42,7 @@ import {
   type Scenario,
   ScenarioError,
   type ScenarioFault,
+  SIMULATED_FAULT_SERVICES,
 } from './scenario.js';
 
 export interface SimulateOptions {
@@ -54,14 +56,12 @@ export interface SimulateOptions {
   readonly inspect?: (account: EmulatedAccount) => void;
 }
 
-const DAY_MS = 86_400_000;
 const DEFAULT_LOG_GROUP = 'aws-cloudtrail-logs';
 const BACKGROUND_SEED = 20_260_101;
 const FAR_PAST = new Date(-8.64e15);
 const FAR_FUTURE = new Date(8.64e15);
-const SIMULATED_SERVICES = new Set<ScenarioFault['service']>(['kms', 'logs', 'sns', 'cloudtrail', 'sfn']);
 /** Lambda retries a failed asynchronous invocation twice, after about one and then two minutes. */
-const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
+const ASYNC_RETRY_DELAYS_MS = [MINUTE_MS, 2 * MINUTE_MS] as const;
 const SCHEDULE_GROUP_ENV = 'KDG_SCHEDULE_GROUP';
 
 let environmentReady = false;
@@ -196,7 +196,8 @@ function buildAccount(
     });
   }
   for (const [i, fault] of scenario.faults.entries()) {
-    if (!SIMULATED_SERVICES.has(fault.service)) {
+    // parseScenario refuses the others; a Scenario built in code is checked here.
+    if (!(SIMULATED_FAULT_SERVICES as readonly string[]).includes(fault.service)) {
       throw new ScenarioError(
         `faults[${i}].service: '${fault.service}' faults are not simulated (kms, logs, cloudtrail, sns, sfn are)`,
       );

@@ -2,7 +2,12 @@
  * The readable form of a simulation result: what happened, when (virtual time), and why the
  * execution ended the way it did. A 30-day watch has hundreds of identical checks, so runs of
  * uneventful ones are folded into one line.
+ *
+ * The words are the outcome's, not the engine's: Step Functions ends every outcome but a scheduled
+ * deletion in a Fail state (execution status FAILED, the outcome as its Error), so a correct
+ * refusal or rollback would otherwise read like a failure. `--json` keeps the engine's terms.
  */
+import { OUTCOMES, type Outcome } from '../../lambdas/domain/types.js';
 import type { ApplicationCall, ResultTimelineEntry, SimulationResult } from './result.js';
 
 export interface RenderOptions {
@@ -17,11 +22,39 @@ function when(iso: string): string {
   return iso.replace('T', ' ').replace(/:\d{2}(\.\d+)?Z$/, 'Z');
 }
 
+function isOutcome(value: unknown): value is Outcome {
+  return typeof value === 'string' && (OUTCOMES as readonly string[]).includes(value);
+}
+
+/** An approval answer as what the approver did, and the error the answer is expected to raise. */
+const APPROVAL_ANSWERS: Readonly<Record<string, { readonly said: string; readonly raises?: string }>> = {
+  approve: { said: 'approved' },
+  reject: { said: 'rejected', raises: 'ApprovalRejected' },
+  timeout: { said: 'no answer before the timeout', raises: 'States.Timeout' },
+};
+
+/**
+ * What a scheduled check did with the watch (its handler's `outcome`), where the rest of the line
+ * does not already say it: an answered watch shows `answered=`.
+ */
+const CHECK_DID: Readonly<Record<string, string | null>> = {
+  SCHEDULED: 'next=scheduled',
+  RETRY_SCHEDULED: 'next=retry',
+  TOKEN_GONE: 'next=none (the watch had already ended)',
+  ANSWERED: null,
+  FAILED: null,
+};
+
 function describe(entry: ResultTimelineEntry): string {
   const d = entry.detail;
   const parts: string[] = [];
+  const skip = new Set(['step', 'answer', 'kind', 'until']);
   if (typeof d.step === 'string') {
-    parts.push(`approval (${d.step}): ${String(d.answer)}`);
+    const answer = APPROVAL_ANSWERS[String(d.answer)];
+    parts.push(`approval (${d.step}): ${answer?.said ?? String(d.answer)}`);
+    if (answer?.raises !== undefined && d.error === answer.raises) {
+      skip.add('error');
+    }
   }
   if (typeof d.kind === 'string') {
     parts.push(`e-mail: ${d.kind}`);
@@ -30,8 +63,22 @@ function describe(entry: ResultTimelineEntry): string {
     parts.push(`wait until ${when(d.until)}`);
   }
   for (const [field, value] of Object.entries(d)) {
-    if (['step', 'answer', 'kind', 'until'].includes(field)) continue;
-    parts.push(`${field}=${Array.isArray(value) ? value.join('+') : String(value)}`);
+    if (skip.has(field)) continue;
+    if (field === 'error' && isOutcome(value)) {
+      // A Fail state: its Error is the outcome the execution ends with.
+      parts.push(`outcome=${value}`);
+    } else if (field === 'answered' && value === 'failure' && typeof d.error === 'string') {
+      // The watch was answered with this error (SendTaskFailure), which the workflow catches.
+      parts.push(`answered=${d.error}`);
+      skip.add('error');
+    } else if (field === 'error' && d.answered === 'failure' && typeof value === 'string') {
+      // Shown as the answer, wherever it stands among the fields.
+    } else if (field === 'outcome' && entry.handler !== undefined && typeof value === 'string') {
+      const did = Object.hasOwn(CHECK_DID, value) ? CHECK_DID[value] : `check=${value}`;
+      if (did) parts.push(did);
+    } else {
+      parts.push(`${field}=${Array.isArray(value) ? value.join('+') : String(value)}`);
+    }
   }
   return parts.join(', ');
 }
@@ -100,6 +147,76 @@ export function renderCalls(calls: readonly ApplicationCall[]): string | null {
   );
 }
 
+/** What each outcome means, in words that hold for every run that ends with it. */
+const OUTCOME_MEANING: Readonly<Record<Outcome, string>> = {
+  REFUSED: 'refused before any change',
+  REJECTED: 'the approver rejected the request',
+  APPROVAL_EXPIRED: 'no approval came in time',
+  ROLLED_BACK: 'the key is still needed',
+  DELETION_CANCELLED: 'the key is still needed',
+  ABORTED: 'the workflow stopped',
+  DELETION_SCHEDULED: 'no use seen while the key was disabled',
+};
+
+/**
+ * Whether a deletion was pending when the key was first restored. `restoredAt` is the first
+ * EnableKey or CancelKeyDeletion after the workflow disabled the key, and KMS refuses EnableKey on
+ * a key pending deletion: with a deletion scheduled before (by the workflow or by a call of the
+ * scenario), that first restore was the cancellation.
+ */
+function deletionPendingAt(
+  result: SimulationResult & { readonly calls?: readonly ApplicationCall[] },
+  restoredAt: string,
+): boolean {
+  const at = Date.parse(restoredAt);
+  const byWorkflow = result.timeline.some(
+    (e) =>
+      e.state === 'ScheduleDeletion' && e.detail.keyState === 'PendingDeletion' && Date.parse(e.at) <= at,
+  );
+  const byCall = (result.calls ?? []).some(
+    (c) => c.operation === 'ScheduleKeyDeletion' && c.ok && Date.parse(c.at) <= at,
+  );
+  return byWorkflow || byCall;
+}
+
+/** The key's state at the end, with what made it so where the result says: `Enabled (re-enabled …)`. */
+function keyFate(result: SimulationResult & { readonly calls?: readonly ApplicationCall[] }): string {
+  const { finalState, deletionDate, restoredAt } = result.key;
+  if (finalState === null) {
+    return 'unknown';
+  }
+  if ((finalState === 'PendingDeletion' || finalState === 'PendingReplicaDeletion') && deletionDate) {
+    return `${finalState} (KMS deletes it ${when(deletionDate)})`;
+  }
+  if (restoredAt === null || (finalState !== 'Enabled' && finalState !== 'Disabled')) {
+    return finalState;
+  }
+  const cancelled = deletionPendingAt(result, restoredAt);
+  if (finalState === 'Enabled') {
+    return cancelled
+      ? `Enabled (deletion cancelled ${when(restoredAt)}, then re-enabled)`
+      : `Enabled (re-enabled ${when(restoredAt)})`;
+  }
+  return cancelled
+    ? `Disabled (deletion cancelled ${when(restoredAt)}; usable again after EnableKey by its owner)`
+    : `Disabled (re-enabled ${when(restoredAt)}, then disabled again)`;
+}
+
+/**
+ * `Outcome: ROLLED_BACK — the key is still needed; key 2345…: Enabled (re-enabled 2026-01-05 02:02Z)`.
+ * The cause is named where it adds to the outcome (ABORTED, REFUSED), not repeated where a Fail
+ * state's cause only restates it.
+ */
+export function renderOutcome(
+  result: SimulationResult & { readonly calls?: readonly ApplicationCall[] },
+): string {
+  const cause = result.cause && result.cause !== result.outcome ? ` (${result.cause})` : '';
+  return (
+    `Outcome: ${result.outcome}${cause} — ${OUTCOME_MEANING[result.outcome]}; ` +
+    `key ${result.key.keyId ?? '(none)'}: ${keyFate(result)}`
+  );
+}
+
 export function renderResult(
   result: SimulationResult & { readonly calls?: readonly ApplicationCall[] },
   options: RenderOptions = {},
@@ -123,13 +240,7 @@ export function renderResult(
       out.push(`  ${when(n.at)}  ${n.kind.padEnd(18)} ${n.subject}`);
     }
   }
-  const key = result.key;
-  const keyParts = [`key ${key.keyId ?? '(none)'}: ${key.finalState ?? 'unknown'}`];
-  if (key.deletionDate) keyParts.push(`deletion ${when(key.deletionDate)}`);
-  if (key.restoredAt) keyParts.push(`usable again ${when(key.restoredAt)}`);
-  out.push(
-    `Outcome: ${result.outcome}${result.cause ? ` (${result.cause})` : ''} [${result.executionStatus}]; ${keyParts.join(', ')}`,
-  );
+  out.push(renderOutcome(result));
   if (result.error) {
     out.push(`Error: ${result.error.Error}: ${result.error.Cause}`);
   }
@@ -148,7 +259,7 @@ export function renderSummary(
   const rows = results.map(({ file, result, error }) => [
     file,
     result ? result.outcome : 'ERROR',
-    result ? (result.cause ?? '') : (error ?? ''),
+    result ? (result.cause && result.cause !== result.outcome ? result.cause : '') : (error ?? ''),
     result ? (result.key.finalState ?? '') : '',
     result ? String(result.stats.stateTransitions) : '',
     result ? String(result.evidence.length) : '',

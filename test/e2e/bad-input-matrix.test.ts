@@ -18,7 +18,12 @@ import { bufferedIo } from '../../lib/cli/io.js';
 import { runSimulateCommand } from '../../lib/cli/simulate.js';
 import { run as runStart } from '../../lib/cli/start.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../../lib/constructs/config.js';
-import { loadScenarioFile, ScenarioError } from '../../lib/simulator/scenario.js';
+import {
+  loadScenarioFile,
+  ScenarioError,
+  ScenarioFieldNotSupportedError,
+  ScenarioUnknownFieldError,
+} from '../../lib/simulator/scenario.js';
 import { simulate } from '../../lib/simulator/simulate.js';
 import { EXECUTION_ARN, FakeExecution, TOKEN } from '../lambdas/approval/fake-execution.js';
 import { KEY_ID as CLI_KEY_ID, ENV } from '../lib/cli/fixtures.js';
@@ -457,7 +462,15 @@ const VALID_SCENARIO = {
   input: { keyId: KEY },
 };
 
-const SCENARIO_ROWS: ReadonlyArray<{ label: string; text: string; says: RegExp }> = [
+const SCENARIO_ROWS: ReadonlyArray<{
+  label: string;
+  text: string;
+  says: RegExp;
+  /** The named error, where it is more precise than ScenarioError. */
+  error?: abstract new (
+    ...args: never[]
+  ) => ScenarioError;
+}> = [
   { label: 'not JSON', text: '{ "name": "x", ', says: /^not valid JSON \(/ },
   {
     label: 'no keys',
@@ -482,12 +495,48 @@ const SCENARIO_ROWS: ReadonlyArray<{ label: string; text: string; says: RegExp }
     text: JSON.stringify({ ...VALID_SCENARIO, keys: 'all' }),
     says: /^keys must be array$/,
   },
+  {
+    label: 'a misspelt key field (lastUse would make a used key look never used)',
+    text: JSON.stringify({
+      ...VALID_SCENARIO,
+      keys: [{ ...VALID_SCENARIO.keys[0], lastUse: { operation: 'Decrypt', at: '-P3D' } }],
+    }),
+    says: /^keys\[0\]\.lastUse: unknown field; did you mean lastUsage\?$/,
+    error: ScenarioUnknownFieldError,
+  },
+  {
+    label: 'a misspelt call field',
+    text: JSON.stringify({
+      ...VALID_SCENARIO,
+      calls: [{ at: '+P1D', keyId: KEY, operation: 'Decrypt', principal: 'p', deliveryLeg: 'PT1H' }],
+    }),
+    says: /^calls\[0\]\.deliveryLeg: unknown field; did you mean deliveryLag\?$/,
+    error: ScenarioUnknownFieldError,
+  },
+  {
+    label: 'an unknown top-level field',
+    text: JSON.stringify({ ...VALID_SCENARIO, observationDays: 3 }),
+    says: /^observationDays: unknown field; the fields here are name, start, .*, faults$/,
+    error: ScenarioUnknownFieldError,
+  },
+  {
+    label: 'a field the simulator does not model yet',
+    text: JSON.stringify({ ...VALID_SCENARIO, approvals: { disable: 'approve', disableAfter: 'P2D' } }),
+    says: /^approvals\.disableAfter: the simulator does not model this field yet; remove it$/,
+    error: ScenarioFieldNotSupportedError,
+  },
+  {
+    label: 'a fault of a service the simulator does not inject faults into',
+    text: JSON.stringify({ ...VALID_SCENARIO, faults: [{ service: 'ec2', operation: '*', error: 'X' }] }),
+    says: /^faults\[0\]\.service: the simulator does not model 'ec2' faults yet; remove the fault/,
+    error: ScenarioFieldNotSupportedError,
+  },
 ];
 
 describe('bad input: scenario file (the only kind that fails `simulate`)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kdg-bad-scenario-'));
 
-  it.each(SCENARIO_ROWS)('$label: one-line ScenarioError, exit 1', async ({ label, text, says }) => {
+  it.each(SCENARIO_ROWS)('$label: one-line ScenarioError, exit 1', async ({ label, text, says, error }) => {
     // Prepare
     const file = join(dir, `${label.replaceAll(' ', '-')}.json`);
     writeFileSync(file, text);
@@ -498,7 +547,7 @@ describe('bad input: scenario file (the only kind that fails `simulate`)', () =>
     const code = await runSimulateCommand([file], io);
 
     // Assess
-    expect(load).toThrow(ScenarioError);
+    expect(load).toThrow(error ?? ScenarioError);
     expect(load).toThrow(says);
     expect(code).toBe(1);
     expect(io.err().trimEnd().split('\n')).toHaveLength(1);

@@ -1,3 +1,4 @@
+import { DAY_MS } from '../../../lambdas/domain/time.js';
 import {
   accountOfPrincipal,
   appClientOf,
@@ -23,12 +24,9 @@ import {
 import { LogsService, type LogsStats } from './logs.js';
 import { SchedulerService } from './scheduler.js';
 import { SfnService, SnsService } from './sns-sfn.js';
-
 import { handleCloudTrail, isLoggingAt, selectorsAt, type TrailSetup, type TrailView } from './trail.js';
 
 export type { TrailSetup } from './trail.js';
-
-const DAY_MS = 86_400_000;
 
 export interface EmulatedAccountOptions {
   readonly account: string;

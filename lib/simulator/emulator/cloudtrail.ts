@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
+import { HOUR_MS } from '../../../lambdas/domain/time.js';
 
 /**
  * CloudTrail records in the shape CloudTrail delivers them to CloudWatch Logs (event version
@@ -269,7 +270,7 @@ export function backgroundRecords(
   // One identity per principal and hour: the session's creationDate is all that differs.
   const identities = new Map<string, UserIdentity>();
   const identityAt = (principal: string, at: Date): UserIdentity => {
-    const cacheKey = `${principal}|${Math.floor(at.getTime() / 3_600_000)}`;
+    const cacheKey = `${principal}|${Math.floor(at.getTime() / HOUR_MS)}`;
     let identity = identities.get(cacheKey);
     if (!identity) {
       identity = userIdentityFor(principal, context.account, at);

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { KeyLastUsageTrackingOperation } from '@aws-sdk/client-kms';
+import { DAY_MS } from '../../../lambdas/domain/time.js';
 import { deterministicUuid } from './cloudtrail.js';
 import { AwsError, validationError } from './errors.js';
-
-const DAY_MS = 86_400_000;
 
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingReplicaDeletion';
 /** `Deleted` is never a KMS answer (the key is gone); only the inspection methods report it. */

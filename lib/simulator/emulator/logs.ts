@@ -1,7 +1,7 @@
+import { DAY_MS } from '../../../lambdas/domain/time.js';
 import { AwsError } from './errors.js';
 import { compileFilterPattern } from './filter-pattern.js';
 
-const DAY_MS = 86_400_000;
 const MAX_FILTER_LIMIT = 10_000;
 
 /**

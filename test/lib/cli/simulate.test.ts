@@ -20,6 +20,14 @@ beforeAll(() => {
   writeFileSync(join(dir, 'refused.json'), JSON.stringify(SCENARIO));
   writeFileSync(join(dir, 'not-json.json'), '{ "start": ');
   writeFileSync(join(dir, 'no-keys.json'), JSON.stringify({ start: '2026-01-01T00:00:00Z', input: {} }));
+  writeFileSync(
+    join(dir, 'misspelt.json'),
+    JSON.stringify({
+      ...SCENARIO,
+      keys: [{ ...SCENARIO.keys[0], lastUse: { operation: 'Decrypt', at: '2025-12-01T00:00:00Z' } }],
+    }),
+  );
+  writeFileSync(join(dir, 'run-until.json'), JSON.stringify({ ...SCENARIO, runUntil: '+P40D' }));
 });
 
 afterAll(() => {
@@ -71,7 +79,11 @@ describe('simulate command', () => {
     expect(code).toBe(0);
     expect(io.out()).toContain('Scenario: cli refused');
     expect(io.out()).toMatch(/2026-01-01 00:00Z {2}AssessKey +verdict=REFUSED/);
-    expect(io.out()).toContain('Outcome: REFUSED (AWS_MANAGED_KEY) [FAILED]');
+    expect(io.out()).toContain(
+      `Outcome: REFUSED (AWS_MANAGED_KEY) — refused before any change; key ${KEY_ID}: Enabled`,
+    );
+    expect(io.out()).toMatch(/2026-01-01 00:00Z {2}Refused +outcome=REFUSED\n/);
+    expect(io.out()).not.toContain('FAILED');
   });
 
   it.each([
@@ -91,6 +103,25 @@ describe('simulate command', () => {
     expect(io.err().trimEnd().split('\n')).toHaveLength(1);
     expect(io.err()).toContain(expected);
   });
+
+  it.each([
+    ['misspelt.json', 'keys[0].lastUse: unknown field; did you mean lastUsage?'],
+    ['run-until.json', 'runUntil: the simulator does not model this field yet; remove it'],
+  ])(
+    'refuses a field it would otherwise ignore (%s) with exactly one stderr line, exit 1',
+    async (file, says) => {
+      // Prepare
+      const io = bufferedIo();
+
+      // Act
+      const code = await main(['simulate', join(dir, file)], io);
+
+      // Assess
+      expect(code).toBe(1);
+      expect(io.out()).toBe('');
+      expect(io.err()).toBe(`kms-deletion-guard simulate: ${join(dir, file)}: ${says}\n`);
+    },
+  );
 
   it('rejects a missing file argument or an unknown option as usage errors, exit 2', async () => {
     // Prepare

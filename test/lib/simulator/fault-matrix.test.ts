@@ -172,6 +172,16 @@ describe('loadFaultCase', () => {
       },
       /keys is required|start is required/,
     ],
+    [
+      'a misspelt scenario field beside the matrix fields',
+      {
+        ...scenario,
+        approvals: { disable: 'approve', deletoin: 'reject' },
+        matrix: { fault: 'f', step: 's' },
+        expect: { outcome: 'REFUSED', finalState: 'x', notifications: [] },
+      },
+      /^bad\.json: approvals\.deletoin: unknown field; did you mean deletion\?$/,
+    ],
   ])('names the file and the field for %s', (_label, data, message) => {
     // Prepare
     const path = write('bad.json', data);

@@ -1,3 +1,4 @@
+import scenarioSchema from '../../../lib/simulator/contracts/scenario.schema.json' with { type: 'json' };
 import {
   CallSchedule,
   DEFAULT_ACCOUNT,
@@ -5,6 +6,8 @@ import {
   parseScenario,
   resolveInstant,
   ScenarioError,
+  ScenarioFieldNotSupportedError,
+  ScenarioUnknownFieldError,
 } from '../../../lib/simulator/scenario.js';
 
 const START = new Date('2026-01-01T00:00:00Z');
@@ -19,14 +22,20 @@ function minimal(extra: Record<string, unknown> = {}): Record<string, unknown> {
 }
 
 function errorOf(data: unknown): string {
+  return thrownBy(data).message;
+}
+
+function thrownBy(data: unknown): ScenarioError {
   try {
     parseScenario(data);
   } catch (error) {
     expect(error).toBeInstanceOf(ScenarioError);
-    return (error as Error).message;
+    return error as ScenarioError;
   }
   throw new Error('expected a ScenarioError');
 }
+
+const CALL = { at: '+P1D', keyId: 'k', operation: 'Decrypt', principal: 'p' };
 
 describe('resolveInstant', () => {
   it('resolves signed offsets of days, hours, minutes and seconds from start', () => {
@@ -234,5 +243,252 @@ describe('CallSchedule', () => {
     // Assess
     expect(first).toHaveLength(3);
     expect(second.map((c) => c.sequence)).toEqual([3]);
+  });
+});
+
+describe('parseScenario: unknown fields', () => {
+  it.each([
+    ['the top level', minimal({ lastUse: { operation: 'Decrypt', at: '-P1D' } }), 'lastUse'],
+    [
+      'a key',
+      minimal({ keys: [{ keyId: 'k', createdAt: '+P0D', lastUse: { operation: 'Decrypt', at: '-P1D' } }] }),
+      'keys[0].lastUse',
+    ],
+    ['a call', minimal({ calls: [CALL, { ...CALL, lastUse: '-P1D' }] }), 'calls[1].lastUse'],
+    ['the CloudTrail setup', minimal({ cloudTrail: { lastUse: '-P1D' } }), 'cloudTrail.lastUse'],
+  ])('refuses a misspelt lastUsage in %s, naming where it is and the field meant', (_place, data, path) => {
+    // Act
+    const error = thrownBy(data);
+
+    // Assess
+    expect(error).toBeInstanceOf(ScenarioUnknownFieldError);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${path.replace(/[[\].]/g, '\\$&')}: unknown field; .*did you mean (keys\\[\\]\\.)?lastUsage\\?$`,
+      ),
+    );
+    expect((error as ScenarioUnknownFieldError).path).toBe(path);
+    expect((error as ScenarioUnknownFieldError).suggestion).toMatch(/lastUsage$/);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('suggests the field of the same object when one is close, else the place the field belongs', () => {
+    // Act
+    const inKey = thrownBy(
+      minimal({ keys: [{ keyId: 'k', createdAt: '+P0D', lastUse: { operation: 'Decrypt', at: '-P1D' } }] }),
+    );
+    const onTop = thrownBy(minimal({ lastUsage: { operation: 'Decrypt', at: '-P1D' } }));
+    const misplaced = thrownBy(minimal({ cloudTrail: { regin: 'eu-west-1' } }));
+
+    // Assess
+    expect(inKey.message).toBe('keys[0].lastUse: unknown field; did you mean lastUsage?');
+    expect(onTop.message).toMatch(
+      /^lastUsage: unknown field; the fields here are name, start, .*, faults; did you mean keys\[\]\.lastUsage\?$/,
+    );
+    expect(misplaced.message).toMatch(
+      /^cloudTrail\.regin: unknown field; .*; did you mean top-level region\?$/,
+    );
+  });
+
+  it('reports a misspelt required field as unknown rather than as a missing one', () => {
+    // Act
+    const error = thrownBy(minimal({ keys: [{ keyId: 'k', createAt: '+P0D' }] }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ScenarioUnknownFieldError);
+    expect(error.message).toBe('keys[0].createAt: unknown field; did you mean createdAt?');
+  });
+
+  it('lists the fields of the object when no known field is close, and quotes a name that is no identifier', () => {
+    // Act
+    const far = thrownBy(minimal({ cloudTrail: { verbose: true } }));
+    const odd = thrownBy(minimal({ approvals: { 'dis able\n': 'approve' } }));
+
+    // Assess
+    expect(far.message).toMatch(
+      /^cloudTrail\.verbose: unknown field; the fields here are deliveryLag, retentionDays, /,
+    );
+    expect((far as ScenarioUnknownFieldError).suggestion).toBeNull();
+    expect(odd.message).toBe('approvals["dis able\\n"]: unknown field; did you mean disable?');
+  });
+
+  it('accepts any field in the free-form parts: input, config, tags', () => {
+    // Act
+    const scenario = parseScenario(
+      minimal({
+        input: { keyId: 'k', anything: 1 },
+        config: { observationDays: 7 },
+        keys: [{ keyId: 'k', createdAt: '+P0D', tags: { 'any-tag': 'x' } }],
+      }),
+    );
+
+    // Assess
+    expect(scenario.input).toEqual({ keyId: 'k', anything: 1 });
+    expect(scenario.keys[0]?.tags).toEqual({ 'any-tag': 'x' });
+  });
+});
+
+describe('parseScenario: fields the simulator does not model yet', () => {
+  it.each([
+    ['runUntil', minimal({ runUntil: '+P40D' })],
+    ['awsConfig', minimal({ awsConfig: { recording: true } })],
+    ['keys[0].origin', minimal({ keys: [{ keyId: 'k', createdAt: '+P0D', origin: 'EXTERNAL' }] })],
+    [
+      'keys[0].protects',
+      minimal({
+        keys: [{ keyId: 'k', createdAt: '+P0D', protects: [{ type: 'AWS::S3::Bucket', id: 'b' }] }],
+      }),
+    ],
+    [
+      'keys[0].grants',
+      minimal({
+        keys: [{ keyId: 'k', createdAt: '+P0D', grants: [{ granteePrincipal: 'p', operations: [] }] }],
+      }),
+    ],
+    ['keys[0].keyPolicy', minimal({ keys: [{ keyId: 'k', createdAt: '+P0D', keyPolicy: {} }] })],
+    ['calls[0].omitKeyId', minimal({ calls: [{ ...CALL, omitKeyId: true }] })],
+    ['calls[0].invokedBy', minimal({ calls: [{ ...CALL, invokedBy: 's3.amazonaws.com' }] })],
+    ['calls[0].loggedIn', minimal({ calls: [{ ...CALL, loggedIn: 'caller' }] })],
+    ['calls[0].eventBridge', minimal({ calls: [{ ...CALL, eventBridge: 'drop' }] })],
+    ['calls[0].eventBridgeLag', minimal({ calls: [{ ...CALL, eventBridgeLag: 'PT5M' }] })],
+    ['calls[0].tags', minimal({ calls: [{ ...CALL, operation: 'TagResource', tags: { a: 'b' } }] })],
+    ['calls[0].tagKeys', minimal({ calls: [{ ...CALL, operation: 'UntagResource', tagKeys: ['a'] }] })],
+    ['calls[0].alias', minimal({ calls: [{ ...CALL, operation: 'CreateAlias', alias: 'alias/x' }] })],
+    [
+      'calls[0].pendingWindowInDays',
+      minimal({ calls: [{ ...CALL, operation: 'ScheduleKeyDeletion', pendingWindowInDays: 7 }] }),
+    ],
+    ['approvals.disableAfter', minimal({ approvals: { disableAfter: 'P1D' } })],
+    ['approvals.deletionAfter', minimal({ approvals: { deletionAfter: 'P1D' } })],
+    ['cloudTrail.backgroundPerDay', minimal({ cloudTrail: { backgroundPerDay: 1000 } })],
+    ['cloudTrail.logGroupKmsKeyId', minimal({ cloudTrail: { logGroupKmsKeyId: 'k' } })],
+    ['cloudTrail.searchPageLatencyMs', minimal({ cloudTrail: { searchPageLatencyMs: 300 } })],
+    ['cloudTrail.searchTps', minimal({ cloudTrail: { searchTps: 5 } })],
+  ])('refuses %s with a named error rather than ignoring it', (path, data) => {
+    // Act
+    const error = thrownBy(data);
+
+    // Assess
+    expect(error).toBeInstanceOf(ScenarioFieldNotSupportedError);
+    expect((error as ScenarioFieldNotSupportedError).path).toBe(path);
+    expect(error.message).toBe(`${path}: the simulator does not model this field yet; remove it`);
+  });
+
+  it.each([
+    'events',
+    'scheduler',
+    'ec2',
+    'rds',
+    's3',
+    'backup',
+    'secretsmanager',
+    'ssm',
+    'dynamodb',
+    'config',
+  ])('refuses faults of %s, a service whose faults it does not inject', (service) => {
+    // Act
+    const error = thrownBy(minimal({ faults: [{ service, operation: '*', error: 'InternalFailure' }] }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ScenarioFieldNotSupportedError);
+    expect(error.message).toBe(
+      `faults[0].service: the simulator does not model '${service}' faults yet; remove the fault ` +
+        '(it injects kms, logs, cloudtrail, sns, sfn faults)',
+    );
+  });
+
+  it('names an unknown field before an unmodelled one, and an unmodelled one before a bad value', () => {
+    // Act
+    const both = thrownBy(minimal({ runUntil: '+P40D', lastUse: 1 }));
+    const badValue = thrownBy(minimal({ calls: [{ ...CALL, pendingWindowInDays: 3 }] }));
+
+    // Assess
+    expect(both).toBeInstanceOf(ScenarioUnknownFieldError);
+    expect(badValue).toBeInstanceOf(ScenarioFieldNotSupportedError);
+  });
+
+  it('either reads or refuses every field of the format, so that none is silently ignored', () => {
+    // Prepare: the fields the loader reads; any other field of the schema must be refused.
+    const read = new Set([
+      'name',
+      'start',
+      'account',
+      'region',
+      'keys',
+      'calls',
+      'approvals',
+      'input',
+      'config',
+      'cloudTrail',
+      'faults',
+      ...['keyId', 'createdAt', 'trackingStartDate', 'lastUsage', 'state', 'manager', 'aliases']
+        .concat(['tags', 'keySpec', 'keyUsage', 'description', 'region', 'multiRegion'])
+        .map((f) => `keys.${f}`),
+      ...['at', 'keyId', 'operation', 'principal', 'account', 'every', 'until', 'deliveryLag'].map(
+        (f) => `calls.${f}`,
+      ),
+      'approvals.disable',
+      'approvals.deletion',
+      ...['deliveryLag', 'retentionDays', 'background', 'filterScanPageSize', 'eventBridgeLag']
+        .concat(['eventBridgeDrop', 'readWriteType', 'excludeKmsEvents', 'trailChangeAt', 'stopLoggingAt'])
+        .map((f) => `cloudTrail.${f}`),
+      ...['service', 'operation', 'error', 'from', 'until', 'count'].map((f) => `faults.${f}`),
+    ]);
+    type Node = { properties?: Record<string, Node>; items?: Node };
+    const fields = (node: Node): string[] => Object.keys((node.items ?? node).properties ?? {});
+    const root = scenarioSchema as Node;
+    const withField = (parent: string | null, field: string): unknown => {
+      const value = 'x';
+      if (parent === null) return minimal({ [field]: value });
+      if (parent === 'keys') return minimal({ keys: [{ keyId: 'k', createdAt: '+P0D', [field]: value }] });
+      if (parent === 'calls') return minimal({ calls: [{ ...CALL, [field]: value }] });
+      if (parent === 'faults')
+        return minimal({ faults: [{ service: 'kms', operation: '*', error: 'X', [field]: value }] });
+      return minimal({ [parent]: { [field]: value } });
+    };
+    const places: [string | null, string][] = fields(root).flatMap((top) => [
+      [null, top] as [string | null, string],
+      ...fields(root.properties?.[top] ?? {}).map((f) => [top, f] as [string | null, string]),
+    ]);
+
+    // Act
+    const wrong = places.filter(([parent, field]) => {
+      const name = parent === null ? field : `${parent}.${field}`;
+      let refused = false;
+      try {
+        parseScenario(withField(parent, field));
+      } catch (error) {
+        expect(error).not.toBeInstanceOf(ScenarioUnknownFieldError);
+        refused = error instanceof ScenarioFieldNotSupportedError;
+      }
+      return read.has(name) === refused;
+    });
+
+    // Assess
+    expect(places.length).toBeGreaterThan(60);
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('parseScenario: the field a misspelt name meant', () => {
+  function suggestionFor(cloudTrailField: string): string | null {
+    const error = thrownBy(minimal({ cloudTrail: { [cloudTrailField]: 1 } }));
+    expect(error).toBeInstanceOf(ScenarioUnknownFieldError);
+    return (error as ScenarioUnknownFieldError).suggestion;
+  }
+
+  it('finds the field meant despite case, separators, a missing letter or swapped letters', () => {
+    // Act / Assess
+    expect(suggestionFor('DeliveryLag')).toBe('deliveryLag');
+    expect(suggestionFor('delivery_lag')).toBe('deliveryLag');
+    expect(suggestionFor('delivryLag')).toBe('deliveryLag');
+    expect(suggestionFor('retentoinDays')).toBe('retentionDays');
+    expect(suggestionFor('lastUse')).toBe('keys[].lastUsage');
+  });
+
+  it('guesses nothing when no field is close, here or elsewhere', () => {
+    // Act / Assess
+    expect(suggestionFor('verbose')).toBeNull();
+    expect(suggestionFor('x')).toBeNull();
   });
 });

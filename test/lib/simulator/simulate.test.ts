@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BUNDLED_SCENARIOS } from '../../../lib/cli/demo.js';
+import type { SimulationReport } from '../../../lib/simulator/result.js';
 import { ScenarioError } from '../../../lib/simulator/scenario.js';
 import { simulate } from '../../../lib/simulator/simulate.js';
+import { renderResult, renderSummary } from '../../../lib/simulator/timeline.js';
 import { resultSchemaErrors, scenarioSchemaErrors } from './schemas.js';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -197,7 +199,19 @@ describe('simulate', () => {
 });
 
 describe('bundled scenarios (test/scenarios)', () => {
-  const files = readdirSync(BUNDLED_SCENARIOS).filter((f) => f.endsWith('.json'));
+  const files = readdirSync(BUNDLED_SCENARIOS)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  /** Filled as each scenario runs; the README check runs the ones a filtered run skipped. */
+  const results = new Map<string, SimulationReport>();
+
+  async function resultOf(file: string): Promise<SimulationReport> {
+    const known = results.get(file);
+    if (known) return known;
+    const result = await simulate(JSON.parse(readFileSync(join(BUNDLED_SCENARIOS, file), 'utf8')));
+    results.set(file, result);
+    return result;
+  }
 
   it('has scenarios to run', () => {
     // Assess
@@ -211,8 +225,28 @@ describe('bundled scenarios (test/scenarios)', () => {
 
     // Act
     const result = await simulate(data);
+    results.set(file, result);
 
     // Assess
     expect(resultSchemaErrors(result)).toEqual([]);
+  });
+
+  it("is what the README's demo sample shows: one scenario's timeline and the summary, as `npm run demo` prints them", async () => {
+    // Prepare
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const sample = /<!-- demo-sample:begin[^\n]*-->\n```\n([\s\S]*?)```\n<!-- demo-sample:end -->/.exec(
+      readme,
+    )?.[1];
+    const rows = [];
+    for (const file of files) {
+      rows.push({ file: basename(file, '.json'), result: await resultOf(file) });
+    }
+
+    // Act
+    const shown = renderResult(await resultOf('monthly-batch-rolled-back.json'));
+    const summary = renderSummary(rows);
+
+    // Assess: a mismatch means the wording or a scenario changed; paste the new `npm run demo` output.
+    expect(sample).toBe(`${shown}\n\n${summary}\n`);
   });
 });
