@@ -1,34 +1,64 @@
 import { parseArgs } from 'node:util';
 import { hasControlCharacter, quoteUntrusted } from '../../lambdas/domain/untrusted.js';
 import { InvalidOptionValueError, runCommand, UsageError } from './errors.js';
-import type { CliIo } from './io.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
+import { commandHelp, usageHint } from './help.js';
+import { type CliIo, printable } from './io.js';
+import { didYouMean } from './nearest.js';
 
 /**
  * Command-line parsing shared by the commands: strict (an unknown or misspelt option is an error,
- * never ignored), with the AWS options every command understands, and validators that reject a bad
- * value with a named error before any AWS call is made.
+ * never ignored, and names the option probably meant), with the AWS options every command
+ * understands, and validators that reject a bad value with a named error before any AWS call is made.
  */
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
   readonly short?: string;
+  /** What a string option's value is called in the usage and help, such as `N` or `TEXT`. */
+  readonly value?: string;
+  /** One line for `--help`. */
+  readonly description: string;
 }
 
 /** Options every command that talks to AWS accepts. */
 export const AWS_OPTIONS = {
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'state-machine-arn': { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  'state-machine-arn': {
+    type: 'string',
+    value: 'ARN',
+    description:
+      'the deployed state machine (the stack output StateMachineArn); default: KDG_STATE_MACHINE_ARN',
+  },
+  region: {
+    type: 'string',
+    value: 'REGION',
+    description: "the AWS Region; default: AWS_REGION, AWS_DEFAULT_REGION, else the profile's Region",
+  },
+  profile: {
+    type: 'string',
+    value: 'PROFILE',
+    description: 'the AWS profile whose credentials to use; default: AWS_PROFILE or the default credentials',
+  },
+  json: {
+    type: 'boolean',
+    description: 'print JSON on stdout instead of text; an error becomes {"error":{"name":…,"message":…}}',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
+/** Every command answers `--help` / `-h`, so the parser adds it rather than each command's table. */
+export const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
+
+/**
+ * A command's one source of truth: its name, what it does, its argument and options. The parser
+ * reads it, and the usage line, `--help` and the usage errors are all made from it.
+ */
 export interface CommandSpec {
-  /** Shown with `--help` and after a usage error. */
-  readonly usage: string;
+  readonly name: string;
+  /** One line: what the command does. */
+  readonly description: string;
+  /** The command's one required argument, when it takes one (as `<keyId|keyArn|alias>`). */
+  readonly argument?: { readonly name: string; readonly description: string };
   readonly options: Readonly<Record<string, OptionSpec>>;
-  readonly minPositionals: number;
-  readonly maxPositionals: number;
 }
 
 export interface ParsedArgs {
@@ -41,33 +71,62 @@ export interface ParsedArgs {
 
 const PARSE_ERROR = /^ERR_PARSE_ARGS_/;
 
+/** The options a command accepts: its own and `--help`. */
+export function commandOptions(spec: CommandSpec): Readonly<Record<string, OptionSpec>> {
+  return { ...spec.options, help: HELP_OPTION };
+}
+
+/** A name a person typed, safe to show between quotes on a terminal and short enough for one line. */
+export function shownName(name: string): string {
+  return printable(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+}
+
+/**
+ * The first option not in `options`, found before parsing for real so the error can name the
+ * option it probably meant (Node's own message would only say it is unknown).
+ */
+function unknownOption(
+  argv: readonly string[],
+  options: Readonly<Record<string, OptionSpec>>,
+): string | null {
+  const { tokens } = parseArgs({ args: [...argv], options: { ...options }, strict: false, tokens: true });
+  const token = tokens.find((t) => t.kind === 'option' && !Object.hasOwn(options, t.name));
+  if (token?.kind !== 'option') {
+    return null;
+  }
+  const typed = token.rawName;
+  // Compared without dashes: `-j` is not one edit away from `-h` in any sense a person means.
+  const near = didYouMean(typed.replace(/^-+/, ''), Object.keys(options));
+  return `Unknown option '${shownName(typed)}'${near ? ` (did you mean '--${near}'?)` : ''}.`;
+}
+
 export function parseCommandArgs(argv: readonly string[], spec: CommandSpec): ParsedArgs {
+  const options = commandOptions(spec);
+  const unknown = unknownOption(argv, options);
+  if (unknown) {
+    throw new UsageError(`${unknown} ${usageHint(spec)}`);
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { ...spec.options },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args: [...argv], options: { ...options }, allowPositionals: true, strict: true });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (error instanceof Error && typeof code === 'string' && PARSE_ERROR.test(code)) {
-      throw new UsageError(
-        `${error.message.replace(/\s+/g, ' ').trim()} Usage: kms-deletion-guard ${spec.usage}`,
-      );
+      const message = error.message.replace(/\s+/g, ' ').trim();
+      throw new UsageError(`${message}${/[.!?]$/.test(message) ? '' : '.'} ${usageHint(spec)}`);
     }
     throw error;
   }
   const values = parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>;
   const help = values.help === true;
   const positionals = parsed.positionals;
-  if (!help && positionals.length < spec.minPositionals) {
-    throw new UsageError(`Missing argument. Usage: kms-deletion-guard ${spec.usage}`);
+  const expected = spec.argument ? 1 : 0;
+  if (!help && positionals.length < expected) {
+    throw new UsageError(`Missing argument. ${usageHint(spec)}`);
   }
-  if (!help && positionals.length > spec.maxPositionals) {
-    const extra = positionals.slice(spec.maxPositionals).map((p) => quoteUntrusted(p, 40));
-    throw new UsageError(`Unexpected argument ${extra.join(' ')}. Usage: kms-deletion-guard ${spec.usage}`);
+  if (!help && positionals.length > expected) {
+    const extra = positionals.slice(expected).map((p) => quoteUntrusted(p, 40));
+    throw new UsageError(`Unexpected argument ${extra.join(' ')}. ${usageHint(spec)}`);
   }
   return {
     positionals,
@@ -140,8 +199,8 @@ export function actorName(
 }
 
 /**
- * Runs a command: parses its command line, answers `--help` with its usage, else runs `body`. Errors
- * become one line and an exit code (runCommand).
+ * Runs a command: parses its command line, answers `--help` with its help (stdout, exit 0), else
+ * runs `body`. Errors become one line and an exit code (runCommand).
  */
 export function runParsedCommand(
   io: CliIo,
@@ -152,8 +211,8 @@ export function runParsedCommand(
   return runCommand(io, argv, async () => {
     const args = parseCommandArgs(argv, spec);
     if (args.help) {
-      io.stdout(`Usage: kms-deletion-guard ${spec.usage}\n`);
-      return 0;
+      io.stdout(commandHelp(spec, commandOptions(spec)));
+      return EXIT_SUCCESS;
     }
     return body(args);
   });

@@ -16,6 +16,8 @@ import {
 import { AWS_OPTIONS, type CommandSpec, integerOption, runParsedCommand } from './args.js';
 import { awsOptions, CONCURRENCY, mapLimit, resolveRegion, withClients } from './aws.js';
 import { describeError, UsageError } from './errors.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
+import { usageHint } from './help.js';
 import { type CliIo, formatTable } from './io.js';
 
 /**
@@ -25,25 +27,27 @@ import { type CliIo, formatTable } from './io.js';
  * a report that silently leaves out the keys it could not see would look cleaner than the account is.
  */
 
-export const CANDIDATES_USAGE =
-  'candidates [--min-idle-days N] [--json|--csv] [--region REGION] [--profile PROFILE]';
-
-const SPEC: CommandSpec = {
-  usage: CANDIDATES_USAGE,
-  options: {
-    region: AWS_OPTIONS.region,
-    profile: AWS_OPTIONS.profile,
-    json: AWS_OPTIONS.json,
-    help: AWS_OPTIONS.help,
-    csv: { type: 'boolean' },
-    'min-idle-days': { type: 'string' },
-  },
-  minPositionals: 0,
-  maxPositionals: 0,
-};
-
 /** The stack configuration's default minIdleDays. */
 export const DEFAULT_MIN_IDLE_DAYS = 90;
+
+/** The range --min-idle-days accepts, shown by `--help` and enforced before any AWS call. */
+const MIN_IDLE_DAYS = { min: 0, max: 3650 } as const;
+
+export const CANDIDATES_COMMAND: CommandSpec = {
+  name: 'candidates',
+  description: 'Report every customer managed key of a Region and whether the workflow would take it.',
+  options: {
+    'min-idle-days': {
+      type: 'string',
+      value: 'N',
+      description: `days a key must be unused to be a candidate (${MIN_IDLE_DAYS.min}-${MIN_IDLE_DAYS.max}); default: ${DEFAULT_MIN_IDLE_DAYS}`,
+    },
+    json: { ...AWS_OPTIONS.json, description: 'print the rows as one JSON array (the totals go to stderr)' },
+    csv: { type: 'boolean', description: 'print the rows as CSV with a header (the totals go to stderr)' },
+    region: AWS_OPTIONS.region,
+    profile: AWS_OPTIONS.profile,
+  },
+};
 
 export type Verdict = 'ACCEPTED' | 'REFUSED' | 'UNREADABLE';
 
@@ -409,13 +413,18 @@ export function renderTable(report: CandidatesReport): string {
 }
 
 export function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runParsedCommand(io, argv, SPEC, async (args) => {
+  return runParsedCommand(io, argv, CANDIDATES_COMMAND, async (args) => {
     if (args.flag('json') && args.flag('csv')) {
-      throw new UsageError(`Choose one of --json and --csv. Usage: kms-deletion-guard ${CANDIDATES_USAGE}`);
+      throw new UsageError(`Choose one of --json and --csv. ${usageHint(CANDIDATES_COMMAND)}`);
     }
     const minIdleDays =
-      integerOption('min-idle-days', args.string('min-idle-days'), 0, 3650, 'days a key must be unused') ??
-      DEFAULT_MIN_IDLE_DAYS;
+      integerOption(
+        'min-idle-days',
+        args.string('min-idle-days'),
+        MIN_IDLE_DAYS.min,
+        MIN_IDLE_DAYS.max,
+        'days a key must be unused',
+      ) ?? DEFAULT_MIN_IDLE_DAYS;
     const options = awsOptions(args);
     const region = await resolveRegion(options, io);
     const report = await withClients(options, (clients) =>
@@ -430,6 +439,6 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
     } else {
       io.stdout(renderTable(report));
     }
-    return 0;
+    return EXIT_SUCCESS;
   });
 }

@@ -4,6 +4,7 @@ import { type ApprovalDecision, WORKFLOW_ERRORS } from '../../lambdas/domain/typ
 import { AWS_OPTIONS, actorName, type CommandSpec, runParsedCommand, textOption } from './args.js';
 import { awsOptions, describeTarget, withClients } from './aws.js';
 import { ApprovalAlreadyAnsweredError, ExecutionNotRunningError, NoPendingApprovalError } from './errors.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, printable } from './io.js';
 import { findPendingApproval, summarizeExecution } from './status.js';
 
@@ -21,21 +22,38 @@ const ANSWERED = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
 
 type Decision = 'approve' | 'reject';
 
-const usage = (decision: Decision): string =>
-  `${decision} <executionArn|executionName|keyId|keyArn|alias> [--comment TEXT] [--by NAME] ` +
-  '[--state-machine-arn ARN] [--region REGION] [--profile PROFILE] [--json]';
-
-export const APPROVE_USAGE = usage('approve');
-export const REJECT_USAGE = usage('reject');
-
-function spec(decision: Decision): CommandSpec {
+function spec(decision: Decision, description: string): CommandSpec {
   return {
-    usage: usage(decision),
-    options: { ...AWS_OPTIONS, comment: { type: 'string' }, by: { type: 'string' } },
-    minPositionals: 1,
-    maxPositionals: 1,
+    name: decision,
+    description,
+    argument: {
+      name: '<executionArn|executionName|keyId|keyArn|alias>',
+      description: 'the execution that waits for an approval, or a key (the execution working on it)',
+    },
+    options: {
+      comment: {
+        type: 'string',
+        value: 'TEXT',
+        description: `a note kept with the decision (at most ${MAX_COMMENT_LENGTH} characters, one line)`,
+      },
+      by: {
+        type: 'string',
+        value: 'NAME',
+        description: 'who decides; default: KDG_USER, else the login name',
+      },
+      ...AWS_OPTIONS,
+    },
   };
 }
+
+export const APPROVE_COMMAND = spec(
+  'approve',
+  'Approve what an execution waits for: disabling the key, or scheduling its deletion.',
+);
+export const REJECT_COMMAND = spec(
+  'reject',
+  'Reject what an execution waits for: it restores the key if needed and ends REJECTED.',
+);
 
 function stepWords(step: string | null): string {
   if (step === 'disable') return 'disabling the key';
@@ -44,7 +62,7 @@ function stepWords(step: string | null): string {
 }
 
 function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise<number> {
-  return runParsedCommand(io, argv, spec(decision), (args) => {
+  return runParsedCommand(io, argv, decision === 'approve' ? APPROVE_COMMAND : REJECT_COMMAND, (args) => {
     const comment = textOption('comment', args.string('comment'), MAX_COMMENT_LENGTH);
     const by = actorName(textOption('by', args.string('by'), MAX_BY_LENGTH), io.env).slice(0, MAX_BY_LENGTH);
     const options = awsOptions(args);
@@ -89,7 +107,7 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
             comment: comment ?? null,
           })}\n`,
         );
-        return 0;
+        return EXIT_SUCCESS;
       }
       const verb = decision === 'approve' ? 'Approved' : 'Rejected';
       const next =
@@ -102,7 +120,7 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
         printable(`${verb} ${stepWords(pending.step)} for ${executionArn} as ${by} at ${at}.`) +
           `\n${pending.subject ? `${printable(`Request: ${pending.subject}`)}\n` : ''}${next}\n`,
       );
-      return 0;
+      return EXIT_SUCCESS;
     });
   });
 }

@@ -5,9 +5,21 @@ import type { SimulationResult } from '../simulator/result.js';
 import { loadScenarioFile, ScenarioError } from '../simulator/scenario.js';
 import { simulate } from '../simulator/simulate.js';
 import { renderResult, renderSummary } from '../simulator/timeline.js';
+import { type CommandSpec, runParsedCommand } from './args.js';
+import { EXIT_FAILURE, EXIT_SUCCESS } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
-export const DEMO_USAGE = 'demo [--dir <folder of scenario files>]';
+export const DEMO_COMMAND: CommandSpec = {
+  name: 'demo',
+  description: 'Run every bundled scenario in the simulator: a timeline each, then a summary table.',
+  options: {
+    dir: {
+      type: 'string',
+      value: 'FOLDER',
+      description: 'run the scenario files (*.json) of this folder instead of the bundled ones',
+    },
+  },
+};
 
 /** The scenarios that ship with the project. */
 export const BUNDLED_SCENARIOS = join(PACKAGE_ROOT, 'test', 'scenarios');
@@ -16,16 +28,12 @@ export const BUNDLED_SCENARIOS = join(PACKAGE_ROOT, 'test', 'scenarios');
  * `demo`: runs every scenario of a folder (the bundled ones by default), prints each timeline and
  * a summary table. Exit 0 when every scenario ran, 1 when one could not be run.
  */
-export async function runDemoCommand(args: readonly string[], io: CliIo): Promise<number> {
-  let dir = BUNDLED_SCENARIOS;
-  if (args[0] === '--dir' && args[1] !== undefined && args.length === 2) {
-    dir = resolve(args[1]);
-  } else if (args.length > 0) {
-    io.stderr(
-      `kms-deletion-guard demo: unexpected arguments ${args.join(' ')}\nusage: kms-deletion-guard ${DEMO_USAGE}\n`,
-    );
-    return 2;
-  }
+export function runDemoCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  return runParsedCommand(io, argv, DEMO_COMMAND, (args) => runDemo(args.string('dir'), io));
+}
+
+async function runDemo(folder: string | undefined, io: CliIo): Promise<number> {
+  const dir = folder === undefined ? BUNDLED_SCENARIOS : resolve(folder);
   let files: string[];
   try {
     files = readdirSync(dir)
@@ -35,11 +43,11 @@ export async function runDemoCommand(args: readonly string[], io: CliIo): Promis
     io.stderr(
       `kms-deletion-guard demo: cannot read ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})\n`,
     );
-    return 1;
+    return EXIT_FAILURE;
   }
   if (files.length === 0) {
     io.stderr(`kms-deletion-guard demo: no scenario files (*.json) in ${dir}\n`);
-    return 1;
+    return EXIT_FAILURE;
   }
   const rows: { file: string; result: SimulationResult | null; error?: string }[] = [];
   for (const name of files) {
@@ -58,5 +66,5 @@ export async function runDemoCommand(args: readonly string[], io: CliIo): Promis
     }
   }
   io.stdout(`${renderSummary(rows)}\n`);
-  return rows.every((row) => row.result !== null) ? 0 : 1;
+  return rows.every((row) => row.result !== null) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

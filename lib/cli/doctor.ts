@@ -3,7 +3,8 @@ import { readTrailHealth } from '../../lambdas/aws/trail-reader.js';
 import { formatFinding, type TrailHealth } from '../../lambdas/domain/trail-health.js';
 import { AWS_OPTIONS, type CommandSpec, runParsedCommand } from './args.js';
 import { awsOptions, resolveRegion, withClients } from './aws.js';
-import { CliError } from './errors.js';
+import { InvalidOptionValueError, UsageError } from './errors.js';
+import { EXIT_FAILURE, EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, printable } from './io.js';
 
 /**
@@ -13,23 +14,30 @@ import { type CliIo, printable } from './io.js';
  * calls (warnings allowed), 1 when none would. The canary of every run stays the guarantee.
  */
 
-export const DOCTOR_USAGE = 'doctor [--log-group NAME] [--region REGION] [--profile PROFILE] [--json]';
-
-const SPEC: CommandSpec = {
-  usage: DOCTOR_USAGE,
-  options: { ...AWS_OPTIONS, 'log-group': { type: 'string' } },
-  minPositionals: 0,
-  maxPositionals: 0,
+export const DOCTOR_COMMAND: CommandSpec = {
+  name: 'doctor',
+  description: 'Check that failed calls on keys reach the CloudTrail log group the watch reads.',
+  options: {
+    'log-group': {
+      type: 'string',
+      value: 'NAME',
+      description: "the stack's CloudTrail log group (cloudTrailLogGroupName); default: KDG_LOG_GROUP",
+    },
+    ...AWS_OPTIONS,
+    'state-machine-arn': {
+      ...AWS_OPTIONS['state-machine-arn'],
+      description: 'not used by doctor; accepted so one set of options works with every command',
+    },
+  },
 };
 
 const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 
-export class MissingLogGroupError extends CliError {
+export class MissingLogGroupError extends UsageError {
   constructor() {
     super(
       'The CloudTrail log group is not known: pass --log-group (the cloudTrailLogGroupName of the stack ' +
         'configuration in cdk.json) or set KDG_LOG_GROUP.',
-      2,
     );
     this.name = 'MissingLogGroupError';
   }
@@ -59,13 +67,16 @@ export function renderHealth(health: TrailHealth, region: string): string {
 }
 
 export function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runParsedCommand(io, argv, SPEC, async (args) => {
+  return runParsedCommand(io, argv, DOCTOR_COMMAND, async (args) => {
     const logGroupName = args.string('log-group') ?? io.env.KDG_LOG_GROUP;
     if (logGroupName === undefined || logGroupName === '') {
       throw new MissingLogGroupError();
     }
     if (!LOG_GROUP.test(logGroupName)) {
-      throw new CliError(`${JSON.stringify(logGroupName)} is not a CloudWatch Logs log group name.`, 2);
+      throw new InvalidOptionValueError(
+        'log-group',
+        `${JSON.stringify(logGroupName)} is not a CloudWatch Logs log group name.`,
+      );
     }
     const options = awsOptions(args);
     const region = await resolveRegion(options, io);
@@ -77,6 +88,6 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
     } else {
       io.stdout(renderHealth(health, region));
     }
-    return health.blind ? 1 : 0;
+    return health.blind ? EXIT_FAILURE : EXIT_SUCCESS;
   });
 }

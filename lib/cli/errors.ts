@@ -1,3 +1,4 @@
+import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { printable } from './io.js';
 
@@ -6,20 +7,23 @@ import { printable } from './io.js';
  * person sees (stderr), and with `--json` it is also the `error.message` of the JSON on stdout.
  */
 
-/** Base of the CLI's own errors; `exitCode` 2 means the command line was wrong, 1 anything else. */
+/** Base of the CLI's own errors, with their exit code (the meanings are in exit-codes.ts). */
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
+  constructor(message: string, exitCode: number = EXIT_FAILURE) {
     super(message);
     this.name = 'CliError';
     this.exitCode = exitCode;
   }
 }
 
-/** The command line cannot be understood (unknown option, missing argument, too many arguments). */
+/**
+ * The command line cannot be understood or is incomplete (unknown option, missing argument, too many
+ * arguments, a required setting given nowhere): the command stops before any AWS call.
+ */
 export class UsageError extends CliError {
   constructor(message: string) {
-    super(message, 2);
+    super(message, EXIT_USAGE);
     this.name = 'UsageError';
   }
 }
@@ -42,7 +46,7 @@ export class InvalidKeyArgumentError extends UsageError {
   }
 }
 
-export class MissingRegionError extends CliError {
+export class MissingRegionError extends UsageError {
   constructor() {
     super(
       'No AWS Region is set: pass --region (for example --region eu-west-1), set AWS_REGION, or give a ' +
@@ -52,7 +56,7 @@ export class MissingRegionError extends CliError {
   }
 }
 
-export class MissingStateMachineArnError extends CliError {
+export class MissingStateMachineArnError extends UsageError {
   constructor() {
     super(
       'The state machine is not known: pass --state-machine-arn or set KDG_STATE_MACHINE_ARN to the ' +
@@ -169,6 +173,6 @@ export async function runCommand(
     if (argv.includes('--json')) {
       io.stdout(`${JSON.stringify({ error: { name, message } })}\n`);
     }
-    return error instanceof CliError ? error.exitCode : 1;
+    return error instanceof CliError ? error.exitCode : EXIT_FAILURE;
   }
 }

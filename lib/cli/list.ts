@@ -9,20 +9,27 @@ import {
   stateMachineFrom,
   withClients,
 } from './aws.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, formatTable } from './io.js';
 import { type ExecutionSummary, summarizeExecution } from './status.js';
 
-/** `list [--running]`: one line per execution, newest first: key, phase, started, outcome. */
+/** `list`: one line per execution, newest first: key, phase, started, outcome. */
 
-export const LIST_USAGE =
-  'list [--running] [--limit N] [--state-machine-arn ARN] [--region REGION] ' +
-  '[--profile PROFILE] [--json]';
+/** The range --limit accepts, shown by `--help` and enforced before any AWS call. */
+const LIMIT = { min: 1, max: 100_000 } as const;
 
-const SPEC: CommandSpec = {
-  usage: LIST_USAGE,
-  options: { ...AWS_OPTIONS, running: { type: 'boolean' }, limit: { type: 'string' } },
-  minPositionals: 0,
-  maxPositionals: 0,
+export const LIST_COMMAND: CommandSpec = {
+  name: 'list',
+  description: "List the workflow's executions, newest first: key, phase, started, outcome.",
+  options: {
+    running: { type: 'boolean', description: 'only the executions still running' },
+    limit: {
+      type: 'string',
+      value: 'N',
+      description: `show at most N executions (${LIMIT.min}-${LIMIT.max}); default: all`,
+    },
+    ...AWS_OPTIONS,
+  },
 };
 
 /** The newest events of an execution always include the state it is in (or ended in). */
@@ -43,8 +50,14 @@ export type ListedExecution = Pick<
 >;
 
 export function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runParsedCommand(io, argv, SPEC, (args) => {
-    const limit = integerOption('limit', args.string('limit'), 1, 100_000, 'how many executions to show');
+  return runParsedCommand(io, argv, LIST_COMMAND, (args) => {
+    const limit = integerOption(
+      'limit',
+      args.string('limit'),
+      LIMIT.min,
+      LIMIT.max,
+      'how many executions to show',
+    );
     const options = awsOptions(args);
     const machine = stateMachineFrom(options, io);
     return withClients(options, async (clients) => {
@@ -77,11 +90,11 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
       });
       if (args.flag('json')) {
         io.stdout(`${JSON.stringify(listed)}\n`);
-        return 0;
+        return EXIT_SUCCESS;
       }
       if (listed.length === 0) {
         io.stdout(args.flag('running') ? 'No running executions.\n' : 'No executions.\n');
-        return 0;
+        return EXIT_SUCCESS;
       }
       io.stdout(
         formatTable(
@@ -95,7 +108,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
           ]),
         ),
       );
-      return 0;
+      return EXIT_SUCCESS;
     });
   });
 }

@@ -26,6 +26,7 @@ import {
   ExecutionNotFoundError,
   InvalidKeyArgumentError,
 } from './errors.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
 /**
@@ -34,23 +35,44 @@ import type { CliIo } from './io.js';
  * already has a running execution is refused before anything starts.
  */
 
-export const START_USAGE =
-  'start <keyId|keyArn|alias> [--observation-days N] [--pending-window-days N] ' +
-  '[--reason TEXT] [--requested-by TEXT] [--allow-exported-public-key] [--state-machine-arn ARN] ' +
-  '[--region REGION] [--profile PROFILE] [--json]';
+/** The ranges the options accept, shown by `--help` and enforced before any AWS call. */
+const OBSERVATION_DAYS = { min: 1, max: 365 } as const;
+const PENDING_WINDOW_DAYS = { min: 7, max: 30 } as const;
 
-const SPEC: CommandSpec = {
-  usage: START_USAGE,
-  options: {
-    ...AWS_OPTIONS,
-    'observation-days': { type: 'string' },
-    'pending-window-days': { type: 'string' },
-    reason: { type: 'string' },
-    'requested-by': { type: 'string' },
-    'allow-exported-public-key': { type: 'boolean' },
+export const START_COMMAND: CommandSpec = {
+  name: 'start',
+  description: 'Start retiring one key: assess, disable and watch it, then schedule its deletion.',
+  argument: {
+    name: '<keyId|keyArn|alias>',
+    description: 'the key: a key ID, key ARN, alias name (alias/…) or alias ARN; an alias is resolved here',
   },
-  minPositionals: 1,
-  maxPositionals: 1,
+  options: {
+    'observation-days': {
+      type: 'string',
+      value: 'N',
+      description: `days to watch the disabled key (${OBSERVATION_DAYS.min}-${OBSERVATION_DAYS.max}); default: the stack's observationDays`,
+    },
+    'pending-window-days': {
+      type: 'string',
+      value: 'N',
+      description: `the KMS deletion waiting period in days (${PENDING_WINDOW_DAYS.min}-${PENDING_WINDOW_DAYS.max}); default: the stack's pendingWindowInDays`,
+    },
+    reason: {
+      type: 'string',
+      value: 'TEXT',
+      description: `why the key is retired, shown in the approval e-mails (at most ${MAX_REASON_LENGTH} characters)`,
+    },
+    'requested-by': {
+      type: 'string',
+      value: 'NAME',
+      description: 'who asks for it; default: KDG_USER, else the login name',
+    },
+    'allow-exported-public-key': {
+      type: 'boolean',
+      description: 'retire an asymmetric key even though its public key was downloaded',
+    },
+    ...AWS_OPTIONS,
+  },
 };
 
 /** Step Functions' limit on execution names. */
@@ -93,22 +115,22 @@ export function executionName(alias: string | null, keyId: string, now: Date): s
 }
 
 export function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runParsedCommand(io, argv, SPEC, (args) => {
+  return runParsedCommand(io, argv, START_COMMAND, (args) => {
     const target = args.positionals[0] ?? '';
     const json = args.flag('json');
     // Everything the person typed is checked before the first AWS call.
     const observationDays = integerOption(
       'observation-days',
       args.string('observation-days'),
-      1,
-      365,
+      OBSERVATION_DAYS.min,
+      OBSERVATION_DAYS.max,
       'how long to watch the disabled key',
     );
     const pendingWindowInDays = integerOption(
       'pending-window-days',
       args.string('pending-window-days'),
-      7,
-      30,
+      PENDING_WINDOW_DAYS.min,
+      PENDING_WINDOW_DAYS.max,
       'the KMS deletion waiting period',
     );
     const reason = textOption('reason', args.string('reason'), MAX_REASON_LENGTH, '\n\t');
@@ -187,7 +209,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
             consoleUrl: url,
           })}\n`,
         );
-        return 0;
+        return EXIT_SUCCESS;
       }
       io.stdout(
         `Started execution ${name} for key ${keyArn}.\n` +
@@ -196,7 +218,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
           'The workflow assesses the key and then asks for approval before it disables it.\n' +
           `Follow it with: npx kms-deletion-guard status ${executionArn}\n`,
       );
-      return 0;
+      return EXIT_SUCCESS;
     });
   });
 }

@@ -12,6 +12,7 @@ import {
   parseJson,
   withClients,
 } from './aws.js';
+import { EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, printable } from './io.js';
 
 /**
@@ -23,11 +24,16 @@ import { type CliIo, printable } from './io.js';
  * (checks, records scanned, evidence) appears when the token is answered.
  */
 
-export const STATUS_USAGE =
-  'status <keyId|keyArn|alias|executionArn|executionName> [--state-machine-arn ARN] ' +
-  '[--region REGION] [--profile PROFILE] [--json]';
-
-const SPEC: CommandSpec = { usage: STATUS_USAGE, options: AWS_OPTIONS, minPositionals: 1, maxPositionals: 1 };
+export const STATUS_COMMAND: CommandSpec = {
+  name: 'status',
+  description: 'Show where the workflow of a key or an execution is: phase, watch, evidence, outcome.',
+  argument: {
+    name: '<keyId|keyArn|alias|executionArn|executionName>',
+    description:
+      'an execution, or a key: its running execution, else the one its hold tag names, else its latest',
+  },
+  options: AWS_OPTIONS,
+};
 
 /** The workflow's states (lib/constructs/workflow.ts) grouped into the phases a person thinks in. */
 export const PHASES: Readonly<Record<string, string>> = {
@@ -472,7 +478,7 @@ export function renderSummary(s: ExecutionSummary): string {
 }
 
 export function run(argv: readonly string[], io: CliIo): Promise<number> {
-  return runParsedCommand(io, argv, SPEC, (args) => {
+  return runParsedCommand(io, argv, STATUS_COMMAND, (args) => {
     const options = awsOptions(args);
     return withClients(options, async (clients) => {
       const { sfn, executionArn, description } = await describeTarget(
@@ -483,7 +489,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
       );
       const summary = summarizeExecution(description, await readHistory(sfn, executionArn));
       io.stdout(args.flag('json') ? `${JSON.stringify(summary)}\n` : renderSummary(summary));
-      return 0;
+      return EXIT_SUCCESS;
     });
   });
 }

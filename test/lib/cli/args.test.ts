@@ -1,17 +1,18 @@
 import {
   AWS_OPTIONS,
   actorName,
+  type CommandSpec,
   integerOption,
   parseCommandArgs,
   textOption,
 } from '../../../lib/cli/args.js';
 import { InvalidOptionValueError, UsageError } from '../../../lib/cli/errors.js';
 
-const SPEC = {
-  usage: 'thing <x> [--count N]',
-  options: { ...AWS_OPTIONS, count: { type: 'string' as const } },
-  minPositionals: 1,
-  maxPositionals: 1,
+const SPEC: CommandSpec = {
+  name: 'thing',
+  description: 'Do a thing.',
+  argument: { name: '<x>', description: 'the thing' },
+  options: { ...AWS_OPTIONS, count: { type: 'string', value: 'N', description: 'how many' } },
 };
 
 describe('parseCommandArgs', () => {
@@ -27,13 +28,41 @@ describe('parseCommandArgs', () => {
     expect(args.string('profile')).toBeUndefined();
   });
 
-  it('rejects an unknown option with the usage', () => {
+  it('rejects an unknown option with the nearest one and the usage', () => {
     // Act
     const act = () => parseCommandArgs(['abc', '--cuont', '3'], SPEC);
 
     // Assess
     expect(act).toThrow(UsageError);
-    expect(act).toThrow(/Unknown option '--cuont'.*Usage: kms-deletion-guard thing <x>/);
+    expect(act).toThrow(
+      "Unknown option '--cuont' (did you mean '--count'?). Usage: kms-deletion-guard thing <x> [options] " +
+        '(kms-deletion-guard thing --help lists the options).',
+    );
+  });
+
+  it('suggests nothing for an option far from every known one, or a short one', () => {
+    // Assess
+    expect(() => parseCommandArgs(['abc', '--yaml'], SPEC)).toThrow(/^Unknown option '--yaml'\. Usage:/);
+    expect(() => parseCommandArgs(['abc', '-j'], SPEC)).toThrow(/^Unknown option '-j'\. Usage:/);
+  });
+
+  it.each(['--constructor', '--toString', '--__proto__', '--hasOwnProperty'])(
+    'takes %s for an unknown option, not an inherited property',
+    (option) => {
+      // Act
+      const act = () => parseCommandArgs(['abc', option], SPEC);
+
+      // Assess
+      expect(act).toThrow(UsageError);
+      expect(act).toThrow(`Unknown option '${option}'`);
+    },
+  );
+
+  it('ends a parse error of Node with a full stop before the usage', () => {
+    // Assess
+    expect(() => parseCommandArgs(['abc', '--count'], SPEC)).toThrow(
+      "Option '--count <value>' argument missing. Usage: kms-deletion-guard thing <x> [options]",
+    );
   });
 
   it('rejects a missing and an extra argument', () => {

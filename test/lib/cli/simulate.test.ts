@@ -35,7 +35,7 @@ afterAll(() => {
 });
 
 describe('kms-deletion-guard (bin/cli.ts)', () => {
-  it('answers an unknown command with the usage and exit code 2', async () => {
+  it('answers an unknown command with one line pointing to --help and exit code 2', async () => {
     // Prepare
     const io = bufferedIo();
 
@@ -44,8 +44,9 @@ describe('kms-deletion-guard (bin/cli.ts)', () => {
 
     // Assess
     expect(code).toBe(2);
-    expect(io.err()).toContain("unknown command 'frobnicate'");
-    expect(io.err()).toContain('kms-deletion-guard simulate <scenario.json>');
+    expect(io.err()).toBe(
+      "kms-deletion-guard: unknown command 'frobnicate'. Run kms-deletion-guard --help for the commands.\n",
+    );
     expect(io.out()).toBe('');
   });
 });
@@ -133,8 +134,8 @@ describe('simulate command', () => {
 
     // Assess
     expect(noFileCode).toBe(2);
-    expect(noFile.err()).toContain('a scenario file is required');
+    expect(noFile.err()).toContain('Missing argument. Usage: kms-deletion-guard simulate <scenario.json>');
     expect(badOptionCode).toBe(2);
-    expect(badOption.err()).toContain('unknown option --yaml');
+    expect(badOption.err()).toContain("Unknown option '--yaml'");
   });
 });

@@ -183,7 +183,7 @@ describe('start', () => {
     expect(sfnMock.calls()).toHaveLength(0);
   });
 
-  it('names the stack output when the state machine is not given', async () => {
+  it('names the stack output when the state machine is not given, as a usage error', async () => {
     // Prepare
     const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
 
@@ -191,7 +191,7 @@ describe('start', () => {
     const code = await run([KEY_ID], io);
 
     // Assess
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(io.err()).toContain('--state-machine-arn or set KDG_STATE_MACHINE_ARN');
     expect(io.err()).toContain("OutputKey=='StateMachineArn'");
     expect(kmsMock.calls()).toHaveLength(0);
