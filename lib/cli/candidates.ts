@@ -2,6 +2,7 @@ import { type KeyListEntry, type KeyMetadata, type KMSClient, ListKeysCommand } 
 import { listAliases } from '../../lambdas/aws/key-aliases.js';
 import { describeKey, keyFactsOf, readTags } from '../../lambdas/aws/key-reader.js';
 import { classifyKeyUsage } from '../../lambdas/aws/key-usage.js';
+import { CONFIG_DEFAULTS, WHOLE_NUMBER_SETTINGS } from '../../lambdas/contracts/config.js';
 import { findRefusal, hasPublicKey } from '../../lambdas/domain/refusal.js';
 import { DAY_MS } from '../../lambdas/domain/time.js';
 import {
@@ -28,10 +29,10 @@ import { type CliIo, formatTable } from './io.js';
  */
 
 /** The stack configuration's default minIdleDays. */
-export const DEFAULT_MIN_IDLE_DAYS = 90;
+export const DEFAULT_MIN_IDLE_DAYS = CONFIG_DEFAULTS.minIdleDays;
 
 /** The range --min-idle-days accepts, shown by `--help` and enforced before any AWS call. */
-const MIN_IDLE_DAYS = { min: 0, max: 3650 } as const;
+const MIN_IDLE_DAYS = WHOLE_NUMBER_SETTINGS.minIdleDays;
 
 export const CANDIDATES_COMMAND: CommandSpec = {
   name: 'candidates',

@@ -1,3 +1,4 @@
+import { cliCommand } from '../../lambdas/contracts/cli.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { printable } from './io.js';
@@ -82,7 +83,7 @@ export class ExecutionAlreadyRunningError extends CliError {
   constructor(keyArn: string, executionArn: string) {
     super(
       `Key ${keyArn} already has a running execution (${executionArn}); two executions on one key would ` +
-        `undo each other. Follow it with \`npx kms-deletion-guard status ${executionArn}\`, or stop it first.`,
+        `undo each other. Follow it with \`${cliCommand(`status ${executionArn}`)}\`, or stop it first.`,
     );
     this.name = 'ExecutionAlreadyRunningError';
     this.executionArn = executionArn;
@@ -91,7 +92,7 @@ export class ExecutionAlreadyRunningError extends CliError {
 
 export class ExecutionNotFoundError extends CliError {
   constructor(what: string) {
-    super(`No execution found for ${what}: check the name or ARN with \`npx kms-deletion-guard list\`.`);
+    super(`No execution found for ${what}: check the name or ARN with \`${cliCommand('list')}\`.`);
     this.name = 'ExecutionNotFoundError';
   }
 }
@@ -119,7 +120,7 @@ export class ApprovalAlreadyAnsweredError extends CliError {
   constructor(executionArn: string, sdkName: string) {
     super(
       `The approval request of ${executionArn} can no longer be answered (${sdkName}): it was answered ` +
-        'already, or it expired. Run `npx kms-deletion-guard status` on the execution to see where it is.',
+        `already, or it expired. Run \`${cliCommand('status')}\` on the execution to see where it is.`,
     );
     this.name = 'ApprovalAlreadyAnsweredError';
   }

@@ -1,4 +1,6 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { cliCommand } from '../../lambdas/contracts/cli.js';
+import { WHOLE_NUMBER_SETTINGS } from '../../lambdas/contracts/config.js';
 import { KeyIdError } from '../../lambdas/domain/errors.js';
 import { MAX_REASON_LENGTH, MAX_REQUESTED_BY_LENGTH } from '../../lambdas/domain/input.js';
 import {
@@ -36,8 +38,8 @@ import type { CliIo } from './io.js';
  */
 
 /** The ranges the options accept, shown by `--help` and enforced before any AWS call. */
-const OBSERVATION_DAYS = { min: 1, max: 365 } as const;
-const PENDING_WINDOW_DAYS = { min: 7, max: 30 } as const;
+const OBSERVATION_DAYS = WHOLE_NUMBER_SETTINGS.observationDays;
+const PENDING_WINDOW_DAYS = WHOLE_NUMBER_SETTINGS.pendingWindowInDays;
 
 export const START_COMMAND: CommandSpec = {
   name: 'start',
@@ -216,7 +218,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
           `  Execution: ${executionArn}\n` +
           `  Console:   ${url}\n` +
           'The workflow assesses the key and then asks for approval before it disables it.\n' +
-          `Follow it with: npx kms-deletion-guard status ${executionArn}\n`,
+          `Follow it with: ${cliCommand(`status ${executionArn}`)}\n`,
       );
       return EXIT_SUCCESS;
     });

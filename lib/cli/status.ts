@@ -1,5 +1,6 @@
 import type { DescribeExecutionOutput, HistoryEvent } from '@aws-sdk/client-sfn';
 import { readHistory } from '../../lambdas/aws/execution-history.js';
+import { cliCommand } from '../../lambdas/contracts/cli.js';
 import type { Evidence } from '../../lambdas/domain/types.js';
 import { AWS_OPTIONS, type CommandSpec, runParsedCommand } from './args.js';
 import {
@@ -455,7 +456,7 @@ export function renderSummary(s: ExecutionSummary): string {
     lines.push([
       'Approval',
       `waiting since ${s.pendingApproval.since ?? '(unknown)'} for approval of ${step}: ` +
-        `npx kms-deletion-guard approve ${s.name} (or reject)`,
+        `${cliCommand(`approve ${s.name}`)} (or reject)`,
     ]);
   }
   if (s.watch) {

@@ -376,7 +376,7 @@ const CLI_ROWS: readonly CliRow[] = [
     command: runStart,
     argv: [CLI_KEY_ID, '--observation-days', '0'],
     exit: 2,
-    says: /--observation-days must be a whole number from 1 to 365 .*; received "0"/,
+    says: /--observation-days must be a whole number from 1 to 355 .*; received "0"/,
   },
   {
     label: 'start with a pending window KMS refuses',

@@ -164,9 +164,9 @@ describe('start', () => {
   });
 
   it.each([
-    [['--observation-days', '0'], '--observation-days must be a whole number from 1 to 365'],
-    [['--observation-days', '366'], '--observation-days must be a whole number from 1 to 365'],
-    [['--observation-days', '2.5'], '--observation-days must be a whole number from 1 to 365'],
+    [['--observation-days', '0'], '--observation-days must be a whole number from 1 to 355'],
+    [['--observation-days', '356'], '--observation-days must be a whole number from 1 to 355'],
+    [['--observation-days', '2.5'], '--observation-days must be a whole number from 1 to 355'],
     [['--pending-window-days', '6'], '--pending-window-days must be a whole number from 7 to 30'],
     [['--pending-window-days', '31'], '--pending-window-days must be a whole number from 7 to 30'],
   ])('rejects %j before any AWS call', async (options, message) => {
