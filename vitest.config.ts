@@ -8,6 +8,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     restoreMocks: true,
+    // Vitest's default is one worker fewer than the CPUs: one worker on a two-core machine, so the
+    // files that mostly wait on a child process (the bench, the package install, the browser) hold up
+    // the rest. One worker per CPU keeps both cores busy.
+    maxWorkers: '100%',
     env: {
       // Handler tests run the SDK on Node 20; its notice about future releases is not a test result.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
