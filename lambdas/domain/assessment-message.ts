@@ -195,8 +195,8 @@ function answerLines(executionArn: string, approvalTimeoutDays?: number, approva
   const arn = stripControl(executionArn);
   const lines = [
     'HOW TO ANSWER',
-    `  Approve: ${cliCommand(`approve ${arn}`)}`,
-    `  Reject:  ${cliCommand(`reject ${arn}`)}`,
+    `  Approve: ${cliCommand(`approve ${arn} --step disable`)}`,
+    `  Reject:  ${cliCommand(`reject ${arn} --step disable`)}`,
     `  (run these ${CLI_WHERE})`,
   ];
   if (approvalUrl) {

@@ -27,8 +27,8 @@ function aliasLine(key: KeyRef): string {
 function answerLines(executionArn: string): string[] {
   return [
     'How to answer (or use the links in this e-mail):',
-    `  ${cliCommand(`approve ${executionArn}`)}`,
-    `  ${cliCommand(`reject ${executionArn}`)}`,
+    `  ${cliCommand(`approve ${executionArn} --step deletion`)}`,
+    `  ${cliCommand(`reject ${executionArn} --step deletion`)}`,
     `  (run these ${CLI_WHERE})`,
   ];
 }

@@ -21,6 +21,7 @@ import {
   KeyNotFoundError,
   MissingRegionError,
   MissingStateMachineArnError,
+  SeveralExecutionsError,
 } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -388,28 +389,62 @@ export async function describeExecution(
   }
 }
 
-/** Running executions whose input names this key (by ID or ARN), newest first. */
+/**
+ * The ARN of the key an execution's input names, or null when the input names none. A bare key ID
+ * is the key of that ID in the workflow's own account and Region, as the workflow reads it. The
+ * ARN, not the ID, is what identifies the key: a multi-Region replica shares its primary's key ID,
+ * and an approval meant for one must never reach the execution working on the other.
+ */
+export function executionKeyArn(input: string | undefined, machine: StateMachineRef): string | null {
+  const parsed = parseJson(input);
+  const raw = isRecord(parsed) ? parsed.keyId : undefined;
+  if (typeof raw !== 'string') {
+    return null;
+  }
+  try {
+    const ref = parseKeyId(raw);
+    return ref.kind === 'KEY_ARN'
+      ? ref.arn
+      : `arn:${machine.partition}:kms:${machine.region}:${machine.account}:key/${ref.keyId}`;
+  } catch {
+    return null;
+  }
+}
+
+/** Running executions whose input names this key (the full key ARN, Region and account included), newest first. */
 export async function runningExecutionsForKey(
   sfn: SFNClient,
-  stateMachineArn: string,
-  keyId: string,
+  machine: StateMachineRef,
+  keyArn: string,
 ): Promise<DescribeExecutionCommandOutput[]> {
-  const running = await listExecutions(sfn, stateMachineArn, 'RUNNING');
+  const running = await listExecutions(sfn, machine.arn, 'RUNNING');
   const described = await mapLimit(running, CONCURRENCY, (item) =>
     item.executionArn ? describeExecution(sfn, item.executionArn) : Promise.resolve(null),
   );
   return described.filter(
     (d): d is DescribeExecutionCommandOutput =>
-      d !== null && d.status === 'RUNNING' && inputKeyId(d.input) === keyId,
+      d !== null && d.status === 'RUNNING' && executionKeyArn(d.input, machine) === keyArn,
   );
 }
+
+/** The state an execution entered last (newest history events first), or null. */
+async function lastState(sfn: SFNClient, executionArn: string): Promise<string | null> {
+  const events = await readRecentHistory(sfn, executionArn, RECENT_EVENTS_FOR_STATE);
+  const entered = events.find((event) => event.type?.endsWith('StateEntered') === true);
+  return entered?.stateEnteredEventDetails?.name ?? null;
+}
+
+/** Enough of the newest events to contain the last state entered (each state is entered, then exited). */
+const RECENT_EVENTS_FOR_STATE = 10;
 
 /** How far back `status <key>` looks for a finished execution of the key. */
 const RECENT_EXECUTIONS_SEARCHED = 200;
 
 /**
  * The execution a person means by `<key|execution>`: an execution ARN or name as given; for a key,
- * its running execution, else the one its hold tag names, else its most recent one.
+ * its running execution (refused when it has several), else the one its hold tag names, else its
+ * most recent one. A key is matched by its full ARN: a bare key ID is the key of that ID in the
+ * workflow's Region, so a replica and its primary, which share the ID, never stand for each other.
  */
 async function resolveExecutionTarget(
   target: string,
@@ -431,7 +466,16 @@ async function resolveExecutionTarget(
   const machine = stateMachineFrom(options, io);
   const region = keyRegion(target, machine.region, machine.account);
   const key = await resolveKey(target, region, clients);
-  const running = await runningExecutionsForKey(sfn, machine.arn, key.metadata.KeyId);
+  const running = await runningExecutionsForKey(sfn, machine, key.metadata.Arn);
+  if (running.length > 1) {
+    // Guessing which one the person means could answer an approval nobody looked at.
+    const matches = await mapLimit(running, CONCURRENCY, async (d) => ({
+      name: d.name ?? parseExecutionArn(d.executionArn ?? '')?.name ?? String(d.executionArn),
+      status: d.status ?? 'UNKNOWN',
+      state: d.executionArn ? await lastState(sfn, d.executionArn) : null,
+    }));
+    throw new SeveralExecutionsError(key.metadata.Arn, matches);
+  }
   if (running[0]?.executionArn) {
     return running[0].executionArn;
   }
@@ -446,7 +490,7 @@ async function resolveExecutionTarget(
     const described = await mapLimit(batch, CONCURRENCY, (item) =>
       item.executionArn ? describeExecution(sfn, item.executionArn) : Promise.resolve(null),
     );
-    const match = described.find((d) => d !== null && inputKeyId(d.input) === key.metadata.KeyId);
+    const match = described.find((d) => d !== null && executionKeyArn(d.input, machine) === key.metadata.Arn);
     if (match?.executionArn) {
       return match.executionArn;
     }

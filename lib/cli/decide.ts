@@ -1,9 +1,26 @@
 import { readHistory } from '../../lambdas/aws/execution-history.js';
 import { failTask, succeedTask } from '../../lambdas/aws/task-answers.js';
+import { cliCommand } from '../../lambdas/contracts/cli.js';
+import type { ApprovalStep } from '../../lambdas/domain/approval-page.js';
 import { type ApprovalDecision, WORKFLOW_ERRORS } from '../../lambdas/domain/types.js';
+import { quoteUntrusted } from '../../lambdas/domain/untrusted.js';
 import { AWS_OPTIONS, actorName, type CommandSpec, runParsedCommand, textOption } from './args.js';
-import { awsOptions, describeTarget, withClients } from './aws.js';
-import { ApprovalAlreadyAnsweredError, ExecutionNotRunningError, NoPendingApprovalError } from './errors.js';
+import {
+  awsOptions,
+  describeTarget,
+  executionKeyArn,
+  parseExecutionArn,
+  parseStateMachineArn,
+  withClients,
+} from './aws.js';
+import {
+  ApprovalAlreadyAnsweredError,
+  ExecutionNotRunningError,
+  InvalidOptionValueError,
+  MissingStepError,
+  NoPendingApprovalError,
+  StepMismatchError,
+} from './errors.js';
 import { EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, printable } from './io.js';
 import { findPendingApproval, summarizeExecution } from './status.js';
@@ -12,6 +29,8 @@ import { findPendingApproval, summarizeExecution } from './status.js';
  * `approve` / `reject`: answers the approval an execution waits for. The task token is read from
  * the execution's own history (the SNS publish that asked for approval carries it as a message
  * attribute), so the person needs only the execution (or the key) and never handles the token.
+ * The person names the step they answer (`--step`), and the CLI shows the key and the step before
+ * answering: an approval read in one request must not be spent on another the person never saw.
  */
 
 const MAX_COMMENT_LENGTH = 1024;
@@ -19,6 +38,8 @@ const MAX_BY_LENGTH = 256;
 
 /** Answers that mean the token is no longer waiting: answered already, or timed out. */
 const ANSWERED = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
+
+const STEPS: readonly ApprovalStep[] = ['disable', 'deletion'];
 
 type Decision = 'approve' | 'reject';
 
@@ -31,6 +52,11 @@ function spec(decision: Decision, description: string): CommandSpec {
       description: 'the execution that waits for an approval, or a key (the execution working on it)',
     },
     options: {
+      step: {
+        type: 'string',
+        value: STEPS.join('|'),
+        description: 'the step you answer; required, and refused when the execution waits for another',
+      },
       comment: {
         type: 'string',
         value: 'TEXT',
@@ -55,6 +81,26 @@ export const REJECT_COMMAND = spec(
   'Reject what an execution waits for: it restores the key if needed and ends REJECTED.',
 );
 
+/** The step a pending request asks about: its `step` attribute, else the state that waits. */
+function pendingStepOf(step: string | null, state: string): ApprovalStep | null {
+  if (step === 'disable' || step === 'deletion') return step;
+  if (state === 'RequestDisableApproval') return 'disable';
+  if (state === 'RequestDeletionApproval') return 'deletion';
+  return null;
+}
+
+function stepOption(raw: string | undefined): ApprovalStep | undefined {
+  if (raw === undefined) return undefined;
+  const step = STEPS.find((s) => s === raw);
+  if (!step) {
+    throw new InvalidOptionValueError(
+      'step',
+      `--step must be ${STEPS.join(' or ')}; received ${quoteUntrusted(raw, 40)}.`,
+    );
+  }
+  return step;
+}
+
 function stepWords(step: string | null): string {
   if (step === 'disable') return 'disabling the key';
   if (step === 'deletion') return 'scheduling the deletion';
@@ -63,6 +109,7 @@ function stepWords(step: string | null): string {
 
 function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise<number> {
   return runParsedCommand(io, argv, decision === 'approve' ? APPROVE_COMMAND : REJECT_COMMAND, (args) => {
+    const step = stepOption(args.string('step'));
     const comment = textOption('comment', args.string('comment'), MAX_COMMENT_LENGTH);
     const by = actorName(textOption('by', args.string('by'), MAX_BY_LENGTH), io.env).slice(0, MAX_BY_LENGTH);
     const options = awsOptions(args);
@@ -77,6 +124,31 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
       if (!pending) {
         const summary = summarizeExecution(description, events);
         throw new NoPendingApprovalError(executionArn, summary.phase);
+      }
+      const pendingStep = pendingStepOf(pending.step, pending.state);
+      if (step === undefined) {
+        throw new MissingStepError(
+          executionArn,
+          pendingStep ?? 'pending',
+          cliCommand(`${decision} ${executionArn} --step ${pendingStep ?? STEPS.join('|')}`),
+        );
+      }
+      if (step !== pendingStep) {
+        throw new StepMismatchError(executionArn, step, pendingStep ?? 'an unknown');
+      }
+      const summary = summarizeExecution(description, events);
+      const machineArn = parseExecutionArn(executionArn)?.stateMachineArn;
+      const machine = machineArn ? parseStateMachineArn(machineArn) : null;
+      // The assessment's key ARN once AssessKey has read the key, else the one the input names.
+      const keyArn =
+        summary.keyArn ??
+        (machine ? executionKeyArn(description.input, machine) : null) ??
+        '(not named in the input)';
+      const keyLabel = `${keyArn}${summary.aliases.length ? ` (${summary.aliases.join(', ')})` : ''}`;
+      if (!args.flag('json')) {
+        io.stdout(
+          `${printable(`Answering ${stepWords(pendingStep)} (--step ${step}) for key ${keyLabel}.`)}\n`,
+        );
       }
       const at = io.now().toISOString();
       try {
@@ -99,6 +171,8 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
         io.stdout(
           `${JSON.stringify({
             executionArn,
+            keyArn,
+            aliases: summary.aliases,
             decision,
             step: pending.step,
             state: pending.state,

@@ -97,6 +97,58 @@ export class ExecutionNotFoundError extends CliError {
   }
 }
 
+/** One execution of the several a key argument matched. */
+export interface MatchedExecution {
+  readonly name: string;
+  readonly status: string;
+  /** The state it entered last; null when its history does not tell. */
+  readonly state: string | null;
+}
+
+/**
+ * A key argument matched several running executions: which one the person means cannot be guessed,
+ * so nothing is read further or answered; the person picks one by its name.
+ */
+export class SeveralExecutionsError extends CliError {
+  readonly matches: readonly MatchedExecution[];
+  constructor(keyArn: string, matches: readonly MatchedExecution[]) {
+    const listed = matches
+      .map((m) => `${m.name} (${m.status}, at ${m.state ?? 'an unknown step'})`)
+      .join('; ');
+    super(
+      `Key ${keyArn} has ${matches.length} running executions: ${listed}. Nothing was answered; ` +
+        'give the execution name or ARN instead of the key.',
+    );
+    this.name = 'SeveralExecutionsError';
+    this.matches = matches;
+  }
+}
+
+/**
+ * `approve` / `reject` without `--step`: the person must say which step they answer, so an answer
+ * given for one request never lands on another. The message names the pending step and the command.
+ */
+export class MissingStepError extends UsageError {
+  constructor(executionArn: string, pendingStep: string, command: string) {
+    super(
+      `Say which step you answer with --step: execution ${executionArn} waits for approval of the ` +
+        `${pendingStep} step. Nothing was sent. Run \`${command}\`.`,
+    );
+    this.name = 'MissingStepError';
+  }
+}
+
+/** `--step` names another step than the one the execution waits for; nothing was answered. */
+export class StepMismatchError extends CliError {
+  constructor(executionArn: string, givenStep: string, pendingStep: string) {
+    super(
+      `Execution ${executionArn} waits for approval of the ${pendingStep} step, not ${givenStep}: nothing ` +
+        `was answered. Check the request with \`${cliCommand(`status ${executionArn}`)}\` before answering it.`,
+    );
+    this.name = 'StepMismatchError';
+  }
+}
+
 export class ExecutionNotRunningError extends CliError {
   constructor(executionArn: string, status: string) {
     super(

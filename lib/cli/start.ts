@@ -160,7 +160,7 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
       }
 
       const sfn = clients.sfn(machine.region);
-      const running = await runningExecutionsForKey(sfn, machine.arn, key.metadata.KeyId);
+      const running = await runningExecutionsForKey(sfn, machine, keyArn);
       if (running[0]?.executionArn) {
         throw new ExecutionAlreadyRunningError(keyArn, running[0].executionArn);
       }

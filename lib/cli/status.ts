@@ -452,11 +452,12 @@ export function renderSummary(s: ExecutionSummary): string {
     ]);
   }
   if (s.pendingApproval) {
-    const step = s.pendingApproval.step === 'deletion' ? 'scheduling the deletion' : 'disabling the key';
+    const deletion = s.pendingApproval.step === 'deletion';
+    const step = deletion ? 'scheduling the deletion' : 'disabling the key';
     lines.push([
       'Approval',
       `waiting since ${s.pendingApproval.since ?? '(unknown)'} for approval of ${step}: ` +
-        `${cliCommand(`approve ${s.name}`)} (or reject)`,
+        `${cliCommand(`approve ${s.name} --step ${deletion ? 'deletion' : 'disable'}`)} (or reject)`,
     ]);
   }
   if (s.watch) {

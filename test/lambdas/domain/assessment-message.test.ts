@@ -94,8 +94,8 @@ describe('renderAssessmentSummary', () => {
     const text = renderAssessmentSummary(summaryArgs());
 
     // Assess
-    expect(text).toContain(`Approve: npx kms-deletion-guard approve ${EXECUTION}`);
-    expect(text).toContain(`Reject:  npx kms-deletion-guard reject ${EXECUTION}`);
+    expect(text).toContain(`Approve: npx kms-deletion-guard approve ${EXECUTION} --step disable`);
+    expect(text).toContain(`Reject:  npx kms-deletion-guard reject ${EXECUTION} --step disable`);
     expect(text).toContain(
       '(run these in a project where the package is installed: npm install kms-deletion-guard)',
     );

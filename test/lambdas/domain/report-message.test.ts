@@ -56,8 +56,8 @@ describe('observationReport', () => {
     expect(message.text).toContain('Decrypt at 2025-09-01T00:00:00.000Z');
     expect(message.text).toContain('ScheduleKeyDeletion with a 7-day pending window');
     expect(message.text).toContain('2026-02-07T00:30:00.000Z');
-    expect(message.text).toContain(`npx kms-deletion-guard approve ${EXECUTION}`);
-    expect(message.text).toContain(`npx kms-deletion-guard reject ${EXECUTION}`);
+    expect(message.text).toContain(`npx kms-deletion-guard approve ${EXECUTION} --step deletion`);
+    expect(message.text).toContain(`npx kms-deletion-guard reject ${EXECUTION} --step deletion`);
     expect(message.text).toContain(
       '(run these in a project where the package is installed: npm install kms-deletion-guard)',
     );

@@ -1,6 +1,8 @@
+import { DescribeKeyCommand, KMSClient, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
@@ -10,16 +12,20 @@ import { approve, reject } from '../../../lib/cli/decide.js';
 import { bufferedIo } from '../../../lib/cli/io.js';
 import { findPendingApproval } from '../../../lib/cli/status.js';
 import {
+  ACCOUNT,
   ASSESSMENT,
   ENV,
   executionArn,
   HistoryBuilder,
   KEY_ARN,
+  KEY_ID,
   observingHistory,
+  REGION,
   watch,
 } from './fixtures.js';
 
 const sfnMock = mockClient(SFNClient);
+const kmsMock = mockClient(KMSClient);
 const NOW = new Date('2026-03-15T10:15:00.000Z');
 const ARN = executionArn('app-old-20260301T090000');
 
@@ -137,7 +143,10 @@ describe('approve', () => {
     const io = bufferedIo({ env: ENV, now: () => NOW });
 
     // Act
-    const code = await approve([ARN, '--comment', 'retired with app v1', '--by', 'carol'], io);
+    const code = await approve(
+      [ARN, '--step', 'disable', '--comment', 'retired with app v1', '--by', 'carol'],
+      io,
+    );
 
     // Assess
     expect(io.err()).toBe('');
@@ -153,6 +162,9 @@ describe('approve', () => {
       comment: 'retired with app v1',
     });
     expect(io.out()).toContain('Approved disabling the key');
+    expect(io.out()).toMatch(
+      /^Answering disabling the key \(--step disable\) for key arn:aws:kms:eu-west-1:111122223333:key\/1234abcd-12ab-34cd-56ef-1234567890ab \(alias\/app-old\)\.\n/,
+    );
   });
 
   it('answers the deletion approval once the observation is over, by execution name', async () => {
@@ -163,7 +175,7 @@ describe('approve', () => {
     const io = bufferedIo({ env: ENV, now: () => NOW });
 
     // Act
-    const code = await approve(['app-old-20260301T090000', '--json'], io);
+    const code = await approve(['app-old-20260301T090000', '--step', 'deletion', '--json'], io);
 
     // Assess
     expect(code).toBe(0);
@@ -175,7 +187,13 @@ describe('approve', () => {
       by: 'alice',
       at: NOW.toISOString(),
     });
-    expect(JSON.parse(io.out())).toMatchObject({ executionArn: ARN, decision: 'approve', step: 'deletion' });
+    expect(JSON.parse(io.out())).toMatchObject({
+      executionArn: ARN,
+      keyArn: KEY_ARN,
+      aliases: ['alias/app-old'],
+      decision: 'approve',
+      step: 'deletion',
+    });
   });
 
   it('refuses with one line and exit 1 when the execution waits for no approval', async () => {
@@ -219,7 +237,7 @@ describe('approve', () => {
     const io = bufferedIo({ env: ENV, now: () => NOW });
 
     // Act
-    const code = await approve([ARN], io);
+    const code = await approve([ARN, '--step', 'disable'], io);
 
     // Assess
     expect(code).toBe(1);
@@ -252,7 +270,7 @@ describe('reject', () => {
     const io = bufferedIo({ env: ENV, now: () => NOW });
 
     // Act
-    const code = await reject([ARN, '--comment', 'still used by billing'], io);
+    const code = await reject([ARN, '--step', 'disable', '--comment', 'still used by billing'], io);
 
     // Assess
     expect(code).toBe(0);
@@ -275,11 +293,211 @@ describe('reject', () => {
     const io = bufferedIo({ env: ENV, now: () => NOW });
 
     // Act
-    const code = await reject([ARN], io);
+    const code = await reject([ARN, '--step', 'deletion'], io);
 
     // Assess
     expect(code).toBe(0);
     expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.taskToken).toBe('TOKEN-DELETION');
     expect(io.out()).toContain('restores the key');
+  });
+});
+
+describe('approve and reject: the step answered', () => {
+  afterEach(() => {
+    sfnMock.reset();
+  });
+
+  it('refuses without --step as a usage error (exit 2) naming the pending step and the command', async () => {
+    // Prepare
+    running();
+    history(waitingForDisableApproval());
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--json'], io);
+
+    // Assess
+    expect(code).toBe(2);
+    const { error } = JSON.parse(io.out());
+    expect(error.name).toBe('MissingStepError');
+    expect(error.message).toContain('waits for approval of the disable step');
+    expect(error.message).toContain(`\`npx kms-deletion-guard approve ${ARN} --step disable\``);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('names the deletion step and the reject command when a reject lacks --step', async () => {
+    // Prepare
+    running();
+    history(waitingForDeletionApproval());
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await reject([ARN], io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(io.err()).toContain(`npx kms-deletion-guard reject ${ARN} --step deletion`);
+    expect(sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it('refuses an approval whose --step differs from the pending step and answers nothing', async () => {
+    // Prepare
+    running();
+    history(waitingForDisableApproval());
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--step', 'deletion', '--json'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    const { error } = JSON.parse(io.out());
+    expect(error.name).toBe('StepMismatchError');
+    expect(error.message).toContain('waits for approval of the disable step, not deletion');
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it('refuses a rejection whose --step differs from the pending step and answers nothing', async () => {
+    // Prepare
+    running();
+    history(waitingForDeletionApproval());
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await reject([ARN, '--step', 'disable'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toContain('not disable: nothing was answered');
+    expect(sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it('rejects a --step that is neither disable nor deletion before any call', async () => {
+    // Prepare
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--step', 'delete'], io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(io.err()).toContain('--step must be disable or deletion; received "delete".');
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('approve and reject: the key given', () => {
+  const MRK_ID = 'mrk-1234abcd12ab34cd56ef1234567890ab';
+  const PRIMARY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${MRK_ID}`;
+  const REPLICA_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/${MRK_ID}`;
+  const PRIMARY_EXECUTION = executionArn('primary-20260301T090000');
+  const REPLICA_EXECUTION = executionArn('replica-20260301T090000');
+
+  /** Running executions, listed in this order, each with the key its input names. */
+  function runningFor(executions: readonly (readonly [string, string])[]): void {
+    sfnMock.on(ListExecutionsCommand).resolves({
+      executions: executions.map(([arn]) => ({ executionArn: arn }) as never),
+    });
+    for (const [arn, keyId] of executions) {
+      sfnMock.on(DescribeExecutionCommand, { executionArn: arn }).resolves({
+        executionArn: arn,
+        name: arn.split(':').at(-1),
+        status: 'RUNNING',
+        input: JSON.stringify({ keyId }),
+      });
+      const events = new HistoryBuilder(arn, { keyId })
+        .pass('Start')
+        .lambda('AssessKey', 'assessment', ASSESSMENT)
+        .choice('IsRefused')
+        .requestApproval('RequestDisableApproval', 'disable', `TOKEN-${arn.split(':').at(-1)}`).events;
+      sfnMock.on(GetExecutionHistoryCommand, { executionArn: arn }).resolves({ events });
+      sfnMock
+        .on(GetExecutionHistoryCommand, { executionArn: arn, reverseOrder: true })
+        .resolves({ events: [...events].reverse() });
+    }
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+  }
+
+  afterEach(() => {
+    sfnMock.reset();
+    kmsMock.reset();
+  });
+
+  it("answers no other Region's execution for a replica's ARN, though the key IDs are the same", async () => {
+    // Prepare
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: MRK_ID, Arn: REPLICA_ARN } });
+    kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    runningFor([[PRIMARY_EXECUTION, PRIMARY_ARN]]);
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([REPLICA_ARN, '--step', 'disable', '--json'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(JSON.parse(io.out()).error.name).toBe('ExecutionNotFoundError');
+    expect(kmsMock.commandCalls(DescribeKeyCommand)[0]?.args[0].input.KeyId).toBe(REPLICA_ARN);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it("answers the replica's own execution, not the primary's listed before it", async () => {
+    // Prepare
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: MRK_ID, Arn: REPLICA_ARN } });
+    runningFor([
+      [PRIMARY_EXECUTION, PRIMARY_ARN],
+      [REPLICA_EXECUTION, REPLICA_ARN],
+    ]);
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([REPLICA_ARN, '--step', 'disable'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    const calls = sfnMock.commandCalls(SendTaskSuccessCommand);
+    expect(calls.map((call) => call.args[0].input.taskToken)).toEqual(['TOKEN-replica-20260301T090000']);
+  });
+
+  it("matches a bare key ID to the key of the CLI's Region and an input's bare ID to the workflow's", async () => {
+    // Prepare
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: MRK_ID, Arn: PRIMARY_ARN } });
+    runningFor([
+      [REPLICA_EXECUTION, REPLICA_ARN],
+      [PRIMARY_EXECUTION, MRK_ID],
+    ]);
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await reject([MRK_ID, '--step', 'disable'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(kmsMock.commandCalls(DescribeKeyCommand)[0]?.args[0].input.KeyId).toBe(MRK_ID);
+    const calls = sfnMock.commandCalls(SendTaskFailureCommand);
+    expect(calls.map((call) => call.args[0].input.taskToken)).toEqual(['TOKEN-primary-20260301T090000']);
+  });
+
+  it('lists the running executions of a key that has several and answers none', async () => {
+    // Prepare
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN } });
+    runningFor([
+      [executionArn('first-20260301T090000'), KEY_ARN],
+      [executionArn('second-20260302T090000'), KEY_ID],
+    ]);
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([KEY_ARN, '--step', 'disable', '--json'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    const { error } = JSON.parse(io.out());
+    expect(error.name).toBe('SeveralExecutionsError');
+    expect(error.message).toContain(
+      `Key ${KEY_ARN} has 2 running executions: first-20260301T090000 (RUNNING, at RequestDisableApproval); ` +
+        'second-20260302T090000 (RUNNING, at RequestDisableApproval). Nothing was answered',
+    );
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 });

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { bufferedIo } from '../../../lib/cli/io.js';
-import { PHASES, run, summarizeExecution } from '../../../lib/cli/status.js';
+import { PHASES, renderSummary, run, summarizeExecution } from '../../../lib/cli/status.js';
 import { definitionOf, synthStack } from '../synth.js';
 import {
   ASSESSMENT,
@@ -203,6 +203,9 @@ describe('summarizeExecution', () => {
     expect(summary.phase).toBe('waiting for approval to disable');
     expect(summary.pendingApproval).toMatchObject({ state: 'RequestDisableApproval', step: 'disable' });
     expect(JSON.stringify(summary)).not.toContain('"T"');
+    expect(renderSummary(summary)).toContain(
+      'npx kms-deletion-guard approve app-old-20260301T090000 --step disable (or reject)',
+    );
   });
 
   it('gives the Fail error and cause as the outcome of a failed execution', () => {
