@@ -1,25 +1,19 @@
 import { parseArgs } from 'node:util';
 import { hasControlCharacter, quoteUntrusted } from '../../lambdas/domain/untrusted.js';
+import type { CommandSpec, OptionSpec } from './command-spec.js';
 import { InvalidOptionValueError, runCommand, UsageError } from './errors.js';
 import { EXIT_SUCCESS } from './exit-codes.js';
 import { commandHelp, usageHint } from './help.js';
 import { type CliIo, printable } from './io.js';
 import { didYouMean } from './nearest.js';
 
+export type { CommandSpec, OptionSpec } from './command-spec.js';
+
 /**
  * Command-line parsing shared by the commands: strict (an unknown or misspelt option is an error,
  * never ignored, and names the option probably meant), with the AWS options every command
  * understands, and validators that reject a bad value with a named error before any AWS call is made.
  */
-
-export interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  readonly short?: string;
-  /** What a string option's value is called in the usage and help, such as `N` or `TEXT`. */
-  readonly value?: string;
-  /** One line for `--help`. */
-  readonly description: string;
-}
 
 /** Options every command that talks to AWS accepts. */
 export const AWS_OPTIONS = {
@@ -47,19 +41,6 @@ export const AWS_OPTIONS = {
 
 /** Every command answers `--help` / `-h`, so the parser adds it rather than each command's table. */
 export const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
-
-/**
- * A command's one source of truth: its name, what it does, its argument and options. The parser
- * reads it, and the usage line, `--help` and the usage errors are all made from it.
- */
-export interface CommandSpec {
-  readonly name: string;
-  /** One line: what the command does. */
-  readonly description: string;
-  /** The command's one required argument, when it takes one (as `<keyId|keyArn|alias>`). */
-  readonly argument?: { readonly name: string; readonly description: string };
-  readonly options: Readonly<Record<string, OptionSpec>>;
-}
 
 export interface ParsedArgs {
   readonly positionals: readonly string[];

@@ -1,5 +1,5 @@
 import { CLI_PACKAGE } from '../../lambdas/contracts/cli.js';
-import type { CommandSpec, OptionSpec } from './args.js';
+import type { CommandSpec, OptionSpec } from './command-spec.js';
 import { EXIT_CODES } from './exit-codes.js';
 
 /**
