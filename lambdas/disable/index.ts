@@ -6,13 +6,7 @@ import { tagKey } from '../aws/key-tagging.js';
 import { readKeyLastUsage } from '../aws/key-usage.js';
 import { createLogger } from '../aws/logger.js';
 import { KeyChangedExternallyError, KeyUsedSinceAssessmentError } from '../domain/errors.js';
-import {
-  checkStillAsAssessed,
-  holdTags,
-  isHeldBy,
-  parseDisableEvent,
-  planDisable,
-} from '../domain/hold.js';
+import { checkStillAsAssessed, holdTags, isHeldBy, parseDisableEvent, planDisable } from '../domain/hold.js';
 import type { DisableOutput } from '../domain/types.js';
 import { useSinceAssessment } from '../domain/usage.js';
 import { startWatch } from '../domain/watch.js';

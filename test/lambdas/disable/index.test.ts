@@ -115,7 +115,9 @@ describe('disable handler', () => {
     // Assess
     const changes = callNames().filter(
       (name) =>
-        name !== 'DescribeKeyCommand' && name !== 'ListResourceTagsCommand' && name !== 'GetKeyLastUsageCommand',
+        name !== 'DescribeKeyCommand' &&
+        name !== 'ListResourceTagsCommand' &&
+        name !== 'GetKeyLastUsageCommand',
     );
     expect(changes).toEqual([
       'TagResourceCommand',
