@@ -10,6 +10,7 @@ export const WORKFLOW_ERRORS = {
   eventSourceUnavailable: 'EventSourceUnavailableError',
   eventSourceBlind: 'EventSourceBlindError',
   invalidHandlerEvent: 'InvalidHandlerEventError',
+  usedSinceAssessment: 'KeyUsedSinceAssessmentError',
 } as const;
 
 /**

@@ -1,10 +1,14 @@
 import { requireCanaryPlan, sendCanary } from '../aws/canary.js';
+import { kmsClient } from '../aws/clients.js';
 import { disableKey } from '../aws/key-disable.js';
 import { readKey } from '../aws/key-reader.js';
 import { tagKey } from '../aws/key-tagging.js';
+import { readKeyLastUsage } from '../aws/key-usage.js';
 import { createLogger } from '../aws/logger.js';
-import { checkStillAsAssessed, holdTags, parseDisableEvent, planDisable } from '../domain/hold.js';
+import { KeyChangedExternallyError, KeyUsedSinceAssessmentError } from '../domain/errors.js';
+import { checkStillAsAssessed, holdTags, isHeldBy, parseDisableEvent, planDisable } from '../domain/hold.js';
 import type { DisableOutput } from '../domain/types.js';
+import { useSinceAssessment } from '../domain/usage.js';
 import { startWatch } from '../domain/watch.js';
 
 const logger = createLogger('disable');
@@ -27,6 +31,19 @@ export async function handler(rawEvent: unknown): Promise<DisableOutput> {
   const reading = await readKey(key.keyArn, key.region);
   const current = { keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags };
   checkStillAsAssessed(event.assessment, current, event.executionArn);
+  // Usage too, not only state and tags: the approval may have waited days. A read that fails throws,
+  // and the run ends before anything is changed; it never counts as "no new use".
+  const usage = await readKeyLastUsage(kmsClient(key.region), key.keyArn);
+  const newUse = useSinceAssessment(event.assessment.usage, usage.keyLastUsage);
+  if (newUse !== null) {
+    const message = `USED_SINCE_ASSESSMENT: the key was used after the assessment (${event.assessment.assessedAt}). ${newUse}`;
+    // A retry after a crash finds this execution's tags already on the key: Restore must take them
+    // off (and re-enable the key if this execution disabled it), so the refusal cannot end the run.
+    if (isHeldBy(current.tags, event.executionArn)) {
+      throw new KeyChangedExternallyError(message);
+    }
+    throw new KeyUsedSinceAssessmentError(`${message} Nothing was changed.`);
+  }
 
   const start = planDisable(current, event.executionArn, now);
   if (!start.resumed) {

@@ -18,6 +18,17 @@ export class KeyChangedExternallyError extends Error {
   }
 }
 
+/**
+ * GetKeyLastUsage, read just before DisableKey, shows a successful use the assessment did not see:
+ * the approval answered an assessment that is no longer true, so the run is refused with nothing changed.
+ */
+export class KeyUsedSinceAssessmentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = WORKFLOW_ERRORS.usedSinceAssessment;
+  }
+}
+
 /** The source cannot be read (log group missing): a watch that cannot see must never pass. */
 export class EventSourceUnavailableError extends Error {
   constructor(message: string) {

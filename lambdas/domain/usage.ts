@@ -114,3 +114,34 @@ export function describeClassification(classification: UsageAssessment['classifi
       return 'Not used since tracking began; use before tracking began is unknown to KMS';
   }
 }
+
+/**
+ * The successful use GetKeyLastUsage shows now that the assessment did not see, in one sentence, or
+ * null when there is none. An approval may wait days after the assessment: a key used in between is
+ * no longer the key the approver was shown. A later timestamp, or any use where the assessment saw
+ * none, is new use. So is a KeyLastUsage that cannot be dated: it proves use, and nothing proves that
+ * use is old.
+ */
+export function useSinceAssessment(
+  assessed: UsageAssessment | null,
+  current: KeyLastUsageInput | undefined,
+): string | null {
+  if (isEmpty(current)) {
+    return null;
+  }
+  const seen = assessed?.lastUsage ?? null;
+  const operation = current?.operation || '(no operation)';
+  const timestamp = current?.timestamp;
+  if (!isValidDate(timestamp)) {
+    return `GetKeyLastUsage now shows ${operation} with no valid timestamp, so it cannot be shown to be the use the assessment saw.`;
+  }
+  const when = timestamp.toISOString();
+  if (seen === null) {
+    return `GetKeyLastUsage now shows ${operation} at ${when}; the assessment saw no use.`;
+  }
+  const seenAt = Date.parse(seen.timestamp);
+  if (Number.isNaN(seenAt) || timestamp.getTime() > seenAt) {
+    return `GetKeyLastUsage now shows ${operation} at ${when}; the assessment saw the last use at ${seen.timestamp}.`;
+  }
+  return null;
+}

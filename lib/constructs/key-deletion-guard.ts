@@ -60,7 +60,7 @@ export class KeyDeletionGuard extends Construct {
       handler: 'disable',
       description: 'kms-deletion-guard: tag the key as held, then disable it',
     });
-    grant(disable).read().hold('kms:DisableKey').canary();
+    grant(disable).readUsage().hold('kms:DisableKey').canary();
     const check = new GuardFunction(this, 'CheckFunction', {
       handler: 'check',
       description:

@@ -8,7 +8,9 @@
  *  4. RequestDisableApproval   e-mail with the assessment, waits for a task token.
  *                              Rejected -> DisableRejected (REJECTED); timeout -> DisableApprovalExpired
  *                              (APPROVAL_EXPIRED); other error -> AbortedUnchanged. Nothing changed on any.
- *  5. DisableKey               tags the key as held, then disables it.     Error -> Restore.
+ *  5. DisableKey               re-reads the key and its usage, tags it as held, then disables it.
+ *                              Used since the assessment -> NotifyUsedSinceAssessment -> UsedSinceAssessment
+ *                              (REFUSED, nothing changed). Other error -> Restore.
  *  6. WatchForBreakage         one task-token state for the whole observation. The check function runs
  *                              every checkInterval as a chain of one-time EventBridge Scheduler schedules
  *                              (CheckForBreakage), heartbeats the token and answers it -> ObservationVerdict.
@@ -48,6 +50,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { guardConfigPayload } from '../../lambdas/contracts/config.js';
+import { WORKFLOW_ERRORS } from '../../lambdas/contracts/workflow-errors.js';
 import type { ResolvedGuardConfig } from './config.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { retainedLogGroup } from './retained-log-group.js';
@@ -150,6 +153,11 @@ export class Workflow extends Construct {
       { assessment: RESULTS.assessment, approval: sfn.JsonPath.objectAt('$.disableApproval') },
       '$.disable',
     );
+    // First: a catcher matches in order, and this refusal must not fall to CATCH_ALL's Restore.
+    disable.addCatch(this.usedSinceAssessment(topic), {
+      errors: [WORKFLOW_ERRORS.usedSinceAssessment],
+      resultPath: '$.error',
+    });
     disable.addCatch(endings.restore, CATCH_ALL);
 
     // --- 6-7: observe, final check -------------------------------------------------------------
@@ -238,6 +246,45 @@ export class Workflow extends Construct {
       },
       resultPath: '$.abort',
     }).next(failState(this, 'AbortedUnchanged', 'ABORTED', { causePath: '$.abort.causeText' }));
+  }
+
+  /**
+   * DisableKey found the key used after the assessment and changed nothing: the run ends REFUSED, its
+   * refusal e-mailed like AssessKey's, with the handler's sentence (which names the use) as the cause.
+   */
+  private usedSinceAssessment(topic: sns.ITopic): sfn.IChainable {
+    const prepare = new sfn.Pass(this, 'PrepareUsedSinceAssessment', {
+      stateName: 'PrepareUsedSinceAssessment',
+      parameters: { 'detail.$': 'States.StringToJson($.error.Cause)' },
+      resultPath: '$.refusal',
+    });
+    const texts = new sfn.Pass(this, 'DescribeUsedSinceAssessment', {
+      stateName: 'DescribeUsedSinceAssessment',
+      parameters: {
+        causeText: sfn.JsonPath.stringAt('$.refusal.detail.errorMessage'),
+        subject: sfn.JsonPath.format(
+          'Refused: key {} was used since the assessment',
+          sfn.JsonPath.stringAt('$.assessment.value.key.keyId'),
+        ),
+        summaryText: sfn.JsonPath.format(
+          'REFUSED: the disable request for {} was approved, but the key was used after the assessment, so it was not disabled. {} The key and its tags were not changed. Run the workflow again if the key should still be deleted: a new assessment sees this use.',
+          sfn.JsonPath.stringAt('$.assessment.value.key.keyArn'),
+          sfn.JsonPath.stringAt('$.refusal.detail.errorMessage'),
+        ),
+      },
+      resultPath: '$.refusal',
+    });
+    return prepare
+      .next(texts)
+      .next(
+        notifyStep(this, 'NotifyUsedSinceAssessment', {
+          topic,
+          kind: 'refused',
+          subjectPath: '$.refusal.subject',
+          messagePath: '$.refusal.summaryText',
+        }),
+      )
+      .next(failState(this, 'UsedSinceAssessment', 'REFUSED', { causePath: '$.refusal.causeText' }));
   }
 
   /** The pending window ended with no use (or was not watched): KMS deletes the key. */

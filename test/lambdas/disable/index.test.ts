@@ -3,6 +3,7 @@ import {
   DisabledException,
   DisableKeyCommand,
   EncryptCommand,
+  GetKeyLastUsageCommand,
   KMSClient,
   KMSInvalidStateException,
   ListResourceTagsCommand,
@@ -28,6 +29,8 @@ const kms = mockClient(KMSClient);
 interface FakeKey {
   state: string;
   tags: Record<string, string>;
+  /** The last successful use GetKeyLastUsage reports (none when absent). */
+  lastUsed?: { operation: string; at: string };
 }
 
 function fakeKms(key: FakeKey): FakeKey {
@@ -50,6 +53,14 @@ function fakeKms(key: FakeKey): FakeKey {
           NextMarker: entries.length > 1 ? 'page-2' : undefined,
         };
   });
+  kms.on(GetKeyLastUsageCommand).callsFake(() => ({
+    KeyCreationDate: new Date('2025-01-01T00:00:00Z'),
+    TrackingStartDate: new Date('2025-04-01T00:00:00Z'),
+    KeyLastUsage: key.lastUsed && {
+      Operation: key.lastUsed.operation,
+      Timestamp: new Date(key.lastUsed.at),
+    },
+  }));
   kms.on(TagResourceCommand).callsFake((input: { Tags: { TagKey: string; TagValue: string }[] }) => {
     for (const tag of input.Tags) key.tags[tag.TagKey] = tag.TagValue;
     return {};
@@ -103,7 +114,10 @@ describe('disable handler', () => {
 
     // Assess
     const changes = callNames().filter(
-      (name) => name !== 'DescribeKeyCommand' && name !== 'ListResourceTagsCommand',
+      (name) =>
+        name !== 'DescribeKeyCommand' &&
+        name !== 'ListResourceTagsCommand' &&
+        name !== 'GetKeyLastUsageCommand',
     );
     expect(changes).toEqual([
       'TagResourceCommand',
@@ -287,5 +301,113 @@ describe('disable handler', () => {
     // Assess
     await expect(result).rejects.toMatchObject({ name: 'InvalidHandlerEventError' });
     expect(kms.calls()).toHaveLength(0);
+  });
+
+  describe('re-reading usage before acting', () => {
+    /** The assessment saw a Decrypt at `at` (or no use at all when `at` is absent). */
+    function eventSeeing(at?: string): DisableEvent {
+      const base = event();
+      const usage = {
+        classification: at ? ('USED' as const) : ('NEVER_USED' as const),
+        trackingStartDate: '2025-04-01T00:00:00.000Z',
+        keyCreationDate: '2025-01-01T00:00:00.000Z',
+        lastUsage: at ? { operation: 'Decrypt', timestamp: at } : null,
+        explanation: '',
+      };
+      return { ...base, assessment: { ...base.assessment, usage } };
+    }
+
+    it('refuses a key used after the assessment, with nothing sent but reads', async () => {
+      // Prepare
+      const key = fakeKms({
+        state: 'Enabled',
+        tags: { team: 'billing' },
+        lastUsed: { operation: 'Encrypt', at: '2026-01-31T12:00:00Z' },
+      });
+
+      // Act
+      const result = handler(eventSeeing('2025-06-01T00:00:00.000Z'));
+
+      // Assess
+      await expect(result).rejects.toMatchObject({
+        name: 'KeyUsedSinceAssessmentError',
+        message: expect.stringMatching(/^USED_SINCE_ASSESSMENT: .*Encrypt at 2026-01-31T12:00:00.000Z/),
+      });
+      expect(new Set(callNames())).toEqual(
+        new Set(['DescribeKeyCommand', 'ListResourceTagsCommand', 'GetKeyLastUsageCommand']),
+      );
+      expect(key).toMatchObject({ state: 'Enabled', tags: { team: 'billing' } });
+    });
+
+    it('refuses a key used after an assessment that saw no use', async () => {
+      // Prepare
+      const key = fakeKms({
+        state: 'Enabled',
+        tags: {},
+        lastUsed: { operation: 'Decrypt', at: '2026-01-31T12:00:00Z' },
+      });
+
+      // Act
+      const result = handler(eventSeeing());
+
+      // Assess
+      await expect(result).rejects.toMatchObject({ name: 'KeyUsedSinceAssessmentError' });
+      expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+      expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
+      expect(key).toMatchObject({ state: 'Enabled', tags: {} });
+    });
+
+    it('disables as before when the last use is the one the assessment saw', async () => {
+      // Prepare
+      const key = fakeKms({
+        state: 'Enabled',
+        tags: {},
+        lastUsed: { operation: 'Decrypt', at: '2025-06-01T00:00:00Z' },
+      });
+
+      // Act
+      await handler(eventSeeing('2025-06-01T00:00:00.000Z'));
+
+      // Assess
+      expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(1);
+      expect(key.state).toBe('Disabled');
+    });
+
+    it('changes nothing when GetKeyLastUsage cannot be read', async () => {
+      // Prepare
+      const key = fakeKms({ state: 'Enabled', tags: {} });
+      kms.on(GetKeyLastUsageCommand).rejects(
+        Object.assign(new Error('User is not authorized to perform kms:GetKeyLastUsage'), {
+          name: 'AccessDeniedException',
+        }),
+      );
+
+      // Act
+      const result = handler(eventSeeing());
+
+      // Assess
+      await expect(result).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+      expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
+      expect(key).toMatchObject({ state: 'Enabled', tags: {} });
+    });
+
+    it('leaves a retry that finds its own tags to Restore, not to a refusal', async () => {
+      // Prepare
+      const tags = {
+        [TAGS.execution]: EXECUTION,
+        [TAGS.status]: 'disabling',
+        [TAGS.wasEnabled]: 'true',
+        [TAGS.disabledAt]: '2026-01-31T23:00:00.000Z',
+      };
+      fakeKms({ state: 'Enabled', tags, lastUsed: { operation: 'Decrypt', at: '2026-01-31T12:00:00Z' } });
+
+      // Act
+      const result = handler(eventSeeing());
+
+      // Assess
+      await expect(result).rejects.toMatchObject({ name: 'KeyChangedExternallyError' });
+      expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
+    });
   });
 });

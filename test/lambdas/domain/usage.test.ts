@@ -3,6 +3,7 @@ import {
   classifyUsage,
   describeClassification,
   GET_KEY_LAST_USAGE_CAUTION,
+  useSinceAssessment,
 } from '../../../lambdas/domain/usage.js';
 
 const CREATED = new Date('2024-01-01T00:00:00Z');
@@ -160,5 +161,52 @@ describe('GET_KEY_LAST_USAGE_CAUTION', () => {
     expect(GET_KEY_LAST_USAGE_CAUTION).toContain(
       'Do not use GetKeyLastUsage as the sole indicator when scheduling a key for deletion.',
     );
+  });
+});
+
+describe('useSinceAssessment', () => {
+  const SEEN = classifyUsage({
+    keyCreationDate: CREATED,
+    trackingStartDate: TRACKING,
+    keyLastUsage: { operation: 'Decrypt', timestamp: new Date('2025-09-01T12:00:00Z') },
+  });
+  const NONE = classifyUsage({ keyCreationDate: CREATED, trackingStartDate: TRACKING });
+
+  it('is null when GetKeyLastUsage still shows the use the assessment saw', () => {
+    // Act / Assess
+    expect(
+      useSinceAssessment(SEEN, { operation: 'Decrypt', timestamp: new Date('2025-09-01T12:00:00Z') }),
+    ).toBeNull();
+  });
+
+  it('is null when neither the assessment nor the re-read shows any use', () => {
+    // Act / Assess
+    expect(useSinceAssessment(NONE, undefined)).toBeNull();
+    expect(useSinceAssessment(NONE, {})).toBeNull();
+  });
+
+  it('names a later use', () => {
+    // Act
+    const found = useSinceAssessment(SEEN, {
+      operation: 'Encrypt',
+      timestamp: new Date('2025-10-01T00:00:00Z'),
+    });
+
+    // Assess
+    expect(found).toBe(
+      'GetKeyLastUsage now shows Encrypt at 2025-10-01T00:00:00.000Z; the assessment saw the last use at 2025-09-01T12:00:00.000Z.',
+    );
+  });
+
+  it('names any use where the assessment saw none, or had no usage at all', () => {
+    // Act / Assess
+    const use = { operation: 'Decrypt', timestamp: new Date('2025-10-01T00:00:00Z') };
+    expect(useSinceAssessment(NONE, use)).toMatch(/the assessment saw no use/);
+    expect(useSinceAssessment(null, use)).toMatch(/the assessment saw no use/);
+  });
+
+  it('counts a use that cannot be dated as new, since nothing proves it old', () => {
+    // Act / Assess
+    expect(useSinceAssessment(SEEN, { operation: 'Decrypt' })).toMatch(/no valid timestamp/);
   });
 });

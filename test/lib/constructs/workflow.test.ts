@@ -79,6 +79,14 @@ describe('Workflow definition', () => {
     // Assess
     expect(catches.length).toBeGreaterThan(5);
     for (const { from, to } of catches) {
+      if (from === 'DisableKey' && to === 'PrepareUsedSinceAssessment') {
+        // The one refusal after approval: DisableKey changed nothing, so there is nothing to restore.
+        expect(definition.States.DisableKey?.Catch?.[0]).toMatchObject({
+          ErrorEquals: ['KeyUsedSinceAssessmentError'],
+          Next: 'PrepareUsedSinceAssessment',
+        });
+        continue;
+      }
       if (RESTORE_STATES.has(from)) {
         // A restore that keeps failing goes to the manual-action notice, never towards deletion.
         expect(to, from).toBe('PrepareRestoreFailedNotice');
@@ -381,6 +389,81 @@ describe('Workflow notice of a restore that failed, run by aws-local-stepfunctio
       expect(ended).toMatchObject({ name: 'ABORTED', message: expect.stringMatching(/^RESTORE_FAILED: /) });
     },
   );
+});
+
+describe('Workflow refusal of a key used since the assessment, run by aws-local-stepfunctions', () => {
+  const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:GuardWorkflow:retire-2';
+  const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+  const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`;
+  /** The synthesized states from `DisableKey` on. */
+  const fromDisable = {
+    ...definition,
+    StartAt: 'DisableKey',
+    States: Object.fromEntries(
+      [...reachable(definition, 'DisableKey')].map((name) => [name, definition.States[name]]),
+    ),
+  };
+  const MESSAGE =
+    'USED_SINCE_ASSESSMENT: the key was used after the assessment (2026-01-31T00:00:00.000Z). ' +
+    'GetKeyLastUsage now shows Decrypt at 2026-02-02T00:00:00.000Z; the assessment saw no use. Nothing was changed.';
+
+  it('e-mails the refusal and ends REFUSED without a restore', async () => {
+    // Prepare
+    const published: unknown[] = [];
+    const restored: unknown[] = [];
+    const machine = new StateMachine(fromDisable as ConstructorParameters<typeof StateMachine>[0], {
+      validationOptions: { checkArn: false },
+    });
+    // Lambda's error, as Step Functions puts it in the Cause of a failed invoke: JSON text.
+    const error = new Error(
+      JSON.stringify({ errorType: 'KeyUsedSinceAssessmentError', errorMessage: MESSAGE }),
+    );
+    error.name = 'KeyUsedSinceAssessmentError';
+
+    // Act
+    const execution = machine.run(
+      {
+        input: { keyId: KEY_ARN },
+        assessment: { value: { key: { keyId: KEY_ID, keyArn: KEY_ARN } } },
+        disableApproval: { by: 'approver', at: '2026-02-02T00:00:00.000Z' },
+        watch: { value: null },
+        error: null,
+      },
+      {
+        overrides: {
+          taskResourceLocalHandlers: {
+            DisableKey: async () => {
+              throw error;
+            },
+            Restore: async (parameters) => {
+              restored.push(parameters);
+              return {};
+            },
+            NotifyUsedSinceAssessment: async (parameters) => {
+              published.push(parameters);
+              return { MessageId: 'message-1' };
+            },
+          },
+        },
+        context: { Execution: { Id: EXECUTION } },
+      },
+    );
+    const ended = await execution.result.then(
+      () => null,
+      (failure: Error) => failure.cause,
+    );
+
+    // Assess
+    expect(restored).toEqual([]);
+    expect(published).toEqual([
+      expect.objectContaining({
+        Subject: `Refused: key ${KEY_ID} was used since the assessment`,
+        Message: expect.stringContaining(MESSAGE),
+        MessageAttributes: expect.objectContaining({ kind: { DataType: 'String', StringValue: 'refused' } }),
+      }),
+    ]);
+    expect(ended).toMatchObject({ name: 'REFUSED', message: MESSAGE });
+  });
 });
 
 describe('State machine resource', () => {
