@@ -153,16 +153,13 @@ function header(event: ProxyEvent, name: string): string | null {
 }
 
 async function decide(event: ProxyEvent): Promise<ProxyResult> {
+  const sender = { origin: header(event, 'origin'), secFetchSite: header(event, 'sec-fetch-site') };
   const crossSite = crossSiteProblem({
-    origin: header(event, 'origin'),
-    secFetchSite: header(event, 'sec-fetch-site'),
+    ...sender,
     host: header(event, 'host') ?? event.requestContext?.domainName ?? null,
   });
   if (crossSite !== null) {
-    logger.warn('Decision refused: sent from another site', {
-      origin: header(event, 'origin'),
-      secFetchSite: header(event, 'sec-fetch-site'),
-    });
+    logger.warn('Decision refused: sent from another site', sender);
     return problem(403, 'Not sent from the approval page', `${crossSite} Nothing was decided.`);
   }
   const raw = event.body ?? '';

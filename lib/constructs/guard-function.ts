@@ -21,16 +21,18 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@smithy/core/event-streams': moduleFile(path.join(LAMBDAS_DIR, 'aws'), 'no-event-streams'),
 };
 
-/** The handler folders under `lambdas/`. */
-export type HandlerName =
-  | 'assess'
-  | 'disable'
-  | 'check'
-  | 'schedule-deletion'
-  | 'restore'
-  | 'approval'
-  | 'fast-path'
-  | 'alarm-relay';
+/** The handler folders under `lambdas/`: every Lambda of the stack runs one of them. */
+export const HANDLER_NAMES = [
+  'assess',
+  'disable',
+  'check',
+  'schedule-deletion',
+  'restore',
+  'approval',
+  'fast-path',
+  'alarm-relay',
+] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 /**
  * The settings a handler reads at run time (ARNs of the stack's own resources), typed by the schema

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -37,7 +37,7 @@ describe('the packed package', () => {
     const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string }[];
     if (!packed) throw new Error(`npm pack wrote no tarball: ${stdout}`);
     consumer = path.join(work, 'consumer');
-    await run('mkdir', ['-p', consumer]);
+    mkdirSync(consumer);
     writeFileSync(
       path.join(consumer, 'package.json'),
       JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }),

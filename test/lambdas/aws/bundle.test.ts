@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { BUNDLE_ALIASES, type HandlerName } from '../../../lib/constructs/guard-function.js';
+import { BUNDLE_ALIASES, HANDLER_NAMES, type HandlerName } from '../../../lib/constructs/guard-function.js';
 
 /**
  * The handlers' SDK clients as the deployed bundles have them: built with the aliases of
@@ -31,16 +31,7 @@ const GUARD_BUNDLING: BuildOptions = {
   logLevel: 'silent',
 };
 
-const HANDLERS: readonly HandlerName[] = [
-  'assess',
-  'disable',
-  'check',
-  'schedule-deletion',
-  'restore',
-  'approval',
-  'fast-path',
-  'alarm-relay',
-];
+const HANDLERS: readonly HandlerName[] = HANDLER_NAMES;
 
 const SDK_IMPORT = /import\s*(?:type\s+)?\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[a-z0-9-]+)'/g;
 const SDK_CLIENT_FILE = /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//;
