@@ -5,13 +5,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../lib/package-files.js';
 import { defaultWorkflowDefinition, readmeWithDiagram } from '../lib/workflow-diagram.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const readmePath = path.join(root, 'README.md');
+const readmePath = path.join(PACKAGE_ROOT, 'README.md');
 const readme = readFileSync(readmePath, 'utf8');
-const updated = readmeWithDiagram(readme, await defaultWorkflowDefinition(root));
+const updated = readmeWithDiagram(readme, await defaultWorkflowDefinition(PACKAGE_ROOT));
 if (updated === readme) {
   console.log('README.md: the workflow diagram is up to date');
 } else {
