@@ -23,6 +23,7 @@ import {
   MAX_NAME_LENGTH,
 } from './approval-page.js';
 import { DAY_MS } from './time.js';
+import { describeClassification } from './usage.js';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -162,18 +163,6 @@ function section(id: string, heading: string, content: string, className = 'card
   return `<section class="${className}" aria-labelledby="${id}">\n<h2 id="${id}">${escapeHtml(heading)}</h2>\n${content}\n</section>`;
 }
 
-/** Plain words for the three classifications of the GetKeyLastUsage API reference. */
-function classificationText(classification: ApprovalUsage['classification']): string {
-  switch (classification) {
-    case 'USED':
-      return 'Used since tracking began';
-    case 'NEVER_USED':
-      return 'Never used since it was created';
-    case 'UNKNOWN_BEFORE_TRACKING':
-      return 'Not used since tracking began; use before tracking began is unknown to KMS';
-  }
-}
-
 /**
  * Since when the key is known to be idle, by the evidence the assessment had: its last recorded use,
  * its creation when it never was used, or where the searchable history begins when nothing older
@@ -254,7 +243,7 @@ function usageSection(request: ApprovalRequest, usage: ApprovalUsage, now: Date)
   rows.push(
     row(
       'Classification',
-      `${escapeHtml(classificationText(usage.classification))} <span class="muted">(${escapeHtml(usage.classification)})</span>`,
+      `${escapeHtml(describeClassification(usage.classification))} <span class="muted">(${escapeHtml(usage.classification)})</span>`,
     ),
     row('Tracking started', time(usage.trackingStartDate)),
   );
