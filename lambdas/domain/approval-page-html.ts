@@ -22,7 +22,7 @@ import {
   MAX_COMMENT_LENGTH,
   MAX_NAME_LENGTH,
 } from './approval-page.js';
-import { DAY_MS } from './time.js';
+import { wholeDays } from './time.js';
 import { describeClassification } from './usage.js';
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -114,7 +114,7 @@ export function formatUtc(at: Date): string {
 /** Whole days from `from` to `now` (as the idle rule counts them), or null for an unreadable time. */
 export function wholeDaysBetween(from: string, now: Date): number | null {
   const at = Date.parse(from);
-  return Number.isNaN(at) ? null : Math.floor((now.getTime() - at) / DAY_MS);
+  return Number.isNaN(at) ? null : wholeDays(now.getTime() - at);
 }
 
 function plural(count: number, unit: string): string {

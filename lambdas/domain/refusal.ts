@@ -1,7 +1,7 @@
 import { cliCommand, executionLookup } from '../contracts/cli.js';
 import { ACTIVE_HOLD_STATUSES, TAGS } from '../contracts/tags.js';
 import { isHeldBy } from './hold.js';
-import { DAY_MS } from './time.js';
+import { DAY_MS, wholeDays } from './time.js';
 import type { ExecutionRequest, GuardConfig, KeyFacts, Refusal, UsageAssessment } from './types.js';
 import { quoteUntrusted } from './untrusted.js';
 
@@ -51,10 +51,6 @@ export function hasPublicKey(key: Pick<KeyFacts, 'keySpec' | 'keyUsage'>): boole
 
 function refuse(cause: Refusal['cause'], message: string): Refusal {
   return { cause, message };
-}
-
-function wholeDays(ms: number): number {
-  return Math.floor(ms / DAY_MS);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type CloudTrailRecord, principalOf } from './cloudtrail.js';
 import type { PublicKeyHistory } from './refusal.js';
-import { DAY_MS } from './time.js';
+import { DAY_MS, wholeDays } from './time.js';
 import type { GuardConfig, HistorySearch, KeyFacts, UsageAssessment } from './types.js';
 
 /**
@@ -116,7 +116,7 @@ export function keyWarnings(
     const age = now.getTime() - Date.parse(usage.keyCreationDate);
     if (age < minIdleMs) {
       warnings.push(
-        `The key was created only ${Math.floor(age / DAY_MS)} days ago (minIdleDays is ${config.minIdleDays}): ` +
+        `The key was created only ${wholeDays(age)} days ago (minIdleDays is ${config.minIdleDays}): ` +
           'a workload may not have started using it yet.',
       );
     }
@@ -128,7 +128,7 @@ export function keyWarnings(
     if (now.getTime() - shownFrom < minIdleMs) {
       warnings.push(
         `Idleness can be shown only since ${new Date(shownFrom).toISOString()} ` +
-          `(${Math.floor((now.getTime() - shownFrom) / DAY_MS)} days, less than minIdleDays ` +
+          `(${wholeDays(now.getTime() - shownFrom)} days, less than minIdleDays ` +
           `${config.minIdleDays}): GetKeyLastUsage and the log group see nothing earlier.`,
       );
     }

@@ -4,7 +4,7 @@ import { describeKey, keyFactsOf, readTags } from '../../lambdas/aws/key-reader.
 import { classifyKeyUsage } from '../../lambdas/aws/key-usage.js';
 import { CONFIG_DEFAULTS, WHOLE_NUMBER_SETTINGS } from '../../lambdas/contracts/config.js';
 import { findRefusal, hasPublicKey } from '../../lambdas/domain/refusal.js';
-import { DAY_MS } from '../../lambdas/domain/time.js';
+import { wholeDays } from '../../lambdas/domain/time.js';
 import {
   type ExecutionRequest,
   type GuardConfig,
@@ -133,7 +133,7 @@ function assessConfig(minIdleDays: number): GuardConfig {
 }
 
 function daysSince(iso: string, now: Date): number {
-  return Math.floor((now.getTime() - Date.parse(iso)) / DAY_MS);
+  return wholeDays(now.getTime() - Date.parse(iso));
 }
 
 function refusedSummary(
