@@ -26,7 +26,12 @@ export interface WorkflowFunction {
   readonly handler: string;
   /** The function's environment variables, tokens resolved (the handler reads some at run time). */
   readonly environment?: Readonly<Record<string, string>>;
+  /** The function's configured timeout (`Timeout`; Lambda's default of 3 s when the template sets none). */
+  readonly timeoutSeconds?: number;
 }
+
+/** What Lambda gives a function whose configuration names no timeout. */
+export const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
 
 /** An EventBridge rule of the template whose target is one of the handlers (the fast path). */
 export interface EventRule {
@@ -250,7 +255,14 @@ export function workflowFunctions(template: CfnTemplate, env: WorkflowEnv): Work
           if (!(error instanceof DefinitionError)) throw error;
         }
       }
-      functions.push({ logicalId, arn: fakeArn(template, logicalId, env), handler, environment: variables });
+      const timeout = resource.Properties?.Timeout;
+      functions.push({
+        logicalId,
+        arn: fakeArn(template, logicalId, env),
+        handler,
+        environment: variables,
+        timeoutSeconds: typeof timeout === 'number' ? timeout : LAMBDA_DEFAULT_TIMEOUT_SECONDS,
+      });
     }
   }
   return functions;

@@ -95,8 +95,27 @@ export interface EngineHooks {
   invokeFunction(handler: string, payload: unknown, functionArn: string): Promise<unknown>;
   /** The scenario's answer to an approval request for `step`. */
   approvalAnswer(step: string): ApprovalAnswer;
+  /**
+   * How long the approver of `step` takes (ms), or null for an answer at once. A delayed answer is
+   * given by the world through the emulated Step Functions (`answerLater`), like a person's.
+   */
+  approvalDelayMs?(step: string): number | null;
+  /** The world gives this answer to the approval's task token at `atMs`, whether it still waits or not. */
+  answerLater?(answer: LateApproval): void;
   /** An injected SNS error for a publish task (`SNS.<code>`, as Step Functions names it), or null. */
   publishFault?(operation: 'Publish'): TaskError | null;
+}
+
+/** An approval answer the world gives later, through the task token, as a person would. */
+export interface LateApproval {
+  readonly step: string;
+  readonly answer: 'approve' | 'reject';
+  readonly token: string;
+  readonly atMs: number;
+  /** When the approval times out (ms): an answer from then on comes after expiry. */
+  readonly expiresAtMs: number;
+  /** The approval state, for the timeline. */
+  readonly state: string;
 }
 
 export interface EngineOptions {
@@ -851,6 +870,10 @@ class SimulatedExecution {
     if (this.current) {
       Object.assign(this.current.detail, { step, answer });
     }
+    const delayMs = answer === 'timeout' ? null : (this.hooks.approvalDelayMs?.(step) ?? null);
+    if (answer !== 'timeout' && delayMs !== null) {
+      return this.laterApproval(plan, step, answer, delayMs);
+    }
     if (answer === 'approve') {
       return {
         decision: 'approve',
@@ -871,6 +894,49 @@ class SimulatedExecution {
         : [timeout, 'States.Timeout'];
     await this.advance(this.clock.nowMs() + seconds * 1000);
     throw new TaskError(errorName, `no answer within ${seconds} s (simulated)`);
+  }
+
+  /**
+   * An approval the approver answers after `delayMs`: the task waits on a token of its own in the
+   * emulated Step Functions, and the world answers it then, as the approval page or the CLI would.
+   * An answer after the timeout finds the token closed and changes nothing.
+   */
+  private async laterApproval(
+    plan: TaskPlan,
+    step: string,
+    answer: 'approve' | 'reject',
+    delayMs: number,
+  ): Promise<JsonValue> {
+    const tokens = this.hooks.taskTokens;
+    const answerLater = this.hooks.answerLater;
+    if (!tokens || !answerLater) {
+      throw new TaskError('States.Runtime', `Task '${plan.name}': nothing can answer an approval later`);
+    }
+    this.tokensIssued += 1;
+    const token = taskTokenFor(this.executionArn, plan.name, this.tokensIssued);
+    const began = this.clock.nowMs();
+    tokens.openTask(token);
+    const timeoutSeconds = plan.timeoutSeconds ?? DEFAULT_TOKEN_TIMEOUT_SECONDS;
+    answerLater({
+      step,
+      answer,
+      token,
+      atMs: began + delayMs,
+      expiresAtMs: began + timeoutSeconds * 1000,
+      state: plan.name,
+    });
+    if (this.current) {
+      this.current.detail.answerAt = new Date(began + delayMs).toISOString();
+    }
+    try {
+      const given = await this.awaitToken(plan, tokens, token, began);
+      if (given.kind === 'failure') {
+        throw new TaskError(given.error || 'States.TaskFailed', given.cause ?? '');
+      }
+      return jsonClone(given.output ?? null) as JsonValue;
+    } finally {
+      tokens.closeTask(token);
+    }
   }
 
   private async waitTask(
@@ -934,7 +1000,8 @@ export function loadHandler(name: string): Promise<LambdaModule> {
 
 /**
  * Calls a real handler the way the Lambda runtime would: a JSON event and a context object whose
- * `invokedFunctionArn` is `functionArn` (default: a function named after the handler folder).
+ * `invokedFunctionArn` is `functionArn` (default: a function named after the handler folder) and
+ * whose `getRemainingTimeInMillis` is `remainingMs` (the invocation's virtual time left).
  */
 export async function invokeHandler(
   name: string,
@@ -942,6 +1009,7 @@ export async function invokeHandler(
   region: string,
   account: string,
   functionArn = `arn:aws:lambda:${region}:${account}:function:${name}`,
+  remainingMs: () => number = () => 60_000,
 ): Promise<unknown> {
   const mod = await loadHandler(name);
   const context = {
@@ -953,7 +1021,7 @@ export async function invokeHandler(
     logGroupName: `/aws/lambda/${name}`,
     logStreamName: 'simulated',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 60_000,
+    getRemainingTimeInMillis: remainingMs,
   };
   return mod.handler(payload, context);
 }

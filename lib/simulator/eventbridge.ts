@@ -3,7 +3,8 @@
  * account writes becomes an `AWS API Call via CloudTrail` event that reaches the bus after
  * `cloudTrail.eventBridgeLag`, is matched against the synthesized stack's rules (their event
  * pattern and state) and, when the rule targets a handler, invokes the real handler. Best effort,
- * as the real thing: `cloudTrail.eventBridgeDrop` drops that share of events, deterministically.
+ * as the real thing: `cloudTrail.eventBridgeDrop` drops that share of events, deterministically; a
+ * call's own `eventBridge` / `eventBridgeLag` decide for its event alone.
  */
 
 import { DefinitionError, type EventRule } from './definition.js';
@@ -115,12 +116,15 @@ export class EmulatedEventBridge {
         continue;
       }
       this.stats.matched += 1;
-      if (this.drops()) {
+      // A call that says how its event fares overrides the share: it neither takes a drop from the
+      // others nor shifts which of them are dropped.
+      const mode = emitted.eventBridge?.mode;
+      if (mode === 'drop' || (mode === undefined && this.drops())) {
         this.stats.dropped += 1;
         continue;
       }
       this.insert({
-        deliverAt: emitted.at + this.options.lagMs,
+        deliverAt: emitted.at + (emitted.eventBridge?.lagMs ?? this.options.lagMs),
         handler: rule.handler,
         rule: rule.logicalId,
         event,

@@ -58,6 +58,8 @@ export class ScenarioFieldNotSupportedError extends ScenarioError {
 
 export type ApprovalAnswer = 'approve' | 'reject' | 'timeout';
 export type KeyStateName = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingReplicaDeletion';
+/** Where the key material comes from (DescribeKey's `Origin`). */
+export type KeyOrigin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE';
 
 export interface ScenarioKey {
   readonly keyId: string;
@@ -72,11 +74,15 @@ export interface ScenarioKey {
   readonly keyUsage: string;
   readonly description: string;
   readonly region: string;
+  readonly origin: KeyOrigin;
   readonly multiRegion: {
     readonly role: 'PRIMARY' | 'REPLICA';
     readonly replicaRegions: readonly string[];
   } | null;
 }
+
+/** The alias operations a call may make; `alias` names the alias, `keyId` the target key. */
+export const ALIAS_OPERATIONS = ['CreateAlias', 'UpdateAlias', 'DeleteAlias'] as const;
 
 /** One application call as written in the file; `every`/`until` expand it into a series. */
 export interface ScenarioCall {
@@ -90,6 +96,24 @@ export interface ScenarioCall {
   /** Null with `every`: the series runs until the simulation ends. */
   readonly until: Date | null;
   readonly deliveryLagMs: number | null;
+  /** The request names no key (a symmetric Decrypt or ReEncrypt): the ciphertext does. */
+  readonly omitKeyId: boolean;
+  /** An AWS service calling for the principal (`s3.amazonaws.com`), or null. */
+  readonly invokedBy: string | null;
+  /** `caller`: only the caller's account logs the call (another account's call). */
+  readonly loggedIn: 'both' | 'caller';
+  /** This call's EventBridge event: forced through or dropped; null follows `cloudTrail.eventBridgeDrop`. */
+  readonly eventBridge: 'deliver' | 'drop' | null;
+  /** This call's EventBridge delay; null follows `cloudTrail.eventBridgeLag`. */
+  readonly eventBridgeLagMs: number | null;
+  /** TagResource: the tags set (null: none, as before the field existed). */
+  readonly tags: Readonly<Record<string, string>> | null;
+  /** UntagResource: the tag keys removed (null: every tag the key has). */
+  readonly tagKeys: readonly string[] | null;
+  /** CreateAlias, UpdateAlias, DeleteAlias: the alias. */
+  readonly alias: string | null;
+  /** ScheduleKeyDeletion by a person: the waiting period (null: KMS's default of 30 days). */
+  readonly pendingWindowInDays: number | null;
 }
 
 /** One delivered instance of a call series. */
@@ -111,7 +135,18 @@ export interface ScenarioCloudTrail {
   readonly excludeKmsEvents: boolean;
   readonly trailChangeAt: Date | null;
   readonly stopLoggingAt: Date | null;
+  /** Unrelated records per day, generated when a search reaches them (0: none). */
+  readonly backgroundPerDay: number;
+  /** Virtual time one FilterLogEvents page takes (ms). */
+  readonly searchPageLatencyMs: number;
+  /** The account's FilterLogEvents quota (requests per second). */
+  readonly searchTps: number;
 }
+
+/** AWS documents no page latency; 300 ms is the estimate the scenario format names as default. */
+export const DEFAULT_SEARCH_PAGE_LATENCY_MS = 300;
+/** The documented default FilterLogEvents quota: 5 requests per second per account and Region. */
+export const DEFAULT_SEARCH_TPS = 5;
 
 /** The services whose faults the simulator injects; the format names more (`events`, `ec2`, ...). */
 export const SIMULATED_FAULT_SERVICES = ['kms', 'logs', 'cloudtrail', 'sns', 'sfn'] as const;
@@ -133,7 +168,12 @@ export interface Scenario {
   readonly region: string;
   readonly keys: readonly ScenarioKey[];
   readonly calls: readonly ScenarioCall[];
-  readonly approvals: { readonly disable: ApprovalAnswer; readonly deletion: ApprovalAnswer };
+  readonly approvals: ScenarioApprovals;
+  /**
+   * How long the world goes on after the execution ended: until this instant, or (null) until the
+   * key's DeletionDate when one is scheduled and every late approval answer was given.
+   */
+  readonly runUntil: Date | null;
   /** The execution input exactly as written (the workflow validates it, not the simulator). */
   readonly input: unknown;
   /** Stack configuration overrides, merged over the stack's defaults (lib/constructs/config.ts). */
@@ -142,6 +182,14 @@ export interface Scenario {
   readonly faults: readonly ScenarioFault[];
   /** The principal the workflow's Lambdas act as: tells canary records from application traffic. */
   readonly workflowPrincipal: string;
+}
+
+export interface ScenarioApprovals {
+  readonly disable: ApprovalAnswer;
+  readonly deletion: ApprovalAnswer;
+  /** How long after the request the approver answers (ms); null: at once. */
+  readonly disableAfterMs: number | null;
+  readonly deletionAfterMs: number | null;
 }
 
 export const DEFAULT_ACCOUNT = '111122223333';
@@ -273,27 +321,11 @@ function unknownFieldError(error: ErrorObject): ScenarioUnknownFieldError {
  * Each is refused while it is here; modelling one means reading it in this file and removing it.
  */
 const NOT_MODELLED: ReadonlyArray<readonly string[]> = [
-  ['runUntil'],
   ['awsConfig'],
-  ['keys', '*', 'origin'],
   ['keys', '*', 'protects'],
   ['keys', '*', 'grants'],
   ['keys', '*', 'keyPolicy'],
-  ['calls', '*', 'omitKeyId'],
-  ['calls', '*', 'invokedBy'],
-  ['calls', '*', 'loggedIn'],
-  ['calls', '*', 'eventBridge'],
-  ['calls', '*', 'eventBridgeLag'],
-  ['calls', '*', 'tags'],
-  ['calls', '*', 'tagKeys'],
-  ['calls', '*', 'alias'],
-  ['calls', '*', 'pendingWindowInDays'],
-  ['approvals', 'disableAfter'],
-  ['approvals', 'deletionAfter'],
-  ['cloudTrail', 'backgroundPerDay'],
   ['cloudTrail', 'logGroupKmsKeyId'],
-  ['cloudTrail', 'searchPageLatencyMs'],
-  ['cloudTrail', 'searchTps'],
 ];
 
 /** Every place `path` is present in `value`, as segments. */
@@ -438,16 +470,61 @@ function resolveKey(raw: Json, i: number, start: Date, region: string): Scenario
     keyUsage: optionalString(raw, 'keyUsage') ?? defaultKeyUsage(keySpec),
     description: optionalString(raw, 'description') ?? '',
     region: optionalString(raw, 'region') ?? region,
+    origin: (optionalString(raw, 'origin') as KeyOrigin | undefined) ?? 'AWS_KMS',
     multiRegion,
   };
 }
 
-function resolveCall(raw: Json, i: number, start: Date): ScenarioCall {
+/** The account a principal ARN names (`arn:aws:iam::<account>:...`), if any. */
+function principalAccount(principal: string): string | undefined {
+  return /^arn:[^:]+:(?:iam|sts)::(\d{12}):/.exec(principal)?.[1];
+}
+
+/**
+ * The call fields that only make sense for some operations: a field that could not change what the
+ * call does is a mistake in the file, refused rather than ignored.
+ */
+function checkCallFields(
+  raw: Json,
+  field: string,
+  operation: string,
+  callerAccount: string,
+  account: string,
+): void {
+  const only = (name: string, operations: readonly string[]) => {
+    if (raw[name] !== undefined && raw[name] !== false && !operations.includes(operation)) {
+      throw new ScenarioError(
+        `${field}.${name}: only ${operations.join(', ')} ${operations.length === 1 ? 'takes' : 'take'} ${name}, not ${operation}`,
+      );
+    }
+  };
+  // Only a ciphertext names its key: every other request must say which key it means.
+  only('omitKeyId', ['Decrypt', 'ReEncrypt']);
+  only('tags', ['TagResource']);
+  only('tagKeys', ['UntagResource']);
+  only('alias', ALIAS_OPERATIONS);
+  only('pendingWindowInDays', ['ScheduleKeyDeletion']);
+  if ((ALIAS_OPERATIONS as readonly string[]).includes(operation) && raw.alias === undefined) {
+    throw new ScenarioError(`${field}.alias is required for ${operation}`);
+  }
+  if (raw.loggedIn === 'caller' && callerAccount === account) {
+    throw new ScenarioError(
+      `${field}.loggedIn: 'caller' is for a call from another account; this call is from ${account} (set account)`,
+    );
+  }
+}
+
+function resolveCall(raw: Json, i: number, start: Date, account: string): ScenarioCall {
   const field = `calls[${i}]`;
   const at = instantField(String(raw.at), `${field}.at`, start);
   const every = optionalString(raw, 'every');
   const untilText = optionalString(raw, 'until');
   const lag = optionalString(raw, 'deliveryLag');
+  const eventBridgeLag = optionalString(raw, 'eventBridgeLag');
+  const operation = String(raw.operation);
+  const principal = String(raw.principal);
+  const callerAccount = optionalString(raw, 'account') ?? principalAccount(principal) ?? account;
+  checkCallFields(raw, field, operation, callerAccount, account);
   const everyMs = every === undefined ? null : durationField(every, `${field}.every`);
   if (everyMs === 0) {
     throw new ScenarioError(`${field}.every: must be longer than zero`);
@@ -467,12 +544,22 @@ function resolveCall(raw: Json, i: number, start: Date): ScenarioCall {
     index: i,
     at,
     keyId: String(raw.keyId),
-    operation: String(raw.operation),
-    principal: String(raw.principal),
+    operation,
+    principal,
     account: optionalString(raw, 'account') ?? null,
     everyMs,
     until,
     deliveryLagMs: lag === undefined ? null : durationField(lag, `${field}.deliveryLag`),
+    omitKeyId: raw.omitKeyId === true,
+    invokedBy: optionalString(raw, 'invokedBy') ?? null,
+    loggedIn: raw.loggedIn === 'caller' ? 'caller' : 'both',
+    eventBridge: raw.eventBridge === 'deliver' || raw.eventBridge === 'drop' ? raw.eventBridge : null,
+    eventBridgeLagMs:
+      eventBridgeLag === undefined ? null : durationField(eventBridgeLag, `${field}.eventBridgeLag`),
+    tags: raw.tags === undefined ? null : (asRecord(raw.tags) as Record<string, string>),
+    tagKeys: Array.isArray(raw.tagKeys) ? raw.tagKeys.map(String) : null,
+    alias: optionalString(raw, 'alias') ?? null,
+    pendingWindowInDays: typeof raw.pendingWindowInDays === 'number' ? raw.pendingWindowInDays : null,
   };
 }
 
@@ -496,6 +583,35 @@ function resolveCloudTrail(raw: Json, start: Date): ScenarioCloudTrail {
     excludeKmsEvents: raw.excludeKmsEvents === true,
     trailChangeAt: instant('trailChangeAt'),
     stopLoggingAt: instant('stopLoggingAt'),
+    backgroundPerDay: typeof raw.backgroundPerDay === 'number' ? raw.backgroundPerDay : 0,
+    searchPageLatencyMs:
+      typeof raw.searchPageLatencyMs === 'number' ? raw.searchPageLatencyMs : DEFAULT_SEARCH_PAGE_LATENCY_MS,
+    searchTps: typeof raw.searchTps === 'number' ? raw.searchTps : DEFAULT_SEARCH_TPS,
+  };
+}
+
+function resolveApprovals(raw: Json): ScenarioApprovals {
+  const answer = (step: 'disable' | 'deletion'): ApprovalAnswer =>
+    (raw[step] as ApprovalAnswer | undefined) ?? 'approve';
+  const after = (step: 'disable' | 'deletion'): number | null => {
+    const name = `${step}After`;
+    const text = optionalString(raw, name);
+    if (text === undefined) {
+      return null;
+    }
+    if (answer(step) === 'timeout') {
+      // A timeout is nobody answering: a delay would be an answer that is never given.
+      throw new ScenarioError(
+        `approvals.${name}: approvals.${step} is 'timeout' (nobody answers); give approve or reject with a late ${name} instead`,
+      );
+    }
+    return durationField(text, `approvals.${name}`);
+  };
+  return {
+    disable: answer('disable'),
+    deletion: answer('deletion'),
+    disableAfterMs: after('disable'),
+    deletionAfterMs: after('deletion'),
   };
 }
 
@@ -549,18 +665,32 @@ export function parseScenario(data: unknown): Scenario {
     }
     seen.add(key.keyId);
   }
-  const approvals = asRecord(raw.approvals);
+  const runUntilText = optionalString(raw, 'runUntil');
+  const runUntil = runUntilText === undefined ? null : instantField(runUntilText, 'runUntil', start);
+  if (runUntil && runUntil < start) {
+    throw new ScenarioError(`runUntil: ${runUntil.toISOString()} is before start (${start.toISOString()})`);
+  }
+  const calls = (Array.isArray(raw.calls) ? raw.calls : []).map((c, i) =>
+    resolveCall(asRecord(c), i, start, account),
+  );
+  for (const call of calls) {
+    const key = keys.find((k) => k.keyId === call.keyId || k.aliases.includes(call.keyId));
+    if (call.omitKeyId && key && key.keySpec !== 'SYMMETRIC_DEFAULT') {
+      // Only a symmetric ciphertext carries the key it was made under; KMS needs KeyId for the rest.
+      throw new ScenarioError(
+        `calls[${call.index}].omitKeyId: ${key.keyId} is ${key.keySpec}; only a symmetric ciphertext names its key`,
+      );
+    }
+  }
   return {
     name: optionalString(raw, 'name') ?? 'unnamed scenario',
     start,
     account,
     region,
     keys,
-    calls: (Array.isArray(raw.calls) ? raw.calls : []).map((c, i) => resolveCall(asRecord(c), i, start)),
-    approvals: {
-      disable: (approvals.disable as ApprovalAnswer | undefined) ?? 'approve',
-      deletion: (approvals.deletion as ApprovalAnswer | undefined) ?? 'approve',
-    },
+    calls,
+    approvals: resolveApprovals(asRecord(raw.approvals)),
+    runUntil,
     input: raw.input,
     config: asRecord(raw.config),
     cloudTrail: resolveCloudTrail(asRecord(raw.cloudTrail), start),

@@ -8,12 +8,15 @@ import { DAY_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../constructs/config.js';
 import { VirtualClock } from './clock.js';
 import {
+  LAMBDA_DEFAULT_TIMEOUT_SECONDS,
   logGroupNameOf,
   type SynthesizedWorkflow,
   synthesizeWorkflow,
+  type WorkflowFunction,
   workflowPrincipalArnsOf,
 } from './definition.js';
 import { type EmittedRecord, EmulatedAccount } from './emulator/account.js';
+import { AwsError } from './emulator/errors.js';
 import type { StoredSchedule } from './emulator/scheduler.js';
 import { type EmulatorServer, startEmulatorServer } from './emulator/server.js';
 import type { PublishedMessage } from './emulator/sns-sfn.js';
@@ -21,6 +24,7 @@ import {
   type EngineRun,
   executionArnOf,
   invokeHandler,
+  type LateApproval,
   type Notification,
   runWorkflow,
   summarizeResult,
@@ -164,6 +168,7 @@ function buildAccount(
     region: scenario.region,
     workflowPrincipalArn: scenario.workflowPrincipal,
     filterScanPageSize: trail.filterScanPageSize ?? undefined,
+    search: { pageLatencyMs: trail.searchPageLatencyMs, tps: trail.searchTps },
     // No group in the template: any group name is accepted rather than every schedule refused.
     scheduleGroups,
     cloudTrail: {
@@ -192,6 +197,7 @@ function buildAccount(
       keySpec: key.keySpec,
       keyUsage: key.keyUsage,
       description: key.description,
+      origin: key.origin,
       multiRegion: key.multiRegion ?? undefined,
     });
   }
@@ -223,7 +229,73 @@ function buildAccount(
     const to = new Date(scenario.start.getTime() + horizonDays(scenario) * DAY_MS);
     account.addBackgroundRecords(trail.background, from, to, BACKGROUND_SEED);
   }
+  if (trail.backgroundPerDay > 0) {
+    account.addBackgroundPerDay(trail.backgroundPerDay, BACKGROUND_SEED);
+  }
   return account;
+}
+
+/**
+ * Lambda's timeout as Step Functions and the asynchronous invokers see it: the error type the
+ * runtime reports (`Sandbox.Timedout`) and its "Task timed out after N seconds" text.
+ */
+export class LambdaTimeoutError extends Error {
+  constructor(seconds: number, requestId: string) {
+    super(`RequestId: ${requestId} Error: Task timed out after ${seconds.toFixed(2)} seconds`);
+    this.name = 'Sandbox.Timedout';
+  }
+}
+
+/**
+ * Runs the handlers as their functions: each invocation has the timeout its function has in the
+ * template, counted in virtual time by the emulated account (the time its searches take), and one
+ * that runs out of it fails with Lambda's timeout error whatever the handler returned.
+ */
+class FunctionRunner {
+  private readonly byArn = new Map<string, WorkflowFunction>();
+  private readonly byHandler = new Map<string, WorkflowFunction>();
+  private invocations = 0;
+
+  constructor(
+    workflow: SynthesizedWorkflow,
+    private readonly scenario: Scenario,
+    private readonly account: EmulatedAccount,
+  ) {
+    for (const fn of workflow.functions) {
+      this.byArn.set(fn.arn, fn);
+      if (!this.byHandler.has(fn.handler)) this.byHandler.set(fn.handler, fn);
+    }
+  }
+
+  async invoke(handler: string, payload: unknown, functionArn?: string): Promise<unknown> {
+    const fn =
+      (functionArn === undefined
+        ? undefined
+        : (this.byArn.get(functionArn) ?? this.byArn.get(functionArn.replace(/:[^:]+$/, '')))) ??
+      this.byHandler.get(handler);
+    const seconds = fn?.timeoutSeconds ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS;
+    const invocation = this.account.beginInvocation(fn?.logicalId ?? handler, seconds * 1000);
+    this.invocations += 1;
+    try {
+      const result = await invokeHandler(
+        handler,
+        payload,
+        this.scenario.region,
+        this.scenario.account,
+        functionArn,
+        () => Math.max(0, invocation.timeoutMs - invocation.spentMs),
+      ).catch((error: unknown) => {
+        if (invocation.timedOut) return undefined;
+        throw error;
+      });
+      if (invocation.timedOut) {
+        throw new LambdaTimeoutError(seconds, `simulated-${handler}-${this.invocations}`);
+      }
+      return result;
+    } finally {
+      this.account.endInvocation(invocation);
+    }
+  }
 }
 
 /** SNS faults hit the workflow's publish tasks, which the engine runs locally. */
@@ -259,6 +331,15 @@ function deliver(account: EmulatedAccount, instance: CallInstance, history: bool
     principalArn: call.principal,
     account: call.account ?? undefined,
     deliveryLagMs: call.deliveryLagMs ?? undefined,
+    omitKeyId: call.omitKeyId,
+    invokedBy: call.invokedBy ?? undefined,
+    loggedIn: call.loggedIn,
+    eventBridge: call.eventBridge ?? undefined,
+    eventBridgeLagMs: call.eventBridgeLagMs ?? undefined,
+    tags: call.tags ?? undefined,
+    tagKeys: call.tagKeys ?? undefined,
+    alias: call.alias ?? undefined,
+    pendingWindowInDays: call.pendingWindowInDays ?? undefined,
     ...(history ? { at: instance.at } : {}),
   });
   return {
@@ -380,7 +461,7 @@ interface TargetReport {
  * error is kept in the timeline (Lambda would retry, then dead-letter it; the polling watch stays
  * the guarantee). Returns a timeline entry for deliveries that changed a key or failed.
  */
-async function invokeTarget(delivery: BusDelivery, scenario: Scenario): Promise<TimelineEntry | null> {
+async function invokeTarget(delivery: BusDelivery, runner: FunctionRunner): Promise<TimelineEntry | null> {
   const detail = delivery.event.detail as { eventName?: string; errorCode?: string } | undefined;
   const base = {
     at: new Date().toISOString(),
@@ -388,12 +469,9 @@ async function invokeTarget(delivery: BusDelivery, scenario: Scenario): Promise<
     type: 'EventBridge',
   };
   try {
-    const report = (await invokeHandler(
-      delivery.handler,
-      JSON.parse(JSON.stringify(delivery.event)),
-      scenario.region,
-      scenario.account,
-    )) as TargetReport | undefined;
+    const report = (await runner.invoke(delivery.handler, JSON.parse(JSON.stringify(delivery.event)))) as
+      | TargetReport
+      | undefined;
     const acted = (report?.keys ?? []).filter((key) => key.action !== 'NONE');
     if (acted.length === 0) {
       return null;
@@ -484,7 +562,7 @@ class ScheduledInvoker {
 
   constructor(
     workflow: SynthesizedWorkflow,
-    private readonly scenario: Scenario,
+    private readonly runner: FunctionRunner,
     private readonly account: EmulatedAccount,
   ) {
     for (const fn of workflow.functions) {
@@ -536,7 +614,7 @@ class ScheduledInvoker {
     const callsBefore = sfn.tokenCalls().length;
     const schedulesBefore = this.account.scheduler.lastSequence();
     try {
-      const result = await invokeHandler(handler, event, this.scenario.region, this.scenario.account, arn);
+      const result = await this.runner.invoke(handler, event, arn);
       // A chain that goes on hands its state to the next schedule: that is what this check found.
       for (const next of this.account.scheduler.list().filter((s) => s.sequence > schedulesBefore)) {
         Object.assign(detail, summarizeResult(parseJson(next.target.input)?.watch));
@@ -617,27 +695,44 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     });
     const detachBus = bus.attach(account);
     configureEventTargets(workflow, scenario);
-    const invoker = new ScheduledInvoker(workflow, scenario, account);
-    // The asynchronous side of the world: EventBridge deliveries, schedules firing and Lambda's
-    // retries of failed asynchronous invocations.
+    const runner = new FunctionRunner(workflow, scenario, account);
+    const invoker = new ScheduledInvoker(workflow, runner, account);
+    const approver = new LateApprover(account, scenario);
+    // The asynchronous side of the world: KMS deleting keys, EventBridge deliveries, schedules
+    // firing, approvers answering late and Lambda's retries of failed asynchronous invocations.
     const nextEventAt = (): number | null => {
-      const times = [bus.nextDueAt(), account.scheduler.nextDueAt(), invoker.nextRetryAt()].filter(
-        (t): t is number => t !== null,
-      );
+      const times = [
+        account.nextDeletionAt(),
+        bus.nextDueAt(),
+        account.scheduler.nextDueAt(),
+        approver.nextDueAt(),
+        invoker.nextRetryAt(),
+      ].filter((t): t is number => t !== null);
       return times.length > 0 ? Math.min(...times) : null;
     };
     const flushAsync = async (untilMs: number, entries: TimelineEntry[]) => {
       for (let at = nextEventAt(); at !== null && at <= untilMs; at = nextEventAt()) {
         clock.advanceTo(at);
-        if (bus.nextDueAt() === at) {
+        if (account.nextDeletionAt() === at) {
+          for (const key of account.settleKeys()) {
+            entries.push({
+              at: new Date(at).toISOString(),
+              state: 'KeyDeleted',
+              type: 'KMS',
+              detail: { keyId: key.keyId, deletionDate: key.deletionDate?.toISOString() ?? null },
+            });
+          }
+        } else if (bus.nextDueAt() === at) {
           for (const delivery of bus.takeDue(at)) {
-            const entry = await invokeTarget(delivery, scenario);
+            const entry = await invokeTarget(delivery, runner);
             if (entry) entries.push(entry);
           }
         } else if (account.scheduler.nextDueAt() === at) {
           for (const due of account.scheduler.takeDue(at)) {
             entries.push(await invoker.fire(due));
           }
+        } else if (approver.nextDueAt() === at) {
+          entries.push(...approver.answerDue(at));
         } else {
           entries.push(...(await invoker.retryDue(at)));
         }
@@ -662,6 +757,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     const executionArn = executionArnOf(workflow, executionName);
     account.sfn.setStatus(executionArn, 'RUNNING');
     let run: EngineRun;
+    let after: TimelineEntry[] = [];
     try {
       run = await runWorkflow(
         workflow,
@@ -671,10 +767,12 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
           advanceTo: deliverUntil,
           nextEventAt,
           taskTokens: account.sfn,
-          invokeFunction: (handler, payload, functionArn) =>
-            invokeHandler(handler, payload, scenario.region, scenario.account, functionArn),
+          invokeFunction: (handler, payload, functionArn) => runner.invoke(handler, payload, functionArn),
           approvalAnswer: (step) =>
             step === 'deletion' ? scenario.approvals.deletion : scenario.approvals.disable,
+          approvalDelayMs: (step) =>
+            step === 'deletion' ? scenario.approvals.deletionAfterMs : scenario.approvals.disableAfterMs,
+          answerLater: (late) => approver.add(late),
           publishFault: (operation) => {
             const error = snsFaults.take(operation, clock.now());
             return error ? new TaskError(`SNS.${error}`, `${error} (injected by the simulator)`) : null;
@@ -683,11 +781,17 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
         { executionName },
       );
       account.sfn.setStatus(executionArn, run.status);
+      // The world goes on after the execution: calls keep coming, the fast path keeps reacting,
+      // late answers arrive, and KMS deletes a key whose waiting period ends.
+      const end = continuationEnd(scenario, account, approver, clock.nowMs());
+      if (end > clock.nowMs()) {
+        after = await deliverUntil(new Date(end));
+      }
     } finally {
       detachBus();
       server.setAccount(null);
     }
-    run = withEventTargets(run, preStart, account.sns.published());
+    run = withEventTargets(run, [...preStart, ...after], account.sns.published());
     const stats = account.stats();
     const result = buildResult(scenario.name, run, keyReport(scenario, account), {
       logEventsScanned: stats.logEventsScanned,
@@ -697,5 +801,110 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     return { ...result, calls };
   } finally {
     clock.uninstall();
+  }
+}
+
+/**
+ * Where the world stops: the scenario's `runUntil`, else the subject key's DeletionDate when one is
+ * scheduled (KMS deletes the key then) and the last late approval answer, never before the
+ * execution's end.
+ */
+function continuationEnd(
+  scenario: Scenario,
+  account: EmulatedAccount,
+  approver: LateApprover,
+  nowMs: number,
+): number {
+  if (scenario.runUntil) {
+    return Math.max(nowMs, scenario.runUntil.getTime());
+  }
+  const requested = subjectKeyId(scenario);
+  const key = requested === null ? undefined : account.inspectKey(requested);
+  const deletion = key?.state === 'PendingDeletion' ? (key.deletionDate?.getTime() ?? nowMs) : nowMs;
+  return Math.max(nowMs, deletion, approver.lastDueAt() ?? nowMs);
+}
+
+const APPROVAL_OUTPUT_BY = 'simulator';
+
+/**
+ * The approvers who answer late: each answer is given at its time through the emulated Step
+ * Functions' task-token API, as the approval page or the CLI gives it, whether the request still
+ * waits or not. One that comes after the request expired (or its execution ended) is refused by
+ * Step Functions and changes nothing; the timeline says so.
+ */
+class LateApprover {
+  private readonly pending: LateApproval[] = [];
+  private last: number | null = null;
+
+  constructor(
+    private readonly account: EmulatedAccount,
+    private readonly scenario: Scenario,
+  ) {}
+
+  add(late: LateApproval): void {
+    this.pending.push(late);
+    this.pending.sort((a, b) => a.atMs - b.atMs);
+    this.last = Math.max(this.last ?? late.atMs, late.atMs);
+  }
+
+  nextDueAt(): number | null {
+    return this.pending[0]?.atMs ?? null;
+  }
+
+  /** When the last answer comes, given or still to give. */
+  lastDueAt(): number | null {
+    return this.last;
+  }
+
+  answerDue(atMs: number): TimelineEntry[] {
+    const entries: TimelineEntry[] = [];
+    while (this.pending[0] && this.pending[0].atMs <= atMs) {
+      entries.push(this.answer(this.pending.shift() as LateApproval));
+    }
+    return entries;
+  }
+
+  private keyState(): string | null {
+    const requested = subjectKeyId(this.scenario);
+    return requested === null ? null : (this.account.inspectKey(requested)?.state ?? null);
+  }
+
+  private answer(late: LateApproval): TimelineEntry {
+    const at = new Date();
+    let result = 'accepted';
+    try {
+      if (late.answer === 'approve') {
+        const output = {
+          decision: 'approve',
+          by: APPROVAL_OUTPUT_BY,
+          at: at.toISOString(),
+          comment: 'approved in simulation',
+        };
+        this.account.sfn.handle(
+          'SendTaskSuccess',
+          { taskToken: late.token, output: JSON.stringify(output) },
+          { person: true },
+        );
+      } else {
+        this.account.sfn.handle(
+          'SendTaskFailure',
+          { taskToken: late.token, error: 'ApprovalRejected', cause: 'rejected in simulation' },
+          { person: true },
+        );
+      }
+    } catch (error) {
+      result = error instanceof AwsError ? error.type : String(error);
+    }
+    const detail: Record<string, unknown> = { step: late.step, answer: late.answer, result };
+    if (result !== 'accepted') {
+      // Step Functions refused the token: the answer reached nothing that could change the key.
+      detail.changed = false;
+      detail.keyState = this.keyState();
+      detail.note =
+        late.atMs >= late.expiresAtMs
+          ? 'approval answer after expiry: nothing changed'
+          : 'approval answer after the execution stopped waiting: nothing changed';
+    }
+    return { at: at.toISOString(), state: 'ApprovalAnswer', type: 'Approver', detail };
   }
 }

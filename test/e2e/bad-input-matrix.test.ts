@@ -521,8 +521,8 @@ const SCENARIO_ROWS: ReadonlyArray<{
   },
   {
     label: 'a field the simulator does not model yet',
-    text: JSON.stringify({ ...VALID_SCENARIO, approvals: { disable: 'approve', disableAfter: 'P2D' } }),
-    says: /^approvals\.disableAfter: the simulator does not model this field yet; remove it$/,
+    text: JSON.stringify({ ...VALID_SCENARIO, awsConfig: { recording: true } }),
+    says: /^awsConfig: the simulator does not model this field yet; remove it$/,
     error: ScenarioFieldNotSupportedError,
   },
   {

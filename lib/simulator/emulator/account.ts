@@ -1,4 +1,5 @@
 import { DAY_MS } from '../../../lambdas/domain/time.js';
+import { BackgroundStream } from './background.js';
 import {
   accountOfPrincipal,
   appClientOf,
@@ -44,6 +45,13 @@ export interface EmulatedAccountOptions {
   };
   /** How many events one FilterLogEvents page examines at most (default 5,000). */
   readonly filterScanPageSize?: number | undefined;
+  /**
+   * FilterLogEvents in virtual time: each page costs `pageLatencyMs` of the calling function's time
+   * (default 0), and requests above `tps` a second get ThrottlingException (default: no quota).
+   */
+  readonly search?:
+    | { readonly pageLatencyMs?: number | undefined; readonly tps?: number | undefined }
+    | undefined;
   /** The Scheduler schedule groups that exist besides `default` (none given: any group exists). */
   readonly scheduleGroups?: readonly string[] | undefined;
 }
@@ -64,7 +72,61 @@ export interface FaultSpec {
   readonly count?: number | undefined;
 }
 
-export type Caller = KmsCaller;
+export interface Caller extends KmsCaller {
+  /** The SDK's attempt number (its `amz-sdk-request` header): a retry comes after the SDK's backoff. */
+  readonly attempt?: number | undefined;
+}
+
+/**
+ * One Lambda invocation in virtual time. The world's clock stands still while a handler runs; the
+ * time its searches take (`pageLatencyMs` a page, the SDK's backoff before a retry) is counted here,
+ * against the function's configured timeout. The request that would end after the timeout is never
+ * answered, nor is any later one: Lambda stopped the function.
+ */
+export interface Invocation {
+  /** The function's name, for the error. */
+  readonly functionName: string;
+  readonly timeoutMs: number;
+  /** Virtual time the invocation has spent so far. */
+  spentMs: number;
+  /** FilterLogEvents pages answered. */
+  pages: number;
+  timedOut: boolean;
+}
+
+/** The mean of the SDK's jittered backoff before retry `retry` of a throttled request (@smithy/core retry: 500 ms base, doubling, full jitter). */
+function throttlingBackoffMs(retry: number): number {
+  return Math.min(20_000, 500 * 2 ** (retry - 1)) / 2;
+}
+
+/**
+ * A request quota as a token bucket in virtual time: `tps` a second, a burst of one second's worth.
+ * Requests that arrive out of time order (two functions' own clocks) take from the same bucket.
+ */
+export class RequestQuota {
+  private tokens: number;
+  private lastMs: number | null = null;
+  private readonly capacity: number;
+
+  constructor(private readonly tps: number) {
+    this.capacity = Math.max(1, tps);
+    this.tokens = this.capacity;
+  }
+
+  take(atMs: number): boolean {
+    if (this.lastMs === null) {
+      this.lastMs = atMs;
+    } else if (atMs > this.lastMs) {
+      this.tokens = Math.min(this.capacity, this.tokens + ((atMs - this.lastMs) * this.tps) / 1000);
+      this.lastMs = atMs;
+    }
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+}
 
 export interface AppCallOptions {
   /** Key ID, key ARN, alias name or alias ARN, as the application sends it. */
@@ -83,6 +145,31 @@ export interface AppCallOptions {
   readonly omitKeyId?: boolean | undefined;
   /** Extra or overriding request fields (e.g. `TagKeys` for UntagResource). */
   readonly request?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * An AWS service calling for the principal (SSE-KMS): the record's `userIdentity.invokedBy`,
+   * `sourceIPAddress` and `userAgent` name the service.
+   */
+  readonly invokedBy?: string | undefined;
+  /** `caller`: only the caller's account logs the call; this account's trail gets no record. */
+  readonly loggedIn?: 'both' | 'caller' | undefined;
+  /** This call's EventBridge event: `deliver` is never dropped, `drop` always is. */
+  readonly eventBridge?: 'deliver' | 'drop' | undefined;
+  /** This call's EventBridge delay (default: the bus's). */
+  readonly eventBridgeLagMs?: number | undefined;
+  /** TagResource: the tags set (default: none). */
+  readonly tags?: Readonly<Record<string, string>> | undefined;
+  /** UntagResource: the tag keys removed (default: every tag the key has). */
+  readonly tagKeys?: readonly string[] | undefined;
+  /** CreateAlias, UpdateAlias, DeleteAlias: the alias (`keyId` is the target key). */
+  readonly alias?: string | undefined;
+  /** ScheduleKeyDeletion: the waiting period (default 30, as KMS's). */
+  readonly pendingWindowInDays?: number | undefined;
+}
+
+/** How one record reaches EventBridge, where the call says so. */
+export interface RecordEventBridge {
+  readonly mode?: 'deliver' | 'drop' | undefined;
+  readonly lagMs?: number | undefined;
 }
 
 export interface AppCallResult {
@@ -103,6 +190,8 @@ export interface EmittedRecord {
   readonly visibleAt: number | null;
   /** True for calls that arrived over HTTP (the workflow). */
   readonly workflow: boolean;
+  /** The call's own EventBridge delivery, overriding the bus's drop share and lag. */
+  readonly eventBridge?: RecordEventBridge | undefined;
 }
 
 export interface AccountStats extends LogsStats {
@@ -110,6 +199,8 @@ export interface AccountStats extends LogsStats {
   workflowKmsCalls: number;
   workflowLogsCalls: number;
   faultsFired: number;
+  /** FilterLogEvents requests refused above the quota. */
+  throttled: number;
 }
 
 export interface ServedResponse {
@@ -148,7 +239,16 @@ export class EmulatedAccount {
   private readonly listeners = new Set<(emitted: EmittedRecord) => void>();
   private callCounter = 0;
   private logsRequestCounter = 0;
-  private readonly counters = { kmsCalls: 0, workflowKmsCalls: 0, workflowLogsCalls: 0, faultsFired: 0 };
+  private readonly pageLatencyMs: number;
+  private readonly searchQuota: RequestQuota | null;
+  private invocation: Invocation | null = null;
+  private readonly counters = {
+    kmsCalls: 0,
+    workflowKmsCalls: 0,
+    workflowLogsCalls: 0,
+    faultsFired: 0,
+    throttled: 0,
+  };
 
   constructor(options: EmulatedAccountOptions) {
     this.account = options.account;
@@ -171,6 +271,9 @@ export class EmulatedAccount {
       new Set(options.scheduleGroups ?? []),
     );
     this.logs = new LogsService(options.account, options.region, options.filterScanPageSize ?? 5000);
+    this.pageLatencyMs = options.search?.pageLatencyMs ?? 0;
+    const tps = options.search?.tps;
+    this.searchQuota = tps === undefined || !Number.isFinite(tps) ? null : new RequestQuota(tps);
     this.logGroupCreatedAt =
       options.cloudTrail.logGroupCreatedAt ??
       new Date(this.clock().getTime() - options.cloudTrail.retentionDays * DAY_MS);
@@ -185,6 +288,65 @@ export class EmulatedAccount {
     this.kms.addKey(options, this.clock());
   }
 
+  /** A Lambda invocation starts: its searches count against `timeoutMs` until `endInvocation`. */
+  beginInvocation(functionName: string, timeoutMs: number): Invocation {
+    const invocation: Invocation = { functionName, timeoutMs, spentMs: 0, pages: 0, timedOut: false };
+    this.invocation = invocation;
+    return invocation;
+  }
+
+  endInvocation(invocation: Invocation): void {
+    if (this.invocation === invocation) {
+      this.invocation = null;
+    }
+  }
+
+  /** The answer to any request of an invocation Lambda already stopped (it never reaches a service). */
+  refusalAfterTimeout(): AwsError | null {
+    const invocation = this.invocation;
+    return invocation?.timedOut
+      ? new AwsError(
+          'Sandbox.Timedout',
+          `${invocation.functionName} timed out after ${invocation.timeoutMs / 1000} s; Lambda stopped it before this request`,
+        )
+      : null;
+  }
+
+  /**
+   * Unrelated records, `perDay` a day from the log group's creation on, generated when a search
+   * reaches them (never stored), delivered like every record under the trail's settings.
+   */
+  addBackgroundPerDay(perDay: number, seed: number): void {
+    const keys = this.kms.allKeys();
+    const setup = this.trail;
+    // The selectors hold from trailChangeAt on, or always; before it the trail logged everything.
+    const selectors = {
+      readWriteType: setup.readWriteType ?? 'All',
+      excludeKms: setup.excludeKmsEvents === true,
+    };
+    this.logs.addGeneratedEvents(
+      this.logGroupName,
+      new BackgroundStream({
+        perDay,
+        originMs: this.logGroupCreatedAt.getTime(),
+        lagMs: this.deliveryLagMs,
+        seed,
+        logStreamName: this.streamName(this.region),
+        context: {
+          account: this.account,
+          region: this.region,
+          reservedKeyIds: new Set(keys.map((key) => key.keyId)),
+          aliases: keys.flatMap((key) => this.kms.aliasesOf(key)),
+        },
+        delivery: {
+          stopMs: setup.stopLoggingAt?.getTime() ?? null,
+          changeMs: setup.trailChangeAt?.getTime() ?? Number.NEGATIVE_INFINITY,
+          excluded: (record) => blockedBy(selectors, record),
+        },
+      }),
+    );
+  }
+
   /** Another log group (a missing CloudTrail group is modelled by a fault or by a wrong name). */
   addLogGroup(name: string, createdAt: Date, retentionInDays?: number): void {
     this.logs.addLogGroup({ name, creationTime: createdAt, retentionInDays });
@@ -196,7 +358,7 @@ export class EmulatedAccount {
 
   /** The key as it stands now, `Deleted` once its DeletionDate has passed. */
   inspectKey(keyId: string): KeySnapshot | undefined {
-    this.kms.settle(this.clock());
+    this.settle(this.clock());
     return this.kms.inspect(keyId);
   }
 
@@ -250,6 +412,9 @@ export class EmulatedAccount {
       if (fault) {
         throw faultError(fault.error, operation, caller.principalArn, service);
       }
+      if (service === 'logs' && operation === 'FilterLogEvents') {
+        this.searchPage(caller);
+      }
       const body =
         service === 'cloudtrail'
           ? handleCloudTrail(operation, request, this.trailView(), now)
@@ -271,7 +436,10 @@ export class EmulatedAccount {
     if (callerAccount !== this.account) {
       // KMS resolves names in the caller's own account; only our key's (or alias's) ARN reaches us,
       // and only for operations KMS allows across accounts. Anything else is logged in theirs only.
-      const ours = new RegExp(`^arn:[^:]+:kms:[^:]+:${this.account}:`).test(options.keyId);
+      // A Decrypt without KeyId reaches the key its ciphertext names, wherever the caller is.
+      const ours =
+        new RegExp(`^arn:[^:]+:kms:[^:]+:${this.account}:`).test(options.keyId) ||
+        (options.omitKeyId === true && this.kms.lookup(options.keyId, region) !== undefined);
       if (!ours) {
         return { ok: false, errorCode: 'NotFoundException', errorMessage: 'The key is not in our account.' };
       }
@@ -283,29 +451,57 @@ export class EmulatedAccount {
         };
       }
     }
+    if (options.loggedIn === 'caller' && callerAccount === this.account) {
+      throw new Error('loggedIn: caller is for a call from another account');
+    }
     const client = appClientOf(options.principalArn);
+    // A service calling for the principal shows as itself in the address and agent fields.
     const caller: Caller = {
       principalArn: options.principalArn,
       account: callerAccount,
       region,
-      sourceIp: client.sourceIp,
-      userAgent: client.userAgent,
+      sourceIp: options.invokedBy ?? client.sourceIp,
+      userAgent: options.invokedBy ?? client.userAgent,
+      invokedBy: options.invokedBy,
     };
     const request = { ...this.appRequest(options, region), ...(options.request ?? {}) };
+    const eventBridge =
+      options.eventBridge !== undefined || options.eventBridgeLagMs !== undefined
+        ? { mode: options.eventBridge, lagMs: options.eventBridgeLagMs }
+        : undefined;
     const outcome = this.invokeKms(options.operation, request, caller, {
       workflow: false,
       at,
       deliveryLagMs: options.deliveryLagMs,
+      logged: options.loggedIn !== 'caller',
+      eventBridge,
     });
+    const eventID = options.loggedIn === 'caller' ? {} : { eventID: outcome.eventId };
     return outcome.error
       ? {
           ok: false,
           errorCode: outcome.error.type,
           errorMessage: outcome.error.message,
-          eventID: outcome.eventId,
+          ...eventID,
           requestID: outcome.requestId,
         }
-      : { ok: true, eventID: outcome.eventId, requestID: outcome.requestId };
+      : { ok: true, ...eventID, requestID: outcome.requestId };
+  }
+
+  /**
+   * Lets KMS delete the keys whose DeletionDate has come (each with its `DeleteKey` record) and
+   * returns them; every KMS call does the same first, so a call never sees a key past its date.
+   */
+  settleKeys(): KeySnapshot[] {
+    return this.settle(this.clock()).flatMap((key) => {
+      const snapshot = this.kms.inspect(key.arn, key.region);
+      return snapshot ? [snapshot] : [];
+    });
+  }
+
+  /** When KMS deletes the next key pending deletion (ms), or null. */
+  nextDeletionAt(): number | null {
+    return this.kms.nextDeletionAt();
   }
 
   /** Deterministic records of unrelated keys and services, delivered with the default lag. */
@@ -330,6 +526,34 @@ export class EmulatedAccount {
     );
   }
 
+  /**
+   * A FilterLogEvents page in virtual time: it arrives at the world's instant plus what the calling
+   * invocation has spent (a retry after the SDK's backoff too), is refused above the quota, and
+   * costs `pageLatencyMs` of the invocation's time; a page that would end after the function's
+   * timeout is never answered.
+   */
+  private searchPage(caller: Caller): void {
+    const invocation = this.invocation;
+    if (invocation && (caller.attempt ?? 1) > 1) {
+      invocation.spentMs += throttlingBackoffMs((caller.attempt ?? 1) - 1);
+    }
+    const at = this.clock().getTime() + (invocation?.spentMs ?? 0);
+    if (this.searchQuota && !this.searchQuota.take(at)) {
+      this.counters.throttled += 1;
+      throw new AwsError('ThrottlingException', 'Rate exceeded');
+    }
+    if (invocation) {
+      if (invocation.spentMs + this.pageLatencyMs > invocation.timeoutMs) {
+        invocation.spentMs = invocation.timeoutMs;
+        invocation.timedOut = true;
+        const refusal = this.refusalAfterTimeout();
+        if (refusal) throw refusal;
+      }
+      invocation.spentMs += this.pageLatencyMs;
+      invocation.pages += 1;
+    }
+  }
+
   private handleLogs(
     operation: string,
     request: Record<string, unknown>,
@@ -337,7 +561,7 @@ export class EmulatedAccount {
   ): Record<string, unknown> {
     switch (operation) {
       case 'DescribeLogGroups':
-        return this.logs.describeLogGroups(request);
+        return this.logs.describeLogGroups(request, now);
       case 'FilterLogEvents':
         return this.logs.filterLogEvents(request, now);
       default:
@@ -376,14 +600,37 @@ export class EmulatedAccount {
     return fault;
   }
 
+  /** KMS deletes the keys due by `now`, logging a `DeleteKey` service event for each at its DeletionDate. */
+  private settle(now: Date): EmulatedKey[] {
+    const deleted = this.kms.settle(now);
+    for (const key of deleted) {
+      const at = key.deletedAt ?? now;
+      this.callCounter += 1;
+      this.writeRecord(
+        deleteKeyRecord(key, this.account, at, deterministicUuid(this.account, 'event', this.callCounter)),
+        at,
+        this.deliveryLagMs,
+        false,
+      );
+    }
+    return deleted;
+  }
+
   private invokeKms(
     operation: string,
     request: Record<string, unknown>,
     caller: Caller,
-    options: { workflow: boolean; at?: Date | undefined; deliveryLagMs?: number | undefined },
+    options: {
+      workflow: boolean;
+      at?: Date | undefined;
+      deliveryLagMs?: number | undefined;
+      /** False: the call is logged in the caller's account only. */
+      logged?: boolean | undefined;
+      eventBridge?: RecordEventBridge | undefined;
+    },
   ): { response: Record<string, unknown>; error?: AwsError; eventId: string; requestId: string } {
     const now = this.clock();
-    this.kms.settle(now);
+    this.settle(now);
     const at = options.at ?? now;
     this.callCounter += 1;
     const eventId = deterministicUuid(this.account, 'event', this.callCounter);
@@ -406,6 +653,7 @@ export class EmulatedAccount {
       resources: [],
       used: [],
       responseElements: null,
+      recordResources: null,
     };
     let response: Record<string, unknown> = {};
     let error: AwsError | undefined;
@@ -424,12 +672,15 @@ export class EmulatedAccount {
     } catch (thrown) {
       error = thrown instanceof AwsError ? thrown : new AwsError('KMSInternalException', String(thrown), 500);
     }
-    this.writeRecord(
-      this.kmsRecord(operation, request, caller, ctx, at, error),
-      at,
-      options.deliveryLagMs ?? this.deliveryLagMs,
-      options.workflow,
-    );
+    if (options.logged !== false) {
+      this.writeRecord(
+        this.kmsRecord(operation, request, caller, ctx, at, error),
+        at,
+        options.deliveryLagMs ?? this.deliveryLagMs,
+        options.workflow,
+        options.eventBridge,
+      );
+    }
     return error ? { response, error, eventId, requestId } : { response, eventId, requestId };
   }
 
@@ -470,9 +721,11 @@ export class EmulatedAccount {
     error: AwsError | undefined,
   ): EmulatedRecord {
     const parameters = requestParametersOf(operation, request, ctx);
+    const identity = userIdentityFor(caller.principalArn, caller.account, at);
+    const resources = ctx.recordResources ?? ctx.resources.map((key) => key.arn);
     return {
       eventVersion: '1.08',
-      userIdentity: userIdentityFor(caller.principalArn, caller.account, at),
+      userIdentity: caller.invokedBy ? { ...identity, invokedBy: caller.invokedBy } : identity,
       eventTime: eventTimeOf(at),
       eventSource: 'kms.amazonaws.com',
       eventName: operation,
@@ -485,13 +738,10 @@ export class EmulatedAccount {
       requestID: ctx.requestId,
       eventID: ctx.eventId,
       readOnly: !KmsService.writes(operation),
-      ...(ctx.resources.length > 0
+      // CloudTrail types an alias in `resources` as AWS::KMS::Key too (its CreateAlias examples).
+      ...(resources.length > 0
         ? {
-            resources: ctx.resources.map((key) => ({
-              accountId: this.account,
-              type: 'AWS::KMS::Key',
-              ARN: key.arn,
-            })),
+            resources: resources.map((arn) => ({ accountId: this.account, type: 'AWS::KMS::Key', ARN: arn })),
           }
         : {}),
       eventType: 'AwsApiCall',
@@ -509,14 +759,16 @@ export class EmulatedAccount {
     if (!isLoggingAt(this.trail, at)) {
       return false;
     }
-    const selectors = selectorsAt(this.trail, at);
-    if (selectors.readWriteType === 'WriteOnly' && record.readOnly) {
-      return false;
-    }
-    return !(selectors.excludeKms && record.eventSource === 'kms.amazonaws.com' && record.readOnly);
+    return !blockedBy(selectorsAt(this.trail, at), record);
   }
 
-  private writeRecord(record: EmulatedRecord, at: Date, lagMs: number, workflow: boolean): void {
+  private writeRecord(
+    record: EmulatedRecord,
+    at: Date,
+    lagMs: number,
+    workflow: boolean,
+    eventBridge?: RecordEventBridge,
+  ): void {
     const delivered = this.delivers(record, at);
     const visibleAt = delivered ? at.getTime() + lagMs : null;
     if (visibleAt !== null) {
@@ -527,7 +779,13 @@ export class EmulatedAccount {
         record,
       });
     }
-    const emitted: EmittedRecord = { record, at: at.getTime(), visibleAt, workflow };
+    const emitted: EmittedRecord = {
+      record,
+      at: at.getTime(),
+      visibleAt,
+      workflow,
+      ...(eventBridge ? { eventBridge } : {}),
+    };
     this.emitted.push(emitted);
     for (const listener of this.listeners) {
       listener(emitted);
@@ -595,15 +853,64 @@ export class EmulatedAccount {
           ...(options.operation === 'VerifyMac' ? { Mac: macFor(keyArn, message) } : {}),
         };
       case 'ScheduleKeyDeletion':
-        return { ...keyId, PendingWindowInDays: 30 };
+        return { ...keyId, PendingWindowInDays: options.pendingWindowInDays ?? 30 };
       case 'UntagResource':
-        return { ...keyId, TagKeys: key ? [...key.tags.keys()] : [] };
+        return {
+          ...keyId,
+          TagKeys: options.tagKeys ? [...options.tagKeys] : key ? [...key.tags.keys()] : [],
+        };
       case 'TagResource':
-        return { ...keyId, Tags: [] };
+        return {
+          ...keyId,
+          Tags: Object.entries(options.tags ?? {}).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+        };
+      case 'CreateAlias':
+      case 'UpdateAlias':
+        return { AliasName: options.alias, TargetKeyId: options.keyId };
+      case 'DeleteAlias':
+        return { AliasName: options.alias };
       default:
         return keyId;
     }
   }
+}
+
+/** Whether the trail's event selectors keep the record out: read-only events of a WriteOnly trail, KMS read events when excluded. */
+function blockedBy(
+  selectors: { readonly readWriteType: 'All' | 'WriteOnly'; readonly excludeKms: boolean },
+  record: EmulatedRecord,
+): boolean {
+  if (selectors.readWriteType === 'WriteOnly' && record.readOnly) {
+    return true;
+  }
+  return selectors.excludeKms && record.eventSource === 'kms.amazonaws.com' && record.readOnly;
+}
+
+/**
+ * The record KMS writes when it deletes a key at the end of its waiting period: a service event,
+ * no caller, the key ARN in `resources` and (since December 2022) in `responseElements.keyId`
+ * (KMS Developer Guide, "DeleteKey" CloudTrail example).
+ */
+function deleteKeyRecord(key: EmulatedKey, account: string, at: Date, eventId: string): EmulatedRecord {
+  return {
+    eventVersion: '1.08',
+    userIdentity: { accountId: account, invokedBy: 'AWS Internal' },
+    eventTime: eventTimeOf(at),
+    eventSource: 'kms.amazonaws.com',
+    eventName: 'DeleteKey',
+    awsRegion: key.region,
+    sourceIPAddress: 'AWS Internal',
+    userAgent: 'AWS Internal',
+    requestParameters: null,
+    responseElements: { keyId: key.arn },
+    eventID: eventId,
+    readOnly: false,
+    resources: [{ accountId: account, type: 'AWS::KMS::Key', ARN: key.arn }],
+    eventType: 'AwsServiceEvent',
+    managementEvent: true,
+    recipientAccountId: account,
+    eventCategory: 'Management',
+  };
 }
 
 /** Request fields CloudTrail never logs (data, not parameters). */

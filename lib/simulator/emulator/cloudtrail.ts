@@ -7,7 +7,8 @@ import { HOUR_MS } from '../../../lambdas/domain/time.js';
  * 1.08), so the handlers' matcher and filter patterns meet the same fields they meet in AWS.
  */
 export interface UserIdentity {
-  readonly type: 'AssumedRole' | 'IAMUser' | 'Root' | 'AWSService';
+  /** Absent in the service events KMS writes for itself (`DeleteKey` at the end of the waiting period). */
+  readonly type?: 'AssumedRole' | 'IAMUser' | 'Root' | 'AWSService';
   readonly principalId?: string;
   readonly arn?: string;
   readonly accountId?: string;
@@ -39,11 +40,13 @@ export interface EmulatedRecord {
   readonly errorMessage?: string;
   readonly requestParameters: Record<string, unknown> | null;
   readonly responseElements: Record<string, unknown> | null;
-  readonly requestID: string;
+  /** Absent in service events. */
+  readonly requestID?: string;
   readonly eventID: string;
   readonly readOnly: boolean;
   readonly resources?: readonly { readonly accountId: string; readonly type: string; readonly ARN: string }[];
-  readonly eventType: 'AwsApiCall';
+  /** `AwsServiceEvent`: what a service did on its own, such as KMS deleting a key. */
+  readonly eventType: 'AwsApiCall' | 'AwsServiceEvent';
   readonly managementEvent: true;
   readonly recipientAccountId: string;
   readonly eventCategory: 'Management';
@@ -180,7 +183,7 @@ export function appClientOf(principalArn: string): { userAgent: string; sourceIp
   return { userAgent: agent, sourceIp: `10.${digest[1] ?? 0}.${digest[2] ?? 0}.${(digest[3] ?? 0) | 1}` };
 }
 
-interface BackgroundKind {
+export interface BackgroundKind {
   readonly weight: number;
   readonly eventSource: string;
   readonly eventName: string;
@@ -189,7 +192,7 @@ interface BackgroundKind {
   readonly errorCode?: 'DisabledException' | 'KMSInvalidStateException' | 'AccessDeniedException';
 }
 
-const BACKGROUND_KINDS: readonly BackgroundKind[] = [
+export const BACKGROUND_KINDS: readonly BackgroundKind[] = [
   { weight: 26, eventSource: 'kms.amazonaws.com', eventName: 'Decrypt', readOnly: true, kms: true },
   { weight: 10, eventSource: 'kms.amazonaws.com', eventName: 'GenerateDataKey', readOnly: true, kms: true },
   { weight: 6, eventSource: 'kms.amazonaws.com', eventName: 'Encrypt', readOnly: true, kms: true },

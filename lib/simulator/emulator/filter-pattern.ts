@@ -22,7 +22,7 @@ export class FilterPatternError extends AwsError {
   }
 }
 
-type Segment = string | number;
+export type Segment = string | number;
 
 type Expr =
   | { kind: 'and' | 'or'; left: Expr; right: Expr }
@@ -325,6 +325,86 @@ function compileTerms(pattern: string): EventMatcher {
       !none.some((term) => message.includes(term))
     );
   };
+}
+
+/**
+ * What a pattern says about a whole family of events that differ only in some fields (records
+ * generated from one template): true or false for every one of them, or null when the answer
+ * depends on a field that differs. `varying` maps a selector path (`requestID`,
+ * `userIdentity.sessionContext.attributes.creationDate`) to a test of whether some member of the
+ * family may hold that literal there; a comparison with a literal no member can hold is false.
+ */
+export type FamilyMatcher = (template: unknown) => boolean | null;
+
+export interface VaryingField {
+  readonly path: readonly Segment[];
+  /** Whether some event of the family may have exactly this value at `path`. */
+  readonly couldEqual: (literal: string) => boolean;
+}
+
+function pathStartsWith(path: readonly Segment[], prefix: readonly Segment[]): boolean {
+  return prefix.every((segment, i) => path[i] === segment);
+}
+
+function compileFamily(expr: Expr, varying: readonly VaryingField[]): (root: unknown) => boolean | null {
+  switch (expr.kind) {
+    case 'and': {
+      const left = compileFamily(expr.left, varying);
+      const right = compileFamily(expr.right, varying);
+      return (root) => {
+        const a = left(root);
+        if (a === false) return false;
+        const b = right(root);
+        if (b === false) return false;
+        return a === true && b === true ? true : null;
+      };
+    }
+    case 'or': {
+      const left = compileFamily(expr.left, varying);
+      const right = compileFamily(expr.right, varying);
+      return (root) => {
+        const a = left(root);
+        if (a === true) return true;
+        const b = right(root);
+        if (b === true) return true;
+        return a === false && b === false ? false : null;
+      };
+    }
+    default: {
+      const field = varying.find((v) => pathStartsWith(expr.path, v.path));
+      const exact = compileExpr(expr);
+      if (!field) {
+        return exact;
+      }
+      const impossible =
+        expr.kind === 'cmp' &&
+        expr.op === '=' &&
+        !expr.value.text.includes('*') &&
+        expr.path.length === field.path.length &&
+        !field.couldEqual(expr.value.text);
+      return impossible ? () => false : () => null;
+    }
+  }
+}
+
+/**
+ * The family form of a pattern (see FamilyMatcher). A term pattern searches the whole text, any
+ * part of which may differ, so it decides only the empty pattern; the caller tests each event.
+ */
+export function compileFamilyMatcher(
+  pattern: string | undefined,
+  varying: readonly VaryingField[],
+): FamilyMatcher {
+  const source = (pattern ?? '').trim();
+  if (source === '') {
+    return () => true;
+  }
+  if (!source.startsWith('{')) {
+    compileFilterPattern(source);
+    return () => null;
+  }
+  const test = compileFamily(new Parser(tokenize(source, source), source).parse(), varying);
+  return (template) => (template === undefined ? false : test(template));
 }
 
 /** Compiles a filter pattern once; throws `InvalidParameterException` for one CloudWatch would reject. */

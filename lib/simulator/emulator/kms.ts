@@ -5,6 +5,8 @@ import { deterministicUuid } from './cloudtrail.js';
 import { AwsError, validationError } from './errors.js';
 
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingReplicaDeletion';
+/** DescribeKey's `Origin`: KMS's own key material, imported material, or a custom key store. */
+export type KeyOrigin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE';
 /** `Deleted` is never a KMS answer (the key is gone); only the inspection methods report it. */
 export type InspectedKeyState = KeyState | 'Deleted';
 
@@ -47,6 +49,8 @@ export interface AddKeyOptions {
   readonly keySpec?: string | undefined;
   readonly keyUsage?: string | undefined;
   readonly description?: string | undefined;
+  /** Where the key material comes from (default `AWS_KMS`). */
+  readonly origin?: KeyOrigin | undefined;
   readonly multiRegion?:
     | {
         readonly role: 'PRIMARY' | 'REPLICA';
@@ -72,6 +76,7 @@ export interface EmulatedKey {
   readonly keySpec: string;
   readonly keyUsage: string;
   readonly description: string;
+  readonly origin: KeyOrigin;
   readonly multiRegion:
     | { readonly role: 'PRIMARY' | 'REPLICA'; replicaRegions: string[]; readonly primaryRegion: string }
     | undefined;
@@ -95,6 +100,8 @@ export interface KmsCaller {
   readonly sourceIp: string;
   readonly userAgent: string;
   readonly region: string;
+  /** The AWS service that calls for the principal (`userIdentity.invokedBy`), if one does. */
+  readonly invokedBy?: string | undefined;
 }
 
 /** What one call learns on its way, for its CloudTrail record and for GetKeyLastUsage. */
@@ -109,6 +116,11 @@ export interface KmsCallContext {
   readonly used: EmulatedKey[];
   /** Set for the operations whose record carries `responseElements`. */
   responseElements: Record<string, unknown> | null;
+  /**
+   * The record's `resources` ARNs in the order CloudTrail lists them, when they are not just the
+   * keys resolved (the alias operations list the alias too); null: the keys in `resources`.
+   */
+  recordResources: string[] | null;
 }
 
 /** What the emulated KMS knows of an operation it serves. */
@@ -127,9 +139,16 @@ interface KmsOperation {
 interface Alias {
   readonly name: string;
   readonly region: string;
-  readonly key: EmulatedKey;
+  /** The target key; UpdateAlias points the alias at another. */
+  key: EmulatedKey;
   readonly createdAt: Date;
+  updatedAt: Date;
 }
+
+/** botocore's AliasNameType: 1-256 characters of this set. */
+const ALIAS_NAME = /^[a-zA-Z0-9:/_-]+$/;
+/** "The alias name cannot begin with alias/aws/. The alias/aws/ prefix is reserved for AWS managed keys." */
+const RESERVED_ALIAS_PREFIX = 'alias/aws/';
 
 const KEY_ID_FORM = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/i;
 const KMS_ARN = /^arn:([^:]+):kms:([^:]*):([^:]*):(key|alias)\/(.+)$/;
@@ -264,6 +283,43 @@ const MAC: DigestKind = {
   digestOf: macFor,
 };
 
+/**
+ * The KeyMetadata fields that follow from where the key material is (KMS API reference,
+ * KeyMetadata): `ExpirationModel` is present only for imported material (`EXTERNAL`); a key in a
+ * custom key store names the store (`CustomKeyStoreId`), a CloudHSM store its cluster
+ * (`CloudHsmClusterId`) and an external key store the external key (`XksKeyConfiguration`). The IDs
+ * are stable stand-ins shaped like the real ones.
+ */
+function originMetadata(key: EmulatedKey): Record<string, unknown> {
+  const hex = createHash('sha256').update(key.arn).digest('hex');
+  switch (key.origin) {
+    case 'EXTERNAL':
+      // Material that expires turns the key PendingImport, which a scenario cannot state: the
+      // scenario's imported material does not expire.
+      return { Origin: key.origin, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' };
+    case 'AWS_CLOUDHSM':
+      return {
+        Origin: key.origin,
+        CustomKeyStoreId: `cks-${hex.slice(0, 17)}`,
+        CloudHsmClusterId: `cluster-${hex.slice(17, 28)}`,
+      };
+    case 'EXTERNAL_KEY_STORE':
+      return {
+        Origin: key.origin,
+        CustomKeyStoreId: `cks-${hex.slice(0, 17)}`,
+        XksKeyConfiguration: { Id: `xks-key-${hex.slice(28, 44)}` },
+      };
+    default:
+      return { Origin: key.origin };
+  }
+}
+
+/** Symmetric, asymmetric or HMAC: what UpdateAlias requires to stay the same. */
+function keyKind(key: EmulatedKey): 'symmetric' | 'hmac' | 'asymmetric' {
+  if (key.keySpec === 'SYMMETRIC_DEFAULT') return 'symmetric';
+  return key.keySpec.startsWith('HMAC_') ? 'hmac' : 'asymmetric';
+}
+
 /** Pages a list with an opaque marker (the index of the next item). */
 function page<T>(
   items: readonly T[],
@@ -362,6 +418,7 @@ export class KmsService {
       keySpec,
       keyUsage: options.keyUsage ?? defaultKeyUsage(keySpec),
       description: options.description ?? '',
+      origin: options.origin ?? 'AWS_KMS',
       multiRegion: options.multiRegion
         ? {
             role: options.multiRegion.role,
@@ -381,13 +438,23 @@ export class KmsService {
       if (!alias.startsWith('alias/')) {
         throw new Error(`Alias ${alias} must start with alias/`);
       }
-      this.aliases.set(`${region}/${alias}`, { name: alias, region, key, createdAt: options.createdAt });
+      this.aliases.set(`${region}/${alias}`, {
+        name: alias,
+        region,
+        key,
+        createdAt: options.createdAt,
+        updatedAt: options.createdAt,
+      });
     }
     return key;
   }
 
-  /** Keys whose DeletionDate has passed are deleted, with their aliases. */
-  settle(now: Date): void {
+  /**
+   * Keys whose DeletionDate has passed are deleted, with their aliases. Returns the keys deleted by
+   * this call, in DeletionDate order (KMS logs a `DeleteKey` service event for each).
+   */
+  settle(now: Date): EmulatedKey[] {
+    const deleted: EmulatedKey[] = [];
     for (const key of this.keys.values()) {
       if (
         key.state === 'PendingDeletion' &&
@@ -396,6 +463,7 @@ export class KmsService {
         key.deletionDate <= now
       ) {
         key.deletedAt = key.deletionDate;
+        deleted.push(key);
       }
     }
     for (const [name, alias] of this.aliases) {
@@ -403,6 +471,19 @@ export class KmsService {
         this.aliases.delete(name);
       }
     }
+    return deleted.sort((a, b) => (a.deletedAt?.getTime() ?? 0) - (b.deletedAt?.getTime() ?? 0));
+  }
+
+  /** The earliest DeletionDate of a key KMS has not deleted yet (ms), or null when no key waits for one. */
+  nextDeletionAt(): number | null {
+    let next: number | null = null;
+    for (const key of this.keys.values()) {
+      const at = key.deletionDate?.getTime();
+      if (key.state === 'PendingDeletion' && key.deletedAt === null && at !== undefined) {
+        next = next === null ? at : Math.min(next, at);
+      }
+    }
+    return next;
   }
 
   allKeys(): EmulatedKey[] {
@@ -539,6 +620,9 @@ export class KmsService {
         write: true,
       },
       CancelKeyDeletion: { serve: (kms, request, ctx) => kms.cancelKeyDeletion(request, ctx), write: true },
+      CreateAlias: { serve: (kms, request, ctx) => kms.createAlias(request, ctx), write: true },
+      UpdateAlias: { serve: (kms, request, ctx) => kms.updateAlias(request, ctx), write: true },
+      DeleteAlias: { serve: (kms, request, ctx) => kms.deleteAlias(request, ctx), write: true },
       GetPublicKey: { serve: (kms, request, ctx) => kms.getPublicKey(request, ctx), crossAccount: true },
       Encrypt: { serve: (kms, request, ctx) => kms.encrypt(request, ctx), crossAccount: true },
       Decrypt: { serve: (kms, request, ctx) => kms.decrypt(request, ctx), crossAccount: true },
@@ -602,7 +686,7 @@ export class KmsService {
       ...(key.state === 'PendingReplicaDeletion'
         ? { PendingDeletionWindowInDays: key.pendingWindowInDays }
         : {}),
-      Origin: 'AWS_KMS',
+      ...originMetadata(key),
       KeyManager: key.manager,
       CustomerMasterKeySpec: key.keySpec,
       KeySpec: key.keySpec,
@@ -672,7 +756,7 @@ export class KmsService {
         AliasArn: this.aliasArn(alias.name, alias.region),
         TargetKeyId: alias.key.keyId,
         CreationDate: epochSeconds(alias.createdAt),
-        LastUpdatedDate: epochSeconds(alias.createdAt),
+        LastUpdatedDate: epochSeconds(alias.updatedAt),
       })),
     );
   }
@@ -714,7 +798,8 @@ export class KmsService {
       const tagKey = requiredString(record, 'TagKey');
       const tagValue = stringField(record, 'TagValue') ?? '';
       if (tagKey.startsWith('aws:')) {
-        throw new AwsError('TagException', 'Tags beginning with aws: are reserved.');
+        // The text as recorded against AWS (LocalStack's validated KMS snapshot).
+        throw new AwsError('TagException', 'Tags beginning with aws: are reserved');
       }
       if (tagKey.length > 128 || tagValue.length > 256) {
         throw new AwsError('TagException', `Tag ${tagKey} is too long.`);
@@ -800,6 +885,89 @@ export class KmsService {
     key.pendingWindowInDays = null;
     ctx.responseElements = { keyId: key.arn };
     return { KeyId: key.arn };
+  }
+
+  /**
+   * An alias name as CreateAlias, UpdateAlias and DeleteAlias check it. The texts: a name without
+   * the prefix as recorded against AWS (LocalStack's validated KMS snapshot), the pattern as botocore
+   * states it, and a reserved name answered `NotAuthorizedException` without a message (moto).
+   */
+  private aliasName(request: Record<string, unknown>): string {
+    const name = requiredString(request, 'AliasName');
+    if (name.length > 256 || !ALIAS_NAME.test(name)) {
+      throw validationError(
+        `1 validation error detected: Value '${name}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$`,
+      );
+    }
+    if (!name.startsWith('alias/')) {
+      throw validationError(
+        'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+      );
+    }
+    if (name.startsWith(RESERVED_ALIAS_PREFIX)) {
+      throw new AwsError('NotAuthorizedException', '');
+    }
+    return name;
+  }
+
+  /** The alias's CloudTrail record: the key ARN in `responseElements.keyId` (recorded since December 2022). */
+  private aliasRecord(ctx: KmsCallContext, key: EmulatedKey, resources: string[]): void {
+    ctx.responseElements = { keyId: key.arn };
+    ctx.recordResources = resources;
+  }
+
+  private createAlias(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
+    const name = this.aliasName(request);
+    const region = ctx.caller.region;
+    const aliasArn = this.aliasArn(name, region);
+    if (this.aliases.has(`${region}/${name}`)) {
+      // KMS names the alias by its ARN here (LocalStack and moto, both after AWS).
+      throw new AwsError('AlreadyExistsException', `An alias with the name ${aliasArn} already exists`);
+    }
+    const key = this.resolve(ctx, requiredString(request, 'TargetKeyId'), false);
+    this.manageable(key, 'CreateAlias', ctx);
+    this.aliases.set(`${region}/${name}`, { name, region, key, createdAt: ctx.now, updatedAt: ctx.now });
+    this.aliasRecord(ctx, key, [key.arn, aliasArn]);
+    return {};
+  }
+
+  private updateAlias(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
+    const name = this.aliasName(request);
+    const region = ctx.caller.region;
+    const aliasArn = this.aliasArn(name, region);
+    const alias = this.aliases.get(`${region}/${name}`);
+    if (!alias) {
+      throw new AwsError('NotFoundException', `Alias ${aliasArn} is not found.`);
+    }
+    const key = this.resolve(ctx, requiredString(request, 'TargetKeyId'), false);
+    // The key-state table: the alias may leave a key pending deletion, not point at one.
+    this.manageable(key, 'UpdateAlias', ctx);
+    if (key.keyUsage !== alias.key.keyUsage || keyKind(key) !== keyKind(alias.key)) {
+      // UpdateAlias: "The current and new KMS key must be the same type (both symmetric or both
+      // asymmetric or both HMAC), and they must have the same key usage." KMS's text is not
+      // documented; the rule is.
+      throw validationError(
+        `${key.arn} is not the same type and key usage as the key ${name} refers to; an alias can move only between keys of the same type and key usage.`,
+      );
+    }
+    alias.key = key;
+    alias.updatedAt = ctx.now;
+    this.aliasRecord(ctx, key, [aliasArn, key.arn]);
+    return {};
+  }
+
+  private deleteAlias(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
+    const name = this.aliasName(request);
+    const region = ctx.caller.region;
+    const aliasArn = this.aliasArn(name, region);
+    const alias = this.aliases.get(`${region}/${name}`);
+    if (!alias) {
+      throw new AwsError('NotFoundException', `Alias ${aliasArn} is not found.`);
+    }
+    // Any key state: an alias of a disabled or pending-deletion key can be deleted.
+    this.aliases.delete(`${region}/${name}`);
+    this.aliasRecord(ctx, alias.key, [aliasArn, alias.key.arn]);
+    return {};
   }
 
   /** The key state rules of cryptographic operations (and GetPublicKey). */
@@ -985,7 +1153,7 @@ export class KmsService {
       KeyId: key.arn,
       SharedSecret: digest('shared', key.arn, peer).toString('base64'),
       KeyAgreementAlgorithm: algorithm,
-      KeyOrigin: 'AWS_KMS',
+      KeyOrigin: key.origin,
     };
   }
 

@@ -1,6 +1,7 @@
 import { DAY_MS } from '../../../lambdas/domain/time.js';
+import { type BackgroundStream, TEMPLATES } from './background.js';
 import { AwsError } from './errors.js';
-import { compileFilterPattern } from './filter-pattern.js';
+import { compileFamilyMatcher, compileFilterPattern, type EventMatcher } from './filter-pattern.js';
 
 const MAX_FILTER_LIMIT = 10_000;
 
@@ -16,6 +17,8 @@ export interface StoredLogEvent {
   readonly logStreamName: string;
   message?: string;
   parsed?: unknown;
+  /** A record generated on demand (its `seq` is its index in the group's stream). */
+  readonly generated?: true;
 }
 
 export interface LogGroupOptions {
@@ -33,6 +36,8 @@ interface LogGroup {
   /** Bytes of the events counted so far (`counted` of them), summed lazily. */
   storedBytes: number;
   counted: number;
+  /** Records generated on demand (a busy group's unrelated traffic), never stored. */
+  generated: BackgroundStream | null;
 }
 
 export interface LogsStats {
@@ -61,7 +66,10 @@ function stored(event: NewLogEvent, seq: number): StoredLogEvent {
 interface PageToken {
   readonly g: string;
   readonly t: number;
+  /** The sequence number of a stored event, or the index of a generated one (`v`). */
   readonly s: number;
+  /** Set when the page ended on a generated event. */
+  readonly v?: 1;
 }
 
 function compareEvent(a: { timestamp: number; seq: number }, b: { timestamp: number; seq: number }): number {
@@ -92,7 +100,9 @@ function decodeToken(text: string, group: string): PageToken {
   try {
     const token = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<PageToken>;
     if (token.g === group && typeof token.t === 'number' && typeof token.s === 'number') {
-      return { g: token.g, t: token.t, s: token.s };
+      return token.v === 1
+        ? { g: token.g, t: token.t, s: token.s, v: 1 }
+        : { g: token.g, t: token.t, s: token.s };
     }
   } catch {
     // Falls through to the error CloudWatch gives for a token it did not issue.
@@ -149,7 +159,17 @@ export class LogsService {
       events: [],
       storedBytes: 0,
       counted: 0,
+      generated: null,
     });
+  }
+
+  /** Gives the group a stream of records generated when a search reaches them. */
+  addGeneratedEvents(groupName: string, stream: BackgroundStream): void {
+    const group = this.group(groupName);
+    if (group.generated) {
+      throw new Error(`Log group ${groupName} already has generated events`);
+    }
+    group.generated = stream;
   }
 
   hasLogGroup(name: string): boolean {
@@ -215,10 +235,27 @@ export class LogsService {
         count += 1;
       }
     }
+    const generated = group.generated;
+    if (generated) {
+      const first = generated.firstTimestampAtOrAfter(from);
+      const end = Math.min(
+        generated.firstTimestampAtOrAfter(endMs + 1),
+        generated.firstInvisibleAt(now.getTime()),
+      );
+      count += generated.countExisting(first, end);
+    }
     return count;
   }
 
-  describeLogGroups(request: Record<string, unknown>): Record<string, unknown> {
+  /** Bytes of the generated records delivered and still retained at `now`. */
+  private generatedBytes(group: LogGroup, now: Date | undefined): number {
+    const generated = group.generated;
+    if (!generated || !now) return 0;
+    const first = generated.firstAtOrAfter(this.retentionCutoff(group, now.getTime()));
+    return generated.bytesBetween(first, generated.firstInvisibleAt(now.getTime()));
+  }
+
+  describeLogGroups(request: Record<string, unknown>, now?: Date): Record<string, unknown> {
     const prefix = optionalString(request, 'logGroupNamePrefix') ?? '';
     const limit = optionalNumber(request, 'limit') ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
@@ -246,7 +283,7 @@ export class LogsService {
           metricFilterCount: 0,
           arn: `${arn}:*`,
           logGroupArn: arn,
-          storedBytes: this.storedBytes(group),
+          storedBytes: this.storedBytes(group) + this.generatedBytes(group, now),
           logGroupClass: 'STANDARD',
         };
       }),
@@ -257,7 +294,8 @@ export class LogsService {
   filterLogEvents(request: Record<string, unknown>, now: Date): Record<string, unknown> {
     const group = this.group(this.groupNameOf(request));
     const nowMs = now.getTime();
-    const matcher = compileFilterPattern(optionalString(request, 'filterPattern'));
+    const pattern = optionalString(request, 'filterPattern');
+    const matcher = compileFilterPattern(pattern);
     const limit = optionalNumber(request, 'limit') ?? MAX_FILTER_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FILTER_LIMIT) {
       throw new AwsError(
@@ -274,25 +312,67 @@ export class LogsService {
     const to = endTime ?? Number.POSITIVE_INFINITY;
     const streamPrefix = optionalString(request, 'logStreamNamePrefix');
     const streamNames = Array.isArray(request.logStreamNames) ? new Set(request.logStreamNames) : null;
+    const inStream = (name: string) =>
+      (streamPrefix === undefined || name.startsWith(streamPrefix)) &&
+      (streamNames === null || streamNames.has(name));
     const tokenText = optionalString(request, 'nextToken');
     const events = group.events;
     const token = tokenText ? decodeToken(tokenText, group.name) : undefined;
-    let index = token ? upperBound(events, token.t, token.s) : upperBound(events, from, -1);
+    // A generated event sorts before the stored ones of its timestamp: resuming after one, the
+    // stored events of that timestamp are still ahead.
+    let index = token ? upperBound(events, token.t, token.v ? -1 : token.s) : upperBound(events, from, -1);
+    const generated = group.generated && inStream(group.generated.logStreamName) ? group.generated : null;
+    const virtual = generated
+      ? new GeneratedScan(generated, pattern, matcher, {
+          first: Math.max(
+            generated.firstTimestampAtOrAfter(from),
+            token ? (token.v ? token.s + 1 : generated.firstTimestampAtOrAfter(token.t + 1)) : 0,
+          ),
+          end: Math.min(generated.firstTimestampAtOrAfter(to + 1), generated.firstInvisibleAt(nowMs)),
+        })
+      : null;
 
-    const found: StoredLogEvent[] = [];
+    const found: FoundEvent[] = [];
     let scanned = 0;
-    let resumeAfter: StoredLogEvent | undefined;
-    let lastScanned: StoredLogEvent | undefined;
-    for (; index < events.length; index += 1) {
-      const event = events[index] as StoredLogEvent;
-      if (event.timestamp > to) {
-        break;
+    let resumeAfter: PagePosition | undefined;
+    let lastScanned: PagePosition | undefined;
+    for (;;) {
+      // The next stored event the query may see.
+      let stored: StoredLogEvent | undefined;
+      for (; index < events.length; index += 1) {
+        const event = events[index] as StoredLogEvent;
+        if (event.timestamp > to) {
+          index = events.length;
+          break;
+        }
+        if (event.timestamp >= from && event.visibleAt <= nowMs && inStream(event.logStreamName)) {
+          stored = event;
+          break;
+        }
       }
-      const inStream =
-        (streamPrefix === undefined || event.logStreamName.startsWith(streamPrefix)) &&
-        (streamNames === null || streamNames.has(event.logStreamName));
-      if (event.timestamp < from || event.visibleAt > nowMs || !inStream) {
-        continue;
+      // The generated events that sort before it.
+      if (virtual) {
+        const run = virtual.scan(
+          stored === undefined ? Number.POSITIVE_INFINITY : stored.timestamp,
+          this.scanPageSize - scanned,
+          limit - found.length,
+        );
+        scanned += run.scanned;
+        found.push(...run.found);
+        lastScanned = run.lastScanned ?? lastScanned;
+        if (run.full) {
+          if (index < events.length || virtual.hasMore()) {
+            resumeAfter = run.found.at(-1)?.position;
+          }
+          break;
+        }
+        if (run.outOfBudget) {
+          resumeAfter = lastScanned;
+          break;
+        }
+      }
+      if (stored === undefined) {
+        break;
       }
       if (scanned >= this.scanPageSize) {
         // Resume after the last event examined: one skipped as not yet delivered may be by then.
@@ -300,22 +380,24 @@ export class LogsService {
         break;
       }
       scanned += 1;
-      lastScanned = event;
-      if (matcher({ message: () => messageOf(event), json: () => parsedMessage(event) })) {
-        found.push(event);
+      lastScanned = { timestamp: stored.timestamp, seq: stored.seq };
+      if (matcher({ message: () => messageOf(stored), json: () => parsedMessage(stored) })) {
+        found.push({ event: stored, position: lastScanned });
         if (found.length >= limit) {
-          if (index + 1 < events.length) {
-            resumeAfter = event;
+          // A full page gets a token when anything follows it, even if nothing more matches.
+          if (index + 1 < events.length || virtual?.hasMore()) {
+            resumeAfter = lastScanned;
           }
           break;
         }
       }
+      index += 1;
     }
     this.stats.filterLogEventsCalls += 1;
     this.stats.logEventsScanned += scanned;
     this.stats.logEventsReturned += found.length;
     return {
-      events: found.map((event) => ({
+      events: found.map(({ event }) => ({
         logStreamName: event.logStreamName,
         timestamp: event.timestamp,
         message: messageOf(event),
@@ -324,7 +406,14 @@ export class LogsService {
       })),
       searchedLogStreams: [],
       ...(resumeAfter
-        ? { nextToken: encodeToken({ g: group.name, t: resumeAfter.timestamp, s: resumeAfter.seq }) }
+        ? {
+            nextToken: encodeToken({
+              g: group.name,
+              t: resumeAfter.timestamp,
+              s: resumeAfter.seq,
+              ...(resumeAfter.generated ? { v: 1 as const } : {}),
+            }),
+          }
         : {}),
     };
   }
@@ -369,6 +458,144 @@ export class LogsService {
   }
 }
 
+/** Where a page stopped: a stored event (its sequence number) or a generated one (its index). */
+interface PagePosition {
+  readonly timestamp: number;
+  readonly seq: number;
+  readonly generated?: true;
+}
+
+interface FoundEvent {
+  readonly event: StoredLogEvent;
+  readonly position: PagePosition;
+}
+
+interface GeneratedRun {
+  readonly scanned: number;
+  readonly found: FoundEvent[];
+  readonly lastScanned: PagePosition | undefined;
+  /** The page reached its `limit` of events. */
+  readonly full: boolean;
+  /** The page examined as many events as one page may before the run ended. */
+  readonly outOfBudget: boolean;
+}
+
+/**
+ * One page's walk over a group's generated records, from `first` up to (not including) `end`:
+ * stretches are counted, skipped and cut by arithmetic; only the templates the filter may match are
+ * visited, and a record is built only when the filter must look at it or the page returns it.
+ */
+class GeneratedScan {
+  private next: number;
+  private readonly end: number;
+  /** The templates the filter may match: all of their records (true) or some (null: test each). */
+  private readonly interesting: readonly { readonly residue: number; readonly all: boolean }[];
+
+  constructor(
+    private readonly stream: BackgroundStream,
+    pattern: string | undefined,
+    private readonly matcher: EventMatcher,
+    range: { readonly first: number; readonly end: number },
+  ) {
+    this.next = range.first;
+    this.end = range.end;
+    const states = stream.familyStates(pattern ?? '', (p) => compileFamilyMatcher(p, stream.varyingFields()));
+    const interesting: { residue: number; all: boolean }[] = [];
+    for (let residue = 0; residue < TEMPLATES; residue += 1) {
+      const state = states[residue];
+      if (state !== false) interesting.push({ residue, all: state === true });
+    }
+    this.interesting = interesting;
+  }
+
+  hasMore(): boolean {
+    return this.next < this.end && this.stream.countExisting(this.next, this.end) > 0;
+  }
+
+  /** Scans the records whose timestamp is at most `beforeTimestamp`, within `budget` and until `want` match. */
+  scan(beforeTimestamp: number, budget: number, want: number): GeneratedRun {
+    const stream = this.stream;
+    const runEnd = Math.min(
+      this.end,
+      beforeTimestamp === Number.POSITIVE_INFINITY
+        ? Number.POSITIVE_INFINITY
+        : stream.firstTimestampAtOrAfter(beforeTimestamp + 1),
+    );
+    const none: GeneratedRun = {
+      scanned: 0,
+      found: [],
+      lastScanned: undefined,
+      full: false,
+      outOfBudget: false,
+    };
+    if (this.next >= runEnd) return none;
+    const available = stream.countExisting(this.next, runEnd);
+    if (available === 0) {
+      this.next = runEnd;
+      return none;
+    }
+    if (budget <= 0) return { ...none, outOfBudget: true };
+    const cut = available > budget ? stream.indexAfterExisting(this.next, budget, runEnd) : runEnd;
+    const found: FoundEvent[] = [];
+    for (const i of this.matches(this.next, cut)) {
+      found.push(this.found(i));
+      if (found.length >= want) {
+        const scanned = stream.countExisting(this.next, i + 1);
+        this.next = i + 1;
+        return { scanned, found, lastScanned: this.position(i), full: true, outOfBudget: false };
+      }
+    }
+    const scanned = stream.countExisting(this.next, cut);
+    let last = cut - 1;
+    while (last >= this.next && !stream.exists(last)) last -= 1;
+    this.next = cut;
+    return {
+      scanned,
+      found,
+      lastScanned: last >= 0 ? this.position(last) : undefined,
+      full: false,
+      outOfBudget: cut < runEnd,
+    };
+  }
+
+  private *matches(from: number, to: number): Generator<number> {
+    if (this.interesting.length === 0) return;
+    for (let base = from - (from % TEMPLATES); base < to; base += TEMPLATES) {
+      for (const { residue, all } of this.interesting) {
+        const i = base + residue;
+        if (i < from) continue;
+        if (i >= to) break;
+        if (!this.stream.exists(i)) continue;
+        if (all) {
+          yield i;
+        } else {
+          const record = this.stream.record(i);
+          if (this.matcher({ message: () => JSON.stringify(record), json: () => record })) yield i;
+        }
+      }
+    }
+  }
+
+  private position(index: number): PagePosition {
+    return { timestamp: this.stream.timestampOf(index), seq: index, generated: true };
+  }
+
+  private found(index: number): FoundEvent {
+    const stream = this.stream;
+    return {
+      event: {
+        timestamp: stream.timestampOf(index),
+        visibleAt: stream.visibleAtOf(index),
+        seq: index,
+        logStreamName: stream.logStreamName,
+        parsed: stream.record(index),
+        generated: true,
+      },
+      position: this.position(index),
+    };
+  }
+}
+
 function messageOf(event: StoredLogEvent): string {
   if (event.message === undefined) {
     event.message = JSON.stringify(event.parsed);
@@ -387,7 +614,10 @@ function parsedMessage(event: StoredLogEvent): unknown {
   return event.parsed;
 }
 
-/** CloudWatch event IDs are long digit strings; derived from the sequence so they are stable. */
+/** CloudWatch event IDs are long digit strings; derived from the sequence (or a generated event's index, after a 9). */
 function eventIdOf(event: StoredLogEvent): string {
-  return `${String(event.timestamp).padStart(16, '0')}${String(event.seq).padStart(40, '0')}`;
+  const sequence = event.generated
+    ? `9${String(event.seq).padStart(39, '0')}`
+    : String(event.seq).padStart(40, '0');
+  return `${String(event.timestamp).padStart(16, '0')}${sequence}`;
 }

@@ -119,6 +119,11 @@ export async function answerRequest(
 
 async function route(request: EmulatorRequest, account: EmulatedAccount | null): Promise<EmulatorAnswer> {
   const now = account ? account.clock() : new Date();
+  // A function Lambda stopped at its timeout reaches no service any more.
+  const stopped = account?.refusalAfterTimeout();
+  if (stopped) {
+    return json(stopped.status, stopped.toBody(), FALLBACK_ID, now);
+  }
   const text = request.body;
   const target = request.headers['x-amz-target'] ?? '';
   // The operation follows the last dot: CloudTrail's namespaced prefix contains dots itself.
@@ -208,6 +213,7 @@ async function route(request: EmulatorRequest, account: EmulatedAccount | null):
     region: regionOfAuthorization(request.headers.authorization) ?? account.region,
     sourceIp: request.remoteAddress,
     userAgent: request.headers['user-agent'] ?? request.headers['x-amz-user-agent'] ?? 'unknown',
+    attempt: Number(/attempt=(\d+)/.exec(request.headers['amz-sdk-request'] ?? '')?.[1] ?? 1),
   });
   return json(served.status, served.body, served.requestId, account.clock());
 }

@@ -199,14 +199,22 @@ export class SfnService {
     return this.calls;
   }
 
-  handle(operation: string, request: Record<string, unknown>): Record<string, unknown> {
+  /**
+   * One request. Injected faults hit the workflow's own calls; `person` is an approver's answer
+   * (through the approval page or the CLI), which they do not.
+   */
+  handle(
+    operation: string,
+    request: Record<string, unknown>,
+    options: { readonly person?: boolean } = {},
+  ): Record<string, unknown> {
     if (operation !== 'DescribeExecution' && !TASK_OPERATIONS.has(operation)) {
       throw new AwsError(
         'UnknownOperationException',
         `The emulated Step Functions does not serve ${operation}.`,
       );
     }
-    const fault = this.faults(operation);
+    const fault = options.person ? undefined : this.faults(operation);
     if (fault) {
       throw fault;
     }

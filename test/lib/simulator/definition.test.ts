@@ -101,7 +101,30 @@ describe('workflowFromTemplate', () => {
         arn: 'arn:aws:lambda:eu-west-1:111122223333:function:WithHandler',
         handler: 'assess',
         environment: { KDG_HANDLER: 'assess' },
+        timeoutSeconds: 3,
       },
     ]);
+  });
+
+  it("reads each function's configured timeout, which the simulator enforces in virtual time", () => {
+    // Prepare
+    const template: CfnTemplate = {
+      Resources: {
+        Machine: {
+          Type: 'AWS::StepFunctions::StateMachine',
+          Properties: { DefinitionString: '{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}' },
+        },
+        Check: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { Timeout: 900, Environment: { Variables: { KDG_HANDLER: 'check' } } },
+        },
+      },
+    };
+
+    // Act
+    const [check] = workflowFromTemplate(template, ENV).functions;
+
+    // Assess
+    expect(check?.timeoutSeconds).toBe(900);
   });
 });

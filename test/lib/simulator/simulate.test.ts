@@ -22,15 +22,20 @@ function scenario(extra: Record<string, unknown> = {}): Record<string, unknown> 
 }
 
 describe('simulate', () => {
-  it('runs a quiet key through observation to DELETION_SCHEDULED in virtual time', async () => {
+  it('runs a quiet key through observation to DELETION_SCHEDULED in virtual time, and on until KMS deletes it', async () => {
     // Act
     const result = await simulate(scenario());
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
-    expect(result.key).toMatchObject({ keyId: KEY_ID, finalState: 'PendingDeletion', restoredAt: null });
+    expect(result.key).toMatchObject({ keyId: KEY_ID, finalState: 'Deleted', restoredAt: null });
     // 3 days + 30 min ingestion lag, then a 7-day window from the final check.
     expect(result.key.deletionDate).toBe('2026-01-11T00:30:00.000Z');
+    expect(result.timeline.at(-1)).toMatchObject({
+      at: '2026-01-11T00:30:00.000Z',
+      state: 'KeyDeleted',
+      detail: { keyId: KEY_ID, deletionDate: '2026-01-11T00:30:00.000Z' },
+    });
     expect(result.timeline[0]?.at).toBe('2026-01-01T00:00:00.000Z');
     expect(result.timeline.find((e) => e.state === 'DisableKey')?.detail.disabledAt).toBe(
       '2026-01-01T00:00:00.000Z',
@@ -45,7 +50,7 @@ describe('simulate', () => {
       detail: { answered: 'success', done: true, broke: false, checks: 12 },
     });
     expect(result.timeline.filter((e) => e.state === 'WatchForBreakage')).toHaveLength(1);
-    expect(result.stats.stateTransitions).toBe(result.timeline.length - checks.length);
+    expect(result.stats.stateTransitions).toBe(result.timeline.length - checks.length - 1);
     // AssessKey, DisableKey, the watch's start, FinalCheck and ScheduleDeletion, and the 12 checks.
     expect(result.stats.lambdaInvocations).toBe(5 + 12);
     expect(resultSchemaErrors(result)).toEqual([]);

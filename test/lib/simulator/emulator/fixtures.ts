@@ -35,9 +35,9 @@ export class TestClock {
 export function newAccount(
   clock: TestClock,
   overrides: Partial<EmulatedAccountOptions['cloudTrail']> &
-    Pick<EmulatedAccountOptions, 'filterScanPageSize' | 'scheduleGroups'> = {},
+    Pick<EmulatedAccountOptions, 'filterScanPageSize' | 'scheduleGroups' | 'search'> = {},
 ): EmulatedAccount {
-  const { filterScanPageSize, scheduleGroups, ...cloudTrail } = overrides;
+  const { filterScanPageSize, scheduleGroups, search, ...cloudTrail } = overrides;
   const account = new EmulatedAccount({
     account: ACCOUNT,
     region: REGION,
@@ -46,6 +46,7 @@ export function newAccount(
     cloudTrail: { deliveryLagMs: 5 * MINUTE, retentionDays: 365, logGroupName: LOG_GROUP, ...cloudTrail },
     filterScanPageSize,
     scheduleGroups,
+    search,
   });
   account.addKey({
     keyId: KEY_ID,
