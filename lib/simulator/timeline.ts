@@ -188,6 +188,9 @@ function keyFate(result: SimulationResult & { readonly calls?: readonly Applicat
   if ((finalState === 'PendingDeletion' || finalState === 'PendingReplicaDeletion') && deletionDate) {
     return `${finalState} (KMS deletes it ${when(deletionDate)})`;
   }
+  if (finalState === 'Deleted' && deletionDate) {
+    return `Deleted (KMS deleted it ${when(deletionDate)})`;
+  }
   if (restoredAt === null || (finalState !== 'Enabled' && finalState !== 'Disabled')) {
     return finalState;
   }

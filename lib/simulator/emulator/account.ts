@@ -87,6 +87,8 @@ export interface Invocation {
   /** The function's name, for the error. */
   readonly functionName: string;
   readonly timeoutMs: number;
+  /** Where its own time starts (ms): the world's instant, or the end of the searches before it. */
+  readonly startMs: number;
   /** Virtual time the invocation has spent so far. */
   spentMs: number;
   /** FilterLogEvents pages answered. */
@@ -242,6 +244,9 @@ export class EmulatedAccount {
   private readonly pageLatencyMs: number;
   private readonly searchQuota: RequestQuota | null;
   private invocation: Invocation | null = null;
+  /** Where the searches of the invocations so far ended, in their own time (ms). */
+  private searchesEndMs = Number.NEGATIVE_INFINITY;
+  private readonly finished: Invocation[] = [];
   private readonly counters = {
     kmsCalls: 0,
     workflowKmsCalls: 0,
@@ -288,9 +293,21 @@ export class EmulatedAccount {
     this.kms.addKey(options, this.clock());
   }
 
-  /** A Lambda invocation starts: its searches count against `timeoutMs` until `endInvocation`. */
+  /**
+   * A Lambda invocation starts: its searches count against `timeoutMs` until `endInvocation`. Its
+   * requests reach the search quota from the world's instant on, or from where the last
+   * invocation's own time ended if that is later: the world's clock stands still during an
+   * invocation, so the next one may start before the last one's searches would have ended.
+   */
   beginInvocation(functionName: string, timeoutMs: number): Invocation {
-    const invocation: Invocation = { functionName, timeoutMs, spentMs: 0, pages: 0, timedOut: false };
+    const invocation: Invocation = {
+      functionName,
+      timeoutMs,
+      startMs: Math.max(this.clock().getTime(), this.searchesEndMs),
+      spentMs: 0,
+      pages: 0,
+      timedOut: false,
+    };
     this.invocation = invocation;
     return invocation;
   }
@@ -298,7 +315,16 @@ export class EmulatedAccount {
   endInvocation(invocation: Invocation): void {
     if (this.invocation === invocation) {
       this.invocation = null;
+      if (invocation.pages > 0) {
+        this.searchesEndMs = Math.max(this.searchesEndMs, invocation.startMs + invocation.spentMs);
+      }
+      this.finished.push(invocation);
     }
+  }
+
+  /** Every invocation that ended, with the time its searches took: what a benchmark reads. */
+  invocations(): readonly Invocation[] {
+    return this.finished;
   }
 
   /** The answer to any request of an invocation Lambda already stopped (it never reaches a service). */
@@ -537,7 +563,7 @@ export class EmulatedAccount {
     if (invocation && (caller.attempt ?? 1) > 1) {
       invocation.spentMs += throttlingBackoffMs((caller.attempt ?? 1) - 1);
     }
-    const at = this.clock().getTime() + (invocation?.spentMs ?? 0);
+    const at = invocation ? invocation.startMs + invocation.spentMs : this.clock().getTime();
     if (this.searchQuota && !this.searchQuota.take(at)) {
       this.counters.throttled += 1;
       throw new AwsError('ThrottlingException', 'Rate exceeded');

@@ -143,6 +143,35 @@ describe('EmulatedEventBridge', () => {
     expect(all.stats).toMatchObject({ matched: 10, dropped: 10 });
     expect(all.nextDueAt()).toBeNull();
   });
+
+  it("lets a call's own eventBridge setting decide for its event, without shifting the others' drops", () => {
+    // Prepare: half of the events are dropped; one call is forced through, one is lost, one is late.
+    const half = bus({ drop: 0.5 });
+    const delivered: string[] = [];
+
+    // Act
+    half.publish({ ...emitted(), eventBridge: { mode: 'deliver' } });
+    half.publish({ ...emitted({}, 2_000_000), eventBridge: { mode: 'drop' } });
+    half.publish({ ...emitted({}, 3_000_000), eventBridge: { lagMs: 3_600_000 } });
+    half.publish(emitted({}, 4_000_000));
+    for (const d of half.takeDue(Number.MAX_SAFE_INTEGER)) delivered.push(String(d.deliverAt));
+
+    // Assess: only the events without a setting draw from the share, as if the others were not
+    // there: its first (the late one) passes, its second (the plain one) is dropped.
+    expect(delivered).toEqual(['1120000', '6600000']);
+    expect(half.stats).toMatchObject({ matched: 4, dropped: 2 });
+  });
+
+  it("delays an event by the call's own eventBridgeLag", () => {
+    // Prepare
+    const eventBus = bus();
+
+    // Act
+    eventBus.publish({ ...emitted({}, 1_000_000), eventBridge: { lagMs: 3_600_000 } });
+
+    // Assess
+    expect(eventBus.nextDueAt()).toBe(4_600_000);
+  });
 });
 
 describe('the fast path in a simulation', () => {

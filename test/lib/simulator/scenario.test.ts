@@ -338,6 +338,144 @@ describe('parseScenario: unknown fields', () => {
   });
 });
 
+describe('parseScenario: the fields that express the world as it is', () => {
+  it("reads every call field, the approvers' delays, runUntil, the key origin and the busy-group settings", () => {
+    // Act
+    const scenario = parseScenario(
+      minimal({
+        runUntil: '+P60D',
+        keys: [{ keyId: 'k', createdAt: '+P0D', origin: 'EXTERNAL', aliases: ['alias/k'] }],
+        calls: [
+          {
+            ...CALL,
+            omitKeyId: true,
+            invokedBy: 's3.amazonaws.com',
+            eventBridge: 'drop',
+            eventBridgeLag: 'PT7M',
+          },
+          { ...CALL, account: '444455556666', loggedIn: 'caller' },
+          { ...CALL, operation: 'TagResource', tags: { owner: 'alice' } },
+          { ...CALL, operation: 'UntagResource', tagKeys: ['owner'] },
+          { ...CALL, operation: 'CreateAlias', alias: 'alias/new' },
+          { ...CALL, operation: 'ScheduleKeyDeletion', pendingWindowInDays: 7 },
+        ],
+        approvals: { disable: 'approve', disableAfter: 'P8D', deletion: 'reject', deletionAfter: 'PT6H' },
+        cloudTrail: { backgroundPerDay: 1_000_000, searchPageLatencyMs: 250, searchTps: 10 },
+      }),
+    );
+
+    // Assess
+    const [decrypt, partner, tag, untag, alias, schedule] = scenario.calls;
+    expect(scenario.runUntil?.toISOString()).toBe('2026-03-02T00:00:00.000Z');
+    expect(scenario.keys[0]?.origin).toBe('EXTERNAL');
+    expect(decrypt).toMatchObject({
+      omitKeyId: true,
+      invokedBy: 's3.amazonaws.com',
+      loggedIn: 'both',
+      eventBridge: 'drop',
+      eventBridgeLagMs: 420_000,
+    });
+    expect(partner).toMatchObject({ loggedIn: 'caller', eventBridge: null, eventBridgeLagMs: null });
+    expect(tag?.tags).toEqual({ owner: 'alice' });
+    expect(untag?.tagKeys).toEqual(['owner']);
+    expect(alias?.alias).toBe('alias/new');
+    expect(schedule?.pendingWindowInDays).toBe(7);
+    expect(scenario.approvals).toEqual({
+      disable: 'approve',
+      deletion: 'reject',
+      disableAfterMs: 8 * 86_400_000,
+      deletionAfterMs: 6 * 3_600_000,
+    });
+    expect(scenario.cloudTrail).toMatchObject({
+      backgroundPerDay: 1_000_000,
+      searchPageLatencyMs: 250,
+      searchTps: 10,
+    });
+  });
+
+  it('leaves the fields of a call that does not set them as they were before they existed', () => {
+    // Act
+    const [call] = parseScenario(minimal({ calls: [CALL] })).calls;
+
+    // Assess
+    expect(call).toMatchObject({
+      omitKeyId: false,
+      invokedBy: null,
+      loggedIn: 'both',
+      eventBridge: null,
+      eventBridgeLagMs: null,
+      tags: null,
+      tagKeys: null,
+      alias: null,
+      pendingWindowInDays: null,
+    });
+  });
+
+  it.each([
+    [
+      'omitKeyId on a call that must name its key',
+      { calls: [{ ...CALL, operation: 'Encrypt', omitKeyId: true }] },
+      'calls[0].omitKeyId: only Decrypt, ReEncrypt take omitKeyId, not Encrypt',
+    ],
+    [
+      'tags on another operation',
+      { calls: [{ ...CALL, tags: { a: 'b' } }] },
+      'calls[0].tags: only TagResource takes tags, not Decrypt',
+    ],
+    [
+      'tagKeys on another operation',
+      { calls: [{ ...CALL, operation: 'TagResource', tagKeys: ['a'] }] },
+      'calls[0].tagKeys: only UntagResource takes tagKeys, not TagResource',
+    ],
+    [
+      'an alias operation without its alias',
+      { calls: [{ ...CALL, operation: 'DeleteAlias' }] },
+      'calls[0].alias is required for DeleteAlias',
+    ],
+    [
+      'pendingWindowInDays on another operation',
+      { calls: [{ ...CALL, operation: 'DisableKey', pendingWindowInDays: 7 }] },
+      'calls[0].pendingWindowInDays: only ScheduleKeyDeletion takes pendingWindowInDays, not DisableKey',
+    ],
+    [
+      "loggedIn: caller on a call of the key's own account",
+      { calls: [{ ...CALL, loggedIn: 'caller' }] },
+      "calls[0].loggedIn: 'caller' is for a call from another account; this call is from 111122223333 (set account)",
+    ],
+    [
+      'a delay for an approval nobody gives',
+      { approvals: { deletion: 'timeout', deletionAfter: 'P1D' } },
+      "approvals.deletionAfter: approvals.deletion is 'timeout' (nobody answers); give approve or reject with a late deletionAfter instead",
+    ],
+    [
+      'runUntil before start',
+      { runUntil: '-P1D' },
+      'runUntil: 2025-12-31T00:00:00.000Z is before start (2026-01-01T00:00:00.000Z)',
+    ],
+    [
+      'omitKeyId for an asymmetric key, whose ciphertext does not name it',
+      {
+        keys: [{ keyId: 'k', createdAt: '+P0D', keySpec: 'RSA_2048' }],
+        calls: [{ ...CALL, omitKeyId: true }],
+      },
+      'calls[0].omitKeyId: k is RSA_2048; only a symmetric ciphertext names its key',
+    ],
+  ])('refuses %s with a named error', (_label, extra, message) => {
+    // Act / Assess
+    expect(errorOf(minimal(extra))).toBe(message);
+  });
+
+  it('refuses a pending window outside 7-30 days and an unknown origin by the schema', () => {
+    // Act / Assess
+    expect(
+      errorOf(minimal({ calls: [{ ...CALL, operation: 'ScheduleKeyDeletion', pendingWindowInDays: 6 }] })),
+    ).toMatch(/^calls\[0\]\.pendingWindowInDays /);
+    expect(errorOf(minimal({ keys: [{ keyId: 'k', createdAt: '+P0D', origin: 'HSM' }] }))).toMatch(
+      /^keys\[0\]\.origin must be one of "AWS_KMS", "EXTERNAL"/,
+    );
+  });
+});
+
 describe('parseScenario: fields the simulator does not model yet', () => {
   it.each([
     ['awsConfig', minimal({ awsConfig: { recording: true } })],

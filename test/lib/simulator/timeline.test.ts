@@ -320,6 +320,14 @@ describe('renderOutcome', () => {
       'DELETION_SCHEDULED — no use seen while the key was disabled; key k: PendingDeletion (KMS deletes it 2026-03-02 00:30Z)',
     ],
     [
+      'a deletion the simulation saw through',
+      ended('DELETION_SCHEDULED', null, {
+        finalState: 'Deleted',
+        deletionDate: '2026-03-02T00:30:00.000Z',
+      }),
+      'DELETION_SCHEDULED — no use seen while the key was disabled; key k: Deleted (KMS deleted it 2026-03-02 00:30Z)',
+    ],
+    [
       'a key the account does not have',
       ended('REFUSED', 'INVALID_INPUT', { keyId: null, finalState: null }),
       'REFUSED (INVALID_INPUT) — refused before any change; key (none): unknown',

@@ -1,0 +1,315 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EmulatedAccount } from '../../lib/simulator/emulator/account.js';
+import type { SimulationReport } from '../../lib/simulator/result.js';
+import { loadScenarioFile } from '../../lib/simulator/scenario.js';
+import { simulate } from '../../lib/simulator/simulate.js';
+import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schemas.js';
+
+/**
+ * The world as it is (test/scenarios/world-*.json): records without keyId, services calling for a
+ * role, calls only the caller's account logs, EventBridge events lost or late, tags stripped or
+ * forged, aliases moved, a person's deletion, late approvals, a busy log group, and the world going
+ * on until KMS deletes the key. Each scenario is run once; its tests read the result and what the
+ * emulated account kept.
+ */
+
+const SCENARIOS = join(import.meta.dirname, '..', 'scenarios');
+
+interface Run {
+  readonly result: SimulationReport;
+  /** Every CloudTrail record the key's account logged, by event name. */
+  readonly records: readonly { readonly eventName: string; readonly record: Record<string, unknown> }[];
+  readonly tags: Readonly<Record<string, string>>;
+  readonly throttled: number;
+}
+
+const runs = new Map<string, Promise<Run>>();
+
+function run(name: string): Promise<Run> {
+  let pending = runs.get(name);
+  if (!pending) {
+    const file = join(SCENARIOS, `${name}.json`);
+    const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    expect(scenarioSchemaErrors(data)).toEqual([]);
+    let records: Run['records'] = [];
+    let tags: Run['tags'] = {};
+    let throttled = 0;
+    const keyId = String((data as { input: { keyId: string } }).input.keyId);
+    pending = simulate(loadScenarioFile(file), {
+      inspect: (account: EmulatedAccount) => {
+        records = account.records().map((e) => ({
+          eventName: e.record.eventName,
+          record: e.record as unknown as Record<string, unknown>,
+        }));
+        tags = account.inspectKey(keyId)?.tags ?? {};
+        throttled = account.stats().throttled;
+      },
+    }).then((result) => {
+      expect(resultSchemaErrors(result)).toEqual([]);
+      return { result, records, tags, throttled };
+    });
+    runs.set(name, pending);
+  }
+  return pending;
+}
+
+function states(result: SimulationReport): string[] {
+  return result.timeline.map((e) => e.state);
+}
+
+describe('world scenarios, end to end', () => {
+  it('S3 decrypts for a role without naming the key: the record without keyId is evidence, the key rolled back', async () => {
+    // Act
+    const { result, records } = await run('world-sse-decrypt-without-key-id');
+
+    // Assess
+    const failed = records.find(
+      (r) => r.eventName === 'Decrypt' && r.record.errorCode === 'DisabledException',
+    );
+    expect(failed?.record.requestParameters ?? {}).not.toHaveProperty('keyId');
+    expect(failed?.record.userIdentity).toMatchObject({ invokedBy: 's3.amazonaws.com' });
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.key.finalState).toBe('Enabled');
+    expect(result.evidence).toHaveLength(1);
+    expect(result.evidence[0]).toMatchObject({
+      eventName: 'Decrypt',
+      principal: 'arn:aws:iam::111122223333:role/quarterly-report-reader',
+      sourceIPAddress: 's3.amazonaws.com',
+    });
+  });
+
+  it("a failing call's EventBridge event is lost: the next polling check rolls the key back", async () => {
+    // Act
+    const { result } = await run('world-event-dropped-polling-catches');
+
+    // Assess: the call failed at 01:00; no fast path, the 06:00 check found it.
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(states(result)).not.toContain('FastPath');
+    expect(result.key.restoredAt).toBe('2026-02-04T06:00:00.000Z');
+  });
+
+  it("every other event is dropped but this call's arrives 20 minutes late: the fast path rolls back then", async () => {
+    // Act
+    const { result } = await run('world-event-late-fast-path');
+
+    // Assess
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.timeline.find((e) => e.state === 'FastPath')?.at).toBe('2026-02-04T01:20:00.000Z');
+    expect(result.key.restoredAt).toBe('2026-02-04T01:20:00.000Z');
+  });
+
+  it("a partner's calls logged only in the partner's trail are invisible here: KMS deletes the key and later calls find it gone", async () => {
+    // Act
+    const { result, records } = await run('world-cross-account-logged-by-caller-only');
+
+    // Assess: the partner's calls failed in KMS, and none reached this account's trail.
+    const partner = result.calls.filter((c) => c.principal.includes('444455556666'));
+    expect(partner.some((c) => c.errorCode === 'DisabledException')).toBe(true);
+    expect(partner.at(-1)?.errorCode).toBe('NotFoundException');
+    expect(records.filter((r) => JSON.stringify(r.record).includes('444455556666'))).toEqual([]);
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key).toMatchObject({ finalState: 'Deleted', deletionDate: '2026-02-15T00:30:00.000Z' });
+    expect(records.at(-1)).toMatchObject({ eventName: 'DeleteKey' });
+  });
+
+  it('a tag janitor strips the hold tags: the key is not left disabled while its caller fails', async () => {
+    // Act
+    const { result, tags, records } = await run('world-tags-stripped-then-caller-fails');
+
+    // Assess: the world did what the file says.
+    expect(records.find((r) => r.eventName === 'UntagResource')?.record.requestParameters).toEqual({
+      keyId: '1e5f6a7b-8c9d-4e0f-8a1b-3c4d5e6f7a8b',
+      tagKeys: [
+        'kms-deletion-guard:execution',
+        'kms-deletion-guard:status',
+        'kms-deletion-guard:disabled-at',
+      ],
+    });
+    expect(tags.team).toBe('data');
+    expect(result.calls.find((c) => c.operation === 'Decrypt')?.errorCode).toBe('DisabledException');
+  });
+
+  // What the execution did is the truth, not the tags: today the stripped tags end the watch with the
+  // key disabled and its caller failing, and no evidence searched.
+  it.fails('a tag janitor strips the hold tags: the workflow restores the key it disabled, with the evidence', async () => {
+    // Act
+    const { result } = await run('world-tags-stripped-then-caller-fails');
+
+    // Assess
+    expect(result.key.finalState).toBe('Enabled');
+    expect(result.evidence).toHaveLength(1);
+  });
+
+  it("tags that name this execution on a key a person disabled: the workflow does not enable the person's key", async () => {
+    // Act
+    const { result, records } = await run('world-tags-forged-on-disabled-key');
+
+    // Assess
+    expect(records.filter((r) => r.eventName === 'EnableKey')).toEqual([]);
+    expect(result.key.finalState).toBe('Disabled');
+    expect(result.outcome).toBe('REFUSED');
+  });
+
+  it('an alias created during the watch and the old one deleted: the failure through the new alias rolls the key back', async () => {
+    // Act
+    const { result, records } = await run('world-alias-created-during-watch');
+
+    // Assess
+    expect(records.find((r) => r.eventName === 'CreateAlias')?.record.resources).toMatchObject([
+      { ARN: 'arn:aws:kms:us-east-1:111122223333:key/3a7b8c9d-0e1f-4a2b-8c3d-5e6f7a8b9c0d' },
+      { ARN: 'arn:aws:kms:us-east-1:111122223333:alias/new-name' },
+    ]);
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.evidence[0]).toMatchObject({ eventName: 'GenerateDataKey' });
+  });
+
+  it("a person schedules the held key's deletion with a 7-day window: KMS deletes it on the 7th day unless cancelled", async () => {
+    // Act
+    const { result, records } = await run('world-person-schedules-deletion');
+
+    // Assess: the person's window is the one KMS used.
+    const scheduled = records.find((r) => r.eventName === 'ScheduleKeyDeletion' && !r.record.errorCode);
+    expect(scheduled?.record.requestParameters).toMatchObject({ pendingWindowInDays: 7 });
+    expect(scheduled?.record.responseElements).toMatchObject({ deletionDate: '2026-02-10T00:00:00.000Z' });
+    expect(
+      result.calls.some((c) => c.operation === 'Decrypt' && c.errorCode === 'KMSInvalidStateException'),
+    ).toBe(true);
+    // Either the deletion was cancelled in time, or KMS deleted the key on the person's date.
+    const deleted = result.timeline.find((e) => e.state === 'KeyDeleted');
+    const cancelled = records.some((r) => r.eventName === 'CancelKeyDeletion' && !r.record.errorCode);
+    expect(cancelled ? result.key.finalState : deleted?.at).toBe(
+      cancelled ? 'Disabled' : '2026-02-10T00:00:00.000Z',
+    );
+  });
+
+  // A deletion someone else scheduled on a held key with failing callers is cancelled; today the
+  // watch ends when it sees the change and KMS deletes the key.
+  it.fails("a person schedules the held key's deletion while callers fail: the workflow cancels it", async () => {
+    // Act
+    const { result } = await run('world-person-schedules-deletion');
+
+    // Assess
+    expect(result.key.finalState).toBe('Disabled');
+  });
+
+  it('the disable approval answered a day after it expired: refused by Step Functions, nothing changed', async () => {
+    // Act
+    const { result, records } = await run('world-late-disable-approval');
+
+    // Assess
+    expect(result.outcome).toBe('APPROVAL_EXPIRED');
+    expect(result.key.finalState).toBe('Enabled');
+    expect(records.filter((r) => r.eventName === 'DisableKey')).toEqual([]);
+    expect(result.timeline.at(-1)).toMatchObject({
+      at: '2026-02-09T00:00:00.000Z',
+      state: 'ApprovalAnswer',
+      detail: {
+        step: 'disable',
+        answer: 'approve',
+        result: 'TaskTimedOut',
+        changed: false,
+        keyState: 'Enabled',
+        note: 'approval answer after expiry: nothing changed',
+      },
+    });
+  });
+
+  it('the deletion approval arrives after it expired, when the key is already restored: nothing changes', async () => {
+    // Act
+    const { result, records } = await run('world-late-deletion-approval');
+
+    // Assess
+    expect(result.outcome).toBe('APPROVAL_EXPIRED');
+    expect(result.key).toMatchObject({ finalState: 'Enabled', deletionDate: null });
+    expect(records.filter((r) => r.eventName === 'ScheduleKeyDeletion')).toEqual([]);
+    const answer = result.timeline.find((e) => e.state === 'ApprovalAnswer');
+    expect(answer?.detail).toMatchObject({ step: 'deletion', result: 'TaskTimedOut', keyState: 'Enabled' });
+    expect(Date.parse(answer?.at ?? '')).toBeGreaterThan(Date.parse(result.key.restoredAt ?? ''));
+  });
+
+  it('a deletion approval that waits three days is still taken; KMS deletes the key and later calls find it gone', async () => {
+    // Act
+    const { result, records } = await run('world-deletion-approved-after-days');
+
+    // Assess
+    const answers = result.timeline.filter((e) => e.state === 'ApprovalAnswer');
+    expect(answers.map((e) => [e.at, e.detail.step, e.detail.result])).toEqual([
+      ['2026-02-01T04:00:00.000Z', 'disable', 'accepted'],
+      ['2026-02-11T04:30:00.000Z', 'deletion', 'accepted'],
+    ]);
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key).toMatchObject({ finalState: 'Deleted', deletionDate: '2026-02-18T04:30:00.000Z' });
+    expect(records.find((r) => r.eventName === 'DeleteKey')?.record.eventTime).toBe('2026-02-18T04:30:00Z');
+    const late = result.calls.filter((c) => c.operation === 'Decrypt');
+    expect(late.length).toBeGreaterThanOrEqual(2);
+    expect(late.every((c) => c.errorCode === 'NotFoundException')).toBe(true);
+  });
+
+  it('a caller fails half an hour before the DeletionDate: its event reaches EventBridge before the deletion', async () => {
+    // Act
+    const { result, records } = await run('world-failure-in-last-hour');
+
+    // Assess: the world saw the failure and went on to the deletion.
+    const failure = records.find(
+      (r) => r.eventName === 'Decrypt' && r.record.errorCode === 'KMSInvalidStateException',
+    );
+    expect(failure?.record.eventTime).toBe('2026-02-15T00:00:00Z');
+    expect(result.key.deletionDate).toBe('2026-02-15T00:30:00.000Z');
+  });
+
+  // The guard holds until KMS deletes the key; today the execution (and so the fast path) ends about
+  // an hour before the DeletionDate, and KMS deletes a key a caller still needs.
+  it.fails('a caller fails half an hour before the DeletionDate: the deletion is cancelled', async () => {
+    // Act
+    const { result } = await run('world-failure-in-last-hour');
+
+    // Assess
+    expect(result.key.finalState).not.toBe('Deleted');
+  });
+
+  it('a key with imported key material goes the same way as any other', async () => {
+    // Act
+    const { result } = await run('world-external-key-material');
+
+    // Assess
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key.finalState).toBe('Deleted');
+  });
+
+  it('a quiet key in an account taking a million records a day is watched by polling alone and deleted', async () => {
+    // Act
+    const { result, throttled } = await run('world-busy-log-group');
+
+    // Assess: a week of checks read the busy group in full, within the quota and every timeout.
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key.finalState).toBe('Deleted');
+    expect(result.stats.logEventsScanned).toBeGreaterThan(7 * 1_000_000);
+    expect(throttled).toBe(0);
+    expect(result.timeline.filter((e) => e.detail.error === 'Sandbox.Timedout')).toEqual([]);
+  });
+
+  it("searches that outlive the check function's timeout fail as Lambda fails them, and the workflow fails closed", async () => {
+    // Act
+    const { result } = await run('world-search-outlives-timeout');
+
+    // Assess
+    const timedOut = result.timeline.filter(
+      (e) => e.state === 'CheckForBreakage' && e.detail.error === 'Sandbox.Timedout',
+    );
+    expect(timedOut.length).toBeGreaterThanOrEqual(1);
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.key.finalState).toBe('Enabled');
+  });
+
+  it('searches refused above the account quota fail the check, and the workflow fails closed', async () => {
+    // Act
+    const { result, throttled } = await run('world-search-quota-throttled');
+
+    // Assess
+    expect(throttled).toBeGreaterThan(0);
+    expect(result.timeline.some((e) => e.detail.error === 'ThrottlingException')).toBe(true);
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.key.finalState).toBe('Enabled');
+  });
+});
