@@ -20,7 +20,7 @@ function workflowChanged(result: Awaited<ReturnType<typeof run>>): boolean {
 }
 
 describe('bundled scenarios, end to end', () => {
-  it('quiet key: disabled, watched 30 days, approved, scheduled for deletion after the pending watch', async () => {
+  it('quiet key: disabled, watched 30 days, approved, scheduled for deletion after the pending watch, deleted by KMS', async () => {
     // Prepare
     let tags: Readonly<Record<string, string>> = {};
 
@@ -34,7 +34,7 @@ describe('bundled scenarios, end to end', () => {
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
     expect(result.executionStatus).toBe('SUCCEEDED');
-    expect(result.key.finalState).toBe('PendingDeletion');
+    expect(result.key.finalState).toBe('Deleted');
     expect(result.key.deletionDate).toMatch(/^2026-03-0/);
     expect(result.evidence).toEqual([]);
     expect(kinds(result)).toEqual(['approval-request', 'approval-request']);
@@ -46,7 +46,10 @@ describe('bundled scenarios, end to end', () => {
     // state transitions stay far below 200 per key however many checks there are.
     const scheduled = result.timeline.filter((t) => t.handler === 'check');
     expect(scheduled.filter((t) => t.state === 'CheckForBreakage')).toHaveLength(120);
-    expect(result.stats.stateTransitions).toBe(result.timeline.length - scheduled.length);
+    // The world's own entries (KMS deleting the key) are no state of the execution.
+    const world = result.timeline.filter((t) => t.state === 'KeyDeleted');
+    expect(world.map((t) => t.at)).toEqual([result.key.deletionDate]);
+    expect(result.stats.stateTransitions).toBe(result.timeline.length - scheduled.length - world.length);
     expect(result.stats.stateTransitions).toBeLessThanOrEqual(30);
     // Both decisions are on the key itself, beside the execution history.
     expect(tags['kms-deletion-guard:disable-approved-by']).toBe('simulator at 2026-01-01T00:00:00.000Z');
@@ -206,7 +209,7 @@ describe('bundled scenarios, end to end', () => {
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
-    expect(result.key.finalState).toBe('PendingDeletion');
+    expect(result.key.finalState).toBe('Deleted');
     expect(result.key.deletionDate).toBe('2026-01-22T00:30:00.000Z');
     expect(result.evidence).toEqual([]);
     expect(kinds(result)).toEqual(['approval-request', 'approval-request']);
@@ -222,8 +225,9 @@ describe('bundled scenarios, end to end', () => {
 
   it('covers every bundled scenario', () => {
     // Prepare
+    // The world-* scenarios have their own file: test/e2e/world-scenarios.test.ts.
     const bundled = readdirSync(SCENARIOS)
-      .filter((f) => f.endsWith('.json'))
+      .filter((f) => f.endsWith('.json') && !f.startsWith('world-'))
       .map((f) => f.replace(/\.json$/, ''));
 
     // Act
@@ -299,7 +303,7 @@ describe('bundled scenarios, end to end', () => {
 
       // Assess
       expect(result.outcome).toBe('DELETION_SCHEDULED');
-      expect(result.key.finalState).toBe('PendingDeletion');
+      expect(result.key.finalState).toBe('Deleted');
       expect(result.key.restoredAt).toBeNull();
       expect(result.evidence).toEqual([]);
       expect(fastPathActions(result)).toEqual([]);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmulatedAccount } from '../../lib/simulator/emulator/account.js';
 import type { SimulationReport } from '../../lib/simulator/result.js';
@@ -113,7 +113,7 @@ describe('world scenarios, end to end', () => {
     expect(records.at(-1)).toMatchObject({ eventName: 'DeleteKey' });
   });
 
-  it('a tag janitor strips the hold tags: the key is not left disabled while its caller fails', async () => {
+  it('a tag janitor strips the hold tags: only those go, and the caller then fails on the disabled key', async () => {
     // Act
     const { result, tags, records } = await run('world-tags-stripped-then-caller-fails');
 
@@ -311,5 +311,20 @@ describe('world scenarios, end to end', () => {
     expect(result.timeline.some((e) => e.detail.error === 'ThrottlingException')).toBe(true);
     expect(result.outcome).toBe('ABORTED');
     expect(result.key.finalState).toBe('Enabled');
+  });
+
+  it('covers every world scenario', () => {
+    // Prepare
+    const files = readdirSync(SCENARIOS)
+      .filter((f) => f.startsWith('world-') && f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''));
+
+    // Act
+    const covered = [
+      ...readFileSync(import.meta.filename, 'utf8').matchAll(/run\('(world-[a-z0-9-]+)'\)/g),
+    ].map((m) => m[1]);
+
+    // Assess
+    expect(new Set(covered)).toEqual(new Set(files));
   });
 });
