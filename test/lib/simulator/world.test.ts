@@ -60,6 +60,35 @@ describe('runUntil: the world after the execution', () => {
   });
 });
 
+describe("approvals.disableAfter / deletionAfter: the approver's delay", () => {
+  it('a rejection two hours after the request arrives through the task token and ends the run REJECTED', async () => {
+    // Act
+    const result = await simulate(scenario({ approvals: { disable: 'reject', disableAfter: 'PT2H' } }));
+
+    // Assess
+    expect(result.outcome).toBe('REJECTED');
+    expect(result.key.finalState).toBe('Enabled');
+    const answer = result.timeline.find((e) => e.state === 'ApprovalAnswer');
+    expect(answer).toMatchObject({
+      at: '2026-02-01T02:00:00.000Z',
+      detail: { step: 'disable', answer: 'reject', result: 'accepted' },
+    });
+    expect(result.timeline.find((e) => e.state === 'RequestDisableApproval')?.detail).toMatchObject({
+      answerAt: '2026-02-01T02:00:00.000Z',
+      error: 'ApprovalRejected',
+    });
+  });
+
+  it('an answer at once (no delay) takes the path it always took: no answer entry', async () => {
+    // Act
+    const result = await simulate(scenario({ approvals: { disable: 'reject' } }));
+
+    // Assess
+    expect(result.outcome).toBe('REJECTED');
+    expect(result.timeline.some((e) => e.state === 'ApprovalAnswer')).toBe(false);
+  });
+});
+
 describe('function timeouts in virtual time', () => {
   it("fails a handler whose searches outlive its timeout with Lambda's own error, and the workflow aborts unchanged", async () => {
     // Prepare: a key older than usage tracking makes AssessKey search its history; a page takes a minute.
