@@ -114,7 +114,7 @@ export interface ScenarioCloudTrail {
 }
 
 /** The services whose faults the simulator injects; the format names more (`events`, `ec2`, ...). */
-export const SIMULATED_FAULT_SERVICES = ['kms', 'logs', 'cloudtrail', 'sns', 'sfn'] as const;
+export const SIMULATED_FAULT_SERVICES = ['kms', 'logs', 'cloudtrail', 'sns', 'sfn', 'dynamodb'] as const;
 export type SimulatedFaultService = (typeof SIMULATED_FAULT_SERVICES)[number];
 
 export interface ScenarioFault {

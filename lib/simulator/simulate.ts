@@ -14,6 +14,7 @@ import {
   workflowPrincipalArnsOf,
 } from './definition.js';
 import { type EmittedRecord, EmulatedAccount } from './emulator/account.js';
+import { EmulatedDynamoDb } from './emulator/dynamodb.js';
 import type { StoredSchedule } from './emulator/scheduler.js';
 import { type EmulatorServer, startEmulatorServer } from './emulator/server.js';
 import type { PublishedMessage } from './emulator/sns-sfn.js';
@@ -199,14 +200,15 @@ function buildAccount(
     // parseScenario refuses the others; a Scenario built in code is checked here.
     if (!(SIMULATED_FAULT_SERVICES as readonly string[]).includes(fault.service)) {
       throw new ScenarioError(
-        `faults[${i}].service: '${fault.service}' faults are not simulated (kms, logs, cloudtrail, sns, sfn are)`,
+        `faults[${i}].service: '${fault.service}' faults are not simulated (${SIMULATED_FAULT_SERVICES.join(', ')} are)`,
       );
     }
     if (
       fault.service === 'kms' ||
       fault.service === 'logs' ||
       fault.service === 'cloudtrail' ||
-      fault.service === 'sfn'
+      fault.service === 'sfn' ||
+      fault.service === 'dynamodb'
     ) {
       account.addFault({
         service: fault.service,
@@ -601,6 +603,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
   const clock = VirtualClock.install(scenario.start);
   try {
     const account = buildAccount(scenario, logGroupName, scheduleGroupsOf(workflow));
+    account.tables = await EmulatedDynamoDb.start(workflow.tables ?? []);
     const schedule = new CallSchedule(scenario.calls);
     const calls: ApplicationCall[] = [];
     for (const instance of schedule.takeBefore(scenario.start)) {
@@ -686,6 +689,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     } finally {
       detachBus();
       server.setAccount(null);
+      await account.tables?.close();
     }
     run = withEventTargets(run, preStart, account.sns.published());
     const stats = account.stats();

@@ -8,6 +8,7 @@ import {
   eventTimeOf,
   userIdentityFor,
 } from './cloudtrail.js';
+import type { EmulatedDynamoDb } from './dynamodb.js';
 import { AwsError, faultError } from './errors.js';
 import {
   type AddKeyOptions,
@@ -52,7 +53,7 @@ export interface EmulatedAccountOptions {
 export type FaultService = 'kms' | 'logs' | 'cloudtrail';
 
 /** Every service a fault can hit: Step Functions' faults apply to all its calls over HTTP. */
-export type FaultTarget = FaultService | 'sfn';
+export type FaultTarget = FaultService | 'sfn' | 'dynamodb';
 
 export interface FaultSpec {
   readonly service: FaultTarget;
@@ -188,6 +189,18 @@ export class EmulatedAccount {
   /** Another log group (a missing CloudTrail group is modelled by a fault or by a wrong name). */
   addLogGroup(name: string, createdAt: Date, retentionInDays?: number): void {
     this.logs.addLogGroup({ name, creationTime: createdAt, retentionInDays });
+  }
+
+  /**
+   * The stack's DynamoDB tables, served by a real implementation that lives outside this pure
+   * state (it does I/O); simulate attaches one per run, and the router forwards to it.
+   */
+  tables: EmulatedDynamoDb | null = null;
+
+  /** An injected fault for a DynamoDB call by the workflow, as the service would phrase it. */
+  dynamoDbFault(operation: string): AwsError | undefined {
+    const fault = this.takeFault('dynamodb', operation, this.clock());
+    return fault ? faultError(fault.error, operation, this.workflowPrincipalArn, 'dynamodb') : undefined;
   }
 
   addFault(fault: FaultSpec): void {

@@ -100,6 +100,7 @@ function serviceOf(request: EmulatorRequest): string {
   if (request.url.startsWith('/schedules')) return 'scheduler';
   if ((request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return 'sns';
   if (prefix === 'AWSStepFunctions') return 'sfn';
+  if (prefix === 'DynamoDB_20120810') return 'dynamodb';
   return TARGETS[prefix] ?? 'unknown';
 }
 
@@ -177,6 +178,9 @@ async function route(request: EmulatorRequest, account: EmulatedAccount | null):
       return json(aws.status, aws.toBody(), FALLBACK_ID, now, sfnType);
     }
   }
+  if (prefix === 'DynamoDB_20120810' && account) {
+    return answerDynamoDb(account, operation, text, now);
+  }
   if (!service || operation === '') {
     return json(
       400,
@@ -210,6 +214,44 @@ async function route(request: EmulatorRequest, account: EmulatedAccount | null):
     userAgent: request.headers['user-agent'] ?? request.headers['x-amz-user-agent'] ?? 'unknown',
   });
   return json(served.status, served.body, served.requestId, account.clock());
+}
+
+/** DynamoDB JSON 1.0: injected faults first, then the account's real DynamoDB answers. */
+async function answerDynamoDb(
+  account: EmulatedAccount,
+  operation: string,
+  text: string,
+  now: Date,
+): Promise<EmulatorAnswer> {
+  const ddbType = 'application/x-amz-json-1.0';
+  const fault = account.dynamoDbFault(operation);
+  if (fault) {
+    return json(fault.status, fault.toBody(), FALLBACK_ID, now, ddbType);
+  }
+  if (!account.tables) {
+    return json(
+      400,
+      {
+        __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException',
+        message: 'Requested resource not found',
+      },
+      FALLBACK_ID,
+      now,
+      ddbType,
+    );
+  }
+  const answer = await account.tables.forward(operation, text);
+  return {
+    status: answer.status,
+    headers: {
+      'Content-Type': ddbType,
+      'Content-Length': Buffer.byteLength(answer.body),
+      'x-amzn-RequestId': answer.headers['x-amzn-requestid'] ?? FALLBACK_ID,
+      ...(answer.headers['x-amz-crc32'] ? { 'x-amz-crc32': answer.headers['x-amz-crc32'] } : {}),
+      Date: now.toUTCString(),
+    },
+    body: answer.body,
+  };
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

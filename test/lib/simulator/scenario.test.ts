@@ -383,7 +383,6 @@ describe('parseScenario: fields the simulator does not model yet', () => {
     'backup',
     'secretsmanager',
     'ssm',
-    'dynamodb',
     'config',
   ])('refuses faults of %s, a service whose faults it does not inject', (service) => {
     // Act
@@ -393,7 +392,7 @@ describe('parseScenario: fields the simulator does not model yet', () => {
     expect(error).toBeInstanceOf(ScenarioFieldNotSupportedError);
     expect(error.message).toBe(
       `faults[0].service: the simulator does not model '${service}' faults yet; remove the fault ` +
-        '(it injects kms, logs, cloudtrail, sns, sfn faults)',
+        '(it injects kms, logs, cloudtrail, sns, sfn, dynamodb faults)',
     );
   });
 
