@@ -12,6 +12,7 @@ import type { EmulatedDynamoDb } from './dynamodb.js';
 import { AwsError, faultError } from './errors.js';
 import type { InventoryService } from './inventory/protocol.js';
 import { InventoryWorld, type ProtectedResource } from './inventory/resources.js';
+import { KeyUsabilityHistory } from './key-usability.js';
 import {
   type AddKeyOptions,
   defaultAlgorithm,
@@ -158,9 +159,10 @@ export class EmulatedAccount {
   readonly inventory: InventoryWorld;
   /** Trails other than the watched one, each encrypted under a key (CloudTrail reports them). */
   private readonly protectedTrails: ProtectedResource[] = [];
-  /** The key encrypting the CloudTrail log group, and when it turned usable or unusable. */
-  private logGroupKey: { readonly arn: string; readonly changes: { at: number; usable: boolean }[] } | null =
-    null;
+  /** When each key turned usable or unusable, as the services encrypting under it see it. */
+  private readonly usability = new KeyUsabilityHistory();
+  /** The ARN of the key encrypting the CloudTrail log group. */
+  private logGroupKeyArn: string | null = null;
   private readonly emitted: EmittedRecord[] = [];
   private readonly listeners = new Set<(emitted: EmittedRecord) => void>();
   private callCounter = 0;
@@ -176,7 +178,7 @@ export class EmulatedAccount {
     this.deliveryLagMs = options.cloudTrail.deliveryLagMs;
     this.trail = options.cloudTrail.trail ?? {};
     this.kms = new KmsService(options.account, options.region);
-    this.inventory = new InventoryWorld(options.account);
+    this.inventory = new InventoryWorld(options.account, this.usability);
     this.sns = new SnsService(options.account, this.clock);
     this.sfn = new SfnService(this.clock, (operation) => {
       const fault = this.takeFault('sfn', operation, this.clock());
@@ -200,7 +202,8 @@ export class EmulatedAccount {
   }
 
   addKey(options: AddKeyOptions): void {
-    this.kms.addKey(options, this.clock());
+    const key = this.kms.addKey(options, this.clock());
+    this.usability.start(key.arn, key.state === 'Enabled');
   }
 
   /** Another log group (a missing CloudTrail group is modelled by a fault or by a wrong name). */
@@ -242,38 +245,14 @@ export class EmulatedAccount {
    * call just before `DisableKey` that arrives after it is lost too, as in AWS.
    */
   setLogGroupKey(keyArn: string): void {
-    const state = this.kms.inspect(keyArn)?.state;
-    if (state === undefined) {
+    if (this.kms.inspect(keyArn) === undefined) {
       throw new Error(`The log group key ${keyArn} is not a key of the account`);
     }
-    if (this.logGroupKey && this.logGroupKey.arn !== keyArn) {
-      throw new Error(`The log group is already encrypted under ${this.logGroupKey.arn}`);
+    if (this.logGroupKeyArn !== null && this.logGroupKeyArn !== keyArn) {
+      throw new Error(`The log group is already encrypted under ${this.logGroupKeyArn}`);
     }
-    this.logGroupKey = {
-      arn: keyArn,
-      changes: [{ at: Number.NEGATIVE_INFINITY, usable: state === 'Enabled' }],
-    };
-    this.logs.setKmsKey(this.logGroupName, keyArn, (visibleAt) => this.logGroupIngestsAt(visibleAt));
-  }
-
-  private logGroupIngestsAt(visibleAt: number): boolean {
-    let usable = true;
-    for (const change of this.logGroupKey?.changes ?? []) {
-      if (change.at > visibleAt) break;
-      usable = change.usable;
-    }
-    return usable;
-  }
-
-  /** Notes a change of the log group key's usability made by a call at `at`. */
-  private observeLogGroupKey(at: number): void {
-    const watched = this.logGroupKey;
-    if (!watched) return;
-    const usable = this.kms.inspect(watched.arn)?.state === 'Enabled';
-    if (this.logGroupIngestsAt(at) !== usable) {
-      const later = watched.changes.findIndex((change) => change.at > at);
-      watched.changes.splice(later < 0 ? watched.changes.length : later, 0, { at, usable });
-    }
+    this.logGroupKeyArn = keyArn;
+    this.logs.setKmsKey(this.logGroupName, keyArn, (visibleAt) => this.usability.usableAt(keyArn, visibleAt));
   }
 
   /**
@@ -539,7 +518,9 @@ export class EmulatedAccount {
     } catch (thrown) {
       error = thrown instanceof AwsError ? thrown : new AwsError('KMSInternalException', String(thrown), 500);
     }
-    this.observeLogGroupKey(at.getTime());
+    for (const key of ctx.resources) {
+      this.usability.observe(key.arn, at.getTime(), key.state === 'Enabled' && key.deletedAt === null);
+    }
     this.writeRecord(
       this.kmsRecord(operation, request, caller, ctx, at, error),
       at,

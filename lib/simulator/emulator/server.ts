@@ -313,6 +313,7 @@ async function answerDynamoDb(
           operation,
           parsed as Record<string, unknown>,
           region,
+          now,
           async () => (tables && region === account.region ? tables.listTableNames() : []),
         )
       : null;

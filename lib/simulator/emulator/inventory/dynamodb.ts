@@ -1,3 +1,4 @@
+import { DAY_MS } from '../../../../lambdas/domain/time.js';
 import { deterministicUuid } from '../cloudtrail.js';
 import { epochSeconds } from './json-service.js';
 import type { InventoryWorld, ProtectedResource } from './resources.js';
@@ -11,7 +12,16 @@ import type { InventoryWorld, ProtectedResource } from './resources.js';
  * - `DescribeTable` of a table encrypted under a customer managed key:
  *   `SSEDescription { Status: ENABLED, SSEType: KMS, KMSMasterKeyArn }`; `TableName` may also be
  *   the table's ARN.
+ * - While that key is inaccessible (disabled, pending deletion) the table is
+ *   `INACCESSIBLE_ENCRYPTION_CREDENTIALS`, `SSEDescription.InaccessibleEncryptionDateTime` "when
+ *   DynamoDB detected that the table's KMS key was inaccessible" (cleared when it is accessible
+ *   again); "DynamoDB will initiate the table archival process when table's KMS key remains
+ *   inaccessible for more than seven days": then `ARCHIVED`, with an `ArchivalSummary` whose
+ *   reason is `INACCESSIBLE_ENCRYPTION_CREDENTIALS` ("An On-Demand backup was created at the
+ *   archival time"). An archived table stays archived. The emulator detects at once.
  */
+
+const ARCHIVAL_DELAY_MS = 7 * DAY_MS;
 
 export interface TableAnswerBody {
   readonly status: number;
@@ -30,13 +40,24 @@ function validation(message: string): TableAnswerBody {
   };
 }
 
-function describe(table: ProtectedResource, account: string): Record<string, unknown> {
+function describe(table: ProtectedResource, world: InventoryWorld, now: Date): Record<string, unknown> {
+  const created = table.createdAt.getTime();
+  const stretches = world.keys
+    .unusableStretches(table.key.arn, now.getTime())
+    .map(({ from, to }) => ({ from: Math.max(from, created), to }))
+    .filter(({ from, to }) => to >= from);
+  const archived = stretches.find(({ from, to }) => to - from > ARCHIVAL_DELAY_MS);
+  const current = stretches.at(-1);
+  const unusableNow = !world.keys.usableAt(table.key.arn, now.getTime());
+  const inaccessible = !archived && unusableNow ? current : undefined;
+  const status = archived ? 'ARCHIVED' : inaccessible ? 'INACCESSIBLE_ENCRYPTION_CREDENTIALS' : 'ACTIVE';
+  const archivedAt = archived ? archived.from + ARCHIVAL_DELAY_MS : undefined;
   return {
     Table: {
       TableName: table.id,
       TableArn: table.arn,
-      TableId: deterministicUuid(account, 'table', table.arn),
-      TableStatus: 'ACTIVE',
+      TableId: deterministicUuid(world.account, 'table', table.arn),
+      TableStatus: status,
       CreationDateTime: epochSeconds(table.createdAt),
       // The format gives no key schema; every scenario table has a string partition key `id`.
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
@@ -45,7 +66,23 @@ function describe(table: ProtectedResource, account: string): Record<string, unk
       ProvisionedThroughput: { NumberOfDecreasesToday: 0, ReadCapacityUnits: 0, WriteCapacityUnits: 0 },
       TableSizeBytes: 0,
       ItemCount: 0,
-      SSEDescription: { Status: 'ENABLED', SSEType: 'KMS', KMSMasterKeyArn: table.key.arn },
+      SSEDescription: {
+        Status: 'ENABLED',
+        SSEType: 'KMS',
+        KMSMasterKeyArn: table.key.arn,
+        ...(inaccessible
+          ? { InaccessibleEncryptionDateTime: epochSeconds(new Date(inaccessible.from)) }
+          : {}),
+      },
+      ...(archivedAt !== undefined
+        ? {
+            ArchivalSummary: {
+              ArchivalDateTime: epochSeconds(new Date(archivedAt)),
+              ArchivalReason: 'INACCESSIBLE_ENCRYPTION_CREDENTIALS',
+              ArchivalBackupArn: `${table.arn}/backup/${String(archivedAt).padStart(14, '0')}-${deterministicUuid(table.arn, 'archive').slice(0, 8)}`,
+            },
+          }
+        : {}),
       DeletionProtectionEnabled: false,
     },
   };
@@ -60,13 +97,14 @@ export async function answerScenarioTables(
   operation: string,
   request: Record<string, unknown>,
   region: string,
+  now: Date,
   stackTables: StackTableNames,
 ): Promise<TableAnswerBody | null> {
   const tables = world.of('AWS::DynamoDB::Table', region);
   if (operation === 'DescribeTable') {
     const name = request.TableName;
     const table = tables.find((candidate) => candidate.id === name || candidate.arn === name);
-    return table ? { status: 200, body: describe(table, world.account) } : null;
+    return table ? { status: 200, body: describe(table, world, now) } : null;
   }
   if (operation !== 'ListTables') {
     return null;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deterministicUuid } from '../cloudtrail.js';
+import type { KeyUsabilityHistory } from '../key-usability.js';
 
 /**
  * The resources of the emulated account whose data is encrypted under a KMS key (a scenario's
@@ -235,7 +236,14 @@ export class InventoryWorld {
   private readonly resources: ProtectedResource[] = [];
   private requests = 0;
 
-  constructor(readonly account: string) {}
+  /**
+   * @param keys when each key was usable, for services whose resources change state when their
+   *   key becomes unusable (a DynamoDB table becomes inaccessible, then archived).
+   */
+  constructor(
+    readonly account: string,
+    readonly keys: KeyUsabilityHistory,
+  ) {}
 
   add(resource: ProtectedResource): void {
     const clash = this.resources.find((other) => other.type === resource.type && other.id === resource.id);

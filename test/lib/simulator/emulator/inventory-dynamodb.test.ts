@@ -6,7 +6,7 @@ import {
   paginateListTables,
 } from '@aws-sdk/client-dynamodb';
 import { EmulatedDynamoDb } from '../../../../lib/simulator/emulator/dynamodb.js';
-import { ACCOUNT, REGION } from './fixtures.js';
+import { ACCOUNT, DAY, REGION, START, TestClock } from './fixtures.js';
 import { accountWith, DECOY, denyAll, inProcessClient, rejection, SUBJECT } from './inventory-fixtures.js';
 
 /** The stack's own tables, in the real DynamoDB; the scenario's sort around them. */
@@ -105,5 +105,65 @@ describe('emulated DynamoDB with the scenario’s tables', () => {
     // Assess
     expect(large.name).toBe('ValidationException');
     expect(denied.name).toBe('AccessDeniedException');
+  });
+});
+
+describe('emulated DynamoDB: a scenario table whose key becomes inaccessible', () => {
+  const ADMIN = `arn:aws:iam::${ACCOUNT}:role/admin`;
+
+  it('turns INACCESSIBLE_ENCRYPTION_CREDENTIALS, then ARCHIVED after seven days, and stays archived', async () => {
+    // Prepare
+    const clock = new TestClock(START);
+    const account = accountWith(
+      [
+        { type: 'AWS::DynamoDB::Table', id: 'orders', createdAt: new Date('2025-01-01T00:00:00Z') },
+        {
+          type: 'AWS::DynamoDB::Table',
+          id: 'ledger',
+          key: DECOY,
+          createdAt: new Date('2025-01-01T00:00:00Z'),
+        },
+      ],
+      clock,
+    );
+    const ddb = inProcessClient(DynamoDBClient, account);
+    const describe = async (name: string) =>
+      (await ddb.send(new DescribeTableCommand({ TableName: name }))).Table;
+    const manage = (keyId: string, operation: string) =>
+      account.appCall({ keyId, operation, principalArn: ADMIN });
+
+    // Act
+    const before = await describe('orders');
+    manage(SUBJECT.keyId, 'DisableKey');
+    manage(DECOY.keyId, 'DisableKey');
+    const disabledAt = clock.now();
+    clock.advance(DAY);
+    const inaccessible = await describe('orders');
+    manage(DECOY.keyId, 'EnableKey');
+    const recovered = await describe('ledger');
+    clock.advance(7 * DAY);
+    const archived = await describe('orders');
+    manage(SUBJECT.keyId, 'EnableKey');
+    const stillArchived = await describe('orders');
+
+    // Assess
+    expect([before?.TableStatus, before?.SSEDescription?.InaccessibleEncryptionDateTime]).toEqual([
+      'ACTIVE',
+      undefined,
+    ]);
+    expect(inaccessible).toMatchObject({
+      TableStatus: 'INACCESSIBLE_ENCRYPTION_CREDENTIALS',
+      SSEDescription: { KMSMasterKeyArn: SUBJECT.arn, InaccessibleEncryptionDateTime: disabledAt },
+    });
+    expect(recovered?.TableStatus).toBe('ACTIVE');
+    expect(archived).toMatchObject({
+      TableStatus: 'ARCHIVED',
+      SSEDescription: { KMSMasterKeyArn: SUBJECT.arn },
+      ArchivalSummary: {
+        ArchivalDateTime: new Date(disabledAt.getTime() + 7 * DAY),
+        ArchivalReason: 'INACCESSIBLE_ENCRYPTION_CREDENTIALS',
+      },
+    });
+    expect(stillArchived?.TableStatus).toBe('ARCHIVED');
   });
 });
