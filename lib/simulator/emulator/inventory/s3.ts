@@ -113,7 +113,7 @@ function listBuckets(world: InventoryWorld, request: InventoryRequest) {
           Name: bucket.id,
           CreationDate: bucket.createdAt,
           BucketRegion: bucket.region,
-          BucketArn: bucket.arn,
+          // `BucketArn` "is only supported for S3 directory buckets": general purpose buckets have none.
         })),
       ),
       ContinuationToken: page.after === undefined ? undefined : encodeToken('ListBuckets', page.after),
