@@ -33,6 +33,12 @@ export interface GeneratedDelivery {
   readonly excluded: (record: EmulatedRecord) => boolean;
 }
 
+/** A stretch of delivery time [from, to) in which the log group stored nothing (its key was unusable). */
+export interface IngestionGap {
+  readonly from: number;
+  readonly to: number;
+}
+
 export interface BackgroundStreamOptions {
   readonly perDay: number;
   /** The first record's instant (ms); rounded up to a whole second. */
@@ -81,6 +87,11 @@ export class BackgroundStream {
   /** excludedBefore[r]: excluded templates among 0..r-1; excludedBefore[TEMPLATES] is the total. */
   private readonly excludedBefore: Int32Array;
   private readonly identities = new Map<string, UserIdentity>();
+  /**
+   * When the group stored nothing: records delivered then do not exist. The log group sets them
+   * before each use, as its key's history stands then.
+   */
+  ingestionGaps: readonly IngestionGap[] = [];
   private representatives: EmulatedRecord[] | undefined;
   private readonly families = new Map<string, readonly (boolean | null)[]>();
 
@@ -148,18 +159,38 @@ export class BackgroundStream {
     return index % TEMPLATES;
   }
 
-  /** Whether record `i` reached the group at all (the trail's selectors at its instant). */
+  /** Whether record `i` reached the group at all (the trail's selectors at its instant) and was stored. */
   exists(index: number): boolean {
     if (index >= this.stopIndex) return false;
-    return !(index >= this.changeIndex && this.templates[this.templateOf(index)]?.excludedAfterChange);
+    if (index >= this.changeIndex && this.templates[this.templateOf(index)]?.excludedAfterChange)
+      return false;
+    const visibleAt = this.visibleAtOf(index);
+    return !this.ingestionGaps.some((gap) => visibleAt >= gap.from && visibleAt < gap.to);
   }
 
-  /** Records in [from, to) that reached the group. */
+  /** Records in [from, to) that reached the group and were stored. */
   countExisting(from: number, to: number): number {
+    let count = this.countDelivered(from, to);
+    for (const gap of this.gapIndexes()) {
+      count -= this.countDelivered(Math.max(from, gap.from), Math.min(to, gap.to));
+    }
+    return count;
+  }
+
+  /** Records in [from, to) the trail delivered (stored or not). */
+  private countDelivered(from: number, to: number): number {
     const hi = Math.min(to, this.stopIndex);
     if (hi <= from) return 0;
     const changed = Math.max(from, Math.min(hi, this.changeIndex));
     return hi - from - (this.excludedUpTo(hi) - this.excludedUpTo(changed));
+  }
+
+  /** The ingestion gaps as index ranges: records delivered in [gap.from, gap.to). */
+  private gapIndexes(): { from: number; to: number }[] {
+    return this.ingestionGaps.map((gap) => ({
+      from: this.firstAtOrAfter(gap.from - this.lagMs),
+      to: this.firstAtOrAfter(gap.to - this.lagMs),
+    }));
   }
 
   /** The index before which exactly `count` existing records lie from `from` (at most `to`). */
@@ -179,8 +210,17 @@ export class BackgroundStream {
 
   /** Bytes of the existing records in [from, to). */
   bytesBetween(from: number, to: number): number {
+    let bytes = this.bytesDelivered(from, to);
+    for (const gap of this.gapIndexes()) {
+      bytes -= this.bytesDelivered(Math.max(from, gap.from), Math.min(to, gap.to));
+    }
+    return bytes;
+  }
+
+  private bytesDelivered(from: number, to: number): number {
     let bytes = 0;
     const hi = Math.min(to, this.stopIndex);
+    if (hi <= from) return 0;
     for (const [j, template] of this.templates.entries()) {
       const all = countResidue(j, from, hi);
       const dropped = template.excludedAfterChange

@@ -1,5 +1,5 @@
 import { DAY_MS } from '../../../lambdas/domain/time.js';
-import { type BackgroundStream, TEMPLATES } from './background.js';
+import { type BackgroundStream, type IngestionGap, TEMPLATES } from './background.js';
 import { AwsError } from './errors.js';
 import { compileFamilyMatcher, compileFilterPattern, type EventMatcher } from './filter-pattern.js';
 
@@ -25,12 +25,17 @@ export interface LogGroupOptions {
   readonly name: string;
   readonly creationTime: Date;
   readonly retentionInDays?: number | undefined;
+  /** The ARN of the KMS key the group's data is encrypted under. */
+  readonly kmsKeyId?: string | undefined;
 }
 
 interface LogGroup {
   readonly name: string;
   readonly creationTime: number;
   readonly retentionInDays: number | undefined;
+  kmsKeyId: string | undefined;
+  /** Whether an event arriving at that time was stored (false: the group's key was unusable). */
+  ingests: (visibleAt: number) => boolean;
   /** Sorted by (timestamp, seq), the order FilterLogEvents returns events in. */
   events: StoredLogEvent[];
   /** Bytes of the events counted so far (`counted` of them), summed lazily. */
@@ -38,6 +43,8 @@ interface LogGroup {
   counted: number;
   /** Records generated on demand (a busy group's unrelated traffic), never stored. */
   generated: BackgroundStream | null;
+  /** The stretches of delivery time, up to an instant, in which `ingests` is false. */
+  gaps: (untilMs: number) => readonly IngestionGap[];
 }
 
 export interface LogsStats {
@@ -156,10 +163,13 @@ export class LogsService {
       name: options.name,
       creationTime: options.creationTime.getTime(),
       retentionInDays: options.retentionInDays,
+      kmsKeyId: options.kmsKeyId,
+      ingests: () => true,
       events: [],
       storedBytes: 0,
       counted: 0,
       generated: null,
+      gaps: () => [],
     });
   }
 
@@ -170,6 +180,31 @@ export class LogsService {
       throw new Error(`Log group ${groupName} already has generated events`);
     }
     group.generated = stream;
+  }
+
+  /**
+   * Encrypts the group under a key; `ingests` tells the events stored from those lost at delivery,
+   * and `gaps` gives the same as stretches of delivery time up to an instant (for generated events).
+   */
+  setKmsKey(
+    name: string,
+    kmsKeyId: string,
+    ingests: (visibleAt: number) => boolean,
+    gaps: (untilMs: number) => readonly IngestionGap[] = () => [],
+  ): void {
+    const group = this.group(name);
+    group.kmsKeyId = kmsKeyId;
+    group.ingests = ingests;
+    group.gaps = gaps;
+  }
+
+  /** The group's generated events as the group holds them at `nowMs` (none stored in its key's gaps). */
+  private generatedAt(group: LogGroup, nowMs: number): BackgroundStream | null {
+    const generated = group.generated;
+    if (generated) {
+      generated.ingestionGaps = group.gaps(nowMs);
+    }
+    return generated;
   }
 
   hasLogGroup(name: string): boolean {
@@ -231,11 +266,16 @@ export class LogsService {
     const from = Math.max(startMs, this.retentionCutoff(group, now.getTime()));
     let count = 0;
     for (const event of group.events) {
-      if (event.timestamp >= from && event.timestamp <= endMs && event.visibleAt <= now.getTime()) {
+      if (
+        event.timestamp >= from &&
+        event.timestamp <= endMs &&
+        event.visibleAt <= now.getTime() &&
+        group.ingests(event.visibleAt)
+      ) {
         count += 1;
       }
     }
-    const generated = group.generated;
+    const generated = this.generatedAt(group, now.getTime());
     if (generated) {
       const first = generated.firstTimestampAtOrAfter(from);
       const end = Math.min(
@@ -249,8 +289,9 @@ export class LogsService {
 
   /** Bytes of the generated records delivered and still retained at `now`. */
   private generatedBytes(group: LogGroup, now: Date | undefined): number {
-    const generated = group.generated;
-    if (!generated || !now) return 0;
+    if (!now) return 0;
+    const generated = this.generatedAt(group, now.getTime());
+    if (!generated) return 0;
     const first = generated.firstAtOrAfter(this.retentionCutoff(group, now.getTime()));
     return generated.bytesBetween(first, generated.firstInvisibleAt(now.getTime()));
   }
@@ -280,6 +321,7 @@ export class LogsService {
           logGroupName: name,
           creationTime: group.creationTime,
           ...(group.retentionInDays !== undefined ? { retentionInDays: group.retentionInDays } : {}),
+          ...(group.kmsKeyId !== undefined ? { kmsKeyId: group.kmsKeyId } : {}),
           metricFilterCount: 0,
           arn: `${arn}:*`,
           logGroupArn: arn,
@@ -321,7 +363,8 @@ export class LogsService {
     // A generated event sorts before the stored ones of its timestamp: resuming after one, the
     // stored events of that timestamp are still ahead.
     let index = token ? upperBound(events, token.t, token.v ? -1 : token.s) : upperBound(events, from, -1);
-    const generated = group.generated && inStream(group.generated.logStreamName) ? group.generated : null;
+    const stream = this.generatedAt(group, nowMs);
+    const generated = stream && inStream(stream.logStreamName) ? stream : null;
     const virtual = generated
       ? new GeneratedScan(generated, pattern, matcher, {
           first: Math.max(
@@ -345,7 +388,12 @@ export class LogsService {
           index = events.length;
           break;
         }
-        if (event.timestamp >= from && event.visibleAt <= nowMs && inStream(event.logStreamName)) {
+        if (
+          event.timestamp >= from &&
+          event.visibleAt <= nowMs &&
+          inStream(event.logStreamName) &&
+          group.ingests(event.visibleAt)
+        ) {
           stored = event;
           break;
         }
