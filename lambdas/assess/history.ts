@@ -174,6 +174,7 @@ export async function searchCadence(
     searchedFrom: cadence.searchedFrom,
     searchedTo: cadence.searchedTo,
     complete: cadence.complete,
+    requests: search.requests,
   });
   return cadence;
 }

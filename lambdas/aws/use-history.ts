@@ -15,8 +15,8 @@ import {
 
 /**
  * What the log group can tell about a key's past beyond one search window: where its history
- * begins (retention, creation, first record), and the key's earlier successful uses, located with
- * a bounded number of requests however many records the key has.
+ * begins (creation, retention), and the key's earlier successful uses, located with a bounded
+ * number of requests however many records the key has.
  */
 
 /** How much one search may spend: FilterLogEvents requests, and time. */
@@ -31,9 +31,6 @@ export interface SearchBudget {
  * A search that runs out says how far it reached; it never stands for "no more uses".
  */
 export const CADENCE_BUDGET: SearchBudget = { maxRequests: 150, maxMs: 60_000 };
-
-/** Pages read to find the first record of the group; a group fed by a trail answers on the first. */
-const FIRST_RECORD_MAX_PAGES = 10;
 
 /** Events per probe page: the first successful use is all a probe needs. */
 const PROBE_PAGE_LIMIT = 50;
@@ -50,44 +47,22 @@ function iso(ms: number): string {
 }
 
 /**
- * Where the log group's history begins at `now`: the latest of its creation, its retention horizon
- * and its first record. A group created long before its trail delivered anything begins with its
- * first record. A group with no record at all is bounded by its creation and retention only: it
- * holds nothing to date the trail by (the canary proves delivery from the disable on).
+ * Where the log group's history begins at `now`: the later of its creation and its retention
+ * horizon. Its first record is not taken as the start: a quiet account's group may hold nothing
+ * for months while its trail delivers, and the first thing that happened is not the first thing
+ * the trail could have shown (the canary proves delivery from the disable on).
  */
 export async function historyStart(logGroupName: string, region: string, now: Date): Promise<HistoryStart> {
-  const client = logsClient(region);
-  const group = await describeLogGroup(client, logGroupName, region);
-  const from = horizon(new Date(0), now, group);
-  const retentionFrom =
-    group.retentionInDays !== undefined
-      ? now.getTime() - group.retentionInDays * DAY_MS
-      : Number.NEGATIVE_INFINITY;
-  let because =
-    from.getTime() === retentionFrom
+  const group = await describeLogGroup(logsClient(region), logGroupName, region);
+  const at = horizon(new Date(0), now, group);
+  const retained =
+    group.retentionInDays !== undefined && at.getTime() === now.getTime() - group.retentionInDays * DAY_MS;
+  return {
+    at,
+    because: retained
       ? `the log group's retention of ${group.retentionInDays} days`
-      : "the log group's creation";
-  let start = from.getTime();
-  let nextToken: string | undefined;
-  for (let page = 0; page < FIRST_RECORD_MAX_PAGES; page += 1) {
-    const answer = await filter(client, logGroupName, region, {
-      startTime: start,
-      endTime: now.getTime(),
-      limit: 1,
-      nextToken,
-    });
-    const first = answer.events?.[0]?.timestamp;
-    if (first !== undefined) {
-      if (first > start) {
-        start = first;
-        because = 'the first record the log group holds';
-      }
-      break;
-    }
-    nextToken = answer.nextToken;
-    if (!nextToken) break;
-  }
-  return { at: new Date(start), because };
+      : "the log group's creation",
+  };
 }
 
 async function filter(
@@ -202,6 +177,11 @@ export interface EarlierUsesQuery {
   readonly budget?: SearchBudget | undefined;
 }
 
+/** The search's answer, and the FilterLogEvents requests it took (for the logs). */
+export interface EarlierUses extends CadenceSearchInput {
+  readonly requests: number;
+}
+
 /**
  * The key's earlier successful uses in [from, to], located so that a gap between consecutive uses
  * longer than the observation is found and measured, with a number of requests that does not
@@ -219,19 +199,20 @@ export interface EarlierUsesQuery {
  * other or consecutive uses of the key, which is what measureCadence relies on. When the budget
  * runs out the search reports the last use it established and stops there.
  */
-export async function searchEarlierUses(q: EarlierUsesQuery): Promise<CadenceSearchInput> {
+export async function searchEarlierUses(q: EarlierUsesQuery): Promise<EarlierUses> {
   const probe = new UseProbe(q.logGroupName, q.region, q.key, q.budget ?? CADENCE_BUDGET);
   const observationMs = q.observationDays * DAY_MS;
   const step = Math.max(MINUTE_MS, Math.floor(observationMs / 2));
   const end = q.to.getTime();
   const located: Located[] = [];
   let reached = q.from.getTime();
-  const result = (complete: boolean, stoppedBy: CadenceSearchInput['stoppedBy']): CadenceSearchInput => ({
+  const result = (complete: boolean, stoppedBy: CadenceSearchInput['stoppedBy']): EarlierUses => ({
     searchedFrom: q.from.toISOString(),
     reachedTo: iso(complete ? end : reached),
     complete,
     stoppedBy,
     uses: located.map((l) => l.use),
+    requests: probe.requests,
   });
   try {
     let current = await probe.first(q.from.getTime(), end);

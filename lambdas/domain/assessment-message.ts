@@ -159,16 +159,15 @@ function usageLines(
   return lines;
 }
 
-/** The cadence in one line: how many uses are known, the longest gap, and how far the search reached. */
+/** The cadence in one line: what is known of the uses, against the observation, and how far the search reached. */
 function cadenceText(cadence: UsageCadence): string {
   const gap = cadence.longestGap;
   const known =
     cadence.knownUses === 1
-      ? 'only one use known'
-      : `${cadence.knownUses} uses known` +
-        (gap
-          ? `, at most ${Math.round(gap.days * 10) / 10} days apart (${gap.from.at} to ${gap.to.at}); observation ` +
-            `${cadence.observationDays} days`
+      ? 'one use known'
+      : `${cadence.knownUses} uses located (busy stretches are sampled, not counted)` +
+        (gap && gap.days <= cadence.observationDays
+          ? `; no gap between uses is longer than the ${cadence.observationDays}-day observation`
           : '');
   return `${known}; ${describeReach(cadence)}`;
 }

@@ -14,7 +14,7 @@ import { cadenceRefusal } from './usage-cadence.js';
 
 /**
  * Why the history cannot rule out a `GetPublicKey` it did not find: it starts after the key was
- * created (the log group's retention, its creation or its first record), it could not be read, or
+ * created (the log group's retention or its creation), it could not be read, or
  * the trails that feed it do not log KMS read events at all.
  */
 export interface PublicKeyHistoryGap {

@@ -47,7 +47,7 @@ export interface KnownUse {
  * observation between two of them is a real gap between uses.
  */
 export interface CadenceSearchInput {
-  /** The earliest instant the log group could show (retention, the group's creation, its first record). */
+  /** The earliest instant searched: the key's creation, or the log group's creation or retention when later. */
   readonly searchedFrom: string;
   /** The search is complete up to here; later uses may be missing when it stopped early. */
   readonly reachedTo: string;
@@ -73,7 +73,7 @@ export interface UsageCadence {
   readonly searchedTo: string;
   readonly complete: boolean;
   readonly stoppedBy: 'REQUESTS' | 'TIME' | null;
-  /** Distinct known uses: GetKeyLastUsage's and those the search located (a dense stretch is sampled). */
+  /** Distinct known uses: GetKeyLastUsage's and those the search located (a busy stretch is sampled, not counted). */
   readonly knownUses: number;
   readonly earliestUse: KnownUse | null;
   readonly latestUse: KnownUse | null;
@@ -210,7 +210,7 @@ export function cadenceRefusal(
       `then ${describeUse(gap.to)}), longer than the ${request.observationDays}-day observation: a caller that ` +
       'comes back that rarely could call before the key is disabled and again only after the watch ended, and ' +
       `the watch would report a needed key as unused. An observation of at least ${needed} days covers that gap. ` +
-      `Known uses: ${cadence.knownUses}; ${describeReach(cadence)}. Nothing was changed; ${next}.`,
+      `Uses located: ${cadence.knownUses}; ${describeReach(cadence)}. Nothing was changed; ${next}.`,
   };
 }
 

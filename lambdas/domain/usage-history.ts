@@ -60,10 +60,7 @@ export function useBeforeTracking(
   return { historySearch, warning };
 }
 
-/**
- * Where the searchable history begins, and why there: the log group's retention, its creation, or
- * the first record it holds (a group that received its first record long after it was created).
- */
+/** Where the searchable history begins, and why there: the log group's retention or its creation. */
 export interface HistoryStart {
   readonly at: Date;
   /** What sets the start, as a parenthesis reads: "the log group's retention of 90 days". */
@@ -94,7 +91,8 @@ export function publicKeyDownloads(
 ): { readonly publicKey: PublicKeyHistory; readonly warning: string } {
   const last = latest(found.records);
   const start = coverage.start;
-  const later = start && start.at.getTime() > found.searchedFrom.getTime();
+  // The history's own start names its reason; the search's horizon (retention) stands when later.
+  const later = start && start.at.getTime() >= found.searchedFrom.getTime();
   const from = later ? start.at : found.searchedFrom;
   const because = later ? start.because : "the log group's retention";
   let gap: PublicKeyHistoryGap | null = null;

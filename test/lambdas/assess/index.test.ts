@@ -145,6 +145,7 @@ beforeEach(() => {
     complete: true,
     stoppedBy: null,
     uses: [],
+    requests: 1,
   }));
   logInfo = vi.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
   givenTrail([{ ReadWriteType: 'All', IncludeManagementEvents: true }]);
@@ -674,7 +675,7 @@ describe('assess handler: a public key whose download cannot be ruled out', () =
     givenKey(SIGNING);
     historyStartMock.mockResolvedValue({
       at: daysBefore(90),
-      because: 'the first record the log group holds',
+      because: "the log group's creation",
     });
 
     // Act
@@ -683,7 +684,7 @@ describe('assess handler: a public key whose download cannot be ruled out', () =
     // Assess
     expect(assessment.verdict).toBe('ACCEPTED');
     expect(assessment.warnings.join(' ')).toContain(
-      `searched for GetPublicKey only from ${daysBefore(90).toISOString()} (the first record the log group holds)`,
+      `searched for GetPublicKey only from ${daysBefore(90).toISOString()} (the log group's creation)`,
     );
     expect(assessment.summaryText).toContain('a download cannot be ruled out');
   });
@@ -803,6 +804,7 @@ describe('assess handler: usage cadence', () => {
       complete: true,
       stoppedBy: null,
       uses: quarterlyUses(),
+      requests: 9,
     }));
 
     // Act
@@ -826,6 +828,7 @@ describe('assess handler: usage cadence', () => {
       complete: true,
       stoppedBy: null,
       uses: quarterlyUses(),
+      requests: 9,
     }));
 
     // Act
@@ -833,7 +836,9 @@ describe('assess handler: usage cadence', () => {
 
     // Assess
     expect(assessment.verdict).toBe('ACCEPTED');
-    expect(assessment.summaryText).toMatch(/Earlier uses: +3 uses known, at most 90 days apart/);
+    expect(assessment.summaryText).toMatch(
+      /Earlier uses: +3 uses located \(busy stretches are sampled, not counted\); no gap between uses is longer than the 100-day observation/,
+    );
   });
 
   it('warns, in days, when the only known use is older than the observation', async () => {

@@ -250,6 +250,7 @@ describe('searchEarlierUses', () => {
       complete: true,
       stoppedBy: null,
       uses: [],
+      requests: 1,
     });
   });
 
@@ -269,9 +270,9 @@ describe('searchEarlierUses', () => {
 });
 
 describe('historyStart', () => {
-  it("is the retention horizon when the group's first record is older", async () => {
+  it('is the retention horizon when the group is older than its retention', async () => {
     // Prepare
-    givenLogGroup([use(daysBefore(500))], { retentionInDays: 365 });
+    givenLogGroup([use(daysBefore(500))], { retentionInDays: 365, creationTime: daysBefore(1000) });
 
     // Act
     const start = await historyStart(GROUP, 'us-east-1', NOW);
@@ -281,33 +282,32 @@ describe('historyStart', () => {
       at: new Date(daysBefore(365)),
       because: "the log group's retention of 365 days",
     });
-    expect(logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input).toMatchObject({
-      logGroupName: GROUP,
-      startTime: daysBefore(365),
-      endTime: NOW.getTime(),
-      limit: 1,
-    });
   });
 
-  it('is the first record when the group received it long after its creation', async () => {
+  it("is the group's creation when it is younger than its retention, or keeps everything", async () => {
     // Prepare
-    givenLogGroup([use(daysBefore(40)), use(daysBefore(10))], { creationTime: daysBefore(1000) });
+    givenLogGroup([], { creationTime: daysBefore(100), retentionInDays: 365 });
+
+    // Act
+    const young = await historyStart(GROUP, 'us-east-1', NOW);
+    logs.reset();
+    givenLogGroup([], { creationTime: daysBefore(2000) });
+    const forever = await historyStart(GROUP, 'us-east-1', NOW);
+
+    // Assess
+    expect(young).toEqual({ at: new Date(daysBefore(100)), because: "the log group's creation" });
+    expect(forever).toEqual({ at: new Date(daysBefore(2000)), because: "the log group's creation" });
+  });
+
+  it('does not take a late first record for the start of the history', async () => {
+    // Prepare
+    givenLogGroup([use(daysBefore(40))], { creationTime: daysBefore(1000) });
 
     // Act
     const start = await historyStart(GROUP, 'us-east-1', NOW);
 
     // Assess
-    expect(start).toEqual({ at: new Date(daysBefore(40)), because: 'the first record the log group holds' });
-  });
-
-  it("is the group's creation or retention when the group holds no record", async () => {
-    // Prepare
-    givenLogGroup([], { creationTime: daysBefore(100), retentionInDays: 30 });
-
-    // Act
-    const start = await historyStart(GROUP, 'us-east-1', NOW);
-
-    // Assess
-    expect(start).toEqual({ at: new Date(daysBefore(30)), because: "the log group's retention of 30 days" });
+    expect(start.at).toEqual(new Date(daysBefore(1000)));
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
   });
 });

@@ -147,14 +147,14 @@ describe('publicKeyDownloads: what keeps the history from ruling a download out'
     expect(publicKey.searchedFrom).toBe(CREATED);
   });
 
-  it("takes the group's first record when it is later than the search's own horizon", () => {
+  it("takes the history's start when it is later than the search's own horizon, with its reason", () => {
     // Act
     const { publicKey, warning } = publicKeyDownloads(
       { records: [], searchedFrom: new Date(CREATED) },
       KEY,
       NOW,
       {
-        start: { at: new Date('2025-03-01T00:00:00Z'), because: 'the first record the log group holds' },
+        start: { at: new Date('2025-03-01T00:00:00Z'), because: "the log group's retention of 337 days" },
       },
     );
 
@@ -163,10 +163,10 @@ describe('publicKeyDownloads: what keeps the history from ruling a download out'
     expect(publicKey.gap).toEqual({
       reason: 'HISTORY_STARTS_AFTER_CREATION',
       detail:
-        'the searchable history reaches back only to 2025-03-01T00:00:00.000Z (the first record the log group ' +
-        `holds), not to the key's creation (${CREATED}).`,
+        "the searchable history reaches back only to 2025-03-01T00:00:00.000Z (the log group's retention of 337 " +
+        `days), not to the key's creation (${CREATED}).`,
     });
-    expect(warning).toContain('only from 2025-03-01T00:00:00.000Z (the first record the log group holds)');
+    expect(warning).toContain("only from 2025-03-01T00:00:00.000Z (the log group's retention of 337 days)");
   });
 
   it('has a TRAIL_BLIND gap when the trails would not record a GetPublicKey', () => {
