@@ -71,7 +71,7 @@ describe('assessment scenarios: usage cadence', () => {
 
   it('a key busy for 200 days, idle for 120: the bounded search finds no long gap and the key goes to deletion', async () => {
     // Act
-    const result = await run('assess-hourly-job-then-idle');
+    const result = await run('assess-daily-job-then-idle');
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
