@@ -398,13 +398,12 @@ describe('findRefusal', () => {
     expect(refusal?.message).toContain(`, and ${detail} A download of its public key cannot be ruled out`);
   });
 
-  it('refuses a key with a public key whose history was never searched', () => {
+  it('leaves the public key rule to the assessment when no history was searched (the fleet report)', () => {
     // Act
     const refusal = findRefusal(args({ key: rsaKey, publicKey: null }));
 
     // Assess
-    expect(refusal?.cause).toBe('PUBLIC_KEY_EXPORTED');
-    expect(refusal?.message).toContain('was not searched for GetPublicKey');
+    expect(refusal).toBeNull();
   });
 
   it('refuses OBSERVATION_TOO_SHORT when known uses are further apart than the observation, not when within it', () => {
