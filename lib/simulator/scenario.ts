@@ -580,12 +580,34 @@ function resolveKey(raw: Json, i: number, start: Date, region: string, recording
     keyUsage: optionalString(raw, 'keyUsage') ?? defaultKeyUsage(keySpec),
     description: optionalString(raw, 'description') ?? '',
     region: optionalString(raw, 'region') ?? region,
-    origin: (optionalString(raw, 'origin') as KeyOrigin | undefined) ?? 'AWS_KMS',
+    origin: resolveOrigin(raw, field, keySpec, multiRegion !== null),
     multiRegion,
     protects: resolveProtects(raw.protects, field, keySpec, createdAt, start, recording),
     grants: resolveGrants(raw.grants, field, createdAt, start),
     keyPolicy: raw.keyPolicy === undefined ? null : asRecord(raw.keyPolicy),
   };
+}
+
+/**
+ * Where the key material is. A custom key store (CloudHSM or external) holds only symmetric
+ * encryption keys and no multi-Region keys (KMS Developer Guide, custom key stores): a file that
+ * asks for one is a world KMS cannot make.
+ */
+function resolveOrigin(raw: Json, field: string, keySpec: string, multiRegion: boolean): KeyOrigin {
+  const origin = (optionalString(raw, 'origin') as KeyOrigin | undefined) ?? 'AWS_KMS';
+  if (origin === 'AWS_CLOUDHSM' || origin === 'EXTERNAL_KEY_STORE') {
+    if (keySpec !== 'SYMMETRIC_DEFAULT') {
+      throw new ScenarioError(
+        `${field}.origin: a key in a custom key store (${origin}) is SYMMETRIC_DEFAULT, not ${keySpec}`,
+      );
+    }
+    if (multiRegion) {
+      throw new ScenarioError(
+        `${field}.origin: a key in a custom key store (${origin}) cannot be multi-Region`,
+      );
+    }
+  }
+  return origin;
 }
 
 /** The account a principal ARN names (`arn:aws:iam::<account>:...`), if any. */

@@ -448,6 +448,20 @@ describe('parseScenario: the fields that express the world as it is', () => {
       "approvals.deletionAfter: approvals.deletion is 'timeout' (nobody answers); give approve or reject with a late deletionAfter instead",
     ],
     [
+      'an asymmetric key in a custom key store',
+      { keys: [{ keyId: 'k', createdAt: '+P0D', origin: 'AWS_CLOUDHSM', keySpec: 'RSA_2048' }] },
+      'keys[0].origin: a key in a custom key store (AWS_CLOUDHSM) is SYMMETRIC_DEFAULT, not RSA_2048',
+    ],
+    [
+      'a multi-Region key in an external key store',
+      {
+        keys: [
+          { keyId: 'k', createdAt: '+P0D', origin: 'EXTERNAL_KEY_STORE', multiRegion: { role: 'PRIMARY' } },
+        ],
+      },
+      'keys[0].origin: a key in a custom key store (EXTERNAL_KEY_STORE) cannot be multi-Region',
+    ],
+    [
       'runUntil before start',
       { runUntil: '-P1D' },
       'runUntil: 2025-12-31T00:00:00.000Z is before start (2026-01-01T00:00:00.000Z)',
