@@ -45,13 +45,35 @@ const CHECK_DID: Readonly<Record<string, string | null>> = {
   FAILED: null,
 };
 
+/** An approver's late answer (the world's entry): what was answered and what Step Functions made of it. */
+function describeAnswer(d: Readonly<Record<string, unknown>>): string {
+  const said = APPROVAL_ANSWERS[String(d.answer)]?.said ?? String(d.answer);
+  if (d.result === 'accepted') {
+    return `approver's answer (${String(d.step)}): ${said}, accepted`;
+  }
+  const state = typeof d.keyState === 'string' ? `; key ${d.keyState}` : '';
+  return `approver's answer (${String(d.step)}): ${said}, refused (${String(d.result)}); ${String(d.note ?? 'nothing changed')}${state}`;
+}
+
 function describe(entry: ResultTimelineEntry): string {
   const d = entry.detail;
+  if (entry.state === 'ApprovalAnswer') {
+    return describeAnswer(d);
+  }
   const parts: string[] = [];
-  const skip = new Set(['step', 'answer', 'kind', 'until']);
+  const skip = new Set(['step', 'answer', 'kind', 'until', 'answerAt']);
   if (typeof d.step === 'string') {
     const answer = APPROVAL_ANSWERS[String(d.answer)];
-    parts.push(`approval (${d.step}): ${answer?.said ?? String(d.answer)}`);
+    if (typeof d.answerAt === 'string') {
+      // The approver answers later: the request may expire first.
+      const expired = d.error === 'States.Timeout';
+      parts.push(
+        `approval (${d.step}): to be ${answer?.said ?? String(d.answer)} ${when(d.answerAt)}${expired ? ', expired before' : ''}`,
+      );
+      if (expired) skip.add('error');
+    } else {
+      parts.push(`approval (${d.step}): ${answer?.said ?? String(d.answer)}`);
+    }
     if (answer?.raises !== undefined && d.error === answer.raises) {
       skip.add('error');
     }

@@ -174,6 +174,68 @@ describe('renderTimeline wording of approvals and ends', () => {
   });
 });
 
+describe('renderTimeline wording of late approval answers and the world after the execution', () => {
+  it('says when the approver answers, that the request expired first, and that the late answer changed nothing', () => {
+    // Prepare
+    const entries = [
+      {
+        at: '2026-02-08T00:30:00.000Z',
+        state: 'RequestDeletionApproval',
+        detail: {
+          step: 'deletion',
+          answer: 'approve',
+          answerAt: '2026-02-15T06:30:00.000Z',
+          error: 'States.Timeout',
+        },
+      },
+      {
+        at: '2026-02-15T06:30:00.000Z',
+        state: 'ApprovalAnswer',
+        detail: {
+          step: 'deletion',
+          answer: 'approve',
+          result: 'TaskTimedOut',
+          changed: false,
+          keyState: 'Enabled',
+          note: 'approval answer after expiry: nothing changed',
+        },
+      },
+      {
+        at: '2026-02-16T00:00:00.000Z',
+        state: 'RequestDisableApproval',
+        detail: {
+          step: 'disable',
+          answer: 'reject',
+          answerAt: '2026-02-16T02:00:00.000Z',
+          error: 'ApprovalRejected',
+        },
+      },
+      {
+        at: '2026-02-16T02:00:00.000Z',
+        state: 'ApprovalAnswer',
+        detail: { step: 'disable', answer: 'reject', result: 'accepted' },
+      },
+      {
+        at: '2026-03-01T00:30:00.000Z',
+        state: 'KeyDeleted',
+        detail: { keyId: 'k', deletionDate: '2026-03-01T00:30:00.000Z' },
+      },
+    ];
+
+    // Act
+    const lines = renderTimeline(entries);
+
+    // Assess
+    expect(lines).toEqual([
+      '  2026-02-08 00:30Z  RequestDeletionApproval      approval (deletion): to be approved 2026-02-15 06:30Z, expired before',
+      "  2026-02-15 06:30Z  ApprovalAnswer               approver's answer (deletion): approved, refused (TaskTimedOut); approval answer after expiry: nothing changed; key Enabled",
+      '  2026-02-16 00:00Z  RequestDisableApproval       approval (disable): to be rejected 2026-02-16 02:00Z',
+      "  2026-02-16 02:00Z  ApprovalAnswer               approver's answer (disable): rejected, accepted",
+      '  2026-03-01 00:30Z  KeyDeleted                   keyId=k, deletionDate=2026-03-01T00:30:00.000Z',
+    ]);
+  });
+});
+
 describe('renderResult', () => {
   it('ends with the outcome, the key and the stats', () => {
     // Prepare
