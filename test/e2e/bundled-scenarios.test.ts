@@ -225,9 +225,8 @@ describe('bundled scenarios, end to end', () => {
 
   it('covers every bundled scenario', () => {
     // Prepare
-    // The world-* scenarios have their own file: test/e2e/world-scenarios.test.ts.
     const bundled = readdirSync(SCENARIOS)
-      .filter((f) => f.endsWith('.json') && !f.startsWith('world-'))
+      .filter((f) => f.endsWith('.json'))
       .map((f) => f.replace(/\.json$/, ''));
 
     // Act: this file and the other end-to-end files that run bundled scenarios the same way.
