@@ -29,6 +29,12 @@ export const REFUSAL_CAUSES = [
   'PUBLIC_KEY_EXPORTED',
   'TAG_CONDITION_NOT_MET',
   'EVENT_SOURCE_UNAVAILABLE',
+  /** The inventory found resources encrypted under the key that acceptDataLoss does not name exactly. */
+  'PROTECTS_DATA',
+  /** A read of the inventory failed: what the key protects is unknown, never "nothing". */
+  'INVENTORY_INCOMPLETE',
+  /** The key encrypts the CloudTrail log group the watch reads, or the trail that feeds it. */
+  'ENCRYPTS_WATCH_SOURCE',
 ] as const;
 export type RefusalCause = (typeof REFUSAL_CAUSES)[number];
 
