@@ -87,12 +87,23 @@ function failureOf(reason: unknown, service: string, call: string): InventoryFai
   return { service: error.service, call: error.call, error: error.errorName, message: error.errorMessage };
 }
 
-export async function takeInventory(
-  clients: InventoryClients,
-  key: InventoryTarget,
+/** What the services of a Region report encrypted under any key, for any number of keys to be matched with. */
+export interface RegionResources {
+  readonly resources: readonly EncryptedResource[];
+  readonly trails: readonly TrailFacts[];
+  readonly failures: readonly InventoryFailure[];
+}
+
+/**
+ * Every resource of the Region that names a KMS key, with the trails and where they deliver: one walk
+ * of each service, whichever key it is for (the `candidates` report matches every key of the Region
+ * against one walk).
+ */
+export async function readRegionResources(
+  clients: Omit<InventoryClients, 'kms'>,
+  scope: Scope,
   options: InventoryOptions = {},
-): Promise<TakenInventory> {
-  const scope = scopeOf(key.keyArn);
+): Promise<RegionResources> {
   // Each reader with the service and first call that name its failure if it throws something unnamed.
   const readers: readonly [string, string, () => Promise<EncryptedResource[]>][] = [
     ['ec2', 'DescribeVolumes', () => readVolumes(clients.ec2, scope)],
@@ -110,13 +121,9 @@ export async function takeInventory(
     ['logs', 'DescribeLogGroups', () => readLogGroups(clients.logs, scope)],
   ];
   const trailClients = [clients.cloudTrail, ...(options.watchTrails ? [options.watchTrails] : [])];
-
-  const [resources, trailReads, aliases, grants, policy] = await Promise.all([
+  const [resources, trailReads] = await Promise.all([
     Promise.allSettled(readers.map(([, , reader]) => reader())),
     Promise.allSettled(trailClients.map((client) => readTrails(client))),
-    Promise.allSettled([readAliases(clients.kms, key.keyId)]),
-    Promise.allSettled([readGrants(clients.kms, key.keyArn)]),
-    Promise.allSettled([readKeyPolicy(clients.kms, key.keyArn, scope.account)]),
   ]);
 
   const failures: InventoryFailure[] = [];
@@ -137,21 +144,55 @@ export async function takeInventory(
     if (index === 0) found.push(...result.value.resources);
     trails.push(...result.value.trails);
   }
-  const [aliasRead] = aliases;
-  const [grantRead] = grants;
-  const [policyRead] = policy;
-  let currentAliases: string[] = [];
-  if (aliasRead?.status === 'fulfilled') currentAliases = aliasRead.value;
-  else failures.push(failureOf(aliasRead?.reason, 'kms', 'ListAliases'));
-  let grantList: GrantSummary[] | null = null;
-  if (grantRead?.status === 'fulfilled') grantList = grantRead.value;
-  else failures.push(failureOf(grantRead?.reason, 'kms', 'ListGrants'));
-  let policySummary: PolicySummary | null = null;
-  if (policyRead?.status === 'fulfilled') policySummary = policyRead.value;
-  else failures.push(failureOf(policyRead?.reason, 'kms', 'GetKeyPolicy'));
+  return { resources: found, trails, failures };
+}
 
+/** The key's own access paths and names: its aliases now, its grants, its policy. */
+export interface KeyAccess {
+  readonly aliases: readonly string[];
+  readonly grants: readonly GrantSummary[] | null;
+  readonly policy: PolicySummary | null;
+  readonly failures: readonly InventoryFailure[];
+}
+
+export async function readKeyAccess(kms: KMSClient, key: InventoryTarget): Promise<KeyAccess> {
+  const scope = scopeOf(key.keyArn);
+  const [aliasRead, grantRead, policyRead] = await Promise.allSettled([
+    readAliases(kms, key.keyId),
+    readGrants(kms, key.keyArn),
+    readKeyPolicy(kms, key.keyArn, scope.account),
+  ]);
+  const failures: InventoryFailure[] = [];
+  let aliases: string[] = [];
+  if (aliasRead.status === 'fulfilled') aliases = aliasRead.value;
+  else failures.push(failureOf(aliasRead.reason, 'kms', 'ListAliases'));
+  let grants: GrantSummary[] | null = null;
+  if (grantRead.status === 'fulfilled') grants = grantRead.value;
+  else failures.push(failureOf(grantRead.reason, 'kms', 'ListGrants'));
+  let policy: PolicySummary | null = null;
+  if (policyRead.status === 'fulfilled') policy = policyRead.value;
+  else failures.push(failureOf(policyRead.reason, 'kms', 'GetKeyPolicy'));
+  return { aliases, grants, policy, failures };
+}
+
+/** The whole inventory of one key: the Region's resources and the key's access paths, read side by side. */
+export async function takeInventory(
+  clients: InventoryClients,
+  key: InventoryTarget,
+  options: InventoryOptions = {},
+): Promise<TakenInventory> {
+  const [region, access] = await Promise.all([
+    readRegionResources(clients, scopeOf(key.keyArn), options),
+    readKeyAccess(clients.kms, key),
+  ]);
   return {
-    findings: { resources: found, failures, grants: grantList, policy: policySummary, trails },
-    aliases: currentAliases,
+    findings: {
+      resources: region.resources,
+      failures: [...region.failures, ...access.failures],
+      grants: access.grants,
+      policy: access.policy,
+      trails: region.trails,
+    },
+    aliases: access.aliases,
   };
 }

@@ -6,7 +6,8 @@ import { useEmulatorServer } from './emulated.js';
 /**
  * `candidates` with the real KMS client against the emulated account over HTTP (the SDK's
  * AWS_ENDPOINT_URL_KMS), so request shapes, pagination markers, error names and retries are the
- * SDK's own, not a mock's.
+ * SDK's own, not a mock's. The usage picture only (--skip-inventory): the inventory's services are
+ * not pointed at the emulator here.
  */
 
 const REGION = 'eu-west-1';
@@ -66,7 +67,7 @@ describe('candidates against the emulated account', () => {
     const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
 
     // Act
-    const code = await run(['--json'], io);
+    const code = await run(['--json', '--skip-inventory'], io);
 
     // Assess
     expect(code).toBe(0);
@@ -113,7 +114,7 @@ describe('candidates against the emulated account', () => {
     const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
 
     // Act
-    const code = await run(['--csv'], io);
+    const code = await run(['--csv', '--skip-inventory'], io);
     const stats = emulated.stats();
 
     // Assess
