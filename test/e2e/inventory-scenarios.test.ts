@@ -102,7 +102,7 @@ describe('inventory scenarios, end to end', () => {
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
-    expect(result.key.finalState).toBe('Deleted');
+    expect(result.key.finalState).toBe('PendingDeletion');
     const approvals = result.notifications.filter((n) => n.kind === 'approval-request');
     expect(approvals).toHaveLength(2);
     for (const approval of approvals) {
@@ -135,7 +135,7 @@ describe('inventory scenarios, end to end', () => {
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
-    expect(result.key.finalState).toBe('Deleted');
+    expect(result.key.finalState).toBe('PendingDeletion');
     expect(mail(result)).toContain('Resources encrypted under the key: none found.');
     expectNoDecoy(result);
   });
