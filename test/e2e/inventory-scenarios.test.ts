@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { loadScenarioFile } from '../../lib/simulator/scenario.js';
-import { simulate } from '../../lib/simulator/simulate.js';
+import { type SimulateOptions, simulate } from '../../lib/simulator/simulate.js';
 
 /**
  * What the key protects, end to end: the bundled inventory scenarios (test/scenarios/inventory-*.json)
@@ -12,8 +12,8 @@ import { simulate } from '../../lib/simulator/simulate.js';
 const SCENARIOS = join(import.meta.dirname, '..', 'scenarios');
 const KEY_ID = '6789f012-67f0-8912-ab34-67890abcdef0';
 
-async function run(name: string) {
-  return simulate(loadScenarioFile(join(SCENARIOS, `${name}.json`)));
+async function run(name: string, options: SimulateOptions = {}) {
+  return simulate(loadScenarioFile(join(SCENARIOS, `${name}.json`)), options);
 }
 
 type Result = Awaited<ReturnType<typeof run>>;
@@ -97,8 +97,15 @@ describe('inventory scenarios, end to end', () => {
   });
 
   it('deletes a key whose acceptDataLoss names exactly what it protects, saying what becomes unreadable', async () => {
+    // Prepare
+    let tags: Readonly<Record<string, string>> = {};
+
     // Act
-    const result = await run('inventory-accept-data-loss');
+    const result = await run('inventory-accept-data-loss', {
+      inspect: (account) => {
+        tags = account.inspectKey(KEY_ID)?.tags ?? {};
+      },
+    });
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
@@ -117,6 +124,10 @@ describe('inventory scenarios, end to end', () => {
     );
     expect(order.indexOf('TakeInventoryBeforeDeletion')).toBeLessThan(order.indexOf('ScheduleDeletion'));
     expectNoDecoy(result);
+    // The key's own record says what its deletion makes unreadable.
+    expect(tags['kms-deletion-guard:data-loss-accepted']).toBe(
+      '2 resources: arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60718 arn:aws:s3:::yearly-archive-2025',
+    );
   });
 
   it('refuses acceptDataLoss that names less than the key protects, naming what it left out', async () => {
