@@ -22,8 +22,12 @@ import { hasControlCharacter, quoteUntrusted } from './untrusted.js';
 
 export const MAX_REQUESTED_BY_LENGTH = 256;
 export const MAX_REASON_LENGTH = 1024;
-/** ARNs `acceptDataLoss` may name: an execution input is at most 256 KB, and each ARN travels in the state twice. */
-export const MAX_ACCEPTED_DATA_LOSS = 500;
+/**
+ * ARNs `acceptDataLoss` may name, and their characters in all: the list travels in the workflow state
+ * twice (the input and the validated request), and the state holds 256 KB with everything else.
+ */
+export const MAX_ACCEPTED_DATA_LOSS = 200;
+export const MAX_ACCEPTED_DATA_LOSS_CHARACTERS = 32_768;
 /** The longest ARN any of the inventoried services documents is 2048 characters. */
 export const MAX_ARN_LENGTH = 2048;
 
@@ -37,7 +41,7 @@ const FIELD_RULES = {
   reason: `It must be text of at most ${MAX_REASON_LENGTH} characters; line breaks and tabs are allowed, other control characters are not.`,
   allowExportedPublicKey:
     'It must be true or false (true lets an asymmetric key whose public key was downloaded be retired anyway).',
-  acceptDataLoss: `It must be a list of at most ${MAX_ACCEPTED_DATA_LOSS} resource ARNs ("arn:...", at most ${MAX_ARN_LENGTH} characters, no control characters): exactly the resources encrypted under the key whose data you accept to lose; omit it unless you mean to destroy that data.`,
+  acceptDataLoss: `It must be a list of at most ${MAX_ACCEPTED_DATA_LOSS} resource ARNs ("arn:...", each at most ${MAX_ARN_LENGTH} and all together at most ${MAX_ACCEPTED_DATA_LOSS_CHARACTERS} characters, no control characters): exactly the resources encrypted under the key whose data you accept to lose; omit it unless you mean to destroy that data.`,
 } as const;
 
 type Field = keyof typeof FIELD_RULES;
@@ -70,7 +74,12 @@ const schema = z.strictObject({
           z.refine((s) => !hasControlCharacter(s) && s.trim() === s),
         ),
       )
-      .check(z.maxLength(MAX_ACCEPTED_DATA_LOSS)),
+      .check(
+        z.maxLength(MAX_ACCEPTED_DATA_LOSS),
+        z.refine(
+          (arns) => arns.reduce((sum, arn) => sum + arn.length, 0) <= MAX_ACCEPTED_DATA_LOSS_CHARACTERS,
+        ),
+      ),
   ),
 });
 

@@ -46,7 +46,7 @@ export function inventoryLines(report: InventoryReport): string[] {
   if (report.resourceCount === 0) {
     lines.push('  Resources encrypted under the key: none found.');
   } else {
-    const accepted = report.acceptedDataLoss.length > 0;
+    const accepted = report.acceptedDataLoss > 0;
     lines.push(
       accepted
         ? `  WILL BECOME UNREADABLE when the key is deleted (acceptDataLoss names exactly these ${plural(report.resourceCount, 'resource')}):`

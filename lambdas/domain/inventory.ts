@@ -146,8 +146,11 @@ export interface InventoryReport {
   /** The resources encrypted under the key, the first MAX_LISTED_RESOURCES of them. */
   readonly resources: readonly ProtectedResource[];
   readonly resourceCount: number;
-  /** The ARNs of `acceptDataLoss`: what the requester accepts becomes unreadable. */
-  readonly acceptedDataLoss: readonly string[];
+  /**
+   * How many ARNs `acceptDataLoss` names (the list itself stays in the request, once: the state is
+   * bounded). When the inventory lets the key go on, they are exactly the resources found.
+   */
+  readonly acceptedDataLoss: number;
   readonly failures: readonly InventoryFailure[];
   readonly grants: readonly GrantSummary[];
   readonly grantCount: number;
@@ -427,7 +430,7 @@ export function inventoryReport(args: {
       keyRef: r.keyRef,
     })),
     resourceCount: judgement.resources.length,
-    acceptedDataLoss: [...args.acceptDataLoss],
+    acceptedDataLoss: args.acceptDataLoss.length,
     failures: findings.failures,
     grants: grants.slice(0, MAX_LISTED_GRANTS),
     grantCount: grants.length,

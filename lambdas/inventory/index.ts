@@ -105,7 +105,7 @@ function log(
     verdict: refusal ? 'REFUSED' : 'CLEAR',
     cause: refusal?.cause ?? null,
     resourceCount: report.resourceCount,
-    acceptedDataLoss: report.acceptedDataLoss.length,
+    acceptedDataLoss: report.acceptedDataLoss,
     failures: report.failures,
     grantCount: report.grantCount,
     watchSource: report.watchSource,

@@ -113,7 +113,12 @@ describe('parseExecutionInput', () => {
     ],
     ['an entry with a line break', ['arn:aws:s3:::b\n'], /entry 0 is/],
     ['an entry with edge spaces', [' arn:aws:s3:::b'], /entry 0 is/],
-    ['too many entries', Array.from({ length: 501 }, (_, i) => `arn:aws:s3:::b${i}`), /a list of 501 items/],
+    ['too many entries', Array.from({ length: 201 }, (_, i) => `arn:aws:s3:::b${i}`), /a list of 201 items/],
+    [
+      'too many characters in all',
+      Array.from({ length: 20 }, (_, i) => `arn:aws:s3:::${String(i).padEnd(2000, 'x')}`),
+      /a list of 20 items/,
+    ],
   ])('refuses acceptDataLoss with %s, naming the field', (_what, value, received) => {
     // Act
     const error = invalid({ keyId: KEY_ID, acceptDataLoss: value });

@@ -88,7 +88,7 @@ describe('observationReport', () => {
           },
         ],
         resourceCount: 1,
-        acceptedDataLoss: ['arn:aws:s3:::yearly-archive'],
+        acceptedDataLoss: 1,
         failures: [],
         grants: [],
         grantCount: 0,
