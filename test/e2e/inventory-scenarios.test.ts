@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RESOURCE_TYPES, type ResourceType } from '../../lambdas/domain/inventory.js';
 import { loadScenarioFile } from '../../lib/simulator/scenario.js';
 import { type SimulateOptions, simulate } from '../../lib/simulator/simulate.js';
 
@@ -46,7 +48,7 @@ function expectNoDecoy(result: Result): void {
     'api-token-v2',
     'legacy-archive-index-v2',
     'billing-before-migration',
-    'db-password',
+    'legacy/db-password',
     'fs-0123abcd',
   ]) {
     expect(mail(result)).not.toContain(decoy);
@@ -168,5 +170,60 @@ describe('inventory scenarios, end to end', () => {
     expect(result.notifications.at(-1)?.kind).toBe('refused');
     expect(mail(result)).toMatch(/rds DescribeDBSnapshots: \w+/);
     expect(KEY_ID).toBe(result.key.keyId);
+  });
+
+  describe('every inventoried type, as a scenario writes it', () => {
+    /** A resource ID of the form each service accepts. */
+    const ID: Record<ResourceType, string> = {
+      'AWS::EC2::Volume': 'vol-0a1b2c3d4e5f60718',
+      'AWS::EC2::Snapshot': 'snap-0a1b2c3d4e5f60718',
+      'AWS::RDS::DBInstance': 'billing-db',
+      'AWS::RDS::DBCluster': 'billing-cluster',
+      'AWS::RDS::DBSnapshot': 'billing-db-final',
+      'AWS::RDS::DBClusterSnapshot': 'billing-cluster-final',
+      'AWS::S3::Bucket': 'yearly-archive-2025',
+      'AWS::Backup::RecoveryPoint': '3f1c2a4e-0000-4000-8000-00000000bb02',
+      'AWS::SecretsManager::Secret': 'billing/quarterly-export',
+      'AWS::SSM::Parameter': '/billing/export-token',
+      'AWS::DynamoDB::Table': 'orders-archive',
+      'AWS::EFS::FileSystem': 'fs-0a1b2c3d',
+      'AWS::Logs::LogGroup': '/archive/app-logs',
+      'AWS::CloudTrail::Trail': 'archive-trail',
+    };
+
+    /** The decoys-only scenario, as its file writes it, with the retired key protecting one resource. */
+    function scenarioProtecting(type: ResourceType, id: string): unknown {
+      const raw = JSON.parse(readFileSync(join(SCENARIOS, 'inventory-decoys-only.json'), 'utf8')) as {
+        keys: Record<string, unknown>[];
+      };
+      const [retired, ...decoys] = raw.keys;
+      return {
+        ...raw,
+        keys: [{ ...retired, protects: [{ type, id, createdAt: '2025-01-01T00:00:00Z' }] }, ...decoys],
+      };
+    }
+
+    it.each(RESOURCE_TYPES)(
+      'refuses PROTECTS_DATA for a key that protects one %s, naming it',
+      async (type) => {
+        // Act
+        const result = await simulate(scenarioProtecting(type, ID[type]));
+
+        // Assess
+        expectRefusedUnchanged(result, 'PROTECTS_DATA');
+        expect(mail(result)).toContain(`${type} arn:aws:`);
+        expect(mail(result)).toContain(ID[type].replace(/^\//, ''));
+        expectNoDecoy(result);
+      },
+    );
+
+    it('refuses ENCRYPTS_WATCH_SOURCE for a key that encrypts the trail feeding the watched log group', async () => {
+      // Act
+      const result = await simulate(scenarioProtecting('AWS::CloudTrail::Trail', 'management-events'));
+
+      // Assess
+      expectRefusedUnchanged(result, 'ENCRYPTS_WATCH_SOURCE');
+      expect(mail(result)).toContain('trail/management-events');
+    });
   });
 });
