@@ -83,7 +83,9 @@ async function put(
   >,
 ): Promise<HoldWrite> {
   try {
-    await dynamoDbClient().send(new PutItemCommand({ TableName: tableName(), Item: toItem(record), ...condition }));
+    await dynamoDbClient().send(
+      new PutItemCommand({ TableName: tableName(), Item: toItem(record), ...condition }),
+    );
     return 'WRITTEN';
   } catch (error) {
     if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {

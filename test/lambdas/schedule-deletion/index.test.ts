@@ -435,14 +435,12 @@ describe('schedule-deletion handler', () => {
     // Prepare
     const deletionDate = new Date('2026-04-01T00:00:00.000Z');
     fakeKms({ state: 'PendingDeletion', tags: held(), deletionDate, window: 30 });
-    kms
-      .on(EncryptCommand)
-      .rejects(
-        new KMSInvalidStateException({
-          message: `${KEY_ARN} is pending deletion.`,
-          $metadata: { requestId: 'c-p' },
-        }),
-      );
+    kms.on(EncryptCommand).rejects(
+      new KMSInvalidStateException({
+        message: `${KEY_ARN} is pending deletion.`,
+        $metadata: { requestId: 'c-p' },
+      }),
+    );
     await table.seed(watchingHold());
 
     // Act

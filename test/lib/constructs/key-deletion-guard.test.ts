@@ -18,6 +18,7 @@ const SDK_SERVICES: Record<string, string> = {
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-cloudtrail': 'cloudtrail',
   '@aws-sdk/client-scheduler': 'scheduler',
+  '@aws-sdk/client-dynamodb': 'dynamodb',
 };
 /** Actions a command needs beside its own: a schedule's target role is passed to Scheduler. */
 const IMPLIED_ACTIONS: Record<string, readonly string[]> = {
