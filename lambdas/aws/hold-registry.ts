@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   type AttributeValue,
   GetItemCommand,
@@ -82,17 +83,25 @@ async function put(
     'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
   >,
 ): Promise<HoldWrite> {
+  const item = toItem(record);
   try {
-    await dynamoDbClient().send(
-      new PutItemCommand({ TableName: tableName(), Item: toItem(record), ...condition }),
-    );
+    await dynamoDbClient().send(new PutItemCommand({ TableName: tableName(), Item: item, ...condition }));
     return 'WRITTEN';
   } catch (error) {
-    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
-      return 'CONFLICT';
+    if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) {
+      throw error;
     }
-    throw error;
   }
+  // The SDK retries a request whose answer was lost; if the lost attempt wrote, the retry finds its
+  // own write and fails the condition. That write is this one: the item holds exactly what was sent.
+  const stored = await dynamoDbClient().send(
+    new GetItemCommand({
+      TableName: tableName(),
+      Key: { keyArn: { S: record.keyArn } },
+      ConsistentRead: true,
+    }),
+  );
+  return stored.Item && isDeepStrictEqual(fromItem(stored.Item), fromItem(item)) ? 'WRITTEN' : 'CONFLICT';
 }
 
 /*

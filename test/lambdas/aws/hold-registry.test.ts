@@ -106,6 +106,35 @@ describe('hold registry (against dynalite, a real DynamoDB implementation)', () 
     expect((await readHold(KEY_ARN))?.phase).toBe('scheduling');
   });
 
+  it('counts its own write as written when the SDK retries a request whose answer was lost', async () => {
+    // Prepare: the first attempt of each write landed; its answer never arrived.
+    const hold = fresh();
+    await putNewHold(hold);
+    const claimed = claimHold(hold, 'fast-path', 'ev-1', NOW);
+    await replaceHold(hold, claimed);
+
+    // Act
+    const retriedPut = await putNewHold(hold);
+    const retriedReplace = await replaceHold(hold, claimed);
+
+    // Assess: the retried put finds the claim, not itself; the retried replace finds itself.
+    expect(retriedPut).toBe('CONFLICT');
+    expect(retriedReplace).toBe('WRITTEN');
+    expect(await readHold(KEY_ARN)).toEqual(claimed);
+  });
+
+  it('counts a retried new hold as written when nothing came after it', async () => {
+    // Prepare
+    const hold = fresh();
+    await putNewHold(hold);
+
+    // Act
+    const retried = await putNewHold(hold);
+
+    // Assess
+    expect(retried).toBe('WRITTEN');
+  });
+
   it('refuses to write a version that does not follow the one read', async () => {
     // Prepare
     const seen = holdRecord('watching');
