@@ -193,6 +193,12 @@ export type ScheduleStep =
   /** Someone else scheduled the deletion while this execution held the key: guard it until KMS deletes it. */
   | 'adopt';
 
+/** What ScheduleDeletion does next, and the hold of this execution it does it under. */
+export interface SchedulePlan {
+  readonly step: ScheduleStep;
+  readonly hold: HoldRecord;
+}
+
 /**
  * Before ScheduleKeyDeletion, and again right before it under the claim: the hold must be this
  * execution's and the key Disabled. A hold the fast path (or anyone) ended means the rollback won:
@@ -202,7 +208,7 @@ export function planScheduleStep(
   record: HoldRecord | null,
   keyState: string,
   executionArn: string,
-): ScheduleStep {
+): SchedulePlan {
   const hold = ownHold(record, executionArn);
   if (!hold) {
     throw new KeyChangedExternallyError(
@@ -212,14 +218,14 @@ export function planScheduleStep(
   const pending = isPendingDeletion(keyState);
   switch (hold.phase) {
     case 'watching':
-      if (pending) return 'adopt';
+      if (pending) return { step: 'adopt', hold };
       break;
     case 'scheduling':
       // A retry: the claim was taken before ScheduleKeyDeletion, which may or may not have run.
-      if (pending) return 'already-scheduled';
+      if (pending) return { step: 'already-scheduled', hold };
       break;
     case 'pending-deletion':
-      if (pending) return 'already-scheduled';
+      if (pending) return { step: 'already-scheduled', hold };
       throw new KeyChangedExternallyError(
         `The key is ${keyState}, no longer pending deletion: someone cancelled the deletion this execution recorded.`,
       );
@@ -233,7 +239,7 @@ export function planScheduleStep(
       `The key is ${keyState}; this execution left it Disabled. The deletion is not scheduled.`,
     );
   }
-  return 'schedule';
+  return { step: 'schedule', hold };
 }
 
 // --- The watch ---------------------------------------------------------------------------------------

@@ -49,8 +49,7 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
   const now = new Date();
 
   const reading = await readKey(key.keyArn, key.region);
-  const hold = await readHold(key.keyArn);
-  const step = planScheduleStep(hold, stateOf(reading), event.executionArn);
+  const { step, hold } = planScheduleStep(await readHold(key.keyArn), stateOf(reading), event.executionArn);
 
   // The same proof as every check, before the one step that cannot be taken back by itself: every
   // canary older than the ingestion lag must be in the source. When the deletion was approved
@@ -66,16 +65,14 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
   });
 
   let scheduled: Scheduled;
-  if (step === 'already-scheduled' && hold) {
+  if (step === 'already-scheduled') {
     scheduled = await recordScheduled(hold, await readKey(key.keyArn, key.region), proof.canaries, event);
-  } else if (step === 'adopt' && hold) {
+  } else if (step === 'adopt') {
     scheduled = await adopt(hold, reading, proof.canaries, event, now);
-  } else if (hold) {
+  } else {
     // The last canary on the Disabled key; the first pending check requires its record.
     const canaries = addCanary(proof.canaries, await sendCanary(key, 'DISABLED', now));
     scheduled = await scheduleUnderClaim(hold, canaries, event, now);
-  } else {
-    throw new KeyChangedExternallyError(describeHold(hold, event.executionArn));
   }
   logger.info('Key deletion scheduled', {
     keyArn: key.keyArn,
@@ -147,8 +144,8 @@ async function scheduleUnderClaim(
       `${describeHold(again, event.executionArn)}: the hold changed under ScheduleDeletion's claim, so nothing was scheduled.`,
     );
   }
-  if (planScheduleStep(again, stateOf(reading), event.executionArn) === 'already-scheduled') {
-    return recordScheduled(again, reading, canaries, event);
+  if (planScheduleStep(again, stateOf(reading), event.executionArn).step === 'already-scheduled') {
+    return recordScheduled(hold, reading, canaries, event);
   }
   await tagKey(
     key.keyArn,

@@ -125,7 +125,7 @@ describe('planDisableStep', () => {
 describe('planScheduleStep', () => {
   it('schedules a Disabled key this execution watches', () => {
     // Act
-    const step = planScheduleStep(holdRecord('watching'), 'Disabled', EXECUTION);
+    const step = planScheduleStep(holdRecord('watching'), 'Disabled', EXECUTION).step;
 
     // Assess
     expect(step).toBe('schedule');
@@ -136,7 +136,7 @@ describe('planScheduleStep', () => {
     const rolledBack = ended(holdRecord('watching'), 'fast-path');
 
     // Act
-    const act = () => planScheduleStep(rolledBack, 'Enabled', EXECUTION);
+    const act = () => planScheduleStep(rolledBack, 'Enabled', EXECUTION).step;
 
     // Assess
     expect(act).toThrow(KeyChangedExternallyError);
@@ -157,9 +157,9 @@ describe('planScheduleStep', () => {
 
   it('reports its own deletion on a retry, whether the record caught up or not', () => {
     // Act
-    const claimed = planScheduleStep(holdRecord('scheduling'), 'PendingDeletion', EXECUTION);
-    const recorded = planScheduleStep(holdRecord('pending-deletion'), 'PendingDeletion', EXECUTION);
-    const neverSent = planScheduleStep(holdRecord('scheduling'), 'Disabled', EXECUTION);
+    const claimed = planScheduleStep(holdRecord('scheduling'), 'PendingDeletion', EXECUTION).step;
+    const recorded = planScheduleStep(holdRecord('pending-deletion'), 'PendingDeletion', EXECUTION).step;
+    const neverSent = planScheduleStep(holdRecord('scheduling'), 'Disabled', EXECUTION).step;
 
     // Assess
     expect(claimed).toBe('already-scheduled');
@@ -169,7 +169,7 @@ describe('planScheduleStep', () => {
 
   it('takes a deletion someone else scheduled under guard instead of scheduling it again', () => {
     // Act
-    const step = planScheduleStep(holdRecord('watching'), 'PendingDeletion', EXECUTION);
+    const step = planScheduleStep(holdRecord('watching'), 'PendingDeletion', EXECUTION).step;
 
     // Assess
     expect(step).toBe('adopt');
