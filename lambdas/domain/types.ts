@@ -234,9 +234,11 @@ export interface RestoreResult {
   /** `"<OUTCOME or CAUSE>: <message>"` for the Fail state's CausePath. */
   readonly causeText: string;
   /**
-   * Set when the fast path (EventBridge) already undid this execution's hold: the workflow ends
-   * with this outcome, with `watch` (the fast path's record added) as its evidence, and e-mails only
-   * when the fast path could not (`notified` false).
+   * Set when the hold ended with another outcome than this step's: the fast path (EventBridge)
+   * already undid this execution's hold, or this step cancelled a deletion someone else scheduled
+   * because callers fail on the key. The workflow ends with this outcome, with `watch` (the fast
+   * path's record added) as its evidence, and e-mails only when the fast path could not (`notified`
+   * false: the e-mail is this result's).
    */
   readonly fastPath?: {
     readonly outcome: 'ROLLED_BACK' | 'DELETION_CANCELLED';
