@@ -95,7 +95,6 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
     watchTimeoutSeconds: pendingWatchTimeoutSeconds(
       new Date(),
       expectedDeletionAt(new Date(scheduledAt), deletionDate, plan),
-      plan,
     ),
     watch: {
       ...startWatch('PENDING', {
