@@ -240,6 +240,14 @@ export class Workflow extends Construct {
       '$.watch',
     );
     checkAtDeletionDate.addCatch(endings.restore, CATCH_ALL);
+    // Failed calls whose records arrived after the last check, on a key KMS has now deleted: nothing
+    // can be undone, but the callers that now fail for good are e-mailed.
+    const notifyTooLate = notifyStep(this, 'NotifyEvidenceTooLate', {
+      topic,
+      kind: 'evidence-too-late',
+      subjectPath: '$.watch.value.subject',
+      messagePath: '$.watch.value.reportText',
+    }).next(deletionScheduled);
     pendingWatch
       .next(waitForDeletionDate)
       .next(checkAtDeletionDate)
@@ -247,6 +255,7 @@ export class Workflow extends Construct {
         choice(this, 'DeletionDateVerdict')
           .when(BROKE, endings.cancelDeletion)
           .when(KEY_CHANGED, keyChanged)
+          .when(sfn.Condition.numberGreaterThan('$.watch.value.evidenceCount', 0), notifyTooLate)
           .otherwise(deletionScheduled),
       );
 
@@ -344,6 +353,11 @@ export class Workflow extends Construct {
         keyArn: sfn.JsonPath.stringAt('$.assessment.value.key.keyArn'),
         deletionDate: sfn.JsonPath.stringAt('$.deletion.value.deletionDate'),
         scheduledAt: sfn.JsonPath.stringAt('$.deletion.value.scheduledAt'),
+        // Failed calls seen only once nothing could be undone stay in the execution's output.
+        watch: {
+          evidence: sfn.JsonPath.listAt('$.watch.value.evidence'),
+          evidenceCount: sfn.JsonPath.numberAt('$.watch.value.evidenceCount'),
+        },
       },
     }).next(new sfn.Succeed(this, 'Done', { stateName: 'Done' }));
   }

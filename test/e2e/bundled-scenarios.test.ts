@@ -228,9 +228,12 @@ describe('bundled scenarios, end to end', () => {
       .filter((f) => f.endsWith('.json'))
       .map((f) => f.replace(/\.json$/, ''));
 
-    // Act
-    const covered = [...readFileSync(import.meta.filename, 'utf8').matchAll(/run\('([a-z0-9-]+)'[,)]/g)].map(
-      (m) => m[1],
+    // Act: this file and its siblings that run bundled scenarios (`*-scenarios.test.ts`).
+    const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith('scenarios.test.ts'));
+    const covered = files.flatMap((f) =>
+      [...readFileSync(join(import.meta.dirname, f), 'utf8').matchAll(/run\('([a-z0-9-]+)'[,)]/g)].map(
+        (m) => m[1],
+      ),
     );
 
     // Assess

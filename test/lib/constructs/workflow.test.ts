@@ -284,8 +284,14 @@ describe('Workflow definition', () => {
     expect(verdict.Choices).toEqual([
       { Variable: '$.watch.value.broke', BooleanEquals: true, Next: 'CancelDeletion' },
       { Variable: '$.watch.value.keyChange', IsPresent: true, Next: 'KeyChangedExternally' },
+      { Variable: '$.watch.value.evidenceCount', NumericGreaterThan: 0, Next: 'NotifyEvidenceTooLate' },
     ]);
     expect(verdict.Default).toBe('DeletionScheduled');
+    // Failures found only on a key KMS already deleted are e-mailed, then the run ends as scheduled.
+    expect(definition.States.NotifyEvidenceTooLate?.Next).toBe('DeletionScheduled');
+    expect(definition.States.DeletionScheduled?.Parameters).toMatchObject({
+      watch: { 'evidence.$': '$.watch.value.evidence', 'evidenceCount.$': '$.watch.value.evidenceCount' },
+    });
   });
 
   it('ends every outcome in a named state', () => {
