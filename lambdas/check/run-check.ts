@@ -188,8 +188,11 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
     canariesSeen: (watch.canariesSeen ?? 0) + newlySeen,
   };
 
-  const log = keyChange || (evidence.length > 0 && !next.broke) ? logger.warn : logger.info;
-  log.call(logger, 'check done', {
+  if (keyChange || (evidence.length > 0 && !next.broke)) {
+    // Someone else changed the key, or failed calls came when nothing could be given back any more.
+    logger.warn('check found the key out of reach', { phase, keyArn: facts.keyArn, keyState, keyChange });
+  }
+  logger.info('check done', {
     phase,
     atDeletion,
     keyArn: facts.keyArn,
