@@ -3,6 +3,7 @@
  * written by hand), with every CloudFormation token resolved to a stable fake value.
  */
 import type { KeyDeletionGuardProps } from '../constructs/key-deletion-guard.js';
+import type { TableSpec } from './emulator/dynamodb.js';
 
 /** The part of a CloudFormation template the simulator reads. */
 export interface CfnTemplate {
@@ -56,6 +57,8 @@ export interface SynthesizedWorkflow {
   readonly env: WorkflowEnv;
   /** EventBridge rules that invoke a handler (absent or empty: the stack has none). */
   readonly eventRules?: readonly EventRule[];
+  /** The stack's DynamoDB tables (absent or empty: the stack has none). */
+  readonly tables?: readonly TableSpec[];
 }
 
 /** The template has no usable state machine, or a token the simulator cannot resolve. */
@@ -99,6 +102,8 @@ export function fakeArn(template: CfnTemplate, logicalId: string, env: WorkflowE
       return `arn:aws:iam::${account}:role/${logicalId}`;
     case 'AWS::Logs::LogGroup':
       return `arn:aws:logs:${region}:${account}:log-group:${logicalId}:*`;
+    case 'AWS::DynamoDB::Table':
+      return `arn:aws:dynamodb:${region}:${account}:table/${tableNameOf(logicalId, resource)}`;
     default: {
       const service =
         RESOURCE_SERVICE[resource.Type] ?? resource.Type.split('::')[1]?.toLowerCase() ?? 'unknown';
@@ -140,6 +145,8 @@ function refValue(template: CfnTemplate, name: string, env: WorkflowEnv): string
       const groupName = resource.Properties?.LogGroupName;
       return typeof groupName === 'string' ? groupName : name;
     }
+    case 'AWS::DynamoDB::Table':
+      return tableNameOf(name, resource);
     default:
       return name;
   }
@@ -227,6 +234,29 @@ function stateMachineOf(template: CfnTemplate, logicalId?: string): [string, Cfn
     );
   }
   return first;
+}
+
+/** A table's name: its literal `TableName`, else the logical ID (CloudFormation would generate one). */
+function tableNameOf(logicalId: string, resource: CfnResource): string {
+  const name = resource.Properties?.TableName;
+  return typeof name === 'string' ? name : logicalId;
+}
+
+/** The template's DynamoDB tables, as the simulator creates them in its emulated DynamoDB. */
+export function tablesOf(template: CfnTemplate): TableSpec[] {
+  return Object.entries(template.Resources ?? {})
+    .filter(([, resource]) => resource.Type === 'AWS::DynamoDB::Table')
+    .map(([logicalId, resource]) => {
+      const props = resource.Properties ?? {};
+      return {
+        TableName: tableNameOf(logicalId, resource),
+        KeySchema: props.KeySchema as TableSpec['KeySchema'],
+        AttributeDefinitions: props.AttributeDefinitions as TableSpec['AttributeDefinitions'],
+        ...(props.GlobalSecondaryIndexes
+          ? { GlobalSecondaryIndexes: props.GlobalSecondaryIndexes as TableSpec['GlobalSecondaryIndexes'] }
+          : {}),
+      };
+    });
 }
 
 /** Every Lambda function of the template that names its handler folder in `KDG_HANDLER`. */
@@ -317,6 +347,7 @@ export function workflowFromTemplate(
     functions,
     env,
     eventRules: eventRulesOf(template, functions, env),
+    tables: tablesOf(template),
   };
 }
 

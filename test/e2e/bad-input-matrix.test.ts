@@ -527,8 +527,8 @@ const SCENARIO_ROWS: ReadonlyArray<{
   },
   {
     label: 'a fault of a service the simulator does not inject faults into',
-    text: JSON.stringify({ ...VALID_SCENARIO, faults: [{ service: 'ec2', operation: '*', error: 'X' }] }),
-    says: /^faults\[0\]\.service: the simulator does not model 'ec2' faults yet; remove the fault/,
+    text: JSON.stringify({ ...VALID_SCENARIO, faults: [{ service: 'events', operation: '*', error: 'X' }] }),
+    says: /^faults\[0\]\.service: the simulator does not model 'events' faults yet; remove the fault/,
     error: ScenarioFieldNotSupportedError,
   },
 ];

@@ -1,0 +1,130 @@
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import dynalite from 'dynalite';
+
+/**
+ * DynamoDB for the emulated account: a real DynamoDB implementation (dynalite, in memory, in this
+ * process), not a hand-written one. The stack's own tables (the hold registry, the approval links)
+ * rely on conditional writes as a compare-and-set between actors that may interleave; a
+ * hand-written emulation could agree with the code's own misunderstanding of those semantics,
+ * while dynalite answers like DynamoDB (ConditionalCheckFailedException, validation messages,
+ * expression grammar), so the simulator exercises the same protocol AWS would.
+ *
+ * One instance per simulation: every run starts with the template's tables and nothing in them.
+ */
+
+/** A table as the synthesized template declares it (AWS::DynamoDB::Table). */
+export interface TableSpec {
+  readonly TableName: string;
+  readonly KeySchema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  readonly AttributeDefinitions: readonly { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+  readonly GlobalSecondaryIndexes?: readonly Record<string, unknown>[];
+}
+
+/** A forwarded answer, status, headers and body as dynalite sent them. */
+export interface TableAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export class EmulatedDynamoDb {
+  private constructor(
+    private readonly server: Server,
+    private readonly port: number,
+  ) {}
+
+  /** Starts an empty DynamoDB on 127.0.0.1 and creates `tables` in it. */
+  static async start(tables: readonly TableSpec[]): Promise<EmulatedDynamoDb> {
+    // Table creation is immediate: the simulator's virtual time cannot wait for real seconds.
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    server.unref();
+    const db = new EmulatedDynamoDb(server, (server.address() as AddressInfo).port);
+    for (const table of tables) {
+      const created = await db.forward('CreateTable', {
+        TableName: table.TableName,
+        KeySchema: table.KeySchema,
+        AttributeDefinitions: table.AttributeDefinitions,
+        BillingMode: 'PAY_PER_REQUEST',
+        ...(table.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: table.GlobalSecondaryIndexes } : {}),
+      });
+      if (created.status !== 200) {
+        await db.close();
+        throw new Error(`the emulated DynamoDB refused table ${table.TableName}: ${created.body}`);
+      }
+    }
+    return db;
+  }
+
+  /**
+   * One DynamoDB JSON 1.0 request (`DynamoDB_20120810.<operation>`), answered by dynalite. Only the
+   * target and body matter to it; the caller's signature was made in virtual time, so a fixed,
+   * well-formed one is sent instead.
+   */
+  forward(operation: string, body: unknown): Promise<TableAnswer> {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          method: 'POST',
+          path: '/',
+          agent: false,
+          headers: {
+            'Content-Type': 'application/x-amz-json-1.0',
+            'Content-Length': Buffer.byteLength(text),
+            'X-Amz-Target': `DynamoDB_20120810.${operation}`,
+            Authorization:
+              'AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+            'X-Amz-Date': '20260101T000000Z',
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(res.headers)) {
+              if (typeof value === 'string') headers[name] = value;
+            }
+            resolve({ status: res.statusCode ?? 500, headers, body: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(text);
+    });
+  }
+
+  /** Every table's name, through every page of ListTables. */
+  async listTableNames(): Promise<string[]> {
+    const names: string[] = [];
+    let start: string | undefined;
+    do {
+      const answer = await this.forward(
+        'ListTables',
+        start === undefined ? {} : { ExclusiveStartTableName: start },
+      );
+      if (answer.status !== 200) {
+        throw new Error(`the emulated DynamoDB refused ListTables: ${answer.body}`);
+      }
+      const page = JSON.parse(answer.body) as { TableNames?: string[]; LastEvaluatedTableName?: string };
+      names.push(...(page.TableNames ?? []));
+      start = page.LastEvaluatedTableName;
+    } while (start !== undefined);
+    return names;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections?.();
+    });
+  }
+}
