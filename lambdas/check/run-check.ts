@@ -113,9 +113,10 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
       `Log group ${plan.logGroupName} can only show records from ${found.searchedFrom.toISOString()}, but the watch needs them from ${cursor.toISOString()}.`,
     );
   }
-  // An observation check remembers IDs a little further back than its next window reaches (a late
-  // record's log timestamp can be later than its eventTime); a decision remembers its whole window.
-  const keepSince = decision ? window.start : new Date(now.getTime() - 2 * plan.ingestionLagSeconds * 1000);
+  // Remember IDs a little further back than the next window reaches: a late record's log timestamp
+  // can be later than its eventTime. A decision re-reads older records too, but those can only be the
+  // workflow's own (any evidence ended the watch), which are never evidence, so the state stays small.
+  const keepSince = new Date(now.getTime() - 2 * plan.ingestionLagSeconds * 1000);
   const { fresh, seen } = dedupe(found.records, watch.seenEventIds, keepSince);
   const principals = plan.workflowPrincipalArns ?? [];
   let canaries = parseCanaries(watch.canaries);
