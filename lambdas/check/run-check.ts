@@ -127,9 +127,10 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
   const keyState = reading === null ? 'NotFound' : (reading.metadata.KeyState ?? 'Unknown');
   const keyChange = keyChangeOf(event, reading, atDeletion);
   let usage: UsageAfterDisable | null = null;
-  if (reading !== null) {
+  if (reading !== null && (decision || keyChange !== undefined)) {
     // A successful use after the disable shows the key is needed as surely as a failed call does
-    // (someone re-enabled it, used it and disabled it again, or the disable never took).
+    // (someone re-enabled it, used it and disabled it again, or the disable never took). Read before
+    // every decision, and whenever someone else changed the key, so its report names the use.
     usage = usageAfterDisable(await readKeyLastUsage(kmsClient(facts.region), facts.keyArn), disabledAt);
     if (usage.evidence && !watch.evidence.some((e) => e.eventID === usage?.evidence?.eventID)) {
       evidence.push(usage.evidence);

@@ -165,30 +165,26 @@ describe('check handler', () => {
     expect(kms.commandCalls(GetKeyLastUsageCommand)).toHaveLength(0);
   });
 
-  it('OBSERVE quiet: a successful use after the disable is evidence at any check, not only the final one', async () => {
+  it('reads GetKeyLastUsage before every decision and whenever the key changed, not at each observation check', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-01-01T12:00:00.000Z'));
     givenKey('Disabled');
     givenRecords([]);
-    kms.on(GetKeyLastUsageCommand).resolves({
-      KeyLastUsage: {
-        Operation: 'Encrypt',
-        Timestamp: new Date('2026-01-01T07:00:00Z'),
-        KmsRequestId: 'req-use',
-      },
-      TrackingStartDate: new Date('2025-01-01T00:00:00Z'),
-    });
     const watch = {
       ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
       cursor: '2026-01-01T06:00:00.000Z',
     };
 
     // Act
-    const next = await handler(checkEvent('OBSERVE', watch), CONTEXT);
+    await handler(checkEvent('OBSERVE', watch), CONTEXT);
+    const quietReads = kms.commandCalls(GetKeyLastUsageCommand).length;
+    givenKey('Enabled');
+    const changed = await handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
-    expect(next.broke).toBe(true);
-    expect(next.evidence[0]).toMatchObject({ eventID: 'req-use', eventName: 'Encrypt', errorCode: '' });
+    expect(quietReads).toBe(0);
+    expect(kms.commandCalls(GetKeyLastUsageCommand)).toHaveLength(1);
+    expect(changed.keyChange).toBeDefined();
   });
 
   it('FINAL quiet: done, observation report with GetKeyLastUsage before the disable', async () => {
