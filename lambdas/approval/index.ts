@@ -7,9 +7,12 @@ import { failTask, succeedTask } from '../aws/task-answers.js';
 import {
   type ApprovalLink,
   type ApprovalLookup,
+  type ApprovalRequest,
   approvalOutput,
   crossSiteProblem,
   type DecisionContext,
+  expiredApprovalText,
+  isPastExpiry,
   lookupApproval,
   lookupProblem,
   parseApprovalLink,
@@ -131,6 +134,36 @@ function isResult(value: ApprovalLookup | ProxyResult): value is ProxyResult {
   return 'statusCode' in value;
 }
 
+/** What SendTaskSuccess / SendTaskFailure answer for a token that no longer waits for an answer. */
+const TOKEN_CLOSED: ReadonlySet<string> = new Set(['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut']);
+
+function expiredPage(expired: Parameters<typeof expiredApprovalText>[0]): ProxyResult {
+  return problem(410, 'This approval expired', expiredApprovalText(expired));
+}
+
+/**
+ * The token closed between the check and the answer. The history says why: the approval expired
+ * (its timeout came first), or someone else answered. Either way this answer changed nothing.
+ */
+async function closedBetween(link: ApprovalLink, request: ApprovalRequest): Promise<ProxyResult> {
+  const again = await findApproval(link);
+  if (!isResult(again) && again.status === 'EXPIRED') {
+    return expiredPage(again);
+  }
+  if (isPastExpiry(request, new Date())) {
+    return expiredPage({
+      step: request.step,
+      expiredAt: request.expiresAt,
+      keyArn: request.key?.keyArn ?? null,
+    });
+  }
+  return problem(
+    409,
+    'Already decided',
+    'This request was already decided, so this decision was not recorded. Nothing was changed by this answer.',
+  );
+}
+
 async function show(event: ProxyEvent): Promise<ProxyResult> {
   const link = parseApprovalLink(event.queryStringParameters);
   const lookup = await findApproval(link);
@@ -173,11 +206,22 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
     const { statusCode, title, message } = lookupProblem(lookup);
     return problem(statusCode, title, message);
   }
+  // The timeout has passed though Step Functions may not have closed the task yet: an answer now comes
+  // after the expiry the e-mail announced, and must change nothing.
+  const now = new Date();
+  if (isPastExpiry(lookup.request, now)) {
+    logger.info('Decision refused, approval expired', { ...fields, expiresAt: lookup.request.expiresAt });
+    return expiredPage({
+      step: lookup.request.step,
+      expiredAt: lookup.request.expiresAt,
+      keyArn: lookup.request.key?.keyArn ?? null,
+    });
+  }
   const context: DecisionContext = {
     step: lookup.request.step,
     by: form.by,
     comment: form.comment,
-    at: new Date(),
+    at: now,
     sourceIp: event.requestContext?.identity?.sourceIp ?? null,
     userAgent: event.requestContext?.identity?.userAgent ?? header(event, 'user-agent'),
   };
@@ -190,12 +234,8 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
   } catch (error) {
     const name = errorName(error);
     logger.warn('Decision not accepted by Step Functions', { ...fields, errorName: name });
-    if (name === 'TaskDoesNotExist' || name === 'InvalidToken' || name === 'TaskTimedOut') {
-      return problem(
-        409,
-        'Already decided',
-        'This request was already decided or has expired, so this decision was not recorded.',
-      );
+    if (TOKEN_CLOSED.has(name)) {
+      return closedBetween(form, lookup.request);
     }
     return UNAVAILABLE();
   }

@@ -255,6 +255,7 @@ function messageFor(
       scanned: state.scanned,
       lastUsage: usage?.lastUsage ?? null,
       trackingStartDate: usage?.trackingStartDate,
+      inventory: event.assessment.inventory,
     });
   }
   return progressNote({

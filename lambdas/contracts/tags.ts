@@ -17,6 +17,8 @@ export const TAGS = {
   deletionApprovedBy: 'kms-deletion-guard:deletion-approved-by',
   /** Who rejected the deletion of a key the workflow had disabled (set when it restores the key). */
   rejectedBy: 'kms-deletion-guard:rejected-by',
+  /** What becomes unreadable with the key (acceptDataLoss): how many resources and their ARNs, cut to fit. */
+  dataLossAccepted: 'kms-deletion-guard:data-loss-accepted',
 } as const;
 
 /** Tags the fast path adds to the hold's tags. */

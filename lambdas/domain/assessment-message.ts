@@ -5,6 +5,7 @@ import { HOUR_SECONDS, MINUTE_SECONDS } from './time.js';
 import type { ExecutionRequest, KeyFacts, Refusal, UsageAssessment, WatchPlan } from './types.js';
 import { isControlCharacter } from './untrusted.js';
 import { describeClassification, GET_KEY_LAST_USAGE_CAUTION } from './usage.js';
+import { describeReach, type UsageCadence } from './usage-cadence.js';
 
 /**
  * The disable-approval e-mail (plain text) and its subject.
@@ -123,6 +124,10 @@ function usageLines(
       ),
     );
   }
+  const cadence = usage.cadence;
+  if (cadence) {
+    lines.push(line('Earlier uses', cadenceText(cadence)));
+  }
   if (hasPublicKey(key)) {
     const downloaded = publicKey?.downloaded === true || search?.publicKeyDownloaded === true;
     const last = publicKey?.lastDownload;
@@ -132,7 +137,8 @@ function usageLines(
         downloaded
           ? `DOWNLOADED with GetPublicKey${last ? ` (last at ${last.eventTime} by ${last.principal}, event ID ${last.eventID})` : ''}`
           : publicKey
-            ? `no GetPublicKey found from ${publicKey.searchedFrom} to ${publicKey.searchedTo}`
+            ? `no GetPublicKey found from ${publicKey.searchedFrom} to ${publicKey.searchedTo}` +
+              (publicKey.gap ? `; a download cannot be ruled out: ${publicKey.gap.detail}` : '')
             : 'not searched',
       ),
     );
@@ -151,6 +157,19 @@ function usageLines(
     ),
   );
   return lines;
+}
+
+/** The cadence in one line: what is known of the uses, against the observation, and how far the search reached. */
+function cadenceText(cadence: UsageCadence): string {
+  const gap = cadence.longestGap;
+  const known =
+    cadence.knownUses === 1
+      ? 'one use known'
+      : `${cadence.knownUses} uses located (busy stretches are sampled, not counted)` +
+        (gap && gap.days <= cadence.observationDays
+          ? `; no gap between uses is longer than the ${cadence.observationDays}-day observation`
+          : '');
+  return `${known}; ${describeReach(cadence)}`;
 }
 
 function planText(plan: WatchPlan): string {
@@ -191,10 +210,26 @@ function bullet(text: string): string {
   return indentBlock(wrap(text, 92), '    ').replace(/^ {4}/, '  - ');
 }
 
+/** The heading of the answer section, which every section added later goes before. */
+const ANSWER_HEADING = 'HOW TO ANSWER';
+
+/**
+ * The summary with one more section (e.g. the inventory, which a later step adds) before the answer
+ * section, or at the end of a summary that has none.
+ */
+export function withSection(summaryText: string, section: readonly string[]): string {
+  const block = section.map((l) => stripControl(l)).join('\n');
+  const at = summaryText.indexOf(`\n${ANSWER_HEADING}\n`);
+  if (at < 0) {
+    return `${summaryText.replace(/\n*$/, '')}\n\n${block}\n`;
+  }
+  return `${summaryText.slice(0, at + 1)}${block}\n\n${summaryText.slice(at + 1)}`;
+}
+
 function answerLines(executionArn: string, approvalTimeoutDays?: number, approvalUrl?: string): string[] {
   const arn = stripControl(executionArn);
   const lines = [
-    'HOW TO ANSWER',
+    ANSWER_HEADING,
     `  Approve: ${cliCommand(`approve ${arn} --step disable`)}`,
     `  Reject:  ${cliCommand(`reject ${arn} --step disable`)}`,
     `  (run these ${CLI_WHERE})`,

@@ -272,6 +272,32 @@ export class AlarmRelaySettingsError extends EnvironmentError {
   }
 }
 
+// --- The inventory of what a key protects ----------------------------------------------------------
+
+/**
+ * One read of the inventory failed. It carries the service, the call and the error, so the refusal
+ * (INVENTORY_INCOMPLETE) names them; the inventory never reads a failure as "nothing there".
+ */
+export class InventoryReadError extends Error {
+  constructor(
+    readonly service: string,
+    readonly call: string,
+    readonly errorName: string,
+    readonly errorMessage: string,
+  ) {
+    super(`${service} ${call} failed: ${errorName}${errorMessage ? ` (${errorMessage})` : ''}`);
+    this.name = 'InventoryReadError';
+  }
+}
+
+/** A paged answer handed back the token it was asked with: following it would never end. */
+export class PaginationStuckError extends Error {
+  constructor(token: string) {
+    super(`the service answered the page token ${quoteUntrusted(token, 40)} with the same token again`);
+    this.name = 'PaginationStuckError';
+  }
+}
+
 // --- The bundles' stand-ins for SDK modules -----------------------------------------------------------
 
 /** The function's environment has no role credentials: never the case in Lambda itself. */

@@ -197,6 +197,8 @@ export type HoldStep =
       readonly status: 'pending-deletion';
       readonly deletionScheduledAt: string;
       readonly approval?: ApprovalDecision | null | undefined;
+      /** The resources whose data the deletion destroys on purpose (acceptDataLoss), when there are any. */
+      readonly dataLossAccepted?: readonly string[] | undefined;
     }
   | { readonly status: 'rolled-back' | 'deletion-cancelled'; readonly evidence?: string | undefined }
   | { readonly status: 'restored' | 'aborted' };
@@ -219,6 +221,12 @@ export function holdTags(executionArn: string, step: HoldStep): Record<string, s
     case 'pending-deletion':
       tags[TAGS.deletionScheduledAt] = sanitizeTagValue(step.deletionScheduledAt);
       if (step.approval) tags[TAGS.deletionApprovedBy] = approvalTagValue(step.approval);
+      if (step.dataLossAccepted?.length) {
+        const count = step.dataLossAccepted.length;
+        tags[TAGS.dataLossAccepted] = sanitizeTagValue(
+          `${count} resource${count === 1 ? '' : 's'}: ${step.dataLossAccepted.join(' ')}`,
+        );
+      }
       break;
     case 'rolled-back':
     case 'deletion-cancelled':

@@ -9,6 +9,8 @@
  */
 import type { GuardConfig } from '../contracts/config.js';
 import type { Outcome, RefusalCause } from '../contracts/outcomes.js';
+import type { InventoryReport } from './inventory.js';
+import type { UsageCadence } from './usage-cadence.js';
 
 export type { GuardConfig } from '../contracts/config.js';
 export {
@@ -33,6 +35,11 @@ export interface ExecutionRequest {
   readonly requestedBy: string;
   readonly reason: string;
   readonly allowExportedPublicKey: boolean;
+  /**
+   * Crypto-shredding on purpose: the ARNs of the resources encrypted under the key whose data the
+   * requester accepts to lose. The key proceeds only when the inventory finds exactly these.
+   */
+  readonly acceptDataLoss?: readonly string[] | undefined;
 }
 
 /** What the workflow knows about the key (from DescribeKey, ListAliases, ListResourceTags). */
@@ -69,6 +76,11 @@ export interface UsageAssessment {
   readonly lastUsage: LastUsage | null;
   /** Only for UNKNOWN_BEFORE_TRACKING: what the CloudTrail log group showed before tracking began. */
   readonly historySearch?: HistorySearch | undefined;
+  /**
+   * For a key with known uses (USED, or a use found before tracking): how far apart they are, from
+   * GetKeyLastUsage and the log group, measured against the observation.
+   */
+  readonly cadence?: UsageCadence | undefined;
   /** One sentence, in the API reference's words, for e-mails and logs. */
   readonly explanation: string;
 }
@@ -120,6 +132,20 @@ export interface Assessment {
   readonly summaryText: string;
   /** E-mail subject, valid for SNS (see subject.ts). */
   readonly subject: string;
+  /**
+   * What the key protects, as the inventory step found it before the disable approval (absent until
+   * that step ran, and on assessments refused before it).
+   */
+  readonly inventory?: InventoryReport | null | undefined;
+}
+
+/** Result of the inventory right before ScheduleKeyDeletion, stored at `$.finalInventory`. */
+export interface InventoryCheck {
+  readonly verdict: 'CLEAR' | 'REFUSED';
+  readonly refusal: Refusal | null;
+  /** `"<CAUSE>: <message>"`; empty when clear. */
+  readonly causeText: string;
+  readonly inventory: InventoryReport;
 }
 
 /** Result of DisableKey, stored at `$.disable`. */

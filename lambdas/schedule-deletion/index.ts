@@ -72,6 +72,9 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
         status: 'pending-deletion',
         deletionScheduledAt: scheduledAt,
         approval: event.approval,
+        // The inventory before this step found exactly these (it refuses otherwise): the key's record
+        // says what its deletion makes unreadable.
+        dataLossAccepted: event.assessment.request?.acceptDataLoss,
       }),
     );
     const scheduled = await scheduleKeyDeletion(key.keyArn, key.region, plan.pendingWindowInDays);

@@ -1,4 +1,5 @@
 import { cliCommand } from '../../lambdas/contracts/cli.js';
+import { expiredApprovalText } from '../../lambdas/domain/approval-page.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { printable } from './io.js';
@@ -175,6 +176,20 @@ export class ApprovalAlreadyAnsweredError extends CliError {
         `already, or it expired. Run \`${cliCommand('status')}\` on the execution to see where it is.`,
     );
     this.name = 'ApprovalAlreadyAnsweredError';
+  }
+}
+
+export class ApprovalExpiredError extends CliError {
+  constructor(
+    executionArn: string,
+    expired: { step: string | null; expiredAt: string | null },
+    keyArn: string | null,
+  ) {
+    const step = expired.step === 'deletion' ? 'deletion' : 'disable';
+    super(
+      `Execution ${executionArn}: ${expiredApprovalText({ step, expiredAt: expired.expiredAt, keyArn })}`,
+    );
+    this.name = 'ApprovalExpiredError';
   }
 }
 

@@ -41,6 +41,8 @@ export const PHASES: Readonly<Record<string, string>> = {
   Start: 'assessing',
   AssessKey: 'assessing',
   IsRefused: 'assessing',
+  TakeInventory: 'reading what the key protects',
+  InventoryVerdict: 'reading what the key protects',
   NotifyRefused: 'refused',
   Refused: 'refused',
   PrepareUsedSinceAssessment: 'refused',
@@ -59,6 +61,13 @@ export const PHASES: Readonly<Record<string, string>> = {
   FinalCheck: 'final check',
   FinalVerdict: 'final check',
   RequestDeletionApproval: 'waiting for approval to delete',
+  TakeInventoryBeforeDeletion: 'reading what the key protects before deletion',
+  FinalInventoryVerdict: 'reading what the key protects before deletion',
+  PrepareInventoryRefusal: 'restoring after an inventory refusal',
+  RestoreAfterInventory: 'restoring after an inventory refusal',
+  RestoreAfterInventoryVerdict: 'restoring after an inventory refusal',
+  NotifyInventoryRefused: 'refused before deletion, key restored',
+  InventoryRefused: 'refused before deletion, key restored',
   ScheduleDeletion: 'scheduling deletion',
   WatchPendingWindow: 'scheduling deletion',
   StartPendingWatch: 'pending deletion window',
@@ -131,6 +140,16 @@ export interface PendingApproval {
   readonly token: string;
   readonly subject: string | null;
   readonly since: string | null;
+  /** When the request expires unanswered (the task's timeout after it was sent); null when unknown. */
+  readonly expiresAt?: string | null;
+}
+
+/** An approval that timed out unanswered: the execution went on (or ended) without it. */
+export interface ExpiredApproval {
+  readonly state: string;
+  readonly step: string | null;
+  /** When it timed out (the TaskTimedOut event), or null when the history does not say. */
+  readonly expiredAt: string | null;
 }
 
 export interface WatchSummary {
@@ -225,6 +244,7 @@ export function findPendingApproval(events: readonly HistoryEvent[]): PendingApp
         const token = stringAttribute(attributes, 'taskToken');
         const subject =
           isRecord(parameters) && typeof parameters.Subject === 'string' ? parameters.Subject : null;
+        const timeout = scheduled?.timeoutInSeconds;
         pending = token
           ? {
               state: state ?? '(unknown state)',
@@ -232,6 +252,10 @@ export function findPendingApproval(events: readonly HistoryEvent[]): PendingApp
               token,
               subject,
               since: event.timestamp?.toISOString() ?? null,
+              expiresAt:
+                event.timestamp && timeout !== undefined && timeout > 0
+                  ? new Date(event.timestamp.getTime() + timeout * 1000).toISOString()
+                  : null,
             }
           : null;
         break;
@@ -264,6 +288,29 @@ export function findPendingApproval(events: readonly HistoryEvent[]): PendingApp
     }
   }
   return pending;
+}
+
+/**
+ * The last approval of the execution, when it timed out unanswered (history oldest event first), or
+ * null when the last approval was answered, is still waiting, or there was none.
+ */
+export function findExpiredApproval(events: readonly HistoryEvent[]): ExpiredApproval | null {
+  let state: string | null = null;
+  let last: { state: string; step: string | null } | null = null;
+  let expired: ExpiredApproval | null = null;
+  for (const event of events) {
+    if (event.type === 'TaskScheduled' && isApprovalTask(event.taskScheduledEventDetails)) {
+      const parameters = parseJson(event.taskScheduledEventDetails?.parameters);
+      const attributes = isRecord(parameters) ? parameters.MessageAttributes : undefined;
+      last = { state: state ?? '(unknown state)', step: stringAttribute(attributes, 'step') };
+      expired = null;
+    } else if (event.type === 'TaskTimedOut' && isApprovalTask(event.taskTimedOutEventDetails) && last) {
+      expired = { ...last, expiredAt: event.timestamp?.toISOString() ?? null };
+    } else if (isEntered(event)) {
+      state = details(event)?.name ?? null;
+    }
+  }
+  return expired;
 }
 
 function numberOrNull(value: unknown): number | null {

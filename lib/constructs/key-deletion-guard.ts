@@ -47,6 +47,7 @@ export class KeyDeletionGuard extends Construct {
       new GuardGrants(fn, {
         keyTagCondition: this.config.keyTagCondition,
         logGroupName: source.logGroupName,
+        minIdleDays: this.config.minIdleDays,
       });
     // Each Lambda gets no statement at creation: each grant after it adds its statements, with the
     // acknowledgement of its wildcard.
@@ -56,6 +57,16 @@ export class KeyDeletionGuard extends Construct {
       timeout: Duration.minutes(5),
     });
     grant(assess).readUsage().listAliases().readLogGroup().inspectTrails();
+    // Pages every inventoried service of the key's Region: an account with thousands of snapshots,
+    // buckets or tables needs minutes, so it gets Lambda's longest run.
+    const inventoryTimeout = Duration.minutes(15);
+    const inventory = new GuardFunction(this, 'InventoryFunction', {
+      handler: 'inventory',
+      description: 'kms-deletion-guard: read what the key protects (data at rest, grants, key policy)',
+      timeout: inventoryTimeout,
+      memorySize: 512,
+    });
+    grant(inventory).readInventory();
     const disable = new GuardFunction(this, 'DisableFunction', {
       handler: 'disable',
       description: 'kms-deletion-guard: tag the key as held, then disable it',
@@ -85,7 +96,7 @@ export class KeyDeletionGuard extends Construct {
       description: 'kms-deletion-guard: re-enable a key this workflow disabled, or cancel its deletion',
     });
     grant(restore).read().restore();
-    const fns = { assess, disable, check, scheduleDeletion, restore };
+    const fns = { assess, inventory, disable, check, scheduleDeletion, restore };
 
     const approvalEndpoint = new ApprovalEndpoint(this, 'ApprovalEndpoint');
     this.approvalUrl = approvalEndpoint.url;
@@ -95,8 +106,10 @@ export class KeyDeletionGuard extends Construct {
       logGroupName: source.logGroupName,
       topic: notifications.topic,
       approvalPageUrl: approvalEndpoint.url,
+      inventoryTimeout: inventoryTimeout.plus(Duration.minutes(1)),
       functions: {
         assess: fns.assess.function,
+        inventory: fns.inventory.function,
         disable: fns.disable.function,
         check: fns.check.function,
         scheduleDeletion: fns.scheduleDeletion.function,

@@ -1,8 +1,10 @@
 import {
   GetExecutionHistoryCommand,
+  InvalidToken,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
+  TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,6 +21,7 @@ import { EXECUTION_ARN, FakeExecution, KEY_ARN, SCHEDULED_AT, TOKEN } from './fa
 import { MIN_IDLE_DAYS, realisticExecution } from './realistic-execution.js';
 
 const NOW = new Date('2026-02-01T10:00:00.000Z');
+const EXPIRED_AT = new Date('2026-02-08T09:00:00.000Z');
 const sfn = mockClient(SFNClient);
 let logged: string[] = [];
 
@@ -173,9 +176,9 @@ describe('approval handler', () => {
       expect(result.body).toContain('already decided');
     });
 
-    it('answers 410 when the execution has ended', async () => {
+    it('answers 410 when the execution has ended without the approval timing out', async () => {
       // Prepare
-      new FakeExecution().install(sfn).end('ExecutionFailed');
+      new FakeExecution().install(sfn).abort();
 
       // Act
       const result = await call(get(linkQuery()));
@@ -183,6 +186,24 @@ describe('approval handler', () => {
       // Assess
       expect(result.statusCode).toBe(410);
       expect(result.body).toContain('Workflow already ended');
+    });
+
+    it('says when an approval that timed out expired, that nothing was changed, and to start again', async () => {
+      // Prepare
+      new FakeExecution().install(sfn).end('ExecutionFailed', EXPIRED_AT);
+
+      // Act
+      const result = await call(get(linkQuery()));
+
+      // Assess
+      expect(result.statusCode).toBe(410);
+      expect(result.body).toContain('This approval expired');
+      expect(result.body).toContain(
+        'This disable approval expired at 2026-02-08T09:00:00.000Z; nothing was changed by this answer.',
+      );
+      expect(result.body).toContain('before it disabled the key, which stays as it was');
+      expect(result.body).toContain(`start a new execution (npx kms-deletion-guard start ${KEY_ARN})`);
+      expect(result.body).not.toContain('name="token"');
     });
 
     it.each([
@@ -445,6 +466,66 @@ describe('approval handler', () => {
       // Assess
       expect(result.statusCode).toBe(409);
       expect(result.body).toContain('Already decided');
+      expect(logged.join('')).not.toContain(TOKEN);
+    });
+
+    it('changes nothing when answered after the approval timed out, and says when it expired', async () => {
+      // Prepare
+      new FakeExecution({ step: 'deletion' }).install(sfn).expire(EXPIRED_AT);
+
+      // Act
+      const approved = await call(post({ execution: EXECUTION_ARN, token: TOKEN, decision: 'approve' }));
+      const rejected = await call(post({ execution: EXECUTION_ARN, token: TOKEN, decision: 'reject' }));
+
+      // Assess
+      for (const result of [approved, rejected]) {
+        expect(result.statusCode).toBe(410);
+        expect(result.body).toContain(
+          'This deletion approval expired at 2026-02-08T09:00:00.000Z; nothing was changed by this answer.',
+        );
+        expect(result.body).toContain('without scheduling the deletion');
+      }
+      expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+      expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    });
+
+    it('sends nothing once the timeout has passed, even before Step Functions closed the task', async () => {
+      // Prepare
+      const execution = new FakeExecution({ timeoutSeconds: 7 * 86_400 }).install(sfn);
+      vi.setSystemTime(new Date(SCHEDULED_AT.getTime() + 7 * 86_400_000));
+
+      // Act
+      const result = await call(post({ execution: EXECUTION_ARN, token: TOKEN, decision: 'approve' }));
+
+      // Assess
+      expect(result.statusCode).toBe(410);
+      expect(result.body).toContain('This disable approval expired at 2026-02-08T09:00:00.000Z');
+      expect(execution.successes).toHaveLength(0);
+      expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    });
+
+    it.each([
+      ['TaskTimedOut', new TaskTimedOut({ message: `Task Timed Out: '${TOKEN}'`, $metadata: {} })],
+      ['InvalidToken', new InvalidToken({ message: 'Invalid Token', $metadata: {} })],
+      ['TaskDoesNotExist', new TaskDoesNotExist({ message: 'Task Does Not Exist', $metadata: {} })],
+    ])('says the approval expired when %s answers because the timeout came first', async (_name, error) => {
+      // Prepare
+      const execution = new FakeExecution().install(sfn);
+      sfn.on(SendTaskFailureCommand).callsFake(() => {
+        // The timeout closed the task between the page's check and this answer.
+        execution.end('ExecutionFailed', EXPIRED_AT);
+        throw error;
+      });
+
+      // Act
+      const result = await call(post({ execution: EXECUTION_ARN, token: TOKEN, decision: 'reject' }));
+
+      // Assess
+      expect(result.statusCode).toBe(410);
+      expect(result.body).toContain(
+        'expired at 2026-02-08T09:00:00.000Z; nothing was changed by this answer',
+      );
+      expect(execution.failures).toHaveLength(0);
       expect(logged.join('')).not.toContain(TOKEN);
     });
 

@@ -224,6 +224,32 @@ describe('holdTags', () => {
     });
   });
 
+  it('records on the key what its deletion makes unreadable on purpose, cut to one tag value', () => {
+    // Prepare
+    const arns = Array.from({ length: 20 }, (_, i) => `arn:aws:ec2:us-east-1::snapshot/snap-0000000${i}`);
+
+    // Act
+    const one = holdTags(EXECUTION, {
+      status: 'pending-deletion',
+      deletionScheduledAt: NOW.toISOString(),
+      dataLossAccepted: ['arn:aws:s3:::yearly-archive'],
+    });
+    const many = holdTags(EXECUTION, {
+      status: 'pending-deletion',
+      deletionScheduledAt: NOW.toISOString(),
+      dataLossAccepted: arns,
+    });
+    const none = holdTags(EXECUTION, { status: 'pending-deletion', deletionScheduledAt: NOW.toISOString() });
+
+    // Assess
+    expect(one[TAGS.dataLossAccepted]).toBe('1 resource: arn:aws:s3:::yearly-archive');
+    expect(many[TAGS.dataLossAccepted]).toMatch(
+      /^20 resources: arn:aws:ec2:us-east-1::snapshot\/snap-00000000 /,
+    );
+    expect(many[TAGS.dataLossAccepted]?.length).toBe(256);
+    expect(none).not.toHaveProperty(TAGS.dataLossAccepted);
+  });
+
   it('records who approved each step, and when, with characters tags cannot hold removed', () => {
     // Prepare
     const approval = { decision: 'approve' as const, by: 'Jane <jane@example.com>', at: NOW.toISOString() };

@@ -26,6 +26,7 @@ describe('GuardGrants', () => {
     ['restore', (g: GuardGrants) => g.restore()],
     ['readLogGroup', (g: GuardGrants) => g.readLogGroup()],
     ['inspectTrails', (g: GuardGrants) => g.inspectTrails()],
+    ['readInventory', (g: GuardGrants) => g.readInventory()],
   ])('%s acknowledges the wildcard it grants, with its reason', (_name, grant) => {
     // Prepare
     const { stack, grants } = withHandler();
@@ -34,6 +35,37 @@ describe('GuardGrants', () => {
     grant(grants);
 
     // Assess
+    expect(findings(stack)).toEqual([]);
+  });
+
+  it('adds the recency Deny to hold() only when minIdleDays is given', () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
+    const withIdle = new GuardFunction(stack, 'WithIdle', { handler: 'disable', description: 'test' });
+    const without = new GuardFunction(stack, 'Without', { handler: 'disable', description: 'test' });
+
+    // Act
+    new GuardGrants(withIdle, { logGroupName: 'trail-logs', minIdleDays: 30 }).hold(
+      'kms:ScheduleKeyDeletion',
+    );
+    new GuardGrants(without, { logGroupName: 'trail-logs' }).hold('kms:ScheduleKeyDeletion');
+    const denies = (fn: GuardFunction) => {
+      const policy = fn.function.role?.node.tryFindChild('DefaultPolicy') as iam.Policy;
+      const document = stack.resolve(policy.document.toJSON()) as { Statement: { Effect: string }[] };
+      return document.Statement.filter((statement) => statement.Effect === 'Deny');
+    };
+
+    // Assess
+    expect(denies(withIdle)).toEqual([
+      {
+        Effect: 'Deny',
+        Action: 'kms:ScheduleKeyDeletion',
+        Resource: expect.anything(),
+        Condition: { NumericLessThan: { 'kms:TrailingDaysWithoutKeyUsage': 30 } },
+      },
+    ]);
+    expect(denies(without)).toEqual([]);
     expect(findings(stack)).toEqual([]);
   });
 
