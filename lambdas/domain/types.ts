@@ -182,6 +182,21 @@ export interface WatchState {
   readonly canaries?: readonly Canary[] | undefined;
   /** Canaries whose records the source has shown so far, over all phases. */
   readonly canariesSeen?: number | undefined;
+  /** The key's state as the last check read it (`NotFound` once KMS deleted it). */
+  readonly keyState?: string | undefined;
+  /**
+   * Present when the last check found the key changed by someone else. The check searched first, so
+   * the evidence above is complete; the workflow then ends through its restore with this error.
+   */
+  readonly keyChange?: KeyChange | undefined;
+}
+
+/** How a check found the key changed by someone else, as the error the workflow ends with. */
+export interface KeyChange {
+  /** The error's name (`KeyChangedExternallyError`). */
+  readonly error: string;
+  /** What changed, in a sentence. */
+  readonly cause: string;
 }
 
 /** One canary: a cryptographic call the workflow made on the disabled key, which had to fail. */
@@ -289,6 +304,8 @@ export interface CheckEvent {
   readonly disable: DisableResult;
   readonly watch: WatchState;
   readonly deletion?: ScheduleResult | null;
+  /** PENDING: the look at the key on its deletion date, after the last pending check (no chain, no canary). */
+  readonly atDeletion?: boolean | undefined;
 }
 
 /** ScheduleDeletion. */

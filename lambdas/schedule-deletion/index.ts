@@ -90,7 +90,6 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
     watchTimeoutSeconds: pendingWatchTimeoutSeconds(
       new Date(),
       expectedDeletionAt(new Date(scheduled.scheduledAt), scheduled.deletionDate, plan),
-      plan,
     ),
     watch: {
       ...startWatch('PENDING', {

@@ -12,6 +12,7 @@ import {
   DescribeKeyCommand,
   DisabledException,
   EncryptCommand,
+  GetKeyLastUsageCommand,
   KMSClient,
   KMSInvalidStateException,
   ListResourceTagsCommand,
@@ -96,6 +97,11 @@ export function givenKey(
       TagValue,
     })),
     Truncated: false,
+  });
+  // Every check asks for a use after the disable; by default the key was last used long before it.
+  kms.on(GetKeyLastUsageCommand).resolves({
+    KeyLastUsage: { Operation: 'Decrypt', Timestamp: new Date('2025-06-01T00:00:00Z') },
+    TrackingStartDate: new Date('2025-01-01T00:00:00Z'),
   });
   // The canary fails as KMS fails calls on a key in that state.
   kms.on(EncryptCommand).callsFake(() => {

@@ -51,11 +51,14 @@ describe('check handler: who holds the key is the registry’s record', () => {
     const act = observe();
 
     // Assess
-    await expect(act).rejects.toMatchObject({
-      name: 'KeyChangedExternallyError',
-      message: expect.stringMatching(
-        /tags disagree with this execution's record: the tag kms-deletion-guard:execution was removed/,
-      ),
+    // The check answers with the change (the workflow restores from the record), evidence searched first.
+    await expect(act).resolves.toMatchObject({
+      keyChange: {
+        error: 'KeyChangedExternallyError',
+        cause: expect.stringMatching(
+          /tags disagree with this execution's record: the tag kms-deletion-guard:execution was removed/,
+        ),
+      },
     });
   });
 
@@ -68,11 +71,14 @@ describe('check handler: who holds the key is the registry’s record', () => {
     const act = observe();
 
     // Assess
-    await expect(act).rejects.toMatchObject({
-      name: 'KeyChangedExternallyError',
-      message: expect.stringMatching(
-        /records no hold on the key.*names this execution, which never recorded a hold/,
-      ),
+    // The check answers with the change (the workflow restores from the record), evidence searched first.
+    await expect(act).resolves.toMatchObject({
+      keyChange: {
+        error: 'KeyChangedExternallyError',
+        cause: expect.stringMatching(
+          /records no hold on the key.*names this execution, which never recorded a hold/,
+        ),
+      },
     });
   });
 
@@ -88,14 +94,13 @@ describe('check handler: who holds the key is the registry’s record', () => {
     // Act
     givenKey('Disabled', MIRROR, ended);
     const afterEnd = observe();
-    await expect(afterEnd).rejects.toMatchObject({ name: 'KeyChangedExternallyError' });
+    await expect(afterEnd).resolves.toMatchObject({ keyChange: { error: 'KeyChangedExternallyError' } });
     givenKey('Disabled', MIRROR, claimHold(WATCHING, 'fast-path', 'ev-1', DISABLED_AT));
     const whileRestoring = observe();
 
     // Assess
-    await expect(whileRestoring).rejects.toMatchObject({
-      name: 'KeyChangedExternallyError',
-      message: expect.stringMatching(/phase restoring/),
+    await expect(whileRestoring).resolves.toMatchObject({
+      keyChange: { error: 'KeyChangedExternallyError', cause: expect.stringMatching(/phase restoring/) },
     });
   });
 
