@@ -1,12 +1,19 @@
 /**
  * Figure 1: how many CloudTrail log events the breakage checks read, against the events in the
  * watched window, and the same run's baseline of re-scanning from the disable time at every check.
+ *
+ * Observation checks search incrementally; FinalCheck searches the whole hold again, so a record
+ * delivered later than the ingestion lag is still found (its share is `finalRescanScanned`). Each
+ * pending check is a decision too and searches the whole hold: `pending` replays those searches on
+ * the same log group, beside the incremental searches they would otherwise have been.
  */
 import { buildFilterPattern } from '../lambdas/aws/cloudtrail-source.js';
+import { MINUTE_MS } from '../lambdas/domain/time.js';
+import { advanceWatch, startWatch } from '../lambdas/domain/watch.js';
 import { VirtualClock } from '../lib/simulator/clock.js';
 import type { EmulatedAccount } from '../lib/simulator/emulator/account.js';
 import { keyArnOf, QUIET_KEY_ALIAS, QUIET_KEY_ID, quietKeyScenario } from './scenarios.js';
-import { BenchError, disabledAtOf, runSimulation, timesOfHandler } from './simulation.js';
+import { BenchError, disabledAtOf, runSimulation, type SimulationRun, timesOfHandler } from './simulation.js';
 
 export interface ScanFigures {
   readonly backgroundRecords: number;
@@ -28,6 +35,25 @@ export interface ScanFigures {
   readonly baselineFilterLogEventsCalls: number;
   readonly scanRatio: number;
   readonly baselineScanRatio: number;
+  /** Events FinalCheck's search of the whole hold examined (part of `scanned`). */
+  readonly finalRescanScanned: number;
+  /** What `scanned` would be if FinalCheck searched incrementally too (late records then go unseen). */
+  readonly incrementalScanRatio: number;
+  readonly pending: PendingScanFigures;
+}
+
+/** The pending window's checks, replayed on the same log group. */
+export interface PendingScanFigures {
+  readonly pendingWindowInDays: number;
+  readonly checks: number;
+  /** Visible log events in [scheduling, deletion date]. */
+  readonly eventsInWindow: number;
+  /** Events the decision searches (each over the whole hold) examine. */
+  readonly scanned: number;
+  /** Events the same checks would examine searching incrementally. */
+  readonly incrementalScanned: number;
+  readonly scanRatio: number;
+  readonly incrementalScanRatio: number;
 }
 
 const CALLER = {
@@ -97,11 +123,22 @@ function eventsVisible(account: EmulatedAccount, startMs: number, endMs: number)
   }
 }
 
+const CHECK_INTERVAL_HOURS = 6;
+const INGESTION_LAG_MINUTES = 30;
+const PENDING_WINDOW_DAYS = 30;
+
 export async function measureScan(background: number): Promise<ScanFigures> {
   const observationDays = 30;
-  const checkIntervalHours = 6;
-  // The 30-day observation alone: the pending window's watch is a second watch with its own window.
-  const config = { observationDays, checkIntervalHours, watchPendingWindow: false };
+  const checkIntervalHours = CHECK_INTERVAL_HOURS;
+  // The 30-day observation alone: the pending window's watch is a second watch with its own window,
+  // replayed on the same log group below.
+  const config = {
+    observationDays,
+    checkIntervalHours,
+    ingestionLagMinutes: INGESTION_LAG_MINUTES,
+    pendingWindowInDays: PENDING_WINDOW_DAYS,
+    watchPendingWindow: false,
+  };
   const run = await runSimulation(quietKeyScenario({ background, config }), ['DELETION_SCHEDULED']);
   // The same key and log group, stopped at the disable approval: what the assessment alone scans.
   const assessOnly = await runSimulation(quietKeyScenario({ background, config, disableAnswer: 'reject' }), [
@@ -129,6 +166,11 @@ export async function measureScan(background: number): Promise<ScanFigures> {
   const eventsInWindow = eventsVisible(run.account, disabledAt, lastCheck);
   const assessScanned = assessOnly.stats.logEventsScanned;
   const scanned = run.stats.logEventsScanned - assessScanned;
+  const lagMs = INGESTION_LAG_MINUTES * MINUTE_MS;
+  const finalRescan = countQuery(run.account, pattern, disabledAt - lagMs, lastCheck, lastCheck);
+  const previousCheck = checkTimes[checkTimes.length - 2] ?? disabledAt;
+  const finalIncremental = countQuery(run.account, pattern, previousCheck - lagMs, lastCheck, lastCheck);
+  const incrementalScanned = scanned - finalRescan.scanned + finalIncremental.scanned;
   return {
     backgroundRecords: background,
     observationDays,
@@ -144,5 +186,66 @@ export async function measureScan(background: number): Promise<ScanFigures> {
     baselineFilterLogEventsCalls: baseline.calls,
     scanRatio: eventsInWindow > 0 ? scanned / eventsInWindow : Number.NaN,
     baselineScanRatio: eventsInWindow > 0 ? baseline.scanned / eventsInWindow : Number.NaN,
+    finalRescanScanned: finalRescan.scanned,
+    incrementalScanRatio: eventsInWindow > 0 ? incrementalScanned / eventsInWindow : Number.NaN,
+    pending: replayPendingChecks(run, disabledAt),
   };
 }
+
+/**
+ * The searches the pending checks make, replayed on the run's log group (whose background records
+ * reach past the deletion date): at each time the pending watch schedules a check, one search of
+ * the whole hold, against the incremental search of the same check. The key's own records of those
+ * checks (a canary each) are left out: a few hundred events beside the background's.
+ */
+function replayPendingChecks(run: SimulationRun, disabledAt: number): PendingScanFigures {
+  const scheduledEntry = run.result.timeline.find((entry) => entry.state === 'ScheduleDeletion');
+  const deletionDate = run.result.key.deletionDate;
+  if (!scheduledEntry || !deletionDate) {
+    throw new BenchError('the quiet key was never scheduled for deletion');
+  }
+  const scheduledAt = new Date(scheduledEntry.at);
+  const deletionAt = new Date(deletionDate);
+  const plan = {
+    logGroupName: run.account.logGroupName,
+    observationDays: 30,
+    pendingWindowInDays: PENDING_WINDOW_DAYS,
+    checkIntervalSeconds: CHECK_INTERVAL_HOURS * 3600,
+    ingestionLagSeconds: INGESTION_LAG_MINUTES * 60,
+    watchPendingWindow: true,
+  };
+  const pattern = buildFilterPattern(
+    { keyId: QUIET_KEY_ID, keyArn: keyArnOf(QUIET_KEY_ID), aliases: [QUIET_KEY_ALIAS] },
+    'PENDING_USE',
+  );
+  const lagMs = plan.ingestionLagSeconds * 1000;
+  let watch = startWatch('PENDING', { now: scheduledAt, plan, deletionDate: deletionAt });
+  const times: number[] = [];
+  while (!watch.done) {
+    const now = new Date(watch.nextCheckAt);
+    times.push(now.getTime());
+    watch = advanceWatch(watch, 'PENDING', { now, plan, scheduledAt, deletionDate: deletionAt }, QUIET);
+  }
+  // The look at the key on the deletion date searches once more.
+  times.push(deletionAt.getTime());
+  let scanned = 0;
+  let incrementalScanned = 0;
+  let cursor = scheduledAt.getTime();
+  for (const at of times) {
+    scanned += countQuery(run.account, pattern, disabledAt - lagMs, at, at).scanned;
+    incrementalScanned += countQuery(run.account, pattern, cursor - lagMs, at, at).scanned;
+    cursor = at;
+  }
+  const eventsInWindow = eventsVisible(run.account, scheduledAt.getTime(), deletionAt.getTime());
+  return {
+    pendingWindowInDays: PENDING_WINDOW_DAYS,
+    checks: times.length,
+    eventsInWindow,
+    scanned,
+    incrementalScanned,
+    scanRatio: eventsInWindow > 0 ? scanned / eventsInWindow : Number.NaN,
+    incrementalScanRatio: eventsInWindow > 0 ? incrementalScanned / eventsInWindow : Number.NaN,
+  };
+}
+
+const QUIET = { seenEventIds: [], evidence: [], scanned: 0, reportText: '', subject: '' } as const;

@@ -116,3 +116,41 @@ export function offsetFromStart(ms: number): string {
     hours > 0 || minutes > 0 ? `T${hours > 0 ? `${hours}H` : ''}${minutes > 0 ? `${minutes}M` : ''}` : '';
   return `+P${days}D${time}`;
 }
+
+export interface PendingFailureOptions {
+  /** The one failing application call, as an ISO instant; none for the quiet run that finds the deletion date. */
+  readonly callAt?: string | undefined;
+  /** Share of EventBridge deliveries dropped: 1 leaves only the polling watch. */
+  readonly eventBridgeDrop: number;
+}
+
+/**
+ * A key nobody uses until one caller decrypts with it in the pending window, at `callAt`: a one-day
+ * observation and the shortest pending window (7 days) keep each run short; the last minutes before
+ * the deletion date, which the figure is about, are the same whatever the lengths.
+ */
+export function pendingFailureScenario(options: PendingFailureOptions): RawScenario {
+  const scenario = benchScenario({
+    name: 'bench: a failure just before the deletion date',
+    keyId: USED_KEY_ID,
+    alias: USED_KEY_ALIAS,
+    calls:
+      options.callAt === undefined
+        ? []
+        : [
+            {
+              at: options.callAt,
+              keyId: USED_KEY_ALIAS,
+              operation: 'Decrypt',
+              principal: `arn:aws:iam::${BENCH_ACCOUNT}:role/quarterly-report`,
+            },
+          ],
+    disableAnswer: 'approve',
+    config: {},
+    cloudTrail: { eventBridgeDrop: options.eventBridgeDrop },
+  });
+  return {
+    ...scenario,
+    input: { ...(scenario.input as RawScenario), observationDays: 1, pendingWindowInDays: 7 },
+  };
+}

@@ -34,6 +34,20 @@ export function formatTable(report: BenchReport): string {
       '',
     ],
     [
+      '   of them FinalCheck re-searching the whole hold (late records)',
+      int(scan.finalRescanScanned),
+      `${fixed(scan.incrementalScanRatio, 2)} if FinalCheck searched incrementally (late records unseen)`,
+      '',
+      '',
+    ],
+    [
+      `   pending window (${scan.pending.pendingWindowInDays} d, ${scan.pending.checks} checks, each re-searching the whole hold): read / in window`,
+      `${fixed(scan.pending.scanRatio, 1)} (${int(scan.pending.scanned)} / ${int(scan.pending.eventsInWindow)})`,
+      `${fixed(scan.pending.incrementalScanRatio, 2)} (${int(scan.pending.incrementalScanned)}) searching incrementally`,
+      '',
+      '',
+    ],
+    [
       `2. State transitions per key (${cost.checkIntervalHours} h checks, ${cost.checks} checks)`,
       int(report.transitionsPerKey),
       `${int(cost.transitionsFloor)} (a Wait + Task loop in the state machine)`,
@@ -105,6 +119,16 @@ export function formatTable(report: BenchReport): string {
     `${fixed(report.synthNoBundlingSeconds, 1)} without bundling (+${fixed(report.cdkLoadSeconds, 1)} loading aws-cdk-lib once)`,
     '',
     '',
+  ]);
+
+  const { unguarded } = report;
+  const unguardedTarget = report.targets.find((t) => t.figure === 'unguardedMinutesBeforeDeletion');
+  rows.push([
+    `7. Unguarded minutes before the deletion date (${unguarded.fastPath ? `fast path, EventBridge lag ${unguarded.eventBridgeLagMinutes} min` : 'polling watch'})`,
+    int(report.unguardedMinutesBeforeDeletion),
+    `polling alone: ${int(report.unguardedMinutesPollingOnly)} (delivery lag ${unguarded.deliveryLagMinutes} + last check ${unguarded.lastCheckLeadMinutes} min before)`,
+    unguardedTarget?.target ?? '',
+    unguardedTarget ? yes(unguardedTarget.met) : '',
   ]);
 
   const header: Row = ['Figure', 'Measured', 'Baseline (same run)', 'Target', 'Met'];

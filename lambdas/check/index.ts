@@ -46,7 +46,8 @@ function parseWatchEvent(event: unknown): ValidWatchEvent {
 
 /**
  * Three ways in:
- * - no `trigger`: one synchronous check (FinalCheck), returning the advanced WatchState;
+ * - no `trigger`: one synchronous check (FinalCheck, or CheckAtDeletionDate with `atDeletion`),
+ *   returning the advanced WatchState;
  * - `trigger: 'start'`: the watch's task-token state; schedules the first check at `watch.nextCheckAt`.
  *   Any failure throws, so the task fails and the workflow restores the key;
  * - `trigger: 'schedule'`: a scheduled check; heartbeats the token, runs the check and answers the token

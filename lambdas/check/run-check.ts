@@ -2,16 +2,25 @@ import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
 import { findRecords } from '../aws/cloudtrail-source.js';
-import { readKey } from '../aws/key-reader.js';
+import { readHold } from '../aws/hold-registry.js';
+import { isNotFound, type KeyReading, readKey } from '../aws/key-reader.js';
 import { readKeyLastUsage } from '../aws/key-usage.js';
+import { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';
 import { addCanary, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
 import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
-import { EventSourceUnavailableError } from '../domain/errors.js';
+import { EventSourceUnavailableError, KeyChangedExternallyError } from '../domain/errors.js';
 import { type UsageAfterDisable, usageAfterDisable } from '../domain/final-usage.js';
-import { evidenceReport, type Message, observationReport, progressNote } from '../domain/report-message.js';
-import type { CheckEvent, KeyFacts, WatchPlan, WatchState } from '../domain/types.js';
-import { advanceWatch, type ScheduleContext, verifyWatchedKey } from '../domain/watch.js';
-import { dedupe, nextWindow } from '../domain/window.js';
+import { type HoldRecord, verifyHeldKey } from '../domain/hold-record.js';
+import {
+  deletionDateNote,
+  evidenceReport,
+  type Message,
+  observationReport,
+  progressNote,
+} from '../domain/report-message.js';
+import type { CheckEvent, KeyChange, KeyFacts, WatchPlan, WatchState } from '../domain/types.js';
+import { advanceWatch, isDecisionCheck, type ScheduleContext } from '../domain/watch.js';
+import { checkWindow, dedupe } from '../domain/window.js';
 import { logger } from './logger.js';
 
 /** A check event whose every field this handler reads was checked against its schema. */
@@ -19,41 +28,106 @@ export type ValidCheckEvent = CheckEvent & {
   readonly assessment: CheckEvent['assessment'] & { readonly key: KeyFacts; readonly plan: WatchPlan };
 };
 
-function kindOf(phase: WatchState['phase']): RecordKind {
-  return phase === 'PENDING' ? 'PENDING_USE' : 'BREAKAGE';
+/** A key pending deletion (the pending window, or a deletion someone else scheduled) fails differently. */
+function kindOf(phase: WatchState['phase'], pending: boolean): RecordKind {
+  return phase === 'PENDING' || pending ? 'PENDING_USE' : 'BREAKAGE';
+}
+
+/** The key as it is now, or null once it no longer exists (KMS deleted it). Other errors propagate. */
+async function readCurrentKey(facts: KeyFacts): Promise<KeyReading | null> {
+  try {
+    return await readKey(facts.keyArn, facts.region);
+  } catch (error) {
+    if (isNotFound(error)) {
+      return null;
+    }
+    throw error;
+  }
 }
 
 /**
- * One check of OBSERVE (CheckForBreakage), FINAL (FinalCheck) or PENDING (CheckPendingUse).
+ * How the key differs from what this execution left, as the error the workflow ends with; undefined
+ * while it is as the phase expects. At the deletion date a key that no longer exists is the expected end.
+ */
+function keyChangeOf(
+  event: ValidCheckEvent,
+  reading: KeyReading | null,
+  hold: HoldRecord | null,
+  atDeletion: boolean,
+): { change: KeyChange | undefined; pendingBySomeoneElse: boolean } {
+  if (reading === null) {
+    return {
+      pendingBySomeoneElse: false,
+      change: atDeletion
+        ? undefined
+        : {
+            error: WORKFLOW_ERRORS.keyChanged,
+            cause: `The key no longer exists (KMS answers NotFoundException): it was deleted outside this workflow during the ${event.phase === 'PENDING' ? 'pending window' : 'observation'}.`,
+          },
+    };
+  }
+  const keyState = reading.metadata.KeyState ?? 'Unknown';
+  if (event.phase === 'PENDING' && keyState === 'PendingReplicaDeletion') {
+    // The assessment refuses a primary with replicas, so they were made during the hold: their use is
+    // not watched, and KMS sets no DeletionDate (the wait can last indefinitely) until they are gone.
+    return {
+      pendingBySomeoneElse: false,
+      change: {
+        error: WORKFLOW_ERRORS.keyChanged,
+        cause:
+          'The key is PendingReplicaDeletion: replica keys were created after the assessment. Their use is not watched and KMS gives no deletion date until they are deleted, so the watch cannot guard the key until it is gone. Handle the replicas first, then run the workflow again.',
+      },
+    };
+  }
+  try {
+    // The hold registry, not the tags, says whether this execution still holds the key as it left it.
+    const held = verifyHeldKey(event.phase, { keyState, tags: reading.tags }, hold, event.executionArn);
+    return { change: undefined, pendingBySomeoneElse: held.pendingBySomeoneElse };
+  } catch (error) {
+    if (error instanceof KeyChangedExternallyError) {
+      return { change: { error: error.name, cause: error.message }, pendingBySomeoneElse: false };
+    }
+    throw error;
+  }
+}
+
+/**
+ * One check of OBSERVE (CheckForBreakage), FINAL (FinalCheck), PENDING (CheckPendingUse) or, with
+ * `atDeletion`, the pending window's look at the key on its deletion date (CheckAtDeletionDate).
  *
- * Re-reads the key (it must still be as this execution left it), searches the CloudTrail log
- * group from the cursor, less the ingestion lag, to now for failed calls on the key, and returns
- * the advanced watch. FinalCheck also asks GetKeyLastUsage. Errors propagate: a check that could
- * not run must never count as a quiet one.
+ * Evidence first: the check searches the CloudTrail log group for failed calls on the key and asks
+ * GetKeyLastUsage for a use after the disable BEFORE it judges the key, so a key changed by someone
+ * else (re-enabled, its tags removed, its deletion scheduled or cancelled, deleted) still has its
+ * evidence searched and handed on in the result (`keyChange` beside `evidence`). An observation check
+ * searches from its cursor less the ingestion lag; a decision (FINAL, PENDING) searches the whole hold
+ * again, so a record delivered later than the lag is still found. Errors propagate: a check that
+ * could not run must never count as a quiet one.
  */
 export async function runCheck(event: ValidCheckEvent, now: Date): Promise<WatchState> {
-  const { phase, executionArn, watch } = event;
+  const { phase, watch } = event;
+  const atDeletion = phase === 'PENDING' && event.atDeletion === true;
   const facts = event.assessment.key;
   const plan = event.assessment.plan;
   const key: KeyRef = { keyId: facts.keyId, keyArn: facts.keyArn, aliases: facts.aliases };
   const disabledAt = new Date(event.disable.disabledAt);
 
-  const current = await readKey(facts.keyArn, facts.region);
-  verifyWatchedKey(
-    phase,
-    { keyState: current.metadata.KeyState ?? 'Unknown', tags: current.tags },
-    executionArn,
-  );
+  // The key and its hold are read first only to know what to search for (a key someone else scheduled
+  // for deletion fails with KMSInvalidStateException); the verdict on them waits for the evidence.
+  const reading = await readCurrentKey(facts);
+  const keyState = reading === null ? 'NotFound' : (reading.metadata.KeyState ?? 'Unknown');
+  const hold = await readHold(facts.keyArn);
+  const { change: keyChange, pendingBySomeoneElse } = keyChangeOf(event, reading, hold, atDeletion);
 
   const cursor = new Date(watch.cursor);
-  const window = nextWindow(cursor, now, plan.ingestionLagSeconds);
+  const decision = isDecisionCheck(phase);
+  const window = checkWindow({ decision, cursor, disabledAt, now, lagSeconds: plan.ingestionLagSeconds });
   const found = await findRecords({
     logGroupName: plan.logGroupName,
     region: homeRegion(),
     key,
     start: window.start,
     end: window.end,
-    kind: kindOf(phase),
+    kind: kindOf(phase, pendingBySomeoneElse),
     now,
   });
   if (found.searchedFrom.getTime() > cursor.getTime()) {
@@ -64,25 +138,31 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
     );
   }
   // Remember IDs a little further back than the next window reaches: a late record's log timestamp
-  // can be later than its eventTime.
+  // can be later than its eventTime. A decision re-reads older records too, but those can only be the
+  // workflow's own (any evidence ended the watch), which are never evidence, so the state stays small.
   const keepSince = new Date(now.getTime() - 2 * plan.ingestionLagSeconds * 1000);
   const { fresh, seen } = dedupe(found.records, watch.seenEventIds, keepSince);
   const principals = plan.workflowPrincipalArns ?? [];
   let canaries = parseCanaries(watch.canaries);
   const evidence = fresh.filter((record) => !isWorkflowRecord(record, canaries, principals)).map(toEvidence);
 
+  // What the key became decides what happens next, never whether the evidence was searched.
   let usage: UsageAfterDisable | null = null;
-  if (phase === 'FINAL') {
+  if (reading !== null && (decision || keyChange !== undefined)) {
+    // A successful use after the disable shows the key is needed as surely as a failed call does
+    // (someone re-enabled it, used it and disabled it again, or the disable never took). Read before
+    // every decision, and whenever someone else changed the key, so its report names the use.
     usage = usageAfterDisable(await readKeyLastUsage(kmsClient(facts.region), facts.keyArn), disabledAt);
-    if (usage.evidence) {
+    if (usage.evidence && !watch.evidence.some((e) => e.eventID === usage?.evidence?.eventID)) {
       evidence.push(usage.evidence);
     }
   }
 
   // Quiet proves nothing unless the source shows the workflow's own failing calls. Evidence already
-  // found decides on its own (the key goes back either way, and the evidence is the better e-mail).
+  // found decides on its own (the key goes back either way, and the evidence is the better e-mail);
+  // a key that changed or is gone ends the watch whatever the canaries say.
   let newlySeen = 0;
-  if (evidence.length === 0) {
+  if (evidence.length === 0 && keyChange === undefined && reading !== null) {
     const proof = await proveEarlierCanaries({
       key,
       canaries,
@@ -111,14 +191,25 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
     scanned: found.scanned,
     reportText: '',
     subject: '',
+    keyState,
+    keyChange,
   });
-  const message = messageFor(draft, event, now, key, usage);
-  // The next canary, for a later check to prove; none after breakage, and none after the last
-  // pending check, which no check would ever look for.
-  if (!draft.broke && !(phase === 'PENDING' && draft.done)) {
+  const message = noteOthersDeletion(
+    messageFor(draft, event, now, key, usage, atDeletion),
+    pendingBySomeoneElse && phase !== 'PENDING' && reading !== null
+      ? (reading.metadata.DeletionDate ?? null)
+      : undefined,
+  );
+  // The next canary, for a later check to prove; none after breakage or a change, and none after the
+  // last pending check, which no check would ever look for.
+  if (!draft.broke && keyChange === undefined && !(phase === 'PENDING' && draft.done)) {
     canaries = addCanary(
       canaries,
-      await sendCanary(facts, phase === 'PENDING' ? 'PENDING_DELETION' : 'DISABLED', now),
+      await sendCanary(
+        facts,
+        phase === 'PENDING' || pendingBySomeoneElse ? 'PENDING_DELETION' : 'DISABLED',
+        now,
+      ),
     );
   }
   const next: WatchState = {
@@ -129,10 +220,17 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
     canariesSeen: (watch.canariesSeen ?? 0) + newlySeen,
   };
 
+  if (keyChange || (evidence.length > 0 && !next.broke)) {
+    // Someone else changed the key, or failed calls came when nothing could be given back any more.
+    logger.warn('check found the key out of reach', { phase, keyArn: facts.keyArn, keyState, keyChange });
+  }
   logger.info('check done', {
     phase,
+    atDeletion,
     keyArn: facts.keyArn,
-    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+    keyState,
+    keyChange,
+    window: { start: window.start.toISOString(), end: window.end.toISOString(), decision },
     scanned: found.scanned,
     unparseable: found.unparseable,
     matched: found.records.length,
@@ -153,6 +251,7 @@ function messageFor(
   now: Date,
   key: KeyRef,
   usage: UsageAfterDisable | null,
+  atDeletion: boolean,
 ): Message {
   const { phase, executionArn } = event;
   if (state.broke) {
@@ -163,6 +262,16 @@ function messageFor(
       evidence: state.evidence,
       evidenceCount: state.evidenceCount,
       now,
+    });
+  }
+  if (atDeletion) {
+    return deletionDateNote({
+      key,
+      now,
+      keyState: state.keyState ?? 'Unknown',
+      deletionDate: event.deletion?.deletionDate,
+      evidence: state.evidence,
+      evidenceCount: state.evidenceCount,
     });
   }
   if (phase === 'FINAL') {
@@ -189,4 +298,23 @@ function messageFor(
     done: state.done,
     deletionDate: event.deletion?.deletionDate,
   });
+}
+
+/**
+ * The report says so when someone else scheduled the deletion of the key this execution holds
+ * (`deletionDate` given; null while KMS has not set the date): the approver of the next step must
+ * know the deletion is not the workflow's.
+ */
+function noteOthersDeletion(message: Message, deletionDate: Date | null | undefined): Message {
+  if (deletionDate === undefined) {
+    return message;
+  }
+  const when = deletionDate ? ` (KMS deletes it on ${deletionDate.toISOString()})` : '';
+  return {
+    ...message,
+    text: `${message.text}
+
+Someone other than this workflow scheduled the deletion of this key${when}. The workflow does not cancel a deletion it did not schedule unless a call fails on the key; it keeps watching, and cancels it on any failed call. Approving the deletion keeps the key under guard until KMS deletes it; rejecting ends the watch and leaves the deletion as it was scheduled.
+`,
+  };
 }

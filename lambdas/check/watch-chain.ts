@@ -68,7 +68,7 @@ function pendingDeadlineOf(event: ValidWatchEvent): Date {
   const scheduledAt = deletion ? new Date(deletion.scheduledAt) : new Date();
   const deletionDate = deletion?.deletionDate ? new Date(deletion.deletionDate) : null;
   const plan = event.assessment.plan;
-  return pendingWatchDeadline(expectedDeletionAt(scheduledAt, deletionDate, plan), plan);
+  return pendingWatchDeadline(expectedDeletionAt(scheduledAt, deletionDate, plan));
 }
 
 /** The watch's task-token state: schedules the first check. Any failure throws, so the task fails and the workflow restores the key. */
@@ -140,7 +140,8 @@ export async function continueWatchChain(
   // over" goes to the token as a failure: the restore then runs within minutes instead of after the
   // heartbeat, which matters most when the key just broke.
   try {
-    if (next.broke || next.done) {
+    // A key changed by someone else ends the watch too, with the evidence this check searched first.
+    if (next.broke || next.done || next.keyChange) {
       if ((await sendWatchSuccess(taskToken, next)) === 'TOKEN_GONE') {
         return tokenGone(event, 'SendTaskSuccess');
       }
@@ -149,6 +150,7 @@ export async function continueWatchChain(
         executionArn: event.executionArn,
         broke: next.broke,
         done: next.done,
+        keyChange: next.keyChange,
       });
       return { outcome: 'ANSWERED', broke: next.broke, done: next.done };
     }

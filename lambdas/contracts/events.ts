@@ -187,6 +187,7 @@ export const checkEventSchema = /* @__PURE__ */ (() =>
       deletion: z.optional(
         z.nullable(z.looseObject({ scheduledAt: isoInstant, deletionDate: z.nullable(isoInstant) })),
       ),
+      atDeletion: z.optional(z.boolean()),
     })
     .check(
       z.refine(
@@ -196,6 +197,10 @@ export const checkEventSchema = /* @__PURE__ */ (() =>
           path: ['deletion'],
         },
       ),
+      z.refine((event) => event.atDeletion !== true || event.phase === 'PENDING', {
+        message: 'only a PENDING check looks at the key on its deletion date (atDeletion)',
+        path: ['atDeletion'],
+      }),
     ))();
 
 /** Whom a watch event (the watch's task-token state, or one of its schedules) answers. */

@@ -197,13 +197,33 @@ export class WatchScheduleError extends Error {
 
 /**
  * The fast path claimed the hold moments ago and is undoing it now. Thrown so the step's retry
- * comes back once it is done (then the key's tags show the fast path's outcome) or its claim went
- * stale (then this step undoes the hold itself).
+ * comes back once it is done (then the hold registry shows the fast path's outcome) or its claim
+ * went stale (then this step undoes the hold itself).
  */
 export class RestoreInProgressError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RestoreInProgressError';
+  }
+}
+
+/**
+ * Another actor holds the registry's claim on the key and is acting on it right now (ScheduleDeletion
+ * scheduling, or the restore step restoring). Thrown by the fast path so that its retry, minutes
+ * later, decides on the hold as that actor left it.
+ */
+export class HoldBusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HoldBusyError';
+  }
+}
+
+/** The hold registry holds an item for the key that is not a hold record: nothing is decided on it. */
+export class HoldRecordUnreadableError extends Error {
+  constructor(keyArn: string, issues: string) {
+    super(`The hold registry's item for ${keyArn} is not a hold record (${issues}); nothing was changed.`);
+    this.name = 'HoldRecordUnreadableError';
   }
 }
 

@@ -201,3 +201,42 @@ export function progressNote(args: ProgressArgs): Message {
     : `Observation check ${args.checks} of ${key.keyArn} at ${args.now.toISOString()}: no DisabledException seen (${args.scanned} records scanned); next check at ${args.nextCheckAt}.`;
   return { subject: toSubject(`KMS key ${label}: check ${args.checks}, no use seen`), text };
 }
+
+export interface DeletionDateArgs {
+  readonly key: KeyRef;
+  readonly now: Date;
+  /** The key's state at the deletion date (`NotFound`: KMS deleted it). */
+  readonly keyState: string;
+  readonly deletionDate?: string | null | undefined;
+  readonly evidence: readonly Evidence[];
+  readonly evidenceCount: number;
+}
+
+/**
+ * The pending window's last word, at the deletion date, when the key is no longer to be saved
+ * (evidence on a key that still exists goes out as evidenceReport). Evidence that only reached the source after
+ * the last pending check, on a key KMS has deleted, cannot change anything any more; it is still
+ * reported, because it names callers that now fail for good.
+ */
+export function deletionDateNote(args: DeletionDateArgs): Message {
+  const { key } = args;
+  const label = keyLabel(key);
+  const when = args.deletionDate ?? 'its deletion date';
+  const gone = args.keyState === 'NotFound';
+  const state = gone ? 'KMS has deleted the key' : `the key is ${args.keyState}; KMS deletes it now`;
+  if (args.evidenceCount > 0) {
+    return {
+      subject: toSubject(`KMS key ${label} deleted, but ${args.evidenceCount} calls failed at the end`),
+      text: [
+        `At ${args.now.toISOString()} (deletion date ${when}) ${state}.`,
+        `${args.evidenceCount} failed calls on the key reached the log group after the last pending check, too late to cancel the deletion; the callers below now fail for good.`,
+        '',
+        ...args.evidence.flatMap(evidenceBlock),
+      ].join('\n'),
+    };
+  }
+  return {
+    subject: toSubject(`KMS key ${label}: deletion date reached, no use seen`),
+    text: `At ${args.now.toISOString()} (deletion date ${when}) ${state}; no failed call on it was seen from the disable to the end.`,
+  };
+}

@@ -182,6 +182,21 @@ export interface WatchState {
   readonly canaries?: readonly Canary[] | undefined;
   /** Canaries whose records the source has shown so far, over all phases. */
   readonly canariesSeen?: number | undefined;
+  /** The key's state as the last check read it (`NotFound` once KMS deleted it). */
+  readonly keyState?: string | undefined;
+  /**
+   * Present when the last check found the key changed by someone else. The check searched first, so
+   * the evidence above is complete; the workflow then ends through its restore with this error.
+   */
+  readonly keyChange?: KeyChange | undefined;
+}
+
+/** How a check found the key changed by someone else, as the error the workflow ends with. */
+export interface KeyChange {
+  /** The error's name (`KeyChangedExternallyError`). */
+  readonly error: string;
+  /** What changed, in a sentence. */
+  readonly cause: string;
 }
 
 /** One canary: a cryptographic call the workflow made on the disabled key, which had to fail. */
@@ -234,9 +249,11 @@ export interface RestoreResult {
   /** `"<OUTCOME or CAUSE>: <message>"` for the Fail state's CausePath. */
   readonly causeText: string;
   /**
-   * Set when the fast path (EventBridge) already undid this execution's hold: the workflow ends
-   * with this outcome, with `watch` (the fast path's record added) as its evidence, and e-mails only
-   * when the fast path could not (`notified` false).
+   * Set when the hold ended with another outcome than this step's: the fast path (EventBridge)
+   * already undid this execution's hold, or this step cancelled a deletion someone else scheduled
+   * because callers fail on the key. The workflow ends with this outcome, with `watch` (the fast
+   * path's record added) as its evidence, and e-mails only when the fast path could not (`notified`
+   * false: the e-mail is this result's).
    */
   readonly fastPath?: {
     readonly outcome: 'ROLLED_BACK' | 'DELETION_CANCELLED';
@@ -287,6 +304,8 @@ export interface CheckEvent {
   readonly disable: DisableResult;
   readonly watch: WatchState;
   readonly deletion?: ScheduleResult | null;
+  /** PENDING: the look at the key on its deletion date, after the last pending check (no chain, no canary). */
+  readonly atDeletion?: boolean | undefined;
 }
 
 /** ScheduleDeletion. */

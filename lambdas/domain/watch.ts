@@ -1,8 +1,6 @@
-import { TAGS } from '../contracts/tags.js';
-import { KeyChangedExternallyError, WatchScheduleError } from './errors.js';
-import { isHeldBy, isPendingDeletion } from './hold.js';
-import { DAY_MS, HOUR_MS } from './time.js';
-import type { Evidence, WatchPlan, WatchState } from './types.js';
+import { WatchScheduleError } from './errors.js';
+import { DAY_MS, MINUTE_MS } from './time.js';
+import type { Evidence, KeyChange, WatchPlan, WatchState } from './types.js';
 
 /**
  * When the watch checks next and when it is over: the observation's checks, the final check, and
@@ -29,6 +27,15 @@ function later(a: Date, b: Date): Date {
 
 function earlier(a: Date, b: Date): Date {
   return a.getTime() <= b.getTime() ? a : b;
+}
+
+/**
+ * Does a check of this phase decide (FinalCheck, and each pending check, after which the key may be
+ * deleted)? A decision searches the whole hold, so no record that reached the source before it is
+ * missed however late it was delivered; an observation check searches only what is new.
+ */
+export function isDecisionCheck(phase: WatchPhase): boolean {
+  return phase !== 'OBSERVE';
 }
 
 /** End of the observation: the disable time plus the observation period. */
@@ -58,29 +65,39 @@ export function expectedDeletionAt(
 }
 
 /**
- * The last pending check runs this long before the deletion: a deleted key cannot be saved, so
- * the check (and a CancelKeyDeletion after it) must finish while the key still exists.
+ * What the restore step may need to cancel the deletion once the pending watch has answered or timed
+ * out: a few seconds normally, up to its retries of throttled KMS calls (lambdaStep retries transient
+ * errors for about five minutes) and a margin for Step Functions itself.
  */
-export function pendingSafetyMarginMs(plan: WatchPlan): number {
-  return Math.min(plan.checkIntervalSeconds * 1000, HOUR_MS);
-}
+export const PENDING_CANCEL_MS = 15 * MINUTE_MS;
 
-export function lastPendingCheckAt(deletionAt: Date, plan: WatchPlan): Date {
-  return addMs(deletionAt, -pendingSafetyMarginMs(plan));
+/** From a scheduled check's time to its answer: Scheduler's lateness (about a minute), the search and the answer. */
+export const CHECK_ANSWER_MS = 5 * MINUTE_MS;
+
+/**
+ * The last pending check runs this long before the deletion: as late as it can still act (it must
+ * answer, and a CancelKeyDeletion after it must land, while the key still exists). Records that reach
+ * the log group after it are left to the fast path, which stays active until the deletion date.
+ */
+export const LAST_PENDING_CHECK_LEAD_MS = PENDING_CANCEL_MS + CHECK_ANSWER_MS;
+
+export function lastPendingCheckAt(deletionAt: Date): Date {
+  return addMs(deletionAt, -LAST_PENDING_CHECK_LEAD_MS);
 }
 
 /**
- * The pending watch must have answered by this instant, half a margin before the deletion: later, a
- * chain that stalled (Scheduler, Lambda, throttling) would leave no time to cancel the deletion, so
- * Step Functions times the watch out here and the restore cancels it while the key still exists.
+ * The pending watch must have answered by this instant, after its last check and PENDING_CANCEL_MS
+ * before the deletion: later, a chain that stalled (Scheduler, Lambda, throttling) would leave no time
+ * to cancel the deletion, so Step Functions times the watch out here and the restore cancels it while
+ * the key still exists.
  */
-export function pendingWatchDeadline(deletionAt: Date, plan: WatchPlan): Date {
-  return addMs(deletionAt, -pendingSafetyMarginMs(plan) / 2);
+export function pendingWatchDeadline(deletionAt: Date): Date {
+  return addMs(deletionAt, -PENDING_CANCEL_MS);
 }
 
 /** Seconds from `now` to the pending watch's deadline (at least a minute: Step Functions needs a positive timeout). */
-export function pendingWatchTimeoutSeconds(now: Date, deletionAt: Date, plan: WatchPlan): number {
-  return Math.max(60, Math.floor((pendingWatchDeadline(deletionAt, plan).getTime() - now.getTime()) / 1000));
+export function pendingWatchTimeoutSeconds(now: Date, deletionAt: Date): number {
+  return Math.max(60, Math.floor((pendingWatchDeadline(deletionAt).getTime() - now.getTime()) / 1000));
 }
 
 /** What the schedule needs to know about the execution. */
@@ -106,8 +123,8 @@ export interface NextCheck {
  * is done and the workflow waits until observation end + lag for FinalCheck. The last check's
  * canary is then one lag old when FinalCheck runs, so FinalCheck can require its record (the
  * watch proves it can see). FINAL: always done.
- * PENDING: every interval, the last check at deletion - min(interval, 1 h); done once that
- * check has run.
+ * PENDING: every interval, the last check LAST_PENDING_CHECK_LEAD_MS before the deletion; done once
+ * that check has run, with `nextCheckAt` at the deletion date (the execution waits for it).
  */
 export function scheduleNext(phase: WatchPhase, ctx: ScheduleContext): NextCheck {
   const { now, plan } = ctx;
@@ -128,9 +145,12 @@ export function scheduleNext(phase: WatchPhase, ctx: ScheduleContext): NextCheck
   if (!ctx.scheduledAt) {
     throw new WatchScheduleError('PENDING needs the time deletion was scheduled.');
   }
-  const lastAt = lastPendingCheckAt(expectedDeletionAt(ctx.scheduledAt, ctx.deletionDate, plan), plan);
+  const deletionAt = expectedDeletionAt(ctx.scheduledAt, ctx.deletionDate, plan);
+  const lastAt = lastPendingCheckAt(deletionAt);
   if (now.getTime() >= lastAt.getTime()) {
-    return { nextCheckAt: iso(now), done: true };
+    // The execution waits until the deletion date, so the fast path (which acts only for a running
+    // execution) guards the key to the end; then one more check sees how the key ended.
+    return { nextCheckAt: iso(later(deletionAt, now)), done: true };
   }
   return { nextCheckAt: iso(earlier(addMs(now, interval), lastAt)), done: false };
 }
@@ -159,8 +179,10 @@ export function startWatch(phase: 'OBSERVE' | 'PENDING', args: StartWatchArgs): 
   if (phase === 'OBSERVE') {
     nextCheckAt = earlier(addMs(now, interval), observationEnd(now, plan));
   } else {
-    const lastAt = lastPendingCheckAt(expectedDeletionAt(now, args.deletionDate, plan), plan);
-    nextCheckAt = later(earlier(addMs(now, interval), lastAt), now);
+    const lastAt = lastPendingCheckAt(expectedDeletionAt(now, args.deletionDate, plan));
+    // Without a DeletionDate (PendingReplicaDeletion) the key has replicas the watch cannot see and no
+    // end it can wait for: the first check runs at once, so that it stops the watch at once.
+    nextCheckAt = args.deletionDate === null ? now : later(earlier(addMs(now, interval), lastAt), now);
   }
   return {
     phase,
@@ -186,6 +208,10 @@ export interface CheckFindings {
   readonly scanned: number;
   readonly reportText: string;
   readonly subject: string;
+  /** The key as the check read it (`NotFound` once KMS deleted it). */
+  readonly keyState?: string | undefined;
+  /** The key was changed by someone else: the watch ends, with what this check found. */
+  readonly keyChange?: KeyChange | undefined;
 }
 
 /**
@@ -208,49 +234,15 @@ export function advanceWatch(
     checks: previous.checks + 1,
     nextCheckAt: next.nextCheckAt,
     done: next.done,
-    broke: previous.broke || findings.evidence.length > 0,
+    // Evidence on a key that no longer exists is reported, but there is nothing left to give back.
+    broke: previous.broke || (findings.evidence.length > 0 && findings.keyState !== 'NotFound'),
     evidence,
     evidenceCount: previous.evidenceCount + findings.evidence.length,
     scanned: previous.scanned + findings.scanned,
     reportText: findings.reportText,
     subject: findings.subject,
+    ...(findings.keyState === undefined ? {} : { keyState: findings.keyState }),
+    // Absent, not null, when nothing changed: the workflow's verdict tests its presence.
+    ...(findings.keyChange ? { keyChange: findings.keyChange } : {}),
   };
-}
-
-/** The key as a check just read it (DescribeKey state and all tags). */
-export interface WatchedKey {
-  readonly keyState: string;
-  readonly tags: Readonly<Record<string, string>>;
-}
-
-/**
- * Before each check: the key must still be as this execution left it. OBSERVE and FINAL: Disabled
- * and held by this execution. PENDING: pending deletion and held by this execution. Anything else
- * means a person or another workflow changed the key, and watching on would judge a key that is
- * no longer in the state the verdict is about.
- */
-export function verifyWatchedKey(phase: WatchPhase, current: WatchedKey, executionArn: string): void {
-  if (!isHeldBy(current.tags, executionArn)) {
-    const owner = current.tags[TAGS.execution];
-    throw new KeyChangedExternallyError(
-      owner
-        ? `The key is now held by another execution (${owner}), not by ${executionArn}.`
-        : `This execution's hold tag (${TAGS.execution}) is gone from the key: someone removed it.`,
-    );
-  }
-  if (phase === 'PENDING') {
-    if (!isPendingDeletion(current.keyState)) {
-      throw new KeyChangedExternallyError(
-        `The key is ${current.keyState}, no longer pending deletion: someone cancelled the deletion this execution scheduled.`,
-      );
-    }
-    return;
-  }
-  if (current.keyState !== 'Disabled') {
-    throw new KeyChangedExternallyError(
-      `The key is ${current.keyState}, not Disabled as this execution left it: someone ${
-        current.keyState === 'Enabled' ? 're-enabled it' : 'changed it'
-      } during the observation.`,
-    );
-  }
 }

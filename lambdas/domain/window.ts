@@ -1,9 +1,14 @@
 /**
- * The incremental query window of the watch (CheckForBreakage and the later checks).
+ * The query windows of the watch.
  *
- * CloudTrail delivers records minutes after the call, so each window reaches back `lag` before
- * the previous window's end: a record that arrived late is still found. The overlap means a
- * record can be returned twice; `dedupe` counts it once.
+ * An observation check searches incrementally: CloudTrail delivers records minutes after the call,
+ * so each window reaches back `lag` before the previous window's end, and a record delivered within
+ * the lag is found. The overlap means a record can be returned twice; `dedupe` counts it once.
+ *
+ * CloudTrail promises no delivery time, though, and the log group is searched by event time: a record
+ * delivered later than the lag lands behind a window that has already been searched. So a decision
+ * (FinalCheck, and every check of the pending window) searches the whole hold again, from the disable
+ * time less the lag: whatever reached the source before the decision is found, however late.
  */
 
 /** Seen IDs kept in the state at most; Step Functions state is limited to 256 KB. */
@@ -25,6 +30,21 @@ export function nextWindow(cursor: Date, now: Date, lagSeconds: number, notBefor
   }
   const end = Math.max(now.getTime(), start);
   return { start: new Date(start), end: new Date(end) };
+}
+
+export interface CheckWindowArgs {
+  /** A decision searches the whole hold; an observation check only what is new since its cursor. */
+  readonly decision: boolean;
+  readonly cursor: Date;
+  /** When this execution disabled the key: where the hold, and so every decision's window, starts. */
+  readonly disabledAt: Date;
+  readonly now: Date;
+  readonly lagSeconds: number;
+}
+
+/** The window one check searches: `[cursor - lag, now]`, or for a decision `[disabledAt - lag, now]`. */
+export function checkWindow(args: CheckWindowArgs): QueryWindow {
+  return nextWindow(args.decision ? args.disabledAt : args.cursor, args.now, args.lagSeconds);
 }
 
 export interface Dedupable {

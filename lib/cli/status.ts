@@ -74,6 +74,12 @@ export const PHASES: Readonly<Record<string, string>> = {
   WatchPendingUse: 'pending deletion window',
   PendingVerdict: 'pending deletion window',
   PendingWatchIncomplete: 'restoring after an error',
+  // The pending watch's last check ran; the execution (and so the fast path) guards the key until KMS deletes it.
+  WaitForDeletionDate: 'pending deletion window',
+  CheckAtDeletionDate: 'deletion date reached',
+  DeletionDateVerdict: 'deletion date reached',
+  NotifyEvidenceTooLate: 'deletion scheduled',
+  KeyChangedExternally: 'restoring after an error',
   DeletionScheduled: 'deletion scheduled',
   Done: 'deletion scheduled',
   RollBack: 'rolling back',

@@ -2,6 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { TAGS } from '../../lambdas/contracts/tags.js';
 import type { GuardFunction } from './guard-function.js';
+import type { HoldRegistry } from './hold-registry.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 
 export interface GuardGrantsProps {
@@ -19,6 +20,19 @@ export interface GuardGrantsProps {
 
 /** The condition key AWS KMS evaluates on DisableKey and ScheduleKeyDeletion: whole days since the key's last use. */
 export const TRAILING_DAYS_WITHOUT_KEY_USAGE = 'kms:TrailingDaysWithoutKeyUsage';
+
+/**
+ * Read and conditionally write holds in the registry: exactly the calls of lambdas/aws/hold-registry.ts,
+ * on that table only (no index, no scan, no delete: a hold ends by a write, and its record stays).
+ */
+export function grantHolds(grantee: GuardFunction, registry: HoldRegistry): void {
+  grantee.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resources: [registry.table.tableArn],
+    }),
+  );
+}
 
 const ANY_KEY_REASON =
   'The key is chosen per execution at run time, in any Region of this account; never another account.';
@@ -127,6 +141,12 @@ export class GuardGrants {
   /** Give back a key this workflow held: re-enable it, or cancel its deletion, and say so on its tags. */
   public restore(): this {
     return this.onKeys(['kms:TagResource', 'kms:EnableKey', 'kms:CancelKeyDeletion'], ANY_KEY_REASON);
+  }
+
+  /** Read and write this stack's record of the keys it holds (the authority the tags only mirror). */
+  public holds(registry: HoldRegistry): this {
+    grantHolds(this.grantee, registry);
+    return this;
   }
 
   /** Search the CloudTrail log group, and tell a missing group from an empty one. */

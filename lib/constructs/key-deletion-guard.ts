@@ -8,6 +8,7 @@ import { type KeyDeletionGuardConfig, type ResolvedGuardConfig, resolveGuardConf
 import { FastPath } from './fast-path.js';
 import { GuardFunction } from './guard-function.js';
 import { GuardGrants } from './guard-grants.js';
+import { HoldRegistry } from './hold-registry.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { Notifications } from './notifications.js';
 import { OperatorView } from './operator-view.js';
@@ -30,6 +31,8 @@ export class KeyDeletionGuard extends Construct {
   public readonly approvalUrl: string;
   /** The dashboard, alarms and saved queries of the team that runs the stack. */
   public readonly operatorView: OperatorView;
+  /** The stack's record of the keys it holds: the authority for re-enabling a key or cancelling its deletion. */
+  public readonly holdRegistry: HoldRegistry;
 
   constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
     super(scope, id);
@@ -43,6 +46,8 @@ export class KeyDeletionGuard extends Construct {
       approvalEmails: this.config.approvalEmails,
     });
     const watchSchedules = new WatchSchedules(this, 'WatchSchedules');
+    const registry = new HoldRegistry(this, 'HoldRegistry');
+    this.holdRegistry = registry;
     const grant = (fn: GuardFunction) =>
       new GuardGrants(fn, {
         keyTagCondition: this.config.keyTagCondition,
@@ -69,9 +74,10 @@ export class KeyDeletionGuard extends Construct {
     grant(inventory).readInventory();
     const disable = new GuardFunction(this, 'DisableFunction', {
       handler: 'disable',
-      description: 'kms-deletion-guard: tag the key as held, then disable it',
+      description: 'kms-deletion-guard: record the hold, tag the key as held, then disable it',
+      environment: registry.environment,
     });
-    grant(disable).readUsage().hold('kms:DisableKey').canary();
+    grant(disable).readUsage().hold('kms:DisableKey').canary().holds(registry);
     const check = new GuardFunction(this, 'CheckFunction', {
       handler: 'check',
       description:
@@ -80,22 +86,25 @@ export class KeyDeletionGuard extends Construct {
       environment: {
         KDG_SCHEDULE_GROUP: watchSchedules.group.scheduleGroupName,
         KDG_SCHEDULER_ROLE_ARN: watchSchedules.role.roleArn,
+        ...registry.environment,
       },
     });
-    grant(check).readUsage().readLogGroup().canary();
+    grant(check).readUsage().readLogGroup().canary().holds(registry);
     watchSchedules.grantCreate(check);
     watchSchedules.allowInvoke(check.function);
     const scheduleDeletion = new GuardFunction(this, 'ScheduleDeletionFunction', {
       handler: 'schedule-deletion',
       description: 'kms-deletion-guard: schedule the deletion of a key the workflow holds',
+      environment: registry.environment,
     });
     // The log group too: the canaries' records must be in it before the deletion is scheduled.
-    grant(scheduleDeletion).read().hold('kms:ScheduleKeyDeletion').canary().readLogGroup();
+    grant(scheduleDeletion).read().hold('kms:ScheduleKeyDeletion').canary().readLogGroup().holds(registry);
     const restore = new GuardFunction(this, 'RestoreFunction', {
       handler: 'restore',
       description: 'kms-deletion-guard: re-enable a key this workflow disabled, or cancel its deletion',
+      environment: registry.environment,
     });
-    grant(restore).read().restore();
+    grant(restore).read().restore().holds(registry);
     const fns = { assess, inventory, disable, check, scheduleDeletion, restore };
 
     const approvalEndpoint = new ApprovalEndpoint(this, 'ApprovalEndpoint');
@@ -139,6 +148,7 @@ export class KeyDeletionGuard extends Construct {
       ? new FastPath(this, 'FastPath', {
           topic: notifications.topic,
           stateMachine: workflow.stateMachine,
+          registry,
           workflowRoles: Object.values(fns).flatMap((fn) => (fn.function.role ? [fn.function.role] : [])),
         })
       : undefined;

@@ -31,10 +31,19 @@
  *                              Error -> Restore.
  *  9. ScheduleDeletion         ScheduleKeyDeletion with the pending window.   Error -> Restore.
  * 10. Pending watch (if watchPendingWindow) WatchPendingUse, the same chain (CheckPendingUse) -> PendingVerdict.
+ *                              Every pending check searches the whole hold (a record delivered late is found);
+ *                              the last one runs minutes before the deletion date, as late as a cancel can land.
  *                              Use -> CancelDeletion -> NotifyDeletionCancelled -> DeletionCancelled
  *                              (DELETION_CANCELLED, key left Disabled); error, heartbeat, timeout -> Restore.
  *                              A watch answer that is neither breakage nor done -> Restore (WatchIncomplete).
+ *     WaitForDeletionDate      the execution stays running until the deletion date, so the fast path (which
+ *                              acts only for a running execution) guards the key until KMS deletes it.
+ *     CheckAtDeletionDate      one more search and a look at the key -> DeletionDateVerdict: use on a key that
+ *                              still exists -> CancelDeletion; the fast path cancelled it -> Restore, which
+ *                              ends DELETION_CANCELLED with the fast path's evidence.
  * 11. DeletionScheduled        the window ended with no use: KMS deletes the key (DELETION_SCHEDULED).
+ * A check that finds the key changed by someone else (re-enabled, tags removed, deletion scheduled or
+ * cancelled, deleted) searches its evidence first and answers with it -> KeyChangedExternally -> Restore.
  * Restore (ABORT) re-enables the key only if this execution disabled it (the key's tags say so) and
  * cancels a deletion only if this execution scheduled it -> NotifyAborted -> Aborted (ABORTED).
  * If Restore itself keeps failing -> PrepareRestoreFailedNotice (the e-mail goes out whether or not the
@@ -62,7 +71,7 @@ import type { ResolvedGuardConfig } from './config.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { retainedLogGroup } from './retained-log-group.js';
 import { ApprovalGate } from './workflow/approval-gate.js';
-import { BROKE, CloudTrailWatch, checkPayload } from './workflow/cloudtrail-watch.js';
+import { BROKE, CloudTrailWatch, checkPayload, KEY_CHANGED } from './workflow/cloudtrail-watch.js';
 import { RestoreEndings } from './workflow/restore-endings.js';
 import { CATCH_ALL, failState, lambdaStep, notifyStep, RESULTS } from './workflow/steps.js';
 
@@ -115,11 +124,22 @@ export class Workflow extends Construct {
     const { config, functions, topic } = props;
     const endings = new RestoreEndings(this, 'Endings', { restoreFunction: functions.restore, topic });
     const gate = { topic, approvalPageUrl: props.approvalPageUrl, timeoutDays: config.approvalTimeoutDays };
+    // A check that found the key changed by someone else answered with its evidence and the error the
+    // run ends with; the restore reads both.
+    const keyChanged = new sfn.Pass(this, 'KeyChangedExternally', {
+      stateName: 'KeyChangedExternally',
+      parameters: {
+        'Error.$': '$.watch.value.keyChange.error',
+        'Cause.$': '$.watch.value.keyChange.cause',
+      },
+      resultPath: '$.error',
+    }).next(endings.restore);
     const watch = {
       check: functions.check,
       checkIntervalHours: config.checkIntervalHours,
       ingestionLagMinutes: config.ingestionLagMinutes,
       onFailure: endings.restore,
+      onKeyChanged: keyChanged,
     };
 
     // --- 1-3: assess --------------------------------------------------------------------------
@@ -250,13 +270,45 @@ export class Workflow extends Construct {
     const deletionScheduled = this.deletionScheduled();
     // The pending watch has a deadline: KMS deletes the key at the end of the window, so a chain that
     // stalls near the end must time out while a restore can still cancel the deletion (ScheduleDeletion
-    // computes the seconds to half a safety margin before the deletion).
+    // computes the seconds to the deadline, just after the last check and before the deletion).
     const pendingWatch = new CloudTrailWatch(this, 'PendingWatch', {
       ...watch,
       phase: 'PENDING',
       timeout: sfn.Timeout.at('$.deletion.value.watchTimeoutSeconds'),
       onBreakage: endings.cancelDeletion,
+    });
+    // The last pending check answered minutes before the deletion date; the execution stays running
+    // until then, so the fast path still cancels the deletion for a failure in those minutes.
+    const waitForDeletionDate = new sfn.Wait(this, 'WaitForDeletionDate', {
+      stateName: 'WaitForDeletionDate',
+      time: sfn.WaitTime.timestampPath('$.watch.value.nextCheckAt'),
+    });
+    const checkAtDeletionDate = lambdaStep(
+      this,
+      'CheckAtDeletionDate',
+      functions.check,
+      { ...checkPayload('PENDING'), deletion: sfn.JsonPath.objectAt('$.deletion.value'), atDeletion: true },
+      '$.watch',
+    );
+    checkAtDeletionDate.addCatch(endings.restore, CATCH_ALL);
+    // Failed calls whose records arrived after the last check, on a key KMS has now deleted: nothing
+    // can be undone, but the callers that now fail for good are e-mailed.
+    const notifyTooLate = notifyStep(this, 'NotifyEvidenceTooLate', {
+      topic,
+      kind: 'evidence-too-late',
+      subjectPath: '$.watch.value.subject',
+      messagePath: '$.watch.value.reportText',
     }).next(deletionScheduled);
+    pendingWatch
+      .next(waitForDeletionDate)
+      .next(checkAtDeletionDate)
+      .next(
+        choice(this, 'DeletionDateVerdict')
+          .when(BROKE, endings.cancelDeletion)
+          .when(KEY_CHANGED, keyChanged)
+          .when(sfn.Condition.numberGreaterThan('$.watch.value.evidenceCount', 0), notifyTooLate)
+          .otherwise(deletionScheduled),
+      );
 
     // --- Wiring --------------------------------------------------------------------------------
     const definition = start
@@ -277,7 +329,12 @@ export class Workflow extends Construct {
       .next(observation)
       .next(waitForFinalCheck)
       .next(finalCheck)
-      .next(choice(this, 'FinalVerdict').when(BROKE, endings.rollBack).afterwards({ includeOtherwise: true }))
+      .next(
+        choice(this, 'FinalVerdict')
+          .when(BROKE, endings.rollBack)
+          .when(KEY_CHANGED, keyChanged)
+          .afterwards({ includeOtherwise: true }),
+      )
       .next(deletionApproval)
       .next(finalInventory)
       .next(
@@ -359,6 +416,11 @@ export class Workflow extends Construct {
         keyArn: sfn.JsonPath.stringAt('$.assessment.value.key.keyArn'),
         deletionDate: sfn.JsonPath.stringAt('$.deletion.value.deletionDate'),
         scheduledAt: sfn.JsonPath.stringAt('$.deletion.value.scheduledAt'),
+        // Failed calls seen only once nothing could be undone stay in the execution's output.
+        watch: {
+          evidence: sfn.JsonPath.listAt('$.watch.value.evidence'),
+          evidenceCount: sfn.JsonPath.numberAt('$.watch.value.evidenceCount'),
+        },
       },
     }).next(new sfn.Succeed(this, 'Done', { stateName: 'Done' }));
   }

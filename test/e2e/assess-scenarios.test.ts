@@ -75,7 +75,8 @@ describe('assessment scenarios: usage cadence', () => {
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
-    expect(result.key.finalState).toBe('PendingDeletion');
+    // The execution guards the key until its deletion date, when KMS deletes it.
+    expect(result.key.finalState).toBe('Deleted');
     const text = message(result, 'approval-request');
     expect(text).toContain('no gap between uses is longer than the 30-day observation');
     expect(text).toContain('(busy stretches are sampled, not counted)');

@@ -34,8 +34,10 @@ describe('bundled scenarios, end to end', () => {
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
     expect(result.executionStatus).toBe('SUCCEEDED');
+    // The execution stays running (the fast path active) until the deletion date, when KMS deletes the key.
     expect(result.key.finalState).toBe('Deleted');
     expect(result.key.deletionDate).toMatch(/^2026-03-0/);
+    expect(result.timeline.find((t) => t.state === 'DeletionScheduled')?.at).toBe(result.key.deletionDate);
     expect(result.evidence).toEqual([]);
     expect(kinds(result)).toEqual(['approval-request', 'approval-request']);
     const states = result.timeline.map((t) => t.state);

@@ -111,7 +111,8 @@ describe('inventory scenarios, end to end', () => {
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
-    expect(result.key.finalState).toBe('PendingDeletion');
+    // The execution guards the key until its deletion date, when KMS deletes it.
+    expect(result.key.finalState).toBe('Deleted');
     const approvals = result.notifications.filter((n) => n.kind === 'approval-request');
     expect(approvals).toHaveLength(2);
     for (const approval of approvals) {
@@ -148,7 +149,8 @@ describe('inventory scenarios, end to end', () => {
 
     // Assess
     expect(result.outcome).toBe('DELETION_SCHEDULED');
-    expect(result.key.finalState).toBe('PendingDeletion');
+    // The execution guards the key until its deletion date, when KMS deletes it.
+    expect(result.key.finalState).toBe('Deleted');
     expect(mail(result)).toContain('Resources encrypted under the key: none found.');
     expectNoDecoy(result);
   });

@@ -13,6 +13,12 @@ export function checkPayload(phase: 'OBSERVE' | 'PENDING' | 'FINAL'): Record<str
 /** The check's answer (at `$.watch.value`, for a watch and the final check alike) found failed calls on the key. */
 export const BROKE = sfn.Condition.booleanEquals('$.watch.value.broke', true);
 
+/**
+ * The check found the key changed by someone else (after searching its evidence): the answer carries
+ * the error the run ends with. Tested after BROKE, so evidence decides first.
+ */
+export const KEY_CHANGED = sfn.Condition.isPresent('$.watch.value.keyChange');
+
 /** The two watches: the observation after the disable, and the pending window after the deletion is scheduled. */
 const PHASES = {
   OBSERVE: {
@@ -47,6 +53,8 @@ export interface CloudTrailWatchProps {
   readonly timeout: sfn.Timeout;
   /** Where the run goes when a failed call on the key was found. */
   readonly onBreakage: sfn.IChainable;
+  /** Where the run goes when a check found the key changed by someone else (and no breakage). */
+  readonly onKeyChanged: sfn.IChainable;
   /** Where the run goes on any failure of the watch, and on an answer that says neither broke nor done. */
   readonly onFailure: sfn.IChainable;
 }
@@ -54,7 +62,8 @@ export interface CloudTrailWatchProps {
 /**
  * A watch of CloudTrail for failed calls on the held key, as one task-token state. The checks run
  * as a chain of one-time schedules that invoke the check function (lambdas/check), so the waiting
- * costs no state transitions. The chain answers the token when the key broke or the watch is done,
+ * costs no state transitions. The chain answers the token when the key broke, the key was changed by
+ * someone else, or the watch is done,
  * fails it with the check's error, and keeps it alive with a heartbeat at every check: a chain that
  * stops for any reason times the task out, and the catch restores the key. A watch that is done
  * continues with the state chained after this fragment.
@@ -110,6 +119,7 @@ export class CloudTrailWatch extends sfn.StateMachineFragment {
     }).next(props.onFailure);
     const verdict = new sfn.Choice(this, phase.names.verdict, { stateName: phase.names.verdict })
       .when(BROKE, props.onBreakage)
+      .when(KEY_CHANGED, props.onKeyChanged)
       .otherwise(incomplete);
     start.next(watch).next(verdict);
 

@@ -7,17 +7,21 @@ import {
   DescribeLogGroupsCommand,
   FilterLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeKeyCommand,
   DisabledException,
   EncryptCommand,
+  GetKeyLastUsageCommand,
   KMSClient,
   KMSInvalidStateException,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { toItem } from '../../../lambdas/aws/hold-registry.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
+import type { HoldRecord } from '../../../lambdas/domain/hold-record.js';
 import {
   type Canary,
   type CheckEvent,
@@ -25,7 +29,16 @@ import {
   TAGS,
   type WatchState,
 } from '../../../lambdas/domain/types.js';
-import { ACCOUNT, assessment, EXECUTION, KEY_ID, keyArnIn, keyFacts, watchPlan } from '../fixtures.js';
+import {
+  ACCOUNT,
+  assessment,
+  EXECUTION,
+  holdRecord,
+  KEY_ID,
+  keyArnIn,
+  keyFacts,
+  watchPlan,
+} from '../fixtures.js';
 
 export const REGION = 'us-east-1';
 export const KEY_ARN = keyArnIn(REGION);
@@ -35,6 +48,9 @@ export const CHECK_ROLE = `arn:aws:iam::${ACCOUNT}:role/KmsDeletionGuard-CheckRo
 
 export const kms = mockClient(KMSClient);
 export const logs = mockClient(CloudWatchLogsClient);
+/** The hold registry: the check only reads it (its writes are tested against dynalite elsewhere). */
+export const holds = mockClient(DynamoDBClient);
+process.env.KDG_HOLD_TABLE = 'kms-deletion-guard-holds';
 
 export const PLAN = watchPlan({ logGroupName: LOG_GROUP, workflowPrincipalArns: [CHECK_ROLE] });
 
@@ -61,10 +77,17 @@ export function checkEvent(
   };
 }
 
+/**
+ * The key in `keyState` with `tags` (the status tag `disabled` unless given), and the registry's
+ * record of its hold: by default the one the tags mirror (the execution they name, watching or
+ * pending deletion as their status says); `hold` null for none.
+ */
 export function givenKey(
   keyState: string,
   tags: Record<string, string> = { [TAGS.execution]: EXECUTION },
+  hold: HoldRecord | null = mirroredHold(tags),
 ): void {
+  holds.on(GetItemCommand).resolves(hold ? { Item: toItem(hold) } : {});
   kms
     .on(DescribeKeyCommand)
     .resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: keyState as never } });
@@ -74,6 +97,11 @@ export function givenKey(
       TagValue,
     })),
     Truncated: false,
+  });
+  // Every check asks for a use after the disable; by default the key was last used long before it.
+  kms.on(GetKeyLastUsageCommand).resolves({
+    KeyLastUsage: { Operation: 'Decrypt', Timestamp: new Date('2025-06-01T00:00:00Z') },
+    TrackingStartDate: new Date('2025-01-01T00:00:00Z'),
   });
   // The canary fails as KMS fails calls on a key in that state.
   kms.on(EncryptCommand).callsFake(() => {
@@ -90,6 +118,19 @@ export function givenKey(
       });
     }
     return { KeyId: KEY_ARN, CiphertextBlob: new Uint8Array([1]) };
+  });
+}
+
+function mirroredHold(tags: Record<string, string>): HoldRecord | null {
+  const execution = tags[TAGS.execution];
+  if (execution === undefined) {
+    return null;
+  }
+  const pending = tags[TAGS.status] === 'pending-deletion';
+  return holdRecord(pending ? 'pending-deletion' : 'watching', {
+    keyArn: KEY_ARN,
+    execution,
+    disabledAt: DISABLED_AT.toISOString(),
   });
 }
 

@@ -1,5 +1,5 @@
 import { DescribeLogGroupsCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { EncryptCommand, GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, EncryptCommand, GetKeyLastUsageCommand } from '@aws-sdk/client-kms';
 import { handler } from '../../../lambdas/check/index.js';
 import { TAGS, type WatchState } from '../../../lambdas/domain/types.js';
 import { startWatch } from '../../../lambdas/domain/watch.js';
@@ -97,35 +97,94 @@ describe('check handler', () => {
     expect(next.subject).toContain('rolling back');
   });
 
-  it('throws KeyChangedExternallyError when a person re-enabled the key', async () => {
+  it('a key a person re-enabled: searches first, then answers keyChange with the evidence found', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
     givenKey('Enabled');
-    givenRecords([]);
+    givenRecords([disabledCall('ev-before-enable', '2026-01-01T03:00:00Z')]);
     const watch = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
 
     // Act
-    const act = handler(checkEvent('OBSERVE', watch), CONTEXT);
+    const next = await handler(checkEvent('OBSERVE', watch), CONTEXT);
 
     // Assess
-    await expect(act).rejects.toMatchObject({ name: 'KeyChangedExternallyError', message: /Enabled/ });
-    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(1);
+    expect(next.keyChange).toEqual({
+      error: 'KeyChangedExternallyError',
+      cause: expect.stringMatching(/Enabled/),
+    });
+    expect(next.keyState).toBe('Enabled');
+    expect(next.evidence.map((e) => e.eventID)).toEqual(['ev-before-enable']);
+    expect(next.broke).toBe(true);
+    // A changed key gets no canary: it would prove nothing (and succeed on an enabled key).
+    expect(kms.commandCalls(EncryptCommand)).toHaveLength(0);
   });
 
-  it('throws KeyChangedExternallyError when another execution holds the key', async () => {
+  it('a key another execution holds: answers keyChange, and reads GetKeyLastUsage for a use after the disable', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
     givenKey('Disabled', { [TAGS.execution]: `${EXECUTION}-other` });
     givenRecords([]);
+    kms.on(GetKeyLastUsageCommand).resolves({
+      KeyLastUsage: {
+        Operation: 'Decrypt',
+        Timestamp: new Date('2026-01-01T04:00:00Z'),
+        CloudTrailEventId: 'ct-use',
+      },
+      TrackingStartDate: new Date('2025-01-01T00:00:00Z'),
+    });
 
     // Act
-    const act = handler(
+    const next = await handler(
       checkEvent('OBSERVE', startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN })),
       CONTEXT,
     );
 
     // Assess
-    await expect(act).rejects.toHaveProperty('name', 'KeyChangedExternallyError');
+    expect(next.keyChange?.error).toBe('KeyChangedExternallyError');
+    expect(next.keyChange?.cause).toContain(`${EXECUTION}-other`);
+    expect(next.evidence.map((e) => e.eventID)).toEqual(['ct-use']);
+  });
+
+  it('a key deleted outside the workflow: evidence is reported, keyChange says so, nothing is left to give back', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('gone'), { name: 'NotFoundException' }));
+    givenRecords([disabledCall('ev-gone', '2026-01-01T03:00:00Z')]);
+
+    // Act
+    const next = await handler(
+      checkEvent('OBSERVE', startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN })),
+      CONTEXT,
+    );
+
+    // Assess
+    expect(next).toMatchObject({ keyState: 'NotFound', broke: false, evidenceCount: 1 });
+    expect(next.keyChange?.cause).toMatch(/no longer exists/);
+    expect(kms.commandCalls(GetKeyLastUsageCommand)).toHaveLength(0);
+  });
+
+  it('reads GetKeyLastUsage before every decision and whenever the key changed, not at each observation check', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T12:00:00.000Z'));
+    givenKey('Disabled');
+    givenRecords([]);
+    const watch = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-01T06:00:00.000Z',
+    };
+
+    // Act
+    await handler(checkEvent('OBSERVE', watch), CONTEXT);
+    const quietReads = kms.commandCalls(GetKeyLastUsageCommand).length;
+    givenKey('Enabled');
+    const changed = await handler(checkEvent('OBSERVE', watch), CONTEXT);
+
+    // Assess
+    expect(quietReads).toBe(0);
+    expect(kms.commandCalls(GetKeyLastUsageCommand)).toHaveLength(1);
+    expect(changed.keyChange).toBeDefined();
   });
 
   it('FINAL quiet: done, observation report with GetKeyLastUsage before the disable', async () => {
@@ -160,6 +219,35 @@ describe('check handler', () => {
     expect(next.reportText).toContain('ScheduleKeyDeletion with a 30-day pending window');
     expect(next.reportText).toContain(`npx kms-deletion-guard approve ${EXECUTION}`);
     expect(next.subject.length).toBeLessThanOrEqual(100);
+  });
+
+  it('FINAL searches the whole hold again: a record delivered days after its call, behind every earlier window, is evidence', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-31T00:30:00.000Z'));
+    givenKey('Disabled');
+    // Called on day 3, delivered weeks later: every observation window that covered day 3 had passed.
+    givenRecords([
+      canaryRecord('canary-last', '2026-01-31T00:00:00Z'),
+      disabledCall('ev-late', '2026-01-03T10:00:00Z'),
+    ]);
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-31T00:00:00.000Z',
+      checks: 120,
+      done: true,
+      canaries: [canary('canary-last', '2026-01-31T00:00:00.000Z')],
+    };
+
+    // Act
+    const next = await handler(checkEvent('FINAL', watch), CONTEXT);
+
+    // Assess
+    const input = logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input;
+    expect(input?.startTime).toBe(DISABLED_AT.getTime() - PLAN.ingestionLagSeconds * 1000);
+    expect(input?.endTime).toBe(Date.parse('2026-01-31T00:30:00.000Z'));
+    expect(next.broke).toBe(true);
+    // The canary's own record, in the same search, never counts.
+    expect(next.evidence.map((e) => e.eventID)).toEqual(['ev-late']);
   });
 
   it('FINAL broke: a successful use after the disable (GetKeyLastUsage) is evidence', async () => {
@@ -224,23 +312,102 @@ describe('check handler', () => {
     expect(next.subject).toContain('cancelling deletion');
   });
 
-  it('PENDING: a key no longer pending deletion throws KeyChangedExternallyError', async () => {
+  it('PENDING: a key no longer pending deletion answers keyChange after the whole hold was searched', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-02-01T06:00:00.000Z'));
     givenKey('Disabled');
     givenRecords([]);
     const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+    const deletionDate = '2026-03-03T00:00:00.000Z';
+    const watch = startWatch('PENDING', {
+      now: scheduledAt,
+      plan: PLAN,
+      deletionDate: new Date(deletionDate),
+    });
 
     // Act
-    const act = handler(
-      checkEvent('PENDING', startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: null }), {
-        deletion: scheduled(scheduledAt, null),
-      }),
+    const next = await handler(
+      checkEvent('PENDING', watch, { deletion: scheduled(scheduledAt, deletionDate) }),
       CONTEXT,
     );
 
     // Assess
-    await expect(act).rejects.toHaveProperty('name', 'KeyChangedExternallyError');
+    expect(next.keyChange).toEqual({
+      error: 'KeyChangedExternallyError',
+      cause: expect.stringMatching(/no longer pending deletion|not pending-deletion/),
+    });
+    const input = logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input;
+    expect(input?.startTime).toBe(DISABLED_AT.getTime() - PLAN.ingestionLagSeconds * 1000);
+  });
+
+  it('PENDING: a primary waiting for replicas (no DeletionDate) is checked at once and stops the watch', async () => {
+    // Prepare
+    const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+    givenKey('PendingReplicaDeletion', { [TAGS.execution]: EXECUTION, [TAGS.status]: 'pending-deletion' });
+    givenRecords([]);
+    const watch = startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: null });
+    vi.setSystemTime(new Date(watch.nextCheckAt));
+
+    // Act
+    const next = await handler(
+      checkEvent('PENDING', watch, { deletion: scheduled(scheduledAt, null) }),
+      CONTEXT,
+    );
+
+    // Assess
+    expect(watch.nextCheckAt).toBe(scheduledAt.toISOString());
+    expect(next.keyChange?.cause).toMatch(/PendingReplicaDeletion/);
+  });
+
+  it('PENDING at the deletion date: a key KMS deleted is the expected end, late evidence is reported but not acted on', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-03-03T00:00:00.000Z'));
+    givenPendingKey();
+    kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('gone'), { name: 'NotFoundException' }));
+    givenRecords([refusedPendingDeletion(disabledCall('ev-too-late', '2026-03-02T23:50:00Z'))]);
+    const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+    const deletionDate = '2026-03-03T00:00:00.000Z';
+    const watch: WatchState = {
+      ...startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: new Date(deletionDate) }),
+      cursor: '2026-03-02T23:40:00.000Z',
+      done: true,
+    };
+
+    // Act
+    const next = await handler(
+      checkEvent('PENDING', watch, { deletion: scheduled(scheduledAt, deletionDate), atDeletion: true }),
+      CONTEXT,
+    );
+
+    // Assess
+    expect(next).toMatchObject({ done: true, broke: false, keyState: 'NotFound', evidenceCount: 1 });
+    expect(next.keyChange).toBeUndefined();
+    expect(next.reportText).toContain('too late to cancel');
+    expect(kms.commandCalls(EncryptCommand)).toHaveLength(0);
+  });
+
+  it('PENDING at the deletion date: a key KMS has not deleted yet still has its deletion cancelled on evidence', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-03-03T00:00:00.000Z'));
+    givenPendingKey();
+    givenRecords([refusedPendingDeletion(disabledCall('ev-last', '2026-03-02T23:50:00Z'))]);
+    const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
+    const deletionDate = '2026-03-03T00:00:00.000Z';
+    const watch: WatchState = {
+      ...startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: new Date(deletionDate) }),
+      cursor: '2026-03-02T23:40:00.000Z',
+      done: true,
+    };
+
+    // Act
+    const next = await handler(
+      checkEvent('PENDING', watch, { deletion: scheduled(scheduledAt, deletionDate), atDeletion: true }),
+      CONTEXT,
+    );
+
+    // Assess
+    expect(next).toMatchObject({ broke: true, keyState: 'PendingDeletion', evidenceCount: 1 });
+    expect(next.subject).toContain('cancelling deletion');
   });
 
   it('fails closed when the log group was re-created after the last check', async () => {
@@ -418,7 +585,7 @@ describe('check handler', () => {
 
   it('PENDING: the canary must fail with KMSInvalidStateException; the last check makes none', async () => {
     // Prepare
-    vi.setSystemTime(new Date('2026-03-02T23:00:00.000Z'));
+    vi.setSystemTime(new Date('2026-03-02T23:40:00.000Z'));
     givenPendingKey();
     givenRecords([refusedPendingDeletion(canaryRecord('canary-pending', '2026-03-02T17:00:00Z'))]);
     const scheduledAt = new Date('2026-02-01T00:00:00.000Z');

@@ -344,14 +344,15 @@ describe('check handler, trigger schedule', () => {
 
   it('PENDING done: the last pending check answers the token', async () => {
     // Prepare
-    vi.setSystemTime(new Date('2026-03-02T23:00:00.000Z'));
+    // The last pending check runs 20 minutes before the deletion date.
+    vi.setSystemTime(new Date('2026-03-02T23:40:00.000Z'));
     givenPendingKey();
     givenRecords([]);
     const scheduledAt = new Date('2026-02-01T00:00:00.000Z');
     const deletionDate = '2026-03-03T00:00:00.000Z';
     const watch: WatchState = {
       ...startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: new Date(deletionDate) }),
-      cursor: '2026-03-02T22:00:00.000Z',
+      cursor: '2026-03-02T18:00:00.000Z',
       checks: 118,
     };
 
@@ -362,29 +363,57 @@ describe('check handler, trigger schedule', () => {
     );
 
     // Assess
-    expect(successOutput()).toMatchObject({ phase: 'PENDING', done: true, broke: false, checks: 119 });
+    // The execution then waits until the deletion date, with the fast path still active.
+    expect(successOutput()).toMatchObject({
+      phase: 'PENDING',
+      done: true,
+      broke: false,
+      checks: 119,
+      nextCheckAt: deletionDate,
+    });
     expect(kms.commandCalls(EncryptCommand)).toHaveLength(0);
     expect(scheduler.calls()).toHaveLength(0);
   });
 
-  it('key re-enabled by someone: fails the token with KeyChangedExternallyError, as the task failed before', async () => {
+  it('key re-enabled by someone: searches first, then answers the token with the change and the evidence', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
     givenKey('Enabled');
-    givenRecords([]);
+    givenRecords([disabledCall('ev-1', '2026-01-01T02:00:00Z')]);
 
     // Act
     const result = await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
 
     // Assess
-    const failures = sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input);
-    expect(failures).toEqual([
-      { taskToken: TOKEN, error: 'KeyChangedExternallyError', cause: expect.stringMatching(/Enabled/) },
-    ]);
-    expect(result).toEqual({ outcome: 'FAILED', error: 'KeyChangedExternallyError' });
-    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(1);
+    expect(successOutput()).toMatchObject({
+      keyChange: { error: 'KeyChangedExternallyError', cause: expect.stringMatching(/Enabled/) },
+      evidence: [expect.objectContaining({ eventID: 'ev-1' })],
+    });
+    expect(result).toMatchObject({ outcome: 'ANSWERED' });
     expect(scheduler.calls()).toHaveLength(0);
-    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it('key changed and nothing found: still answers with the change (the workflow restores), never schedules on', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled', {});
+    givenRecords([]);
+
+    // Act
+    await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START), CONTEXT);
+
+    // Assess
+    expect(successOutput()).toMatchObject({
+      broke: false,
+      done: false,
+      keyChange: {
+        error: 'KeyChangedExternallyError',
+        cause: expect.stringMatching(/hold tag|records no hold/),
+      },
+    });
+    expect(scheduler.calls()).toHaveLength(0);
   });
 
   it('fails the token with EventSourceBlindError when a due canary is missing from the source', async () => {
@@ -434,6 +463,7 @@ describe('check handler, trigger schedule', () => {
     async (attempt, at) => {
       // Prepare
       vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+      givenRecords([]);
       kms.on(DescribeKeyCommand).rejects(sdkError('ThrottlingException'));
       const event = watchEvent('schedule', 'OBSERVE', OBSERVE_START, { attempt });
 
@@ -454,6 +484,7 @@ describe('check handler, trigger schedule', () => {
   it('treats an SDK server fault (KMSInternalException) as transient', async () => {
     // Prepare
     vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenRecords([]);
     kms.on(DescribeKeyCommand).rejects(new KMSInternalException({ message: 'internal', $metadata: {} }));
 
     // Act
@@ -582,14 +613,15 @@ describe('check handler, trigger schedule', () => {
   });
 
   it('PENDING: fails the token at once when a retry would land after the watch deadline before the deletion', async () => {
-    // Prepare: deletion at 2026-02-01T00:00Z, deadline 30 min before; a first retry 5 min after 23:30.
+    // Prepare: deletion at 2026-02-01T00:00Z, deadline 15 min before; a first retry 5 min after 23:41.
     const deletionDate = '2026-02-01T00:00:00.000Z';
     const pendingStart = startWatch('PENDING', {
       now: new Date('2026-01-02T00:00:00.000Z'),
       plan: PLAN,
       deletionDate: new Date(deletionDate),
     });
-    vi.setSystemTime(new Date('2026-01-31T23:26:00.000Z'));
+    vi.setSystemTime(new Date('2026-01-31T23:41:00.000Z'));
+    givenRecords([]);
     kms.on(DescribeKeyCommand).rejects(sdkError('ThrottlingException'));
     const event = watchEvent('schedule', 'PENDING', pendingStart, {
       deletion: scheduled(new Date('2026-01-02T00:00:00.000Z'), deletionDate),

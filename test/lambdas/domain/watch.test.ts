@@ -1,15 +1,18 @@
-import { KeyChangedExternallyError, WatchScheduleError } from '../../../lambdas/domain/errors.js';
-import { TAGS, type WatchPlan, type WatchState } from '../../../lambdas/domain/types.js';
+import { WatchScheduleError } from '../../../lambdas/domain/errors.js';
+import type { WatchPlan, WatchState } from '../../../lambdas/domain/types.js';
 import {
   advanceWatch,
+  CHECK_ANSWER_MS,
   type CheckFindings,
+  isDecisionCheck,
+  LAST_PENDING_CHECK_LEAD_MS,
   lastPendingCheckAt,
   MAX_EVIDENCE_IN_STATE,
+  PENDING_CANCEL_MS,
   pendingWatchDeadline,
   pendingWatchTimeoutSeconds,
   scheduleNext,
   startWatch,
-  verifyWatchedKey,
 } from '../../../lambdas/domain/watch.js';
 
 const PLAN: WatchPlan = {
@@ -21,7 +24,7 @@ const PLAN: WatchPlan = {
   watchPendingWindow: true,
 };
 const DISABLED_AT = new Date('2026-01-01T00:00:00.000Z');
-const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:guard:run-1';
+const _EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:guard:run-1';
 
 const QUIET: CheckFindings = { seenEventIds: [], evidence: [], scanned: 3, reportText: 'r', subject: 's' };
 
@@ -184,7 +187,7 @@ describe('scheduleNext / advanceWatch PENDING', () => {
   const scheduledAt = new Date('2026-02-01T00:00:00Z');
   const deletionDate = new Date('2026-02-08T00:00:00Z');
 
-  it('makes the last check one hour before the deletion date and is done after it', () => {
+  it('makes the last check 20 minutes before the deletion date, then waits for the deletion date itself', () => {
     // Prepare
     let watch = startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate });
     const checkTimes: string[] = [];
@@ -197,26 +200,25 @@ describe('scheduleNext / advanceWatch PENDING', () => {
     }
 
     // Assess
-    expect(checkTimes.at(-1)).toBe('2026-02-07T23:00:00.000Z');
+    expect(checkTimes.at(-1)).toBe('2026-02-07T23:40:00.000Z');
     expect(checkTimes.at(-2)).toBe('2026-02-07T18:00:00.000Z');
     expect(checkTimes.every((t) => Date.parse(t) < deletionDate.getTime())).toBe(true);
     expect(watch.checks).toBe(28);
+    expect(watch.nextCheckAt).toBe(deletionDate.toISOString());
   });
 
-  it('uses the interval as margin when it is shorter than an hour', () => {
-    // Prepare
-    const plan = { ...PLAN, checkIntervalSeconds: 600 };
-
+  it('keeps the interval until the last check, whatever the interval', () => {
     // Act
     const next = scheduleNext('PENDING', {
-      now: new Date('2026-02-07T23:45:00Z'),
-      plan,
+      now: new Date('2026-02-07T22:00:00Z'),
+      plan: PLAN,
       scheduledAt,
       deletionDate,
     });
 
     // Assess
-    expect(next).toEqual({ nextCheckAt: '2026-02-07T23:50:00.000Z', done: false });
+    expect(next).toEqual({ nextCheckAt: '2026-02-07T23:40:00.000Z', done: false });
+    expect(LAST_PENDING_CHECK_LEAD_MS).toBe(PENDING_CANCEL_MS + CHECK_ANSWER_MS);
   });
 
   it('assumes the earliest deletion (scheduledAt + window) when KMS gave no date (PendingReplicaDeletion)', () => {
@@ -229,7 +231,24 @@ describe('scheduleNext / advanceWatch PENDING', () => {
     });
 
     // Assess
-    expect(next).toEqual({ nextCheckAt: '2026-03-02T23:00:00.000Z', done: false });
+    expect(next).toEqual({ nextCheckAt: '2026-03-02T23:40:00.000Z', done: false });
+  });
+
+  it('checks at once a key that has no DeletionDate yet, so the first check can stop the watch', () => {
+    // Act
+    const watch = startWatch('PENDING', { now: scheduledAt, plan: PLAN, deletionDate: null });
+
+    // Assess
+    expect(watch.nextCheckAt).toBe(scheduledAt.toISOString());
+  });
+});
+
+describe('isDecisionCheck', () => {
+  it('makes FinalCheck and every pending check a decision, observation checks incremental', () => {
+    // Act / Assess
+    expect(isDecisionCheck('OBSERVE')).toBe(false);
+    expect(isDecisionCheck('FINAL')).toBe(true);
+    expect(isDecisionCheck('PENDING')).toBe(true);
   });
 });
 
@@ -255,64 +274,18 @@ describe('advanceWatch evidence', () => {
   });
 });
 
-describe('verifyWatchedKey', () => {
-  const ours = { [TAGS.execution]: EXECUTION, [TAGS.status]: 'disabled' };
-
-  it('accepts a Disabled key held by this execution while observing', () => {
-    // Act
-    const act = () => verifyWatchedKey('OBSERVE', { keyState: 'Disabled', tags: ours }, EXECUTION);
-
-    // Assess
-    expect(act).not.toThrow();
-  });
-
-  it('throws when a person re-enabled the key', () => {
-    // Act
-    const act = () => verifyWatchedKey('FINAL', { keyState: 'Enabled', tags: ours }, EXECUTION);
-
-    // Assess
-    expect(act).toThrow(KeyChangedExternallyError);
-    expect(act).toThrow(/re-enabled/);
-  });
-
-  it('throws when the hold tag is gone or names another execution', () => {
-    // Act
-    const gone = () => verifyWatchedKey('OBSERVE', { keyState: 'Disabled', tags: {} }, EXECUTION);
-    const other = () =>
-      verifyWatchedKey(
-        'OBSERVE',
-        { keyState: 'Disabled', tags: { [TAGS.execution]: `${EXECUTION}-2` } },
-        EXECUTION,
-      );
-
-    // Assess
-    expect(gone).toThrow(KeyChangedExternallyError);
-    expect(other).toThrow(KeyChangedExternallyError);
-  });
-
-  it('requires pending deletion in the pending window', () => {
-    // Act
-    const cancelled = () => verifyWatchedKey('PENDING', { keyState: 'Disabled', tags: ours }, EXECUTION);
-    const replica = () =>
-      verifyWatchedKey('PENDING', { keyState: 'PendingReplicaDeletion', tags: ours }, EXECUTION);
-
-    // Assess
-    expect(cancelled).toThrow(KeyChangedExternallyError);
-    expect(replica).not.toThrow();
-  });
-});
-
 describe('pendingWatchDeadline', () => {
-  it('falls after the last pending check and before the deletion, so a stalled chain still leaves time to cancel', () => {
+  it('falls after the last pending check and leaves the restore time to cancel before the deletion', () => {
     // Prepare
     const deletion = new Date('2026-02-01T00:00:00.000Z');
 
     // Act
-    const deadline = pendingWatchDeadline(deletion, PLAN);
+    const deadline = pendingWatchDeadline(deletion);
 
     // Assess
-    expect(deadline.toISOString()).toBe('2026-01-31T23:30:00.000Z');
-    expect(deadline.getTime()).toBeGreaterThan(lastPendingCheckAt(deletion, PLAN).getTime());
+    expect(deadline.toISOString()).toBe('2026-01-31T23:45:00.000Z');
+    expect(deadline.getTime()).toBeGreaterThan(lastPendingCheckAt(deletion).getTime());
+    expect(deletion.getTime() - deadline.getTime()).toBe(PENDING_CANCEL_MS);
   });
 
   it('gives the watch task the seconds from now to the deadline, at least one minute', () => {
@@ -320,7 +293,30 @@ describe('pendingWatchDeadline', () => {
     const deletion = new Date('2026-02-01T00:00:00.000Z');
 
     // Act / Assess
-    expect(pendingWatchTimeoutSeconds(new Date('2026-01-31T00:00:00.000Z'), deletion, PLAN)).toBe(84_600);
-    expect(pendingWatchTimeoutSeconds(new Date('2026-01-31T23:59:00.000Z'), deletion, PLAN)).toBe(60);
+    expect(pendingWatchTimeoutSeconds(new Date('2026-01-31T00:00:00.000Z'), deletion)).toBe(85_500);
+    expect(pendingWatchTimeoutSeconds(new Date('2026-01-31T23:59:00.000Z'), deletion)).toBe(60);
+  });
+});
+
+describe('advanceWatch key state', () => {
+  it('hands on a change found by the check, and leaves evidence on a deleted key unacted (nothing to give back)', () => {
+    // Prepare
+    const watch = startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN });
+    const ctx = { now: new Date('2026-01-01T06:00:00Z'), plan: PLAN, disabledAt: DISABLED_AT };
+    const keyChange = { error: 'KeyChangedExternallyError', cause: 'gone' };
+
+    // Act
+    const changed = advanceWatch(watch, 'OBSERVE', ctx, { ...QUIET, keyState: 'Enabled', keyChange });
+    const gone = advanceWatch(watch, 'OBSERVE', ctx, {
+      ...QUIET,
+      evidence: [evidence('late')],
+      keyState: 'NotFound',
+    });
+    const quiet = advanceWatch(watch, 'OBSERVE', ctx, QUIET);
+
+    // Assess
+    expect(changed).toMatchObject({ keyState: 'Enabled', keyChange });
+    expect(gone).toMatchObject({ broke: false, evidenceCount: 1, keyState: 'NotFound' });
+    expect('keyChange' in quiet).toBe(false);
   });
 });

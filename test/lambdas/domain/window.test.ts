@@ -1,4 +1,4 @@
-import { dedupe, MAX_SEEN_EVENT_IDS, nextWindow } from '../../../lambdas/domain/window.js';
+import { checkWindow, dedupe, MAX_SEEN_EVENT_IDS, nextWindow } from '../../../lambdas/domain/window.js';
 
 const LAG = 1800;
 
@@ -40,6 +40,30 @@ describe('nextWindow', () => {
 
     // Assess
     expect(window.end.getTime()).toBeGreaterThanOrEqual(window.start.getTime());
+  });
+});
+
+describe('checkWindow', () => {
+  const disabledAt = new Date('2026-01-01T00:00:00Z');
+  const cursor = new Date('2026-01-20T06:00:00Z');
+  const now = new Date('2026-01-20T12:00:00Z');
+
+  it('searches an observation check from its cursor less the lag', () => {
+    // Act
+    const window = checkWindow({ decision: false, cursor, disabledAt, now, lagSeconds: LAG });
+
+    // Assess
+    expect(window.start.toISOString()).toBe('2026-01-20T05:30:00.000Z');
+    expect(window.end).toEqual(now);
+  });
+
+  it('searches a decision over the whole hold, so a record delivered after its window passed is found', () => {
+    // Act
+    const window = checkWindow({ decision: true, cursor, disabledAt, now, lagSeconds: LAG });
+
+    // Assess
+    expect(window.start.toISOString()).toBe('2025-12-31T23:30:00.000Z');
+    expect(window.end).toEqual(now);
   });
 });
 

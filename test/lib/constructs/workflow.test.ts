@@ -168,8 +168,9 @@ describe('Workflow definition', () => {
       expect(state?.Resource).toBe('arn:aws:states:::sns:publish.waitForTaskToken');
       expect(state?.TimeoutSeconds).toBe(7 * 24 * 3600);
     }
+    // Until the final check, and until the deletion date (the fast path stays active to the end).
     const waits = Object.values(definition.States).filter((s) => s.Type === 'Wait');
-    expect(waits.length).toBe(1);
+    expect(waits.length).toBe(2);
     for (const wait of waits) {
       expect(wait.TimestampPath ?? wait.SecondsPath).toBeDefined();
     }
@@ -235,9 +236,9 @@ describe('Workflow definition', () => {
 
   it.each([
     ['ObservationVerdict', 'RollBack', 'WaitForFinalCheck', 'ObservationIncomplete'],
-    ['PendingVerdict', 'CancelDeletion', 'DeletionScheduled', 'PendingWatchIncomplete'],
+    ['PendingVerdict', 'CancelDeletion', 'WaitForDeletionDate', 'PendingWatchIncomplete'],
   ])(
-    '%s acts on breakage first, goes on only when the watch is done, and restores otherwise',
+    '%s acts on breakage first, then on a key changed by someone else, goes on only when the watch is done, and restores otherwise',
     (name, onBreakage, onDone, otherwise) => {
       // Prepare
       const verdict = definition.States[name] as AslState;
@@ -245,12 +246,59 @@ describe('Workflow definition', () => {
       // Assess
       expect(verdict.Choices).toEqual([
         { Variable: '$.watch.value.broke', BooleanEquals: true, Next: onBreakage },
+        { Variable: '$.watch.value.keyChange', IsPresent: true, Next: 'KeyChangedExternally' },
         { Variable: '$.watch.value.done', BooleanEquals: true, Next: onDone },
       ]);
       expect(verdict.Default).toBe(otherwise);
       expect(definition.States[otherwise]?.Next).toBe('Restore');
     },
   );
+
+  it('hands a key changed by someone else to the restore with the error the check named, evidence kept', () => {
+    // Prepare
+    const changed = definition.States.KeyChangedExternally as AslState;
+
+    // Assess
+    expect(changed).toMatchObject({
+      Type: 'Pass',
+      Parameters: {
+        'Error.$': '$.watch.value.keyChange.error',
+        'Cause.$': '$.watch.value.keyChange.cause',
+      },
+      ResultPath: '$.error',
+      Next: 'Restore',
+    });
+    expect((definition.States.FinalVerdict as AslState).Choices).toEqual([
+      { Variable: '$.watch.value.broke', BooleanEquals: true, Next: 'RollBack' },
+      { Variable: '$.watch.value.keyChange', IsPresent: true, Next: 'KeyChangedExternally' },
+    ]);
+  });
+
+  it('keeps the execution running until the deletion date, then looks at the key once more', () => {
+    // Prepare
+    const wait = definition.States.WaitForDeletionDate as AslState;
+    const check = definition.States.CheckAtDeletionDate as AslState;
+    const verdict = definition.States.DeletionDateVerdict as AslState;
+    const payload = (check.Parameters as { Payload: Record<string, unknown> }).Payload;
+
+    // Assess: the pending watch answers after its last check, minutes before the deletion date, with
+    // the deletion date as its nextCheckAt; the fast path acts only while the execution runs.
+    expect(wait).toMatchObject({ TimestampPath: '$.watch.value.nextCheckAt', Next: 'CheckAtDeletionDate' });
+    expect(payload).toMatchObject({ phase: 'PENDING', atDeletion: true, 'deletion.$': '$.deletion.value' });
+    expect(check.ResultPath).toBe('$.watch');
+    expect(check.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Restore' }]);
+    expect(verdict.Choices).toEqual([
+      { Variable: '$.watch.value.broke', BooleanEquals: true, Next: 'CancelDeletion' },
+      { Variable: '$.watch.value.keyChange', IsPresent: true, Next: 'KeyChangedExternally' },
+      { Variable: '$.watch.value.evidenceCount', NumericGreaterThan: 0, Next: 'NotifyEvidenceTooLate' },
+    ]);
+    expect(verdict.Default).toBe('DeletionScheduled');
+    // Failures found only on a key KMS already deleted are e-mailed, then the run ends as scheduled.
+    expect(definition.States.NotifyEvidenceTooLate?.Next).toBe('DeletionScheduled');
+    expect(definition.States.DeletionScheduled?.Parameters).toMatchObject({
+      watch: { 'evidence.$': '$.watch.value.evidence', 'evidenceCount.$': '$.watch.value.evidenceCount' },
+    });
+  });
 
   it('ends every outcome in a named state', () => {
     // Prepare
