@@ -1,5 +1,6 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -37,6 +38,7 @@ const cloudTrailClients = new Map<string, CloudTrailClient>();
 const snsClients = new Map<string, SNSClient>();
 const sfnClients = new Map<string, SFNClient>();
 const schedulerClients = new Map<string, SchedulerClient>();
+const dynamoDbClients = new Map<string, DynamoDBClient>();
 const allClients: readonly Map<string, unknown>[] = [
   kmsClients,
   logsClients,
@@ -44,6 +46,7 @@ const allClients: readonly Map<string, unknown>[] = [
   snsClients,
   sfnClients,
   schedulerClients,
+  dynamoDbClients,
 ];
 
 /** The Region this Lambda runs in; every Lambda runtime sets AWS_REGION. */
@@ -94,4 +97,9 @@ export function cloudTrailClient(region: string = homeRegion()): CloudTrailClien
 /** The watch's one-time schedules (the next check of a held key) live in the stack's Region. */
 export function schedulerClient(region: string = homeRegion()): SchedulerClient {
   return clientFor(schedulerClients, region, (config) => new SchedulerClient(config));
+}
+
+/** The stack's own tables (the approval links) live in the stack's Region. */
+export function dynamoDbClient(region: string = homeRegion()): DynamoDBClient {
+  return clientFor(dynamoDbClients, region, (config) => new DynamoDBClient(config));
 }

@@ -8,6 +8,7 @@ import {
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 import { readHistoryPage } from '../../lambdas/aws/execution-history.js';
 import { describeExecution as describeAnExecution } from '../../lambdas/aws/executions.js';
 import { describeKey, isNotFound, readTags } from '../../lambdas/aws/key-reader.js';
@@ -176,6 +177,11 @@ export class AwsClients {
 
   cloudTrail(region: string): CloudTrailClient {
     return this.client('cloudtrail', region, (config) => new CloudTrailClient(config));
+  }
+
+  /** Who the person is to AWS (GetCallerIdentity), for the decisions that record it. */
+  sts(region: string): STSClient {
+    return this.client('sts', region, (config) => new STSClient(config));
   }
 
   destroy(): void {

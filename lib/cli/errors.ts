@@ -178,6 +178,17 @@ export class ApprovalAlreadyAnsweredError extends CliError {
   }
 }
 
+/** The stack names its approvers, and the caller's IAM identity is none of them. */
+export class NotAnApproverError extends CliError {
+  constructor(executionArn: string, callerArn: string, approvers: readonly string[]) {
+    super(
+      `You (${callerArn}) are not one of the approvers this stack names (${approvers.join(', ')}), so ` +
+        `nothing was answered for ${executionArn}. Ask one of them, or run the command with one of their identities.`,
+    );
+    this.name = 'NotAnApproverError';
+  }
+}
+
 /** One line for any error: the CLI's own as they are, AWS SDK errors with their name and a hint. */
 export function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof CliError) {

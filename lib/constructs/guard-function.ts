@@ -28,6 +28,7 @@ export const HANDLER_NAMES = [
   'check',
   'schedule-deletion',
   'restore',
+  'request-approval',
   'approval',
   'fast-path',
   'alarm-relay',

@@ -5,7 +5,7 @@
  *  2. AssessKey                validates input, reads the key, classifies usage, applies the refusal rules.
  *                              Error after retries -> AbortedUnchanged (ABORTED, nothing changed).
  *  3. IsRefused                REFUSED -> NotifyRefused -> Refused (REFUSED, nothing changed).
- *  4. RequestDisableApproval   e-mail with the assessment, waits for a task token.
+ *  4. RequestDisableApproval   the request function e-mails the assessment with a one-time link, waits for a task token.
  *                              Rejected -> DisableRejected (REJECTED); timeout -> DisableApprovalExpired
  *                              (APPROVAL_EXPIRED); other error -> AbortedUnchanged. Nothing changed on any.
  *  5. DisableKey               re-reads the key and its usage, tags it as held, then disables it.
@@ -19,7 +19,7 @@
  *                              (SendTaskFailure), a missed heartbeat or the timeout -> Restore.
  *  7. WaitForFinalCheck -> FinalCheck (after observationDays + ingestionLag)
  *                              Breakage or use after disable -> RollBack; error -> Restore.
- *  8. RequestDeletionApproval  e-mail with the observation report, waits for a task token.
+ *  8. RequestDeletionApproval  e-mail with the observation report and who approved the disable, waits for a task token.
  *                              Rejected -> RestoreAfterRejection (REJECTED, key restored);
  *                              timeout -> RestoreAfterExpiry (APPROVAL_EXPIRED, key restored); error -> Restore.
  *  9. ScheduleDeletion         ScheduleKeyDeletion with the pending window.   Error -> Restore.
@@ -66,6 +66,8 @@ export interface WorkflowFunctions {
   readonly check: lambda.IFunction;
   readonly scheduleDeletion: lambda.IFunction;
   readonly restore: lambda.IFunction;
+  /** Makes each approval link's secret and sends the approval e-mail. */
+  readonly requestApproval: lambda.IFunction;
 }
 
 export interface WorkflowProps {
@@ -74,10 +76,8 @@ export interface WorkflowProps {
   /** The CloudTrail log group the checks read. */
   readonly logGroupName: string;
   readonly functions: WorkflowFunctions;
-  /** Approval requests and evidence e-mails go here. */
+  /** Evidence e-mails go here (the request function sends the approval e-mails). */
   readonly topic: sns.ITopic;
-  /** The approval page (ApprovalEndpoint.url); each approval e-mail links to it with its execution and token. */
-  readonly approvalPageUrl: string;
 }
 
 /**
@@ -93,14 +93,21 @@ function workflowPrincipalArns(functions: WorkflowFunctions): string[] {
 /** The per-key state machine (the flow above), its execution log group and its role's acknowledgements. */
 export class Workflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
-  /** Where the state machine logs every event of its executions (level ALL, with their data). */
+  /**
+   * Where the state machine logs every event of its executions (level ALL), without their data: the
+   * states' inputs and outputs (the approval tasks' tokens among them) stay in the execution history.
+   */
   public readonly executionLogGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
     const { config, functions, topic } = props;
     const endings = new RestoreEndings(this, 'Endings', { restoreFunction: functions.restore, topic });
-    const gate = { topic, approvalPageUrl: props.approvalPageUrl, timeoutDays: config.approvalTimeoutDays };
+    const gate = {
+      requestFunction: functions.requestApproval,
+      timeoutDays: config.approvalTimeoutDays,
+      approvers: config.approvers,
+    };
     const watch = {
       check: functions.check,
       checkIntervalHours: config.checkIntervalHours,
@@ -184,6 +191,7 @@ export class Workflow extends Construct {
       step: 'deletion',
       subjectPath: '$.watch.value.subject',
       textPath: '$.watch.value.reportText',
+      previousDecisionPath: '$.disableApproval',
       onRejected: endings.afterRejection,
       onExpired: endings.afterExpiry,
       onError: endings.restore,
@@ -312,7 +320,9 @@ export class Workflow extends Construct {
       comment:
         'kms-deletion-guard: disable, watch CloudTrail for DisabledException, then delete with approval',
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Without execution data: inputs, outputs and task parameters stay in the execution history, which
+      // keeps the audit; the log keeps each event's type, state name, error and cause.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     // The role may only invoke the workflow's Lambdas and publish to its topic (plus logging and
     // X-Ray, which CDK adds for the options above).

@@ -4,8 +4,10 @@
  */
 import './polyfill.js';
 import { useRequestHandler } from '../../lambdas/aws/clients.js';
+import { APPROVAL_REQUEST_KIND } from '../../lambdas/contracts/approval.js';
 import { DAY_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../constructs/config.js';
+import { SimulatedApprover } from './approver.js';
 import { VirtualClock } from './clock.js';
 import {
   logGroupNameOf,
@@ -228,7 +230,10 @@ function buildAccount(
   return account;
 }
 
-/** SNS faults hit the workflow's publish tasks, which the engine runs locally. */
+/**
+ * SNS faults hit the workflow's publish tasks, which the engine runs locally, and the publishes of
+ * its Lambdas (the approval e-mails, the fast path's evidence), which reach the emulated SNS.
+ */
 class SnsFaults {
   private readonly remaining: number[];
 
@@ -348,6 +353,23 @@ function tokenTaskHandlers(workflow: SynthesizedWorkflow): Set<string> {
   return handlers;
 }
 
+/** The approval states of the definition by the step their request names (`Payload.step`). */
+function approvalStatesOf(workflow: SynthesizedWorkflow): Record<string, string> {
+  const states: Record<string, string> = {};
+  for (const [name, state] of Object.entries(
+    workflow.definition.States as Record<string, Record<string, unknown>>,
+  )) {
+    const payload = (state.Parameters as { Payload?: { step?: unknown } } | undefined)?.Payload;
+    if (
+      typeof payload?.step === 'string' &&
+      /:lambda:invoke\.waitForTaskToken$/.test(String(state.Resource))
+    ) {
+      states[payload.step] = name;
+    }
+  }
+  return states;
+}
+
 /**
  * The settings of the handlers that run outside the state machine's payloads, as the template sets
  * them: EventBridge targets (the fast path reads the topic, the state machine and the workflow's
@@ -359,7 +381,8 @@ function configureEventTargets(workflow: SynthesizedWorkflow, scenario: Scenario
   const targets = new Set((workflow.eventRules ?? []).map((rule) => rule.handler));
   const chained = tokenTaskHandlers(workflow);
   for (const fn of workflow.functions) {
-    if (!targets.has(fn.handler) && !chained.has(fn.handler)) continue;
+    // The approval page runs outside the state machine too (the simulated approver calls it).
+    if (!targets.has(fn.handler) && !chained.has(fn.handler) && fn.handler !== 'approval') continue;
     for (const [name, value] of Object.entries(fn.environment ?? {})) {
       if (name.startsWith('KDG_') && name !== 'KDG_HANDLER') {
         process.env[name] = value;
@@ -425,19 +448,25 @@ function withEventTargets(
   run: EngineRun,
   entries: readonly TimelineEntry[],
   published: readonly PublishedMessage[],
+  approvalStates: Readonly<Record<string, string>>,
 ): EngineRun {
   const byTime = <T extends { at: string }>(items: T[]) =>
     items
       .map((item, i) => ({ item, i }))
       .sort((a, b) => a.item.at.localeCompare(b.item.at) || a.i - b.i)
       .map((x) => x.item);
-  const sent: Notification[] = published.map((message) => ({
-    at: message.at,
-    kind: message.attributes.kind ?? 'notification',
-    subject: message.subject,
-    state: 'FastPath',
-    message: message.message,
-  }));
+  // Approval e-mails come from the request function of an approval state; the rest from the fast path.
+  const sent: Notification[] = published.map((message) => {
+    const step = message.attributes.kind === APPROVAL_REQUEST_KIND ? message.attributes.step : undefined;
+    return {
+      at: message.at,
+      kind: message.attributes.kind ?? 'notification',
+      subject: message.subject,
+      state: step ? (approvalStates[step] ?? 'RequestApproval') : 'FastPath',
+      ...(step ? { step } : {}),
+      message: message.message,
+    };
+  });
   return {
     ...run,
     timeline: byTime([...run.timeline, ...entries]),
@@ -621,12 +650,22 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     const detachBus = bus.attach(account);
     configureEventTargets(workflow, scenario);
     const invoker = new ScheduledInvoker(workflow, scenario, account);
-    // The asynchronous side of the world: EventBridge deliveries, schedules firing and Lambda's
-    // retries of failed asynchronous invocations.
+    const approver = new SimulatedApprover({
+      account,
+      region: scenario.region,
+      accountId: scenario.account,
+      answerFor: (step) => (step === 'deletion' ? scenario.approvals.deletion : scenario.approvals.disable),
+      delayMs: () => 0,
+    });
+    // The asynchronous side of the world: EventBridge deliveries, schedules firing, Lambda's retries
+    // of failed asynchronous invocations, and the approver answering an e-mail.
     const nextEventAt = (): number | null => {
-      const times = [bus.nextDueAt(), account.scheduler.nextDueAt(), invoker.nextRetryAt()].filter(
-        (t): t is number => t !== null,
-      );
+      const times = [
+        bus.nextDueAt(),
+        account.scheduler.nextDueAt(),
+        invoker.nextRetryAt(),
+        approver.nextDueAt(),
+      ].filter((t): t is number => t !== null);
       return times.length > 0 ? Math.min(...times) : null;
     };
     const flushAsync = async (untilMs: number, entries: TimelineEntry[]) => {
@@ -641,6 +680,8 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
           for (const due of account.scheduler.takeDue(at)) {
             entries.push(await invoker.fire(due));
           }
+        } else if (approver.nextDueAt() === at) {
+          entries.push(...(await approver.actDue(at)));
         } else {
           entries.push(...(await invoker.retryDue(at)));
         }
@@ -662,6 +703,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     const preStart = await deliverUntil(scenario.start);
 
     const snsFaults = new SnsFaults(scenario.faults);
+    account.sns.useFaults((operation) => snsFaults.take(operation, clock.now()));
     const executionArn = executionArnOf(workflow, executionName);
     account.sfn.setStatus(executionArn, 'RUNNING');
     let run: EngineRun;
@@ -691,7 +733,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
       server.setAccount(null);
       await account.tables?.close();
     }
-    run = withEventTargets(run, preStart, account.sns.published());
+    run = withEventTargets(run, preStart, account.sns.published(), approvalStatesOf(workflow));
     const stats = account.stats();
     const result = buildResult(scenario.name, run, keyReport(scenario, account), {
       logEventsScanned: stats.logEventsScanned,

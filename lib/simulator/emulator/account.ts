@@ -145,6 +145,7 @@ export class EmulatedAccount {
   private readonly trail: TrailSetup;
   private readonly logGroupCreatedAt: Date;
   private readonly faults: ActiveFault[] = [];
+  private faultsSuspended = 0;
   private readonly emitted: EmittedRecord[] = [];
   private readonly listeners = new Set<(emitted: EmittedRecord) => void>();
   private callCounter = 0;
@@ -373,7 +374,22 @@ export class EmulatedAccount {
     };
   }
 
+  /**
+   * Runs `body` with no fault injected: the calls of a person's action (the simulated approver's
+   * visit to the approval page), which the scenario's faults, written for the workflow's own
+   * calls, do not aim at.
+   */
+  async withoutFaults<T>(body: () => Promise<T>): Promise<T> {
+    this.faultsSuspended += 1;
+    try {
+      return await body();
+    } finally {
+      this.faultsSuspended -= 1;
+    }
+  }
+
   private takeFault(service: FaultTarget, operation: string, now: Date): ActiveFault | undefined {
+    if (this.faultsSuspended > 0) return undefined;
     const fault = this.faults.find(
       (candidate) =>
         candidate.service === service &&
