@@ -11,7 +11,7 @@
  *
  * Pure: node:crypto only (no AWS SDK).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { InvalidApprovalLinkError } from './errors.js';
 
 /** Bytes of randomness in a secret: 256 bits, far beyond guessing at the API's throttled rate. */
@@ -41,13 +41,6 @@ export function linkSecretHash(secret: string): string {
  */
 export function linkFingerprint(secret: string): string {
   return createHash('sha256').update(linkSecretHash(secret)).digest('hex').slice(0, 12);
-}
-
-/** True when `stored` is the digest of `secret`, compared in constant time. */
-export function secretMatches(secret: string, stored: string): boolean {
-  const digest = Buffer.from(linkSecretHash(secret), 'hex');
-  const expected = Buffer.from(stored, 'hex');
-  return expected.length === digest.length && timingSafeEqual(digest, expected);
 }
 
 /**

@@ -374,27 +374,20 @@ describe('parseScenario: fields the simulator does not model yet', () => {
     expect(error.message).toBe(`${path}: the simulator does not model this field yet; remove it`);
   });
 
-  it.each([
-    'events',
-    'scheduler',
-    'ec2',
-    'rds',
-    's3',
-    'backup',
-    'secretsmanager',
-    'ssm',
-    'config',
-  ])('refuses faults of %s, a service whose faults it does not inject', (service) => {
-    // Act
-    const error = thrownBy(minimal({ faults: [{ service, operation: '*', error: 'InternalFailure' }] }));
+  it.each(['events', 'scheduler', 'ec2', 'rds', 's3', 'backup', 'secretsmanager', 'ssm', 'config'])(
+    'refuses faults of %s, a service whose faults it does not inject',
+    (service) => {
+      // Act
+      const error = thrownBy(minimal({ faults: [{ service, operation: '*', error: 'InternalFailure' }] }));
 
-    // Assess
-    expect(error).toBeInstanceOf(ScenarioFieldNotSupportedError);
-    expect(error.message).toBe(
-      `faults[0].service: the simulator does not model '${service}' faults yet; remove the fault ` +
-        '(it injects kms, logs, cloudtrail, sns, sfn, dynamodb faults)',
-    );
-  });
+      // Assess
+      expect(error).toBeInstanceOf(ScenarioFieldNotSupportedError);
+      expect(error.message).toBe(
+        `faults[0].service: the simulator does not model '${service}' faults yet; remove the fault ` +
+          '(it injects kms, logs, cloudtrail, sns, sfn, dynamodb faults)',
+      );
+    },
+  );
 
   it('names an unknown field before an unmodelled one, and an unmodelled one before a bad value', () => {
     // Act
