@@ -331,7 +331,10 @@ describe('KeyDeletionGuard', () => {
       Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
         (policy.Properties.PolicyDocument.Statement as Statement[])
           .filter((statement) => JSON.stringify(statement.Resource).includes(`"${tableId}"`))
-          .map((statement) => ({ roles: policy.Properties.Roles, actions: [statement.Action].flat().sort() })),
+          .map((statement) => ({
+            roles: policy.Properties.Roles,
+            actions: [statement.Action].flat().sort(),
+          })),
       );
     const roleOf = (handler: string) =>
       template.toJSON().Resources[functionOf(handler) ?? ''].Properties.Role['Fn::GetAtt'][0];

@@ -139,7 +139,7 @@ describe('Workflow definition', () => {
     ] as const) {
       // Prepare
       const state = definition.States[name];
-      const payload = (state?.Parameters ?? {}).Payload as Record<string, unknown>;
+      const payload = state?.Parameters?.Payload as Record<string, unknown>;
 
       // Assess: the token goes to the function, which makes the link's secret; the definition holds none.
       expect(state?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
@@ -159,7 +159,7 @@ describe('Workflow definition', () => {
     }
     // The deletion request names who approved the disable.
     expect(
-      ((definition.States.RequestDeletionApproval?.Parameters ?? {}).Payload as Record<string, unknown>)[
+      (definition.States.RequestDeletionApproval?.Parameters?.Payload as Record<string, unknown>)[
         'previousDecision.$'
       ],
     ).toBe('$.disableApproval');
@@ -172,7 +172,7 @@ describe('Workflow definition', () => {
 
     // Assess
     for (const name of ['RequestDisableApproval', 'RequestDeletionApproval']) {
-      expect(((named.States[name]?.Parameters ?? {}).Payload as Record<string, unknown>).approvers).toEqual(
+      expect((named.States[name]?.Parameters?.Payload as Record<string, unknown>).approvers).toEqual(
         approvers,
       );
     }
