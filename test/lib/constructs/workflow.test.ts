@@ -159,9 +159,9 @@ describe('Workflow definition', () => {
     }
     // The deletion request names who approved the disable.
     expect(
-      (definition.States.RequestDeletionApproval?.Parameters?.Payload as Record<string, unknown>)[
-        'previousDecision.$'
-      ],
+      (
+        definition.States.RequestDeletionApproval?.Parameters?.Payload as Record<string, unknown> | undefined
+      )?.['previousDecision.$'],
     ).toBe('$.disableApproval');
   });
 
@@ -172,9 +172,9 @@ describe('Workflow definition', () => {
 
     // Assess
     for (const name of ['RequestDisableApproval', 'RequestDeletionApproval']) {
-      expect((named.States[name]?.Parameters?.Payload as Record<string, unknown>).approvers).toEqual(
-        approvers,
-      );
+      expect(
+        (named.States[name]?.Parameters?.Payload as Record<string, unknown> | undefined)?.approvers,
+      ).toEqual(approvers);
     }
   });
 
