@@ -63,12 +63,16 @@ export class SimulatedApprover {
     return this.due[0]?.at ?? null;
   }
 
-  /** Answers every e-mail due by `at` on the approval page; one timeline entry per visit. */
+  /**
+   * Answers every e-mail due by `at` on the approval page. A decision shows on the approval state's
+   * own line of the timeline (its answer); a visit that decided nothing gets a line of its own.
+   */
   async actDue(at: number): Promise<TimelineEntry[]> {
     const entries: TimelineEntry[] = [];
     while (this.due[0] && this.due[0].at <= at) {
       const visit = this.due.shift() as DueVisit;
-      entries.push(await this.options.account.withoutFaults(() => this.visit(visit)));
+      const entry = await this.options.account.withoutFaults(() => this.visit(visit));
+      if (entry.detail.status !== 200) entries.push(entry);
     }
     return entries;
   }

@@ -769,9 +769,32 @@ class SimulatedExecution {
       } catch (error) {
         throw lambdaError(error);
       }
-      const answer = await this.awaitToken(withInputTimeout(plan, this.lastInput), tokens, token, began);
+      // An approval request names its step: its answer is a person's decision, shown as one.
+      const step = (payload as { step?: unknown } | null)?.step;
+      let answer: TokenAnswer;
+      try {
+        answer = await this.awaitToken(withInputTimeout(plan, this.lastInput), tokens, token, began);
+      } catch (error) {
+        if (
+          typeof step === 'string' &&
+          this.current &&
+          error instanceof TaskError &&
+          error.name === 'States.Timeout'
+        ) {
+          Object.assign(this.current.detail, { step, answer: 'timeout' });
+        }
+        throw error;
+      }
       if (this.current) {
-        this.current.detail.answered = answer.kind;
+        if (typeof step === 'string') {
+          const rejected = answer.kind === 'failure' && answer.error === 'ApprovalRejected';
+          Object.assign(this.current.detail, {
+            step,
+            answer: answer.kind === 'success' ? 'approve' : rejected ? 'reject' : answer.kind,
+          });
+        } else {
+          this.current.detail.answered = answer.kind;
+        }
       }
       if (answer.kind === 'failure') {
         throw new TaskError(answer.error || 'States.TaskFailed', answer.cause ?? '');

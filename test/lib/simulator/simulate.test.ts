@@ -46,8 +46,9 @@ describe('simulate', () => {
     });
     expect(result.timeline.filter((e) => e.state === 'WatchForBreakage')).toHaveLength(1);
     expect(result.stats.stateTransitions).toBe(result.timeline.length - checks.length);
-    // AssessKey, DisableKey, the watch's start, FinalCheck and ScheduleDeletion, and the 12 checks.
-    expect(result.stats.lambdaInvocations).toBe(5 + 12);
+    // AssessKey, the two approval requests, DisableKey, the watch's start, FinalCheck and
+    // ScheduleDeletion, and the 12 checks.
+    expect(result.stats.lambdaInvocations).toBe(7 + 12);
     expect(resultSchemaErrors(result)).toEqual([]);
   });
 
