@@ -476,7 +476,13 @@ function withEventTargets(
   return {
     ...run,
     timeline: byTime([...run.timeline, ...entries]),
-    notifications: byTime([...run.notifications, ...sent]),
+    // At one instant an approval e-mail comes first: what its answer causes (a rejection's e-mail)
+    // follows it, and no e-mail of the workflow leads to an approval request at the same instant.
+    notifications: byTime([
+      ...sent.filter((n) => n.kind === APPROVAL_REQUEST_KIND),
+      ...run.notifications,
+      ...sent.filter((n) => n.kind !== APPROVAL_REQUEST_KIND),
+    ]),
   };
 }
 
