@@ -111,7 +111,7 @@ export function readGuardContext(
       typeof approvers === 'string'
         ? approvers
             .split(/,(?=\s*(?:arn:|[^,]+@))/)
-            .map((e) => e.trim())
+            .map((e) => e.trim().replace(/,$/, '').trim())
             .filter(Boolean)
         : approvers;
   }
