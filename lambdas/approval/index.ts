@@ -15,10 +15,12 @@ import {
 } from '../domain/approval-link.js';
 import {
   type ApprovalLookup,
+  type ApprovalRequest,
   approvalOutput,
   crossSiteProblem,
   type DecisionContext,
-  linkProblem,
+  expiredApprovalText,
+  isPastExpiry,
   lookupApproval,
   lookupProblem,
   type PageResponse,
@@ -27,6 +29,7 @@ import {
   parseDecisionForm,
   rejection,
   UNKNOWN_LINK,
+  USED_LINK,
 } from '../domain/approval-page.js';
 import {
   PAGE_HEADERS,
@@ -144,7 +147,9 @@ async function usableLink(secret: string, now: Date): Promise<ApprovalLinkRecord
       executionArn: record.executionArn,
       step: record.step,
     });
-    return answer(linkProblem(status));
+    return status === 'USED'
+      ? answer(USED_LINK)
+      : expiredPage({ step: record.step, expiredAt: record.expiresAt, keyArn: record.keyArn });
   }
   return record;
 }
@@ -207,6 +212,40 @@ async function pendingRequest(
   return { record, lookup };
 }
 
+/** What SendTaskSuccess / SendTaskFailure answer for a token that no longer waits for an answer. */
+const TOKEN_CLOSED: ReadonlySet<string> = new Set(['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut']);
+
+function expiredPage(expired: Parameters<typeof expiredApprovalText>[0]): ProxyResult {
+  return problem(410, 'This approval expired', expiredApprovalText(expired));
+}
+
+/**
+ * The token closed between the check and the answer. The history says why: the approval expired
+ * (its timeout came first), or someone else answered. Either way this answer changed nothing.
+ */
+async function closedBetween(
+  record: ApprovalLinkRecord,
+  request: ApprovalRequest,
+  link: string,
+): Promise<ProxyResult> {
+  const again = await findApproval(record, link);
+  if (!isResult(again) && again.status === 'EXPIRED') {
+    return expiredPage(again);
+  }
+  if (isPastExpiry(request, new Date())) {
+    return expiredPage({
+      step: request.step,
+      expiredAt: request.expiresAt,
+      keyArn: request.key?.keyArn ?? null,
+    });
+  }
+  return problem(
+    409,
+    'Already decided',
+    'This request was already decided, so this decision was not recorded. Nothing was changed by this answer.',
+  );
+}
+
 async function show(event: ProxyEvent): Promise<ProxyResult> {
   const { secret } = parseApprovalLink(event.queryStringParameters);
   const now = new Date();
@@ -263,6 +302,16 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
     logger.warn('Decision refused: only named approvers decide', fields);
     return problem(403, 'Decide with the CLI', `${refusal} Nothing was decided.`);
   }
+  // The timeout has passed though Step Functions may not have closed the task yet: an answer now comes
+  // after the expiry the e-mail announced, and must change nothing.
+  if (isPastExpiry(request, now)) {
+    logger.info('Decision refused, approval expired', { ...fields, expiresAt: request.expiresAt });
+    return expiredPage({
+      step: request.step,
+      expiredAt: request.expiresAt,
+      keyArn: request.key?.keyArn ?? null,
+    });
+  }
   const context: DecisionContext = {
     step: request.step,
     by: form.by,
@@ -283,7 +332,7 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
   if (!spent) {
     // Another decision spent the link between the read and now (a double submit), or it expired.
     logger.info('Decision refused: link already spent', fields);
-    return answer(linkProblem('USED'));
+    return answer(USED_LINK);
   }
   try {
     if (form.decision === 'approve') {
@@ -294,12 +343,9 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
   } catch (error) {
     const name = errorName(error);
     logger.warn('Decision not accepted by Step Functions', { ...fields, errorName: name });
-    if (name === 'TaskDoesNotExist' || name === 'InvalidToken' || name === 'TaskTimedOut') {
-      return problem(
-        409,
-        'Already decided',
-        'This request was already decided or has expired, so this decision was not recorded.',
-      );
+    if (TOKEN_CLOSED.has(name)) {
+      // The link stays spent: the task it stood for can take no answer any more.
+      return closedBetween(record, request, link);
     }
     // The decision never reached Step Functions: give the link back so the person can try again.
     try {

@@ -21,7 +21,7 @@ import {
 } from '../domain/errors.js';
 import { parseExecutionInput } from '../domain/input.js';
 import { type KeyLocation, locateKey } from '../domain/key-id.js';
-import { findKeyRefusal, findRefusal } from '../domain/refusal.js';
+import { findKeyRefusal, findRefusal, hasPublicKey } from '../domain/refusal.js';
 import { HOUR_SECONDS, MINUTE_SECONDS } from '../domain/time.js';
 import type {
   AssessEvent,
@@ -33,8 +33,9 @@ import type {
   UsageAssessment,
   WatchPlan,
 } from '../domain/types.js';
+import { cadenceWarnings } from '../domain/usage-cadence.js';
 import { keyWarnings } from '../domain/usage-history.js';
-import { searchHistory, trailWarnings } from './history.js';
+import { readTrail, searchCadence, searchHistory, trailWarnings } from './history.js';
 import { logger } from './logger.js';
 
 /**
@@ -252,24 +253,27 @@ export const handler = async (event: AssessEvent): Promise<Assessment> => {
     throw error;
   }
   const classified = await classifyKeyUsage(client, key.keyArn, new Date(key.creationDate));
-  const history = await searchHistory(key, classified, config, now);
-  const usage = history.usage;
-  const warnings = [...keyWarnings(key, usage, config, now), ...history.warnings];
-  const known: Known = { ...withKey, usage, warnings };
+  // A key with a public key needs the trail setup before the refusal rules: trails that do not log
+  // KMS read events could never have shown a GetPublicKey.
+  const trail = hasPublicKey(key) ? await readTrail(config, key, now) : null;
+  const history = await searchHistory(key, classified, request, config, now, trail);
+  const warnings = [...keyWarnings(key, history.usage, config, now), ...history.warnings];
+  const args = { key, request, config, executionArn, now, publicKey: history.publicKey };
 
-  const refusal = findRefusal({
-    key,
-    usage,
-    request,
-    config,
-    executionArn,
-    now,
-    publicKey: history.publicKey,
-  });
+  const refusal = findRefusal({ ...args, usage: history.usage });
   if (refusal) {
-    return refused(refusal, known);
+    return refused(refusal, { ...withKey, usage: history.usage, warnings });
   }
-  warnings.push(...(await trailWarnings(config, key, now)));
+  // Last, and only for a key no other rule refuses: the cadence search is the costliest read.
+  const cadence = await searchCadence(key, history.usage, request, config, now, history.start);
+  const usage: UsageAssessment = cadence ? { ...history.usage, cadence } : history.usage;
+  warnings.push(...cadenceWarnings(cadence, now));
+  const known: Known = { ...withKey, usage, warnings };
+  const late = findRefusal({ ...args, usage });
+  if (late) {
+    return refused(late, known);
+  }
+  warnings.push(...(await trailWarnings(config, key, now, trail)));
   const assessment: Assessment = {
     verdict: 'ACCEPTED',
     refusal: null,

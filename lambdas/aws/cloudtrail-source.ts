@@ -156,14 +156,18 @@ function isNamed(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
 }
 
-function unavailable(logGroupName: string, region: string, error: unknown): EventSourceUnavailableError {
+export function unavailable(
+  logGroupName: string,
+  region: string,
+  error: unknown,
+): EventSourceUnavailableError {
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new EventSourceUnavailableError(
     `CloudTrail log group ${logGroupName} in ${region} cannot be read (${detail}); the watch cannot see breakage.`,
   );
 }
 
-async function describeLogGroup(
+export async function describeLogGroup(
   client: CloudWatchLogsClient,
   logGroupName: string,
   region: string,
@@ -214,7 +218,8 @@ export function horizon(
   return new Date(from);
 }
 
-function parseRecord(message: string | undefined): CloudTrailRecord | null {
+/** The CloudTrail record a log event carries, or null when its message is not one. */
+export function parseRecord(message: string | undefined): CloudTrailRecord | null {
   if (message === undefined) {
     return null;
   }

@@ -24,11 +24,15 @@ export const REFUSAL_CAUSES = [
   'KEY_STATE_NOT_ALLOWED',
   'PENDING_DELETION',
   'RECENTLY_USED',
+  /** Known uses of the key are further apart than the observation: a caller could come and go unseen. */
+  'OBSERVATION_TOO_SHORT',
   'MULTI_REGION_PRIMARY_WITH_REPLICAS',
   'HELD_BY_ANOTHER_EXECUTION',
   'PUBLIC_KEY_EXPORTED',
   'TAG_CONDITION_NOT_MET',
   'EVENT_SOURCE_UNAVAILABLE',
+  /** DisableKey's re-read of GetKeyLastUsage shows a use the approved assessment did not see. */
+  'USED_SINCE_ASSESSMENT',
 ] as const;
 export type RefusalCause = (typeof REFUSAL_CAUSES)[number];
 

@@ -16,7 +16,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod/mini';
 import { cliCommand } from '../contracts/cli.js';
 import { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';
-import { type LinkStatus, parseLinkSecret } from './approval-link.js';
+import { parseLinkSecret } from './approval-link.js';
 import { stripControl } from './assessment-message.js';
 import { SELF_DECLARED_LABEL } from './decider.js';
 import { InvalidDecisionError } from './errors.js';
@@ -209,8 +209,20 @@ export interface ApprovalRequest {
 
 export type ApprovalLookup =
   | { readonly status: 'PENDING'; readonly request: ApprovalRequest }
-  /** The token's task was answered, timed out or otherwise closed. */
+  /** The token's task was answered or otherwise closed. */
   | { readonly status: 'DECIDED'; readonly step: ApprovalStep; readonly closedBy: string }
+  /**
+   * The token's task timed out: nobody answered in time, the workflow went on without an answer, and
+   * no answer can change that any more.
+   */
+  | {
+      readonly status: 'EXPIRED';
+      readonly step: ApprovalStep;
+      /** When it expired (the TaskTimedOut event, else the task's timeout after it was sent). */
+      readonly expiredAt: string | null;
+      /** The key's ARN, when the history still holds the approval's input: for the `start` command. */
+      readonly keyArn: string | null;
+    }
   | { readonly status: 'EXECUTION_ENDED'; readonly endedBy: string }
   /** No approval task of this execution carries the token (in the part of the history read). */
   | { readonly status: 'NOT_FOUND' }
@@ -479,13 +491,14 @@ export function lookupApproval(
   historyComplete: boolean,
 ): ApprovalLookup {
   const newest = eventsNewestFirst[0];
-  if (newest?.type && EXECUTION_ENDED.has(newest.type)) {
-    return { status: 'EXECUTION_ENDED', endedBy: newest.type };
-  }
+  const ended = newest?.type && EXECUTION_ENDED.has(newest.type) ? newest.type : null;
   let closedBy: string | null = null;
+  // The oldest task-closing event seen so far: once the token's task is reached, the one that closed it.
+  let closing: HistoryEventLike | null = null;
   for (const [index, event] of eventsNewestFirst.entries()) {
     if (event.type && TASK_CLOSED.has(event.type)) {
       closedBy ??= event.type;
+      closing = event;
     }
     const task = approvalTaskOf(event);
     if (task === null || !sameToken(task.token, token)) continue;
@@ -496,11 +509,21 @@ export function lookupApproval(
     const stateName = entered?.stateEnteredEventDetails?.name ?? '';
     const step = stepOf(task.step ?? undefined, stateName);
     if (step === null) return { status: 'NOT_FOUND' };
-    if (closedBy !== null) return { status: 'DECIDED', step, closedBy };
 
     const input = StateInput.safeParse(parseJson(entered?.stateEnteredEventDetails?.input));
     const state = input.success ? input.data : undefined;
     const assessment = state?.assessment?.value;
+    if (closing?.type === 'TaskTimedOut') {
+      return {
+        status: 'EXPIRED',
+        step,
+        expiredAt: closing.timestamp ? closing.timestamp.toISOString() : expiryOf(event),
+        keyArn: assessment?.key?.keyArn ?? null,
+      };
+    }
+    if (ended !== null) return { status: 'EXECUTION_ENDED', endedBy: ended };
+    if (closedBy !== null) return { status: 'DECIDED', step, closedBy };
+
     const watch = state?.watch?.value;
     const fromState = step === 'disable' ? assessment?.summaryText : watch?.reportText;
     return {
@@ -525,7 +548,40 @@ export function lookupApproval(
       },
     };
   }
+  if (ended !== null) {
+    // The token's task may lie in an older page: read on, to tell an expired approval from the rest.
+    return historyComplete ? { status: 'EXECUTION_ENDED', endedBy: ended } : { status: 'INCOMPLETE' };
+  }
   return { status: 'NOT_FOUND' };
+}
+
+/**
+ * True once a pending request's timeout has passed: Step Functions may not have closed the task yet,
+ * but an answer now would come after the expiry the e-mail announced, and must change nothing.
+ */
+export function isPastExpiry(request: Pick<ApprovalRequest, 'expiresAt'>, now: Date): boolean {
+  const expiresAt = request.expiresAt === null ? Number.NaN : Date.parse(request.expiresAt);
+  return !Number.isNaN(expiresAt) && now.getTime() >= expiresAt;
+}
+
+/** What an expired approval meant for the key, and what a person can do now. */
+export function expiredApprovalText(args: {
+  readonly step: ApprovalStep;
+  readonly expiredAt: string | null;
+  readonly keyArn: string | null;
+}): string {
+  const what = args.step === 'disable' ? 'disable' : 'deletion';
+  const when = args.expiredAt ? ` at ${args.expiredAt}` : '';
+  const outcome =
+    args.step === 'disable'
+      ? 'The execution ended APPROVAL_EXPIRED before it disabled the key, which stays as it was.'
+      : 'The execution ended APPROVAL_EXPIRED without scheduling the deletion, and re-enabled the key if it ' +
+        'had disabled it.';
+  const start = cliCommand(`start ${args.keyArn ?? '<key ARN>'}`);
+  return (
+    `This ${what} approval expired${when}; nothing was changed by this answer. ${outcome} To retire the key, ` +
+    `start a new execution (${start}).`
+  );
 }
 
 // --- Decisions --------------------------------------------------------------------------------
@@ -683,11 +739,13 @@ export interface PageResponse {
 /** The answer for a lookup that is not PENDING: what happened, in words, with a 4xx status. */
 export function lookupProblem(lookup: Exclude<ApprovalLookup, { status: 'PENDING' }>): PageResponse {
   switch (lookup.status) {
+    case 'EXPIRED':
+      return { statusCode: 410, title: 'This approval expired', message: expiredApprovalText(lookup) };
     case 'DECIDED':
       return {
         statusCode: 409,
         title: 'Already decided',
-        message: `This ${lookup.step === 'disable' ? 'disable' : 'deletion'} request was already decided or has expired. Nothing was changed by opening this link.`,
+        message: `This ${lookup.step === 'disable' ? 'disable' : 'deletion'} request was already decided. Nothing was changed by opening this link.`,
       };
     case 'EXECUTION_ENDED':
       return {
@@ -707,22 +765,13 @@ export function lookupProblem(lookup: Exclude<ApprovalLookup, { status: 'PENDING
   }
 }
 
-/** The answer for a link the store holds but that can no longer decide. */
-export function linkProblem(status: Exclude<LinkStatus, 'USABLE'>): PageResponse {
-  return status === 'USED'
-    ? {
-        statusCode: 409,
-        title: 'Already decided',
-        message:
-          'This link was already used for a decision; each link decides once. Nothing was changed by opening it again.',
-      }
-    : {
-        statusCode: 410,
-        title: 'This link has expired',
-        message:
-          'The request this link belongs to is no longer waiting for an answer. Nothing was changed by opening this link.',
-      };
-}
+/** The answer for a link already spent by a decision (its expiry is worded by expiredApprovalText). */
+export const USED_LINK: PageResponse = {
+  statusCode: 409,
+  title: 'Already decided',
+  message:
+    'This link was already used for a decision; each link decides once. Nothing was changed by opening it again.',
+};
 
 /** The answer for a secret the store does not hold: never issued, mistyped, or long gone. */
 export const UNKNOWN_LINK: PageResponse = {

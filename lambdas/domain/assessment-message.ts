@@ -5,6 +5,7 @@ import { HOUR_SECONDS, MINUTE_SECONDS } from './time.js';
 import type { ExecutionRequest, KeyFacts, Refusal, UsageAssessment, WatchPlan } from './types.js';
 import { isControlCharacter } from './untrusted.js';
 import { describeClassification, GET_KEY_LAST_USAGE_CAUTION } from './usage.js';
+import { describeReach, type UsageCadence } from './usage-cadence.js';
 
 /**
  * The disable-approval e-mail (plain text) and its subject.
@@ -123,6 +124,10 @@ function usageLines(
       ),
     );
   }
+  const cadence = usage.cadence;
+  if (cadence) {
+    lines.push(line('Earlier uses', cadenceText(cadence)));
+  }
   if (hasPublicKey(key)) {
     const downloaded = publicKey?.downloaded === true || search?.publicKeyDownloaded === true;
     const last = publicKey?.lastDownload;
@@ -132,7 +137,8 @@ function usageLines(
         downloaded
           ? `DOWNLOADED with GetPublicKey${last ? ` (last at ${last.eventTime} by ${last.principal}, event ID ${last.eventID})` : ''}`
           : publicKey
-            ? `no GetPublicKey found from ${publicKey.searchedFrom} to ${publicKey.searchedTo}`
+            ? `no GetPublicKey found from ${publicKey.searchedFrom} to ${publicKey.searchedTo}` +
+              (publicKey.gap ? `; a download cannot be ruled out: ${publicKey.gap.detail}` : '')
             : 'not searched',
       ),
     );
@@ -151,6 +157,19 @@ function usageLines(
     ),
   );
   return lines;
+}
+
+/** The cadence in one line: what is known of the uses, against the observation, and how far the search reached. */
+function cadenceText(cadence: UsageCadence): string {
+  const gap = cadence.longestGap;
+  const known =
+    cadence.knownUses === 1
+      ? 'one use known'
+      : `${cadence.knownUses} uses located (busy stretches are sampled, not counted)` +
+        (gap && gap.days <= cadence.observationDays
+          ? `; no gap between uses is longer than the ${cadence.observationDays}-day observation`
+          : '');
+  return `${known}; ${describeReach(cadence)}`;
 }
 
 function planText(plan: WatchPlan): string {

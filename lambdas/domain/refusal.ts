@@ -4,12 +4,24 @@ import { isHeldBy } from './hold.js';
 import { DAY_MS, wholeDays } from './time.js';
 import type { ExecutionRequest, GuardConfig, KeyFacts, Refusal, UsageAssessment } from './types.js';
 import { quoteUntrusted } from './untrusted.js';
+import { cadenceRefusal } from './usage-cadence.js';
 
 /**
  * The refusal rules of AssessKey, in order: the first that applies is the answer.
  * A refusal changes nothing on the key, so every message says what was found and what a person
  * can do about it.
  */
+
+/**
+ * Why the history cannot rule out a `GetPublicKey` it did not find: it starts after the key was
+ * created (the log group's retention or its creation), it could not be read, or
+ * the trails that feed it do not log KMS read events at all.
+ */
+export interface PublicKeyHistoryGap {
+  readonly reason: 'HISTORY_STARTS_AFTER_CREATION' | 'UNREADABLE' | 'TRAIL_BLIND';
+  /** One sentence that says how far back the history reached, or why it could not be read. */
+  readonly detail: string;
+}
 
 /** What the CloudTrail log group showed about `GetPublicKey` on an asymmetric key. */
 export interface PublicKeyHistory {
@@ -22,6 +34,8 @@ export interface PublicKeyHistory {
     readonly eventID: string;
     readonly principal: string;
   } | null;
+  /** Why a download cannot be ruled out though none was found; null when the history covers the key's life. */
+  readonly gap?: PublicKeyHistoryGap | null | undefined;
 }
 
 export interface RefusalArgs {
@@ -147,24 +161,48 @@ function heldByAnother(args: RefusalArgs): Refusal | null {
   return null;
 }
 
+const OUTSIDE_KMS =
+  'Whoever holds the public key can encrypt or verify outside KMS: no CloudTrail record or DisabledException ' +
+  'will ever show that use, so the watch cannot prove the key unused, and data encrypted with it would be lost ' +
+  'with the key.';
+
+const IF_SURE =
+  'If you are sure nobody depends on the public key, start again with "allowExportedPublicKey": true.';
+
+/**
+ * A key with a public key is refused when CloudTrail shows a GetPublicKey, and exactly the same way
+ * when the history cannot rule one out: what cannot be proven is not safe.
+ */
 function publicKeyRefusal(args: RefusalArgs): Refusal | null {
   const { key, usage, request, publicKey } = args;
   if (!hasPublicKey(key) || request.allowExportedPublicKey) {
     return null;
   }
+  const what = `Key ${key.keyId} is an asymmetric ${key.keySpec} key (${key.keyUsage})`;
   const downloaded = publicKey?.downloaded === true || usage.historySearch?.publicKeyDownloaded === true;
-  if (!downloaded) {
+  if (downloaded) {
+    const last = publicKey?.lastDownload;
+    const detail = last ? ` (last at ${last.eventTime} by ${last.principal}, event ID ${last.eventID})` : '';
+    return refuse(
+      'PUBLIC_KEY_EXPORTED',
+      `${what} and CloudTrail shows its public key was downloaded with GetPublicKey${detail}. ${OUTSIDE_KMS} ` +
+        `Nothing was changed. ${IF_SURE}`,
+    );
+  }
+  // Not searched (the fleet report reads no CloudTrail): only the assessment, which always searches
+  // for a key with a public key, can tell.
+  const gap = publicKey?.gap ?? null;
+  if (gap === null) {
     return null;
   }
-  const last = publicKey?.lastDownload;
-  const detail = last ? ` (last at ${last.eventTime} by ${last.principal}, event ID ${last.eventID})` : '';
+  const found =
+    gap.reason === 'HISTORY_STARTS_AFTER_CREATION' && publicKey
+      ? `${what}. CloudTrail shows no GetPublicKey from ${publicKey.searchedFrom} to ${publicKey.searchedTo}, but ` +
+        `${gap.detail} A download of its public key before ${publicKey.searchedFrom} cannot be ruled out`
+      : `${what}, and ${gap.detail} A download of its public key cannot be ruled out`;
   return refuse(
     'PUBLIC_KEY_EXPORTED',
-    `Key ${key.keyId} is an asymmetric ${key.keySpec} key (${key.keyUsage}) and CloudTrail shows its public key ` +
-      `was downloaded with GetPublicKey${detail}. Whoever holds the public key can encrypt or verify outside KMS: ` +
-      'no CloudTrail record or DisabledException will ever show that use, so the watch cannot prove the key ' +
-      'unused, and data encrypted with it would be lost with the key. Nothing was changed. If you are sure ' +
-      'nobody depends on the public key, start again with "allowExportedPublicKey": true.',
+    `${found}, so the key is treated as if one had been seen. ${OUTSIDE_KMS} Nothing was changed. ${IF_SURE}`,
   );
 }
 
@@ -210,5 +248,7 @@ export function findRefusal(args: RefusalArgs): Refusal | null {
         'Nothing was changed; tag the key if it should be retired, then start again.',
     );
   }
-  return null;
+  // Last: the cadence is measured (usage.cadence) only for a key no other rule refuses, since its
+  // search costs time.
+  return cadenceRefusal(key, args.usage.cadence, args.request, config);
 }

@@ -9,6 +9,7 @@
  */
 import type { GuardConfig } from '../contracts/config.js';
 import type { Outcome, RefusalCause } from '../contracts/outcomes.js';
+import type { UsageCadence } from './usage-cadence.js';
 
 export type { GuardConfig } from '../contracts/config.js';
 export {
@@ -69,6 +70,11 @@ export interface UsageAssessment {
   readonly lastUsage: LastUsage | null;
   /** Only for UNKNOWN_BEFORE_TRACKING: what the CloudTrail log group showed before tracking began. */
   readonly historySearch?: HistorySearch | undefined;
+  /**
+   * For a key with known uses (USED, or a use found before tracking): how far apart they are, from
+   * GetKeyLastUsage and the log group, measured against the observation.
+   */
+  readonly cadence?: UsageCadence | undefined;
   /** One sentence, in the API reference's words, for e-mails and logs. */
   readonly explanation: string;
 }

@@ -1,5 +1,5 @@
 import { type CloudTrailRecord, principalOf } from './cloudtrail.js';
-import type { PublicKeyHistory } from './refusal.js';
+import type { PublicKeyHistory, PublicKeyHistoryGap } from './refusal.js';
 import { DAY_MS, wholeDays } from './time.js';
 import type { GuardConfig, HistorySearch, KeyFacts, UsageAssessment } from './types.js';
 
@@ -60,27 +60,72 @@ export function useBeforeTracking(
   return { historySearch, warning };
 }
 
-/** The search for GetPublicKey calls over the key's life, and the warning every key with a public key gets. */
+/** Where the searchable history begins, and why there: the log group's retention or its creation. */
+export interface HistoryStart {
+  readonly at: Date;
+  /** What sets the start, as a parenthesis reads: "the log group's retention of 90 days". */
+  readonly because: string;
+}
+
+/** What the GetPublicKey search could not see, beside the records it found. */
+export interface PublicKeyCoverage {
+  /** Where the log group's history begins; defaults to the search's own horizon (retention). */
+  readonly start?: HistoryStart | null | undefined;
+  /**
+   * Set when the trails that feed the log group would not log a KMS read call on the key (GetPublicKey
+   * is one): the reasons, in one clause.
+   */
+  readonly blind?: string | null | undefined;
+}
+
+/**
+ * The search for GetPublicKey calls over the key's life, the warning every key with a public key
+ * gets, and what keeps the history from ruling a download out: a history that begins after the
+ * key was created, or trails that do not log KMS read events.
+ */
 export function publicKeyDownloads(
   found: SearchedRecords,
   key: Pick<KeyFacts, 'creationDate' | 'keySpec'>,
   now: Date,
+  coverage: PublicKeyCoverage = {},
 ): { readonly publicKey: PublicKeyHistory; readonly warning: string } {
   const last = latest(found.records);
+  const start = coverage.start;
+  // The history's own start names its reason; the search's horizon (retention) stands when later.
+  const later = start && start.at.getTime() >= found.searchedFrom.getTime();
+  const from = later ? start.at : found.searchedFrom;
+  const because = later ? start.because : "the log group's retention";
+  let gap: PublicKeyHistoryGap | null = null;
+  if (coverage.blind) {
+    gap = {
+      reason: 'TRAIL_BLIND',
+      detail: `the trails that feed the log group would not record a GetPublicKey on this key (${coverage.blind}).`,
+    };
+  } else if (from.getTime() > Date.parse(key.creationDate)) {
+    gap = {
+      reason: 'HISTORY_STARTS_AFTER_CREATION',
+      detail:
+        `the searchable history reaches back only to ${iso(from)} (${because}), not to the key's creation ` +
+        `(${key.creationDate}).`,
+    };
+  }
   const publicKey: PublicKeyHistory = {
     downloaded: found.records.length > 0,
     downloads: found.records.length,
-    searchedFrom: iso(found.searchedFrom),
+    searchedFrom: iso(from),
     searchedTo: iso(now),
     lastDownload: last
       ? { eventTime: last.eventTime, eventID: last.eventID, principal: principalOf(last) }
       : null,
+    gap,
   };
   const reach =
-    found.searchedFrom.getTime() > Date.parse(key.creationDate)
-      ? ` CloudTrail was searched for GetPublicKey only from ${iso(found.searchedFrom)} (the log group's ` +
-        `retention); a download between the key's creation (${key.creationDate}) and then cannot be seen.`
-      : '';
+    gap?.reason === 'HISTORY_STARTS_AFTER_CREATION'
+      ? ` CloudTrail was searched for GetPublicKey only from ${iso(from)} (${because}); a download between the ` +
+        `key's creation (${key.creationDate}) and then cannot be seen.`
+      : gap
+        ? ` No GetPublicKey can be ruled out: ${gap.detail}`
+        : '';
   const warning = publicKey.downloaded
     ? `The public key of this ${key.keySpec} key was downloaded ${publicKey.downloads} time(s) (last at ` +
       `${last?.eventTime} by ${publicKey.lastDownload?.principal}, event ID ${last?.eventID}); ` +
@@ -89,6 +134,24 @@ export function publicKeyDownloads(
     : `This ${key.keySpec} key has a public key. If it was ever exported, its use happens outside KMS and no ` +
       `CloudTrail record or DisabledException will show it.${reach}`;
   return { publicKey, warning };
+}
+
+/**
+ * The GetPublicKey history when it could not be read at all (the error that a retry cannot fix): a
+ * download cannot be ruled out.
+ */
+export function unreadablePublicKeyHistory(error: string, now: Date): PublicKeyHistory {
+  return {
+    downloaded: false,
+    downloads: 0,
+    searchedFrom: iso(now),
+    searchedTo: iso(now),
+    lastDownload: null,
+    gap: {
+      reason: 'UNREADABLE',
+      detail: `the CloudTrail history could not be searched for GetPublicKey (${error}), so it reaches back no further than now.`,
+    },
+  };
 }
 
 /** Facts worth a reader's attention that are not reasons to refuse. */

@@ -115,12 +115,21 @@ export function describeClassification(classification: UsageAssessment['classifi
   }
 }
 
+/** True when both name an ID and the IDs differ: two records of two different calls. */
+function differentIds(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && a !== '' && b !== undefined && b !== '' && a !== b;
+}
+
 /**
  * The successful use GetKeyLastUsage shows now that the assessment did not see, in one sentence, or
  * null when there is none. An approval may wait days after the assessment: a key used in between is
- * no longer the key the approver was shown. A later timestamp, or any use where the assessment saw
- * none, is new use. So is a KeyLastUsage that cannot be dated: it proves use, and nothing proves that
- * use is old.
+ * no longer the key the approver was shown. Only the very use the assessment saw is old: a later
+ * timestamp, any use where the assessment saw none (NEVER_USED, or UNKNOWN_BEFORE_TRACKING whatever
+ * the log group showed before tracking), another call at the same instant (another CloudTrail event
+ * or KMS request ID), and a use that cannot be dated or that is dated before the one the assessment
+ * saw (GetKeyLastUsage only moves forward, so the two readings cannot be shown to agree) are all new.
+ * The comparison is with what the assessment read, not with when it read: a use in the hour before
+ * the assessment that GetKeyLastUsage had not recorded yet is caught the same way.
  */
 export function useSinceAssessment(
   assessed: UsageAssessment | null,
@@ -142,6 +151,23 @@ export function useSinceAssessment(
   const seenAt = Date.parse(seen.timestamp);
   if (Number.isNaN(seenAt) || timestamp.getTime() > seenAt) {
     return `GetKeyLastUsage now shows ${operation} at ${when}; the assessment saw the last use at ${seen.timestamp}.`;
+  }
+  if (timestamp.getTime() < seenAt) {
+    return (
+      `GetKeyLastUsage now shows ${operation} at ${when}, earlier than the last use the assessment saw ` +
+      `(${seen.timestamp}), so the two readings cannot be shown to agree.`
+    );
+  }
+  if (
+    differentIds(current?.cloudTrailEventId, seen.cloudTrailEventId) ||
+    differentIds(current?.kmsRequestId, seen.kmsRequestId)
+  ) {
+    return (
+      `GetKeyLastUsage now shows ${operation} at ${when} with CloudTrail event ID ` +
+      `${current?.cloudTrailEventId || '(none)'} and KMS request ID ${current?.kmsRequestId || '(none)'}; the assessment ` +
+      `saw another call at the same time (event ID ${seen.cloudTrailEventId || '(none)'}, request ID ` +
+      `${seen.kmsRequestId || '(none)'}).`
+    );
   }
   return null;
 }

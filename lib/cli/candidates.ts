@@ -187,7 +187,7 @@ function acceptedSummary(
   if (hasPublicKey(facts)) {
     summary += '; asymmetric';
     notes.push(
-      'The key has a public key: the workflow refuses it if CloudTrail shows a GetPublicKey download (unless allowExportedPublicKey).',
+      "The key has a public key: the workflow refuses it if CloudTrail shows a GetPublicKey download, or cannot rule one out because the log group keeps less than the key's life (unless allowExportedPublicKey).",
     );
   }
   return { summary, notes };

@@ -17,6 +17,7 @@ import {
 } from './aws.js';
 import {
   ApprovalAlreadyAnsweredError,
+  ApprovalExpiredError,
   ExecutionNotRunningError,
   InvalidOptionValueError,
   MissingStepError,
@@ -26,7 +27,7 @@ import {
 } from './errors.js';
 import { EXIT_SUCCESS } from './exit-codes.js';
 import { type CliIo, printable } from './io.js';
-import { findPendingApproval, summarizeExecution } from './status.js';
+import { findExpiredApproval, findPendingApproval, summarizeExecution } from './status.js';
 
 /**
  * `approve` / `reject`: answers the approval an execution waits for. The task token is read from
@@ -126,14 +127,34 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
     return withClients(options, async (clients) => {
       const target = args.positionals[0] ?? '';
       const { sfn, executionArn, description } = await describeTarget(target, clients, options, io);
-      if (description.status !== 'RUNNING') {
-        throw new ExecutionNotRunningError(executionArn, description.status ?? 'UNKNOWN');
-      }
       const events = await readHistory(sfn, executionArn);
+      const keyArnOf = (summary: ReturnType<typeof summarizeExecution>): string | null => {
+        const machineArn = parseExecutionArn(executionArn)?.stateMachineArn;
+        const machine = machineArn ? parseStateMachineArn(machineArn) : null;
+        // The assessment's key ARN once AssessKey has read the key, else the one the input names.
+        return summary.keyArn ?? (machine ? executionKeyArn(description.input, machine) : null);
+      };
+      // An answer after the approval expired changes nothing: say so, and when, rather than only
+      // that nothing waits.
+      const expiredBefore = (): never => {
+        const expired = findExpiredApproval(events);
+        if (expired) {
+          throw new ApprovalExpiredError(
+            executionArn,
+            expired,
+            keyArnOf(summarizeExecution(description, events)),
+          );
+        }
+        throw description.status !== 'RUNNING'
+          ? new ExecutionNotRunningError(executionArn, description.status ?? 'UNKNOWN')
+          : new NoPendingApprovalError(executionArn, summarizeExecution(description, events).phase);
+      };
+      if (description.status !== 'RUNNING') {
+        expiredBefore();
+      }
       const pending = findPendingApproval(events);
       if (!pending) {
-        const summary = summarizeExecution(description, events);
-        throw new NoPendingApprovalError(executionArn, summary.phase);
+        return expiredBefore();
       }
       const pendingStep = pendingStepOf(pending.step, pending.state);
       if (step === undefined) {
@@ -147,13 +168,19 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
         throw new StepMismatchError(executionArn, step, pendingStep ?? 'an unknown');
       }
       const summary = summarizeExecution(description, events);
-      const machineArn = parseExecutionArn(executionArn)?.stateMachineArn;
-      const machine = machineArn ? parseStateMachineArn(machineArn) : null;
-      // The assessment's key ARN once AssessKey has read the key, else the one the input names.
-      const keyArn =
-        summary.keyArn ??
-        (machine ? executionKeyArn(description.input, machine) : null) ??
-        '(not named in the input)';
+      const knownKeyArn = keyArnOf(summary);
+      const keyArn = knownKeyArn ?? '(not named in the input)';
+      const expiredPending = () =>
+        new ApprovalExpiredError(
+          executionArn,
+          { step: pendingStep, expiredAt: pending.expiresAt ?? null },
+          knownKeyArn,
+        );
+      // The timeout has passed though Step Functions may not have closed the task yet: an answer
+      // now comes after the expiry and must change nothing.
+      if (pending.expiresAt && io.now().getTime() >= Date.parse(pending.expiresAt)) {
+        throw expiredPending();
+      }
       const keyLabel = `${keyArn}${summary.aliases.length ? ` (${summary.aliases.join(', ')})` : ''}`;
       if (!args.flag('json')) {
         io.stdout(
@@ -200,6 +227,14 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
         }
       } catch (error) {
         if (error instanceof Error && ANSWERED.has(error.name)) {
+          // The history tells an approval that timed out in the meantime from one answered by someone else.
+          const expired = findExpiredApproval(await readHistory(sfn, executionArn));
+          if (expired) {
+            throw new ApprovalExpiredError(executionArn, expired, knownKeyArn);
+          }
+          if (pending.expiresAt && io.now().getTime() >= Date.parse(pending.expiresAt)) {
+            throw expiredPending();
+          }
           throw new ApprovalAlreadyAnsweredError(executionArn, error.name);
         }
         throw error;

@@ -1,4 +1,5 @@
 import { cliCommand } from '../../lambdas/contracts/cli.js';
+import { expiredApprovalText } from '../../lambdas/domain/approval-page.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { printable } from './io.js';
@@ -186,6 +187,20 @@ export class NotAnApproverError extends CliError {
         `nothing was answered for ${executionArn}. Ask one of them, or run the command with one of their identities.`,
     );
     this.name = 'NotAnApproverError';
+  }
+}
+
+export class ApprovalExpiredError extends CliError {
+  constructor(
+    executionArn: string,
+    expired: { step: string | null; expiredAt: string | null },
+    keyArn: string | null,
+  ) {
+    const step = expired.step === 'deletion' ? 'deletion' : 'disable';
+    super(
+      `Execution ${executionArn}: ${expiredApprovalText({ step, expiredAt: expired.expiredAt, keyArn })}`,
+    );
+    this.name = 'ApprovalExpiredError';
   }
 }
 

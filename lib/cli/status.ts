@@ -134,6 +134,16 @@ export interface PendingApproval {
   /** The stack's approvers when the request was made (empty: anyone who may answer the task). */
   readonly approvers: readonly string[];
   readonly since: string | null;
+  /** When the request expires unanswered (the task's timeout after it was sent); null when unknown. */
+  readonly expiresAt?: string | null;
+}
+
+/** An approval that timed out unanswered: the execution went on (or ended) without it. */
+export interface ExpiredApproval {
+  readonly state: string;
+  readonly step: string | null;
+  /** When it timed out (the TaskTimedOut event), or null when the history does not say. */
+  readonly expiredAt: string | null;
 }
 
 export interface WatchSummary {
@@ -204,9 +214,9 @@ function isApprovalTask(
 }
 
 /**
- * The approval the execution waits for, from its history (oldest event first): the last SNS
- * `publish.waitForTaskToken` task scheduled whose token has not been answered, has not failed and
- * has not timed out. A retried publish schedules a new task with a new token; the last one counts.
+ * The approval the execution waits for, from its history (oldest event first): the last approval
+ * task scheduled (approvalTaskOf) whose token has not been answered, has not failed and has not timed
+ * out. A retried request schedules a new task with a new token; the last one counts.
  */
 export function findPendingApproval(events: readonly HistoryEvent[]): PendingApproval | null {
   let state: string | null = null;
@@ -215,6 +225,7 @@ export function findPendingApproval(events: readonly HistoryEvent[]): PendingApp
     switch (event.type) {
       case 'TaskScheduled': {
         const task = approvalTaskOf(event);
+        const timeout = event.taskScheduledEventDetails?.timeoutInSeconds;
         pending = task
           ? {
               state: state ?? '(unknown state)',
@@ -223,6 +234,10 @@ export function findPendingApproval(events: readonly HistoryEvent[]): PendingApp
               subject: task.subject,
               approvers: task.approvers,
               since: event.timestamp?.toISOString() ?? null,
+              expiresAt:
+                event.timestamp && timeout !== undefined && timeout > 0
+                  ? new Date(event.timestamp.getTime() + timeout * 1000).toISOString()
+                  : null,
             }
           : null;
         break;
@@ -255,6 +270,29 @@ export function findPendingApproval(events: readonly HistoryEvent[]): PendingApp
     }
   }
   return pending;
+}
+
+/**
+ * The last approval of the execution, when it timed out unanswered (history oldest event first), or
+ * null when the last approval was answered, is still waiting, or there was none.
+ */
+export function findExpiredApproval(events: readonly HistoryEvent[]): ExpiredApproval | null {
+  let state: string | null = null;
+  let last: { state: string; step: string | null } | null = null;
+  let expired: ExpiredApproval | null = null;
+  for (const event of events) {
+    if (event.type === 'TaskScheduled') {
+      // The watch's tasks share the approval's Lambda form; only an approval's task may expire as one.
+      const task = approvalTaskOf(event);
+      last = task ? { state: state ?? '(unknown state)', step: task.step } : null;
+      if (task) expired = null;
+    } else if (event.type === 'TaskTimedOut' && isApprovalTask(event.taskTimedOutEventDetails) && last) {
+      expired = { ...last, expiredAt: event.timestamp?.toISOString() ?? null };
+    } else if (isEntered(event)) {
+      state = details(event)?.name ?? null;
+    }
+  }
+  return expired;
 }
 
 function numberOrNull(value: unknown): number | null {

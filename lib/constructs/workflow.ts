@@ -49,7 +49,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { guardConfigPayload } from '../../lambdas/contracts/config.js';
+import { guardConfigPayload, WHOLE_NUMBER_SETTINGS } from '../../lambdas/contracts/config.js';
 import { WORKFLOW_ERRORS } from '../../lambdas/contracts/workflow-errors.js';
 import type { ResolvedGuardConfig } from './config.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
@@ -169,12 +169,17 @@ export class Workflow extends Construct {
 
     // --- 6-7: observe, final check -------------------------------------------------------------
     // The observation has no deadline of its own: a stalled chain misses its heartbeat, and the key is
-    // restored whenever that happens.
+    // restored whenever that happens. The backstop allows the longest observation an input may ask
+    // for, not the stack default: an execution asked to watch longer must not be cut short.
     const slackSeconds = 2 * config.checkIntervalHours * 3600 + config.ingestionLagMinutes * 60 + 86_400;
+    const longestObservationDays = Math.max(
+      config.observationDays,
+      WHOLE_NUMBER_SETTINGS.observationDays.max,
+    );
     const observation = new CloudTrailWatch(this, 'Observation', {
       ...watch,
       phase: 'OBSERVE',
-      timeout: sfn.Timeout.duration(Duration.seconds(config.observationDays * 86_400 + slackSeconds)),
+      timeout: sfn.Timeout.duration(Duration.seconds(longestObservationDays * 86_400 + slackSeconds)),
       onBreakage: endings.rollBack,
     });
     const waitForFinalCheck = new sfn.Wait(this, 'WaitForFinalCheck', {

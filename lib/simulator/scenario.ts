@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { GrantOperation } from '@aws-sdk/client-kms';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
 import { nearestName, suggestionDistance } from '../nearest-name.js';
 import scenarioSchema from './contracts/scenario.schema.json' with { type: 'json' };
+import { invalidIdForm, type ResourceType } from './emulator/inventory/resources.js';
 
 /** A scenario file that cannot be run; the message is one line naming the field and the problem. */
 export class ScenarioError extends Error {
@@ -76,6 +78,32 @@ export interface ScenarioKey {
     readonly role: 'PRIMARY' | 'REPLICA';
     readonly replicaRegions: readonly string[];
   } | null;
+  /** The resources whose data is encrypted under the key, in the key's Region. */
+  readonly protects: readonly ScenarioProtectedResource[];
+  readonly grants: readonly ScenarioGrant[];
+  /** The key policy document; null: KMS's default policy. */
+  readonly keyPolicy: Readonly<Record<string, unknown>> | null;
+}
+
+export interface ScenarioProtectedResource {
+  readonly type: ResourceType;
+  readonly id: string;
+  /** Null: the ARN the service forms from the type, ID, account and Region. */
+  readonly arn: string | null;
+  /** Default: the key's creation. */
+  readonly createdAt: Date;
+  /** Default: `awsConfig.recording`. */
+  readonly recordedByConfig: boolean;
+}
+
+export interface ScenarioGrant {
+  readonly granteePrincipal: string;
+  readonly retiringPrincipal: string | null;
+  readonly operations: readonly string[];
+  readonly name: string | null;
+  /** Default: the key's creation. */
+  readonly createdAt: Date;
+  readonly encryptionContextSubset: Readonly<Record<string, string>> | null;
 }
 
 /** One application call as written in the file; `every`/`until` expand it into a series. */
@@ -111,10 +139,28 @@ export interface ScenarioCloudTrail {
   readonly excludeKmsEvents: boolean;
   readonly trailChangeAt: Date | null;
   readonly stopLoggingAt: Date | null;
+  /** The key (ID, ARN, alias or alias ARN) encrypting the CloudTrail log group; null: none. */
+  readonly logGroupKmsKeyId: string | null;
 }
 
-/** The services whose faults the simulator injects; the format names more (`events`, `ec2`, ...). */
-export const SIMULATED_FAULT_SERVICES = ['kms', 'logs', 'cloudtrail', 'sns', 'sfn', 'dynamodb'] as const;
+/** The services whose faults the simulator injects; the format names more (`events`). */
+export const SIMULATED_FAULT_SERVICES = [
+  'kms',
+  'logs',
+  'cloudtrail',
+  'sns',
+  'sfn',
+  'dynamodb',
+  'scheduler',
+  'ec2',
+  'rds',
+  's3',
+  'backup',
+  'secretsmanager',
+  'ssm',
+  'elasticfilesystem',
+  'config',
+] as const;
 export type SimulatedFaultService = (typeof SIMULATED_FAULT_SERVICES)[number];
 
 export interface ScenarioFault {
@@ -139,6 +185,11 @@ export interface Scenario {
   /** Stack configuration overrides, merged over the stack's defaults (lib/constructs/config.ts). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly cloudTrail: ScenarioCloudTrail;
+  /**
+   * AWS Config records the resources of `protects` (each resource's `recordedByConfig` defaults to
+   * this). The emulated Config answers no query, so it changes nothing a workflow observes.
+   */
+  readonly awsConfig: { readonly recording: boolean };
   readonly faults: readonly ScenarioFault[];
   /** The principal the workflow's Lambdas act as: tells canary records from application traffic. */
   readonly workflowPrincipal: string;
@@ -274,11 +325,7 @@ function unknownFieldError(error: ErrorObject): ScenarioUnknownFieldError {
  */
 const NOT_MODELLED: ReadonlyArray<readonly string[]> = [
   ['runUntil'],
-  ['awsConfig'],
   ['keys', '*', 'origin'],
-  ['keys', '*', 'protects'],
-  ['keys', '*', 'grants'],
-  ['keys', '*', 'keyPolicy'],
   ['calls', '*', 'omitKeyId'],
   ['calls', '*', 'invokedBy'],
   ['calls', '*', 'loggedIn'],
@@ -291,7 +338,6 @@ const NOT_MODELLED: ReadonlyArray<readonly string[]> = [
   ['approvals', 'disableAfter'],
   ['approvals', 'deletionAfter'],
   ['cloudTrail', 'backgroundPerDay'],
-  ['cloudTrail', 'logGroupKmsKeyId'],
   ['cloudTrail', 'searchPageLatencyMs'],
   ['cloudTrail', 'searchTps'],
 ];
@@ -402,7 +448,72 @@ function defaultKeyUsage(keySpec: string): string {
   return 'ENCRYPT_DECRYPT';
 }
 
-function resolveKey(raw: Json, i: number, start: Date, region: string): ScenarioKey {
+const GRANT_OPERATIONS: ReadonlySet<string> = new Set(Object.values(GrantOperation));
+
+function resolveProtects(
+  raw: unknown,
+  field: string,
+  keySpec: string,
+  createdAt: Date,
+  start: Date,
+  recording: boolean,
+): ScenarioProtectedResource[] {
+  const entries = Array.isArray(raw) ? raw.map(asRecord) : [];
+  if (entries.length > 0 && keySpec !== 'SYMMETRIC_DEFAULT') {
+    // "Amazon S3 only supports symmetric encryption KMS keys"; CloudWatch Logs, EBS, RDS and the
+    // other integrated services likewise encrypt data at rest only under symmetric keys.
+    throw new ScenarioError(
+      `${field}.protects: AWS services encrypt data at rest only under symmetric encryption keys; this key is ${keySpec}`,
+    );
+  }
+  return entries.map((entry, j) => {
+    const type = entry.type as ResourceType;
+    const id = String(entry.id);
+    const expected = invalidIdForm(type, id);
+    if (expected !== null) {
+      throw new ScenarioError(
+        `${field}.protects[${j}].id: '${id}' is not a ${type} identifier (${expected})`,
+      );
+    }
+    const at = optionalString(entry, 'createdAt');
+    return {
+      type,
+      id,
+      arn: optionalString(entry, 'arn') ?? null,
+      createdAt: at === undefined ? createdAt : instantField(at, `${field}.protects[${j}].createdAt`, start),
+      recordedByConfig: typeof entry.recordedByConfig === 'boolean' ? entry.recordedByConfig : recording,
+    };
+  });
+}
+
+function resolveGrants(raw: unknown, field: string, createdAt: Date, start: Date): ScenarioGrant[] {
+  return (Array.isArray(raw) ? raw.map(asRecord) : []).map((grant, j) => {
+    const operations = Array.isArray(grant.operations) ? grant.operations.map(String) : [];
+    const unknown = operations.find((operation) => !GRANT_OPERATIONS.has(operation));
+    if (unknown !== undefined) {
+      throw new ScenarioError(
+        `${field}.grants[${j}].operations: '${unknown}' is not a grant operation (${[...GRANT_OPERATIONS].join(', ')})`,
+      );
+    }
+    const context = grant.encryptionContextSubset;
+    const contextEntries = Object.entries(asRecord(context));
+    if (contextEntries.some(([, value]) => typeof value !== 'string')) {
+      throw new ScenarioError(`${field}.grants[${j}].encryptionContextSubset: values must be strings`);
+    }
+    const at = optionalString(grant, 'createdAt');
+    return {
+      granteePrincipal: String(grant.granteePrincipal),
+      retiringPrincipal: optionalString(grant, 'retiringPrincipal') ?? null,
+      operations,
+      name: optionalString(grant, 'name') ?? null,
+      createdAt: at === undefined ? createdAt : instantField(at, `${field}.grants[${j}].createdAt`, start),
+      encryptionContextSubset:
+        context === undefined ? null : (Object.fromEntries(contextEntries) as Record<string, string>),
+    };
+  });
+}
+
+function resolveKey(raw: Json, i: number, start: Date, region: string, recording = false): ScenarioKey {
   const field = `keys[${i}]`;
   const createdAt = instantField(String(raw.createdAt), `${field}.createdAt`, start);
   const tracking = optionalString(raw, 'trackingStartDate');
@@ -439,6 +550,9 @@ function resolveKey(raw: Json, i: number, start: Date, region: string): Scenario
     description: optionalString(raw, 'description') ?? '',
     region: optionalString(raw, 'region') ?? region,
     multiRegion,
+    protects: resolveProtects(raw.protects, field, keySpec, createdAt, start, recording),
+    grants: resolveGrants(raw.grants, field, createdAt, start),
+    keyPolicy: raw.keyPolicy === undefined ? null : asRecord(raw.keyPolicy),
   };
 }
 
@@ -496,6 +610,7 @@ function resolveCloudTrail(raw: Json, start: Date): ScenarioCloudTrail {
     excludeKmsEvents: raw.excludeKmsEvents === true,
     trailChangeAt: instant('trailChangeAt'),
     stopLoggingAt: instant('stopLoggingAt'),
+    logGroupKmsKeyId: optionalString(raw, 'logGroupKmsKeyId') ?? null,
   };
 }
 
@@ -541,13 +656,28 @@ export function parseScenario(data: unknown): Scenario {
   }
   const account = optionalString(raw, 'account') ?? DEFAULT_ACCOUNT;
   const region = optionalString(raw, 'region') ?? DEFAULT_REGION;
-  const keys = (raw.keys as unknown[]).map((k, i) => resolveKey(asRecord(k), i, start, region));
+  const recording = asRecord(raw.awsConfig).recording === true;
+  const keys = (raw.keys as unknown[]).map((k, i) => resolveKey(asRecord(k), i, start, region, recording));
   const seen = new Set<string>();
   for (const [i, key] of keys.entries()) {
     if (seen.has(key.keyId)) {
       throw new ScenarioError(`keys[${i}].keyId: '${key.keyId}' appears twice`);
     }
     seen.add(key.keyId);
+  }
+  const resources = new Map<string, string>();
+  for (const [i, key] of keys.entries()) {
+    for (const [j, resource] of key.protects.entries()) {
+      // One resource has one key; S3 bucket names are global, other IDs per Region.
+      const name = `${resource.type} ${resource.type === 'AWS::S3::Bucket' ? '' : key.region}/${resource.id}`;
+      const first = resources.get(name);
+      if (first !== undefined) {
+        throw new ScenarioError(
+          `keys[${i}].protects[${j}]: ${resource.type} '${resource.id}' is already protected by ${first}`,
+        );
+      }
+      resources.set(name, `keys[${i}].protects[${j}]`);
+    }
   }
   const approvals = asRecord(raw.approvals);
   return {
@@ -564,6 +694,7 @@ export function parseScenario(data: unknown): Scenario {
     input: raw.input,
     config: asRecord(raw.config),
     cloudTrail: resolveCloudTrail(asRecord(raw.cloudTrail), start),
+    awsConfig: { recording },
     faults: (Array.isArray(raw.faults) ? raw.faults : []).map((f, i) => resolveFault(asRecord(f), i, start)),
     workflowPrincipal: `arn:aws:iam::${account}:role/kms-deletion-guard-workflow`,
   };

@@ -17,6 +17,7 @@ import {
 } from './definition.js';
 import { type EmittedRecord, EmulatedAccount } from './emulator/account.js';
 import { EmulatedDynamoDb } from './emulator/dynamodb.js';
+import { defaultArn } from './emulator/inventory/resources.js';
 import type { StoredSchedule } from './emulator/scheduler.js';
 import { type EmulatorServer, startEmulatorServer } from './emulator/server.js';
 import type { PublishedMessage } from './emulator/sns-sfn.js';
@@ -196,8 +197,18 @@ function buildAccount(
       keyUsage: key.keyUsage,
       description: key.description,
       multiRegion: key.multiRegion ?? undefined,
+      grants: key.grants.map((grant) => ({
+        granteePrincipal: grant.granteePrincipal,
+        retiringPrincipal: grant.retiringPrincipal ?? undefined,
+        operations: grant.operations,
+        name: grant.name ?? undefined,
+        createdAt: grant.createdAt,
+        encryptionContextSubset: grant.encryptionContextSubset ?? undefined,
+      })),
+      keyPolicy: key.keyPolicy ?? undefined,
     });
   }
+  addProtectedData(scenario, account);
   for (const [i, fault] of scenario.faults.entries()) {
     // parseScenario refuses the others; a Scenario built in code is checked here.
     if (!(SIMULATED_FAULT_SERVICES as readonly string[]).includes(fault.service)) {
@@ -205,13 +216,8 @@ function buildAccount(
         `faults[${i}].service: '${fault.service}' faults are not simulated (${SIMULATED_FAULT_SERVICES.join(', ')} are)`,
       );
     }
-    if (
-      fault.service === 'kms' ||
-      fault.service === 'logs' ||
-      fault.service === 'cloudtrail' ||
-      fault.service === 'sfn' ||
-      fault.service === 'dynamodb'
-    ) {
+    // SNS publishes run in the engine (SnsFaults); every other service answers through the account.
+    if (fault.service !== 'sns') {
       account.addFault({
         service: fault.service,
         operation: fault.operation,
@@ -228,6 +234,43 @@ function buildAccount(
     account.addBackgroundRecords(trail.background, from, to, BACKGROUND_SEED);
   }
   return account;
+}
+
+/**
+ * The data at rest under the scenario's keys (`keys[].protects`), which the inventory services
+ * answer from, and the key encrypting the CloudTrail log group (`cloudTrail.logGroupKmsKeyId`).
+ */
+function addProtectedData(scenario: Scenario, account: EmulatedAccount): void {
+  for (const [i, key] of scenario.keys.entries()) {
+    const keyArn = `arn:aws:kms:${key.region}:${scenario.account}:key/${key.keyId}`;
+    for (const [j, resource] of key.protects.entries()) {
+      try {
+        account.addProtectedResource({
+          type: resource.type,
+          id: resource.id,
+          arn: resource.arn ?? defaultArn(resource.type, resource.id, scenario.account, key.region),
+          createdAt: resource.createdAt,
+          region: key.region,
+          recordedByConfig: resource.recordedByConfig,
+          key: { keyId: key.keyId, arn: keyArn, aliases: key.aliases },
+        });
+      } catch (error) {
+        throw new ScenarioError(`keys[${i}].protects[${j}]: ${(error as Error).message}`);
+      }
+    }
+  }
+  const logGroupKey = scenario.cloudTrail.logGroupKmsKeyId;
+  if (logGroupKey !== null) {
+    const key = account.inspectKey(logGroupKey);
+    if (!key) {
+      throw new ScenarioError(`cloudTrail.logGroupKmsKeyId: '${logGroupKey}' names no key of the scenario`);
+    }
+    try {
+      account.setLogGroupKey(key.arn);
+    } catch (error) {
+      throw new ScenarioError(`cloudTrail.logGroupKmsKeyId: ${(error as Error).message}`);
+    }
+  }
 }
 
 /**

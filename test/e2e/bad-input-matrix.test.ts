@@ -527,8 +527,8 @@ const SCENARIO_ROWS: ReadonlyArray<{
   },
   {
     label: 'a fault of a service the simulator does not inject faults into',
-    text: JSON.stringify({ ...VALID_SCENARIO, faults: [{ service: 'ec2', operation: '*', error: 'X' }] }),
-    says: /^faults\[0\]\.service: the simulator does not model 'ec2' faults yet; remove the fault/,
+    text: JSON.stringify({ ...VALID_SCENARIO, faults: [{ service: 'events', operation: '*', error: 'X' }] }),
+    says: /^faults\[0\]\.service: the simulator does not model 'events' faults yet; remove the fault/,
     error: ScenarioFieldNotSupportedError,
   },
 ];
@@ -692,9 +692,9 @@ describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
 
-  it('answered after the approval timed out: 410 and nothing sent', async () => {
+  it('answered after the approval timed out: 410 saying when it expired, and nothing sent', async () => {
     // Prepare
-    new FakeExecution().install(sfn).end('ExecutionFailed');
+    new FakeExecution().install(sfn).end('ExecutionFailed', new Date('2026-02-08T09:00:00.000Z'));
 
     // Act
     const result = await approvalHandler(
@@ -703,7 +703,8 @@ describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
 
     // Assess
     expect(result.statusCode).toBe(410);
-    expect(result.body).toContain('Workflow already ended');
+    expect(result.body).toContain('expired at 2026-02-08T09:00:00.000Z; nothing was changed by this answer');
+    expect(result.body).toContain('start a new execution');
     expect(decisionsSent()).toBe(0);
   });
 

@@ -10,6 +10,9 @@ import {
 } from './cloudtrail.js';
 import type { EmulatedDynamoDb } from './dynamodb.js';
 import { AwsError, faultError } from './errors.js';
+import type { InventoryService } from './inventory/protocol.js';
+import { InventoryWorld, type ProtectedResource } from './inventory/resources.js';
+import { KeyUsabilityHistory } from './key-usability.js';
 import {
   type AddKeyOptions,
   defaultAlgorithm,
@@ -25,7 +28,14 @@ import {
 import { LogsService, type LogsStats } from './logs.js';
 import { SchedulerService } from './scheduler.js';
 import { SfnService, SnsService } from './sns-sfn.js';
-import { handleCloudTrail, isLoggingAt, selectorsAt, type TrailSetup, type TrailView } from './trail.js';
+import {
+  EMULATED_TRAIL_NAME,
+  handleCloudTrail,
+  isLoggingAt,
+  selectorsAt,
+  type TrailSetup,
+  type TrailView,
+} from './trail.js';
 
 export type { TrailSetup } from './trail.js';
 
@@ -53,7 +63,7 @@ export interface EmulatedAccountOptions {
 export type FaultService = 'kms' | 'logs' | 'cloudtrail';
 
 /** Every service a fault can hit: Step Functions' faults apply to all its calls over HTTP. */
-export type FaultTarget = FaultService | 'sfn' | 'dynamodb';
+export type FaultTarget = FaultService | 'sfn' | 'dynamodb' | 'scheduler' | InventoryService;
 
 export interface FaultSpec {
   readonly service: FaultTarget;
@@ -145,6 +155,14 @@ export class EmulatedAccount {
   private readonly trail: TrailSetup;
   private readonly logGroupCreatedAt: Date;
   private readonly faults: ActiveFault[] = [];
+  /** The resources encrypted under the account's keys that the inventory services report. */
+  readonly inventory: InventoryWorld;
+  /** Trails other than the watched one, each encrypted under a key (CloudTrail reports them). */
+  private readonly protectedTrails: ProtectedResource[] = [];
+  /** When each key turned usable or unusable, as the services encrypting under it see it. */
+  private readonly usability = new KeyUsabilityHistory();
+  /** The ARN of the key encrypting the CloudTrail log group. */
+  private logGroupKeyArn: string | null = null;
   private faultsSuspended = 0;
   private readonly emitted: EmittedRecord[] = [];
   private readonly listeners = new Set<(emitted: EmittedRecord) => void>();
@@ -161,6 +179,7 @@ export class EmulatedAccount {
     this.deliveryLagMs = options.cloudTrail.deliveryLagMs;
     this.trail = options.cloudTrail.trail ?? {};
     this.kms = new KmsService(options.account, options.region);
+    this.inventory = new InventoryWorld(options.account, this.usability);
     this.sns = new SnsService(options.account, this.clock);
     this.sfn = new SfnService(this.clock, (operation) => {
       const fault = this.takeFault('sfn', operation, this.clock());
@@ -184,12 +203,65 @@ export class EmulatedAccount {
   }
 
   addKey(options: AddKeyOptions): void {
-    this.kms.addKey(options, this.clock());
+    const key = this.kms.addKey(options, this.clock());
+    this.usability.start(key.arn, key.state === 'Enabled');
   }
 
   /** Another log group (a missing CloudTrail group is modelled by a fault or by a wrong name). */
   addLogGroup(name: string, createdAt: Date, retentionInDays?: number): void {
     this.logs.addLogGroup({ name, creationTime: createdAt, retentionInDays });
+  }
+
+  /**
+   * A resource encrypted under one of the account's keys: log groups go to CloudWatch Logs (the
+   * watched one takes the key), trails to CloudTrail, the rest to the inventory services.
+   */
+  addProtectedResource(resource: ProtectedResource): void {
+    if (resource.type === 'AWS::Logs::LogGroup') {
+      if (resource.id === this.logGroupName) {
+        this.setLogGroupKey(resource.key.arn);
+      } else {
+        this.logs.addLogGroup({
+          name: resource.id,
+          creationTime: resource.createdAt,
+          kmsKeyId: resource.key.arn,
+        });
+      }
+    } else if (resource.type === 'AWS::CloudTrail::Trail') {
+      if (this.protectedTrails.some((trail) => trail.id === resource.id)) {
+        throw new Error(`Trail ${resource.id} is already in the account`);
+      }
+      this.protectedTrails.push(resource);
+    } else {
+      this.inventory.add(resource);
+    }
+  }
+
+  /**
+   * The KMS key (an ARN of this account) that encrypts the CloudTrail log group. CloudWatch Logs
+   * encrypts "all newly ingested data for the log group ... using this key" and cannot use a key
+   * that is disabled or pending deletion (CloudWatch Logs user guide, "Encrypt log data in
+   * CloudWatch Logs using AWS KMS"; KMS key states): a record that reaches the group while the key
+   * is unusable is never stored. Reads apply that at each record's delivery time, so a record of a
+   * call just before `DisableKey` that arrives after it is lost too, as in AWS.
+   */
+  setLogGroupKey(keyArn: string): void {
+    if (this.kms.inspect(keyArn) === undefined) {
+      throw new Error(`The log group key ${keyArn} is not a key of the account`);
+    }
+    if (this.logGroupKeyArn !== null && this.logGroupKeyArn !== keyArn) {
+      throw new Error(`The log group is already encrypted under ${this.logGroupKeyArn}`);
+    }
+    this.logGroupKeyArn = keyArn;
+    this.logs.setKmsKey(this.logGroupName, keyArn, (visibleAt) => this.usability.usableAt(keyArn, visibleAt));
+  }
+
+  /**
+   * The error an injected fault gives this call by the workflow to `service`, if one is due (the
+   * services phrase it themselves).
+   */
+  serviceFault(service: FaultTarget, operation: string): string | undefined {
+    return this.takeFault(service, operation, this.clock())?.error;
   }
 
   /**
@@ -266,7 +338,7 @@ export class EmulatedAccount {
       }
       const body =
         service === 'cloudtrail'
-          ? handleCloudTrail(operation, request, this.trailView(), now)
+          ? handleCloudTrail(operation, request, this.trailView(caller.region), now)
           : this.handleLogs(operation, request, now);
       return { status: 200, body, requestId };
     } catch (error) {
@@ -363,7 +435,11 @@ export class EmulatedAccount {
   }
 
   /** The trail as the CloudTrail API reports it: the same setup `delivers` applies. */
-  private trailView(): TrailView {
+  private trailView(callerRegion: string = this.region): TrailView {
+    const watchedArn = `arn:aws:cloudtrail:${this.region}:${this.account}:trail/${EMULATED_TRAIL_NAME}`;
+    const watched = this.protectedTrails.find(
+      (trail) => trail.id === EMULATED_TRAIL_NAME || trail.arn === watchedArn,
+    );
     return {
       account: this.account,
       region: this.region,
@@ -371,6 +447,11 @@ export class EmulatedAccount {
       deliveryLagMs: this.deliveryLagMs,
       startedAt: this.logGroupCreatedAt,
       setup: this.trail,
+      ...(watched ? { kmsKeyId: watched.key.arn } : {}),
+      callerRegion,
+      otherTrails: this.protectedTrails
+        .filter((trail) => trail !== watched)
+        .map((trail) => ({ name: trail.id, arn: trail.arn, region: trail.region, kmsKeyId: trail.key.arn })),
     };
   }
 
@@ -452,6 +533,9 @@ export class EmulatedAccount {
       }
     } catch (thrown) {
       error = thrown instanceof AwsError ? thrown : new AwsError('KMSInternalException', String(thrown), 500);
+    }
+    for (const key of ctx.resources) {
+      this.usability.observe(key.arn, at.getTime(), key.state === 'Enabled' && key.deletedAt === null);
     }
     this.writeRecord(
       this.kmsRecord(operation, request, caller, ctx, at, error),

@@ -102,6 +102,25 @@ export class EmulatedDynamoDb {
     });
   }
 
+  /** Every table's name, through every page of ListTables. */
+  async listTableNames(): Promise<string[]> {
+    const names: string[] = [];
+    let start: string | undefined;
+    do {
+      const answer = await this.forward(
+        'ListTables',
+        start === undefined ? {} : { ExclusiveStartTableName: start },
+      );
+      if (answer.status !== 200) {
+        throw new Error(`the emulated DynamoDB refused ListTables: ${answer.body}`);
+      }
+      const page = JSON.parse(answer.body) as { TableNames?: string[]; LastEvaluatedTableName?: string };
+      names.push(...(page.TableNames ?? []));
+      start = page.LastEvaluatedTableName;
+    } while (start !== undefined);
+    return names;
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());

@@ -21,6 +21,17 @@ export interface KeyUsageRecord {
   readonly kmsRequestId: string;
 }
 
+/** A grant on a key, as a scenario writes it. */
+export interface GrantOptions {
+  readonly granteePrincipal: string;
+  readonly retiringPrincipal?: string | undefined;
+  readonly operations: readonly string[];
+  readonly name?: string | undefined;
+  /** Default: the key's creation. */
+  readonly createdAt?: Date | undefined;
+  readonly encryptionContextSubset?: Readonly<Record<string, string>> | undefined;
+}
+
 export interface AddKeyOptions {
   readonly keyId: string;
   /** Defaults to the account's Region. */
@@ -54,6 +65,9 @@ export interface AddKeyOptions {
         readonly primaryRegion?: string | undefined;
       }
     | undefined;
+  readonly grants?: readonly GrantOptions[] | undefined;
+  /** The key policy document; default: KMS's default key policy (the account may do kms:*). */
+  readonly keyPolicy?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface EmulatedKey {
@@ -75,6 +89,39 @@ export interface EmulatedKey {
   readonly multiRegion:
     | { readonly role: 'PRIMARY' | 'REPLICA'; replicaRegions: string[]; readonly primaryRegion: string }
     | undefined;
+  readonly grants: readonly EmulatedGrant[];
+  /** The key policy as GetKeyPolicy returns it (a JSON document in a string). */
+  readonly policy: string;
+}
+
+export interface EmulatedGrant {
+  readonly grantId: string;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly granteePrincipal: string;
+  readonly retiringPrincipal: string | undefined;
+  readonly operations: readonly string[];
+  readonly encryptionContextSubset: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * The key policy KMS gives a key created without one ("Default key policy", KMS developer guide):
+ * the account's root principal may do everything, so IAM policies decide.
+ */
+export function defaultKeyPolicy(account: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Id: 'key-default-1',
+    Statement: [
+      {
+        Sid: 'Enable IAM User Permissions',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+    ],
+  };
 }
 
 export interface KeySnapshot {
@@ -375,6 +422,17 @@ export class KmsService {
                   : 'us-east-1'),
           }
         : undefined,
+      grants: (options.grants ?? []).map((grant, i) => ({
+        // Grant IDs are 64 hex digits.
+        grantId: digest('grant', arn, String(i)).toString('hex'),
+        name: grant.name ?? '',
+        createdAt: grant.createdAt ?? options.createdAt,
+        granteePrincipal: grant.granteePrincipal,
+        retiringPrincipal: grant.retiringPrincipal,
+        operations: [...grant.operations],
+        encryptionContextSubset: grant.encryptionContextSubset,
+      })),
+      policy: JSON.stringify(options.keyPolicy ?? defaultKeyPolicy(this.account), null, 2),
     };
     this.keys.set(id, key);
     for (const alias of options.aliases ?? []) {
@@ -530,6 +588,8 @@ export class KmsService {
       ListKeys: { serve: (kms, request, ctx) => kms.listKeys(request, ctx) },
       ListAliases: { serve: (kms, request, ctx) => kms.listAliases(request, ctx) },
       ListResourceTags: { serve: (kms, request, ctx) => kms.listResourceTags(request, ctx) },
+      ListGrants: { serve: (kms, request, ctx) => kms.listGrants(request, ctx), crossAccount: true },
+      GetKeyPolicy: { serve: (kms, request, ctx) => kms.getKeyPolicy(request, ctx) },
       TagResource: { serve: (kms, request, ctx) => kms.tagResource(request, ctx), write: true },
       UntagResource: { serve: (kms, request, ctx) => kms.untagResource(request, ctx), write: true },
       EnableKey: { serve: (kms, request, ctx) => kms.setEnabled(request, ctx, true), write: true },
@@ -685,6 +745,55 @@ export class KmsService {
       result,
       result.items.map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
     );
+  }
+
+  /**
+   * ListGrants (KMS API reference): `KeyId` is a key ID or key ARN, `Limit` 1 to 100 (default 50),
+   * `GrantId` and `GranteePrincipal` narrow the list; it works in every key state. Each grant
+   * names its key by ARN, the issuing account as `arn:aws:iam::<account>:root`, and its
+   * encryption-context constraint under `Constraints`.
+   */
+  private listGrants(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
+    const key = this.resolve(ctx, requiredString(request, 'KeyId'), false);
+    const grantId = stringField(request, 'GrantId');
+    const grantee = stringField(request, 'GranteePrincipal');
+    const grants = key.grants.filter(
+      (grant) =>
+        (grantId === undefined || grant.grantId === grantId) &&
+        (grantee === undefined || grant.granteePrincipal === grantee),
+    );
+    const result = page(grants, request, 100, 50);
+    return pagedResponse(
+      'Grants',
+      result,
+      result.items.map((grant) => ({
+        KeyId: key.arn,
+        GrantId: grant.grantId,
+        ...(grant.name !== '' ? { Name: grant.name } : {}),
+        CreationDate: epochSeconds(grant.createdAt),
+        GranteePrincipal: grant.granteePrincipal,
+        ...(grant.retiringPrincipal !== undefined ? { RetiringPrincipal: grant.retiringPrincipal } : {}),
+        IssuingAccount: `arn:aws:iam::${this.account}:root`,
+        Operations: grant.operations,
+        ...(grant.encryptionContextSubset !== undefined
+          ? { Constraints: { EncryptionContextSubset: grant.encryptionContextSubset } }
+          : {}),
+      })),
+    );
+  }
+
+  /**
+   * GetKeyPolicy (KMS API reference): `KeyId` is a key ID or key ARN; `PolicyName` "If no policy
+   * name is specified, the default value is default. The only valid name is default."; the
+   * answer's `Policy` is the document as a JSON string. It works in every key state.
+   */
+  private getKeyPolicy(request: Record<string, unknown>, ctx: KmsCallContext): Record<string, unknown> {
+    const key = this.resolve(ctx, requiredString(request, 'KeyId'), false);
+    const name = stringField(request, 'PolicyName') ?? 'default';
+    if (name !== 'default') {
+      throw new AwsError('NotFoundException', `No such policy exists: ${name}`);
+    }
+    return { Policy: key.policy, PolicyName: 'default' };
   }
 
   /** Key management needs a customer managed key that is not pending deletion. */

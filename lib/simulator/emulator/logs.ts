@@ -22,12 +22,17 @@ export interface LogGroupOptions {
   readonly name: string;
   readonly creationTime: Date;
   readonly retentionInDays?: number | undefined;
+  /** The ARN of the KMS key the group's data is encrypted under. */
+  readonly kmsKeyId?: string | undefined;
 }
 
 interface LogGroup {
   readonly name: string;
   readonly creationTime: number;
   readonly retentionInDays: number | undefined;
+  kmsKeyId: string | undefined;
+  /** Whether an event arriving at that time was stored (false: the group's key was unusable). */
+  ingests: (visibleAt: number) => boolean;
   /** Sorted by (timestamp, seq), the order FilterLogEvents returns events in. */
   events: StoredLogEvent[];
   /** Bytes of the events counted so far (`counted` of them), summed lazily. */
@@ -146,10 +151,19 @@ export class LogsService {
       name: options.name,
       creationTime: options.creationTime.getTime(),
       retentionInDays: options.retentionInDays,
+      kmsKeyId: options.kmsKeyId,
+      ingests: () => true,
       events: [],
       storedBytes: 0,
       counted: 0,
     });
+  }
+
+  /** Encrypts the group under a key; `ingests` tells the events stored from those lost at delivery. */
+  setKmsKey(name: string, kmsKeyId: string, ingests: (visibleAt: number) => boolean): void {
+    const group = this.group(name);
+    group.kmsKeyId = kmsKeyId;
+    group.ingests = ingests;
   }
 
   hasLogGroup(name: string): boolean {
@@ -211,7 +225,12 @@ export class LogsService {
     const from = Math.max(startMs, this.retentionCutoff(group, now.getTime()));
     let count = 0;
     for (const event of group.events) {
-      if (event.timestamp >= from && event.timestamp <= endMs && event.visibleAt <= now.getTime()) {
+      if (
+        event.timestamp >= from &&
+        event.timestamp <= endMs &&
+        event.visibleAt <= now.getTime() &&
+        group.ingests(event.visibleAt)
+      ) {
         count += 1;
       }
     }
@@ -243,6 +262,7 @@ export class LogsService {
           logGroupName: name,
           creationTime: group.creationTime,
           ...(group.retentionInDays !== undefined ? { retentionInDays: group.retentionInDays } : {}),
+          ...(group.kmsKeyId !== undefined ? { kmsKeyId: group.kmsKeyId } : {}),
           metricFilterCount: 0,
           arn: `${arn}:*`,
           logGroupArn: arn,
@@ -291,7 +311,7 @@ export class LogsService {
       const inStream =
         (streamPrefix === undefined || event.logStreamName.startsWith(streamPrefix)) &&
         (streamNames === null || streamNames.has(event.logStreamName));
-      if (event.timestamp < from || event.visibleAt > nowMs || !inStream) {
+      if (event.timestamp < from || event.visibleAt > nowMs || !inStream || !group.ingests(event.visibleAt)) {
         continue;
       }
       if (scanned >= this.scanPageSize) {

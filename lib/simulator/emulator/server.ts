@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { buildQueryString, type HttpHandler, type HttpRequest, HttpResponse } from '@smithy/core/protocols';
 import type { EmulatedAccount, FaultService } from './account.js';
 import { AwsError } from './errors.js';
+import { answerScenarioTables } from './inventory/dynamodb.js';
+import { injectedFault, restJsonErrorAnswer } from './inventory/protocol.js';
+import { answerInventory, inventoryServiceOf } from './inventory/router.js';
 
 /**
  * The wire face of the emulated account: AWS JSON 1.1 for KMS (`TrentService.<Op>`) and CloudWatch
@@ -95,6 +98,8 @@ export function emulatorRequestCounts(): Readonly<Record<string, number>> {
 }
 
 function serviceOf(request: EmulatorRequest): string {
+  const inventory = inventoryServiceOf(request);
+  if (inventory) return inventory;
   const target = request.headers['x-amz-target'] ?? '';
   const prefix = target.slice(0, Math.max(target.lastIndexOf('.'), 0));
   if (request.url.startsWith('/schedules')) return 'scheduler';
@@ -128,8 +133,52 @@ async function route(request: EmulatorRequest, account: EmulatedAccount | null):
   const operation = dot < 0 ? '' : target.slice(dot + 1);
   const service = TARGETS[prefix];
   const url = new URL(request.url, 'http://emulator');
+  const inventory = inventoryServiceOf(request);
+  if (inventory) {
+    // EC2, RDS, S3, Backup, Secrets Manager, SSM, EFS and Config: the data at rest under the keys.
+    const answer = account
+      ? answerInventory(
+          inventory,
+          request,
+          account,
+          regionOfAuthorization(request.headers.authorization) ?? account.region,
+          now,
+        )
+      : { status: 503, contentType: 'text/plain', body: 'No emulated account is active.', headers: {} };
+    return {
+      status: answer.status,
+      headers: {
+        'Content-Type': answer.contentType,
+        'Content-Length': Buffer.byteLength(answer.body),
+        Date: now.toUTCString(),
+        ...answer.headers,
+      },
+      body: answer.body,
+    };
+  }
   if (url.pathname.startsWith('/schedules')) {
     // EventBridge Scheduler speaks REST JSON: the operation is the method and path, not a target header.
+    const operation = schedulerOperation(request.method, url.pathname);
+    const fault = account?.serviceFault('scheduler', operation);
+    const faulted =
+      account && fault !== undefined
+        ? restJsonErrorAnswer(
+            injectedFault('scheduler', fault, operation, account.workflowPrincipalArn),
+            FALLBACK_ID,
+          )
+        : undefined;
+    if (faulted) {
+      return {
+        status: faulted.status,
+        headers: {
+          'Content-Type': faulted.contentType,
+          'Content-Length': Buffer.byteLength(faulted.body),
+          Date: now.toUTCString(),
+          ...faulted.headers,
+        },
+        body: faulted.body,
+      };
+    }
     const answer = account
       ? account.scheduler.serve(request.method, url.pathname, url.searchParams, text)
       : {
@@ -179,7 +228,13 @@ async function route(request: EmulatorRequest, account: EmulatedAccount | null):
     }
   }
   if (prefix === 'DynamoDB_20120810' && account) {
-    return answerDynamoDb(account, operation, text, now);
+    return answerDynamoDb(
+      account,
+      operation,
+      text,
+      regionOfAuthorization(request.headers.authorization) ?? account.region,
+      now,
+    );
   }
   if (!service || operation === '') {
     return json(
@@ -216,17 +271,54 @@ async function route(request: EmulatorRequest, account: EmulatedAccount | null):
   return json(served.status, served.body, served.requestId, account.clock());
 }
 
-/** DynamoDB JSON 1.0: injected faults first, then the account's real DynamoDB answers. */
+/** The EventBridge Scheduler operation of a REST request (the API reference's method and path). */
+function schedulerOperation(method: string, path: string): string {
+  if (/^\/schedules\/?$/.test(path)) return method === 'GET' ? 'ListSchedules' : `${method} /schedules`;
+  const verbs: Readonly<Record<string, string>> = {
+    POST: 'CreateSchedule',
+    GET: 'GetSchedule',
+    PUT: 'UpdateSchedule',
+    DELETE: 'DeleteSchedule',
+  };
+  return verbs[method] ?? `${method} /schedules/{Name}`;
+}
+
+/**
+ * DynamoDB JSON 1.0: injected faults first, then the scenario's tables (ListTables merges them
+ * with the stack's), then the account's real DynamoDB answers.
+ */
 async function answerDynamoDb(
   account: EmulatedAccount,
   operation: string,
   text: string,
+  region: string,
   now: Date,
 ): Promise<EmulatorAnswer> {
   const ddbType = 'application/x-amz-json-1.0';
   const fault = account.dynamoDbFault(operation);
   if (fault) {
     return json(fault.status, fault.toBody(), FALLBACK_ID, now, ddbType);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const tables = account.tables;
+  const scenario =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? await answerScenarioTables(
+          account.inventory,
+          operation,
+          parsed as Record<string, unknown>,
+          region,
+          now,
+          async () => (tables && region === account.region ? tables.listTableNames() : []),
+        )
+      : null;
+  if (scenario) {
+    return json(scenario.status, scenario.body, FALLBACK_ID, now, ddbType);
   }
   if (!account.tables) {
     return json(

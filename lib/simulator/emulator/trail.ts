@@ -26,6 +26,19 @@ export interface TrailView {
   /** When the trail started logging (the log group's creation). */
   readonly startedAt: Date;
   readonly setup: TrailSetup;
+  /** The key encrypting the watched trail's log files (its `KmsKeyId`), if any. */
+  readonly kmsKeyId?: string | undefined;
+  /** The Region the request was sent to (default: the trail's). */
+  readonly callerRegion?: string | undefined;
+  /** The account's other trails, single-Region, each with log files encrypted under a key. */
+  readonly otherTrails?: readonly OtherTrail[] | undefined;
+}
+
+export interface OtherTrail {
+  readonly name: string;
+  readonly arn: string;
+  readonly region: string;
+  readonly kmsKeyId: string;
 }
 
 export const EMULATED_TRAIL_NAME = 'management-events';
@@ -86,9 +99,29 @@ export function handleCloudTrail(
         HasCustomEventSelectors: selectors.readWriteType !== 'All' || selectors.excludeKms,
         HasInsightSelectors: false,
         IsOrganizationTrail: false,
+        // "KmsKeyId: Specifies the KMS key ID that encrypts the logs delivered by CloudTrail. The
+        // value is a fully specified ARN to a KMS key" (CloudTrail API reference, Trail).
+        ...(view.kmsKeyId !== undefined ? { KmsKeyId: view.kmsKeyId } : {}),
       };
-      const listed = names.length === 0 || names.some((n) => n === trail.Name || n === trail.TrailARN);
-      return { trailList: listed ? [trail] : [] };
+      const callerRegion = view.callerRegion ?? view.region;
+      const others = (view.otherTrails ?? [])
+        .filter((other) => other.region === callerRegion)
+        .map((other) => ({
+          Name: other.name,
+          S3BucketName: `aws-cloudtrail-logs-${view.account}-${other.name}`,
+          IncludeGlobalServiceEvents: false,
+          IsMultiRegionTrail: false,
+          HomeRegion: other.region,
+          TrailARN: other.arn,
+          LogFileValidationEnabled: true,
+          HasCustomEventSelectors: false,
+          HasInsightSelectors: false,
+          IsOrganizationTrail: false,
+          KmsKeyId: other.kmsKeyId,
+        }));
+      const listed = (candidate: { Name: string; TrailARN: string }) =>
+        names.length === 0 || names.some((n) => n === candidate.Name || n === candidate.TrailARN);
+      return { trailList: [trail, ...others].filter(listed) };
     }
     case 'GetEventSelectors': {
       requireTrail(view, request.TrailName);

@@ -217,11 +217,24 @@ export class FakeExecution {
     return {};
   }
 
-  /** Ends the execution (e.g. the approval timed out and the workflow failed). */
-  end(type: HistoryEventType = 'ExecutionFailed'): void {
+  /** Ends the execution (e.g. the approval timed out and the workflow failed); `at` is when it timed out. */
+  end(type: HistoryEventType = 'ExecutionFailed', at?: Date): void {
     this.open = false;
-    this.add({ type: 'TaskTimedOut' });
+    this.add({ type: 'TaskTimedOut', ...(at ? { timestamp: at } : {}) });
     this.add({ type });
+  }
+
+  /** The approval times out at `at` and the workflow goes on without it (the restore after a deletion). */
+  expire(at: Date): void {
+    this.open = false;
+    this.add({ type: 'TaskTimedOut', timestamp: at });
+    this.add({ type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'RestoreAfterExpiry' } });
+  }
+
+  /** The execution is stopped while the approval waits (no timeout). */
+  abort(): void {
+    this.open = false;
+    this.add({ type: 'ExecutionAborted' });
   }
 
   /** Wires this execution into an aws-sdk-client-mock stub of SFNClient. */

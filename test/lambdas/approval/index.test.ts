@@ -1,8 +1,10 @@
 import {
   GetExecutionHistoryCommand,
+  InvalidToken,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
+  TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,6 +25,7 @@ import { TestLinkStore } from './link-store.js';
 import { MIN_IDLE_DAYS, realisticExecution } from './realistic-execution.js';
 
 const NOW = new Date('2026-02-01T10:00:00.000Z');
+const EXPIRED_AT = new Date('2026-02-08T09:00:00.000Z');
 const sfn = mockClient(SFNClient);
 let store: TestLinkStore;
 let logged: string[] = [];
@@ -254,9 +257,9 @@ describe('approval handler', () => {
       expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
     });
 
-    it('answers 410 when the execution has ended', async () => {
+    it('answers 410 when the execution has ended without the approval timing out', async () => {
       // Prepare
-      new FakeExecution().install(sfn).end('ExecutionFailed');
+      new FakeExecution().install(sfn).abort();
       const secret = await store.issue({ now: NOW });
 
       // Act
@@ -265,6 +268,42 @@ describe('approval handler', () => {
       // Assess
       expect(result.statusCode).toBe(410);
       expect(result.body).toContain('Workflow already ended');
+    });
+
+    it('says when an approval that timed out expired, that nothing was changed, and to start again', async () => {
+      // Prepare
+      new FakeExecution().install(sfn).end('ExecutionFailed', EXPIRED_AT);
+      const secret = await store.issue({ now: NOW });
+
+      // Act
+      const result = await call(get({ link: secret }));
+
+      // Assess
+      expect(result.statusCode).toBe(410);
+      expect(result.body).toContain('This approval expired');
+      expect(result.body).toContain(
+        'This disable approval expired at 2026-02-08T09:00:00.000Z; nothing was changed by this answer.',
+      );
+      expect(result.body).toContain('before it disabled the key, which stays as it was');
+      expect(result.body).toContain(`start a new execution (npx kms-deletion-guard start ${KEY_ARN})`);
+      expect(result.body).not.toContain('name="link"');
+    });
+
+    it('says when a link past its expiry expired, with the key to start again with', async () => {
+      // Prepare
+      new FakeExecution().install(sfn);
+      const secret = await store.issue({ now: NOW, expiresAt: EXPIRED_AT.toISOString() });
+      vi.setSystemTime(new Date(EXPIRED_AT.getTime() + 1));
+
+      // Act
+      const result = await call(get({ link: secret }));
+
+      // Assess
+      expect(result.statusCode).toBe(410);
+      expect(result.body).toContain(
+        'This disable approval expired at 2026-02-08T09:00:00.000Z; nothing was changed by this answer.',
+      );
+      expect(result.body).toContain(`npx kms-deletion-guard start ${KEY_ARN}`);
     });
 
     it.each([
@@ -679,6 +718,70 @@ describe('approval handler', () => {
       expect(afterFirst?.usedAt).toBeUndefined();
       expect(second.statusCode).toBe(200);
       expect(execution.successes).toHaveLength(1);
+    });
+
+    it('changes nothing when answered after the approval timed out, and says when it expired', async () => {
+      // Prepare
+      new FakeExecution({ step: 'deletion' }).install(sfn).expire(EXPIRED_AT);
+      const secret = await store.issue({ now: NOW, step: 'deletion' });
+
+      // Act
+      const approved = await call(post({ link: secret, decision: 'approve' }));
+      const rejected = await call(post({ link: secret, decision: 'reject' }));
+
+      // Assess
+      for (const result of [approved, rejected]) {
+        expect(result.statusCode).toBe(410);
+        expect(result.body).toContain(
+          'This deletion approval expired at 2026-02-08T09:00:00.000Z; nothing was changed by this answer.',
+        );
+        expect(result.body).toContain('without scheduling the deletion');
+      }
+      expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+      expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    });
+
+    it('sends nothing once the timeout has passed, even before Step Functions closed the task', async () => {
+      // Prepare
+      const execution = new FakeExecution({ timeoutSeconds: 7 * 86_400 }).install(sfn);
+      // The link was stored with a later expiry than the task's: the task's own timeout still rules.
+      const secret = await store.issue({ now: NOW });
+      vi.setSystemTime(new Date(SCHEDULED_AT.getTime() + 7 * 86_400_000));
+
+      // Act
+      const result = await call(post({ link: secret, decision: 'approve' }));
+
+      // Assess
+      expect(result.statusCode).toBe(410);
+      expect(result.body).toContain('This disable approval expired at 2026-02-08T09:00:00.000Z');
+      expect(execution.successes).toHaveLength(0);
+      expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    });
+
+    it.each([
+      ['TaskTimedOut', new TaskTimedOut({ message: `Task Timed Out: '${TOKEN}'`, $metadata: {} })],
+      ['InvalidToken', new InvalidToken({ message: 'Invalid Token', $metadata: {} })],
+      ['TaskDoesNotExist', new TaskDoesNotExist({ message: 'Task Does Not Exist', $metadata: {} })],
+    ])('says the approval expired when %s answers because the timeout came first', async (_name, error) => {
+      // Prepare
+      const execution = new FakeExecution().install(sfn);
+      sfn.on(SendTaskFailureCommand).callsFake(() => {
+        // The timeout closed the task between the page's check and this answer.
+        execution.end('ExecutionFailed', EXPIRED_AT);
+        throw error;
+      });
+      const secret = await store.issue({ now: NOW });
+
+      // Act
+      const result = await call(post({ link: secret, decision: 'reject' }));
+
+      // Assess
+      expect(result.statusCode).toBe(410);
+      expect(result.body).toContain(
+        'expired at 2026-02-08T09:00:00.000Z; nothing was changed by this answer',
+      );
+      expect(execution.failures).toHaveLength(0);
+      expect(logged.join('')).not.toContain(TOKEN);
     });
 
     it('refuses a form without a decision', async () => {

@@ -19,6 +19,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/assess/index.js';
 import { findRecords, requireLogGroup } from '../../../lambdas/aws/cloudtrail-source.js';
+import { historyStart, searchEarlierUses } from '../../../lambdas/aws/use-history.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
 import { EventSourceUnavailableError } from '../../../lambdas/domain/errors.js';
 import { type AssessEvent, TAGS } from '../../../lambdas/domain/types.js';
@@ -30,7 +31,15 @@ vi.mock('../../../lambdas/aws/cloudtrail-source.js', async (importOriginal) => (
   requireLogGroup: vi.fn(),
 }));
 
+vi.mock('../../../lambdas/aws/use-history.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../lambdas/aws/use-history.js')>()),
+  historyStart: vi.fn(),
+  searchEarlierUses: vi.fn(),
+}));
+
 const findRecordsMock = vi.mocked(findRecords);
+const historyStartMock = vi.mocked(historyStart);
+const searchEarlierUsesMock = vi.mocked(searchEarlierUses);
 const requireLogGroupMock = vi.mocked(requireLogGroup);
 const kms = mockClient(KMSClient);
 const cloudtrail = mockClient(CloudTrailClient);
@@ -123,6 +132,21 @@ beforeEach(() => {
     searchedFrom: daysBefore(365),
     ingestedAt: new Map(),
   });
+  historyStartMock.mockReset();
+  // The log group reaches back before the key's creation unless a test says otherwise.
+  historyStartMock.mockResolvedValue({
+    at: new Date('2023-06-01T00:00:00Z'),
+    because: "the log group's creation",
+  });
+  searchEarlierUsesMock.mockReset();
+  searchEarlierUsesMock.mockImplementation(async (q) => ({
+    searchedFrom: q.from.toISOString(),
+    reachedTo: q.to.toISOString(),
+    complete: true,
+    stoppedBy: null,
+    uses: [],
+    requests: 1,
+  }));
   logInfo = vi.spyOn(Logger.prototype, 'info').mockImplementation(() => undefined);
   givenTrail([{ ReadWriteType: 'All', IncludeManagementEvents: true }]);
 });
@@ -597,6 +621,272 @@ describe('assess handler: refusals', () => {
 
     // Assess
     expect(assessment.refusal?.cause).toBe('TAG_CONDITION_NOT_MET');
+  });
+});
+
+describe('assess handler: a public key whose download cannot be ruled out', () => {
+  const SIGNING = metadata({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' });
+
+  it('accepts the key when the history reaches back to its creation and shows no download', async () => {
+    // Prepare
+    givenKey(SIGNING);
+    findRecordsMock.mockResolvedValue({
+      records: [],
+      scanned: 0,
+      unparseable: 0,
+      searchedFrom: CREATED,
+      ingestedAt: new Map(),
+    });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.summaryText).toContain('no GetPublicKey found from 2024-01-01T00:00:00.000Z');
+  });
+
+  it('refuses, as if a download had been seen, when the history begins after the key was created', async () => {
+    // Prepare
+    givenKey(SIGNING);
+    historyStartMock.mockResolvedValue({
+      at: daysBefore(90),
+      because: "the log group's retention of 90 days",
+    });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('PUBLIC_KEY_EXPORTED');
+    expect(assessment.refusal?.message).toContain(
+      `reaches back only to ${daysBefore(90).toISOString()} (the log group's retention of 90 days), not to the ` +
+        `key's creation (${CREATED.toISOString()})`,
+    );
+    expect(assessment.refusal?.message).toContain(
+      `A download of its public key before ${daysBefore(90).toISOString()} cannot be ruled out`,
+    );
+    expect(assessment.summaryText).toContain('cannot be ruled out');
+    expect(assessment.summaryText).toContain('"allowExportedPublicKey": true');
+  });
+
+  it('accepts it with allowExportedPublicKey, saying in the warnings how far back the history reached', async () => {
+    // Prepare
+    givenKey(SIGNING);
+    historyStartMock.mockResolvedValue({
+      at: daysBefore(90),
+      because: "the log group's creation",
+    });
+
+    // Act
+    const assessment = await handler(event({ keyId: KEY_ID, allowExportedPublicKey: true }));
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.warnings.join(' ')).toContain(
+      `searched for GetPublicKey only from ${daysBefore(90).toISOString()} (the log group's creation)`,
+    );
+    expect(assessment.summaryText).toContain('a download cannot be ruled out');
+  });
+
+  it('refuses when the history cannot be read, naming the error', async () => {
+    // Prepare
+    givenKey(SIGNING);
+    findRecordsMock.mockRejectedValue(
+      Object.assign(new Error('not authorized to perform logs:FilterLogEvents'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('PUBLIC_KEY_EXPORTED');
+    expect(assessment.refusal?.message).toContain(
+      'could not be searched for GetPublicKey (AccessDeniedException: not authorized',
+    );
+    expect(assessment.refusal?.message).toContain('cannot be ruled out');
+  });
+
+  it('lets the same error reach the retry when allowExportedPublicKey is set, and throttling always', async () => {
+    // Prepare
+    givenKey(SIGNING);
+    findRecordsMock.mockRejectedValueOnce(
+      Object.assign(new Error('denied'), { name: 'AccessDeniedException' }),
+    );
+    findRecordsMock.mockRejectedValueOnce(
+      Object.assign(new Error('slow down'), { name: 'ThrottlingException' }),
+    );
+
+    // Act
+    const allowed = handler(event({ keyId: KEY_ID, allowExportedPublicKey: true }));
+    await expect(allowed).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    const throttled = handler(event());
+
+    // Assess
+    await expect(throttled).rejects.toMatchObject({ name: 'ThrottlingException' });
+  });
+
+  it('refuses when the trails that feed the log group do not log KMS read events', async () => {
+    // Prepare
+    givenKey(SIGNING);
+    givenTrail([{ ReadWriteType: 'WriteOnly', IncludeManagementEvents: true }]);
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('PUBLIC_KEY_EXPORTED');
+    expect(assessment.refusal?.message).toContain('would not record a GetPublicKey on this key');
+    expect(cloudtrail.commandCalls(DescribeTrailsCommand)).toHaveLength(1);
+  });
+
+  it('does not refuse a symmetric key for a history that begins after its creation', async () => {
+    // Prepare
+    givenKey();
+    historyStartMock.mockResolvedValue({ at: daysBefore(10), because: "the log group's creation" });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(historyStartMock).not.toHaveBeenCalled();
+  });
+});
+
+describe('assess handler: usage cadence', () => {
+  const USED_200_DAYS_AGO: GetKeyLastUsageResponse = {
+    KeyCreationDate: CREATED,
+    TrackingStartDate: CREATED,
+    KeyLastUsage: { Operation: 'Decrypt', Timestamp: daysBefore(200), CloudTrailEventId: 'q-3' },
+  };
+
+  function quarterlyUses() {
+    return [380, 290, 200].map((days, i) => ({
+      at: daysBefore(days).toISOString(),
+      operation: 'Decrypt',
+      eventID: `q-${i + 1}`,
+      source: 'CloudTrail' as const,
+    }));
+  }
+
+  it('searches the log group for earlier uses from where its history begins, with the observation', async () => {
+    // Prepare
+    givenKey(metadata(), USED_200_DAYS_AGO);
+    historyStartMock.mockResolvedValue({
+      at: daysBefore(365),
+      because: "the log group's retention of 365 days",
+    });
+
+    // Act
+    await handler(event({ keyId: KEY_ID, observationDays: 45 }));
+
+    // Assess
+    expect(searchEarlierUsesMock).toHaveBeenCalledTimes(1);
+    expect(searchEarlierUsesMock.mock.calls[0]?.[0]).toMatchObject({
+      logGroupName: 'org-trail',
+      region: 'us-east-1',
+      key: { keyId: KEY_ID, keyArn: KEY_ARN },
+      from: daysBefore(365),
+      to: NOW,
+      observationDays: 45,
+    });
+  });
+
+  it('refuses OBSERVATION_TOO_SHORT when known uses are further apart than the observation', async () => {
+    // Prepare
+    givenKey(metadata(), USED_200_DAYS_AGO);
+    searchEarlierUsesMock.mockImplementation(async (q) => ({
+      searchedFrom: q.from.toISOString(),
+      reachedTo: q.to.toISOString(),
+      complete: true,
+      stoppedBy: null,
+      uses: quarterlyUses(),
+      requests: 9,
+    }));
+
+    // Act
+    const assessment = await handler(event({ keyId: KEY_ID, observationDays: 30 }));
+
+    // Assess
+    expect(assessment.verdict).toBe('REFUSED');
+    expect(assessment.refusal?.cause).toBe('OBSERVATION_TOO_SHORT');
+    expect(assessment.refusal?.message).toContain('known successful uses 90 days apart');
+    expect(assessment.refusal?.message).toContain('"observationDays": 90 or more');
+    expect(assessment.usage?.cadence).toMatchObject({ knownUses: 3, observationDays: 30 });
+    expect(assessment.summaryText).toContain('Refused (OBSERVATION_TOO_SHORT)');
+  });
+
+  it('accepts the same key with an observation that covers the gap, and shows the cadence in the e-mail', async () => {
+    // Prepare
+    givenKey(metadata(), USED_200_DAYS_AGO);
+    searchEarlierUsesMock.mockImplementation(async (q) => ({
+      searchedFrom: q.from.toISOString(),
+      reachedTo: q.to.toISOString(),
+      complete: true,
+      stoppedBy: null,
+      uses: quarterlyUses(),
+      requests: 9,
+    }));
+
+    // Act
+    const assessment = await handler(event({ keyId: KEY_ID, observationDays: 100 }));
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.summaryText).toMatch(
+      /Earlier uses: +3 uses located \(busy stretches are sampled, not counted\); no gap between uses is longer than the 100-day observation/,
+    );
+  });
+
+  it('warns, in days, when the only known use is older than the observation', async () => {
+    // Prepare
+    givenKey(metadata(), USED_200_DAYS_AGO);
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+    expect(assessment.warnings.join('\n')).toContain(
+      `Only one successful use of this key is known: Decrypt at ${daysBefore(200).toISOString()} ` +
+        '(GetKeyLastUsage, event ID q-3), 200 days ago, longer ago than the 30-day observation.',
+    );
+  });
+
+  it('does not search for the cadence of a key another rule refuses, nor of a key never used', async () => {
+    // Prepare
+    givenKey(metadata(), {
+      KeyCreationDate: CREATED,
+      TrackingStartDate: CREATED,
+      KeyLastUsage: { Operation: 'Decrypt', Timestamp: daysBefore(3) },
+    });
+
+    // Act
+    const recent = await handler(event());
+    givenKey();
+    const never = await handler(event());
+
+    // Assess
+    expect(recent.refusal?.cause).toBe('RECENTLY_USED');
+    expect(never.verdict).toBe('ACCEPTED');
+    expect(searchEarlierUsesMock).not.toHaveBeenCalled();
+  });
+
+  it('lets a failing cadence search reach the retry instead of reading it as no earlier use', async () => {
+    // Prepare
+    givenKey(metadata(), USED_200_DAYS_AGO);
+    searchEarlierUsesMock.mockRejectedValue(
+      Object.assign(new Error('slow down'), { name: 'ThrottlingException' }),
+    );
+
+    // Act
+    const act = handler(event());
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 });
 

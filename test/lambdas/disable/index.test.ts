@@ -30,7 +30,7 @@ interface FakeKey {
   state: string;
   tags: Record<string, string>;
   /** The last successful use GetKeyLastUsage reports (none when absent). */
-  lastUsed?: { operation: string; at: string };
+  lastUsed?: { operation: string; at: string; eventId?: string };
 }
 
 function fakeKms(key: FakeKey): FakeKey {
@@ -59,6 +59,7 @@ function fakeKms(key: FakeKey): FakeKey {
     KeyLastUsage: key.lastUsed && {
       Operation: key.lastUsed.operation,
       Timestamp: new Date(key.lastUsed.at),
+      ...(key.lastUsed.eventId ? { CloudTrailEventId: key.lastUsed.eventId } : {}),
     },
   }));
   kms.on(TagResourceCommand).callsFake((input: { Tags: { TagKey: string; TagValue: string }[] }) => {
@@ -355,6 +356,68 @@ describe('disable handler', () => {
       expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
       expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
       expect(key).toMatchObject({ state: 'Enabled', tags: {} });
+    });
+
+    it('refuses a key the assessment saw unused before tracking (whatever the log group showed) that is now used', async () => {
+      // Prepare
+      const key = fakeKms({
+        state: 'Enabled',
+        tags: {},
+        lastUsed: { operation: 'Sign', at: '2026-01-31T12:00:00Z' },
+      });
+      const base = eventSeeing();
+      const usage = {
+        ...(base.assessment.usage as NonNullable<DisableEvent['assessment']['usage']>),
+        classification: 'UNKNOWN_BEFORE_TRACKING' as const,
+        historySearch: {
+          searchedFrom: '2025-01-01T00:00:00.000Z',
+          searchedTo: '2025-04-01T00:00:00.000Z',
+          lastUseFound: {
+            eventName: 'Decrypt',
+            eventTime: '2025-02-01T00:00:00Z',
+            eventID: 'before-tracking',
+          },
+          publicKeyDownloaded: false,
+        },
+      };
+
+      // Act
+      const result = handler({ ...base, assessment: { ...base.assessment, usage } });
+
+      // Assess
+      await expect(result).rejects.toMatchObject({
+        name: 'KeyUsedSinceAssessmentError',
+        message: expect.stringContaining('Sign at 2026-01-31T12:00:00.000Z; the assessment saw no use'),
+      });
+      expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
+      expect(key.state).toBe('Enabled');
+    });
+
+    it('refuses a key whose last use is another call at the same instant as the one the assessment saw', async () => {
+      // Prepare
+      const key = fakeKms({
+        state: 'Enabled',
+        tags: {},
+        lastUsed: { operation: 'Decrypt', at: '2025-06-01T00:00:00Z', eventId: 'ev-new' },
+      });
+      const base = eventSeeing('2025-06-01T00:00:00.000Z');
+      const usage = base.assessment.usage as NonNullable<DisableEvent['assessment']['usage']>;
+      const lastUsage = {
+        operation: 'Decrypt',
+        timestamp: '2025-06-01T00:00:00.000Z',
+        cloudTrailEventId: 'ev-old',
+      };
+
+      // Act
+      const result = handler({ ...base, assessment: { ...base.assessment, usage: { ...usage, lastUsage } } });
+
+      // Assess
+      await expect(result).rejects.toMatchObject({
+        name: 'KeyUsedSinceAssessmentError',
+        message: expect.stringContaining('the assessment saw another call at the same time (event ID ev-old'),
+      });
+      expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
+      expect(key.state).toBe('Enabled');
     });
 
     it('disables as before when the last use is the one the assessment saw', async () => {

@@ -4,14 +4,16 @@ import {
   DEFAULT_DECIDER,
   type DecisionContext,
   deletionDateIfApprovedAt,
+  expiredApprovalText,
   type HistoryEventLike,
-  linkProblem,
+  isPastExpiry,
   lookupApproval,
   lookupProblem,
   pageDecisionProblem,
   parseApprovalLink,
   parseDecisionForm,
   rejection,
+  USED_LINK,
 } from '../../../lambdas/domain/approval-page.js';
 import { InvalidApprovalLinkError, InvalidDecisionError } from '../../../lambdas/domain/errors.js';
 import {
@@ -132,13 +134,62 @@ describe('lookupApproval', () => {
   it('says EXECUTION_ENDED when the newest event ends the execution', () => {
     // Prepare
     const execution = new FakeExecution();
-    execution.end('ExecutionAborted');
+    execution.abort();
 
     // Act / Assess
     expect(lookupApproval(newestFirst(execution), EXECUTION_ARN, TOKEN, true)).toEqual({
       status: 'EXECUTION_ENDED',
       endedBy: 'ExecutionAborted',
     });
+  });
+
+  it('says EXPIRED, with when and the key, for a token whose task timed out, whether the run ended or goes on', () => {
+    // Prepare
+    const at = new Date('2026-02-08T09:00:00.000Z');
+    const ended = new FakeExecution();
+    ended.end('ExecutionFailed', at);
+    const restoring = new FakeExecution({ step: 'deletion' });
+    restoring.expire(at);
+
+    // Act / Assess
+    expect(lookupApproval(newestFirst(ended), EXECUTION_ARN, TOKEN, true)).toEqual({
+      status: 'EXPIRED',
+      step: 'disable',
+      expiredAt: '2026-02-08T09:00:00.000Z',
+      keyArn: KEY_ARN,
+    });
+    expect(lookupApproval(newestFirst(restoring), EXECUTION_ARN, TOKEN, true)).toMatchObject({
+      status: 'EXPIRED',
+      step: 'deletion',
+    });
+  });
+
+  it('reads on through the pages of an ended execution before it says EXECUTION_ENDED', () => {
+    // Prepare
+    const execution = new FakeExecution();
+    execution.end('ExecutionFailed', new Date('2026-02-08T09:00:00.000Z'));
+    const newestOnly = newestFirst(execution).slice(0, 2);
+
+    // Act / Assess
+    expect(lookupApproval(newestOnly, EXECUTION_ARN, TOKEN, false)).toEqual({ status: 'INCOMPLETE' });
+    expect(lookupApproval(newestOnly, EXECUTION_ARN, TOKEN, true)).toMatchObject({
+      status: 'EXECUTION_ENDED',
+    });
+  });
+
+  it('tells a pending request whose timeout has passed, and words the expiry with what to do', () => {
+    // Prepare
+    const request = { expiresAt: '2026-02-08T09:00:00.000Z' };
+
+    // Act / Assess
+    expect(isPastExpiry(request, new Date('2026-02-08T08:59:59.999Z'))).toBe(false);
+    expect(isPastExpiry(request, new Date('2026-02-08T09:00:00.000Z'))).toBe(true);
+    expect(isPastExpiry({ expiresAt: null }, new Date('2030-01-01T00:00:00Z'))).toBe(false);
+    expect(expiredApprovalText({ step: 'deletion', expiredAt: null, keyArn: null })).toBe(
+      'This deletion approval expired; nothing was changed by this answer. The execution ended ' +
+        'APPROVAL_EXPIRED without scheduling the deletion, and re-enabled the key if it had disabled it. To ' +
+        'retire the key, start a new execution (npx kms-deletion-guard start <key ARN>).',
+    );
   });
 
   it('does not accept another token, nor the token on a task that is not an approval', () => {
@@ -268,10 +319,9 @@ describe('decisions', () => {
   });
 });
 
-describe('linkProblem', () => {
-  it('says a used link decided already (409) and an expired one expired (410)', () => {
-    expect(linkProblem('USED')).toMatchObject({ statusCode: 409, title: 'Already decided' });
-    expect(linkProblem('EXPIRED')).toMatchObject({ statusCode: 410, title: 'This link has expired' });
+describe('USED_LINK', () => {
+  it('says a used link decided already (409)', () => {
+    expect(USED_LINK).toMatchObject({ statusCode: 409, title: 'Already decided' });
   });
 });
 

@@ -11,6 +11,7 @@ import {
   TAGS,
   type UsageAssessment,
 } from '../../../lambdas/domain/types.js';
+import type { UsageCadence } from '../../../lambdas/domain/usage-cadence.js';
 import { guardConfig, keyFacts } from '../fixtures.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -67,6 +68,36 @@ const downloaded: PublicKeyHistory = {
 };
 
 const rsaKey: KeyFacts = { ...baseKey, keySpec: 'RSA_2048', keyUsage: 'ENCRYPT_DECRYPT' };
+
+const notDownloaded: PublicKeyHistory = {
+  ...downloaded,
+  downloaded: false,
+  downloads: 0,
+  lastDownload: null,
+  gap: null,
+};
+
+/** Two known uses `days` apart, found by a complete search, measured against a 30-day observation. */
+function cadenceWithGap(days: number): UsageCadence {
+  const to = { at: daysBefore(100), operation: 'Decrypt', eventID: 'u-2', source: 'CloudTrail' as const };
+  const from = {
+    at: daysBefore(100 + days),
+    operation: 'Decrypt',
+    eventID: 'u-1',
+    source: 'CloudTrail' as const,
+  };
+  return {
+    observationDays: 30,
+    searchedFrom: daysBefore(365),
+    searchedTo: NOW.toISOString(),
+    complete: true,
+    stoppedBy: null,
+    knownUses: 2,
+    earliestUse: from,
+    latestUse: to,
+    longestGap: { from, to, days },
+  };
+}
 
 describe('findRefusal', () => {
   it('accepts an idle customer managed key', () => {
@@ -306,12 +337,84 @@ describe('findRefusal', () => {
     const refusal = findRefusal(
       args({
         key: rsaKey,
-        publicKey: { ...downloaded, downloaded: false, downloads: 0, lastDownload: null },
+        publicKey: notDownloaded,
       }),
     );
 
     // Assess
     expect(refusal).toBeNull();
+  });
+
+  it('refuses a public key whose history begins after the key was created, saying how far back it reached', () => {
+    // Prepare
+    const partial: PublicKeyHistory = {
+      ...notDownloaded,
+      searchedFrom: '2025-01-01T00:00:00.000Z',
+      gap: {
+        reason: 'HISTORY_STARTS_AFTER_CREATION',
+        detail:
+          "the searchable history reaches back only to 2025-01-01T00:00:00.000Z (the log group's retention of " +
+          "365 days), not to the key's creation (2024-01-01T00:00:00.000Z).",
+      },
+    };
+
+    // Act
+    const refusal = findRefusal(args({ key: rsaKey, publicKey: partial }));
+    const allowed = findRefusal(
+      args({ key: rsaKey, publicKey: partial, request: { ...request, allowExportedPublicKey: true } }),
+    );
+
+    // Assess
+    expect(refusal?.cause).toBe('PUBLIC_KEY_EXPORTED');
+    expect(refusal?.message).toContain(
+      'CloudTrail shows no GetPublicKey from 2025-01-01T00:00:00.000Z to 2026-01-01T00:00:00.000Z, but the ' +
+        "searchable history reaches back only to 2025-01-01T00:00:00.000Z (the log group's retention of 365 days)",
+    );
+    expect(refusal?.message).toContain(
+      'A download of its public key before 2025-01-01T00:00:00.000Z cannot be ruled out, so the key is treated ' +
+        'as if one had been seen.',
+    );
+    expect(refusal?.message).toContain('"allowExportedPublicKey": true');
+    expect(allowed).toBeNull();
+  });
+
+  it.each([
+    [
+      'UNREADABLE',
+      'the CloudTrail history could not be searched for GetPublicKey (AccessDeniedException: no).',
+    ],
+    [
+      'TRAIL_BLIND',
+      'the trails that feed the log group would not record a GetPublicKey on this key (WriteOnly).',
+    ],
+  ] as const)('refuses a public key whose history is %s as if a download had been seen', (reason, detail) => {
+    // Act
+    const refusal = findRefusal(
+      args({ key: rsaKey, publicKey: { ...notDownloaded, gap: { reason, detail } } }),
+    );
+
+    // Assess
+    expect(refusal?.cause).toBe('PUBLIC_KEY_EXPORTED');
+    expect(refusal?.message).toContain(`, and ${detail} A download of its public key cannot be ruled out`);
+  });
+
+  it('leaves the public key rule to the assessment when no history was searched (the fleet report)', () => {
+    // Act
+    const refusal = findRefusal(args({ key: rsaKey, publicKey: null }));
+
+    // Assess
+    expect(refusal).toBeNull();
+  });
+
+  it('refuses OBSERVATION_TOO_SHORT when known uses are further apart than the observation, not when within it', () => {
+    // Act
+    const longer = findRefusal(args({ usage: { ...usedAt(daysBefore(100)), cadence: cadenceWithGap(90) } }));
+    const equal = findRefusal(args({ usage: { ...usedAt(daysBefore(100)), cadence: cadenceWithGap(30) } }));
+
+    // Assess
+    expect(longer?.cause).toBe('OBSERVATION_TOO_SHORT');
+    expect(longer?.message).toContain('"observationDays": 90 or more');
+    expect(equal).toBeNull();
   });
 
   it('refuses when the key lacks the tag the stack requires, and accepts when it carries it', () => {
@@ -361,8 +464,14 @@ describe('findRefusal', () => {
       findRefusal({
         ...everything,
         usage: neverUsed,
-        publicKey: null,
+        publicKey: { ...downloaded, downloaded: false, downloads: 0, lastDownload: null, gap: null },
         key: { ...everything.key, replicaCount: 0, tags: {} },
+      })?.cause,
+      findRefusal({
+        ...everything,
+        usage: { ...usedAt(daysBefore(100)), cadence: cadenceWithGap(90) },
+        publicKey: { ...downloaded, downloaded: false, downloads: 0, lastDownload: null, gap: null },
+        key: { ...everything.key, replicaCount: 0, tags: { retire: 'yes' } },
       })?.cause,
     ];
 
@@ -376,6 +485,7 @@ describe('findRefusal', () => {
       'HELD_BY_ANOTHER_EXECUTION',
       'PUBLIC_KEY_EXPORTED',
       'TAG_CONDITION_NOT_MET',
+      'OBSERVATION_TOO_SHORT',
     ]);
   });
 });

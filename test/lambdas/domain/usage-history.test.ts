@@ -1,5 +1,10 @@
 import type { UsageAssessment } from '../../../lambdas/domain/types.js';
-import { keyWarnings, publicKeyDownloads, useBeforeTracking } from '../../../lambdas/domain/usage-history.js';
+import {
+  keyWarnings,
+  publicKeyDownloads,
+  unreadablePublicKeyHistory,
+  useBeforeTracking,
+} from '../../../lambdas/domain/usage-history.js';
 import { ACCOUNT, disabledDecryptRecord, keyFacts } from '../fixtures.js';
 
 const CREATED = '2024-01-01T00:00:00.000Z';
@@ -102,6 +107,7 @@ describe('publicKeyDownloads', () => {
         eventID: 'g-2',
         principal: `arn:aws:iam::${ACCOUNT}:role/billing-app`,
       },
+      gap: null,
     });
     expect(warning).toContain('was downloaded 2 time(s) (last at 2025-02-01T00:00:00Z');
   });
@@ -117,12 +123,83 @@ describe('publicKeyDownloads', () => {
     // Assess
     expect(publicKey.downloaded).toBe(false);
     expect(publicKey.lastDownload).toBeNull();
+    expect(publicKey.gap?.reason).toBe('HISTORY_STARTS_AFTER_CREATION');
     expect(warning).toBe(
       'This ECC_NIST_P256 key has a public key. If it was ever exported, its use happens outside KMS and no ' +
         'CloudTrail record or DisabledException will show it. CloudTrail was searched for GetPublicKey only ' +
         "from 2025-01-01T00:00:00.000Z (the log group's retention); a download between the key's creation " +
         `(${CREATED}) and then cannot be seen.`,
     );
+  });
+});
+
+describe('publicKeyDownloads: what keeps the history from ruling a download out', () => {
+  const KEY = keyFacts({ creationDate: CREATED, keySpec: 'RSA_2048' });
+
+  it('has no gap when the history reaches back to the key creation', () => {
+    // Act
+    const { publicKey } = publicKeyDownloads({ records: [], searchedFrom: new Date(CREATED) }, KEY, NOW, {
+      start: { at: new Date('2023-01-01T00:00:00Z'), because: "the log group's creation" },
+    });
+
+    // Assess
+    expect(publicKey.gap).toBeNull();
+    expect(publicKey.searchedFrom).toBe(CREATED);
+  });
+
+  it("takes the history's start when it is later than the search's own horizon, with its reason", () => {
+    // Act
+    const { publicKey, warning } = publicKeyDownloads(
+      { records: [], searchedFrom: new Date(CREATED) },
+      KEY,
+      NOW,
+      {
+        start: { at: new Date('2025-03-01T00:00:00Z'), because: "the log group's retention of 337 days" },
+      },
+    );
+
+    // Assess
+    expect(publicKey.searchedFrom).toBe('2025-03-01T00:00:00.000Z');
+    expect(publicKey.gap).toEqual({
+      reason: 'HISTORY_STARTS_AFTER_CREATION',
+      detail:
+        "the searchable history reaches back only to 2025-03-01T00:00:00.000Z (the log group's retention of 337 " +
+        `days), not to the key's creation (${CREATED}).`,
+    });
+    expect(warning).toContain("only from 2025-03-01T00:00:00.000Z (the log group's retention of 337 days)");
+  });
+
+  it('has a TRAIL_BLIND gap when the trails would not record a GetPublicKey', () => {
+    // Act
+    const { publicKey, warning } = publicKeyDownloads(
+      { records: [], searchedFrom: new Date(CREATED) },
+      KEY,
+      NOW,
+      {
+        blind: 'Trail org logs write events only.',
+      },
+    );
+
+    // Assess
+    expect(publicKey.gap?.reason).toBe('TRAIL_BLIND');
+    expect(publicKey.gap?.detail).toContain('(Trail org logs write events only.)');
+    expect(warning).toContain('No GetPublicKey can be ruled out');
+  });
+});
+
+describe('unreadablePublicKeyHistory', () => {
+  it('reaches back no further than now and names the error', () => {
+    // Act
+    const history = unreadablePublicKeyHistory('AccessDeniedException: no', NOW);
+
+    // Assess
+    expect(history).toMatchObject({
+      downloaded: false,
+      searchedFrom: NOW.toISOString(),
+      searchedTo: NOW.toISOString(),
+      gap: { reason: 'UNREADABLE' },
+    });
+    expect(history.gap?.detail).toContain('(AccessDeniedException: no)');
   });
 });
 

@@ -205,6 +205,77 @@ describe('useSinceAssessment', () => {
     expect(useSinceAssessment(null, use)).toMatch(/the assessment saw no use/);
   });
 
+  it('names a use after an UNKNOWN_BEFORE_TRACKING assessment, whatever the log group showed before tracking', () => {
+    // Prepare
+    const before = classifyUsage({
+      keyCreationDate: CREATED,
+      trackingStartDate: new Date('2025-08-01T00:00:00Z'),
+    });
+    const assessed = {
+      ...before,
+      historySearch: {
+        searchedFrom: '2025-01-01T00:00:00.000Z',
+        searchedTo: '2025-08-01T00:00:00.000Z',
+        lastUseFound: { eventName: 'Decrypt', eventTime: '2025-03-01T00:00:00Z', eventID: 'old' },
+        publicKeyDownloaded: false,
+      },
+    };
+
+    // Act
+    const found = useSinceAssessment(assessed, {
+      operation: 'Decrypt',
+      timestamp: new Date('2025-10-01T00:00:00Z'),
+    });
+
+    // Assess
+    expect(found).toMatch(/the assessment saw no use/);
+  });
+
+  it('names another call at the same instant, told apart by its CloudTrail event or KMS request ID', () => {
+    // Prepare
+    const at = new Date('2025-09-01T12:00:00Z');
+    const seen = classifyUsage({
+      keyCreationDate: CREATED,
+      trackingStartDate: TRACKING,
+      keyLastUsage: { operation: 'Decrypt', timestamp: at, cloudTrailEventId: 'ev-1', kmsRequestId: 'rq-1' },
+    });
+
+    // Act
+    const same = useSinceAssessment(seen, {
+      operation: 'Decrypt',
+      timestamp: at,
+      cloudTrailEventId: 'ev-1',
+      kmsRequestId: 'rq-1',
+    });
+    const otherEvent = useSinceAssessment(seen, {
+      operation: 'Encrypt',
+      timestamp: at,
+      cloudTrailEventId: 'ev-2',
+    });
+    const otherRequest = useSinceAssessment(seen, {
+      operation: 'Decrypt',
+      timestamp: at,
+      kmsRequestId: 'rq-2',
+    });
+
+    // Assess
+    expect(same).toBeNull();
+    expect(otherEvent).toContain('with CloudTrail event ID ev-2');
+    expect(otherEvent).toContain('the assessment saw another call at the same time (event ID ev-1');
+    expect(otherRequest).toContain('KMS request ID rq-2');
+  });
+
+  it('names a use dated before the one the assessment saw: the two readings cannot be shown to agree', () => {
+    // Act
+    const found = useSinceAssessment(SEEN, {
+      operation: 'Decrypt',
+      timestamp: new Date('2025-08-01T00:00:00Z'),
+    });
+
+    // Assess
+    expect(found).toContain('earlier than the last use the assessment saw (2025-09-01T12:00:00.000Z)');
+  });
+
   it('counts a use that cannot be dated as new, since nothing proves it old', () => {
     // Act / Assess
     expect(useSinceAssessment(SEEN, { operation: 'Decrypt' })).toMatch(/no valid timestamp/);

@@ -11,7 +11,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { approve, reject } from '../../../lib/cli/decide.js';
 import { bufferedIo } from '../../../lib/cli/io.js';
-import { findPendingApproval } from '../../../lib/cli/status.js';
+import { findExpiredApproval, findPendingApproval } from '../../../lib/cli/status.js';
 import {
   ACCOUNT,
   ASSESSMENT,
@@ -40,7 +40,7 @@ beforeEach(() => {
   stsMock.reset();
   stsMock.on(GetCallerIdentityCommand).resolves(CALLER);
 });
-const NOW = new Date('2026-03-15T10:15:00.000Z');
+const NOW = new Date('2026-03-02T10:15:00.000Z');
 const ARN = executionArn('app-old-20260301T090000');
 
 function running(): void {
@@ -115,8 +115,8 @@ describe('findPendingApproval', () => {
       type: 'TaskTimedOut',
       timestamp: new Date('2026-03-08T09:00:00Z'),
       taskTimedOutEventDetails: {
-        resourceType: 'sns',
-        resource: 'publish.waitForTaskToken',
+        resourceType: 'lambda',
+        resource: 'invoke.waitForTaskToken',
         error: 'States.Timeout',
       },
     });
@@ -176,7 +176,7 @@ describe('approve', () => {
       identity: IDENTITY,
       via: 'cli',
       declaredBy: 'carol',
-      at: '2026-03-15T10:15:00.000Z',
+      at: '2026-03-02T10:15:00.000Z',
       comment: 'retired with app v1',
     });
     expect(io.out()).toContain(`Approved disabling the key for ${ARN} as ${CALLER.Arn} (carol)`);
@@ -239,6 +239,7 @@ describe('approve', () => {
   it('refuses an execution that is no longer running', async () => {
     // Prepare
     sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: ARN, status: 'FAILED', error: 'REJECTED' });
+    history(waitingForDisableApproval().approve('RequestDisableApproval', 'disable'));
     const io = bufferedIo({ env: ENV, now: () => NOW });
 
     // Act
@@ -247,7 +248,7 @@ describe('approve', () => {
     // Assess
     expect(code).toBe(1);
     expect(JSON.parse(io.out())).toMatchObject({ error: { name: 'ExecutionNotRunningError' } });
-    expect(sfnMock.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 
   it('says the request was answered already when Step Functions no longer knows the token', async () => {
@@ -276,6 +277,132 @@ describe('approve', () => {
     // Assess
     expect(code).toBe(2);
     expect(sfnMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('approve and reject after the approval expired', () => {
+  const EXPIRED_AT = '2026-03-08T09:00:30.000Z';
+
+  afterEach(() => {
+    sfnMock.reset();
+  });
+
+  /** The approval task timed out at EXPIRED_AT; the workflow went on without it. */
+  function timedOut(builder: HistoryBuilder, next: string): HistoryBuilder {
+    builder.events.push({
+      id: builder.events.length + 1,
+      type: 'TaskTimedOut',
+      timestamp: new Date(EXPIRED_AT),
+      taskTimedOutEventDetails: {
+        resourceType: 'lambda',
+        resource: 'invoke.waitForTaskToken',
+        error: 'States.Timeout',
+      },
+    });
+    builder.events.push({
+      id: builder.events.length + 1,
+      type: 'FailStateEntered',
+      timestamp: new Date(EXPIRED_AT),
+      stateEnteredEventDetails: { name: next },
+    });
+    return builder;
+  }
+
+  function sent(): number {
+    return (
+      sfnMock.commandCalls(SendTaskSuccessCommand).length +
+      sfnMock.commandCalls(SendTaskFailureCommand).length
+    );
+  }
+
+  it('says when the disable approval expired, that nothing was changed, and how to start again', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn: ARN,
+      status: 'FAILED',
+      error: 'APPROVAL_EXPIRED',
+      input: JSON.stringify({ keyId: KEY_ARN }),
+    });
+    history(timedOut(waitingForDisableApproval(), 'DisableApprovalExpired'));
+    const io = bufferedIo({ env: ENV, now: () => new Date('2026-03-09T00:00:00Z') });
+
+    // Act
+    const code = await approve([ARN, '--step', 'disable'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toContain(
+      `Execution ${ARN}: This disable approval expired at ${EXPIRED_AT}; nothing was changed by this answer.`,
+    );
+    expect(io.err()).toContain(`start a new execution (npx kms-deletion-guard start ${KEY_ARN})`);
+    expect(io.err().trim().split('\n')).toHaveLength(1);
+    expect(sent()).toBe(0);
+  });
+
+  it('says so for a deletion approval that expired while the workflow restores the key', async () => {
+    // Prepare
+    running();
+    history(timedOut(waitingForDeletionApproval(), 'RestoreAfterExpiry'));
+    const io = bufferedIo({ env: ENV, now: () => new Date('2026-04-08T00:00:00Z') });
+
+    // Act
+    const code = await reject([ARN, '--step', 'deletion', '--json'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    const error = (JSON.parse(io.out()) as { error: { name: string; message: string } }).error;
+    expect(error.name).toBe('ApprovalExpiredError');
+    expect(error.message).toContain('This deletion approval expired at');
+    expect(error.message).toContain('without scheduling the deletion');
+    expect(sent()).toBe(0);
+  });
+
+  it('sends nothing once the timeout has passed, even while Step Functions still shows it waiting', async () => {
+    // Prepare
+    running();
+    history(waitingForDisableApproval());
+    const io = bufferedIo({ env: ENV, now: () => new Date('2026-03-15T10:15:00.000Z') });
+
+    // Act
+    const code = await approve([ARN, '--step', 'disable'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toMatch(
+      /This disable approval expired at 2026-03-08T\d\d:\d\d:\d\d\.\d{3}Z; nothing was changed/,
+    );
+    expect(sent()).toBe(0);
+  });
+
+  it.each(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'])(
+    'says the approval expired when Step Functions answers %s because the timeout came first',
+    async (name) => {
+      // Prepare
+      running();
+      sfnMock
+        .on(GetExecutionHistoryCommand)
+        .resolvesOnce({ events: waitingForDisableApproval().events })
+        .resolves({ events: timedOut(waitingForDisableApproval(), 'DisableApprovalExpired').events });
+      sfnMock.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('gone'), { name }));
+      const io = bufferedIo({ env: ENV, now: () => NOW });
+
+      // Act
+      const code = await approve([ARN, '--step', 'disable'], io);
+
+      // Assess
+      expect(code).toBe(1);
+      expect(io.err()).toContain(`expired at ${EXPIRED_AT}; nothing was changed by this answer`);
+    },
+  );
+});
+
+describe('findExpiredApproval', () => {
+  it('finds nothing while an approval waits or after it was answered', () => {
+    // Act / Assess
+    expect(findExpiredApproval(waitingForDisableApproval().events)).toBeNull();
+    expect(
+      findExpiredApproval(waitingForDisableApproval().approve('RequestDisableApproval', 'disable').events),
+    ).toBeNull();
   });
 });
 
@@ -417,7 +544,7 @@ describe('reject', () => {
     expect(input).toEqual({
       taskToken: 'TOKEN-DISABLE-1',
       error: 'ApprovalRejected',
-      cause: `Rejected with the kms-deletion-guard CLI by ${CALLER.Arn} (IAM identity verified by AWS; self-declared name alice) at 2026-03-15T10:15:00.000Z: still used by billing`,
+      cause: `Rejected with the kms-deletion-guard CLI by ${CALLER.Arn} (IAM identity verified by AWS; self-declared name alice) at 2026-03-02T10:15:00.000Z: still used by billing`,
     });
     expect(io.out()).toContain('ends REJECTED; the key was not changed');
   });

@@ -1,6 +1,7 @@
 import '../../../lib/simulator/polyfill.js';
 import validator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { WHOLE_NUMBER_SETTINGS } from '../../../lambdas/contracts/config.js';
 import type { AslDefinition, AslState } from '../synth.js';
 import { definitionOf, synthStack } from '../synth.js';
 
@@ -247,7 +248,10 @@ describe('Workflow definition', () => {
     expect(parameters.Payload).toMatchObject({ phase, trigger: 'start', 'taskToken.$': '$$.Task.Token' });
     expect(state.HeartbeatSeconds).toBe(2 * checkInterval + lag + 3600);
     if (phase === 'OBSERVE') {
-      expect(state.TimeoutSeconds).toBe(30 * 86_400 + 2 * checkInterval + lag + 86_400);
+      // The backstop allows the longest observation an execution's input may ask for, not the
+      // stack's 30-day default: a 100-day observation must not be cut short after 31 days.
+      const longest = WHOLE_NUMBER_SETTINGS.observationDays.max;
+      expect(state.TimeoutSeconds).toBe(longest * 86_400 + 2 * checkInterval + lag + 86_400);
     } else {
       // KMS deletes the key at the end of the window: the pending watch times out before it, at the
       // deadline ScheduleDeletion computed.

@@ -331,21 +331,7 @@ describe('parseScenario: unknown fields', () => {
 describe('parseScenario: fields the simulator does not model yet', () => {
   it.each([
     ['runUntil', minimal({ runUntil: '+P40D' })],
-    ['awsConfig', minimal({ awsConfig: { recording: true } })],
     ['keys[0].origin', minimal({ keys: [{ keyId: 'k', createdAt: '+P0D', origin: 'EXTERNAL' }] })],
-    [
-      'keys[0].protects',
-      minimal({
-        keys: [{ keyId: 'k', createdAt: '+P0D', protects: [{ type: 'AWS::S3::Bucket', id: 'b' }] }],
-      }),
-    ],
-    [
-      'keys[0].grants',
-      minimal({
-        keys: [{ keyId: 'k', createdAt: '+P0D', grants: [{ granteePrincipal: 'p', operations: [] }] }],
-      }),
-    ],
-    ['keys[0].keyPolicy', minimal({ keys: [{ keyId: 'k', createdAt: '+P0D', keyPolicy: {} }] })],
     ['calls[0].omitKeyId', minimal({ calls: [{ ...CALL, omitKeyId: true }] })],
     ['calls[0].invokedBy', minimal({ calls: [{ ...CALL, invokedBy: 's3.amazonaws.com' }] })],
     ['calls[0].loggedIn', minimal({ calls: [{ ...CALL, loggedIn: 'caller' }] })],
@@ -361,7 +347,6 @@ describe('parseScenario: fields the simulator does not model yet', () => {
     ['approvals.disableAfter', minimal({ approvals: { disableAfter: 'P1D' } })],
     ['approvals.deletionAfter', minimal({ approvals: { deletionAfter: 'P1D' } })],
     ['cloudTrail.backgroundPerDay', minimal({ cloudTrail: { backgroundPerDay: 1000 } })],
-    ['cloudTrail.logGroupKmsKeyId', minimal({ cloudTrail: { logGroupKmsKeyId: 'k' } })],
     ['cloudTrail.searchPageLatencyMs', minimal({ cloudTrail: { searchPageLatencyMs: 300 } })],
     ['cloudTrail.searchTps', minimal({ cloudTrail: { searchTps: 5 } })],
   ])('refuses %s with a named error rather than ignoring it', (path, data) => {
@@ -374,20 +359,18 @@ describe('parseScenario: fields the simulator does not model yet', () => {
     expect(error.message).toBe(`${path}: the simulator does not model this field yet; remove it`);
   });
 
-  it.each(['events', 'scheduler', 'ec2', 'rds', 's3', 'backup', 'secretsmanager', 'ssm', 'config'])(
-    'refuses faults of %s, a service whose faults it does not inject',
-    (service) => {
-      // Act
-      const error = thrownBy(minimal({ faults: [{ service, operation: '*', error: 'InternalFailure' }] }));
+  it.each(['events'])('refuses faults of %s, a service whose faults it does not inject', (service) => {
+    // Act
+    const error = thrownBy(minimal({ faults: [{ service, operation: '*', error: 'InternalFailure' }] }));
 
-      // Assess
-      expect(error).toBeInstanceOf(ScenarioFieldNotSupportedError);
-      expect(error.message).toBe(
-        `faults[0].service: the simulator does not model '${service}' faults yet; remove the fault ` +
-          '(it injects kms, logs, cloudtrail, sns, sfn, dynamodb faults)',
-      );
-    },
-  );
+    // Assess
+    expect(error).toBeInstanceOf(ScenarioFieldNotSupportedError);
+    expect(error.message).toBe(
+      `faults[0].service: the simulator does not model '${service}' faults yet; remove the fault ` +
+        '(it injects kms, logs, cloudtrail, sns, sfn, dynamodb, scheduler, ec2, rds, s3, backup, ' +
+        'secretsmanager, ssm, elasticfilesystem, config faults)',
+    );
+  });
 
   it('names an unknown field before an unmodelled one, and an unmodelled one before a bad value', () => {
     // Act
@@ -413,8 +396,11 @@ describe('parseScenario: fields the simulator does not model yet', () => {
       'config',
       'cloudTrail',
       'faults',
+      'awsConfig',
+      'awsConfig.recording',
       ...['keyId', 'createdAt', 'trackingStartDate', 'lastUsage', 'state', 'manager', 'aliases']
         .concat(['tags', 'keySpec', 'keyUsage', 'description', 'region', 'multiRegion'])
+        .concat(['protects', 'grants', 'keyPolicy'])
         .map((f) => `keys.${f}`),
       ...['at', 'keyId', 'operation', 'principal', 'account', 'every', 'until', 'deliveryLag'].map(
         (f) => `calls.${f}`,
@@ -423,6 +409,7 @@ describe('parseScenario: fields the simulator does not model yet', () => {
       'approvals.deletion',
       ...['deliveryLag', 'retentionDays', 'background', 'filterScanPageSize', 'eventBridgeLag']
         .concat(['eventBridgeDrop', 'readWriteType', 'excludeKmsEvents', 'trailChangeAt', 'stopLoggingAt'])
+        .concat(['logGroupKmsKeyId'])
         .map((f) => `cloudTrail.${f}`),
       ...['service', 'operation', 'error', 'from', 'until', 'count'].map((f) => `faults.${f}`),
     ]);
@@ -482,5 +469,177 @@ describe('parseScenario: the field a misspelt name meant', () => {
     // Act / Assess
     expect(suggestionFor('verbose')).toBeNull();
     expect(suggestionFor('x')).toBeNull();
+  });
+});
+
+describe('parseScenario: what the keys protect', () => {
+  const KEY = { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', createdAt: '2024-01-01T00:00:00Z' };
+
+  it('reads protected resources with their defaults: no ARN, the key creation, Config recording', () => {
+    // Act
+    const scenario = parseScenario(
+      minimal({
+        awsConfig: { recording: true },
+        keys: [
+          {
+            ...KEY,
+            protects: [
+              { type: 'AWS::EC2::Snapshot', id: 'snap-0123456789abcdef0' },
+              {
+                type: 'AWS::S3::Bucket',
+                id: 'archive-bucket',
+                arn: 'arn:aws:s3:::archive-bucket',
+                createdAt: '-P400D',
+                recordedByConfig: false,
+              },
+            ],
+          },
+        ],
+      }),
+    );
+
+    // Assess
+    expect(scenario.awsConfig).toEqual({ recording: true });
+    expect(scenario.keys[0]?.protects).toEqual([
+      {
+        type: 'AWS::EC2::Snapshot',
+        id: 'snap-0123456789abcdef0',
+        arn: null,
+        createdAt: new Date('2024-01-01T00:00:00Z'),
+        recordedByConfig: true,
+      },
+      {
+        type: 'AWS::S3::Bucket',
+        id: 'archive-bucket',
+        arn: 'arn:aws:s3:::archive-bucket',
+        createdAt: new Date('2024-11-27T00:00:00Z'),
+        recordedByConfig: false,
+      },
+    ]);
+  });
+
+  it.each([
+    ['AWS::EC2::Volume', 'my-volume', 'vol- and 8 or 17 hex digits'],
+    ['AWS::S3::Bucket', 'Archive_Bucket', '3 to 63 lower-case letters, digits, dots and hyphens'],
+    ['AWS::RDS::DBInstance', 'OrdersDb', 'a lower-case letter'],
+    ['AWS::EFS::FileSystem', 'fs-xyz', 'fs- and 8 to 40 hex digits'],
+  ])('refuses a %s named %s, a name the service cannot hold', (type, id, form) => {
+    // Act
+    const message = errorOf(minimal({ keys: [{ ...KEY, protects: [{ type, id }] }] }));
+
+    // Assess
+    expect(message).toContain(`keys[0].protects[0].id: '${id}' is not a ${type} identifier (${form}`);
+  });
+
+  it('refuses one resource under two keys', () => {
+    // Act
+    const message = errorOf(
+      minimal({
+        keys: [
+          { ...KEY, protects: [{ type: 'AWS::DynamoDB::Table', id: 'orders' }] },
+          { keyId: 'other', createdAt: '+P0D', protects: [{ type: 'AWS::DynamoDB::Table', id: 'orders' }] },
+        ],
+      }),
+    );
+
+    // Assess
+    expect(message).toBe(
+      "keys[1].protects[0]: AWS::DynamoDB::Table 'orders' is already protected by keys[0].protects[0]",
+    );
+  });
+
+  it('refuses data at rest under a key that is not a symmetric encryption key', () => {
+    // Act
+    const message = errorOf(
+      minimal({
+        keys: [{ ...KEY, keySpec: 'RSA_2048', protects: [{ type: 'AWS::S3::Bucket', id: 'bucket-a' }] }],
+      }),
+    );
+
+    // Assess
+    expect(message).toBe(
+      'keys[0].protects: AWS services encrypt data at rest only under symmetric encryption keys; this key is RSA_2048',
+    );
+  });
+
+  it('reads grants and the key policy', () => {
+    // Act
+    const scenario = parseScenario(
+      minimal({
+        keys: [
+          {
+            ...KEY,
+            grants: [
+              {
+                granteePrincipal: 'arn:aws:iam::111122223333:role/app',
+                operations: ['Decrypt', 'GenerateDataKey'],
+                encryptionContextSubset: { 'aws:ebs:id': 'vol-0123456789abcdef0' },
+              },
+            ],
+            keyPolicy: { Version: '2012-10-17', Statement: [] },
+          },
+        ],
+      }),
+    );
+
+    // Assess
+    expect(scenario.keys[0]?.grants).toEqual([
+      {
+        granteePrincipal: 'arn:aws:iam::111122223333:role/app',
+        retiringPrincipal: null,
+        operations: ['Decrypt', 'GenerateDataKey'],
+        name: null,
+        createdAt: new Date('2024-01-01T00:00:00Z'),
+        encryptionContextSubset: { 'aws:ebs:id': 'vol-0123456789abcdef0' },
+      },
+    ]);
+    expect(scenario.keys[0]?.keyPolicy).toEqual({ Version: '2012-10-17', Statement: [] });
+    expect(parseScenario(minimal()).keys[0]?.keyPolicy).toBeNull();
+  });
+
+  it('refuses a grant operation KMS does not have and a context value that is not text', () => {
+    // Act
+    const operation = errorOf(
+      minimal({ keys: [{ ...KEY, grants: [{ granteePrincipal: 'p', operations: ['Decrypts'] }] }] }),
+    );
+    const context = errorOf(
+      minimal({
+        keys: [
+          {
+            ...KEY,
+            grants: [{ granteePrincipal: 'p', operations: ['Decrypt'], encryptionContextSubset: { a: 1 } }],
+          },
+        ],
+      }),
+    );
+
+    // Assess
+    expect(operation).toMatch(/^keys\[0\]\.grants\[0\]\.operations: 'Decrypts' is not a grant operation \(/);
+    expect(context).toBe('keys[0].grants[0].encryptionContextSubset: values must be strings');
+  });
+
+  it('reads the key of the CloudTrail log group and faults of every inventory service', () => {
+    // Act
+    const scenario = parseScenario(
+      minimal({
+        cloudTrail: { logGroupKmsKeyId: 'alias/logs' },
+        faults: [
+          'ec2',
+          'rds',
+          's3',
+          'backup',
+          'secretsmanager',
+          'ssm',
+          'elasticfilesystem',
+          'config',
+          'scheduler',
+        ].map((service) => ({ service, operation: '*', error: 'AccessDenied' })),
+      }),
+    );
+
+    // Assess
+    expect(scenario.cloudTrail.logGroupKmsKeyId).toBe('alias/logs');
+    expect(scenario.faults).toHaveLength(9);
+    expect(parseScenario(minimal()).cloudTrail.logGroupKmsKeyId).toBeNull();
   });
 });
