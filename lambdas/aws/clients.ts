@@ -39,7 +39,7 @@ const snsClients = new Map<string, SNSClient>();
 const sfnClients = new Map<string, SFNClient>();
 const schedulerClients = new Map<string, SchedulerClient>();
 const dynamoDbClients = new Map<string, DynamoDBClient>();
-const allClients: readonly Map<string, unknown>[] = [
+const allClients: Map<string, unknown>[] = [
   kmsClients,
   logsClients,
   cloudTrailClients,
@@ -48,6 +48,17 @@ const allClients: readonly Map<string, unknown>[] = [
   schedulerClients,
   dynamoDbClients,
 ];
+
+/**
+ * A client factory of one more service, one client per Region, under the same rules as the clients
+ * above (the simulator's transport included). For the modules that own a set of clients of their own
+ * (lambdas/aws/inventory/clients.ts), so this module does not grow with every service they read.
+ */
+export function clientsPerRegion<C>(create: (config: ClientConfig) => C): (region?: string) => C {
+  const clients = new Map<string, C>();
+  allClients.push(clients);
+  return (region = homeRegion()) => clientFor(clients, region, create);
+}
 
 /** The Region this Lambda runs in; every Lambda runtime sets AWS_REGION. */
 export function homeRegion(): string {
@@ -67,7 +78,7 @@ function clientFor<C>(clients: Map<string, C>, region: string, create: (config: 
   return client;
 }
 
-interface ClientConfig {
+export interface ClientConfig {
   readonly region: string;
   readonly maxAttempts: number;
   readonly requestHandler?: RequestHandler;
@@ -99,7 +110,7 @@ export function schedulerClient(region: string = homeRegion()): SchedulerClient 
   return clientFor(schedulerClients, region, (config) => new SchedulerClient(config));
 }
 
-/** The stack's own tables (the approval links) live in the stack's Region. */
+/** The stack's own tables (the hold registry, the approval links) live in the stack's Region. */
 export function dynamoDbClient(region: string = homeRegion()): DynamoDBClient {
   return clientFor(dynamoDbClients, region, (config) => new DynamoDBClient(config));
 }

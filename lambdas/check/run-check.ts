@@ -2,15 +2,17 @@ import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
 import { findRecords } from '../aws/cloudtrail-source.js';
+import { readHold } from '../aws/hold-registry.js';
 import { readKey } from '../aws/key-reader.js';
 import { readKeyLastUsage } from '../aws/key-usage.js';
 import { addCanary, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
 import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
 import { EventSourceUnavailableError } from '../domain/errors.js';
 import { type UsageAfterDisable, usageAfterDisable } from '../domain/final-usage.js';
+import { verifyHeldKey } from '../domain/hold-record.js';
 import { evidenceReport, type Message, observationReport, progressNote } from '../domain/report-message.js';
 import type { CheckEvent, KeyFacts, WatchPlan, WatchState } from '../domain/types.js';
-import { advanceWatch, type ScheduleContext, verifyWatchedKey } from '../domain/watch.js';
+import { advanceWatch, type ScheduleContext } from '../domain/watch.js';
 import { dedupe, nextWindow } from '../domain/window.js';
 import { logger } from './logger.js';
 
@@ -19,8 +21,9 @@ export type ValidCheckEvent = CheckEvent & {
   readonly assessment: CheckEvent['assessment'] & { readonly key: KeyFacts; readonly plan: WatchPlan };
 };
 
-function kindOf(phase: WatchState['phase']): RecordKind {
-  return phase === 'PENDING' ? 'PENDING_USE' : 'BREAKAGE';
+/** A key pending deletion (the pending window, or a deletion someone else scheduled) fails differently. */
+function kindOf(phase: WatchState['phase'], pending: boolean): RecordKind {
+  return phase === 'PENDING' || pending ? 'PENDING_USE' : 'BREAKAGE';
 }
 
 /**
@@ -39,11 +42,14 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
   const disabledAt = new Date(event.disable.disabledAt);
 
   const current = await readKey(facts.keyArn, facts.region);
-  verifyWatchedKey(
+  // The hold registry, not the tags, says whether this execution still holds the key as it left it.
+  const held = verifyHeldKey(
     phase,
     { keyState: current.metadata.KeyState ?? 'Unknown', tags: current.tags },
+    await readHold(facts.keyArn),
     executionArn,
   );
+  const pending = phase === 'PENDING' || held.pendingBySomeoneElse;
 
   const cursor = new Date(watch.cursor);
   const window = nextWindow(cursor, now, plan.ingestionLagSeconds);
@@ -53,7 +59,7 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
     key,
     start: window.start,
     end: window.end,
-    kind: kindOf(phase),
+    kind: kindOf(phase, pending),
     now,
   });
   if (found.searchedFrom.getTime() > cursor.getTime()) {
@@ -112,14 +118,14 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
     reportText: '',
     subject: '',
   });
-  const message = messageFor(draft, event, now, key, usage);
+  const message = noteOthersDeletion(
+    messageFor(draft, event, now, key, usage),
+    held.pendingBySomeoneElse && phase !== 'PENDING' ? (current.metadata.DeletionDate ?? null) : undefined,
+  );
   // The next canary, for a later check to prove; none after breakage, and none after the last
   // pending check, which no check would ever look for.
   if (!draft.broke && !(phase === 'PENDING' && draft.done)) {
-    canaries = addCanary(
-      canaries,
-      await sendCanary(facts, phase === 'PENDING' ? 'PENDING_DELETION' : 'DISABLED', now),
-    );
+    canaries = addCanary(canaries, await sendCanary(facts, pending ? 'PENDING_DELETION' : 'DISABLED', now));
   }
   const next: WatchState = {
     ...draft,
@@ -176,6 +182,7 @@ function messageFor(
       scanned: state.scanned,
       lastUsage: usage?.lastUsage ?? null,
       trackingStartDate: usage?.trackingStartDate,
+      inventory: event.assessment.inventory,
     });
   }
   return progressNote({
@@ -188,4 +195,23 @@ function messageFor(
     done: state.done,
     deletionDate: event.deletion?.deletionDate,
   });
+}
+
+/**
+ * The report says so when someone else scheduled the deletion of the key this execution holds
+ * (`deletionDate` given; null while KMS has not set the date): the approver of the next step must
+ * know the deletion is not the workflow's.
+ */
+function noteOthersDeletion(message: Message, deletionDate: Date | null | undefined): Message {
+  if (deletionDate === undefined) {
+    return message;
+  }
+  const when = deletionDate ? ` (KMS deletes it on ${deletionDate.toISOString()})` : '';
+  return {
+    ...message,
+    text: `${message.text}
+
+Someone other than this workflow scheduled the deletion of this key${when}. The workflow does not cancel a deletion it did not schedule unless a call fails on the key; it keeps watching, and cancels it on any failed call. Approving the deletion keeps the key under guard until KMS deletes it; rejecting ends the watch and leaves the deletion as it was scheduled.
+`,
+  };
 }

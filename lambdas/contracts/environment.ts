@@ -18,24 +18,13 @@ const STATE_MACHINE_ARN = /^(arn:[^:]+:states:[^:]+:\d{12}:)stateMachine:(.+)$/;
 const setting = /* @__PURE__ */ (() => z.string().check(z.minLength(1)))();
 
 /**
- * `KDG_CLAIM_SETTLE_MS`: milliseconds between writing a claim and reading it back. Only the
- * simulator sets it (0: it runs one actor at a time); absent or unusable means the claim protocol's
- * own default, so it never fails a function.
+ * `KDG_HOLD_TABLE`: the hold registry (lambdas/contracts/hold-registry.ts), read by every function
+ * that takes, watches or gives back a hold.
  */
-const claimSettleMs = /* @__PURE__ */ (() =>
+export const holdRegistryEnvironment = /* @__PURE__ */ (() =>
   z.pipe(
-    z.optional(z.string()),
-    z.transform((raw) => {
-      const value = raw === undefined || raw === '' ? Number.NaN : Number(raw);
-      return Number.isFinite(value) && value >= 0 ? value : undefined;
-    }),
-  ))();
-
-/** The restore function: only the claim's settle time. */
-export const claimEnvironment = /* @__PURE__ */ (() =>
-  z.pipe(
-    z.object({ KDG_CLAIM_SETTLE_MS: claimSettleMs }),
-    z.transform((env) => ({ claimSettleMs: env.KDG_CLAIM_SETTLE_MS })),
+    z.object({ KDG_HOLD_TABLE: setting }),
+    z.transform((env) => ({ tableName: env.KDG_HOLD_TABLE })),
   ))();
 
 /** The check function: where the watch's chain creates its one-time schedules, and the role they run as. */
@@ -52,7 +41,6 @@ export const fastPathEnvironment = /* @__PURE__ */ (() =>
       KDG_TOPIC_ARN: setting,
       KDG_STATE_MACHINE_ARN: z.string().check(z.regex(STATE_MACHINE_ARN)),
       KDG_WORKFLOW_PRINCIPALS: z.optional(z.string()),
-      KDG_CLAIM_SETTLE_MS: claimSettleMs,
     }),
     z.transform((env) => ({
       topicArn: env.KDG_TOPIC_ARN,
@@ -63,7 +51,6 @@ export const fastPathEnvironment = /* @__PURE__ */ (() =>
         .split(',')
         .map((arn) => arn.trim())
         .filter((arn) => arn.length > 0),
-      claimSettleMs: env.KDG_CLAIM_SETTLE_MS,
     })),
   ))();
 
@@ -99,12 +86,16 @@ export const approvalEnvironment = /* @__PURE__ */ (() =>
     z.transform((env) => ({ linksTable: env.KDG_APPROVAL_LINKS_TABLE })),
   ))();
 
+type HoldRegistryVariables = Readonly<z.input<typeof holdRegistryEnvironment>>;
+
 /** The variables the template sets on each function that reads any, by handler folder. */
 export interface FunctionEnvironments {
   readonly 'request-approval': Readonly<z.input<typeof requestApprovalEnvironment>>;
   readonly approval: Readonly<z.input<typeof approvalEnvironment>>;
-  readonly check: Readonly<z.input<typeof checkEnvironment>>;
-  readonly 'fast-path': Readonly<z.input<typeof fastPathEnvironment>>;
-  readonly restore: Readonly<z.input<typeof claimEnvironment>>;
+  readonly disable: HoldRegistryVariables;
+  readonly check: Readonly<z.input<typeof checkEnvironment>> & HoldRegistryVariables;
+  readonly 'schedule-deletion': HoldRegistryVariables;
+  readonly 'fast-path': Readonly<z.input<typeof fastPathEnvironment>> & HoldRegistryVariables;
+  readonly restore: HoldRegistryVariables;
   readonly 'alarm-relay': Readonly<z.input<typeof alarmRelayEnvironment>>;
 }

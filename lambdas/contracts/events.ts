@@ -124,6 +124,23 @@ export const scheduleEventSchema = /* @__PURE__ */ (() =>
     approval: approvalShape,
   }))();
 
+/**
+ * The inventory of what the key protects, before the disable approval (BEFORE_DISABLE) and right
+ * before ScheduleKeyDeletion (BEFORE_DELETION). `acceptDataLoss` is the validated execution input's.
+ */
+export const inventoryEventSchema = /* @__PURE__ */ (() =>
+  z.looseObject({
+    executionArn,
+    phase: z.enum(['BEFORE_DISABLE', 'BEFORE_DELETION']),
+    assessment: z.looseObject({
+      verdict: z.literal('ACCEPTED'),
+      key: z.looseObject({ ...keyIdentity, account: z.string().check(z.regex(/^\d{12}$/)) }),
+      plan: planShape,
+      request: z.looseObject({ acceptDataLoss: z.optional(z.array(z.string())) }),
+      summaryText: z.string(),
+    }),
+  }))();
+
 /** RollBack, CancelDeletion and Restore. */
 export const restoreEventSchema = /* @__PURE__ */ (() =>
   z.looseObject({

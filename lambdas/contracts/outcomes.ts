@@ -33,6 +33,12 @@ export const REFUSAL_CAUSES = [
   'EVENT_SOURCE_UNAVAILABLE',
   /** DisableKey's re-read of GetKeyLastUsage shows a use the approved assessment did not see. */
   'USED_SINCE_ASSESSMENT',
+  /** The inventory found resources encrypted under the key that acceptDataLoss does not name exactly. */
+  'PROTECTS_DATA',
+  /** A read of the inventory failed: what the key protects is unknown, never "nothing". */
+  'INVENTORY_INCOMPLETE',
+  /** The key encrypts the CloudTrail log group the watch reads, or the trail that feeds it. */
+  'ENCRYPTS_WATCH_SOURCE',
 ] as const;
 export type RefusalCause = (typeof REFUSAL_CAUSES)[number];
 

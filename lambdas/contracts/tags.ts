@@ -1,6 +1,7 @@
 /**
  * The tags the workflow and the fast path put on a key they hold, and the values of its status tag.
- * The key's own tags are the source of truth for ownership; IAM conditions of the stack name them too.
+ * They mirror the stack's hold registry for people and for IAM's second fence (conditions of the
+ * stack name them); decisions never rest on them alone, since anyone allowed to tag keys can write them.
  */
 
 /** Tags the workflow puts on a key it holds. */
@@ -17,14 +18,12 @@ export const TAGS = {
   deletionApprovedBy: 'kms-deletion-guard:deletion-approved-by',
   /** Who rejected the deletion of a key the workflow had disabled (set when it restores the key). */
   rejectedBy: 'kms-deletion-guard:rejected-by',
+  /** What becomes unreadable with the key (acceptDataLoss): how many resources and their ARNs, cut to fit. */
+  dataLossAccepted: 'kms-deletion-guard:data-loss-accepted',
 } as const;
 
 /** Tags the fast path adds to the hold's tags. */
 export const FAST_PATH_TAGS = {
-  /** `<actor> <nonce> <ISO time>`: who is undoing (or undid) the hold. */
-  claim: 'kms-deletion-guard:claim',
-  /** The claim whose evidence e-mail went out (a later hold's claim differs): else the workflow still owes it. */
-  notified: 'kms-deletion-guard:notified',
   /** The caller of the record that showed the key is needed. */
   caller: 'kms-deletion-guard:evidence-caller',
   /** `<eventTime> <eventName> <errorCode> <sourceIP> <eventID> <userAgent>` of that record. */

@@ -14,8 +14,9 @@ export const WORKFLOW_ERRORS = {
 } as const;
 
 /**
- * Errors a handler throws that a later attempt can fix (KMS, CloudWatch Logs and Lambda itself): the
- * workflow retries its Lambda tasks on them, and the watch's chain schedules its check again.
+ * Errors a handler throws that a later attempt can fix (KMS, CloudWatch Logs, the hold registry's
+ * DynamoDB and Lambda itself): the workflow retries its Lambda tasks on them, and the watch's chain
+ * schedules its check again.
  */
 export const TRANSIENT_ERRORS = [
   'ThrottlingException',
@@ -24,4 +25,7 @@ export const TRANSIENT_ERRORS = [
   'ServiceUnavailableException',
   'LimitExceededException',
   'TimeoutError',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
 ] as const;

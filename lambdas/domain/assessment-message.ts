@@ -210,10 +210,26 @@ function bullet(text: string): string {
   return indentBlock(wrap(text, 92), '    ').replace(/^ {4}/, '  - ');
 }
 
+/** The heading of the answer section, which every section added later goes before. */
+const ANSWER_HEADING = 'HOW TO ANSWER';
+
+/**
+ * The summary with one more section (e.g. the inventory, which a later step adds) before the answer
+ * section, or at the end of a summary that has none.
+ */
+export function withSection(summaryText: string, section: readonly string[]): string {
+  const block = section.map((l) => stripControl(l)).join('\n');
+  const at = summaryText.indexOf(`\n${ANSWER_HEADING}\n`);
+  if (at < 0) {
+    return `${summaryText.replace(/\n*$/, '')}\n\n${block}\n`;
+  }
+  return `${summaryText.slice(0, at + 1)}${block}\n\n${summaryText.slice(at + 1)}`;
+}
+
 function answerLines(executionArn: string, approvalTimeoutDays?: number, approvalUrl?: string): string[] {
   const arn = stripControl(executionArn);
   const lines = [
-    'HOW TO ANSWER',
+    ANSWER_HEADING,
     `  Approve: ${cliCommand(`approve ${arn} --step disable`)}`,
     `  Reject:  ${cliCommand(`reject ${arn} --step disable`)}`,
     `  (run these ${CLI_WHERE})`,

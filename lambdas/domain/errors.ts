@@ -197,13 +197,33 @@ export class WatchScheduleError extends Error {
 
 /**
  * The fast path claimed the hold moments ago and is undoing it now. Thrown so the step's retry
- * comes back once it is done (then the key's tags show the fast path's outcome) or its claim went
- * stale (then this step undoes the hold itself).
+ * comes back once it is done (then the hold registry shows the fast path's outcome) or its claim
+ * went stale (then this step undoes the hold itself).
  */
 export class RestoreInProgressError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RestoreInProgressError';
+  }
+}
+
+/**
+ * Another actor holds the registry's claim on the key and is acting on it right now (ScheduleDeletion
+ * scheduling, or the restore step restoring). Thrown by the fast path so that its retry, minutes
+ * later, decides on the hold as that actor left it.
+ */
+export class HoldBusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HoldBusyError';
+  }
+}
+
+/** The hold registry holds an item for the key that is not a hold record: nothing is decided on it. */
+export class HoldRecordUnreadableError extends Error {
+  constructor(keyArn: string, issues: string) {
+    super(`The hold registry's item for ${keyArn} is not a hold record (${issues}); nothing was changed.`);
+    this.name = 'HoldRecordUnreadableError';
   }
 }
 
@@ -269,6 +289,32 @@ export class AlarmRelaySettingsError extends EnvironmentError {
   constructor(variables: readonly string[]) {
     super(variables, `The alarm relay has nowhere to publish: ${variables.join(' and ')} not set.`);
     this.name = 'AlarmRelaySettingsError';
+  }
+}
+
+// --- The inventory of what a key protects ----------------------------------------------------------
+
+/**
+ * One read of the inventory failed. It carries the service, the call and the error, so the refusal
+ * (INVENTORY_INCOMPLETE) names them; the inventory never reads a failure as "nothing there".
+ */
+export class InventoryReadError extends Error {
+  constructor(
+    readonly service: string,
+    readonly call: string,
+    readonly errorName: string,
+    readonly errorMessage: string,
+  ) {
+    super(`${service} ${call} failed: ${errorName}${errorMessage ? ` (${errorMessage})` : ''}`);
+    this.name = 'InventoryReadError';
+  }
+}
+
+/** A paged answer handed back the token it was asked with: following it would never end. */
+export class PaginationStuckError extends Error {
+  constructor(token: string) {
+    super(`the service answered the page token ${quoteUntrusted(token, 40)} with the same token again`);
+    this.name = 'PaginationStuckError';
   }
 }
 

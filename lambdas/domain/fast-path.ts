@@ -3,17 +3,15 @@
  * call on a key this workflow holds undoes the hold at once instead of at the next polling check.
  *
  * Pure decisions only. Which record concerns which key is the shared matcher of the polling check
- * (recordConcernsKey, isBreakage, isOwnCall); what may be done to the key is the restore step's
- * planRestore; the key's own tags say who holds it and who already acted.
+ * (recordConcernsKey, isBreakage, isOwnCall); who holds the key and what its execution did is the
+ * stack's hold registry (lambdas/domain/hold-record.ts), never the key's tags: a tag anyone can copy
+ * onto another key opens nothing. What may be done to the key is the restore step's planRestoreFromHold.
  *
  * Two actors may want to undo the same hold at the same moment: the fast path, and the workflow's
- * own restore step after a polling check found the same record. KMS tags have no compare-and-set,
- * so they take turns with a claim tag, after Fischer's mutual-exclusion protocol: read the hold,
- * write `claim = <actor> <nonce> <time>`, wait longer than any actor takes from its read to its
- * write, read again, and act only if the claim is still its own. The one who acts writes the
- * ending status; the other sees it and neither enables twice nor e-mails twice. A key pending
- * deletion cannot be tagged, but there CancelKeyDeletion itself is the compare-and-set: only one
- * caller gets it to succeed, the other is told the key "is not pending deletion".
+ * own restore step after a polling check found the same record (or ScheduleDeletion may be about to
+ * schedule). They take turns by a compare-and-set on the registry item: each writes its claim only
+ * if the item still has the version it read; the loser reads again and stands back. The one who
+ * acts records how the hold ended, and the other neither enables twice nor e-mails twice.
  */
 import { FAST_PATH_TAGS, TAGS } from '../contracts/tags.js';
 import {
@@ -24,38 +22,24 @@ import {
   recordConcernsKey,
   toEvidence,
 } from './cloudtrail.js';
-import {
-  type CurrentKey,
-  evidenceTagValue,
-  holdTags,
-  isPendingDeletion,
-  planRestore,
-  type RestorePlan,
-  sanitizeTagValue,
-} from './hold.js';
-import { MINUTE_MS } from './time.js';
+import { evidenceTagValue, holdTags, isPendingDeletion, sanitizeTagValue } from './hold.js';
+import { type HoldRecord, planRestoreFromHold, type RestorePlan } from './hold-record.js';
 import type { Evidence, Outcome, RestoreMode, WatchState } from './types.js';
-
-export type ClaimActor = 'fast-path' | 'workflow';
-
-/** A claim older than this is taken to belong to an actor that crashed: anyone may claim again. */
-export const CLAIM_TTL_MS = 5 * MINUTE_MS;
-
-/**
- * How long an actor waits between writing its claim and reading it back. It must exceed the time
- * any actor takes from reading the hold to writing its claim (one TagResource call).
- */
-export const DEFAULT_CLAIM_SETTLE_MS = 2_000;
 
 export type FastPathOutcome = Extract<Outcome, 'ROLLED_BACK' | 'DELETION_CANCELLED'>;
 
 export type FastPathDecision =
-  | { readonly act: false; readonly reason: string }
+  | {
+      readonly act: false;
+      readonly reason: string;
+      /** Another actor holds the claim right now: try again later rather than give up. */
+      readonly busy: boolean;
+    }
   | {
       readonly act: true;
       readonly mode: Extract<RestoreMode, 'ROLLBACK' | 'CANCEL_DELETION'>;
       readonly outcome: FastPathOutcome;
-      /** The execution whose hold this is, as its tag names it. */
+      /** The execution whose hold this is, as the registry records it. */
       readonly executionArn: string;
       readonly evidence: Evidence;
       readonly plan: RestorePlan;
@@ -90,7 +74,9 @@ export interface FastPathInput {
   readonly record: CloudTrailRecord;
   /** The key as DescribeKey answered it (aliases need not be known: the ARN is in the record). */
   readonly key: KeyRef;
-  readonly current: CurrentKey;
+  readonly keyState: string;
+  /** The key's item in the hold registry (null: no execution ever held it). */
+  readonly hold: HoldRecord | null;
   /** The workflow's own principals: their failing calls (the canary) are never evidence. */
   readonly workflowPrincipalArns: readonly string[];
 }
@@ -98,16 +84,23 @@ export interface FastPathInput {
 /**
  * Should the fast path act on this key for this record, and how?
  *
- * Only a key whose tags show an active hold in a consistent state: `disabled` and Disabled (and it
- * was Enabled before, otherwise there is nothing to give back) on a `DisabledException`, or
- * `pending-deletion` and pending deletion on a failure of the pending window. Everything else is
- * left to the polling watch or to nobody: a key nobody holds (a person disabled it), a hold that
- * ended (rolled back, restored, aborted, cancelled), a hold still being taken (`disabling`), a key
- * whose state contradicts its tags, and a record older than the hold.
+ * Only a key the registry says an execution holds, in a phase where giving it back undoes what that
+ * execution did (or cancels a deletion someone else scheduled on it, now that a caller fails):
+ * - `watching` and Disabled, on a DisabledException, when the key was Enabled before the execution
+ *   disabled it: EnableKey (ROLLED_BACK);
+ * - `watching` and pending deletion (scheduled by someone else): CancelKeyDeletion, the key stays
+ *   Disabled (DELETION_CANCELLED);
+ * - `pending-deletion` and pending deletion: CancelKeyDeletion (DELETION_CANCELLED), and EnableKey as
+ *   well when the failed call was made before the deletion was scheduled (ROLLED_BACK: the caller
+ *   needed the disabled key).
+ * Everything else is left to the polling watch or to nobody: no hold (a person disabled the key,
+ * whatever its tags say), a hold that ended or is being given back, a hold still being taken
+ * (`disabling`), a key whose state contradicts its hold, and a record older than the hold.
+ * `scheduling` is `busy`: ScheduleDeletion holds the claim right now, so the fast path tries again.
  */
 export function decideFastPath(input: FastPathInput): FastPathDecision {
-  const { record, key, current } = input;
-  const skip = (reason: string): FastPathDecision => ({ act: false, reason });
+  const { record, key, keyState, hold } = input;
+  const skip = (reason: string, busy = false): FastPathDecision => ({ act: false, reason, busy });
   if (!isBreakage(record, 'PENDING')) {
     return skip(
       `The record is ${record.errorCode ?? 'a success'}, not a failure that shows the key is needed.`,
@@ -119,89 +112,60 @@ export function decideFastPath(input: FastPathInput): FastPathDecision {
   if (!recordConcernsKey(record, key)) {
     return skip(`The record does not concern ${key.keyArn}.`);
   }
-  const executionArn = current.tags[TAGS.execution];
-  if (executionArn === undefined || executionArn === '') {
-    return skip('No execution of this workflow holds the key (a person disabled it, or it was never ours).');
+  if (!hold) {
+    return skip(
+      'The hold registry records no hold on the key: no execution of this stack disabled it (its tags, if any, open nothing).',
+    );
   }
-  const disabledAt = current.tags[TAGS.disabledAt];
-  if (disabledAt !== undefined && Date.parse(record.eventTime) < Date.parse(disabledAt)) {
-    return skip(`The record (${record.eventTime}) is older than the hold (disabled at ${disabledAt}).`);
+  if (Date.parse(record.eventTime) < Date.parse(hold.disabledAt)) {
+    return skip(`The record (${record.eventTime}) is older than the hold (disabled at ${hold.disabledAt}).`);
   }
-  const status = current.tags[TAGS.status];
+  const pending = isPendingDeletion(keyState);
   let mode: 'ROLLBACK' | 'CANCEL_DELETION';
-  if (status === 'disabled') {
-    if (current.keyState !== 'Disabled') {
-      return skip(`The hold says disabled but the key is ${current.keyState}: the polling check decides.`);
+  switch (hold.phase) {
+    case 'watching':
+      if (pending) {
+        mode = 'CANCEL_DELETION';
+        break;
+      }
+      if (keyState !== 'Disabled') {
+        return skip(`The hold is watching but the key is ${keyState}: the polling check decides.`);
+      }
+      if (!isBreakage(record, 'OBSERVE')) {
+        return skip(`A ${record.errorCode} on a disabled key does not show that it is needed.`);
+      }
+      mode = 'ROLLBACK';
+      break;
+    case 'pending-deletion': {
+      if (!pending) {
+        return skip(`The hold is pending deletion but the key is ${keyState}: the polling check decides.`);
+      }
+      const beforeScheduling =
+        hold.scheduledAt !== null && Date.parse(record.eventTime) < Date.parse(hold.scheduledAt);
+      mode =
+        beforeScheduling && hold.deletionScheduled && isBreakage(record, 'OBSERVE')
+          ? 'ROLLBACK'
+          : 'CANCEL_DELETION';
+      break;
     }
-    if (!isBreakage(record, 'OBSERVE')) {
-      return skip(`A ${record.errorCode} on a disabled key does not show that it is needed.`);
-    }
-    if (current.tags[TAGS.wasEnabled] !== 'true') {
-      return skip(
-        'The key was already Disabled before this workflow held it: there is nothing to give back.',
-      );
-    }
-    mode = 'ROLLBACK';
-  } else if (status === 'pending-deletion') {
-    if (!isPendingDeletion(current.keyState)) {
-      return skip(
-        `The hold says pending-deletion but the key is ${current.keyState}: the polling check decides.`,
-      );
-    }
-    mode = 'CANCEL_DELETION';
-  } else {
-    return skip(`The hold is at status "${status ?? '(none)'}", not one the fast path acts on.`);
+    case 'scheduling':
+      return skip('ScheduleDeletion holds the claim on the hold right now; the fast path looks again.', true);
+    default:
+      return skip(`The hold is at phase ${hold.phase}, not one the fast path acts on.`);
   }
-  const plan = planRestore(mode, current, executionArn);
+  const plan = planRestoreFromHold(mode, keyState, hold, hold.executionArn);
   if (plan.actions.length === 0) {
     return skip(plan.reason);
   }
+  const rolledBack = plan.actions.includes('EnableKey');
   return {
     act: true,
     mode,
-    outcome: mode === 'ROLLBACK' ? 'ROLLED_BACK' : 'DELETION_CANCELLED',
-    executionArn,
+    outcome: rolledBack ? 'ROLLED_BACK' : 'DELETION_CANCELLED',
+    executionArn: hold.executionArn,
     evidence: toEvidence(record),
     plan,
   };
-}
-
-/** The claim tag's value for an actor. The nonce tells two attempts of one actor apart from another actor. */
-export function claimValue(actor: ClaimActor, nonce: string, now: Date): string {
-  return sanitizeTagValue(`${actor} ${nonce} ${now.toISOString()}`);
-}
-
-export interface Claim {
-  readonly actor: ClaimActor;
-  readonly nonce: string;
-  readonly at: Date;
-}
-
-export function parseClaim(value: string | undefined): Claim | null {
-  const match = /^(fast-path|workflow) (\S+) (\S+)$/.exec(value ?? '');
-  if (!match) {
-    return null;
-  }
-  const [, actor, nonce = '', at = ''] = match;
-  const time = Date.parse(at);
-  return Number.isNaN(time) ? null : { actor: actor as ClaimActor, nonce, at: new Date(time) };
-}
-
-/**
- * Where an actor stands before it claims: `taken` while another actor's claim is younger than
- * CLAIM_TTL_MS (it is acting right now), `free` otherwise (no claim, its own, or a stale one).
- */
-export function claimStanding(
-  tags: Readonly<Record<string, string>>,
-  actor: ClaimActor,
-  nonce: string,
-  now: Date,
-): 'free' | 'taken' {
-  const claim = parseClaim(tags[FAST_PATH_TAGS.claim]);
-  if (!claim || (claim.actor === actor && claim.nonce === sanitizeTagValue(nonce))) {
-    return 'free';
-  }
-  return now.getTime() - claim.at.getTime() < CLAIM_TTL_MS ? 'taken' : 'free';
 }
 
 /** The tags that record one record's evidence on the key, beside the hold's summary tag. */
@@ -228,32 +192,13 @@ export function evidenceTags(evidence: Evidence): Record<string, string> {
   return tags;
 }
 
-/** The evidence the fast path left on the key, read back from its tags. */
-export function evidenceFromTags(tags: Readonly<Record<string, string>>): Evidence | null {
-  const call = tags[FAST_PATH_TAGS.call];
-  if (!call) {
-    return null;
-  }
-  const [eventTime = '', eventName = '', errorCode = '', sourceIPAddress = '', eventID = '', userAgent = ''] =
-    call.split(' ');
-  return {
-    eventID,
-    eventTime,
-    eventName,
-    errorCode,
-    principal: tags[FAST_PATH_TAGS.caller] ?? 'unknown',
-    sourceIPAddress,
-    userAgent: userAgent || 'unknown',
-  };
-}
-
-/** What the fast path did to a hold of this execution, as the key's tags show it. */
+/** What the fast path did to a hold of this execution, as the registry records it. */
 export interface FastPathTakeover {
   readonly outcome: FastPathOutcome;
   /** True once the fast path sent the evidence e-mail; false: the workflow must send it. */
   readonly notified: boolean;
-  /** When the fast path claimed the hold (moments before it acted). */
-  readonly actedAt: string | null;
+  /** When the fast path gave the key back. */
+  readonly actedAt: string;
   readonly evidence: Evidence | null;
 }
 
@@ -262,39 +207,32 @@ export interface FastPathTakeover {
  * execution whose key the fast path gave back ends ROLLED_BACK or DELETION_CANCELLED (not ABORTED
  * because the key "changed"), and without a second e-mail.
  */
-export function fastPathOutcome(current: CurrentKey, executionArn: string): FastPathTakeover | null {
-  const { tags } = current;
-  if (tags[TAGS.execution] !== sanitizeTagValue(executionArn)) {
+export function fastPathTakeover(hold: HoldRecord | null, executionArn: string): FastPathTakeover | null {
+  const end = hold?.end;
+  if (!hold || hold.executionArn !== executionArn || hold.phase !== 'ended' || end?.by !== 'fast-path') {
     return null;
   }
-  const status = tags[TAGS.status];
-  if (status !== 'rolled-back' && status !== 'deletion-cancelled') {
-    return null;
-  }
-  const claim = parseClaim(tags[FAST_PATH_TAGS.claim]);
-  if (claim?.actor !== 'fast-path') {
+  if (end.status !== 'rolled-back' && end.status !== 'deletion-cancelled') {
     return null;
   }
   return {
-    outcome: status === 'rolled-back' ? 'ROLLED_BACK' : 'DELETION_CANCELLED',
-    notified: tags[FAST_PATH_TAGS.notified] === tags[FAST_PATH_TAGS.claim],
-    actedAt: claim.at.toISOString(),
-    evidence: evidenceFromTags(tags),
+    outcome: end.status === 'rolled-back' ? 'ROLLED_BACK' : 'DELETION_CANCELLED',
+    notified: end.notified,
+    actedAt: end.at,
+    evidence: end.evidence,
   };
 }
 
-/** The tags that end a hold the fast path undid: status, evidence and its claim (which names it as the actor). */
+/** The tags that mirror a hold the fast path undid: status and the record that showed the key is needed. */
 export function fastPathEndTags(
   executionArn: string,
   outcome: FastPathOutcome,
   evidence: Evidence,
-  claim: string,
 ): Record<string, string> {
   const status = outcome === 'ROLLED_BACK' ? 'rolled-back' : 'deletion-cancelled';
   return {
     ...holdTags(executionArn, { status }),
     ...evidenceTags(evidence),
-    [FAST_PATH_TAGS.claim]: claim,
   };
 }
 

@@ -22,6 +22,14 @@ import { hasControlCharacter, quoteUntrusted } from './untrusted.js';
 
 export const MAX_REQUESTED_BY_LENGTH = 256;
 export const MAX_REASON_LENGTH = 1024;
+/**
+ * ARNs `acceptDataLoss` may name, and their characters in all: the list travels in the workflow state
+ * twice (the input and the validated request), and the state holds 256 KB with everything else.
+ */
+export const MAX_ACCEPTED_DATA_LOSS = 200;
+export const MAX_ACCEPTED_DATA_LOSS_CHARACTERS = 32_768;
+/** The longest ARN any of the inventoried services documents is 2048 characters. */
+export const MAX_ARN_LENGTH = 2048;
 
 const { observationDays, pendingWindowInDays } = WHOLE_NUMBER_SETTINGS;
 
@@ -33,6 +41,7 @@ const FIELD_RULES = {
   reason: `It must be text of at most ${MAX_REASON_LENGTH} characters; line breaks and tabs are allowed, other control characters are not.`,
   allowExportedPublicKey:
     'It must be true or false (true lets an asymmetric key whose public key was downloaded be retired anyway).',
+  acceptDataLoss: `It must be a list of at most ${MAX_ACCEPTED_DATA_LOSS} resource ARNs ("arn:...", each at most ${MAX_ARN_LENGTH} and all together at most ${MAX_ACCEPTED_DATA_LOSS_CHARACTERS} characters, no control characters): exactly the resources encrypted under the key whose data you accept to lose; omit it unless you mean to destroy that data.`,
 } as const;
 
 type Field = keyof typeof FIELD_RULES;
@@ -56,6 +65,22 @@ const schema = z.strictObject({
     ),
   ),
   allowExportedPublicKey: z.optional(z.boolean()),
+  acceptDataLoss: z.optional(
+    z
+      .array(
+        z.string().check(
+          z.startsWith('arn:'),
+          z.maxLength(MAX_ARN_LENGTH),
+          z.refine((s) => !hasControlCharacter(s) && s.trim() === s),
+        ),
+      )
+      .check(
+        z.maxLength(MAX_ACCEPTED_DATA_LOSS),
+        z.refine(
+          (arns) => arns.reduce((sum, arn) => sum + arn.length, 0) <= MAX_ACCEPTED_DATA_LOSS_CHARACTERS,
+        ),
+      ),
+  ),
 });
 
 /** What was received, safe to print: quoted and cut short for text, named for anything else. */
@@ -125,7 +150,14 @@ export function parseExecutionInput(raw: unknown, config: GuardConfig): Executio
       const field = issue.path[0];
       if (typeof field === 'string' && field in FIELD_RULES && !fields.includes(field)) {
         fields.push(field);
-        problems.push(fieldProblem(field as Field, record[field]));
+        const entry = issue.path[1];
+        const value = record[field];
+        // One bad ARN of a long list: name it, not just "a list of 40 items".
+        problems.push(
+          typeof entry === 'number' && Array.isArray(value)
+            ? fieldProblem(field as Field, value[entry]).replace('received', `entry ${entry} is`)
+            : fieldProblem(field as Field, value),
+        );
       }
     }
     throw new InvalidInputError(problems.join(' '), fields);
@@ -162,5 +194,7 @@ export function parseExecutionInput(raw: unknown, config: GuardConfig): Executio
     requestedBy: input.requestedBy ?? '',
     reason: input.reason ?? '',
     allowExportedPublicKey: input.allowExportedPublicKey ?? false,
+    // Present only when given: a request without it reads as it always did. Duplicates say nothing more.
+    ...(input.acceptDataLoss ? { acceptDataLoss: [...new Set(input.acceptDataLoss)] } : {}),
   };
 }

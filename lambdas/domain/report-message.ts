@@ -1,5 +1,7 @@
 import { CLI_WHERE, cliCommand } from '../contracts/cli.js';
 import type { KeyRef } from './cloudtrail.js';
+import type { InventoryReport } from './inventory.js';
+import { inventoryLines } from './inventory-message.js';
 import { toSubject } from './subject.js';
 import { DAY_MS } from './time.js';
 import type { Evidence, LastUsage, WatchPlan } from './types.js';
@@ -52,6 +54,21 @@ export interface ObservationReportArgs {
   readonly trackingStartDate?: string | undefined;
   /** Earliest instant the log group could still show in the final search. */
   readonly searchedFrom?: Date | undefined;
+  /** What the inventory before the disable approval found; it is taken again right before the deletion. */
+  readonly inventory?: InventoryReport | null | undefined;
+}
+
+/** The inventory section of the deletion request: what the key protected when it was disabled. */
+function inventorySection(inventory: InventoryReport | null | undefined): string[] {
+  if (!inventory) {
+    return [];
+  }
+  return [
+    ...inventoryLines(inventory),
+    '  If you approve, the inventory is taken again right before ScheduleKeyDeletion: anything found then',
+    '  that acceptDataLoss does not name exactly stops the deletion and gives the key back.',
+    '',
+  ];
 }
 
 /** The report that asks for the deletion approval after a quiet observation. */
@@ -77,6 +94,7 @@ export function observationReport(args: ObservationReportArgs): Message {
     'DisabledException on this key: none seen.',
     `GetKeyLastUsage: ${usage}.`,
     '',
+    ...inventorySection(args.inventory),
     `If you approve: the workflow calls ScheduleKeyDeletion with a ${plan.pendingWindowInDays}-day pending window.`,
     `Approved now, KMS would delete the key on ${deletionIfApprovedNow.toISOString()};`,
     'after that the key and every ciphertext made under it are unrecoverable.',

@@ -17,7 +17,7 @@ import type {
   RestoreResult,
   WatchState,
 } from './types.js';
-import { ABORT_CAUSES } from './types.js';
+import { ABORT_CAUSES, REFUSAL_CAUSES } from './types.js';
 
 /** Evidence entries written out in full; the count and event IDs cover the rest. */
 export const MAX_EVIDENCE_IN_MESSAGE = 20;
@@ -63,6 +63,15 @@ export function abortCauseOf(error: CaughtError | null | undefined): AbortCause 
     .toUpperCase();
   const known = ABORT_CAUSES.find((cause) => cause === snake || cause === error.Error);
   return known ?? 'WORKFLOW_ERROR';
+}
+
+/**
+ * The REFUSAL_CAUSES name of a refusal that came after the key was changed (the inventory right
+ * before the deletion): the workflow sends it as the caught error's name; plain REFUSED otherwise.
+ */
+export function refusalCauseOf(error: CaughtError | null | undefined): string {
+  const name = error?.Error;
+  return REFUSAL_CAUSES.find((cause) => cause === name) ?? 'REFUSED';
 }
 
 /** One line of text: whitespace collapsed, control characters dropped, cut to `max`. */
@@ -137,6 +146,8 @@ export function restoreCauseText(report: RestoreReport): string {
       return `REJECTED: ${oneLine(`the deletion request was rejected; ${actionsText(report)}`)}`;
     case 'APPROVAL_EXPIRED':
       return `APPROVAL_EXPIRED: ${oneLine(`nobody answered the deletion request in time; ${actionsText(report)}`)}`;
+    case 'REFUSED':
+      return `${refusalCauseOf(report.error)}: ${oneLine(`${report.error?.Cause ?? report.reason}; ${actionsText(report)}`)}`;
     case 'ABORTED': {
       const message = errorMessageOf(report.error);
       const errorName = report.error?.Error ?? 'unknown error';
@@ -177,6 +188,11 @@ function whatHappened(report: RestoreReport): string {
       return (
         'Nobody answered the deletion request before the approval timeout. ' +
         'The workflow returned the key to the state it had before.'
+      );
+    case 'REFUSED':
+      return (
+        'Right before scheduling the deletion, the workflow found a reason it must not delete this key ' +
+        '(below). It did not schedule the deletion and returned the key to the state it had before.'
       );
     default:
       return (
@@ -247,6 +263,15 @@ export function buildRestoreMessage(report: RestoreReport): RestoreMessage {
     `  ${whatHappened(report)}`,
     '',
   );
+  if (report.outcome === 'REFUSED') {
+    lines.push(
+      `Cause:      ${refusalCauseOf(report.error)}`,
+      ...(report.error?.Cause ?? '(none recorded)')
+        .split('\n')
+        .map((line) => `  ${line.replace(/\p{Cc}/gu, ' ')}`),
+      '',
+    );
+  }
   if (report.mode === 'ABORT' && report.outcome === 'ABORTED') {
     const message = errorMessageOf(report.error);
     lines.push(

@@ -9,6 +9,7 @@
  */
 import type { GuardConfig } from '../contracts/config.js';
 import type { Outcome, RefusalCause } from '../contracts/outcomes.js';
+import type { InventoryReport } from './inventory.js';
 import type { UsageCadence } from './usage-cadence.js';
 
 export type { GuardConfig } from '../contracts/config.js';
@@ -34,6 +35,11 @@ export interface ExecutionRequest {
   readonly requestedBy: string;
   readonly reason: string;
   readonly allowExportedPublicKey: boolean;
+  /**
+   * Crypto-shredding on purpose: the ARNs of the resources encrypted under the key whose data the
+   * requester accepts to lose. The key proceeds only when the inventory finds exactly these.
+   */
+  readonly acceptDataLoss?: readonly string[] | undefined;
 }
 
 /** What the workflow knows about the key (from DescribeKey, ListAliases, ListResourceTags). */
@@ -126,6 +132,20 @@ export interface Assessment {
   readonly summaryText: string;
   /** E-mail subject, valid for SNS (see subject.ts). */
   readonly subject: string;
+  /**
+   * What the key protects, as the inventory step found it before the disable approval (absent until
+   * that step ran, and on assessments refused before it).
+   */
+  readonly inventory?: InventoryReport | null | undefined;
+}
+
+/** Result of the inventory right before ScheduleKeyDeletion, stored at `$.finalInventory`. */
+export interface InventoryCheck {
+  readonly verdict: 'CLEAR' | 'REFUSED';
+  readonly refusal: Refusal | null;
+  /** `"<CAUSE>: <message>"`; empty when clear. */
+  readonly causeText: string;
+  readonly inventory: InventoryReport;
 }
 
 /** Result of DisableKey, stored at `$.disable`. */
@@ -214,9 +234,11 @@ export interface RestoreResult {
   /** `"<OUTCOME or CAUSE>: <message>"` for the Fail state's CausePath. */
   readonly causeText: string;
   /**
-   * Set when the fast path (EventBridge) already undid this execution's hold: the workflow ends
-   * with this outcome, with `watch` (the fast path's record added) as its evidence, and e-mails only
-   * when the fast path could not (`notified` false).
+   * Set when the hold ended with another outcome than this step's: the fast path (EventBridge)
+   * already undid this execution's hold, or this step cancelled a deletion someone else scheduled
+   * because callers fail on the key. The workflow ends with this outcome, with `watch` (the fast
+   * path's record added) as its evidence, and e-mails only when the fast path could not (`notified`
+   * false: the e-mail is this result's).
    */
   readonly fastPath?: {
     readonly outcome: 'ROLLED_BACK' | 'DELETION_CANCELLED';

@@ -180,7 +180,9 @@ export function keyWarnings(
     if (age < minIdleMs) {
       warnings.push(
         `The key was created only ${wholeDays(age)} days ago (minIdleDays is ${config.minIdleDays}): ` +
-          'a workload may not have started using it yet.',
+          'a workload may not have started using it yet. AWS may also refuse to disable it until then: the ' +
+          "stack's IAM Deny on kms:TrailingDaysWithoutKeyUsage counts a key never used from its creation, and " +
+          'the run then ends ABORTED with the key left as it was.',
       );
     }
   }

@@ -1,6 +1,4 @@
-import { TAGS } from '../contracts/tags.js';
-import { KeyChangedExternallyError, WatchScheduleError } from './errors.js';
-import { isHeldBy, isPendingDeletion } from './hold.js';
+import { WatchScheduleError } from './errors.js';
 import { DAY_MS, HOUR_MS } from './time.js';
 import type { Evidence, WatchPlan, WatchState } from './types.js';
 
@@ -215,42 +213,4 @@ export function advanceWatch(
     reportText: findings.reportText,
     subject: findings.subject,
   };
-}
-
-/** The key as a check just read it (DescribeKey state and all tags). */
-export interface WatchedKey {
-  readonly keyState: string;
-  readonly tags: Readonly<Record<string, string>>;
-}
-
-/**
- * Before each check: the key must still be as this execution left it. OBSERVE and FINAL: Disabled
- * and held by this execution. PENDING: pending deletion and held by this execution. Anything else
- * means a person or another workflow changed the key, and watching on would judge a key that is
- * no longer in the state the verdict is about.
- */
-export function verifyWatchedKey(phase: WatchPhase, current: WatchedKey, executionArn: string): void {
-  if (!isHeldBy(current.tags, executionArn)) {
-    const owner = current.tags[TAGS.execution];
-    throw new KeyChangedExternallyError(
-      owner
-        ? `The key is now held by another execution (${owner}), not by ${executionArn}.`
-        : `This execution's hold tag (${TAGS.execution}) is gone from the key: someone removed it.`,
-    );
-  }
-  if (phase === 'PENDING') {
-    if (!isPendingDeletion(current.keyState)) {
-      throw new KeyChangedExternallyError(
-        `The key is ${current.keyState}, no longer pending deletion: someone cancelled the deletion this execution scheduled.`,
-      );
-    }
-    return;
-  }
-  if (current.keyState !== 'Disabled') {
-    throw new KeyChangedExternallyError(
-      `The key is ${current.keyState}, not Disabled as this execution left it: someone ${
-        current.keyState === 'Enabled' ? 're-enabled it' : 'changed it'
-      } during the observation.`,
-    );
-  }
 }

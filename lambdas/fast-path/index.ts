@@ -2,7 +2,7 @@ import type * as z from 'zod/mini';
 import { sfnClient } from '../aws/clients.js';
 import { readEnvironment } from '../aws/environment.js';
 import { describeExecution } from '../aws/executions.js';
-import { claimHold } from '../aws/hold-claim.js';
+import { readHold, replaceHold } from '../aws/hold-registry.js';
 import { isNotFound, type KeyReading, keyFactsOf, readKey } from '../aws/key-reader.js';
 import { cancelKeyDeletion, enableKey } from '../aws/key-restore.js';
 import { tagKey } from '../aws/key-tagging.js';
@@ -11,20 +11,28 @@ import { publish } from '../aws/notifications.js';
 import { fastPathEnvironment } from '../contracts/environment.js';
 import { kmsCloudTrailEventSchema } from '../contracts/events.js';
 import { describeIssues, safeParseContract } from '../contracts/issues.js';
-import { FAST_PATH_TAGS, TAGS } from '../contracts/tags.js';
-import { type CloudTrailRecord, isOwnCall } from '../domain/cloudtrail.js';
-import { FastPathSettingsError, InvalidHandlerEventError } from '../domain/errors.js';
+import { type CloudTrailRecord, isOwnCall, type KeyRef } from '../domain/cloudtrail.js';
+import { FastPathSettingsError, HoldBusyError, InvalidHandlerEventError } from '../domain/errors.js';
 import {
   candidateKeyArns,
-  claimStanding,
   decideFastPath,
   type FastPathOutcome,
   fastPathEndTags,
-  fastPathOutcome,
+  fastPathTakeover,
   fastPathWatch,
-  parseClaim,
 } from '../domain/fast-path.js';
-import { sanitizeTagValue } from '../domain/hold.js';
+import { isPendingDeletion } from '../domain/hold.js';
+import {
+  beforeClaim,
+  claimHold,
+  describeHold,
+  type HoldEnd,
+  type HoldRecord,
+  nextHold,
+  type RestoreAction,
+  releaseHold,
+  tagDisagreements,
+} from '../domain/hold-record.js';
 import { buildRestoreMessage } from '../domain/restore-message.js';
 import type { Evidence, KeyFacts } from '../domain/types.js';
 
@@ -33,9 +41,14 @@ import type { Evidence, KeyFacts } from '../domain/types.js';
  * whose errorCode is DisabledException or KMSInvalidStateException; this handler gives back, within
  * minutes, a key this workflow disabled (or whose deletion it scheduled) and e-mails the evidence.
  *
+ * Only a key the stack's hold registry says a running execution of this stack's state machine holds
+ * is changed, and only as far as that execution's record allows (lambdas/domain/fast-path.ts): tags
+ * copied onto another key open nothing. The fast path and the workflow take turns on a hold by a
+ * compare-and-set on its registry item.
+ *
  * It does not wake the execution. The execution meets the fast path's work at its next step (its
- * next check finds the key changed, and the restore step reads the fast path's outcome from the
- * key's tags), so it ends ROLLED_BACK or DELETION_CANCELLED up to one check interval later. Waking
+ * next check finds the hold ended, and the restore step reads the fast path's outcome from the
+ * registry), so it ends ROLLED_BACK or DELETION_CANCELLED up to one check interval later. Waking
  * it early would need the wait to become a task-token wait (or the fast path to stop and restart
  * executions), more permissions and a second way to end a run, while gaining nothing for the caller
  * whose key is already back and nothing for the reader, who already has the e-mail.
@@ -58,9 +71,9 @@ export interface FastPathReport {
 }
 
 /**
- * The hold's execution must be a running execution of this stack's state machine. A tag alone could
- * be left by an execution that ended with the key pending deletion (DELETION_SCHEDULED), or written
- * by anyone allowed to tag keys; neither may make the fast path change a key.
+ * The hold's execution must be a running execution of this stack's state machine. A record alone could
+ * outlive its execution (stopped by a person with the hold in any phase); it must never make the fast
+ * path change a key nobody watches any more.
  */
 async function isRunningExecution(executionArn: string, settings: Settings): Promise<string | null> {
   if (!executionArn.startsWith(settings.executionPrefix)) {
@@ -94,23 +107,22 @@ async function notify(args: {
   readonly outcome: FastPathOutcome;
   readonly executionArn: string;
   readonly key: KeyFacts;
-  readonly evidence: Evidence | null;
-  readonly finalKeyState: string;
-  readonly actedAt: string;
+  readonly end: HoldEnd;
   readonly now: Date;
   readonly topicArn: string;
 }): Promise<void> {
   const rollback = args.outcome === 'ROLLED_BACK';
+  const tampering = args.end.tampering.length > 0 ? ` Tampering: ${args.end.tampering.join('; ')}.` : '';
   const message = buildRestoreMessage({
     mode: rollback ? 'ROLLBACK' : 'CANCEL_DELETION',
     outcome: args.outcome,
     executionArn: args.executionArn,
     key: args.key,
-    actions: [rollback ? 'EnableKey' : 'CancelKeyDeletion'],
-    finalKeyState: args.finalKeyState,
-    restoredAt: args.actedAt,
-    reason: `The fast path acted on the CloudTrail event within minutes of the failing call; the execution ends ${args.outcome} at its next step.`,
-    watch: fastPathWatch(null, args.evidence, args.now),
+    actions: args.end.actions,
+    finalKeyState: args.end.finalKeyState,
+    restoredAt: args.end.at,
+    reason: `The fast path acted on the CloudTrail event within minutes of the failing call: ${args.end.reason} The execution ends ${args.outcome} at its next step.${tampering}`,
+    watch: fastPathWatch(null, args.end.evidence, args.now),
     error: null,
     now: args.now,
   });
@@ -125,6 +137,70 @@ async function notify(args: {
   });
 }
 
+/** Writes `next` over `seen`; false when another actor wrote the hold first. */
+async function write(seen: HoldRecord, next: HoldRecord): Promise<boolean> {
+  return (await replaceHold(seen, next)) === 'WRITTEN';
+}
+
+/**
+ * A previous attempt for this very record ended the hold, but its e-mail did not go out: mirror the
+ * end on the tags and send it now. Once the execution ended, its own restore step has sent the
+ * e-mail in the fast path's stead.
+ */
+async function finishEarlierAttempt(
+  hold: HoldRecord,
+  record: CloudTrailRecord,
+  keyArn: string,
+  now: Date,
+  settings: Settings,
+): Promise<FastPathKeyReport> {
+  const none = (reason: string): FastPathKeyReport => ({ keyArn, action: 'NONE', reason });
+  const owed = fastPathTakeover(hold, hold.executionArn);
+  const end = hold.end;
+  if (!owed || !end || owed.notified || hold.claim?.nonce !== record.eventID) {
+    return none(`${describeHold(hold, hold.executionArn)}.`);
+  }
+  const ended = await isRunningExecution(hold.executionArn, settings);
+  if (ended) {
+    return none(ended);
+  }
+  const reading = await readKey(keyArn, keyArn.split(':')[3] ?? '');
+  await mirrorEnd(
+    keyArn,
+    reading.metadata.KeyState ?? 'Unknown',
+    hold.executionArn,
+    owed.outcome,
+    owed.evidence,
+  );
+  await notify({
+    outcome: owed.outcome,
+    executionArn: hold.executionArn,
+    key: keyFactsFor(reading, keyArn, record),
+    end,
+    now,
+    topicArn: settings.topicArn,
+  });
+  await write(hold, nextHold(hold, { end: { ...end, notified: true } }, now));
+  return {
+    keyArn,
+    action: 'NOTIFIED',
+    reason: 'Sent the evidence e-mail a previous attempt could not send.',
+  };
+}
+
+/** The tags mirror how the hold ended (KMS refuses tags on a key pending deletion: left as they are). */
+async function mirrorEnd(
+  keyArn: string,
+  keyState: string,
+  executionArn: string,
+  outcome: FastPathOutcome,
+  evidence: Evidence | null,
+): Promise<void> {
+  if (evidence && !isPendingDeletion(keyState)) {
+    await tagKey(keyArn, keyArn.split(':')[3] ?? '', fastPathEndTags(executionArn, outcome, evidence));
+  }
+}
+
 async function handleKey(
   record: CloudTrailRecord,
   keyArn: string,
@@ -133,11 +209,29 @@ async function handleKey(
 ): Promise<FastPathKeyReport> {
   const region = keyArn.split(':')[3] ?? '';
   const none = (reason: string): FastPathKeyReport => ({ keyArn, action: 'NONE', reason });
-  // The workflow's canary fails on the held key at every check: told apart by its caller before the
-  // key is read, it costs the fast path no KMS request (half of a watched key's requests otherwise).
+  // The workflow's canary fails on the held key at every check: told apart by its caller before
+  // anything is read, it costs the fast path no request (half of a watched key's events otherwise).
   const principals = settings.workflowPrincipals;
   if (isOwnCall(record, principals)) {
     return none("The record is the workflow's own call (its canary), never evidence.");
+  }
+  // The registry first: a key no execution of this stack holds costs no KMS request, whatever its tags say.
+  let hold = await readHold(keyArn);
+  if (!hold) {
+    return none('The hold registry records no hold on the key: no execution of this stack disabled it.');
+  }
+  const nonce = record.eventID;
+  if (hold.phase === 'ended') {
+    return finishEarlierAttempt(hold, record, keyArn, now, settings);
+  }
+  const ownClaim =
+    hold.phase === 'restoring' && hold.claim?.actor === 'fast-path' && hold.claim.nonce === nonce;
+  if (hold.phase === 'restoring' && !ownClaim) {
+    return none(`${describeHold(hold, hold.executionArn)}: another actor is giving the key back.`);
+  }
+  const notRunning = await isRunningExecution(hold.executionArn, settings);
+  if (notRunning) {
+    return none(notRunning);
   }
   let reading: KeyReading;
   try {
@@ -148,118 +242,108 @@ async function handleKey(
     }
     throw error;
   }
-  const keyRef = { keyId: reading.metadata.KeyId ?? '', keyArn: reading.metadata.Arn ?? keyArn, aliases: [] };
-  const current = () => ({ keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags });
-  const nonce = sanitizeTagValue(record.eventID);
-
-  // A previous attempt for this very record ended the hold but its e-mail did not go out.
-  const owner = reading.tags[TAGS.execution];
-  const earlier = owner ? fastPathOutcome(current(), owner) : null;
-  const earlierClaim = parseClaim(reading.tags[FAST_PATH_TAGS.claim]);
-  if (earlier && owner && !earlier.notified && earlierClaim?.nonce === nonce) {
-    // Once the execution ended, its own restore step has sent the e-mail in the fast path's stead.
-    const ended = await isRunningExecution(owner, settings);
-    if (ended) {
-      return none(ended);
-    }
-    await notify({
-      outcome: earlier.outcome,
-      executionArn: owner,
-      key: keyFactsFor(reading, keyRef.keyArn, record),
-      evidence: earlier.evidence,
-      finalKeyState: current().keyState,
-      actedAt: earlier.actedAt ?? now.toISOString(),
-      now,
-      topicArn: settings.topicArn,
+  const keyRef: KeyRef = {
+    keyId: reading.metadata.KeyId ?? '',
+    keyArn: reading.metadata.Arn ?? keyArn,
+    aliases: [],
+  };
+  const decide = (held: HoldRecord, current: KeyReading) =>
+    decideFastPath({
+      record,
+      key: keyRef,
+      keyState: current.metadata.KeyState ?? 'Unknown',
+      hold: beforeClaim(held),
+      workflowPrincipalArns: principals,
     });
-    await markNotified(keyArn, region, reading.tags[FAST_PATH_TAGS.claim] ?? '');
-    return {
-      keyArn,
-      action: 'NOTIFIED',
-      reason: 'Sent the evidence e-mail a previous attempt could not send.',
-    };
-  }
-
-  let decision = decideFastPath({
-    record,
-    key: keyRef,
-    current: current(),
-    workflowPrincipalArns: principals,
-  });
+  let decision = decide(hold, reading);
   if (!decision.act) {
+    if (decision.busy) {
+      throw new HoldBusyError(decision.reason);
+    }
     return none(decision.reason);
   }
-  const notRunning = await isRunningExecution(decision.executionArn, settings);
-  if (notRunning) {
-    return none(notRunning);
-  }
 
-  // A key pending deletion cannot be tagged: CancelKeyDeletion itself decides who acts (only one
-  // caller's succeeds). Otherwise take the claim, as the workflow's restore step does.
-  let claim = '';
-  if (decision.mode === 'ROLLBACK') {
-    if (claimStanding(reading.tags, 'fast-path', nonce, now) === 'taken') {
-      return none(`Another actor is undoing this hold right now (${reading.tags[FAST_PATH_TAGS.claim]}).`);
-    }
-    const claimed = await claimHold(keyArn, region, 'fast-path', nonce, now);
-    if (!claimed.won) {
+  // The claim: written only if nobody wrote the hold since it was read.
+  if (!ownClaim) {
+    const claimed = claimHold(hold, 'fast-path', nonce, now);
+    if (!(await write(hold, claimed))) {
+      const after = await readHold(keyArn);
+      if (after?.phase === 'scheduling') {
+        throw new HoldBusyError(`${describeHold(after, after.executionArn)}: the fast path looks again.`);
+      }
       return none(
-        `Another actor claimed the hold at the same moment (${claimed.reading.tags[FAST_PATH_TAGS.claim]}).`,
+        `Another actor wrote the hold at the same moment (${describeHold(after, hold.executionArn)}); it decides.`,
       );
     }
-    claim = claimed.claim;
-    reading = claimed.reading;
-    decision = decideFastPath({ record, key: keyRef, current: current(), workflowPrincipalArns: principals });
-    if (!decision.act) {
-      return none(decision.reason);
-    }
+    hold = claimed;
+  }
+  // Under the claim, right before acting: the key as it is now.
+  reading = await readKey(keyArn, region);
+  decision = decide(hold, reading);
+  if (!decision.act) {
+    await write(hold, releaseHold(hold, new Date()));
+    return none(decision.reason);
   }
 
+  const done: RestoreAction[] = [];
   for (const action of decision.plan.actions) {
     if (action === 'CancelKeyDeletion') {
-      if ((await cancelKeyDeletion(keyArn, region)) === 'NOT_PENDING') {
+      if ((await cancelKeyDeletion(keyArn, region)) === 'CANCELLED') {
+        done.push(action);
+      } else if (!decision.plan.actions.includes('EnableKey')) {
+        // Nobody of this stack can cancel under this claim: a person did it first.
+        await write(hold, releaseHold(hold, new Date()));
         return none(
           'KMS answered that the key is no longer pending deletion: someone else cancelled it first.',
         );
       }
     } else {
       await enableKey(keyArn, region);
+      done.push(action);
     }
   }
-  if (claim === '') {
-    claim = sanitizeTagValue(`fast-path ${nonce} ${now.toISOString()}`);
+  const { executionArn, evidence, outcome } = decision;
+  const end: HoldEnd = {
+    by: 'fast-path',
+    status: outcome === 'ROLLED_BACK' ? 'rolled-back' : 'deletion-cancelled',
+    at: now.toISOString(),
+    reason: decision.plan.reason,
+    actions: done,
+    finalKeyState: decision.plan.expectedKeyState,
+    evidenceEventIds: [evidence.eventID],
+    evidence,
+    notified: false,
+    tampering: tagDisagreements(reading.tags, beforeClaim(hold), executionArn),
+  };
+  const ended = nextHold(hold, { phase: 'ended', end }, now);
+  if (!(await write(hold, ended))) {
+    // Only an actor that took a claim older than CLAIM_TTL_MS over can write here: it decides.
+    throw new HoldBusyError(
+      `The hold changed under the fast path's claim after it acted (${done.join(' + ')}).`,
+    );
   }
-  await tagKey(
-    keyArn,
-    region,
-    fastPathEndTags(decision.executionArn, decision.outcome, decision.evidence, claim),
-  );
-  const finalKeyState = decision.plan.expectedKeyState;
-  const actedAt = parseClaim(claim)?.at.toISOString() ?? now.toISOString();
+  await mirrorEnd(keyArn, end.finalKeyState, executionArn, outcome, evidence);
   await notify({
-    outcome: decision.outcome,
-    executionArn: decision.executionArn,
+    outcome,
+    executionArn,
     key: keyFactsFor(reading, keyRef.keyArn, record),
-    evidence: decision.evidence,
-    finalKeyState,
-    actedAt,
+    end,
     now,
     topicArn: settings.topicArn,
   });
-  await markNotified(keyArn, region, claim);
-  const action = decision.mode === 'ROLLBACK' ? 'EnableKey' : 'CancelKeyDeletion';
+  await write(ended, nextHold(ended, { end: { ...end, notified: true } }, now));
+  const action =
+    decision.mode === 'ROLLBACK' && done.includes('EnableKey') ? 'EnableKey' : 'CancelKeyDeletion';
   logger.info('The fast path undid the hold', {
     keyArn,
-    executionArn: decision.executionArn,
+    executionArn,
     action,
+    actions: done,
     eventID: record.eventID,
-    caller: decision.evidence.principal,
+    caller: evidence.principal,
+    tampering: end.tampering,
   });
   return { keyArn, action, reason: decision.plan.reason };
-}
-
-async function markNotified(keyArn: string, region: string, claim: string): Promise<void> {
-  await tagKey(keyArn, region, { [FAST_PATH_TAGS.notified]: claim });
 }
 
 /**

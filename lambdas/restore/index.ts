@@ -1,38 +1,46 @@
-import { claimHold, claimSettleMs } from '../aws/hold-claim.js';
+import { readHold, replaceHold } from '../aws/hold-registry.js';
 import { isNotFound, type KeyReading, readKey } from '../aws/key-reader.js';
 import { cancelKeyDeletion, enableKey } from '../aws/key-restore.js';
 import { tagKey } from '../aws/key-tagging.js';
 import { createLogger } from '../aws/logger.js';
-import { FAST_PATH_TAGS } from '../contracts/tags.js';
 import { RestoreInProgressError } from '../domain/errors.js';
+import { type FastPathTakeover, fastPathTakeover, fastPathWatch } from '../domain/fast-path.js';
 import {
-  claimStanding,
-  claimValue,
-  type FastPathTakeover,
-  fastPathOutcome,
-  fastPathWatch,
-} from '../domain/fast-path.js';
-import {
-  type CurrentKey,
   evidenceTagValue,
   type HoldStep,
   holdTags,
   isPendingDeletion,
   parseRestoreEvent,
-  planRestore,
-  type RestoreAction,
   sanitizeTagValue,
 } from '../domain/hold.js';
+import {
+  beforeClaim,
+  claimHold,
+  describeHold,
+  type HoldEnd,
+  type HoldRecord,
+  mayTakeOver,
+  nextHold,
+  ownHold,
+  planRestoreFromHold,
+  type RestoreAction,
+  type RestorePlan,
+  tagDisagreements,
+} from '../domain/hold-record.js';
 import { buildRestoreMessage } from '../domain/restore-message.js';
-import { type RestoreEvent, type RestoreResult, TAGS } from '../domain/types.js';
+import { type Outcome, type RestoreEvent, type RestoreResult, TAGS } from '../domain/types.js';
 
 const logger = createLogger('restore');
 
-interface Outcome {
+interface Restored {
   readonly actions: RestoreResult['actions'];
   readonly finalKeyState: string;
   readonly restoredAt: string | null;
   readonly reason: string;
+  /** Where the key's tags disagreed with this execution's record. */
+  readonly tampering: readonly string[];
+  /** The run ends DELETION_CANCELLED: this step cancelled a deletion someone else scheduled, callers failing. */
+  readonly cancelledOthersDeletion: boolean;
 }
 
 /** The fast path already undid this execution's hold: this step only reports it. */
@@ -41,11 +49,11 @@ interface Takeover {
   readonly finalKeyState: string;
 }
 
-/** The claim nonce of the restore steps: one execution holds a key, so its steps share one. */
-const WORKFLOW_NONCE = 'restore';
+/** How many times the step reads the hold again after losing a compare-and-set, before it gives up to its retry. */
+const MAX_ATTEMPTS = 3;
 
-function currentOf(reading: KeyReading): CurrentKey {
-  return { keyState: reading.metadata.KeyState ?? 'Unknown', tags: reading.tags };
+function stateOf(reading: KeyReading): string {
+  return reading.metadata.KeyState ?? 'Unknown';
 }
 
 /**
@@ -57,13 +65,13 @@ function takeoverResult(event: RestoreEvent, found: Takeover, now: Date): Restor
   const { takeover } = found;
   const mode = takeover.outcome === 'ROLLED_BACK' ? 'ROLLBACK' : 'CANCEL_DELETION';
   const watch = fastPathWatch(event.watch, takeover.evidence, now);
-  const outcome: Outcome = {
-    actions: [mode === 'ROLLBACK' ? 'EnableKey' : 'CancelKeyDeletion'],
+  const outcome = {
+    actions: [mode === 'ROLLBACK' ? 'EnableKey' : 'CancelKeyDeletion'] as RestoreResult['actions'],
     finalKeyState: found.finalKeyState,
     restoredAt: takeover.actedAt,
     reason: `The fast path (the EventBridge rule on KMS CloudTrail events) ${
       mode === 'ROLLBACK' ? 're-enabled the key' : 'cancelled the deletion'
-    } at ${takeover.actedAt ?? 'an unknown time'}, minutes after the failing call; this step changed nothing.`,
+    } at ${takeover.actedAt}, minutes after the failing call; this step changed nothing.`,
   };
   logger.info('The fast path already undid the hold', { mode: event.mode, ...takeover });
   const message = buildRestoreMessage({
@@ -87,46 +95,74 @@ function takeoverResult(event: RestoreEvent, found: Takeover, now: Date): Restor
 
 /**
  * RollBack (ROLLBACK), CancelDeletion (CANCEL_DELETION) and Restore (ABORT): undo what this
- * execution did to the key, as planRestore allows, mark the hold as ended and write the e-mail.
- * Safe to run again: the second run finds the hold ended and does nothing.
+ * execution did to the key, as its record in the hold registry allows (planRestoreFromHold), record
+ * how the hold ended, mirror it on the tags and write the e-mail. Safe to run again: the second run
+ * finds the hold ended and does nothing.
  */
 export async function handler(rawEvent: unknown): Promise<RestoreResult> {
   const event = parseRestoreEvent(rawEvent);
   const now = new Date();
-  let outcome: Outcome;
+  let restored: Restored;
   try {
     const done = await restore(event, now);
     if ('takeover' in done) {
       return takeoverResult(event, done, now);
     }
-    outcome = done;
+    restored = done;
   } catch (error) {
     if (!isNotFound(error)) {
       throw error;
     }
-    outcome = {
+    restored = {
       actions: ['NONE'],
       finalKeyState: 'NotFound',
       restoredAt: null,
       reason:
         'The key no longer exists (KMS answers NotFoundException): it was deleted outside this workflow, so there is nothing to restore.',
+      tampering: [],
+      cancelledOthersDeletion: false,
     };
   }
-  logger.info('Restore step finished', { mode: event.mode, outcome: event.outcome, ...outcome });
+  logger.info('Restore step finished', { mode: event.mode, outcome: event.outcome, ...restored });
+  const reason =
+    restored.tampering.length > 0
+      ? `${restored.reason} Tampering: the key's tags disagreed with this execution's record (${restored.tampering.join('; ')}); the record decided.`
+      : restored.reason;
+  // A deletion someone else scheduled, cancelled because callers fail: the run ends as a cancelled
+  // deletion, with the evidence, whichever ending found it.
+  const outcome: Outcome = restored.cancelledOthersDeletion ? 'DELETION_CANCELLED' : event.outcome;
+  const mode = restored.cancelledOthersDeletion ? 'CANCEL_DELETION' : event.mode;
   const message = buildRestoreMessage({
-    mode: event.mode,
-    outcome: event.outcome,
+    mode,
+    outcome,
     executionArn: event.executionArn,
     key: event.assessment.key,
-    ...outcome,
+    actions: restored.actions,
+    finalKeyState: restored.finalKeyState,
+    restoredAt: restored.restoredAt,
+    reason,
     watch: event.watch,
     error: event.error,
     now,
   });
-  return { mode: event.mode, ...outcome, ...message };
+  const result: RestoreResult = {
+    mode,
+    actions: restored.actions,
+    finalKeyState: restored.finalKeyState,
+    restoredAt: restored.restoredAt,
+    reason,
+    ...message,
+  };
+  if (restored.cancelledOthersDeletion && event.outcome !== 'DELETION_CANCELLED') {
+    // The workflow's ending for "the hold ended with another outcome than this step's" (it serves the
+    // fast path's takeover the same way): the run ends DELETION_CANCELLED and sends this e-mail.
+    const watch = event.watch ?? fastPathWatch(null, null, now);
+    return { ...result, fastPath: { outcome: 'DELETION_CANCELLED', notified: false, watch } };
+  }
+  return result;
 }
 
-async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeover> {
+async function restore(event: RestoreEvent, now: Date): Promise<Restored | Takeover> {
   const key = event.assessment.key;
   if (!key) {
     return {
@@ -135,38 +171,84 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeov
       restoredAt: null,
       reason:
         'The assessment did not identify a key, so this execution cannot have changed one; nothing was done.',
+      tampering: [],
+      cancelledOthersDeletion: false,
     };
   }
-  let current = currentOf(await readKey(key.keyArn, key.region));
-  const before = fastPathOutcome(current, event.executionArn);
-  if (before) {
-    return { takeover: before, finalKeyState: current.keyState };
-  }
-  let plan = planRestore(event.mode, current, event.executionArn);
-
-  // An active hold on a taggable key: take the claim first, so that a fast path acting on the same
-  // record at this moment stands back (or this step does). A key pending deletion cannot be tagged;
-  // there CancelKeyDeletion decides (below).
-  if (plan.status && !isPendingDeletion(current.keyState)) {
-    if (claimStanding(current.tags, 'workflow', WORKFLOW_NONCE, now) === 'taken') {
+  const nonce = event.executionArn;
+  for (let attempt = 1; ; attempt++) {
+    const reading = await readKey(key.keyArn, key.region);
+    const hold = await readHold(key.keyArn);
+    const fast = fastPathTakeover(hold, event.executionArn);
+    if (fast) {
+      return { takeover: fast, finalKeyState: stateOf(reading) };
+    }
+    const tampering = tagDisagreements(reading.tags, hold && beforeClaim(hold), event.executionArn);
+    const own = ownHold(hold, event.executionArn);
+    if (!own || own.phase === 'ended') {
+      return unchanged(event, reading, hold, tampering);
+    }
+    if (own.phase === 'restoring' && !mayTakeOver(own, 'workflow', nonce, now)) {
       throw new RestoreInProgressError(
-        `The fast path claimed this hold (${current.tags[FAST_PATH_TAGS.claim]}) and is undoing it; this step looks again.`,
+        `The fast path claimed this hold at ${own.claim?.at ?? 'an unknown time'} and is giving the key back; this step looks again.`,
       );
     }
-    const claimed = await claimHold(key.keyArn, key.region, 'workflow', WORKFLOW_NONCE, now);
-    current = currentOf(claimed.reading);
-    if (!claimed.won) {
-      const fast = fastPathOutcome(current, event.executionArn);
-      if (fast) {
-        return { takeover: fast, finalKeyState: current.keyState };
+    const plan = planRestoreFromHold(event.mode, stateOf(reading), beforeClaim(own), event.executionArn);
+    const claimed = claimHold(own, 'workflow', nonce, now);
+    if ((await replaceHold(own, claimed)) === 'CONFLICT') {
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new RestoreInProgressError(
+          `The hold kept changing while this step tried to claim it (${describeHold(await readHold(key.keyArn), event.executionArn)}); this step looks again.`,
+        );
       }
-      throw new RestoreInProgressError(
-        `Another actor claimed this hold at the same moment (${current.tags[FAST_PATH_TAGS.claim] ?? '(none)'}); this step looks again.`,
-      );
+      continue;
     }
-    plan = planRestore(event.mode, current, event.executionArn);
+    return act(event, claimed, plan, tampering, now);
   }
+}
 
+/** No hold of this execution to end (never recorded, another execution's, or ended by this step before). */
+function unchanged(
+  event: RestoreEvent,
+  reading: KeyReading,
+  hold: HoldRecord | null,
+  tampering: readonly string[],
+): Restored {
+  const end = ownHold(hold, event.executionArn)?.end ?? null;
+  if (end?.by === 'workflow') {
+    // A retry after this step ended the hold: report what it did then.
+    return {
+      actions: end.actions.length > 0 ? end.actions : ['NONE'],
+      finalKeyState: stateOf(reading),
+      restoredAt: end.actions.length > 0 ? end.at : null,
+      reason: end.reason,
+      tampering: end.tampering,
+      cancelledOthersDeletion: false,
+    };
+  }
+  const plan = planRestoreFromHold(event.mode, stateOf(reading), hold, event.executionArn);
+  return {
+    actions: ['NONE'],
+    finalKeyState: stateOf(reading),
+    restoredAt: null,
+    reason: plan.reason,
+    tampering,
+    cancelledOthersDeletion: false,
+  };
+}
+
+/** Under this step's claim: the plan's actions, the end of the hold, and its mirror on the tags. */
+async function act(
+  event: RestoreEvent,
+  claimed: HoldRecord,
+  plan: RestorePlan,
+  tampering: readonly string[],
+  now: Date,
+): Promise<Restored> {
+  const key = event.assessment.key;
+  if (!key) {
+    throw new TypeError('act() needs the assessed key');
+  }
   const done: RestoreAction[] = [];
   const notes: string[] = [];
   for (const action of plan.actions) {
@@ -174,37 +256,47 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeov
       if ((await cancelKeyDeletion(key.keyArn, key.region)) === 'CANCELLED') {
         done.push(action);
       } else {
-        // Only one CancelKeyDeletion succeeds: if the fast path's did, it tags the key right after.
-        await new Promise((resolve) => setTimeout(resolve, claimSettleMs()));
-        const after = currentOf(await readKey(key.keyArn, key.region));
-        const fast = fastPathOutcome(after, event.executionArn);
-        if (fast) {
-          return { takeover: fast, finalKeyState: after.keyState };
-        }
-        notes.push('KMS answered that the key was no longer pending deletion (already cancelled).');
+        // Nobody of this stack cancels under this step's claim: a person did it first.
+        notes.push('KMS answered that the key was no longer pending deletion (someone cancelled it first).');
       }
     } else {
       await enableKey(key.keyArn, key.region);
       done.push(action);
     }
   }
+  const status = plan.status ?? 'aborted';
+  const evidence = event.watch?.evidence ?? [];
+  const end: HoldEnd = {
+    by: 'workflow',
+    status,
+    at: now.toISOString(),
+    reason: [plan.reason, ...notes].join(' '),
+    actions: done,
+    finalKeyState: plan.expectedKeyState,
+    evidenceEventIds: evidence.map((e) => e.eventID),
+    evidence: null,
+    notified: true,
+    tampering: [...tampering],
+  };
+  if ((await replaceHold(claimed, nextHold(claimed, { phase: 'ended', end }, now))) === 'CONFLICT') {
+    // Only an actor that took over a claim older than CLAIM_TTL_MS writes here; this step looks again.
+    throw new RestoreInProgressError(
+      `The hold changed under this step's claim after it acted (${done.join(' + ') || 'nothing'}); this step looks again.`,
+    );
+  }
 
-  // KMS refuses tag changes on a key pending deletion; such a key was left alone anyway.
-  if (plan.status && !isPendingDeletion(plan.expectedKeyState)) {
+  // KMS refuses tag changes on a key pending deletion; such a key keeps its tags.
+  if (!isPendingDeletion(plan.expectedKeyState)) {
     const step: HoldStep =
-      plan.status === 'rolled-back' || plan.status === 'deletion-cancelled'
+      status === 'rolled-back' || status === 'deletion-cancelled'
         ? {
-            status: plan.status,
+            status,
             evidence: event.watch
               ? evidenceTagValue(event.watch.evidence, event.watch.evidenceCount)
               : undefined,
           }
-        : { status: plan.status };
-    // The claim goes along: it names this workflow as the one that ended the hold.
-    const tags: Record<string, string> = {
-      ...holdTags(event.executionArn, step),
-      [FAST_PATH_TAGS.claim]: claimValue('workflow', WORKFLOW_NONCE, now),
-    };
+        : { status };
+    const tags: Record<string, string> = holdTags(event.executionArn, step);
     // A rejection's cause names who rejected and when (approval page or CLI); it joins the approvals
     // on the key, so the key itself tells the whole story of its hold.
     if (event.outcome === 'REJECTED' && event.error?.Cause) {
@@ -212,11 +304,12 @@ async function restore(event: RestoreEvent, now: Date): Promise<Outcome | Takeov
     }
     await tagKey(key.keyArn, key.region, tags);
   }
-
   return {
     actions: done.length > 0 ? done : ['NONE'],
     finalKeyState: plan.expectedKeyState,
     restoredAt: done.length > 0 ? now.toISOString() : null,
-    reason: [plan.reason, ...notes].join(' '),
+    reason: end.reason,
+    tampering,
+    cancelledOthersDeletion: plan.cancelsOthersDeletion && done.includes('CancelKeyDeletion'),
   };
 }

@@ -1,30 +1,47 @@
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
+import { readHold, replaceHold } from '../aws/hold-registry.js';
 import { scheduleKeyDeletion } from '../aws/key-deletion.js';
-import { readKey } from '../aws/key-reader.js';
+import { type KeyReading, readKey } from '../aws/key-reader.js';
 import { tagKey } from '../aws/key-tagging.js';
 import { createLogger } from '../aws/logger.js';
 import { addCanary, parseCanaries } from '../domain/canary.js';
-import { InvalidHandlerEventError } from '../domain/errors.js';
-import { checkReadyToSchedule, holdTags, parseScheduleEvent } from '../domain/hold.js';
-import { type ScheduleOutput, TAGS } from '../domain/types.js';
+import { InvalidHandlerEventError, KeyChangedExternallyError } from '../domain/errors.js';
+import { type HeldScheduleEvent, holdTags, parseScheduleEvent } from '../domain/hold.js';
+import { describeHold, type HoldRecord, nextHold, planScheduleStep } from '../domain/hold-record.js';
+import type { Canary, ScheduleOutput } from '../domain/types.js';
 import { expectedDeletionAt, pendingWatchTimeoutSeconds, startWatch } from '../domain/watch.js';
 
 const logger = createLogger('schedule-deletion');
 
+/** The deletion as this step leaves it. */
+interface Scheduled {
+  readonly scheduledAt: string;
+  readonly deletionDate: Date | null;
+  readonly keyState: string;
+  readonly pendingWindowInDays: number;
+  readonly canaries: readonly Canary[];
+  readonly step: string;
+}
+
 /**
  * ScheduleDeletion: schedules the deletion of a key this execution holds Disabled.
  *
- * The status tag `pending-deletion` is written BEFORE ScheduleKeyDeletion. Restore cancels a deletion
- * only when that tag says this execution scheduled it, so:
- * - tag first, crash before scheduling: the tag claims a deletion that does not exist; Restore finds
- *   nothing pending and cancels nothing; a retry of this handler schedules it. Harmless.
- * - schedule first, crash before tagging: a deletion exists that the tags do not claim; Restore (and a
- *   retry, which sees a pending key not marked as ours) must treat it as scheduled by a person and
- *   leave it alone, and the key is deleted unwatched. Unsafe.
- * Tagging first also means the one race it opens (a person scheduling the deletion between our read
- * and our call) ends with Restore cancelling that deletion: away from deletion, as intended. KMS
- * moreover refuses tag changes on a key pending deletion, so the tag could not reliably follow.
+ * The one step that cannot be taken back by itself runs under a claim on the hold registry, the
+ * same compare-and-set the fast path and the restore step take: the hold goes from `watching` to
+ * `scheduling` only if nobody wrote it since this step read it. Then the key and the hold are read
+ * again, right before ScheduleKeyDeletion. So if the fast path re-enabled the key a second earlier
+ * because a caller needs it, the claim fails (or the re-read shows the key Enabled) and nothing is
+ * scheduled: the rollback wins, and the run ends with it. While the claim stands, the fast path
+ * leaves the hold alone and comes back minutes later, when it finds the deletion to cancel.
+ *
+ * The claim records `deletionScheduled` before the call, and the status tag `pending-deletion` is
+ * written before it too (KMS refuses tag changes on a key pending deletion): a crash after the call
+ * leaves a record that says this execution scheduled the deletion, so Restore cancels it.
+ *
+ * A deletion someone else scheduled while this execution held the key is not scheduled again: the
+ * step takes it under guard (the pending watch runs until KMS deletes the key, and cancels the
+ * deletion on any failed call).
  */
 export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
   const event = parseScheduleEvent(rawEvent);
@@ -32,81 +49,202 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
   const now = new Date();
 
   const reading = await readKey(key.keyArn, key.region);
-  const keyState = reading.metadata.KeyState ?? 'Unknown';
-  const { alreadyScheduled } = checkReadyToSchedule({ keyState, tags: reading.tags }, event.executionArn);
+  const { step, hold } = planScheduleStep(await readHold(key.keyArn), stateOf(reading), event.executionArn);
 
   // The same proof as every check, before the one step that cannot be taken back by itself: every
   // canary older than the ingestion lag must be in the source. When the deletion was approved
   // within the lag of FinalCheck, FinalCheck's own canary is not due yet; FinalCheck's proof of the
   // last observation canary, made one lag before it, is then the proof that ran just before.
-  let canaries = parseEventCanaries(event.watch.canaries);
   const proof = await proveEarlierCanaries({
     key: { keyId: key.keyId, keyArn: key.keyArn, aliases: key.aliases },
-    canaries,
+    canaries: parseEventCanaries(event.watch.canaries),
     logGroupName: plan.logGroupName,
     lagSeconds: plan.ingestionLagSeconds,
     now,
     workflowPrincipalArns: plan.workflowPrincipalArns ?? [],
   });
-  canaries = proof.canaries;
 
-  let scheduledAt: string;
-  let deletionDate: Date | null;
-  let finalState: string;
-  let window: number;
-  if (alreadyScheduled) {
-    // A retry after a crash that followed a successful ScheduleKeyDeletion: report that deletion.
-    const tagged = Date.parse(reading.tags[TAGS.deletionScheduledAt] ?? '');
-    scheduledAt = Number.isNaN(tagged) ? now.toISOString() : new Date(tagged).toISOString();
-    deletionDate = reading.metadata.DeletionDate ?? null;
-    finalState = keyState;
-    window = reading.metadata.PendingDeletionWindowInDays ?? plan.pendingWindowInDays;
+  let scheduled: Scheduled;
+  if (step === 'already-scheduled') {
+    scheduled = await recordScheduled(hold, await readKey(key.keyArn, key.region), proof.canaries, event);
+  } else if (step === 'adopt') {
+    scheduled = await adopt(hold, reading, proof.canaries, event, now);
   } else {
-    scheduledAt = now.toISOString();
     // The last canary on the Disabled key; the first pending check requires its record.
-    canaries = addCanary(canaries, await sendCanary(key, 'DISABLED', now));
-    await tagKey(
-      key.keyArn,
-      key.region,
-      holdTags(event.executionArn, {
-        status: 'pending-deletion',
-        deletionScheduledAt: scheduledAt,
-        approval: event.approval,
-      }),
-    );
-    const scheduled = await scheduleKeyDeletion(key.keyArn, key.region, plan.pendingWindowInDays);
-    deletionDate = scheduled.deletionDate ?? null;
-    finalState = scheduled.keyState ?? 'PendingDeletion';
-    window = scheduled.pendingWindowInDays ?? plan.pendingWindowInDays;
+    const canaries = addCanary(proof.canaries, await sendCanary(key, 'DISABLED', now));
+    scheduled = await scheduleUnderClaim(hold, canaries, event, now);
   }
   logger.info('Key deletion scheduled', {
     keyArn: key.keyArn,
-    scheduledAt,
-    deletionDate: deletionDate?.toISOString() ?? null,
-    keyState: finalState,
-    alreadyScheduled,
+    step: scheduled.step,
+    scheduledAt: scheduled.scheduledAt,
+    deletionDate: scheduled.deletionDate?.toISOString() ?? null,
+    keyState: scheduled.keyState,
   });
 
   return {
-    scheduledAt,
-    deletionDate: deletionDate ? deletionDate.toISOString() : null,
-    keyState: finalState,
-    pendingWindowInDays: window,
+    scheduledAt: scheduled.scheduledAt,
+    deletionDate: scheduled.deletionDate ? scheduled.deletionDate.toISOString() : null,
+    keyState: scheduled.keyState,
+    pendingWindowInDays: scheduled.pendingWindowInDays,
     watchTimeoutSeconds: pendingWatchTimeoutSeconds(
       new Date(),
-      expectedDeletionAt(new Date(scheduledAt), deletionDate, plan),
+      expectedDeletionAt(new Date(scheduled.scheduledAt), scheduled.deletionDate, plan),
       plan,
     ),
     watch: {
       ...startWatch('PENDING', {
-        now: new Date(scheduledAt),
+        now: new Date(scheduled.scheduledAt),
         plan,
-        deletionDate,
+        deletionDate: scheduled.deletionDate,
         since: new Date(event.watch.cursor),
       }),
-      canaries,
+      canaries: scheduled.canaries,
       canariesSeen: (event.watch.canariesSeen ?? 0) + proof.newlySeen,
     },
+  };
+}
+
+function stateOf(reading: KeyReading): string {
+  return reading.metadata.KeyState ?? 'Unknown';
+}
+
+/** Writes `next` over `seen`, or says why the hold is no longer this step's to change. */
+async function claim(seen: HoldRecord, next: HoldRecord, executionArn: string): Promise<HoldRecord> {
+  if ((await replaceHold(seen, next)) === 'WRITTEN') {
+    return next;
+  }
+  const now = await readHold(seen.keyArn);
+  throw new KeyChangedExternallyError(
+    `${describeHold(now, executionArn)}: it changed while ScheduleDeletion was about to act, so nothing was scheduled.`,
+  );
+}
+
+async function scheduleUnderClaim(
+  read: HoldRecord,
+  canaries: readonly Canary[],
+  event: HeldScheduleEvent,
+  now: Date,
+): Promise<Scheduled> {
+  const { key, plan } = event.assessment;
+  const scheduledAt = now.toISOString();
+  let hold = read;
+  if (hold.phase === 'watching') {
+    hold = await claim(
+      hold,
+      nextHold(hold, { phase: 'scheduling', deletionScheduled: true, scheduledAt }, now),
+      event.executionArn,
+    );
+  }
+  // Under the claim, right before acting: the key and the hold as they are now.
+  const reading = await readKey(key.keyArn, key.region);
+  const again = await readHold(key.keyArn);
+  if (again?.version !== hold.version) {
+    throw new KeyChangedExternallyError(
+      `${describeHold(again, event.executionArn)}: the hold changed under ScheduleDeletion's claim, so nothing was scheduled.`,
+    );
+  }
+  if (planScheduleStep(again, stateOf(reading), event.executionArn).step === 'already-scheduled') {
+    return recordScheduled(hold, reading, canaries, event);
+  }
+  await tagKey(
+    key.keyArn,
+    key.region,
+    holdTags(event.executionArn, {
+      status: 'pending-deletion',
+      deletionScheduledAt: hold.scheduledAt ?? scheduledAt,
+      approval: event.approval,
+      // The inventory before this step found exactly these (it refuses otherwise): the key's record
+      // says what its deletion makes unreadable.
+      dataLossAccepted: event.assessment.request?.acceptDataLoss,
+    }),
+  );
+  const answer = await scheduleKeyDeletion(key.keyArn, key.region, plan.pendingWindowInDays);
+  const deletionDate = answer.deletionDate ?? null;
+  await claim(
+    hold,
+    nextHold(
+      hold,
+      { phase: 'pending-deletion', deletionDate: deletionDate?.toISOString() ?? null },
+      new Date(),
+    ),
+    event.executionArn,
+  );
+  return {
+    scheduledAt: hold.scheduledAt ?? scheduledAt,
+    deletionDate,
+    keyState: answer.keyState ?? 'PendingDeletion',
+    pendingWindowInDays: answer.pendingWindowInDays ?? plan.pendingWindowInDays,
+    canaries,
+    step: 'scheduled',
+  };
+}
+
+/** A retry after ScheduleKeyDeletion succeeded: report that deletion, and record it if the crash came first. */
+async function recordScheduled(
+  hold: HoldRecord,
+  reading: KeyReading,
+  canaries: readonly Canary[],
+  event: HeldScheduleEvent,
+): Promise<Scheduled> {
+  const deletionDate = reading.metadata.DeletionDate ?? null;
+  if (hold.phase === 'scheduling') {
+    await claim(
+      hold,
+      nextHold(
+        hold,
+        { phase: 'pending-deletion', deletionDate: deletionDate?.toISOString() ?? null },
+        new Date(),
+      ),
+      event.executionArn,
+    );
+  }
+  return {
+    scheduledAt: hold.scheduledAt ?? new Date().toISOString(),
+    deletionDate,
+    keyState: stateOf(reading),
+    pendingWindowInDays:
+      reading.metadata.PendingDeletionWindowInDays ?? event.assessment.plan.pendingWindowInDays,
+    canaries,
+    step: 'already-scheduled',
+  };
+}
+
+/**
+ * Someone else scheduled the deletion while this execution held the key: it is not scheduled again,
+ * and the hold moves to `pending-deletion` without `deletionScheduled`, so the pending watch and the
+ * fast path guard it until KMS deletes the key and cancel it on any failed call.
+ */
+async function adopt(
+  hold: HoldRecord,
+  reading: KeyReading,
+  proven: readonly Canary[],
+  event: HeldScheduleEvent,
+  now: Date,
+): Promise<Scheduled> {
+  const deletionDate = reading.metadata.DeletionDate ?? null;
+  await claim(
+    hold,
+    nextHold(
+      hold,
+      {
+        phase: 'pending-deletion',
+        scheduledAt: now.toISOString(),
+        deletionDate: deletionDate?.toISOString() ?? null,
+      },
+      now,
+    ),
+    event.executionArn,
+  );
+  const canaries = addCanary(proven, await sendCanary(event.assessment.key, 'PENDING_DELETION', now));
+  return {
+    scheduledAt: now.toISOString(),
+    deletionDate,
+    keyState: stateOf(reading),
+    pendingWindowInDays:
+      reading.metadata.PendingDeletionWindowInDays ?? event.assessment.plan.pendingWindowInDays,
+    canaries,
+    step: 'adopted a deletion someone else scheduled',
   };
 }
 

@@ -1,5 +1,13 @@
+import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { type KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   type DescribeExecutionCommandOutput,
   type ExecutionListItem,
@@ -8,9 +16,11 @@ import {
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { readHistoryPage } from '../../lambdas/aws/execution-history.js';
 import { describeExecution as describeAnExecution } from '../../lambdas/aws/executions.js';
+import type { InventoryClients } from '../../lambdas/aws/inventory/index.js';
 import { describeKey, isNotFound, readTags } from '../../lambdas/aws/key-reader.js';
 import { isHeldBy } from '../../lambdas/domain/hold.js';
 import { locateKey, parseKeyId } from '../../lambdas/domain/key-id.js';
@@ -182,6 +192,23 @@ export class AwsClients {
   /** Who the person is to AWS (GetCallerIdentity), for the decisions that record it. */
   sts(region: string): STSClient {
     return this.client('sts', region, (config) => new STSClient(config));
+  }
+
+  /** The clients the inventory of what keys protect reads a Region with (lambdas/aws/inventory). */
+  inventory(region: string): InventoryClients {
+    return {
+      ec2: this.client('ec2', region, (config) => new EC2Client(config)),
+      rds: this.client('rds', region, (config) => new RDSClient(config)),
+      s3: this.client('s3', region, (config) => new S3Client(config)),
+      backup: this.client('backup', region, (config) => new BackupClient(config)),
+      secretsManager: this.client('secretsmanager', region, (config) => new SecretsManagerClient(config)),
+      ssm: this.client('ssm', region, (config) => new SSMClient(config)),
+      dynamodb: this.client('dynamodb', region, (config) => new DynamoDBClient(config)),
+      efs: this.client('efs', region, (config) => new EFSClient(config)),
+      logs: this.client('logs', region, (config) => new CloudWatchLogsClient(config)),
+      cloudTrail: this.cloudTrail(region),
+      kms: this.kms(region),
+    };
   }
 
   destroy(): void {

@@ -1,8 +1,16 @@
 import { type KeyListEntry, type KeyMetadata, type KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import {
+  type InventoryClients,
+  type RegionResources,
+  readRegionResources,
+  scopeOf,
+} from '../../lambdas/aws/inventory/index.js';
+import { readGrants } from '../../lambdas/aws/inventory/key-access.js';
 import { listAliases } from '../../lambdas/aws/key-aliases.js';
 import { describeKey, keyFactsOf, readTags } from '../../lambdas/aws/key-reader.js';
 import { classifyKeyUsage } from '../../lambdas/aws/key-usage.js';
 import { CONFIG_DEFAULTS, WHOLE_NUMBER_SETTINGS } from '../../lambdas/contracts/config.js';
+import { describeFailure, describeResource, resourcesOfKey } from '../../lambdas/domain/inventory.js';
 import { findRefusal, hasPublicKey } from '../../lambdas/domain/refusal.js';
 import { wholeDays } from '../../lambdas/domain/time.js';
 import {
@@ -26,6 +34,12 @@ import { type CliIo, formatTable } from './io.js';
  * TrackingStartDate case and aliases, and whether the workflow would accept it, judged by the same
  * refusal rules AssessKey applies. A key that cannot be read is listed as UNREADABLE with the error:
  * a report that silently leaves out the keys it could not see would look cleaner than the account is.
+ *
+ * With each key, how many resources of the Region it protects (data at rest that no watch can see,
+ * the same inventory the workflow takes: one walk of each service serves every key) and how many
+ * grants it has. Where the inventory could not tell, the count is UNREADABLE and the key, which the
+ * workflow would refuse (INVENTORY_INCOMPLETE), is listed UNREADABLE; a key that protects data is
+ * REFUSED (PROTECTS_DATA).
  */
 
 /** The stack configuration's default minIdleDays. */
@@ -42,6 +56,11 @@ export const CANDIDATES_COMMAND: CommandSpec = {
       type: 'string',
       value: 'N',
       description: `days a key must be unused to be a candidate (${MIN_IDLE_DAYS.min}-${MIN_IDLE_DAYS.max}); default: ${DEFAULT_MIN_IDLE_DAYS}`,
+    },
+    'skip-inventory': {
+      type: 'boolean',
+      description:
+        'do not read what each key protects (the inventory pages every service of the Region; rows then say "not read")',
     },
     json: { ...AWS_OPTIONS.json, description: 'print the rows as one JSON array (the totals go to stderr)' },
     csv: { type: 'boolean', description: 'print the rows as CSV with a header (the totals go to stderr)' },
@@ -69,6 +88,12 @@ export interface CandidateRow {
   readonly summary: string;
   /** The full reason: the refusal message, the usage explanation, or the error of an UNREADABLE key. */
   readonly reason: string;
+  /** How many resources of the Region are encrypted under the key; null when unknown (see `protectsText`). */
+  readonly protects: number | null;
+  /** The count, `UNREADABLE: <what failed>`, or `not read` (--skip-inventory or the key itself unreadable). */
+  readonly protectsText: string;
+  /** How many grants the key has (ListGrants); null when they could not be read. */
+  readonly grants: number | null;
 }
 
 export interface CandidatesReport {
@@ -78,6 +103,8 @@ export interface CandidatesReport {
   readonly awsManagedSkipped: number;
   /** Set when ListAliases failed: aliases are then missing from every row. */
   readonly aliasesError: string | null;
+  /** Whether the inventory of the Region was read (not with --skip-inventory). */
+  readonly inventoryRead: boolean;
 }
 
 /** Live progress on stderr, drawn only on a terminal so files and pipes get clean output. */
@@ -214,10 +241,70 @@ function unreadable(
     cause: null,
     summary: text,
     reason: text,
+    ...NOT_READ,
+  };
+}
+
+const NOT_READ = { protects: null, protectsText: 'not read', grants: null } as const;
+
+/** What the inventory says of one key: the resources it protects, or why that is unknown. */
+interface Protection {
+  readonly protects: number | null;
+  readonly protectsText: string;
+  readonly grants: number | null;
+  /** The first resources, for the refusal's words. */
+  readonly found: readonly string[];
+  /** Why the count is unknown, when it is. */
+  readonly unreadable: string | null;
+}
+
+async function protectionOf(
+  kms: KMSClient,
+  facts: KeyFacts,
+  region: RegionResources | null,
+  aliasesError: string | null,
+): Promise<Protection> {
+  let grants: number | null = null;
+  try {
+    grants = region ? (await readGrants(kms, facts.keyArn)).length : null;
+  } catch {
+    grants = null;
+  }
+  if (!region) {
+    return { protects: null, protectsText: 'not read', grants, found: [], unreadable: null };
+  }
+  const ours = resourcesOfKey(region.resources, facts);
+  // Without the aliases, a resource that names the key through one cannot be told from another key's.
+  const unmatchable = aliasesError && region.resources.some((r) => r.keyRef.includes('alias/'));
+  const why = [
+    ...region.failures.map(describeFailure),
+    ...(unmatchable ? [`${aliasesError} (resources name keys through aliases)`] : []),
+  ];
+  if (why.length > 0) {
+    const text = `UNREADABLE: ${why.join('; ')}`;
+    return {
+      protects: null,
+      protectsText: text,
+      grants,
+      found: ours.map(describeResource),
+      unreadable: text,
+    };
+  }
+  return {
+    protects: ours.length,
+    protectsText: String(ours.length),
+    grants,
+    found: ours.map(describeResource),
+    unreadable: null,
   };
 }
 
 type Assessed = { readonly kind: 'row'; readonly row: CandidateRow } | { readonly kind: 'aws-managed' };
+
+interface Inventory {
+  readonly resources: RegionResources | null;
+  readonly aliasesError: string | null;
+}
 
 async function assessKey(
   kms: KMSClient,
@@ -226,6 +313,7 @@ async function assessKey(
   region: string,
   minIdleDays: number,
   now: Date,
+  inventory: Inventory,
 ): Promise<Assessed> {
   const keyId = entry.KeyId ?? entry.KeyArn ?? '(no key ID)';
   const aliases = aliasesOfKeys.get(keyId) ?? [];
@@ -292,6 +380,12 @@ async function assessKey(
     trackingStartDate: usage.trackingStartDate,
     creationDate: usage.keyCreationDate,
   };
+  const protection = await protectionOf(kms, facts, inventory.resources, inventory.aliasesError);
+  const counts = {
+    protects: protection.protects,
+    protectsText: protection.protectsText,
+    grants: protection.grants,
+  };
   if (refusal) {
     return {
       kind: 'row',
@@ -301,6 +395,38 @@ async function assessKey(
         cause: refusal.cause,
         summary: `${refusal.cause}: ${refusedSummary(refusal, facts, usage, now, minIdleDays)}`,
         reason: refusal.message,
+        ...counts,
+      },
+    };
+  }
+  if (protection.unreadable) {
+    // The workflow would refuse the key (INVENTORY_INCOMPLETE); this report cannot say more either.
+    return {
+      kind: 'row',
+      row: {
+        ...base,
+        verdict: 'UNREADABLE',
+        cause: null,
+        summary: 'what the key protects is unknown',
+        reason: `The inventory is incomplete, so what the key protects is unknown: ${protection.unreadable}`,
+        ...counts,
+      },
+    };
+  }
+  if (protection.protects) {
+    const first = protection.found.slice(0, 3);
+    return {
+      kind: 'row',
+      row: {
+        ...base,
+        verdict: 'REFUSED',
+        cause: 'PROTECTS_DATA',
+        summary: `PROTECTS_DATA: ${protection.protects} resource${protection.protects === 1 ? '' : 's'}`,
+        reason:
+          `The key encrypts ${protection.protects} resource${protection.protects === 1 ? '' : 's'} whose data becomes ` +
+          `unreadable when it is deleted: ${first.join('; ')}${protection.found.length > first.length ? '; ...' : ''}. ` +
+          'The workflow refuses it unless acceptDataLoss names exactly these.',
+        ...counts,
       },
     };
   }
@@ -313,6 +439,7 @@ async function assessKey(
       cause: null,
       summary,
       reason: [usage.explanation, ...notes].join(' '),
+      ...counts,
     },
   };
 }
@@ -323,6 +450,8 @@ export async function buildReport(
   region: string,
   minIdleDays: number,
   io: CliIo,
+  /** The clients of the inventory; without them (--skip-inventory) no row says what its key protects. */
+  inventoryClients?: Omit<InventoryClients, 'kms'>,
 ): Promise<CandidatesReport> {
   const progress = new Progress(io);
   try {
@@ -334,16 +463,33 @@ export async function buildReport(
     } catch (error) {
       aliasesError = `ListAliases: ${describeError(error).message}`;
     }
+    // One walk of every service of the Region serves every key; the account comes from a key ARN.
+    const someArn = keys.find((key) => key.KeyArn)?.KeyArn;
+    let resources: RegionResources | null = null;
+    if (inventoryClients && someArn) {
+      progress.update('Reading what the keys protect');
+      resources = await readRegionResources(inventoryClients, scopeOf(someArn));
+    }
     const now = io.now();
     let done = 0;
     const assessed = await mapLimit(keys, CONCURRENCY, async (entry) => {
-      const result = await assessKey(kms, entry, aliases, region, minIdleDays, now);
+      const result = await assessKey(kms, entry, aliases, region, minIdleDays, now, {
+        resources,
+        aliasesError,
+      });
       done += 1;
       progress.update(`Reading keys: ${done}/${keys.length}`);
       return result;
     });
     const rows = assessed.flatMap((a) => (a.kind === 'row' ? [a.row] : []));
-    return { region, minIdleDays, rows, awsManagedSkipped: assessed.length - rows.length, aliasesError };
+    return {
+      region,
+      minIdleDays,
+      rows,
+      awsManagedSkipped: assessed.length - rows.length,
+      aliasesError,
+      inventoryRead: inventoryClients !== undefined,
+    };
   } finally {
     progress.clear();
   }
@@ -362,6 +508,8 @@ const CSV_COLUMNS = [
   'verdict',
   'cause',
   'reason',
+  'protectsText',
+  'grants',
 ] as const;
 
 /** RFC 4180: a field with a comma, quote, line break or edge whitespace is quoted, quotes doubled. */
@@ -375,7 +523,7 @@ export function toCsv(rows: readonly CandidateRow[]): string {
     lines.push(
       CSV_COLUMNS.map((column) => {
         const value = row[column];
-        return csvField(Array.isArray(value) ? value.join(' ') : ((value as string | null) ?? ''));
+        return csvField(Array.isArray(value) ? value.join(' ') : value === null ? '' : String(value));
       }).join(','),
     );
   }
@@ -390,7 +538,8 @@ function footer(report: CandidatesReport): string {
     `${keys} customer managed key${keys === 1 ? '' : 's'} in ${report.region}: ${count('ACCEPTED')} accepted, ` +
     `${count('REFUSED')} refused, ${count('UNREADABLE')} unreadable (minIdleDays ${report.minIdleDays}). ` +
     `${skipped} AWS managed key${skipped === 1 ? '' : 's'} skipped.` +
-    `${report.aliasesError ? ` Aliases could not be read (${report.aliasesError}).` : ''}\n`
+    `${report.aliasesError ? ` Aliases could not be read (${report.aliasesError}).` : ''}` +
+    `${report.inventoryRead ? '' : ' What the keys protect was not read (--skip-inventory).'}\n`
   );
 }
 
@@ -399,13 +548,18 @@ export function renderTable(report: CandidatesReport): string {
     report.rows.length === 0
       ? ''
       : formatTable(
-          ['KEY ID', 'STATE', 'LAST USE', 'USAGE', 'ALIASES', 'VERDICT', 'REASON'],
+          ['KEY ID', 'STATE', 'LAST USE', 'USAGE', 'ALIASES', 'PROTECTS', 'VERDICT', 'REASON'],
           report.rows.map((r) => [
             r.keyId,
             r.state ?? '-',
             r.lastUsedOperation ? `${r.lastUsedOperation} ${r.lastUsedAt ?? ''}` : '-',
             r.usage ?? '-',
             r.aliases.length ? r.aliases.join(' ') : '-',
+            r.protects !== null
+              ? String(r.protects)
+              : r.protectsText.startsWith('UNREADABLE')
+                ? 'UNREADABLE'
+                : '-',
             r.verdict,
             r.summary,
           ]),
@@ -429,7 +583,13 @@ export function run(argv: readonly string[], io: CliIo): Promise<number> {
     const options = awsOptions(args);
     const region = await resolveRegion(options, io);
     const report = await withClients(options, (clients) =>
-      buildReport(clients.kms(region), region, minIdleDays, io),
+      buildReport(
+        clients.kms(region),
+        region,
+        minIdleDays,
+        io,
+        args.flag('skip-inventory') ? undefined : clients.inventory(region),
+      ),
     );
     if (args.flag('json')) {
       io.stdout(`${JSON.stringify(report.rows)}\n`);

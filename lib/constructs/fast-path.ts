@@ -10,6 +10,8 @@ import { Construct } from 'constructs';
 import { FAST_PATH_ERROR_CODES } from '../../lambdas/contracts/events.js';
 import { type HoldStatus, TAGS } from '../../lambdas/contracts/tags.js';
 import { GuardFunction } from './guard-function.js';
+import { grantHolds } from './guard-grants.js';
+import type { HoldRegistry } from './hold-registry.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 
 /** Statuses of an active hold the fast path may undo; its EnableKey and CancelKeyDeletion are conditioned on them. */
@@ -20,6 +22,8 @@ export interface FastPathProps {
   readonly topic: sns.ITopic;
   /** Only keys held by a running execution of this state machine are acted on. */
   readonly stateMachine: sfn.StateMachine;
+  /** The stack's record of the keys it holds: only a key it records is acted on, never a key tags alone name. */
+  readonly registry: HoldRegistry;
   /** The roles of the workflow's Lambdas: their own failing calls (the canary) are never evidence. */
   readonly workflowRoles: readonly iam.IRole[];
 }
@@ -57,7 +61,8 @@ export class FastPath extends Construct {
           actions: ['kms:DescribeKey', 'kms:ListResourceTags'],
           resources: [anyKey],
         }),
-        // Only a key in an active hold of this workflow: the fast path cannot enable arbitrary keys.
+        // A second fence beside the registry: only a key whose status tag shows an active hold. A tag
+        // copied onto another key passes this fence, but the registry has no hold for that key.
         new iam.PolicyStatement({
           actions: ['kms:EnableKey', 'kms:CancelKeyDeletion'],
           resources: [anyKey],
@@ -79,8 +84,10 @@ export class FastPath extends Construct {
         KDG_TOPIC_ARN: props.topic.topicArn,
         KDG_STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         KDG_WORKFLOW_PRINCIPALS: props.workflowRoles.map((role) => role.roleArn).join(','),
+        ...props.registry.environment,
       },
     });
+    grantHolds(this.function, props.registry);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       enforceSSL: true,
@@ -119,7 +126,7 @@ export class FastPath extends Construct {
       {
         resource: anyKey,
         reason:
-          'Any key of this account in any Region may be held by an execution; EnableKey, CancelKeyDeletion and TagResource are conditioned on the workflow status tag.',
+          'Any key of this account in any Region may be held by an execution; the hold registry decides, and EnableKey, CancelKeyDeletion and TagResource are conditioned on the workflow status tag as well.',
       },
       {
         resource: executions,

@@ -24,6 +24,7 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
 /** The handler folders under `lambdas/`: every Lambda of the stack runs one of them. */
 export const HANDLER_NAMES = [
   'assess',
+  'inventory',
   'disable',
   'check',
   'schedule-deletion',

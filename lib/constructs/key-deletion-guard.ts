@@ -9,6 +9,7 @@ import { type KeyDeletionGuardConfig, type ResolvedGuardConfig, resolveGuardConf
 import { FastPath } from './fast-path.js';
 import { GuardFunction } from './guard-function.js';
 import { GuardGrants } from './guard-grants.js';
+import { HoldRegistry } from './hold-registry.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { Notifications } from './notifications.js';
 import { OperatorView } from './operator-view.js';
@@ -33,6 +34,8 @@ export class KeyDeletionGuard extends Construct {
   public readonly approvalTopic: Notifications['approvalTopic'];
   /** The dashboard, alarms and saved queries of the team that runs the stack. */
   public readonly operatorView: OperatorView;
+  /** The stack's record of the keys it holds: the authority for re-enabling a key or cancelling its deletion. */
+  public readonly holdRegistry: HoldRegistry;
 
   constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
     super(scope, id);
@@ -46,10 +49,13 @@ export class KeyDeletionGuard extends Construct {
       approvalEmails: this.config.approvalEmails,
     });
     const watchSchedules = new WatchSchedules(this, 'WatchSchedules');
+    const registry = new HoldRegistry(this, 'HoldRegistry');
+    this.holdRegistry = registry;
     const grant = (fn: GuardFunction) =>
       new GuardGrants(fn, {
         keyTagCondition: this.config.keyTagCondition,
         logGroupName: source.logGroupName,
+        minIdleDays: this.config.minIdleDays,
       });
     // Each Lambda gets no statement at creation: each grant after it adds its statements, with the
     // acknowledgement of its wildcard.
@@ -59,11 +65,22 @@ export class KeyDeletionGuard extends Construct {
       timeout: Duration.minutes(5),
     });
     grant(assess).readUsage().listAliases().readLogGroup().inspectTrails();
+    // Pages every inventoried service of the key's Region: an account with thousands of snapshots,
+    // buckets or tables needs minutes, so it gets Lambda's longest run.
+    const inventoryTimeout = Duration.minutes(15);
+    const inventory = new GuardFunction(this, 'InventoryFunction', {
+      handler: 'inventory',
+      description: 'kms-deletion-guard: read what the key protects (data at rest, grants, key policy)',
+      timeout: inventoryTimeout,
+      memorySize: 512,
+    });
+    grant(inventory).readInventory();
     const disable = new GuardFunction(this, 'DisableFunction', {
       handler: 'disable',
-      description: 'kms-deletion-guard: tag the key as held, then disable it',
+      description: 'kms-deletion-guard: record the hold, tag the key as held, then disable it',
+      environment: registry.environment,
     });
-    grant(disable).readUsage().hold('kms:DisableKey').canary();
+    grant(disable).readUsage().hold('kms:DisableKey').canary().holds(registry);
     const check = new GuardFunction(this, 'CheckFunction', {
       handler: 'check',
       description:
@@ -72,22 +89,25 @@ export class KeyDeletionGuard extends Construct {
       environment: {
         KDG_SCHEDULE_GROUP: watchSchedules.group.scheduleGroupName,
         KDG_SCHEDULER_ROLE_ARN: watchSchedules.role.roleArn,
+        ...registry.environment,
       },
     });
-    grant(check).readUsage().readLogGroup().canary();
+    grant(check).readUsage().readLogGroup().canary().holds(registry);
     watchSchedules.grantCreate(check);
     watchSchedules.allowInvoke(check.function);
     const scheduleDeletion = new GuardFunction(this, 'ScheduleDeletionFunction', {
       handler: 'schedule-deletion',
       description: 'kms-deletion-guard: schedule the deletion of a key the workflow holds',
+      environment: registry.environment,
     });
     // The log group too: the canaries' records must be in it before the deletion is scheduled.
-    grant(scheduleDeletion).read().hold('kms:ScheduleKeyDeletion').canary().readLogGroup();
+    grant(scheduleDeletion).read().hold('kms:ScheduleKeyDeletion').canary().readLogGroup().holds(registry);
     const restore = new GuardFunction(this, 'RestoreFunction', {
       handler: 'restore',
       description: 'kms-deletion-guard: re-enable a key this workflow disabled, or cancel its deletion',
+      environment: registry.environment,
     });
-    grant(restore).read().restore();
+    grant(restore).read().restore().holds(registry);
     const approvalEndpoint = new ApprovalEndpoint(this, 'ApprovalEndpoint');
     this.approvalUrl = approvalEndpoint.url;
     const approvalLinks = new ApprovalLinks(this, 'ApprovalLinks');
@@ -107,14 +127,16 @@ export class KeyDeletionGuard extends Construct {
         resources: [notifications.approvalTopic.topicArn],
       }),
     );
-    const fns = { assess, disable, check, scheduleDeletion, restore, requestApproval };
+    const fns = { assess, inventory, disable, check, scheduleDeletion, restore, requestApproval };
 
     const workflow = new Workflow(this, 'Workflow', {
       config: this.config,
       logGroupName: source.logGroupName,
       topic: notifications.topic,
+      inventoryTimeout: inventoryTimeout.plus(Duration.minutes(1)),
       functions: {
         assess: fns.assess.function,
+        inventory: fns.inventory.function,
         disable: fns.disable.function,
         check: fns.check.function,
         scheduleDeletion: fns.scheduleDeletion.function,
@@ -146,8 +168,9 @@ export class KeyDeletionGuard extends Construct {
       ? new FastPath(this, 'FastPath', {
           topic: notifications.topic,
           stateMachine: workflow.stateMachine,
+          registry,
           // The functions that call KMS on held keys: their calls (the canaries) are never evidence.
-          workflowRoles: [assess, disable, check, scheduleDeletion, restore].flatMap((fn) =>
+          workflowRoles: [assess, inventory, disable, check, scheduleDeletion, restore].flatMap((fn) =>
             fn.function.role ? [fn.function.role] : [],
           ),
         })

@@ -5,6 +5,10 @@
  *  2. AssessKey                validates input, reads the key, classifies usage, applies the refusal rules.
  *                              Error after retries -> AbortedUnchanged (ABORTED, nothing changed).
  *  3. IsRefused                REFUSED -> NotifyRefused -> Refused (REFUSED, nothing changed).
+ *     TakeInventory            what the key protects (data at rest, grants, key policy): it answers the
+ *                              assessment again, with the inventory in the approval e-mail.
+ *                              InventoryVerdict: REFUSED (PROTECTS_DATA, INVENTORY_INCOMPLETE,
+ *                              ENCRYPTS_WATCH_SOURCE) -> NotifyRefused -> Refused. Error -> AbortedUnchanged.
  *  4. RequestDisableApproval   the request function e-mails the assessment with a one-time link, waits for a task token.
  *                              Rejected -> DisableRejected (REJECTED); timeout -> DisableApprovalExpired
  *                              (APPROVAL_EXPIRED); other error -> AbortedUnchanged. Nothing changed on any.
@@ -22,6 +26,9 @@
  *  8. RequestDeletionApproval  e-mail with the observation report and who approved the disable, waits for a task token.
  *                              Rejected -> RestoreAfterRejection (REJECTED, key restored);
  *                              timeout -> RestoreAfterExpiry (APPROVAL_EXPIRED, key restored); error -> Restore.
+ *     TakeInventoryBeforeDeletion  the inventory again. FinalInventoryVerdict: REFUSED -> PrepareInventoryRefusal
+ *                              -> RestoreAfterInventory (REFUSED with the inventory's cause, key restored).
+ *                              Error -> Restore.
  *  9. ScheduleDeletion         ScheduleKeyDeletion with the pending window.   Error -> Restore.
  * 10. Pending watch (if watchPendingWindow) WatchPendingUse, the same chain (CheckPendingUse) -> PendingVerdict.
  *                              Use -> CancelDeletion -> NotifyDeletionCancelled -> DeletionCancelled
@@ -62,6 +69,8 @@ import { CATCH_ALL, failState, lambdaStep, notifyStep, RESULTS } from './workflo
 /** The Lambdas the workflow calls, by role. */
 export interface WorkflowFunctions {
   readonly assess: lambda.IFunction;
+  /** Reads what the key protects; it pages many services, so its step waits as long as the function may run. */
+  readonly inventory: lambda.IFunction;
   readonly disable: lambda.IFunction;
   readonly check: lambda.IFunction;
   readonly scheduleDeletion: lambda.IFunction;
@@ -73,6 +82,11 @@ export interface WorkflowFunctions {
 export interface WorkflowProps {
   /** The validated stack configuration; it is embedded in the definition, not in Lambda environments. */
   readonly config: ResolvedGuardConfig;
+  /**
+   * How long the inventory step waits for its function: at least the function's timeout.
+   * @default 15 minutes, Lambda's longest
+   */
+  readonly inventoryTimeout?: Duration;
   /** The CloudTrail log group the checks read. */
   readonly logGroupName: string;
   readonly functions: WorkflowFunctions;
@@ -138,6 +152,19 @@ export class Workflow extends Construct {
       messagePath: '$.assessment.value.summaryText',
     }).next(failState(this, 'Refused', 'REFUSED', { causePath: '$.assessment.value.causeText' }));
 
+    // The inventory answers the assessment again (at $.assessment), so the approval e-mail, the approval
+    // page and the refusal read it where they read the assessment.
+    const inventoryTimeout = props.inventoryTimeout ?? Duration.minutes(15);
+    const inventory = lambdaStep(
+      this,
+      'TakeInventory',
+      functions.inventory,
+      { phase: 'BEFORE_DISABLE', assessment: RESULTS.assessment },
+      '$.assessment',
+      inventoryTimeout,
+    );
+    inventory.addCatch(abortedUnchanged, CATCH_ALL);
+
     // --- 4-5: first approval, disable ----------------------------------------------------------
     const disableApproval = new ApprovalGate(this, 'DisableApproval', {
       ...gate,
@@ -201,6 +228,25 @@ export class Workflow extends Construct {
       onExpired: endings.afterExpiry,
       onError: endings.restore,
     });
+    // The inventory again, right before the one step that cannot be taken back by itself: a refusal
+    // here is a stop after the disable, so the key is given back.
+    const finalInventory = lambdaStep(
+      this,
+      'TakeInventoryBeforeDeletion',
+      functions.inventory,
+      { phase: 'BEFORE_DELETION', assessment: RESULTS.assessment },
+      '$.finalInventory',
+      inventoryTimeout,
+    );
+    finalInventory.addCatch(endings.restore, CATCH_ALL);
+    const inventoryRefusal = new sfn.Pass(this, 'PrepareInventoryRefusal', {
+      stateName: 'PrepareInventoryRefusal',
+      parameters: {
+        Error: sfn.JsonPath.stringAt('$.finalInventory.value.refusal.cause'),
+        Cause: sfn.JsonPath.stringAt('$.finalInventory.value.refusal.message'),
+      },
+      resultPath: '$.error',
+    }).next(endings.afterInventory);
     const scheduleDeletion = lambdaStep(
       this,
       'ScheduleDeletion',
@@ -228,6 +274,12 @@ export class Workflow extends Construct {
           .when(sfn.Condition.stringEquals('$.assessment.value.verdict', 'REFUSED'), refused)
           .afterwards({ includeOtherwise: true }),
       )
+      .next(inventory)
+      .next(
+        choice(this, 'InventoryVerdict')
+          .when(sfn.Condition.stringEquals('$.assessment.value.verdict', 'REFUSED'), refused)
+          .afterwards({ includeOtherwise: true }),
+      )
       .next(disableApproval)
       .next(disable)
       .next(observation)
@@ -235,6 +287,12 @@ export class Workflow extends Construct {
       .next(finalCheck)
       .next(choice(this, 'FinalVerdict').when(BROKE, endings.rollBack).afterwards({ includeOtherwise: true }))
       .next(deletionApproval)
+      .next(finalInventory)
+      .next(
+        choice(this, 'FinalInventoryVerdict')
+          .when(sfn.Condition.stringEquals('$.finalInventory.value.verdict', 'REFUSED'), inventoryRefusal)
+          .afterwards({ includeOtherwise: true }),
+      )
       .next(scheduleDeletion)
       .next(
         choice(this, 'WatchPendingWindow')

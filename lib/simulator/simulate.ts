@@ -95,8 +95,6 @@ function prepareEnvironment(server: EmulatorServer, verbose: boolean): void {
   // The clients of lambdas/aws/clients.ts skip the loopback socket: the same router answers them in
   // process, byte for byte as over HTTP. The endpoints above still catch any client made elsewhere.
   useRequestHandler(server.requestHandler);
-  // One actor runs at a time in virtual time: the fast path's claim needs no settle wait here.
-  env.KDG_CLAIM_SETTLE_MS = '0';
   env.AWS_ACCESS_KEY_ID = 'AKIASIMULATOR0000000';
   env.AWS_SECRET_ACCESS_KEY = 'simulator-secret-access-key';
   delete env.AWS_SESSION_TOKEN;
@@ -368,34 +366,6 @@ function keyReport(scenario: Scenario, account: EmulatedAccount): KeyReport {
   };
 }
 
-/** The handlers `lambda:invoke.waitForTaskToken` tasks start: they keep working outside the state machine. */
-function tokenTaskHandlers(workflow: SynthesizedWorkflow): Set<string> {
-  const byName = new Map<string, string>();
-  for (const fn of workflow.functions) {
-    byName.set(fn.arn, fn.handler);
-    byName.set(fn.logicalId, fn.handler);
-  }
-  const handlers = new Set<string>();
-  const visit = (states: Record<string, Record<string, unknown>>) => {
-    for (const state of Object.values(states)) {
-      if (typeof state.Resource === 'string' && /:lambda:invoke\.waitForTaskToken$/.test(state.Resource)) {
-        const name = String((state.Parameters as Record<string, unknown> | undefined)?.FunctionName ?? '');
-        const handler = byName.get(name) ?? byName.get(name.replace(/:[^:]+$/, ''));
-        if (handler) handlers.add(handler);
-      }
-      for (const branch of (state.Branches as { States: Record<string, Record<string, unknown>> }[]) ?? []) {
-        visit(branch.States);
-      }
-      const inner = (state.ItemProcessor ?? state.Iterator) as
-        | { States: Record<string, Record<string, unknown>> }
-        | undefined;
-      if (inner) visit(inner.States);
-    }
-  };
-  visit(workflow.definition.States as Record<string, Record<string, unknown>>);
-  return handlers;
-}
-
 /** The approval states of the definition by the step their request names (`Payload.step`). */
 function approvalStatesOf(workflow: SynthesizedWorkflow): Record<string, string> {
   const states: Record<string, string> = {};
@@ -414,22 +384,27 @@ function approvalStatesOf(workflow: SynthesizedWorkflow): Record<string, string>
 }
 
 /**
- * The settings of the handlers that run outside the state machine's payloads, as the template sets
- * them: EventBridge targets (the fast path reads the topic, the state machine and the workflow's
- * principals from its environment) and the functions of token tasks (the check chain reads its
- * schedule group and scheduler role). The emulated account acts as the scenario's workflow
- * principal for every call over HTTP, so that principal is the workflow's own too.
+ * The settings the template gives the handlers, as process environment (the handlers share one
+ * process here): every function's `KDG_` variables (the hold registry's table, the fast path's topic,
+ * state machine and principals, the check chain's schedule group and role). One name means one
+ * resource of the stack, so two functions never set it differently. The emulated account acts as
+ * the scenario's workflow principal for every call over HTTP, so that principal is the workflow's
+ * own too.
  */
 function configureEventTargets(workflow: SynthesizedWorkflow, scenario: Scenario): void {
   const targets = new Set((workflow.eventRules ?? []).map((rule) => rule.handler));
-  const chained = tokenTaskHandlers(workflow);
+  const set = new Map<string, string>();
   for (const fn of workflow.functions) {
-    // The approval page runs outside the state machine too (the simulated approver calls it).
-    if (!targets.has(fn.handler) && !chained.has(fn.handler) && fn.handler !== 'approval') continue;
     for (const [name, value] of Object.entries(fn.environment ?? {})) {
-      if (name.startsWith('KDG_') && name !== 'KDG_HANDLER') {
-        process.env[name] = value;
+      if (!name.startsWith('KDG_') || name === 'KDG_HANDLER') continue;
+      const earlier = set.get(name);
+      if (earlier !== undefined && earlier !== value) {
+        throw new Error(
+          `The template sets ${name} to '${earlier}' and '${value}': the simulator shares one environment.`,
+        );
       }
+      set.set(name, value);
+      process.env[name] = value;
     }
   }
   if (targets.size > 0) {

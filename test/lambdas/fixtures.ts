@@ -4,6 +4,7 @@
  * builder takes overrides so a test states only what it relies on.
  */
 import type { CloudTrailRecord } from '../../lambdas/domain/cloudtrail.js';
+import { type HoldRecord, newHold, nextHold } from '../../lambdas/domain/hold-record.js';
 import {
   type Assessment,
   type GuardConfig,
@@ -133,4 +134,41 @@ export function disabledDecryptRecord(overrides: Partial<CloudTrailRecord> = {})
 /** Names of the commands a mocked client received, in order. */
 export function commandNames(client: { calls(): readonly { args: readonly unknown[] }[] }): string[] {
   return client.calls().map((call) => (call.args[0] as object).constructor.name);
+}
+
+export interface HoldOptions {
+  readonly keyArn?: string;
+  readonly execution?: string;
+  readonly wasEnabled?: boolean;
+  readonly disabledAt?: string;
+  readonly deletionScheduled?: boolean;
+  readonly scheduledAt?: string | null;
+  readonly deletionDate?: string | null;
+}
+
+/** A hold of `execution` (default EXECUTION) in `phase`, as the workflow's steps leave it. */
+export function holdRecord(phase: HoldRecord['phase'], options: HoldOptions = {}): HoldRecord {
+  const disabledAt = options.disabledAt ?? '2026-02-01T00:00:00.000Z';
+  const first = newHold({
+    keyArn: options.keyArn ?? keyArnIn('us-east-1'),
+    executionArn: options.execution ?? EXECUTION,
+    wasEnabled: options.wasEnabled ?? true,
+    now: new Date(disabledAt),
+  });
+  if (phase === 'disabling') {
+    return first;
+  }
+  const pending = phase === 'pending-deletion' || phase === 'scheduling';
+  return nextHold(
+    first,
+    {
+      phase,
+      disabled: true,
+      deletionScheduled: options.deletionScheduled ?? pending,
+      scheduledAt: options.scheduledAt ?? (pending ? '2026-03-03T00:00:00.000Z' : null),
+      deletionDate:
+        options.deletionDate ?? (phase === 'pending-deletion' ? '2026-04-02T00:00:00.000Z' : null),
+    },
+    new Date(disabledAt),
+  );
 }

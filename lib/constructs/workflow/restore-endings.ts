@@ -97,6 +97,11 @@ export class RestoreEndings extends Construct {
   public readonly afterRejection: RestoreEnding;
   /** Nobody answered the deletion request in time (APPROVAL_EXPIRED, key restored). */
   public readonly afterExpiry: RestoreEnding;
+  /**
+   * The inventory right before ScheduleKeyDeletion refused the key (REFUSED, key restored). The caught
+   * error at `$.error` names the refusal's cause and carries its message.
+   */
+  public readonly afterInventory: RestoreEnding;
 
   constructor(scope: Construct, id: string, props: RestoreEndingsProps) {
     super(scope, id);
@@ -127,6 +132,7 @@ export class RestoreEndings extends Construct {
     );
     this.afterRejection = ending('RestoreAfterRejection', 'ABORT', 'REJECTED', 'DeletionRejected');
     this.afterExpiry = ending('RestoreAfterExpiry', 'ABORT', 'APPROVAL_EXPIRED', 'DeletionApprovalExpired');
+    this.afterInventory = ending('RestoreAfterInventory', 'ABORT', 'REFUSED', 'InventoryRefused');
 
     // After the fast path: end ROLLED_BACK or DELETION_CANCELLED, e-mailing only if it could not.
     const notified = sfn.Condition.booleanEquals('$.restore.value.fastPath.notified', true);

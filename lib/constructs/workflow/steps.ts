@@ -73,6 +73,8 @@ export function lambdaStep(
   fn: lambda.IFunction,
   payload: Record<string, unknown>,
   resultPath: string,
+  /** At least the function's own timeout. */
+  taskTimeout: Duration = Duration.minutes(5),
 ): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(scope, name, {
     stateName: name,
@@ -82,7 +84,7 @@ export function lambdaStep(
     resultSelector: { 'value.$': '$.Payload' },
     resultPath,
     retryOnServiceExceptions: false,
-    taskTimeout: sfn.Timeout.duration(Duration.minutes(5)),
+    taskTimeout: sfn.Timeout.duration(taskTimeout),
   });
   task.addRetry(lambdaServiceRetry(Duration.seconds(2)));
   // Errors a later attempt can fix (KMS, CloudWatch Logs and Lambda itself).

@@ -60,6 +60,11 @@ export class EmulatedDynamoDb {
     return db;
   }
 
+  /** Where dynalite listens: a DynamoDB client may be pointed straight at it (the handlers' unit tests). */
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
   /**
    * One DynamoDB JSON 1.0 request (`DynamoDB_20120810.<operation>`), answered by dynalite. Only the
    * target and body matter to it; the caller's signature was made in virtual time, so a fixed,

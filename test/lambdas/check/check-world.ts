@@ -7,6 +7,7 @@ import {
   DescribeLogGroupsCommand,
   FilterLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeKeyCommand,
   DisabledException,
@@ -17,7 +18,9 @@ import {
 } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { toItem } from '../../../lambdas/aws/hold-registry.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
+import type { HoldRecord } from '../../../lambdas/domain/hold-record.js';
 import {
   type Canary,
   type CheckEvent,
@@ -25,7 +28,16 @@ import {
   TAGS,
   type WatchState,
 } from '../../../lambdas/domain/types.js';
-import { ACCOUNT, assessment, EXECUTION, KEY_ID, keyArnIn, keyFacts, watchPlan } from '../fixtures.js';
+import {
+  ACCOUNT,
+  assessment,
+  EXECUTION,
+  holdRecord,
+  KEY_ID,
+  keyArnIn,
+  keyFacts,
+  watchPlan,
+} from '../fixtures.js';
 
 export const REGION = 'us-east-1';
 export const KEY_ARN = keyArnIn(REGION);
@@ -35,6 +47,9 @@ export const CHECK_ROLE = `arn:aws:iam::${ACCOUNT}:role/KmsDeletionGuard-CheckRo
 
 export const kms = mockClient(KMSClient);
 export const logs = mockClient(CloudWatchLogsClient);
+/** The hold registry: the check only reads it (its writes are tested against dynalite elsewhere). */
+export const holds = mockClient(DynamoDBClient);
+process.env.KDG_HOLD_TABLE = 'kms-deletion-guard-holds';
 
 export const PLAN = watchPlan({ logGroupName: LOG_GROUP, workflowPrincipalArns: [CHECK_ROLE] });
 
@@ -61,10 +76,17 @@ export function checkEvent(
   };
 }
 
+/**
+ * The key in `keyState` with `tags` (the status tag `disabled` unless given), and the registry's
+ * record of its hold: by default the one the tags mirror (the execution they name, watching or
+ * pending deletion as their status says); `hold` null for none.
+ */
 export function givenKey(
   keyState: string,
   tags: Record<string, string> = { [TAGS.execution]: EXECUTION },
+  hold: HoldRecord | null = mirroredHold(tags),
 ): void {
+  holds.on(GetItemCommand).resolves(hold ? { Item: toItem(hold) } : {});
   kms
     .on(DescribeKeyCommand)
     .resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: keyState as never } });
@@ -90,6 +112,19 @@ export function givenKey(
       });
     }
     return { KeyId: KEY_ARN, CiphertextBlob: new Uint8Array([1]) };
+  });
+}
+
+function mirroredHold(tags: Record<string, string>): HoldRecord | null {
+  const execution = tags[TAGS.execution];
+  if (execution === undefined) {
+    return null;
+  }
+  const pending = tags[TAGS.status] === 'pending-deletion';
+  return holdRecord(pending ? 'pending-deletion' : 'watching', {
+    keyArn: KEY_ARN,
+    execution,
+    disabledAt: DISABLED_AT.toISOString(),
   });
 }
 

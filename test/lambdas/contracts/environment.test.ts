@@ -1,7 +1,7 @@
 import {
   checkEnvironment,
-  claimEnvironment,
   fastPathEnvironment,
+  holdRegistryEnvironment,
 } from '../../../lambdas/contracts/environment.js';
 
 const STATE_MACHINE = 'arn:aws:states:us-east-1:111122223333:stateMachine:Guard';
@@ -21,7 +21,6 @@ describe('fastPathEnvironment', () => {
       stateMachineArn: STATE_MACHINE,
       executionPrefix: 'arn:aws:states:us-east-1:111122223333:execution:Guard:',
       workflowPrincipals: ['arn:aws:iam::111122223333:role/A', 'arn:aws:iam::111122223333:role/B'],
-      claimSettleMs: undefined,
     });
   });
 
@@ -49,20 +48,20 @@ describe('checkEnvironment', () => {
   });
 });
 
-describe('claimEnvironment', () => {
-  it.each([
-    [undefined, undefined],
-    ['', undefined],
-    ['soon', undefined],
-    ['-1', undefined],
-    ['Infinity', undefined],
-    ['0', 0],
-    ['2500', 2500],
-  ])('reads KDG_CLAIM_SETTLE_MS %j as %j (absent or unusable: the protocol default)', (raw, expected) => {
+describe('holdRegistryEnvironment', () => {
+  it('reads the hold registry table', () => {
     // Act
-    const settings = claimEnvironment.parse(raw === undefined ? {} : { KDG_CLAIM_SETTLE_MS: raw });
+    const settings = holdRegistryEnvironment.parse({ KDG_HOLD_TABLE: 'Guard-HoldRegistryTable' });
 
     // Assess
-    expect(settings.claimSettleMs).toBe(expected);
+    expect(settings).toEqual({ tableName: 'Guard-HoldRegistryTable' });
+  });
+
+  it.each([[{}], [{ KDG_HOLD_TABLE: '' }]])('refuses a missing or empty table name (%j)', (env) => {
+    // Act
+    const parsed = holdRegistryEnvironment.safeParse(env);
+
+    // Assess
+    expect(parsed.success).toBe(false);
   });
 });

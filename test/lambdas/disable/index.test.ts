@@ -18,12 +18,22 @@ vi.hoisted(() => {
 import { handler } from '../../../lambdas/disable/index.js';
 import type { DisableEvent, KeyFacts } from '../../../lambdas/domain/types.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
-import { assessment, commandNames, EXECUTION, keyArnIn, keyFacts, OTHER_EXECUTION } from '../fixtures.js';
+import {
+  assessment,
+  commandNames,
+  EXECUTION,
+  holdRecord,
+  keyArnIn,
+  keyFacts,
+  OTHER_EXECUTION,
+} from '../fixtures.js';
+import { type HoldTable, startHoldTable } from '../hold-table.js';
 
 const KEY_ARN = keyArnIn('eu-west-1');
 const NOW = new Date('2026-02-01T00:00:00.000Z');
 
 const kms = mockClient(KMSClient);
+let table: HoldTable;
 
 /** A single key as KMS keeps it, so retries see what earlier calls did. */
 interface FakeKey {
@@ -96,7 +106,16 @@ function callNames(): string[] {
 }
 
 describe('disable handler', () => {
-  beforeEach(() => {
+  beforeAll(async () => {
+    table = await startHoldTable();
+  });
+
+  afterAll(async () => {
+    await table.close();
+  });
+
+  beforeEach(async () => {
+    await table.clear();
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(NOW);
   });
@@ -106,7 +125,7 @@ describe('disable handler', () => {
     vi.useRealTimers();
   });
 
-  it('tags the key as held before DisableKey, then marks it disabled', async () => {
+  it('records the hold, mirrors it on the tags before DisableKey, then records and tags it disabled', async () => {
     // Prepare
     const key = fakeKms({ state: 'Enabled', tags: { team: 'billing' } });
 
@@ -138,6 +157,16 @@ describe('disable handler', () => {
     );
     expect(key.state).toBe('Disabled');
     expect(key.tags[TAGS.status]).toBe('disabled');
+    expect(await table.read(KEY_ARN)).toMatchObject({
+      keyArn: KEY_ARN,
+      executionArn: EXECUTION,
+      phase: 'watching',
+      version: 2,
+      wasEnabled: true,
+      disabled: true,
+      disabledAt: NOW.toISOString(),
+      deletionScheduled: false,
+    });
     expect(result.disabledAt).toBe(NOW.toISOString());
     expect(result.wasEnabled).toBe(true);
   });
@@ -210,6 +239,7 @@ describe('disable handler', () => {
     // Assess
     await expect(result).rejects.toMatchObject({ name: 'EventSourceBlindError' });
     expect(kms.calls()).toHaveLength(0);
+    expect(await table.read(KEY_ARN)).toBeNull();
   });
 
   it('holds a key that was already Disabled at assessment and records wasEnabled false', async () => {
@@ -222,20 +252,34 @@ describe('disable handler', () => {
     // Assess
     expect(result.wasEnabled).toBe(false);
     expect(key.tags[TAGS.wasEnabled]).toBe('false');
+    expect((await table.read(KEY_ARN))?.wasEnabled).toBe(false);
     expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(1);
   });
 
-  it('on a retry after DisableKey succeeded keeps wasEnabled true and the first disable time', async () => {
-    // Prepare
-    const key = fakeKms({
-      state: 'Disabled',
-      tags: {
-        [TAGS.execution]: EXECUTION,
-        [TAGS.status]: 'disabling',
-        [TAGS.wasEnabled]: 'true',
-        [TAGS.disabledAt]: '2026-01-31T23:59:00.000Z',
-      },
+  it('records wasEnabled false when a person disables the key between the hold and DisableKey', async () => {
+    // Prepare: the re-read right before DisableKey finds it Disabled.
+    const key = fakeKms({ state: 'Enabled', tags: {} });
+    let reads = 0;
+    kms.on(DescribeKeyCommand).callsFake(() => {
+      reads += 1;
+      if (reads === 2) key.state = 'Disabled';
+      return { KeyMetadata: { KeyId: 'k', Arn: KEY_ARN, KeyState: key.state, KeyManager: 'CUSTOMER' } };
     });
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    expect(result.wasEnabled).toBe(false);
+    expect(await table.read(KEY_ARN)).toMatchObject({ phase: 'watching', wasEnabled: false });
+  });
+
+  it('on a retry after DisableKey succeeded keeps wasEnabled true and the first disable time from the record', async () => {
+    // Prepare: the first attempt recorded the hold and disabled the key, then died.
+    const key = fakeKms({ state: 'Disabled', tags: {} });
+    await table.seed(
+      holdRecord('disabling', { keyArn: KEY_ARN, wasEnabled: true, disabledAt: '2026-01-31T23:59:00.000Z' }),
+    );
 
     // Act
     const result = await handler(event());
@@ -245,10 +289,25 @@ describe('disable handler', () => {
     expect(result.disabledAt).toBe('2026-01-31T23:59:00.000Z');
     expect(key.tags[TAGS.wasEnabled]).toBe('true');
     expect(key.tags[TAGS.status]).toBe('disabled');
-    expect(callNames().filter((name) => name === 'TagResourceCommand')).toHaveLength(1);
+    expect(await table.read(KEY_ARN)).toMatchObject({ phase: 'watching', wasEnabled: true, disabled: true });
   });
 
-  it('is idempotent: running twice leaves the same tags and result', async () => {
+  it('starts the observation afresh on a retry whose first attempt died before DisableKey', async () => {
+    // Prepare
+    fakeKms({ state: 'Enabled', tags: {} });
+    await table.seed(
+      holdRecord('disabling', { keyArn: KEY_ARN, wasEnabled: true, disabledAt: '2026-01-31T23:00:00.000Z' }),
+    );
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    expect(result.disabledAt).toBe(NOW.toISOString());
+    expect((await table.read(KEY_ARN))?.disabledAt).toBe(NOW.toISOString());
+  });
+
+  it('is idempotent: running twice disables once and gives the same result', async () => {
     // Prepare
     const key = fakeKms({ state: 'Enabled', tags: {} });
     const first = await handler(event());
@@ -258,12 +317,13 @@ describe('disable handler', () => {
     const second = await handler(event());
 
     // Assess
+    expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(1);
     expect(second.wasEnabled).toBe(true);
     expect(second.disabledAt).toBe(first.disabledAt);
     expect(key.tags).toEqual(tagsAfterFirst);
   });
 
-  it('throws KeyChangedExternallyError and changes nothing when a person disabled the key meanwhile', async () => {
+  it('throws KeyChangedExternallyError and changes nothing when a person disabled the key after the assessment', async () => {
     // Prepare
     const key = fakeKms({ state: 'Disabled', tags: {} });
 
@@ -275,21 +335,67 @@ describe('disable handler', () => {
     expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
     expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
     expect(key.tags).toEqual({});
+    expect(await table.read(KEY_ARN)).toBeNull();
   });
 
-  it('throws and leaves alone a key another execution took after the assessment', async () => {
+  it('refuses, changing nothing, a key another execution holds in the registry', async () => {
     // Prepare
-    const tags = { [TAGS.execution]: OTHER_EXECUTION, [TAGS.status]: 'disabling' };
-    fakeKms({ state: 'Enabled', tags: { ...tags } });
+    fakeKms({ state: 'Enabled', tags: {} });
+    const other = holdRecord('disabling', { keyArn: KEY_ARN, execution: OTHER_EXECUTION });
+    await table.seed(other);
 
     // Act
     const result = handler(event('Enabled'));
 
     // Assess
-    await expect(result).rejects.toMatchObject({ name: 'KeyChangedExternallyError' });
+    await expect(result).rejects.toMatchObject({
+      name: 'KeyChangedExternallyError',
+      message: expect.stringMatching(/Another execution .* holds the key/),
+    });
     expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
     expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
+    expect(await table.read(KEY_ARN)).toEqual(other);
   });
+
+  it('lets only one of two executions take the key when both disable it at the same moment', async () => {
+    // Prepare
+    fakeKms({ state: 'Enabled', tags: {} });
+
+    // Act
+    const results = await Promise.allSettled([
+      handler(event()),
+      handler({ ...event(), executionArn: OTHER_EXECUTION }),
+    ]);
+
+    // Assess
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.reason).toMatchObject({ name: 'KeyChangedExternallyError' });
+    const winner = results[0]?.status === 'fulfilled' ? EXECUTION : OTHER_EXECUTION;
+    expect((await table.read(KEY_ARN))?.executionArn).toBe(winner);
+    expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    ['another execution', OTHER_EXECUTION],
+    ['this very execution (a reused name, or copied tags)', EXECUTION],
+  ])(
+    'refuses hold tags naming %s that the registry does not record, never trusting their was-enabled',
+    async (_name, owner) => {
+      // Prepare: a person disabled the key; forged tags say an execution disabled it while Enabled.
+      const tags = { [TAGS.execution]: owner, [TAGS.status]: 'disabled', [TAGS.wasEnabled]: 'true' };
+      fakeKms({ state: 'Disabled', tags: { ...tags } });
+
+      // Act
+      const result = handler(event('Disabled', tags));
+
+      // Assess
+      await expect(result).rejects.toMatchObject({ name: 'KeyChangedExternallyError' });
+      expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+      expect(kms.commandCalls(DisableKeyCommand)).toHaveLength(0);
+      expect(await table.read(KEY_ARN)).toBeNull();
+    },
+  );
 
   it('refuses an event without an accepted assessment before calling KMS', async () => {
     // Prepare
@@ -455,15 +561,10 @@ describe('disable handler', () => {
       expect(key).toMatchObject({ state: 'Enabled', tags: {} });
     });
 
-    it('leaves a retry that finds its own tags to Restore, not to a refusal', async () => {
+    it('leaves a retry that finds its own hold recorded to Restore, not to a refusal', async () => {
       // Prepare
-      const tags = {
-        [TAGS.execution]: EXECUTION,
-        [TAGS.status]: 'disabling',
-        [TAGS.wasEnabled]: 'true',
-        [TAGS.disabledAt]: '2026-01-31T23:00:00.000Z',
-      };
-      fakeKms({ state: 'Enabled', tags, lastUsed: { operation: 'Decrypt', at: '2026-01-31T12:00:00Z' } });
+      await table.seed(holdRecord('disabling', { keyArn: KEY_ARN, disabledAt: '2026-01-31T23:00:00.000Z' }));
+      fakeKms({ state: 'Enabled', tags: {}, lastUsed: { operation: 'Decrypt', at: '2026-01-31T12:00:00Z' } });
 
       // Act
       const result = handler(eventSeeing());

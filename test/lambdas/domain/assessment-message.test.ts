@@ -5,6 +5,7 @@ import {
   renderAssessmentSummary,
   renderRefusalSummary,
   stripControl,
+  withSection,
 } from '../../../lambdas/domain/assessment-message.js';
 import { MAX_SUBJECT_LENGTH } from '../../../lambdas/domain/subject.js';
 import type { KeyFacts, UsageAssessment } from '../../../lambdas/domain/types.js';
@@ -196,6 +197,26 @@ describe('renderAssessmentSummary', () => {
     // Assess
     expect(text).toMatch(/Requested by:\s+\(not given\)/);
     expect(text).toMatch(/Reason:\s+\(not given\)/);
+  });
+});
+
+describe('withSection', () => {
+  it('adds a section before the answer section, and at the end of a summary without one', () => {
+    // Prepare
+    const summary = renderAssessmentSummary(summaryArgs());
+    const section = ['WHAT THE KEY PROTECTS', '  Resources encrypted under the key: none found.'];
+
+    // Act
+    const withIt = withSection(summary, section);
+    const appended = withSection('Refused (X): nothing was changed.\n', section);
+
+    // Assess
+    expect(withIt.indexOf('WHAT THE KEY PROTECTS')).toBeGreaterThan(withIt.indexOf('REQUEST'));
+    expect(withIt.indexOf('WHAT THE KEY PROTECTS')).toBeLessThan(withIt.indexOf('HOW TO ANSWER'));
+    expect(withIt).toContain('none found.\n\nHOW TO ANSWER\n');
+    expect(appended).toBe(
+      'Refused (X): nothing was changed.\n\nWHAT THE KEY PROTECTS\n  Resources encrypted under the key: none found.\n',
+    );
   });
 });
 

@@ -1,21 +1,16 @@
 import { FAST_PATH_TAGS } from '../../../lambdas/contracts/tags.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
 import {
-  CLAIM_TTL_MS,
   candidateKeyArns,
-  claimStanding,
-  claimValue,
   decideFastPath,
-  evidenceFromTags,
   evidenceTags,
-  fastPathEndTags,
-  fastPathOutcome,
+  fastPathTakeover,
   fastPathWatch,
-  parseClaim,
 } from '../../../lambdas/domain/fast-path.js';
+import { claimHold, type HoldRecord, nextHold } from '../../../lambdas/domain/hold-record.js';
 import type { Evidence, WatchState } from '../../../lambdas/domain/types.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
-import { disabledDecryptRecord, heldTags } from '../fixtures.js';
+import { disabledDecryptRecord, holdRecord } from '../fixtures.js';
 
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:Guard:run-1';
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -30,17 +25,16 @@ function failure(overrides: Partial<CloudTrailRecord> = {}): CloudTrailRecord {
   return disabledDecryptRecord({ userAgent: 'aws-sdk-java/2.20.0 (linux)', ...overrides });
 }
 
-function held(status: string, wasEnabled = true): Record<string, string> {
-  return heldTags(status, { wasEnabled, execution: EXECUTION });
+function pendingFailure(): CloudTrailRecord {
+  return failure({ errorCode: 'KMSInvalidStateException', errorMessage: `${KEY_ARN} is pending deletion.` });
 }
 
-function decide(record: CloudTrailRecord, keyState: string, tags: Record<string, string>) {
-  return decideFastPath({
-    record,
-    key: KEY,
-    current: { keyState, tags },
-    workflowPrincipalArns: [WORKFLOW_ROLE],
-  });
+function hold(phase: HoldRecord['phase'], options: Parameters<typeof holdRecord>[1] = {}): HoldRecord {
+  return holdRecord(phase, { execution: EXECUTION, keyArn: KEY_ARN, ...options });
+}
+
+function decide(record: CloudTrailRecord, keyState: string, held: HoldRecord | null) {
+  return decideFastPath({ record, key: KEY, keyState, hold: held, workflowPrincipalArns: [WORKFLOW_ROLE] });
 }
 
 describe('candidateKeyArns', () => {
@@ -69,7 +63,7 @@ describe('candidateKeyArns', () => {
 describe('decideFastPath', () => {
   it('re-enables a key this workflow disabled when a caller failed on it', () => {
     // Act
-    const decision = decide(failure(), 'Disabled', held('disabled'));
+    const decision = decide(failure(), 'Disabled', hold('watching'));
 
     // Assess
     expect(decision).toMatchObject({
@@ -83,14 +77,8 @@ describe('decideFastPath', () => {
   });
 
   it('cancels the deletion it scheduled on a pending-window failure, leaving the key Disabled', () => {
-    // Prepare
-    const record = failure({
-      errorCode: 'KMSInvalidStateException',
-      errorMessage: `${KEY_ARN} is pending deletion.`,
-    });
-
     // Act
-    const decision = decide(record, 'PendingDeletion', held('pending-deletion'));
+    const decision = decide(pendingFailure(), 'PendingDeletion', hold('pending-deletion'));
 
     // Assess
     expect(decision).toMatchObject({
@@ -101,39 +89,100 @@ describe('decideFastPath', () => {
     });
   });
 
+  it('cancels and re-enables when the failure on the disabled key came before the deletion was scheduled', () => {
+    // Act
+    const decision = decide(
+      failure(),
+      'PendingDeletion',
+      hold('pending-deletion', { scheduledAt: '2026-02-12T06:01:00.000Z' }),
+    );
+
+    // Assess
+    expect(decision).toMatchObject({
+      act: true,
+      mode: 'ROLLBACK',
+      outcome: 'ROLLED_BACK',
+      plan: { actions: ['CancelKeyDeletion', 'EnableKey'], expectedKeyState: 'Enabled' },
+    });
+  });
+
+  it('cancels a deletion someone else scheduled on a key it holds, and leaves the key Disabled', () => {
+    // Act
+    const watched = decide(pendingFailure(), 'PendingDeletion', hold('watching'));
+    const adopted = decide(
+      pendingFailure(),
+      'PendingDeletion',
+      hold('pending-deletion', { deletionScheduled: false }),
+    );
+
+    // Assess
+    for (const decision of [watched, adopted]) {
+      expect(decision).toMatchObject({
+        act: true,
+        outcome: 'DELETION_CANCELLED',
+        plan: { actions: ['CancelKeyDeletion'], expectedKeyState: 'Disabled', cancelsOthersDeletion: true },
+      });
+    }
+  });
+
+  it('comes back later while ScheduleDeletion holds its claim', () => {
+    // Act
+    const decision = decide(failure(), 'Disabled', hold('scheduling'));
+
+    // Assess
+    expect(decision).toMatchObject({ act: false, busy: true });
+  });
+
   it.each([
-    ['a key a person disabled (no hold)', failure(), 'Disabled', { team: 'billing' }, /No execution/],
-    ['a hold that ended rolled back', failure(), 'Enabled', held('rolled-back'), /status "rolled-back"/],
-    ['a hold that ended restored', failure(), 'Enabled', held('restored'), /status "restored"/],
-    ['a hold that ended aborted', failure(), 'Disabled', held('aborted'), /status "aborted"/],
     [
-      'a hold whose deletion was cancelled',
+      'a key no execution holds (a person disabled it, whatever its tags)',
       failure(),
       'Disabled',
-      held('deletion-cancelled'),
-      /deletion-cancelled/,
+      null,
+      /records no hold/,
     ],
-    ['a hold still being taken', failure(), 'Disabled', held('disabling'), /disabling/],
+    [
+      'a hold that ended',
+      failure(),
+      'Enabled',
+      nextHold(hold('watching'), { phase: 'ended' }, NOW),
+      /phase ended/,
+    ],
+    [
+      'a hold being given back',
+      failure(),
+      'Disabled',
+      claimHold(hold('watching'), 'workflow', EXECUTION, NOW),
+      /phase restoring/,
+    ],
+    ['a hold still being taken', failure(), 'Disabled', hold('disabling'), /phase disabling/],
     [
       'a key disabled before the workflow held it',
       failure(),
       'Disabled',
-      held('disabled', false),
-      /nothing to give back/,
+      hold('watching', { wasEnabled: false }),
+      /already Disabled before/,
     ],
-    ['a hold whose key a person re-enabled', failure(), 'Enabled', held('disabled'), /polling check decides/],
+    ['a hold whose key a person re-enabled', failure(), 'Enabled', hold('watching'), /polling check decides/],
+    [
+      'a pending hold whose deletion a person cancelled',
+      pendingFailure(),
+      'Disabled',
+      hold('pending-deletion'),
+      /polling check decides/,
+    ],
     [
       'a record older than the hold',
       failure({ eventTime: '2026-01-31T23:59:59Z' }),
       'Disabled',
-      held('disabled'),
+      hold('watching'),
       /older than the hold/,
     ],
     [
       'a successful call',
       failure({ errorCode: undefined, errorMessage: undefined }),
       'Disabled',
-      held('disabled'),
+      hold('watching'),
       /success/,
     ],
     [
@@ -143,7 +192,7 @@ describe('decideFastPath', () => {
         userIdentity: { arn: 'arn:aws:sts::111122223333:assumed-role/Guard-CheckFunctionRole/session' },
       }),
       'Disabled',
-      held('disabled'),
+      hold('watching'),
       /canary/,
     ],
     [
@@ -154,43 +203,16 @@ describe('decideFastPath', () => {
         requestParameters: { keyId: 'alias/billing-v2' },
       }),
       'Disabled',
-      held('disabled'),
+      hold('watching'),
       /does not concern/,
     ],
-  ])('leaves alone %s', (_name, record, state, tags, reason) => {
+  ])('leaves alone %s', (_name, record, state, held, reason) => {
     // Act
-    const decision = decide(record, state, tags);
+    const decision = decide(record, state, held);
 
     // Assess
     expect(decision.act).toBe(false);
     expect(decision.act ? '' : decision.reason).toMatch(reason);
-  });
-});
-
-describe('the claim', () => {
-  it('reads back what it wrote', () => {
-    // Act
-    const claim = parseClaim(claimValue('fast-path', 'ev-1', NOW));
-
-    // Assess
-    expect(claim).toEqual({ actor: 'fast-path', nonce: 'ev-1', at: NOW });
-    expect(parseClaim('someone else')).toBeNull();
-    expect(parseClaim(undefined)).toBeNull();
-  });
-
-  it("is taken while another actor's claim is live, free when it is stale or one's own", () => {
-    // Prepare
-    const live = { [FAST_PATH_TAGS.claim]: claimValue('fast-path', 'ev-1', new Date(NOW.getTime() - 1000)) };
-    const stale = {
-      [FAST_PATH_TAGS.claim]: claimValue('fast-path', 'ev-1', new Date(NOW.getTime() - CLAIM_TTL_MS - 1)),
-    };
-
-    // Assess
-    expect(claimStanding(live, 'workflow', 'restore', NOW)).toBe('taken');
-    expect(claimStanding(live, 'fast-path', 'ev-2', NOW)).toBe('taken');
-    expect(claimStanding(live, 'fast-path', 'ev-1', NOW)).toBe('free');
-    expect(claimStanding(stale, 'workflow', 'restore', NOW)).toBe('free');
-    expect(claimStanding({}, 'workflow', 'restore', NOW)).toBe('free');
   });
 });
 
@@ -205,17 +227,19 @@ describe('evidence on the key', () => {
     userAgent: 'aws-sdk-java/2.20.0 (linux; x86)',
   };
 
-  it('fits valid KMS tag values and reads back with the caller', () => {
+  it('fits valid KMS tag values and names the caller and the call', () => {
     // Act
     const tags = evidenceTags(evidence);
-    const back = evidenceFromTags(tags);
 
     // Assess
     for (const value of Object.values(tags)) {
       expect(value).toMatch(/^[A-Za-z0-9 _.:/=+\-@]{1,256}$/);
     }
     expect(tags[TAGS.evidence]).toBe('1 record first ev-1 at 2026-02-12T06:00:00Z');
-    expect(back).toMatchObject({ ...evidence, userAgent: 'aws-sdk-java/2.20.0__linux__x86_' });
+    expect(tags[FAST_PATH_TAGS.caller]).toBe(APP);
+    expect(tags[FAST_PATH_TAGS.call]).toBe(
+      '2026-02-12T06:00:00Z Decrypt DisabledException 10.1.2.3 ev-1 aws-sdk-java/2.20.0__linux__x86_',
+    );
   });
 
   it('stays within 256 characters for a very long caller and user agent', () => {
@@ -233,61 +257,52 @@ describe('evidence on the key', () => {
   });
 });
 
-describe('fastPathOutcome', () => {
-  const claim = claimValue('fast-path', 'ev-1', NOW);
-  const ended = (status: string, extra: Record<string, string> = {}) => ({
-    keyState: 'Enabled',
-    tags: {
-      ...held('disabled'),
-      ...fastPathEndTags(
-        EXECUTION,
-        status === 'rolled-back' ? 'ROLLED_BACK' : 'DELETION_CANCELLED',
-        {
-          eventID: 'ev-1',
-          eventTime: '2026-02-12T06:00:00Z',
-          eventName: 'Decrypt',
-          errorCode: 'DisabledException',
-          principal: APP,
-          sourceIPAddress: '10.1.2.3',
-          userAgent: 'sdk',
+describe('fastPathTakeover', () => {
+  const evidence: Evidence = {
+    eventID: 'ev-1',
+    eventTime: '2026-02-12T06:00:00Z',
+    eventName: 'Decrypt',
+    errorCode: 'DisabledException',
+    principal: APP,
+    sourceIPAddress: '10.1.2.3',
+    userAgent: 'sdk',
+  };
+  const ended = (by: 'fast-path' | 'workflow', notified: boolean): HoldRecord =>
+    nextHold(
+      claimHold(hold('watching'), by, 'ev-1', NOW),
+      {
+        phase: 'ended',
+        end: {
+          by,
+          status: 'rolled-back',
+          at: NOW.toISOString(),
+          reason: 'Re-enabled the key this execution disabled.',
+          actions: ['EnableKey'],
+          finalKeyState: 'Enabled',
+          evidenceEventIds: ['ev-1'],
+          evidence,
+          notified,
+          tampering: [],
         },
-        claim,
-      ),
-      ...extra,
-    },
-  });
-
-  it('tells the workflow the fast path rolled back its key and sent the e-mail', () => {
-    // Act
-    const outcome = fastPathOutcome(ended('rolled-back', { [FAST_PATH_TAGS.notified]: claim }), EXECUTION);
-
-    // Assess
-    expect(outcome).toEqual({
-      outcome: 'ROLLED_BACK',
-      notified: true,
-      actedAt: NOW.toISOString(),
-      evidence: expect.objectContaining({ eventID: 'ev-1', principal: APP }),
-    });
-  });
-
-  it('owes the e-mail when the notified tag belongs to an earlier claim', () => {
-    // Act
-    const outcome = fastPathOutcome(
-      ended('deletion-cancelled', { [FAST_PATH_TAGS.notified]: 'fast-path ev-0 2026-01-01T00:00:00.000Z' }),
-      EXECUTION,
+      },
+      NOW,
     );
 
+  it('tells the workflow the fast path rolled back its key, with its record and whether it e-mailed', () => {
+    // Act
+    const sent = fastPathTakeover(ended('fast-path', true), EXECUTION);
+    const owed = fastPathTakeover(ended('fast-path', false), EXECUTION);
+
     // Assess
-    expect(outcome).toMatchObject({ outcome: 'DELETION_CANCELLED', notified: false });
+    expect(sent).toEqual({ outcome: 'ROLLED_BACK', notified: true, actedAt: NOW.toISOString(), evidence });
+    expect(owed).toMatchObject({ notified: false });
   });
 
   it('is null for another execution, an active hold, or a hold the workflow ended itself', () => {
-    expect(fastPathOutcome(ended('rolled-back'), `${EXECUTION}-other`)).toBeNull();
-    expect(fastPathOutcome({ keyState: 'Disabled', tags: held('disabled') }, EXECUTION)).toBeNull();
-    const byWorkflow = ended('rolled-back', {
-      [FAST_PATH_TAGS.claim]: claimValue('workflow', 'restore', NOW),
-    });
-    expect(fastPathOutcome(byWorkflow, EXECUTION)).toBeNull();
+    expect(fastPathTakeover(ended('fast-path', true), `${EXECUTION}-other`)).toBeNull();
+    expect(fastPathTakeover(hold('watching'), EXECUTION)).toBeNull();
+    expect(fastPathTakeover(ended('workflow', true), EXECUTION)).toBeNull();
+    expect(fastPathTakeover(null, EXECUTION)).toBeNull();
   });
 });
 

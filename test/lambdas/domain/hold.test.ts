@@ -1,14 +1,11 @@
 import { InvalidHandlerEventError, KeyChangedExternallyError } from '../../../lambdas/domain/errors.js';
 import {
-  checkReadyToSchedule,
   checkStillAsAssessed,
   evidenceTagValue,
   holdTags,
   isHeldBy,
   parseDisableEvent,
   parseRestoreEvent,
-  planDisable,
-  planRestore,
   sanitizeTagValue,
 } from '../../../lambdas/domain/hold.js';
 import type { Evidence } from '../../../lambdas/domain/types.js';
@@ -49,7 +46,7 @@ describe('checkStillAsAssessed', () => {
     const current = { keyState: 'Enabled', tags: {} };
 
     // Act
-    const act = () => checkStillAsAssessed(assessment(), current, EXECUTION);
+    const act = () => checkStillAsAssessed(assessment(), current);
 
     // Assess
     expect(act).not.toThrow();
@@ -60,7 +57,7 @@ describe('checkStillAsAssessed', () => {
     const current = { keyState: 'Disabled', tags: {} };
 
     // Act
-    const act = () => checkStillAsAssessed(assessment(), current, EXECUTION);
+    const act = () => checkStillAsAssessed(assessment(), current);
 
     // Assess
     expect(act).toThrow(KeyChangedExternallyError);
@@ -74,7 +71,7 @@ describe('checkStillAsAssessed', () => {
     // Act
     let caught: unknown;
     try {
-      checkStillAsAssessed(assessment(), current, EXECUTION);
+      checkStillAsAssessed(assessment(), current);
     } catch (error) {
       caught = error;
     }
@@ -91,10 +88,10 @@ describe('checkStillAsAssessed', () => {
     };
 
     // Act
-    const act = () => checkStillAsAssessed(assessment(), current, EXECUTION);
+    const act = () => checkStillAsAssessed(assessment(), current);
 
     // Assess
-    expect(act).toThrow(/Another execution/);
+    expect(act).toThrow(/name an execution holding it .* that the hold registry does not record/);
   });
 
   it('accepts the ended hold of an earlier execution that the assessment already saw', () => {
@@ -103,103 +100,18 @@ describe('checkStillAsAssessed', () => {
     const current = { keyState: 'Enabled', tags: oldHold };
 
     // Act
-    const act = () =>
-      checkStillAsAssessed(assessment({ key: keyFacts({ tags: oldHold }) }), current, EXECUTION);
+    const act = () => checkStillAsAssessed(assessment({ key: keyFacts({ tags: oldHold }) }), current);
 
     // Assess
     expect(act).not.toThrow();
   });
 
-  it('accepts its own tags on a retry, whether the key is already Disabled or not yet', () => {
-    // Prepare
-    const disabled = { keyState: 'Disabled', tags: ours('disabled') };
-    const crashedBetween = { keyState: 'Enabled', tags: ours('disabling') };
-
-    // Act
-    const acts = [disabled, crashedBetween].map(
-      (current) => () => checkStillAsAssessed(assessment(), current, EXECUTION),
-    );
-
-    // Assess
-    for (const act of acts) {
-      expect(act).not.toThrow();
-    }
-  });
-
-  it('throws when someone re-enabled a key this execution had already disabled', () => {
-    // Prepare
+  it('refuses tags that name this very execution: a retry is told by the hold registry, never by tags', () => {
+    // Prepare: a reused execution name, or tags copied onto the key before this execution disabled it.
     const current = { keyState: 'Enabled', tags: ours('disabled') };
 
     // Act
-    const act = () => checkStillAsAssessed(assessment(), current, EXECUTION);
-
-    // Assess
-    expect(act).toThrow(KeyChangedExternallyError);
-  });
-});
-
-describe('planDisable', () => {
-  it('records an Enabled key as was-enabled at now', () => {
-    // Act
-    const start = planDisable({ keyState: 'Enabled', tags: {} }, EXECUTION, NOW);
-
-    // Assess
-    expect(start).toEqual({ resumed: false, wasEnabled: true, disabledAt: NOW.toISOString() });
-  });
-
-  it('keeps the first attempt’s was-enabled on a retry that finds the key Disabled by us', () => {
-    // Act
-    const start = planDisable({ keyState: 'Disabled', tags: ours('disabling') }, EXECUTION, NOW);
-
-    // Assess
-    expect(start).toEqual({ resumed: true, wasEnabled: true, disabledAt: '2026-01-01T00:00:00.000Z' });
-  });
-
-  it('starts afresh when the first attempt crashed before DisableKey', () => {
-    // Act
-    const start = planDisable({ keyState: 'Enabled', tags: ours('disabling') }, EXECUTION, NOW);
-
-    // Assess
-    expect(start).toEqual({ resumed: false, wasEnabled: true, disabledAt: NOW.toISOString() });
-  });
-});
-
-describe('checkReadyToSchedule', () => {
-  it('accepts a Disabled key this execution holds', () => {
-    // Act
-    const result = checkReadyToSchedule({ keyState: 'Disabled', tags: ours('disabled') }, EXECUTION);
-
-    // Assess
-    expect(result).toEqual({ alreadyScheduled: false });
-  });
-
-  it('reports a deletion this execution already scheduled (retry after a crash)', () => {
-    // Act
-    const result = checkReadyToSchedule(
-      { keyState: 'PendingDeletion', tags: ours('pending-deletion') },
-      EXECUTION,
-    );
-
-    // Assess
-    expect(result).toEqual({ alreadyScheduled: true });
-  });
-
-  it('schedules again when the tag was written but the call never happened', () => {
-    // Act
-    const result = checkReadyToSchedule({ keyState: 'Disabled', tags: ours('pending-deletion') }, EXECUTION);
-
-    // Assess
-    expect(result).toEqual({ alreadyScheduled: false });
-  });
-
-  it.each([
-    ['a person re-enabled it', { keyState: 'Enabled', tags: ours('disabled') }],
-    ['a person scheduled its deletion', { keyState: 'PendingDeletion', tags: ours('disabled') }],
-    ['another execution holds it', { keyState: 'Disabled', tags: { [TAGS.execution]: OTHER_EXECUTION } }],
-    ['our tags were removed', { keyState: 'Disabled', tags: {} }],
-  ])('throws KeyChangedExternallyError when %s', (_label, current) => {
-    // Act
-    const act = () => checkReadyToSchedule(current, EXECUTION);
+    const act = () => checkStillAsAssessed(assessment(), current);
 
     // Assess
     expect(act).toThrow(KeyChangedExternallyError);
@@ -222,6 +134,32 @@ describe('holdTags', () => {
       [TAGS.disabledAt]: NOW.toISOString(),
       [TAGS.wasEnabled]: 'false',
     });
+  });
+
+  it('records on the key what its deletion makes unreadable on purpose, cut to one tag value', () => {
+    // Prepare
+    const arns = Array.from({ length: 20 }, (_, i) => `arn:aws:ec2:us-east-1::snapshot/snap-0000000${i}`);
+
+    // Act
+    const one = holdTags(EXECUTION, {
+      status: 'pending-deletion',
+      deletionScheduledAt: NOW.toISOString(),
+      dataLossAccepted: ['arn:aws:s3:::yearly-archive'],
+    });
+    const many = holdTags(EXECUTION, {
+      status: 'pending-deletion',
+      deletionScheduledAt: NOW.toISOString(),
+      dataLossAccepted: arns,
+    });
+    const none = holdTags(EXECUTION, { status: 'pending-deletion', deletionScheduledAt: NOW.toISOString() });
+
+    // Assess
+    expect(one[TAGS.dataLossAccepted]).toBe('1 resource: arn:aws:s3:::yearly-archive');
+    expect(many[TAGS.dataLossAccepted]).toMatch(
+      /^20 resources: arn:aws:ec2:us-east-1::snapshot\/snap-00000000 /,
+    );
+    expect(many[TAGS.dataLossAccepted]?.length).toBe(256);
+    expect(none).not.toHaveProperty(TAGS.dataLossAccepted);
   });
 
   it('records who approved each step, and when, with characters tags cannot hold removed', () => {
@@ -348,141 +286,6 @@ describe('evidenceTagValue', () => {
 
     // Assess
     expect(value).toBeUndefined();
-  });
-});
-
-describe('planRestore', () => {
-  it('never touches a key this execution does not hold', () => {
-    // Prepare
-    const personDisabled = { keyState: 'Disabled', tags: {} };
-    const otherExecution = {
-      keyState: 'Disabled',
-      tags: { ...ours('disabled'), [TAGS.execution]: OTHER_EXECUTION },
-    };
-
-    // Act
-    const plans = (['ROLLBACK', 'CANCEL_DELETION', 'ABORT'] as const).flatMap((mode) => [
-      planRestore(mode, personDisabled, EXECUTION),
-      planRestore(mode, otherExecution, EXECUTION),
-    ]);
-
-    // Assess
-    for (const plan of plans) {
-      expect(plan.actions).toEqual([]);
-      expect(plan.status).toBeNull();
-    }
-    expect(plans[1]?.reason).toContain(OTHER_EXECUTION);
-  });
-
-  it('ROLLBACK re-enables a key it disabled that was Enabled before', () => {
-    // Act
-    const plan = planRestore('ROLLBACK', { keyState: 'Disabled', tags: ours('disabled') }, EXECUTION);
-
-    // Assess
-    expect(plan.actions).toEqual(['EnableKey']);
-    expect(plan.status).toBe('rolled-back');
-    expect(plan.expectedKeyState).toBe('Enabled');
-  });
-
-  it('ROLLBACK leaves Disabled a key that was already Disabled before the execution', () => {
-    // Act
-    const plan = planRestore('ROLLBACK', { keyState: 'Disabled', tags: ours('disabled', false) }, EXECUTION);
-
-    // Assess
-    expect(plan.actions).toEqual([]);
-    expect(plan.status).toBe('rolled-back');
-    expect(plan.reason).toMatch(/already Disabled before/);
-  });
-
-  it('CANCEL_DELETION cancels the deletion it scheduled and leaves the key Disabled', () => {
-    // Act
-    const plan = planRestore(
-      'CANCEL_DELETION',
-      { keyState: 'PendingDeletion', tags: ours('pending-deletion') },
-      EXECUTION,
-    );
-
-    // Assess
-    expect(plan.actions).toEqual(['CancelKeyDeletion']);
-    expect(plan.expectedKeyState).toBe('Disabled');
-    expect(plan.status).toBe('deletion-cancelled');
-  });
-
-  it('ABORT cancels its own deletion, then re-enables a key that was Enabled', () => {
-    // Act
-    const plan = planRestore(
-      'ABORT',
-      { keyState: 'PendingDeletion', tags: ours('pending-deletion') },
-      EXECUTION,
-    );
-
-    // Assess
-    expect(plan.actions).toEqual(['CancelKeyDeletion', 'EnableKey']);
-    expect(plan.expectedKeyState).toBe('Enabled');
-    expect(plan.status).toBe('restored');
-  });
-
-  it('never cancels a deletion a person scheduled while the key was held (status still disabled)', () => {
-    // Act
-    const plans = (['ROLLBACK', 'CANCEL_DELETION', 'ABORT'] as const).map((mode) =>
-      planRestore(mode, { keyState: 'PendingDeletion', tags: ours('disabled') }, EXECUTION),
-    );
-
-    // Assess
-    for (const plan of plans) {
-      expect(plan.actions).toEqual([]);
-      expect(plan.status).toBeNull();
-      expect(plan.reason).toMatch(/does not cancel a deletion it did not schedule/);
-    }
-  });
-
-  it('ABORT needs nothing for a key a person re-enabled, or one never disabled after a crash', () => {
-    // Act
-    const reEnabled = planRestore('ABORT', { keyState: 'Enabled', tags: ours('disabled') }, EXECUTION);
-    const neverDisabled = planRestore('ABORT', { keyState: 'Enabled', tags: ours('disabling') }, EXECUTION);
-
-    // Assess
-    expect(reEnabled.actions).toEqual([]);
-    expect(reEnabled.status).toBe('restored');
-    expect(neverDisabled.actions).toEqual([]);
-  });
-
-  it('ABORT after a crash between the status tag and ScheduleKeyDeletion only re-enables', () => {
-    // Act
-    const plan = planRestore('ABORT', { keyState: 'Disabled', tags: ours('pending-deletion') }, EXECUTION);
-
-    // Assess
-    expect(plan.actions).toEqual(['EnableKey']);
-  });
-
-  it('ABORT leaves Disabled a key that was Disabled before, marking the hold restored', () => {
-    // Act
-    const plan = planRestore('ABORT', { keyState: 'Disabled', tags: ours('disabled', false) }, EXECUTION);
-
-    // Assess
-    expect(plan.actions).toEqual([]);
-    expect(plan.status).toBe('restored');
-  });
-
-  it('does nothing the second time: the first run ended the hold', () => {
-    // Prepare
-    const first = planRestore(
-      'ABORT',
-      { keyState: 'PendingDeletion', tags: ours('pending-deletion') },
-      EXECUTION,
-    );
-    const after = {
-      keyState: first.expectedKeyState,
-      tags: { ...ours('pending-deletion'), ...holdTags(EXECUTION, { status: first.status ?? 'aborted' }) },
-    };
-
-    // Act
-    const second = planRestore('ABORT', after, EXECUTION);
-
-    // Assess
-    expect(first.actions).toHaveLength(2);
-    expect(second.actions).toEqual([]);
-    expect(second.status).toBeNull();
   });
 });
 

@@ -88,6 +88,47 @@ describe('parseExecutionInput', () => {
     expect(error.message).toContain(received);
   });
 
+  it('keeps acceptDataLoss, each ARN once', () => {
+    // Prepare
+    const bucket = 'arn:aws:s3:::yearly-archive';
+    const snapshot = 'arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0';
+
+    // Act
+    const request = parseExecutionInput(
+      { keyId: KEY_ID, acceptDataLoss: [bucket, snapshot, bucket] },
+      config,
+    );
+
+    // Assess
+    expect(request.acceptDataLoss).toEqual([bucket, snapshot]);
+    expect(parseExecutionInput({ keyId: KEY_ID }, config).acceptDataLoss).toBeUndefined();
+  });
+
+  it.each([
+    ['a text instead of a list', 'arn:aws:s3:::b', /received the text/],
+    [
+      'an entry that is not an ARN',
+      ['arn:aws:s3:::b', 'yearly-archive'],
+      /entry 1 is the text "yearly-archive"/,
+    ],
+    ['an entry with a line break', ['arn:aws:s3:::b\n'], /entry 0 is/],
+    ['an entry with edge spaces', [' arn:aws:s3:::b'], /entry 0 is/],
+    ['too many entries', Array.from({ length: 201 }, (_, i) => `arn:aws:s3:::b${i}`), /a list of 201 items/],
+    [
+      'too many characters in all',
+      Array.from({ length: 20 }, (_, i) => `arn:aws:s3:::${String(i).padEnd(2000, 'x')}`),
+      /a list of 20 items/,
+    ],
+  ])('refuses acceptDataLoss with %s, naming the field', (_what, value, received) => {
+    // Act
+    const error = invalid({ keyId: KEY_ID, acceptDataLoss: value });
+
+    // Assess
+    expect(error.fields).toEqual(['acceptDataLoss']);
+    expect(error.message).toMatch(received);
+    expect(error.message).toContain('resource ARNs');
+  });
+
   it('refuses a missing keyId and says what to give', () => {
     // Act
     const error = invalid({ observationDays: 10 });

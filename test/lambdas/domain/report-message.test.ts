@@ -64,6 +64,48 @@ describe('observationReport', () => {
     expect(isValidSubject(message.subject)).toBe(true);
   });
 
+  it('shows what the inventory found before the disable, and that it is taken again before the deletion', () => {
+    // Act
+    const message = observationReport({
+      key: KEY,
+      executionArn: EXECUTION,
+      plan: PLAN,
+      disabledAt: new Date('2026-01-01T00:00:00Z'),
+      now: new Date('2026-01-31T00:30:00Z'),
+      checks: 121,
+      scanned: 42,
+      lastUsage: null,
+      inventory: {
+        phase: 'BEFORE_DISABLE',
+        takenAt: '2026-01-01T00:00:00.000Z',
+        region: 'us-east-1',
+        resources: [
+          {
+            type: 'AWS::S3::Bucket',
+            arn: 'arn:aws:s3:::yearly-archive',
+            createdAt: '2024-05-01T00:00:00.000Z',
+            keyRef: 'alias/legacy',
+          },
+        ],
+        resourceCount: 1,
+        acceptedDataLoss: 1,
+        failures: [],
+        grants: [],
+        grantCount: 0,
+        policy: null,
+        watchSource: [],
+      },
+    });
+
+    // Assess
+    expect(message.text).toContain('WILL BECOME UNREADABLE');
+    expect(message.text).toContain('AWS::S3::Bucket arn:aws:s3:::yearly-archive');
+    expect(message.text).toContain('the inventory is taken again right before ScheduleKeyDeletion');
+    expect(message.text.indexOf('WHAT THE KEY PROTECTS')).toBeLessThan(
+      message.text.indexOf('If you approve:'),
+    );
+  });
+
   it('says when no use was ever recorded and when the pending window is not watched', () => {
     // Act
     const message = observationReport({

@@ -253,4 +253,41 @@ describe('buildRestoreMessage EVENT_SOURCE_BLIND', () => {
     // Assess
     expect(message.messageText).not.toContain('What to check in the trail');
   });
+
+  it('ends REFUSED with the cause of the inventory that refused right before the deletion, listing it whole', () => {
+    // Prepare
+    const listing =
+      'Key 1234abcd encrypts 1 resource whose data becomes unreadable forever when the key is deleted:\n' +
+      '- AWS::EC2::Snapshot arn:aws:ec2:us-east-1::snapshot/snap-1 (created 2026-01-10T00:00:00.000Z)';
+
+    // Act
+    const message = buildRestoreMessage(
+      report({
+        mode: 'ABORT',
+        outcome: 'REFUSED',
+        watch: null,
+        error: { Error: 'PROTECTS_DATA', Cause: listing },
+      }),
+    );
+
+    // Assess
+    expect(message.causeText).toMatch(/^PROTECTS_DATA: Key 1234abcd encrypts 1 resource/);
+    expect(message.causeText).toContain('EnableKey done, key Enabled');
+    expect(message.subject).toContain('REFUSED');
+    expect(message.messageText).toContain('Cause:      PROTECTS_DATA');
+    expect(message.messageText).toContain(
+      '  - AWS::EC2::Snapshot arn:aws:ec2:us-east-1::snapshot/snap-1 (created 2026-01-10T00:00:00.000Z)',
+    );
+    expect(message.messageText).toContain('Right before scheduling the deletion');
+  });
+
+  it('names a refusal after the key was changed REFUSED when the caught error is not a refusal cause', () => {
+    // Act
+    const message = buildRestoreMessage(
+      report({ mode: 'ABORT', outcome: 'REFUSED', error: { Error: 'SomethingElse', Cause: 'why' } }),
+    );
+
+    // Assess
+    expect(message.causeText).toMatch(/^REFUSED: why; /);
+  });
 });

@@ -222,7 +222,9 @@ describe('keyWarnings', () => {
     expect(warnings[0]).toMatch(/^The key is already Disabled\./);
     expect(warnings[1]).toMatch(/^This is a multi-Region replica key/);
     expect(warnings[2]).toBe(
-      'The key was created only 10 days ago (minIdleDays is 90): a workload may not have started using it yet.',
+      'The key was created only 10 days ago (minIdleDays is 90): a workload may not have started using it yet. ' +
+        "AWS may also refuse to disable it until then: the stack's IAM Deny on kms:TrailingDaysWithoutKeyUsage " +
+        'counts a key never used from its creation, and the run then ends ABORTED with the key left as it was.',
     );
   });
 

@@ -1,5 +1,5 @@
-import { KeyChangedExternallyError, WatchScheduleError } from '../../../lambdas/domain/errors.js';
-import { TAGS, type WatchPlan, type WatchState } from '../../../lambdas/domain/types.js';
+import { WatchScheduleError } from '../../../lambdas/domain/errors.js';
+import type { WatchPlan, WatchState } from '../../../lambdas/domain/types.js';
 import {
   advanceWatch,
   type CheckFindings,
@@ -9,7 +9,6 @@ import {
   pendingWatchTimeoutSeconds,
   scheduleNext,
   startWatch,
-  verifyWatchedKey,
 } from '../../../lambdas/domain/watch.js';
 
 const PLAN: WatchPlan = {
@@ -21,7 +20,7 @@ const PLAN: WatchPlan = {
   watchPendingWindow: true,
 };
 const DISABLED_AT = new Date('2026-01-01T00:00:00.000Z');
-const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:guard:run-1';
+const _EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:guard:run-1';
 
 const QUIET: CheckFindings = { seenEventIds: [], evidence: [], scanned: 3, reportText: 'r', subject: 's' };
 
@@ -252,53 +251,6 @@ describe('advanceWatch evidence', () => {
     expect(next.evidence).toHaveLength(MAX_EVIDENCE_IN_STATE);
     expect(next.evidenceCount).toBe(25);
     expect(next.cursor).toBe('2026-01-01T06:00:00.000Z');
-  });
-});
-
-describe('verifyWatchedKey', () => {
-  const ours = { [TAGS.execution]: EXECUTION, [TAGS.status]: 'disabled' };
-
-  it('accepts a Disabled key held by this execution while observing', () => {
-    // Act
-    const act = () => verifyWatchedKey('OBSERVE', { keyState: 'Disabled', tags: ours }, EXECUTION);
-
-    // Assess
-    expect(act).not.toThrow();
-  });
-
-  it('throws when a person re-enabled the key', () => {
-    // Act
-    const act = () => verifyWatchedKey('FINAL', { keyState: 'Enabled', tags: ours }, EXECUTION);
-
-    // Assess
-    expect(act).toThrow(KeyChangedExternallyError);
-    expect(act).toThrow(/re-enabled/);
-  });
-
-  it('throws when the hold tag is gone or names another execution', () => {
-    // Act
-    const gone = () => verifyWatchedKey('OBSERVE', { keyState: 'Disabled', tags: {} }, EXECUTION);
-    const other = () =>
-      verifyWatchedKey(
-        'OBSERVE',
-        { keyState: 'Disabled', tags: { [TAGS.execution]: `${EXECUTION}-2` } },
-        EXECUTION,
-      );
-
-    // Assess
-    expect(gone).toThrow(KeyChangedExternallyError);
-    expect(other).toThrow(KeyChangedExternallyError);
-  });
-
-  it('requires pending deletion in the pending window', () => {
-    // Act
-    const cancelled = () => verifyWatchedKey('PENDING', { keyState: 'Disabled', tags: ours }, EXECUTION);
-    const replica = () =>
-      verifyWatchedKey('PENDING', { keyState: 'PendingReplicaDeletion', tags: ours }, EXECUTION);
-
-    // Assess
-    expect(cancelled).toThrow(KeyChangedExternallyError);
-    expect(replica).not.toThrow();
   });
 });
 

@@ -15,7 +15,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.AWS_REGION = 'us-east-1';
-  process.env.KDG_CLAIM_SETTLE_MS = '0';
   process.env.KDG_TOPIC_ARN = 'arn:aws:sns:us-east-1:111122223333:guard-topic';
   process.env.KDG_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:Guard';
   process.env.KDG_WORKFLOW_PRINCIPALS =
@@ -23,19 +22,25 @@ vi.hoisted(() => {
 });
 
 import { FAST_PATH_TAGS } from '../../../lambdas/contracts/tags.js';
+import { claimHold, type HoldRecord, nextHold } from '../../../lambdas/domain/hold-record.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
 import { handler } from '../../../lambdas/fast-path/index.js';
-import { commandNames, disabledDecryptRecord, heldTags } from '../fixtures.js';
+import { commandNames, disabledDecryptRecord, heldTags, holdRecord } from '../fixtures.js';
+import { type HoldTable, startHoldTable } from '../hold-table.js';
 
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:Guard:run-1';
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`;
+const OTHER_KEY_ID = '0000abcd-12ab-34cd-56ef-1234567890ab';
+const OTHER_KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${OTHER_KEY_ID}`;
 const APP = 'arn:aws:iam::111122223333:role/billing-app';
 const NOW = new Date('2026-02-12T06:02:00.000Z');
 
 const kms = mockClient(KMSClient);
 const sfn = mockClient(SFNClient);
 const sns = mockClient(SNSClient);
+
+let table: HoldTable;
 
 interface FakeKey {
   state: string;
@@ -75,6 +80,11 @@ function held(status: string): Record<string, string> {
   return heldTags(status, { execution: EXECUTION });
 }
 
+/** The registry's record of EXECUTION's hold on the key, in `phase`. */
+function hold(phase: HoldRecord['phase'], options: Parameters<typeof holdRecord>[1] = {}): HoldRecord {
+  return holdRecord(phase, { execution: EXECUTION, keyArn: KEY_ARN, ...options });
+}
+
 function kmsEvent(detail: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     version: '0',
@@ -96,7 +106,16 @@ function changes(): string[] {
 }
 
 describe('fast-path handler', () => {
-  beforeEach(() => {
+  beforeAll(async () => {
+    table = await startHoldTable();
+  });
+
+  afterAll(async () => {
+    await table.close();
+  });
+
+  beforeEach(async () => {
+    await table.clear();
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(NOW);
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
@@ -110,29 +129,37 @@ describe('fast-path handler', () => {
     vi.useRealTimers();
   });
 
-  it('re-enables a key the workflow disabled within minutes, leaves the evidence on it and e-mails it', async () => {
+  it('re-enables a key the workflow disabled within minutes, records the rollback, mirrors it on the tags and e-mails it', async () => {
     // Prepare
     const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(hold('watching'));
 
     // Act
     const report = await handler(kmsEvent());
 
     // Assess
     expect(report.keys).toEqual([expect.objectContaining({ keyArn: KEY_ARN, action: 'EnableKey' })]);
-    expect(changes()).toEqual([
-      'TagResourceCommand',
-      'EnableKeyCommand',
-      'TagResourceCommand',
-      'TagResourceCommand',
-    ]);
+    expect(changes()).toEqual(['EnableKeyCommand', 'TagResourceCommand']);
     expect(key.state).toBe('Enabled');
-    const claim = `fast-path ev-1 ${NOW.toISOString()}`;
     expect(key.tags).toMatchObject({
       [TAGS.status]: 'rolled-back',
       [TAGS.evidence]: '1 record first ev-1 at 2026-02-12T06:00:00Z',
       [FAST_PATH_TAGS.caller]: APP,
-      [FAST_PATH_TAGS.claim]: claim,
-      [FAST_PATH_TAGS.notified]: claim,
+    });
+    expect(await table.read()).toMatchObject({
+      phase: 'ended',
+      claim: { actor: 'fast-path', nonce: 'ev-1', from: 'watching' },
+      end: {
+        by: 'fast-path',
+        status: 'rolled-back',
+        at: NOW.toISOString(),
+        actions: ['EnableKey'],
+        finalKeyState: 'Enabled',
+        evidenceEventIds: ['ev-1'],
+        evidence: { eventID: 'ev-1', principal: APP },
+        notified: true,
+        tampering: [],
+      },
     });
     expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({ executionArn: EXECUTION });
     const [publish] = sns.commandCalls(PublishCommand);
@@ -150,8 +177,9 @@ describe('fast-path handler', () => {
   });
 
   it('cancels a deletion the workflow scheduled and leaves the key Disabled', async () => {
-    // Prepare
+    // Prepare: the failure came after the deletion was scheduled (the pending window).
     const key = fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
+    await table.seed(hold('pending-deletion', { scheduledAt: '2026-02-10T00:00:00.000Z' }));
 
     // Act
     const report = await handler(
@@ -160,22 +188,37 @@ describe('fast-path handler', () => {
 
     // Assess
     expect(report.keys[0]?.action).toBe('CancelKeyDeletion');
-    expect(changes()).toEqual(['CancelKeyDeletionCommand', 'TagResourceCommand', 'TagResourceCommand']);
+    expect(changes()).toEqual(['CancelKeyDeletionCommand', 'TagResourceCommand']);
     expect(key.state).toBe('Disabled');
     expect(key.tags[TAGS.status]).toBe('deletion-cancelled');
+    expect((await table.read())?.end).toMatchObject({
+      status: 'deletion-cancelled',
+      actions: ['CancelKeyDeletion'],
+    });
     expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.MessageAttributes?.kind?.StringValue).toBe(
       'deletion-cancelled',
     );
   });
 
-  it('sends no e-mail when the workflow cancelled the deletion first', async () => {
-    // Prepare: CancelKeyDeletion lets only one caller succeed.
-    fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
-    kms
-      .on(CancelKeyDeletionCommand)
-      .rejects(
-        new KMSInvalidStateException({ message: `${KEY_ARN} is not pending deletion.`, $metadata: {} }),
-      );
+  it('cancels the deletion and re-enables the key when the caller failed before the deletion was scheduled', async () => {
+    // Prepare: the DisabledException of 06:00 reaches the fast path after ScheduleDeletion finished at 06:01.
+    const key = fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
+    await table.seed(hold('pending-deletion', { scheduledAt: '2026-02-12T06:01:00.000Z' }));
+
+    // Act
+    const report = await handler(kmsEvent());
+
+    // Assess
+    expect(report.keys[0]?.action).toBe('EnableKey');
+    expect(changes()).toEqual(['CancelKeyDeletionCommand', 'EnableKeyCommand', 'TagResourceCommand']);
+    expect(key.state).toBe('Enabled');
+    expect((await table.read())?.end?.status).toBe('rolled-back');
+  });
+
+  it('cancels a deletion someone else scheduled on a key it holds when a caller fails; the key stays Disabled', async () => {
+    // Prepare: a person scheduled the deletion while the execution watched the key.
+    const key = fakeKms({ state: 'PendingDeletion', tags: held('disabled') });
+    await table.seed(hold('watching'));
 
     // Act
     const report = await handler(
@@ -183,17 +226,71 @@ describe('fast-path handler', () => {
     );
 
     // Assess
-    expect(report.keys[0]?.action).toBe('NONE');
-    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
+    expect(report.keys[0]?.action).toBe('CancelKeyDeletion');
+    expect(kms.commandCalls(EnableKeyCommand)).toHaveLength(0);
+    expect(key.state).toBe('Disabled');
+    expect((await table.read())?.end).toMatchObject({ status: 'deletion-cancelled', by: 'fast-path' });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
+  it('never enables or un-schedules a key carrying forged hold tags: the registry holds no hold for it', async () => {
+    // Prepare: tags of a running execution (which holds another key) copied onto a key a person
+    // disabled on purpose, and onto one a person scheduled for deletion.
+    await table.seed(hold('watching'));
+    const forged = { ...held('disabled'), [TAGS.wasEnabled]: 'true' };
+    kms.on(EnableKeyCommand).rejects(new Error('EnableKey must not be called'));
+    kms.on(CancelKeyDeletionCommand).rejects(new Error('CancelKeyDeletion must not be called'));
+    kms.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { KeyId: OTHER_KEY_ID, Arn: OTHER_KEY_ARN, KeyState: 'Disabled', KeyManager: 'CUSTOMER' },
+    });
+    kms.on(ListResourceTagsCommand).resolves({
+      Tags: Object.entries(forged).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+    });
+    const onOtherKey = { resources: [{ ARN: OTHER_KEY_ARN }], errorMessage: `${OTHER_KEY_ARN} is disabled.` };
+
+    // Act
+    const disabled = await handler(kmsEvent(onOtherKey));
+    const pending = await handler(
+      kmsEvent({
+        ...onOtherKey,
+        errorCode: 'KMSInvalidStateException',
+        errorMessage: `${OTHER_KEY_ARN} is pending deletion.`,
+      }),
+    );
+
+    // Assess
+    for (const report of [disabled, pending]) {
+      expect(report.keys).toEqual([
+        expect.objectContaining({
+          keyArn: OTHER_KEY_ARN,
+          action: 'NONE',
+          reason: expect.stringMatching(/records no hold/),
+        }),
+      ]);
+    }
+    expect(kms.calls()).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(await table.read(OTHER_KEY_ARN)).toBeNull();
+    expect((await table.read())?.phase).toBe('watching');
   });
 
   it.each([
-    ['a key a person disabled', { state: 'Disabled', tags: { team: 'billing' } }],
-    ['a key whose hold ended', { state: 'Enabled', tags: held('rolled-back') }],
-    ['a key that was aborted', { state: 'Disabled', tags: held('aborted') }],
-  ])('never touches %s', async (_name, key) => {
+    ['a key a person disabled (no hold recorded)', null, { state: 'Disabled', tags: { team: 'billing' } }],
+    [
+      'a key whose hold ended',
+      nextHold(hold('watching'), { phase: 'ended' }, NOW),
+      { state: 'Enabled', tags: held('rolled-back') },
+    ],
+    ['a hold still being taken', hold('disabling'), { state: 'Disabled', tags: held('disabling') }],
+    [
+      'a key that was Disabled before the execution',
+      hold('watching', { wasEnabled: false }),
+      { state: 'Disabled', tags: held('disabled') },
+    ],
+    ['a key someone re-enabled', hold('watching'), { state: 'Enabled', tags: held('disabled') }],
+  ])('never touches %s', async (_name, record, key) => {
     // Prepare
+    if (record) await table.seed(record);
     fakeKms({ state: key.state, tags: { ...key.tags } });
 
     // Act
@@ -208,6 +305,7 @@ describe('fast-path handler', () => {
   it("ignores the workflow's own canary", async () => {
     // Prepare
     fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(hold('watching'));
 
     // Act
     const report = await handler(
@@ -219,13 +317,13 @@ describe('fast-path handler', () => {
 
     // Assess: told apart by its caller, without reading the key.
     expect(report.keys[0]?.reason).toMatch(/canary/);
-    expect(changes()).toEqual([]);
     expect(kms.calls()).toHaveLength(0);
   });
 
   it('does nothing when the execution that holds the key is no longer running', async () => {
     // Prepare
     fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
+    await table.seed(hold('pending-deletion'));
     sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
 
     // Act
@@ -238,15 +336,12 @@ describe('fast-path handler', () => {
     expect(changes()).toEqual([]);
   });
 
-  it('does nothing for a hold tag that names an execution of another state machine', async () => {
+  it('does nothing for a hold recorded by an execution of another state machine', async () => {
     // Prepare
-    fakeKms({
-      state: 'Disabled',
-      tags: {
-        ...held('disabled'),
-        [TAGS.execution]: 'arn:aws:states:us-east-1:111122223333:execution:Other:x',
-      },
-    });
+    fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(
+      hold('watching', { execution: 'arn:aws:states:us-east-1:111122223333:execution:Other:x' }),
+    );
 
     // Act
     const report = await handler(kmsEvent());
@@ -257,12 +352,14 @@ describe('fast-path handler', () => {
     expect(changes()).toEqual([]);
   });
 
-  it('stands back when the workflow claims the hold at the same moment: one enable, one e-mail', async () => {
-    // Prepare: the workflow's claim lands after ours, before we read it back.
-    const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
-    kms.on(TagResourceCommand).callsFakeOnce(() => {
-      key.tags[FAST_PATH_TAGS.claim] = `workflow restore ${NOW.toISOString()}`;
-      return {};
+  it('stands back when the workflow claims the hold between its read and its claim: one enable, one e-mail', async () => {
+    // Prepare: the restore step's claim lands while the fast path asks whether the execution runs.
+    fakeKms({ state: 'Disabled', tags: held('disabled') });
+    const seen = hold('watching');
+    await table.seed(seen);
+    sfn.on(DescribeExecutionCommand).callsFake(async () => {
+      await table.seed(claimHold(seen, 'workflow', EXECUTION, NOW));
+      return { status: 'RUNNING' };
     });
 
     // Act
@@ -270,28 +367,42 @@ describe('fast-path handler', () => {
 
     // Assess
     expect(report.keys[0]?.action).toBe('NONE');
+    expect(report.keys[0]?.reason).toMatch(/Another actor wrote the hold/);
     expect(kms.commandCalls(EnableKeyCommand)).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect((await table.read())?.claim?.actor).toBe('workflow');
   });
 
-  it('stands back while the workflow holds a live claim', async () => {
+  it('stands back while the workflow is giving the key back', async () => {
     // Prepare
-    fakeKms({
-      state: 'Disabled',
-      tags: { ...held('disabled'), [FAST_PATH_TAGS.claim]: `workflow restore ${NOW.toISOString()}` },
-    });
+    fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(claimHold(hold('watching'), 'workflow', EXECUTION, NOW));
 
     // Act
     const report = await handler(kmsEvent());
 
     // Assess
-    expect(report.keys[0]?.reason).toMatch(/right now/);
+    expect(report.keys[0]?.reason).toMatch(/another actor is giving the key back/);
+    expect(changes()).toEqual([]);
+  });
+
+  it('comes back later while ScheduleDeletion holds its claim (HoldBusyError)', async () => {
+    // Prepare
+    fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(hold('scheduling'));
+
+    // Act
+    const act = handler(kmsEvent());
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'HoldBusyError' });
     expect(changes()).toEqual([]);
   });
 
   it('on a retry after the e-mail failed, sends it once and records it', async () => {
     // Prepare
-    const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
+    fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(hold('watching'));
     sns.on(PublishCommand).rejectsOnce(new Error('SNS is down'));
     await expect(handler(kmsEvent())).rejects.toThrow('SNS is down');
 
@@ -304,12 +415,13 @@ describe('fast-path handler', () => {
     expect(duplicate.keys[0]?.action).toBe('NONE');
     expect(kms.commandCalls(EnableKeyCommand)).toHaveLength(1);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
-    expect(key.tags[FAST_PATH_TAGS.notified]).toBe(key.tags[FAST_PATH_TAGS.claim]);
+    expect((await table.read())?.end?.notified).toBe(true);
   });
 
   it('reads no key of another account and skips a key that no longer exists', async () => {
     // Prepare
     kms.on(DescribeKeyCommand).rejects(new NotFoundException({ message: 'gone', $metadata: {} }));
+    await table.seed(hold('watching'));
     const foreign = KEY_ARN.replace('111122223333', '444455556666');
 
     // Act

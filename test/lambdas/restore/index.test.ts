@@ -1,3 +1,4 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CancelKeyDeletionCommand,
   DescribeKeyCommand,
@@ -13,10 +14,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.KDG_CLAIM_SETTLE_MS = '0';
 });
 
-import { FAST_PATH_TAGS } from '../../../lambdas/contracts/tags.js';
+import { claimHold, type HoldRecord, nextHold } from '../../../lambdas/domain/hold-record.js';
 import type {
   Evidence,
   Outcome,
@@ -26,12 +26,22 @@ import type {
 } from '../../../lambdas/domain/types.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
 import { handler } from '../../../lambdas/restore/index.js';
-import { assessment, commandNames, EXECUTION, heldTags, keyArnIn, OTHER_EXECUTION } from '../fixtures.js';
+import {
+  assessment,
+  commandNames,
+  EXECUTION,
+  heldTags,
+  holdRecord,
+  keyArnIn,
+  OTHER_EXECUTION,
+} from '../fixtures.js';
+import { type HoldTable, startHoldTable } from '../hold-table.js';
 
 const KEY_ARN = keyArnIn('us-east-1');
 const NOW = new Date('2026-02-12T07:00:00.000Z');
 
 const kms = mockClient(KMSClient);
+let table: HoldTable;
 
 interface FakeKey {
   state: string;
@@ -137,8 +147,56 @@ function changes(): string[] {
   return callNames().filter((name) => name !== 'DescribeKeyCommand' && name !== 'ListResourceTagsCommand');
 }
 
+const FAST_EVIDENCE: Evidence = {
+  eventID: 'ev-9',
+  eventTime: '2026-02-12T06:00:00Z',
+  eventName: 'Decrypt',
+  errorCode: 'DisabledException',
+  principal: 'arn:aws:iam::111122223333:role/nightly-report',
+  sourceIPAddress: '10.9.8.7',
+  userAgent: 'aws-cli/2.15',
+};
+
+/** The hold as the fast path leaves it after giving the key back at 06:02. */
+function undoneByFastPath(
+  from: HoldRecord,
+  status: 'rolled-back' | 'deletion-cancelled',
+  notified: boolean,
+): HoldRecord {
+  const at = new Date('2026-02-12T06:02:00.000Z');
+  const claimed = claimHold(from, 'fast-path', 'ev-9', at);
+  return nextHold(
+    claimed,
+    {
+      phase: 'ended',
+      end: {
+        by: 'fast-path',
+        status,
+        at: at.toISOString(),
+        reason: 'Re-enabled the key this execution disabled.',
+        actions: status === 'rolled-back' ? ['EnableKey'] : ['CancelKeyDeletion'],
+        finalKeyState: status === 'rolled-back' ? 'Enabled' : 'Disabled',
+        evidenceEventIds: ['ev-9'],
+        evidence: FAST_EVIDENCE,
+        notified,
+        tampering: [],
+      },
+    },
+    at,
+  );
+}
+
 describe('restore handler', () => {
-  beforeEach(() => {
+  beforeAll(async () => {
+    table = await startHoldTable();
+  });
+
+  afterAll(async () => {
+    await table.close();
+  });
+
+  beforeEach(async () => {
+    await table.clear();
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(NOW);
   });
@@ -148,19 +206,31 @@ describe('restore handler', () => {
     vi.useRealTimers();
   });
 
-  it('ROLLBACK re-enables the key it disabled, tags rolled-back with the evidence and e-mails it', async () => {
+  it('ROLLBACK re-enables the key it disabled, records the rollback, mirrors it on the tags and e-mails it', async () => {
     // Prepare
     const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(holdRecord('watching'));
 
     // Act
     const result = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
 
-    // Assess: the claim first (a fast path acting at this moment stands back), then the change.
-    expect(changes()).toEqual(['TagResourceCommand', 'EnableKeyCommand', 'TagResourceCommand']);
+    // Assess
+    expect(changes()).toEqual(['EnableKeyCommand', 'TagResourceCommand']);
     expect(key.state).toBe('Enabled');
     expect(key.tags[TAGS.status]).toBe('rolled-back');
-    expect(key.tags[FAST_PATH_TAGS.claim]).toBe(`workflow restore ${NOW.toISOString()}`);
     expect(key.tags[TAGS.evidence]).toBe('2 records first e-1 at 2026-02-12T00:00:00Z');
+    expect(await table.read()).toMatchObject({
+      phase: 'ended',
+      claim: { actor: 'workflow', nonce: EXECUTION, from: 'watching' },
+      end: {
+        by: 'workflow',
+        status: 'rolled-back',
+        actions: ['EnableKey'],
+        finalKeyState: 'Enabled',
+        evidenceEventIds: ['e-2', 'e-1'],
+        tampering: [],
+      },
+    });
     expect(result).toMatchObject({
       mode: 'ROLLBACK',
       actions: ['EnableKey'],
@@ -176,9 +246,10 @@ describe('restore handler', () => {
     expect(result.subject.length).toBeLessThanOrEqual(100);
   });
 
-  it('ROLLBACK run twice enables once; the second run reports nothing done', async () => {
+  it('ROLLBACK run twice enables once; the second run reports what the first did', async () => {
     // Prepare
     fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(holdRecord('watching'));
     await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
 
     // Act
@@ -186,29 +257,32 @@ describe('restore handler', () => {
 
     // Assess
     expect(kms.commandCalls(EnableKeyCommand)).toHaveLength(1);
-    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(2);
-    expect(second.actions).toEqual(['NONE']);
-    expect(second.restoredAt).toBeNull();
+    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(1);
+    expect(second.actions).toEqual(['EnableKey']);
     expect(second.finalKeyState).toBe('Enabled');
   });
 
-  it('never re-enables a key a person disabled (no hold of this execution on it)', async () => {
-    // Prepare
-    const key = fakeKms({ state: 'Disabled', tags: { team: 'billing' } });
+  it('never re-enables a key this execution holds no record of, even with tags that name it (forged)', async () => {
+    // Prepare: a person disabled the key on purpose; someone copied this execution's hold tags onto it.
+    const forged = held('disabled');
+    const key = fakeKms({ state: 'Disabled', tags: { ...forged } });
 
     // Act
     const results = [
       await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() })),
+      await handler(event('CANCEL_DELETION', 'DELETION_CANCELLED', { watch: watch() })),
       await handler(event('ABORT', 'ABORTED', { error: { Error: 'KeyChangedExternallyError', Cause: 'x' } })),
     ];
 
     // Assess
     expect(changes()).toEqual([]);
-    expect(key).toEqual({ state: 'Disabled', tags: { team: 'billing' } });
+    expect(key).toEqual({ state: 'Disabled', tags: forged });
+    expect(await table.read()).toBeNull();
     for (const result of results) {
       expect(result.actions).toEqual(['NONE']);
       expect(result.finalKeyState).toBe('Disabled');
-      expect(result.reason).toMatch(/carries no hold of this execution/);
+      expect(result.reason).toMatch(/records no hold of this execution/);
+      expect(result.reason).toMatch(/Tampering: .*names this execution, which never recorded a hold/);
     }
   });
 
@@ -216,6 +290,8 @@ describe('restore handler', () => {
     // Prepare
     const tags = { ...held('pending-deletion'), [TAGS.execution]: OTHER_EXECUTION };
     const key = fakeKms({ state: 'PendingDeletion', tags: { ...tags } });
+    const other = holdRecord('pending-deletion', { execution: OTHER_EXECUTION });
+    await table.seed(other);
 
     // Act
     const results = [
@@ -227,6 +303,7 @@ describe('restore handler', () => {
     // Assess
     expect(changes()).toEqual([]);
     expect(key).toEqual({ state: 'PendingDeletion', tags });
+    expect(await table.read()).toEqual(other);
     for (const result of results) {
       expect(result.reason).toContain(OTHER_EXECUTION);
     }
@@ -235,6 +312,7 @@ describe('restore handler', () => {
   it('CANCEL_DELETION cancels the deletion it scheduled, leaves the key Disabled, then tags it', async () => {
     // Prepare
     const key = fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
+    await table.seed(holdRecord('pending-deletion'));
 
     // Act
     const result = await handler(
@@ -257,6 +335,7 @@ describe('restore handler', () => {
   it('ABORT cancels its own deletion before re-enabling and marks the hold restored', async () => {
     // Prepare
     const key = fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
+    await table.seed(holdRecord('pending-deletion'));
     const error = {
       Error: 'EventSourceUnavailableError',
       Cause: JSON.stringify({
@@ -273,6 +352,7 @@ describe('restore handler', () => {
     expect(key.state).toBe('Enabled');
     expect(key.tags[TAGS.status]).toBe('restored');
     expect(key.tags[TAGS.evidence]).toBeUndefined();
+    expect((await table.read())?.end?.status).toBe('restored');
     expect(result.actions).toEqual(['CancelKeyDeletion', 'EnableKey']);
     expect(result.causeText).toMatch(
       /^EVENT_SOURCE_UNAVAILABLE: EventSourceUnavailableError \(Log group trail is gone\.\)/,
@@ -283,6 +363,7 @@ describe('restore handler', () => {
   it('records who rejected the deletion on the key it restores', async () => {
     // Prepare
     const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(holdRecord('watching'));
     const error = {
       Error: 'ApprovalRejected',
       Cause: 'REJECTED on the approval page by jane@example.com at 2026-02-01T10:00:00.000Z: still needed',
@@ -298,9 +379,10 @@ describe('restore handler', () => {
     );
   });
 
-  it('ABORT run twice does nothing the second time', async () => {
+  it('ABORT run twice changes the key once', async () => {
     // Prepare
     fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
+    await table.seed(holdRecord('pending-deletion'));
     await handler(event('ABORT', 'REJECTED', { error: { Error: 'ApprovalRejected' } }));
 
     // Act
@@ -309,13 +391,13 @@ describe('restore handler', () => {
     // Assess
     expect(kms.commandCalls(CancelKeyDeletionCommand)).toHaveLength(1);
     expect(kms.commandCalls(EnableKeyCommand)).toHaveLength(1);
-    expect(second.actions).toEqual(['NONE']);
     expect(second.causeText).toMatch(/^REJECTED: /);
   });
 
-  it('tolerates "is not pending deletion" from CancelKeyDeletion on a retry and still re-enables', async () => {
+  it('still re-enables when someone cancelled its deletion first ("is not pending deletion")', async () => {
     // Prepare
     const key = fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
+    await table.seed(holdRecord('pending-deletion'));
     kms.on(CancelKeyDeletionCommand).callsFake(() => {
       key.state = 'Disabled';
       throw new KMSInvalidStateException({ message: `${KEY_ARN} is not pending deletion.`, $metadata: {} });
@@ -331,9 +413,10 @@ describe('restore handler', () => {
     expect(result.causeText).toMatch(/^APPROVAL_EXPIRED: /);
   });
 
-  it('does not cancel a deletion a person scheduled while the key was held', async () => {
+  it('does not cancel a deletion a person scheduled on a held key when no caller failed', async () => {
     // Prepare
     const key = fakeKms({ state: 'PendingDeletion', tags: held('disabled') });
+    await table.seed(holdRecord('watching'));
 
     // Act
     const result = await handler(
@@ -346,11 +429,53 @@ describe('restore handler', () => {
     expect(result.actions).toEqual(['NONE']);
     expect(result.finalKeyState).toBe('PendingDeletion');
     expect(result.causeText).toMatch(/^KEY_CHANGED_EXTERNALLY: /);
+    expect((await table.read())?.end).toMatchObject({ status: 'aborted', actions: [] });
+  });
+
+  it('cancels a deletion a person scheduled on a held key when callers fail, and ends DELETION_CANCELLED', async () => {
+    // Prepare: the watch found failed calls on the key a person scheduled for deletion.
+    const key = fakeKms({ state: 'PendingDeletion', tags: held('disabled') });
+    await table.seed(holdRecord('watching'));
+
+    // Act
+    const result = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
+
+    // Assess
+    expect(changes()).toEqual(['CancelKeyDeletionCommand', 'TagResourceCommand']);
+    expect(key.state).toBe('Disabled');
+    expect(key.tags[TAGS.status]).toBe('deletion-cancelled');
+    expect(result.fastPath).toMatchObject({ outcome: 'DELETION_CANCELLED', notified: false });
+    expect(result.mode).toBe('CANCEL_DELETION');
+    expect(result.causeText).toMatch(/^DELETION_CANCELLED: 2 CloudTrail records/);
+    expect(result.reason).toMatch(/someone else scheduled/);
+  });
+
+  it('re-enables a key whose hold tags someone stripped: the record proves this execution disabled it', async () => {
+    // Prepare
+    const key = fakeKms({ state: 'Disabled', tags: { team: 'billing' } });
+    await table.seed(holdRecord('watching'));
+
+    // Act
+    const result = await handler(
+      event('ABORT', 'ABORTED', { error: { Error: 'KeyChangedExternallyError' } }),
+    );
+
+    // Assess
+    expect(key.state).toBe('Enabled');
+    expect(key.tags[TAGS.status]).toBe('restored');
+    expect(result.actions).toEqual(['EnableKey']);
+    expect(result.reason).toMatch(/Tampering: .*kms-deletion-guard:execution was removed/);
+    expect(result.messageText).toMatch(/Tampering/);
+    expect((await table.read())?.end?.tampering).toEqual([
+      `the tag ${TAGS.execution} was removed`,
+      `the tag ${TAGS.status} was removed (the record says disabled)`,
+    ]);
   });
 
   it('leaves Disabled a key that was Disabled before the execution', async () => {
     // Prepare
     const key = fakeKms({ state: 'Disabled', tags: held('disabled', false) });
+    await table.seed(holdRecord('watching', { wasEnabled: false }));
 
     // Act
     const result = await handler(event('ABORT', 'ABORTED', { error: { Error: 'Lambda.Unknown' } }));
@@ -393,43 +518,34 @@ describe('restore handler', () => {
     expect(result.actions).toEqual(['NONE']);
   });
 
-  it('lets other KMS errors fail the task so Step Functions retries it', async () => {
+  it('lets other KMS errors fail the task so Step Functions retries it, its claim kept for the retry', async () => {
     // Prepare
-    fakeKms({ state: 'Disabled', tags: held('disabled') });
-    kms.on(EnableKeyCommand).rejects(new KMSInternalException({ message: 'internal', $metadata: {} }));
+    const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
+    await table.seed(holdRecord('watching'));
+    kms.on(EnableKeyCommand).rejectsOnce(new KMSInternalException({ message: 'internal', $metadata: {} }));
 
     // Act
-    const result = handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
+    const first = handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
+    await expect(first).rejects.toMatchObject({ name: 'KMSInternalException' });
+    const claimed = await table.read();
+    kms.on(EnableKeyCommand).callsFake(() => {
+      key.state = 'Enabled';
+      return {};
+    });
+    const retry = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
 
     // Assess
-    await expect(result).rejects.toMatchObject({ name: 'KMSInternalException' });
-    // Only the claim: the hold stays active, so the retry undoes it.
-    expect(kms.commandCalls(TagResourceCommand)).toHaveLength(1);
-    expect(kms.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags?.map((t) => t.TagKey)).toEqual([
-      FAST_PATH_TAGS.claim,
-    ]);
+    expect(claimed).toMatchObject({ phase: 'restoring', claim: { actor: 'workflow' } });
+    expect(retry.actions).toEqual(['EnableKey']);
+    expect(key.state).toBe('Enabled');
+    expect((await table.read())?.phase).toBe('ended');
   });
 
   describe('after the fast path', () => {
-    const CLAIM = 'fast-path ev-9 2026-02-12T06:02:00.000Z';
-    const FAST_EVIDENCE = {
-      [FAST_PATH_TAGS.caller]: 'arn:aws:iam::111122223333:role/nightly-report',
-      [FAST_PATH_TAGS.call]: '2026-02-12T06:00:00Z Decrypt DisabledException 10.9.8.7 ev-9 aws-cli/2.15',
-      [TAGS.evidence]: '1 record first ev-9 at 2026-02-12T06:00:00Z',
-    };
-
-    function undoneByFastPath(status: string, notified: boolean): Record<string, string> {
-      return {
-        ...held(status),
-        ...FAST_EVIDENCE,
-        [FAST_PATH_TAGS.claim]: CLAIM,
-        ...(notified ? { [FAST_PATH_TAGS.notified]: CLAIM } : {}),
-      };
-    }
-
     it('ends ROLLED_BACK with the fast path’s evidence, changing nothing and owing no e-mail', async () => {
-      // Prepare: the check found the key Enabled and the workflow came here to restore.
-      fakeKms({ state: 'Enabled', tags: undoneByFastPath('rolled-back', true) });
+      // Prepare: the check found the hold ended and the workflow came here to restore.
+      fakeKms({ state: 'Enabled', tags: held('rolled-back') });
+      await table.seed(undoneByFastPath(holdRecord('watching'), 'rolled-back', true));
 
       // Act
       const result = await handler(
@@ -439,13 +555,7 @@ describe('restore handler', () => {
       // Assess
       expect(changes()).toEqual([]);
       expect(result.fastPath).toMatchObject({ outcome: 'ROLLED_BACK', notified: true });
-      expect(result.fastPath?.watch.evidence).toEqual([
-        expect.objectContaining({
-          eventID: 'ev-9',
-          principal: 'arn:aws:iam::111122223333:role/nightly-report',
-          sourceIPAddress: '10.9.8.7',
-        }),
-      ]);
+      expect(result.fastPath?.watch.evidence).toEqual([FAST_EVIDENCE]);
       expect(result.fastPath?.watch.evidenceCount).toBe(1);
       expect(result).toMatchObject({ mode: 'ROLLBACK', restoredAt: '2026-02-12T06:02:00.000Z' });
       expect(result.causeText).toMatch(/^ROLLED_BACK: 1 CloudTrail record/);
@@ -453,7 +563,8 @@ describe('restore handler', () => {
 
     it('keeps the polling watch’s evidence and adds the fast path’s record once', async () => {
       // Prepare
-      fakeKms({ state: 'Enabled', tags: undoneByFastPath('rolled-back', true) });
+      fakeKms({ state: 'Enabled', tags: held('rolled-back') });
+      await table.seed(undoneByFastPath(holdRecord('watching'), 'rolled-back', true));
 
       // Act
       const result = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
@@ -466,7 +577,8 @@ describe('restore handler', () => {
 
     it('leaves the evidence e-mail to the workflow when the fast path could not send it', async () => {
       // Prepare
-      fakeKms({ state: 'Disabled', tags: undoneByFastPath('deletion-cancelled', false) });
+      fakeKms({ state: 'Disabled', tags: held('pending-deletion') });
+      await table.seed(undoneByFastPath(holdRecord('pending-deletion'), 'deletion-cancelled', false));
 
       // Act
       const result = await handler(
@@ -482,11 +594,10 @@ describe('restore handler', () => {
 
     it('stands back while the fast path holds a live claim, changing nothing', async () => {
       // Prepare
-      const claim = `fast-path ev-9 ${new Date(NOW.getTime() - 30_000).toISOString()}`;
-      const key = fakeKms({
-        state: 'Disabled',
-        tags: { ...held('disabled'), [FAST_PATH_TAGS.claim]: claim },
-      });
+      const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
+      await table.seed(
+        claimHold(holdRecord('watching'), 'fast-path', 'ev-9', new Date(NOW.getTime() - 30_000)),
+      );
 
       // Act
       const result = handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
@@ -499,11 +610,10 @@ describe('restore handler', () => {
 
     it('takes over a fast path claim that went stale (the fast path crashed)', async () => {
       // Prepare
-      const claim = `fast-path ev-9 ${new Date(NOW.getTime() - 10 * 60_000).toISOString()}`;
-      const key = fakeKms({
-        state: 'Disabled',
-        tags: { ...held('disabled'), [FAST_PATH_TAGS.claim]: claim },
-      });
+      const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
+      await table.seed(
+        claimHold(holdRecord('watching'), 'fast-path', 'ev-9', new Date(NOW.getTime() - 10 * 60_000)),
+      );
 
       // Act
       const result = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
@@ -512,41 +622,38 @@ describe('restore handler', () => {
       expect(key.state).toBe('Enabled');
       expect(key.tags[TAGS.status]).toBe('rolled-back');
       expect(result.fastPath).toBeUndefined();
+      expect((await table.read())?.end?.by).toBe('workflow');
     });
 
-    it('reports the fast path’s outcome when the fast path wins the claim at the same moment', async () => {
-      // Prepare: the fast path's claim lands right after ours, and it finishes before our read-back.
+    it('reports the fast path’s outcome when the fast path wins the compare-and-set at the same moment', async () => {
+      // Prepare: between this step's read of the hold and its claim, the fast path claims, enables
+      // and records the rollback.
       const key = fakeKms({ state: 'Disabled', tags: held('disabled') });
-      kms.on(TagResourceCommand).callsFakeOnce(() => {
-        Object.assign(key.tags, undoneByFastPath('rolled-back', true));
-        key.state = 'Enabled';
-        return {};
-      });
+      const watching = holdRecord('watching');
+      await table.seed(watching);
+      const send = DynamoDBClient.prototype.send;
+      let raced = false;
+      vi.spyOn(DynamoDBClient.prototype, 'send').mockImplementation(async function (
+        this: DynamoDBClient,
+        ...args: Parameters<DynamoDBClient['send']>
+      ) {
+        if (args[0] instanceof PutItemCommand && !raced) {
+          raced = true;
+          key.state = 'Enabled';
+          await table.seed(undoneByFastPath(watching, 'rolled-back', true));
+        }
+        return send.apply(this, args);
+      } as DynamoDBClient['send']);
 
       // Act
       const result = await handler(event('ROLLBACK', 'ROLLED_BACK', { watch: watch() }));
 
       // Assess
+      expect(raced).toBe(true);
       expect(kms.commandCalls(EnableKeyCommand)).toHaveLength(0);
-      expect(kms.commandCalls(TagResourceCommand)).toHaveLength(1);
-      expect(result.fastPath).toMatchObject({ outcome: 'ROLLED_BACK', notified: true });
-    });
-
-    it('reports the fast path’s outcome when its CancelKeyDeletion won', async () => {
-      // Prepare
-      const key = fakeKms({ state: 'PendingDeletion', tags: held('pending-deletion') });
-      kms.on(CancelKeyDeletionCommand).callsFake(() => {
-        key.state = 'Disabled';
-        Object.assign(key.tags, undoneByFastPath('deletion-cancelled', true));
-        throw new KMSInvalidStateException({ message: `${KEY_ARN} is not pending deletion.`, $metadata: {} });
-      });
-
-      // Act
-      const result = await handler(event('CANCEL_DELETION', 'DELETION_CANCELLED', { watch: watch() }));
-
-      // Assess
       expect(kms.commandCalls(TagResourceCommand)).toHaveLength(0);
-      expect(result.fastPath).toMatchObject({ outcome: 'DELETION_CANCELLED', notified: true });
+      expect(result.fastPath).toMatchObject({ outcome: 'ROLLED_BACK', notified: true });
+      expect((await table.read())?.end?.by).toBe('fast-path');
     });
   });
 });

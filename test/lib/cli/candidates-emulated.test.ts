@@ -6,7 +6,8 @@ import { useEmulatorServer } from './emulated.js';
 /**
  * `candidates` with the real KMS client against the emulated account over HTTP (the SDK's
  * AWS_ENDPOINT_URL_KMS), so request shapes, pagination markers, error names and retries are the
- * SDK's own, not a mock's.
+ * SDK's own, not a mock's. The usage picture only (--skip-inventory): the inventory's services are
+ * not pointed at the emulator here.
  */
 
 const REGION = 'eu-west-1';
@@ -66,7 +67,7 @@ describe('candidates against the emulated account', () => {
     const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
 
     // Act
-    const code = await run(['--json'], io);
+    const code = await run(['--json', '--skip-inventory'], io);
 
     // Assess
     expect(code).toBe(0);
@@ -113,7 +114,7 @@ describe('candidates against the emulated account', () => {
     const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
 
     // Act
-    const code = await run(['--csv'], io);
+    const code = await run(['--csv', '--skip-inventory'], io);
     const stats = emulated.stats();
 
     // Assess
@@ -129,5 +130,63 @@ describe('candidates against the emulated account', () => {
     expect(io.err()).toContain('1 unreadable');
     // The throttled DescribeKey call was retried by the SDK, not reported as unreadable keys.
     expect(stats.faultsFired).toBe(2);
+  });
+});
+
+describe('candidates with the inventory against the emulated account', () => {
+  // Every client of the run, the inventory's services included, reaches the emulator.
+  const server = useEmulatorServer('AWS_ENDPOINT_URL');
+
+  it('counts what each key protects through the real clients of every service, decoys apart', async () => {
+    // Prepare
+    const emulated = account();
+    const keyOf = (keyId: string, aliases: readonly string[] = []) => ({
+      keyId,
+      arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`,
+      aliases,
+    });
+    const at = new Date(NOW.getTime() - 50 * DAY);
+    const resource = (
+      type: 'AWS::EC2::Snapshot' | 'AWS::S3::Bucket' | 'AWS::DynamoDB::Table',
+      id: string,
+    ) => ({
+      type,
+      id,
+      createdAt: at,
+      region: REGION,
+      recordedByConfig: false,
+    });
+    const snapshot = resource('AWS::EC2::Snapshot', 'snap-0a1b2c3d4e5f60718');
+    emulated.addProtectedResource({
+      ...snapshot,
+      arn: `arn:aws:ec2:${REGION}::snapshot/${snapshot.id}`,
+      key: keyOf(ids.neverUsed, ['alias/forgotten']),
+    });
+    emulated.addProtectedResource({
+      ...resource('AWS::S3::Bucket', 'forgotten-archive'),
+      arn: 'arn:aws:s3:::forgotten-archive',
+      key: keyOf(ids.neverUsed, ['alias/forgotten']),
+    });
+    emulated.addProtectedResource({
+      ...resource('AWS::DynamoDB::Table', 'recent-orders'),
+      arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/recent-orders`,
+      key: keyOf(ids.recent),
+    });
+    server().setAccount(emulated);
+    const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
+
+    // Act
+    const code = await run(['--json'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    const byId = new Map((JSON.parse(io.out()) as Record<string, unknown>[]).map((r) => [r.keyId, r]));
+    expect(byId.get(ids.neverUsed)).toMatchObject({
+      verdict: 'REFUSED',
+      cause: 'PROTECTS_DATA',
+      protects: 2,
+    });
+    expect(byId.get(ids.recent)).toMatchObject({ cause: 'RECENTLY_USED', protects: 1 });
+    expect(byId.get(ids.beforeTracking)).toMatchObject({ verdict: 'ACCEPTED', protects: 0, grants: 0 });
   });
 });

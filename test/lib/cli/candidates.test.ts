@@ -1,17 +1,74 @@
+import { BackupClient, ListBackupVaultsCommand } from '@aws-sdk/client-backup';
+import { CloudTrailClient, DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeFileSystemsCommand, EFSClient } from '@aws-sdk/client-efs';
 import {
   DescribeKeyCommand,
   GetKeyLastUsageCommand,
   KMSClient,
   ListAliasesCommand,
+  ListGrantsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
+import {
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { csvField, run, toCsv } from '../../../lib/cli/candidates.js';
 import { bufferedIo } from '../../../lib/cli/io.js';
 import { ACCOUNT, REGION } from './fixtures.js';
 
 const kmsMock = mockClient(KMSClient);
+const ec2Mock = mockClient(EC2Client);
+const rdsMock = mockClient(RDSClient);
+const s3Mock = mockClient(S3Client);
+const backupMock = mockClient(BackupClient);
+const secretsMock = mockClient(SecretsManagerClient);
+const ssmMock = mockClient(SSMClient);
+const dynamodbMock = mockClient(DynamoDBClient);
+const efsMock = mockClient(EFSClient);
+const logsMock = mockClient(CloudWatchLogsClient);
+const cloudTrailMock = mockClient(CloudTrailClient);
+const INVENTORY_MOCKS = [
+  ec2Mock,
+  rdsMock,
+  s3Mock,
+  backupMock,
+  secretsMock,
+  ssmMock,
+  dynamodbMock,
+  efsMock,
+  logsMock,
+  cloudTrailMock,
+];
+
+/** A Region whose services hold nothing encrypted under any key. */
+function emptyInventory(): void {
+  ec2Mock.on(DescribeVolumesCommand).resolves({ Volumes: [] });
+  ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+  rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+  rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
+  rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+  rdsMock.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
+  s3Mock.on(ListBucketsCommand).resolves({ Buckets: [] });
+  backupMock.on(ListBackupVaultsCommand).resolves({ BackupVaultList: [] });
+  secretsMock.on(ListSecretsCommand).resolves({ SecretList: [] });
+  ssmMock.on(DescribeParametersCommand).resolves({ Parameters: [] });
+  dynamodbMock.on(ListTablesCommand).resolves({ TableNames: [] });
+  efsMock.on(DescribeFileSystemsCommand).resolves({ FileSystems: [] });
+  logsMock.on(DescribeLogGroupsCommand).resolves({ logGroups: [] });
+  cloudTrailMock.on(DescribeTrailsCommand).resolves({ trailList: [] });
+}
 const NOW = new Date('2026-03-15T00:00:00Z');
 const DAY = 86_400_000;
 
@@ -110,11 +167,14 @@ function fleet(): void {
       }),
     );
   kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [], Truncated: false });
+  kmsMock.on(ListGrantsCommand).resolves({ Grants: [], Truncated: false });
+  emptyInventory();
 }
 
 describe('candidates', () => {
   afterEach(() => {
     kmsMock.reset();
+    for (const mock of INVENTORY_MOCKS) mock.reset();
   });
 
   it('reports every customer managed key, lists unreadable ones, and counts the AWS managed ones it skips', async () => {
@@ -164,6 +224,82 @@ describe('candidates', () => {
     expect(usageCalls).not.toContain(arnOf(ids.awsManaged));
   });
 
+  it('counts what each key protects from one walk of the Region, refusing a key that protects data', async () => {
+    // Prepare
+    fleet();
+    ec2Mock.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-1', KmsKeyId: arnOf(ids.neverUsed), StartTime: new Date('2025-12-02T00:00:00Z') },
+        { SnapshotId: 'snap-2', KmsKeyId: arnOf(ids.recent) },
+      ],
+    });
+    secretsMock.on(ListSecretsCommand).resolves({
+      SecretList: [
+        { ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:s-1`, KmsKeyId: 'alias/forgotten-too' },
+      ],
+    });
+    kmsMock.on(ListGrantsCommand, { KeyId: arnOf(ids.idle40) }).resolves({ Grants: [{ GrantId: 'g' }] });
+    const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
+
+    // Act
+    const code = await run(['--json', '--min-idle-days', '30'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    const byId = new Map((JSON.parse(io.out()) as Record<string, unknown>[]).map((r) => [r.keyId, r]));
+    expect(byId.get(ids.neverUsed)).toMatchObject({
+      verdict: 'REFUSED',
+      cause: 'PROTECTS_DATA',
+      protects: 2,
+      protectsText: '2',
+      summary: 'PROTECTS_DATA: 2 resources',
+    });
+    expect(byId.get(ids.neverUsed)?.reason).toContain(
+      `AWS::EC2::Snapshot arn:aws:ec2:${REGION}::snapshot/snap-1`,
+    );
+    expect(byId.get(ids.recent)).toMatchObject({ cause: 'RECENTLY_USED', protects: 1 });
+    expect(byId.get(ids.idle40)).toMatchObject({ verdict: 'ACCEPTED', protects: 0, grants: 1 });
+    expect(byId.get(ids.denied)).toMatchObject({ protects: null, protectsText: 'not read' });
+    // One walk of each service for the whole Region, however many keys.
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)).toHaveLength(1);
+  });
+
+  it('says UNREADABLE where a read of the inventory failed, never 0', async () => {
+    // Prepare
+    fleet();
+    dynamodbMock
+      .on(ListTablesCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
+
+    // Act
+    await run(['--json'], io);
+
+    // Assess
+    const byId = new Map((JSON.parse(io.out()) as Record<string, unknown>[]).map((r) => [r.keyId, r]));
+    expect(byId.get(ids.neverUsed)).toMatchObject({
+      verdict: 'UNREADABLE',
+      protects: null,
+      protectsText: 'UNREADABLE: dynamodb ListTables: AccessDeniedException (not authorized)',
+    });
+    expect(byId.get(ids.recent)).toMatchObject({ verdict: 'REFUSED', protects: null });
+  });
+
+  it('reads nothing of the inventory with --skip-inventory, and says so', async () => {
+    // Prepare
+    fleet();
+    const io = bufferedIo({ env: { AWS_REGION: REGION }, now: () => NOW });
+
+    // Act
+    await run(['--json', '--skip-inventory'], io);
+
+    // Assess
+    const rows = JSON.parse(io.out()) as Record<string, unknown>[];
+    expect(rows.every((r) => r.protectsText === 'not read')).toBe(true);
+    expect(INVENTORY_MOCKS.map((mock) => mock.calls().length)).toEqual(INVENTORY_MOCKS.map(() => 0));
+    expect(io.err()).toContain('What the keys protect was not read (--skip-inventory).');
+  });
+
   it('applies --min-idle-days', async () => {
     // Prepare
     fleet();
@@ -194,14 +330,16 @@ describe('candidates', () => {
     expect(code).toBe(0);
     expect(io.err()).toBe('');
     const out = io.out();
-    expect(out).toMatch(/^KEY ID\s+STATE\s+LAST USE\s+USAGE\s+ALIASES\s+VERDICT\s+REASON\n/);
+    expect(out).toMatch(/^KEY ID\s+STATE\s+LAST USE\s+USAGE\s+ALIASES\s+PROTECTS\s+VERDICT\s+REASON\n/);
     expect(out).toMatch(
       new RegExp(
-        `${ids.recent}\\s+Enabled\\s+Decrypt 2026-03-12T00:00:00.000Z\\s+USED\\s+alias/billing-old\\s+REFUSED\\s+RECENTLY_USED: used 3 days ago; minIdleDays 90`,
+        `${ids.recent}\\s+Enabled\\s+Decrypt 2026-03-12T00:00:00.000Z\\s+USED\\s+alias/billing-old\\s+0\\s+REFUSED\\s+RECENTLY_USED: used 3 days ago; minIdleDays 90`,
       ),
     );
     expect(out).toMatch(
-      new RegExp(`${ids.denied}\\s+-\\s+-\\s+-\\s+-\\s+UNREADABLE\\s+DescribeKey: AccessDeniedException`),
+      new RegExp(
+        `${ids.denied}\\s+-\\s+-\\s+-\\s+-\\s+-\\s+UNREADABLE\\s+DescribeKey: AccessDeniedException`,
+      ),
     );
     expect(out).toContain('1 AWS managed key skipped.');
   });
@@ -232,11 +370,11 @@ describe('candidates', () => {
     const csv = io.out();
     const [header] = csv.split('\n');
     expect(header).toBe(
-      'keyId,keyArn,state,aliases,lastUsedOperation,lastUsedAt,usage,trackingStartDate,creationDate,verdict,cause,reason',
+      'keyId,keyArn,state,aliases,lastUsedOperation,lastUsedAt,usage,trackingStartDate,creationDate,verdict,cause,reason,protectsText,grants',
     );
     const records = parseCsv(csv);
     expect(records).toHaveLength(6);
-    for (const record of records) expect(record).toHaveLength(12);
+    for (const record of records) expect(record).toHaveLength(14);
     const recent = records.find((r) => r[0] === ids.recent);
     expect(recent?.[3]).toBe('alias/billing-old');
     expect(recent?.[11]).toContain(

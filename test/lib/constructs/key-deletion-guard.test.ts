@@ -18,7 +18,19 @@ const SDK_SERVICES: Record<string, string> = {
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-cloudtrail': 'cloudtrail',
   '@aws-sdk/client-scheduler': 'scheduler',
+  '@aws-sdk/client-ec2': 'ec2',
+  '@aws-sdk/client-rds': 'rds',
+  '@aws-sdk/client-s3': 's3',
+  '@aws-sdk/client-backup': 'backup',
+  '@aws-sdk/client-secrets-manager': 'secretsmanager',
+  '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/client-efs': 'elasticfilesystem',
+};
+/** Commands whose IAM action is not named after them (the Service Authorization Reference's mapping). */
+const ACTION_OF_COMMAND: Record<string, string> = {
+  's3:ListBuckets': 's3:ListAllMyBuckets',
+  's3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
 };
 /** Actions a command needs beside its own: a schedule's target role is passed to Scheduler. */
 const IMPLIED_ACTIONS: Record<string, readonly string[]> = {
@@ -39,7 +51,8 @@ function actionsCalledBy(handler: string): string[] {
       if (service && !match[0].startsWith('import type')) {
         for (const name of names.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
           if (name.endsWith('Command')) {
-            const action = `${service}:${name.slice(0, -'Command'.length)}`;
+            const command = `${service}:${name.slice(0, -'Command'.length)}`;
+            const action = ACTION_OF_COMMAND[command] ?? command;
             for (const each of [action, ...(IMPLIED_ACTIONS[action] ?? [])]) actions.add(each);
           }
         }
@@ -51,7 +64,7 @@ function actionsCalledBy(handler: string): string[] {
   return [...actions].sort();
 }
 
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+type Statement = { Effect?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 /** The statements of every policy attached to the role with this logical ID. */
 function statementsOfRole(roleId: string | undefined): Statement[] {
@@ -194,7 +207,7 @@ describe('KeyDeletionGuard', () => {
 
   it('runs every handler on Node.js 22, arm64, with X-Ray', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -237,13 +250,14 @@ describe('KeyDeletionGuard', () => {
       expect(s.Resource).toEqual({ Ref: expect.stringMatching(/NotificationsTopic/) });
   });
 
-  it('lets the state machine invoke exactly the six workflow Lambdas (and their versions), nothing else', () => {
+  it('lets the state machine invoke exactly the seven workflow Lambdas (and their versions), nothing else', () => {
     // Prepare
     const invoke = stateMachineStatements().filter((s) =>
       [s.Action].flat().includes('lambda:InvokeFunction'),
     );
     const workflowFunctions = [
       'assess',
+      'inventory',
       'disable',
       'check',
       'schedule-deletion',
@@ -273,8 +287,8 @@ describe('KeyDeletionGuard', () => {
     // Act
     const granting = Object.values(conditioned.findResources('AWS::IAM::Policy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .filter((s: { Action: string | string[] }) =>
-        [s.Action].flat().some((a) => towardDeletion.includes(a)),
+      .filter(
+        (s: Statement) => s.Effect !== 'Deny' && [s.Action].flat().some((a) => towardDeletion.includes(a)),
       );
 
     // Assess
@@ -282,6 +296,69 @@ describe('KeyDeletionGuard', () => {
     for (const statement of granting) {
       expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/retire': 'yes' } });
     }
+  });
+
+  it.each([
+    ['disable', 'kms:DisableKey'],
+    ['schedule-deletion', 'kms:ScheduleKeyDeletion'],
+  ])('lets AWS itself deny the %s handler %s on a key used within minIdleDays', (handler, action) => {
+    // Prepare
+    const { template: shortIdle } = synthStack({ ...TEST_CONFIG, minIdleDays: 45 });
+    const roleOf = (t: typeof template) => {
+      const fn = Object.values(
+        t.findResources('AWS::Lambda::Function', {
+          Properties: { Environment: { Variables: { KDG_HANDLER: handler } } },
+        }),
+      )[0];
+      return fn?.Properties.Role['Fn::GetAtt'][0] as string;
+    };
+
+    // Assess: a plain NumericLessThan (never ...IfExists), on exactly the action the handler calls.
+    for (const [t, days] of [
+      [template, 90],
+      [shortIdle, 45],
+    ] as const) {
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: roleOf(t) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Effect: 'Deny',
+              Action: action,
+              Resource: Match.anyValue(),
+              Condition: { NumericLessThan: { 'kms:TrailingDaysWithoutKeyUsage': days } },
+            },
+          ]),
+        },
+      });
+    }
+  });
+
+  it('puts the recency Deny only on the roles that disable or delete, and only on those actions', () => {
+    // Act
+    const denies = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => s.Effect === 'Deny');
+
+    // Assess
+    expect(denies.map((s) => s.Action).sort()).toEqual(['kms:DisableKey', 'kms:ScheduleKeyDeletion']);
+    expect(statementsOf('disable').filter((s) => s.Effect === 'Deny')).toHaveLength(1);
+    expect(statementsOf('schedule-deletion').filter((s) => s.Effect === 'Deny')).toHaveLength(1);
+    for (const statement of denies) {
+      expect(JSON.stringify(statement.Resource)).toContain(':kms:*:111122223333:key/*');
+    }
+  });
+
+  it("gives the inventory function read calls only, and Lambda's longest run", () => {
+    // Prepare
+    const inventory = template.toJSON().Resources[functionOf('inventory') ?? ''];
+
+    // Act
+    const actions = actionsGrantedTo('inventory');
+
+    // Assess
+    expect(actions.filter((a) => !/:(Describe|List|Get)/.test(a))).toEqual([]);
+    expect(inventory?.Properties.Timeout).toBe(900);
   });
 
   it('throttles the approval endpoint and logs access without the query string (the link secret)', () => {

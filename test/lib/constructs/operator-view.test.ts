@@ -759,7 +759,14 @@ describe('OperatorView contracts', () => {
       // Assess
       expect(definition.States[RESTORE_FAILED_STATE]?.Type).toBe('Pass');
       expect(entries.sort()).toEqual(
-        ['Restore', 'RollBack', 'CancelDeletion', 'RestoreAfterRejection', 'RestoreAfterExpiry'].sort(),
+        [
+          'Restore',
+          'RollBack',
+          'CancelDeletion',
+          'RestoreAfterRejection',
+          'RestoreAfterExpiry',
+          'RestoreAfterInventory',
+        ].sort(),
       );
       expect(definition.States[at]).toMatchObject({ Type: 'Fail', Error: 'ABORTED' });
       expect(String(definition.States[at]?.Cause)).toMatch(/^RESTORE_FAILED: /);

@@ -35,7 +35,7 @@ function reachable(def: AslDefinition, from: string, removed: ReadonlySet<string
 /** The steps that give the key back: after an error or a verdict, and after the deletion approval's answer. */
 const RESTORE_STATES = new Set([
   ...['Restore', 'RollBack', 'CancelDeletion'],
-  ...['RestoreAfterRejection', 'RestoreAfterExpiry'],
+  ...['RestoreAfterRejection', 'RestoreAfterExpiry', 'RestoreAfterInventory'],
 ]);
 
 describe('Workflow definition', () => {
@@ -51,11 +51,13 @@ describe('Workflow definition', () => {
   it('calls ScheduleKeyDeletion only after disable, observation, final check and a second approval', () => {
     // Prepare
     const gates = [
+      'TakeInventory',
       'DisableKey',
       'WatchForBreakage',
       'FinalCheck',
       'RequestDeletionApproval',
       'RequestDisableApproval',
+      'TakeInventoryBeforeDeletion',
     ];
     expect(reachable(definition, definition.StartAt).has('ScheduleDeletion')).toBe(true);
 
@@ -503,6 +505,169 @@ describe('Workflow refusal of a key used since the assessment, run by aws-local-
       }),
     ]);
     expect(ended).toMatchObject({ name: 'REFUSED', message: MESSAGE });
+  });
+});
+
+describe('Workflow inventory steps, run by aws-local-stepfunctions', () => {
+  const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:GuardWorkflow:retire-3';
+  const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+  const KEY_ARN = `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}`;
+  const MESSAGE =
+    'Key 1234abcd-12ab-34cd-56ef-1234567890ab encrypts 1 resource whose data becomes unreadable forever when the key is deleted';
+
+  /** The synthesized states reachable from `from`, as a machine of their own. */
+  function machineFrom(from: string): StateMachine {
+    const sub = {
+      ...definition,
+      StartAt: from,
+      States: Object.fromEntries(
+        [...reachable(definition, from)].map((name) => [name, definition.States[name]]),
+      ),
+    };
+    return new StateMachine(sub as ConstructorParameters<typeof StateMachine>[0], {
+      validationOptions: { checkArn: false },
+    });
+  }
+
+  it('waits for the inventory function as long as it may run, before each approval and the deletion', () => {
+    // Assess
+    expect(definition.States.TakeInventory).toMatchObject({ Type: 'Task', TimeoutSeconds: 960 });
+    expect(definition.States.TakeInventoryBeforeDeletion).toMatchObject({
+      Type: 'Task',
+      TimeoutSeconds: 960,
+    });
+    expect(definition.States.IsRefused?.Default).toBe('TakeInventory');
+    expect(definition.States.TakeInventory?.Next).toBe('InventoryVerdict');
+    expect(definition.States.InventoryVerdict?.Default).toBe('RequestDisableApproval');
+    expect(definition.States.RequestDeletionApproval?.Next).toBe('TakeInventoryBeforeDeletion');
+    expect(definition.States.FinalInventoryVerdict?.Default).toBe('ScheduleDeletion');
+    // Before the disable nothing was changed: an error ends the run unchanged.
+    expect(definition.States.TakeInventory?.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'PrepareAbortedUnchanged' }),
+    ]);
+  });
+
+  it('e-mails a refusal of the first inventory and ends REFUSED before any approval is asked', async () => {
+    // Prepare
+    const published: unknown[] = [];
+    const approvals: unknown[] = [];
+    const refusedAssessment = {
+      verdict: 'REFUSED',
+      refusal: { cause: 'PROTECTS_DATA', message: MESSAGE },
+      causeText: `PROTECTS_DATA: ${MESSAGE}`,
+      subject: `Refused (PROTECTS_DATA): KMS key ${KEY_ID}`,
+      summaryText: `Refused (PROTECTS_DATA): nothing was changed.\n\n${MESSAGE}`,
+      key: { keyId: KEY_ID, keyArn: KEY_ARN },
+    };
+
+    // Act
+    const execution = machineFrom('TakeInventory').run(
+      {
+        assessment: { value: { verdict: 'ACCEPTED', key: { keyId: KEY_ID, keyArn: KEY_ARN } } },
+        error: null,
+      },
+      {
+        overrides: {
+          taskResourceLocalHandlers: {
+            TakeInventory: async () => ({ Payload: refusedAssessment }),
+            NotifyRefused: async (parameters) => {
+              published.push(parameters);
+              return { MessageId: 'message-1' };
+            },
+            RequestDisableApproval: async (parameters) => {
+              approvals.push(parameters);
+              return {};
+            },
+          },
+        },
+        context: { Execution: { Id: EXECUTION } },
+      },
+    );
+    const ended = await execution.result.then(
+      () => null,
+      (failure: Error) => failure.cause,
+    );
+
+    // Assess
+    expect(approvals).toEqual([]);
+    expect(published).toEqual([
+      expect.objectContaining({
+        Subject: `Refused (PROTECTS_DATA): KMS key ${KEY_ID}`,
+        Message: expect.stringContaining(MESSAGE),
+      }),
+    ]);
+    expect(ended).toMatchObject({ name: 'REFUSED', message: `PROTECTS_DATA: ${MESSAGE}` });
+  });
+
+  it('gives the key back and ends REFUSED with the cause when the inventory before the deletion refuses', async () => {
+    // Prepare
+    const restored: Record<string, unknown>[] = [];
+    const scheduled: unknown[] = [];
+
+    // Act
+    const execution = machineFrom('TakeInventoryBeforeDeletion').run(
+      {
+        assessment: { value: { verdict: 'ACCEPTED', key: { keyId: KEY_ID, keyArn: KEY_ARN } } },
+        disable: { value: { disabledAt: '2026-01-01T00:00:00.000Z', wasEnabled: true } },
+        watch: { value: { evidence: [], evidenceCount: 0 } },
+        deletionApproval: { by: 'approver', at: '2026-02-01T00:00:00.000Z' },
+        error: null,
+      },
+      {
+        overrides: {
+          taskResourceLocalHandlers: {
+            TakeInventoryBeforeDeletion: async () => ({
+              Payload: {
+                verdict: 'REFUSED',
+                refusal: {
+                  cause: 'INVENTORY_INCOMPLETE',
+                  message: 'ec2 DescribeSnapshots: UnauthorizedOperation',
+                },
+                causeText: 'INVENTORY_INCOMPLETE: ec2 DescribeSnapshots: UnauthorizedOperation',
+                inventory: {},
+              },
+            }),
+            RestoreAfterInventory: async (parameters) => {
+              restored.push(parameters as Record<string, unknown>);
+              return {
+                Payload: {
+                  subject: 'kms-deletion-guard: REFUSED: key',
+                  messageText: 'restored',
+                  causeText:
+                    'INVENTORY_INCOMPLETE: ec2 DescribeSnapshots: UnauthorizedOperation; EnableKey done',
+                },
+              };
+            },
+            NotifyInventoryRefused: async () => ({ MessageId: 'message-2' }),
+            ScheduleDeletion: async (parameters) => {
+              scheduled.push(parameters);
+              return {};
+            },
+          },
+        },
+        context: { Execution: { Id: EXECUTION } },
+      },
+    );
+    const ended = await execution.result.then(
+      () => null,
+      (failure: Error) => failure.cause,
+    );
+
+    // Assess
+    expect(scheduled).toEqual([]);
+    expect(restored).toEqual([
+      expect.objectContaining({
+        Payload: expect.objectContaining({
+          mode: 'ABORT',
+          outcome: 'REFUSED',
+          error: { Error: 'INVENTORY_INCOMPLETE', Cause: 'ec2 DescribeSnapshots: UnauthorizedOperation' },
+        }),
+      }),
+    ]);
+    expect(ended).toMatchObject({
+      name: 'REFUSED',
+      message: expect.stringMatching(/^INVENTORY_INCOMPLETE: /),
+    });
   });
 });
 

@@ -1,0 +1,156 @@
+import { isDeepStrictEqual } from 'node:util';
+import {
+  type AttributeValue,
+  GetItemCommand,
+  PutItemCommand,
+  type PutItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { holdRegistryEnvironment } from '../contracts/environment.js';
+import { type HoldRecord, holdRecordSchema } from '../contracts/hold-registry.js';
+import { describeIssues, safeParseContract } from '../contracts/issues.js';
+import { HoldRecordUnreadableError } from '../domain/errors.js';
+import { dynamoDbClient } from './clients.js';
+import { readEnvironment } from './environment.js';
+
+/**
+ * The one module that talks to the hold registry (lib/constructs/hold-registry.ts). Every write is
+ * conditional: a new hold only where the key has none or an ended one, and every later write only
+ * while the item still has the version its writer read. Two actors that read the same version can
+ * therefore never both write: the second gets `CONFLICT` and must read again. Reads are strongly
+ * consistent, so a writer always decides on the latest version.
+ */
+
+/** What a conditional write did: `CONFLICT` when the item was not as the writer expected. */
+export type HoldWrite = 'WRITTEN' | 'CONFLICT';
+
+function tableName(): string {
+  return readEnvironment(holdRegistryEnvironment).tableName;
+}
+
+/** The hold recorded for the key, or null when none was ever recorded. */
+export async function readHold(keyArn: string): Promise<HoldRecord | null> {
+  const answer = await dynamoDbClient().send(
+    new GetItemCommand({ TableName: tableName(), Key: { keyArn: { S: keyArn } }, ConsistentRead: true }),
+  );
+  if (!answer.Item) {
+    return null;
+  }
+  const parsed = safeParseContract(holdRecordSchema, fromItem(answer.Item));
+  if (!parsed.success) {
+    // Never guess what an unreadable record says: the caller stops, away from any change.
+    throw new HoldRecordUnreadableError(keyArn, describeIssues(parsed.error.issues, 3));
+  }
+  return parsed.data;
+}
+
+/** Records a new hold (version 1): only where the key has no hold, or one that ended. */
+export function putNewHold(record: HoldRecord): Promise<HoldWrite> {
+  if (record.version !== 1) {
+    throw new RangeError(`A new hold starts at version 1, not ${record.version}.`);
+  }
+  return put(record, {
+    ConditionExpression: 'attribute_not_exists(keyArn) OR #phase = :ended',
+    ExpressionAttributeNames: { '#phase': 'phase' },
+    ExpressionAttributeValues: { ':ended': { S: 'ended' } },
+  });
+}
+
+/**
+ * Replaces the hold `seen` (as read) with `next`: written only if the item still has `seen`'s
+ * version, phase and execution, which makes it a compare-and-set.
+ */
+export function replaceHold(seen: HoldRecord, next: HoldRecord): Promise<HoldWrite> {
+  if (next.keyArn !== seen.keyArn || next.version !== seen.version + 1) {
+    throw new RangeError(
+      `A hold write must keep the key and add one to the version (${seen.keyArn} v${seen.version} -> ${next.keyArn} v${next.version}).`,
+    );
+  }
+  return put(next, {
+    ConditionExpression: '#version = :version AND #phase = :phase AND executionArn = :execution',
+    ExpressionAttributeNames: { '#version': 'version', '#phase': 'phase' },
+    ExpressionAttributeValues: {
+      ':version': { N: String(seen.version) },
+      ':phase': { S: seen.phase },
+      ':execution': { S: seen.executionArn },
+    },
+  });
+}
+
+async function put(
+  record: HoldRecord,
+  condition: Pick<
+    PutItemCommandInput,
+    'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  >,
+): Promise<HoldWrite> {
+  const item = toItem(record);
+  try {
+    await dynamoDbClient().send(new PutItemCommand({ TableName: tableName(), Item: item, ...condition }));
+    return 'WRITTEN';
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) {
+      throw error;
+    }
+  }
+  // The SDK retries a request whose answer was lost; if the lost attempt wrote, the retry finds its
+  // own write and fails the condition. That write is this one: the item holds exactly what was sent.
+  const stored = await dynamoDbClient().send(
+    new GetItemCommand({
+      TableName: tableName(),
+      Key: { keyArn: { S: record.keyArn } },
+      ConsistentRead: true,
+    }),
+  );
+  return stored.Item && isDeepStrictEqual(fromItem(stored.Item), fromItem(item)) ? 'WRITTEN' : 'CONFLICT';
+}
+
+/*
+ * DynamoDB's typed JSON for the plain JSON a record is made of (strings, finite numbers, booleans,
+ * null, lists and maps). `undefined` members are left out, as JSON.stringify would.
+ */
+
+/** The item a hold record is stored as. */
+export function toItem(record: HoldRecord): Record<string, AttributeValue> {
+  const item = toAttribute(record);
+  if (!item.M) {
+    throw new TypeError('A hold record must be an object.');
+  }
+  return item.M;
+}
+
+/** The plain JSON an item holds (checked against the record's schema by the reader). */
+export function fromItem(item: Record<string, AttributeValue>): unknown {
+  return fromAttribute({ M: item });
+}
+
+function toAttribute(value: unknown): AttributeValue {
+  if (value === null) return { NULL: true };
+  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'boolean') return { BOOL: value };
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`${value} cannot be stored in a hold record.`);
+    return { N: String(value) };
+  }
+  if (Array.isArray(value)) return { L: value.map(toAttribute) };
+  if (typeof value === 'object') {
+    const map: Record<string, AttributeValue> = {};
+    for (const [name, member] of Object.entries(value)) {
+      if (member !== undefined) map[name] = toAttribute(member);
+    }
+    return { M: map };
+  }
+  throw new TypeError(`A ${typeof value} cannot be stored in a hold record.`);
+}
+
+function fromAttribute(value: AttributeValue): unknown {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return Number(value.N);
+  if (value.BOOL !== undefined) return value.BOOL;
+  if (value.NULL !== undefined) return null;
+  if (value.L !== undefined) return value.L.map(fromAttribute);
+  if (value.M !== undefined) {
+    return Object.fromEntries(Object.entries(value.M).map(([name, member]) => [name, fromAttribute(member)]));
+  }
+  // Sets and binary never appear in a hold record: an item carrying one was not written by the stack.
+  return undefined;
+}
