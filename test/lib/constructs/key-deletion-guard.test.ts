@@ -401,7 +401,9 @@ describe('KeyDeletionGuard', () => {
   });
 
   describe('the approval links', () => {
-    const tables = template.findResources('AWS::DynamoDB::Table');
+    const tables = template.findResources('AWS::DynamoDB::Table', {
+      Properties: { KeySchema: [{ AttributeName: 'linkHash', KeyType: 'HASH' }] },
+    });
     const [tableId, table] = Object.entries(tables)[0] ?? [];
     /** Every action any role of the stack is granted on the link table. */
     const grantsOnTable = () =>
