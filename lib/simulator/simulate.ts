@@ -732,6 +732,10 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     };
     const preStart = await deliverUntil(scenario.start);
 
+    for (const fn of workflow.functions) {
+      const linksTable = fn.environment?.KDG_APPROVAL_LINKS_TABLE;
+      if (linksTable) account.faultFreeTables.add(linksTable);
+    }
     const snsFaults = new SnsFaults(scenario.faults);
     account.sns.useFaults((operation) => snsFaults.take(operation, clock.now()));
     const executionArn = executionArnOf(workflow, executionName);

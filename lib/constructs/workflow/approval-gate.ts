@@ -7,8 +7,19 @@ import type { RequestApprovalEvent } from '../../../lambdas/contracts/approval.j
 import { WORKFLOW_ERRORS } from '../../../lambdas/contracts/workflow-errors.js';
 import { backoff, CATCH_ALL, EXECUTION_ARN, lambdaServiceRetry } from './steps.js';
 
-/** SNS errors the request function's publish may meet that a later attempt can fix (the SDK's error names). */
-const PUBLISH_TRANSIENT_ERRORS = ['ThrottledException', 'InternalErrorException', 'KMSThrottlingException'];
+/**
+ * Errors of the request function's calls that a later attempt can fix (the SDK's error names, past
+ * its own retries): SNS's publish, and DynamoDB's write of the link.
+ */
+const REQUEST_TRANSIENT_ERRORS = [
+  'ThrottledException',
+  'InternalErrorException',
+  'KMSThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ThrottlingException',
+  'InternalServerError',
+];
 
 export interface ApprovalGateProps {
   /** The state's name in the definition. */
@@ -77,7 +88,7 @@ export class ApprovalGate extends sfn.StateMachineFragment {
       retryOnServiceExceptions: false,
     });
     task.addRetry(lambdaServiceRetry(Duration.seconds(2)));
-    task.addRetry(backoff(PUBLISH_TRANSIENT_ERRORS, Duration.seconds(2), 5));
+    task.addRetry(backoff(REQUEST_TRANSIENT_ERRORS, Duration.seconds(2), 5));
     // States.ALL must come last: the first matching catch wins.
     task.addCatch(props.onRejected, { errors: [WORKFLOW_ERRORS.rejected], resultPath: '$.error' });
     task.addCatch(props.onExpired, { errors: ['States.Timeout'], resultPath: '$.error' });

@@ -188,7 +188,12 @@ describe('Workflow definition', () => {
 
       // Assess
       expect(state?.Retry?.flatMap((r) => r.ErrorEquals)).toEqual(
-        expect.arrayContaining(['Lambda.ServiceException', 'ThrottledException', 'InternalErrorException']),
+        expect.arrayContaining([
+          'Lambda.ServiceException',
+          'ThrottledException',
+          'InternalErrorException',
+          'ProvisionedThroughputExceededException',
+        ]),
       );
       expect(state?.Catch?.map((c) => c.ErrorEquals)).toEqual([
         ['ApprovalRejected'],

@@ -158,4 +158,22 @@ describe('the simulated approver', () => {
     expect(result.outcome).toBe('ABORTED');
     expect(result.key.finalState).toBe('Enabled');
   });
+
+  it('stores and redeems links whatever the scenario’s DynamoDB faults, which aim at the hold registry', async () => {
+    // Prepare: every PutItem fails, for good.
+    const faults = [
+      { service: 'dynamodb', operation: 'PutItem', error: 'InternalServerError', from: '+P0D' },
+    ];
+
+    // Act
+    const result = await simulate(scenario({ faults }));
+
+    // Assess: the approval went out and was answered; the registry's write then failed, nothing changed.
+    expect(result.notifications.map((n) => n.kind)[0]).toBe('approval-request');
+    expect(result.timeline.find((e) => e.state === 'RequestDisableApproval')?.detail).toMatchObject({
+      answer: 'approve',
+    });
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.key.finalState).toBe('Enabled');
+  });
 });
