@@ -104,6 +104,17 @@ export function readGuardContext(
             .filter(Boolean)
         : emails;
   }
+  const approvers = get('approvers');
+  if (approvers !== undefined) {
+    // IAM names may hold commas: a comma separates entries only where the next one starts (an ARN or an address).
+    config.approvers =
+      typeof approvers === 'string'
+        ? approvers
+            .split(/,(?=\s*(?:arn:|[^,]+@))/)
+            .map((e) => e.trim().replace(/,$/, '').trim())
+            .filter(Boolean)
+        : approvers;
+  }
   const logGroup = get('cloudTrailLogGroupName');
   if (logGroup !== undefined) {
     config.cloudTrailLogGroupName = logGroup;

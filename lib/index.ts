@@ -3,6 +3,7 @@
  * the others are its parts, one per concern, for a stack that wants to compose them differently.
  */
 export { ApprovalEndpoint, type ApprovalEndpointProps } from './constructs/approval-endpoint.js';
+export { ApprovalLinks, type ApprovalLinksProps } from './constructs/approval-links.js';
 export { CloudTrailSource, type CloudTrailSourceProps } from './constructs/cloudtrail-source.js';
 export { FastPath, type FastPathProps } from './constructs/fast-path.js';
 export { GuardFunction, type GuardFunctionProps } from './constructs/guard-function.js';

@@ -1,11 +1,19 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import * as z from 'zod/mini';
+import { readApprovalLink, spendApprovalLink, unspendApprovalLink } from '../aws/approval-link-reader.js';
 import { sfnClient } from '../aws/clients.js';
+import { readEnvironment } from '../aws/environment.js';
 import { readHistoryPage } from '../aws/execution-history.js';
 import { createLogger } from '../aws/logger.js';
 import { failTask, succeedTask } from '../aws/task-answers.js';
+import { approvalEnvironment } from '../contracts/environment.js';
 import {
-  type ApprovalLink,
+  type ApprovalLinkRecord,
+  linkFingerprint,
+  linkSecretHash,
+  linkStatus,
+} from '../domain/approval-link.js';
+import {
   type ApprovalLookup,
   type ApprovalRequest,
   approvalOutput,
@@ -15,10 +23,13 @@ import {
   isPastExpiry,
   lookupApproval,
   lookupProblem,
+  type PageResponse,
+  pageDecisionProblem,
   parseApprovalLink,
   parseDecisionForm,
   rejection,
-  tokenFingerprint,
+  UNKNOWN_LINK,
+  USED_LINK,
 } from '../domain/approval-page.js';
 import {
   PAGE_HEADERS,
@@ -26,6 +37,7 @@ import {
   renderDecisionPage,
   renderErrorPage,
 } from '../domain/approval-page-html.js';
+import { SELF_DECLARED_LABEL } from '../domain/decider.js';
 import { InvalidApprovalLinkError, InvalidDecisionError } from '../domain/errors.js';
 
 const logger = createLogger('approval');
@@ -33,16 +45,27 @@ const logger = createLogger('approval');
 /**
  * The approval page behind API Gateway (REST API, Lambda proxy integration).
  *
- * GET shows the pending request and decides nothing, so a mail scanner that fetches the link
- * changes nothing; only the page's POST calls SendTaskSuccess / SendTaskFailure. Both verify in the
- * execution history that the token belongs to a pending approval of the execution in the link.
+ * The link carries a secret, not the task token: the link store (written by the request-approval
+ * function, read only by this one) turns the secret's digest into the token, its execution and step.
+ * A task token, which principals that change nothing read in the execution history, decides nothing
+ * here in any parameter. Each link decides once: the decision spends it in the store (a conditional
+ * write) before Step Functions is told.
+ *
+ * GET shows the pending request and decides nothing, so a mail scanner that fetches the link changes
+ * nothing; only the page's POST, from the page itself, decides. Both check in the execution history
+ * that the stored token's approval is still pending.
+ *
+ * The decision records what the request proves (API Gateway's source IP and user agent, the time)
+ * and the name the person typed, labelled self-declared: the page verifies no identity. With an
+ * approvers list configured, the page decides nothing (the CLI, which records the caller's IAM
+ * identity, does).
  *
  * The decision is not written to the key's tags here: that would need kms:TagResource on every key
- * for a Lambda that is reachable from the internet. The decision is in the execution history (task
- * output or failure cause), and the workflow's next step, which already may tag the key, records it.
+ * for a Lambda that is reachable from the internet. The workflow's next step, which already may tag
+ * the key, records it.
  *
- * The task token is a credential: it is never logged (only `tokenFingerprint`), and SDK error
- * messages, which may quote it, are not logged either (only error names).
+ * Secrets and tokens are never logged (only the link's fingerprint), and neither are SDK error
+ * messages, which may quote a token: only error names.
  */
 
 /** At most this many history pages (100 events each) are read to find an approval. */
@@ -81,6 +104,10 @@ function problem(statusCode: number, title: string, message: string): ProxyResul
   return page(statusCode, renderErrorPage(title, message));
 }
 
+function answer(response: PageResponse): ProxyResult {
+  return problem(response.statusCode, response.title, response.message);
+}
+
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'UnknownError';
 }
@@ -89,16 +116,51 @@ const UNAVAILABLE = (): ProxyResult =>
   problem(
     503,
     'Try again in a minute',
-    'Step Functions could not be reached just now. Nothing was decided; reload the page to try again.',
+    'The approval service could not be reached just now. Nothing was decided; reload the page to try again.',
   );
 
-/** Reads the history newest first until the token's approval task (and its state input) is found. */
-async function findApproval(link: ApprovalLink): Promise<ApprovalLookup | ProxyResult> {
+function isResult<T extends object>(value: T | ProxyResult): value is ProxyResult {
+  return 'statusCode' in value;
+}
+
+/** The stored link of a secret, if it can still decide; otherwise the page that says why not. */
+async function usableLink(secret: string, now: Date): Promise<ApprovalLinkRecord | ProxyResult> {
+  const { linksTable } = readEnvironment(approvalEnvironment);
+  const link = linkFingerprint(secret);
+  let record: ApprovalLinkRecord | null;
+  try {
+    record = await readApprovalLink(linksTable, linkSecretHash(secret));
+  } catch (error) {
+    // A store that cannot be read is never "no such link": the person may try again.
+    logger.warn('Link store read failed', { errorName: errorName(error), link });
+    return UNAVAILABLE();
+  }
+  if (record === null) {
+    logger.info('Unknown approval link', { link });
+    return answer(UNKNOWN_LINK);
+  }
+  const status = linkStatus(record, now);
+  if (status !== 'USABLE') {
+    logger.info('Approval link can no longer decide', {
+      link,
+      status,
+      executionArn: record.executionArn,
+      step: record.step,
+    });
+    return status === 'USED'
+      ? answer(USED_LINK)
+      : expiredPage({ step: record.step, expiredAt: record.expiresAt, keyArn: record.keyArn });
+  }
+  return record;
+}
+
+/** Reads the history newest first until the stored token's approval task (and its state input) is found. */
+async function findApproval(record: ApprovalLinkRecord, link: string): Promise<ApprovalLookup | ProxyResult> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   for (let pageNumber = 0; pageNumber < MAX_HISTORY_PAGES; pageNumber++) {
     try {
-      const response = await readHistoryPage(sfnClient(), link.executionArn, {
+      const response = await readHistoryPage(sfnClient(), record.executionArn, {
         maxResults: 100,
         newestFirst: true,
         nextToken,
@@ -107,31 +169,47 @@ async function findApproval(link: ApprovalLink): Promise<ApprovalLookup | ProxyR
       nextToken = response.nextToken;
     } catch (error) {
       const name = errorName(error);
-      logger.warn('GetExecutionHistory failed', {
-        errorName: name,
-        executionArn: link.executionArn,
-        tokenHash: tokenFingerprint(link.token),
-      });
+      logger.warn('GetExecutionHistory failed', { errorName: name, executionArn: record.executionArn, link });
       // AccessDenied: IAM allows only this workflow's executions, so another ARN is "not found" here.
       if (name === 'ExecutionDoesNotExist' || name === 'AccessDeniedException' || name === 'InvalidArn') {
-        return problem(
-          404,
-          'Approval request not found',
-          'The execution named in the link does not exist in this workflow. Nothing was changed.',
-        );
+        return answer(UNKNOWN_LINK);
       }
       return UNAVAILABLE();
     }
-    const lookup = lookupApproval(events, link.executionArn, link.token, nextToken === undefined);
-    if (lookup.status !== 'NOT_FOUND' && lookup.status !== 'INCOMPLETE') return lookup;
+    const lookup = lookupApproval(events, record.executionArn, record.taskToken, nextToken === undefined);
+    if (lookup.status !== 'NOT_FOUND' && lookup.status !== 'INCOMPLETE') return checkedStep(lookup, record);
     if (nextToken === undefined) return lookup;
   }
   // Pages exhausted: show what the task itself carries rather than nothing.
-  return lookupApproval(events, link.executionArn, link.token, true);
+  return checkedStep(lookupApproval(events, record.executionArn, record.taskToken, true), record);
 }
 
-function isResult(value: ApprovalLookup | ProxyResult): value is ProxyResult {
-  return 'statusCode' in value;
+/** A pending request of another step than the link's is no request of this link (fail closed). */
+function checkedStep(lookup: ApprovalLookup, record: ApprovalLinkRecord): ApprovalLookup {
+  if (lookup.status === 'PENDING' && lookup.request.step !== record.step) return { status: 'NOT_FOUND' };
+  return lookup;
+}
+
+/** The stored link and its pending request, or the page that says why there is none. */
+async function pendingRequest(
+  secret: string,
+  now: Date,
+): Promise<
+  { record: ApprovalLinkRecord; lookup: Extract<ApprovalLookup, { status: 'PENDING' }> } | ProxyResult
+> {
+  const record = await usableLink(secret, now);
+  if (isResult(record)) return record;
+  const lookup = await findApproval(record, linkFingerprint(secret));
+  if (isResult(lookup)) return lookup;
+  if (lookup.status !== 'PENDING') {
+    logger.info('Nothing pending for the link', {
+      link: linkFingerprint(secret),
+      executionArn: record.executionArn,
+      status: lookup.status,
+    });
+    return answer(lookupProblem(lookup));
+  }
+  return { record, lookup };
 }
 
 /** What SendTaskSuccess / SendTaskFailure answer for a token that no longer waits for an answer. */
@@ -145,8 +223,12 @@ function expiredPage(expired: Parameters<typeof expiredApprovalText>[0]): ProxyR
  * The token closed between the check and the answer. The history says why: the approval expired
  * (its timeout came first), or someone else answered. Either way this answer changed nothing.
  */
-async function closedBetween(link: ApprovalLink, request: ApprovalRequest): Promise<ProxyResult> {
-  const again = await findApproval(link);
+async function closedBetween(
+  record: ApprovalLinkRecord,
+  request: ApprovalRequest,
+  link: string,
+): Promise<ProxyResult> {
+  const again = await findApproval(record, link);
   if (!isResult(again) && again.status === 'EXPIRED') {
     return expiredPage(again);
   }
@@ -165,17 +247,27 @@ async function closedBetween(link: ApprovalLink, request: ApprovalRequest): Prom
 }
 
 async function show(event: ProxyEvent): Promise<ProxyResult> {
-  const link = parseApprovalLink(event.queryStringParameters);
-  const lookup = await findApproval(link);
-  if (isResult(lookup)) return lookup;
-  const fields = { executionArn: link.executionArn, tokenHash: tokenFingerprint(link.token) };
-  if (lookup.status !== 'PENDING') {
-    logger.info('Approval link opened, nothing pending', { ...fields, status: lookup.status });
-    const { statusCode, title, message } = lookupProblem(lookup);
-    return problem(statusCode, title, message);
-  }
-  logger.info('Approval page shown', { ...fields, step: lookup.request.step });
-  return page(200, renderApprovalPage(lookup.request, link.token, new Date()));
+  const { secret } = parseApprovalLink(event.queryStringParameters);
+  const now = new Date();
+  const found = await pendingRequest(secret, now);
+  if (isResult(found)) return found;
+  const { request } = found.lookup;
+  const refusal = pageDecisionProblem(request);
+  logger.info('Approval page shown', {
+    link: linkFingerprint(secret),
+    executionArn: request.executionArn,
+    step: request.step,
+    canDecide: refusal === null,
+  });
+  return page(
+    200,
+    renderApprovalPage(
+      request,
+      secret,
+      now,
+      refusal === null ? { canDecide: true } : { canDecide: false, reason: refusal },
+    ),
+  );
 }
 
 function header(event: ProxyEvent, name: string): string | null {
@@ -197,50 +289,82 @@ async function decide(event: ProxyEvent): Promise<ProxyResult> {
   }
   const raw = event.body ?? '';
   const form = parseDecisionForm(event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
-  // The POST is checked like the GET: the page promised what this token decides.
-  const lookup = await findApproval(form);
-  if (isResult(lookup)) return lookup;
-  const fields = { executionArn: form.executionArn, tokenHash: tokenFingerprint(form.token) };
-  if (lookup.status !== 'PENDING') {
-    logger.info('Decision refused, nothing pending', { ...fields, status: lookup.status });
-    const { statusCode, title, message } = lookupProblem(lookup);
-    return problem(statusCode, title, message);
+  const now = new Date();
+  // The POST is checked like the GET: the page promised what this link decides.
+  const found = await pendingRequest(form.secret, now);
+  if (isResult(found)) return found;
+  const { record } = found;
+  const { request } = found.lookup;
+  const link = linkFingerprint(form.secret);
+  const fields = { link, executionArn: record.executionArn, step: record.step, keyArn: record.keyArn };
+  const refusal = pageDecisionProblem(request);
+  if (refusal !== null) {
+    logger.warn('Decision refused: only named approvers decide', fields);
+    return problem(403, 'Decide with the CLI', `${refusal} Nothing was decided.`);
   }
   // The timeout has passed though Step Functions may not have closed the task yet: an answer now comes
   // after the expiry the e-mail announced, and must change nothing.
-  const now = new Date();
-  if (isPastExpiry(lookup.request, now)) {
-    logger.info('Decision refused, approval expired', { ...fields, expiresAt: lookup.request.expiresAt });
+  if (isPastExpiry(request, now)) {
+    logger.info('Decision refused, approval expired', { ...fields, expiresAt: request.expiresAt });
     return expiredPage({
-      step: lookup.request.step,
-      expiredAt: lookup.request.expiresAt,
-      keyArn: lookup.request.key?.keyArn ?? null,
+      step: request.step,
+      expiredAt: request.expiresAt,
+      keyArn: request.key?.keyArn ?? null,
     });
   }
   const context: DecisionContext = {
-    step: lookup.request.step,
+    step: request.step,
     by: form.by,
+    identity: { kind: 'self-declared' },
     comment: form.comment,
     at: now,
     sourceIp: event.requestContext?.identity?.sourceIp ?? null,
     userAgent: event.requestContext?.identity?.userAgent ?? header(event, 'user-agent'),
   };
+  const { linksTable } = readEnvironment(approvalEnvironment);
+  let spent: boolean;
+  try {
+    spent = await spendApprovalLink(linksTable, linkSecretHash(form.secret), form.decision, now);
+  } catch (error) {
+    logger.warn('Link store update failed', { ...fields, errorName: errorName(error) });
+    return UNAVAILABLE();
+  }
+  if (!spent) {
+    // Another decision spent the link between the read and now (a double submit), or it expired.
+    logger.info('Decision refused: link already spent', fields);
+    return answer(USED_LINK);
+  }
   try {
     if (form.decision === 'approve') {
-      await succeedTask(sfnClient(), form.token, JSON.stringify(approvalOutput(context)));
+      await succeedTask(sfnClient(), record.taskToken, JSON.stringify(approvalOutput(context)));
     } else {
-      await failTask(sfnClient(), form.token, rejection(context));
+      await failTask(sfnClient(), record.taskToken, rejection(context));
     }
   } catch (error) {
     const name = errorName(error);
     logger.warn('Decision not accepted by Step Functions', { ...fields, errorName: name });
     if (TOKEN_CLOSED.has(name)) {
-      return closedBetween(form, lookup.request);
+      // The link stays spent: the task it stood for can take no answer any more.
+      return closedBetween(record, request, link);
+    }
+    // The decision never reached Step Functions: give the link back so the person can try again.
+    try {
+      await unspendApprovalLink(linksTable, linkSecretHash(form.secret), now);
+    } catch (undo) {
+      logger.error('Spent link could not be given back', { ...fields, errorName: errorName(undo) });
     }
     return UNAVAILABLE();
   }
-  logger.info('Decision recorded', { ...fields, step: context.step, decision: form.decision, by: form.by });
-  return page(200, renderDecisionPage(form.decision, context, lookup.request));
+  logger.info('Decision recorded', {
+    ...fields,
+    decision: form.decision,
+    by: form.by,
+    identity: SELF_DECLARED_LABEL,
+    sourceIp: context.sourceIp,
+    userAgent: context.userAgent,
+    at: now.toISOString(),
+  });
+  return page(200, renderDecisionPage(form.decision, context, request));
 }
 
 export async function handler(rawEvent: unknown): Promise<ProxyResult> {

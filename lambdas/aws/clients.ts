@@ -110,7 +110,7 @@ export function schedulerClient(region: string = homeRegion()): SchedulerClient 
   return clientFor(schedulerClients, region, (config) => new SchedulerClient(config));
 }
 
-/** The stack's own tables (the hold registry) live in the stack's Region. */
+/** The stack's own tables (the hold registry, the approval links) live in the stack's Region. */
 export function dynamoDbClient(region: string = homeRegion()): DynamoDBClient {
   return clientFor(dynamoDbClients, region, (config) => new DynamoDBClient(config));
 }

@@ -58,6 +58,7 @@ export const SWITCH_FIELDS = ['createTrail', 'watchPendingWindow', 'fastRollback
 
 export const CONFIG_DEFAULTS = {
   approvalEmails: [] as readonly string[],
+  approvers: [] as readonly string[],
   createTrail: false,
   observationDays: 30,
   checkIntervalHours: 6,
@@ -71,6 +72,12 @@ export const CONFIG_DEFAULTS = {
 
 // Deliberately simple: SNS itself confirms the address; this only catches typos such as a missing @.
 const EMAIL = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
+/**
+ * An approver: an e-mail address, or the ARN of an IAM user, role, role session or account root
+ * (lambdas/domain/decider.ts says what each names).
+ */
+export const APPROVER =
+  /^(?:[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+|arn:aws(?:-[a-z]+)*:(?:iam::\d{12}:(?:user|role)\/[\w+=,.@/-]+|iam::\d{12}:root|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+))$/;
 // CloudWatch Logs log group names: 1-512 of [.-_/#A-Za-z0-9].
 const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 
@@ -151,6 +158,12 @@ export const stackConfigSchema = /* @__PURE__ */ (() =>
     z.strictObject({
       /** E-mail addresses subscribed to the approval and evidence topic (default: none; answer with the CLI). */
       approvalEmails: z.readonly(z.array(z.string().check(z.regex(EMAIL)))),
+      /**
+       * Who may decide where the decider is known (default: none, anyone who can reach a decision):
+       * e-mail addresses or IAM principal ARNs. The CLI checks the caller's IAM identity against it;
+       * the approval page, which verifies no identity, then decides nothing.
+       */
+      approvers: z.readonly(z.array(z.string().check(z.regex(APPROVER)))),
       /**
        * Name of an existing CloudWatch Logs log group that receives the account's CloudTrail events.
        * Exactly one of `cloudTrailLogGroupName` and `createTrail` must be given.

@@ -61,10 +61,37 @@ export const alarmRelayEnvironment = /* @__PURE__ */ (() =>
     z.transform((env) => ({ topicArn: env.KDG_TOPIC_ARN })),
   ))();
 
+/**
+ * The request-approval function: the topic of the approval e-mails, the approval page the links lead
+ * to, and the link store it writes each link's record to.
+ */
+export const requestApprovalEnvironment = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      KDG_APPROVAL_TOPIC_ARN: setting,
+      KDG_APPROVAL_URL: z.string().check(z.startsWith('https://')),
+      KDG_APPROVAL_LINKS_TABLE: setting,
+    }),
+    z.transform((env) => ({
+      topicArn: env.KDG_APPROVAL_TOPIC_ARN,
+      pageUrl: env.KDG_APPROVAL_URL,
+      linksTable: env.KDG_APPROVAL_LINKS_TABLE,
+    })),
+  ))();
+
+/** The approval page: the link store it turns a link's secret into the task token with. */
+export const approvalEnvironment = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({ KDG_APPROVAL_LINKS_TABLE: setting }),
+    z.transform((env) => ({ linksTable: env.KDG_APPROVAL_LINKS_TABLE })),
+  ))();
+
 type HoldRegistryVariables = Readonly<z.input<typeof holdRegistryEnvironment>>;
 
 /** The variables the template sets on each function that reads any, by handler folder. */
 export interface FunctionEnvironments {
+  readonly 'request-approval': Readonly<z.input<typeof requestApprovalEnvironment>>;
+  readonly approval: Readonly<z.input<typeof approvalEnvironment>>;
   readonly disable: HoldRegistryVariables;
   readonly check: Readonly<z.input<typeof checkEnvironment>> & HoldRegistryVariables;
   readonly 'schedule-deletion': HoldRegistryVariables;

@@ -22,6 +22,7 @@ import {
   MAX_COMMENT_LENGTH,
   MAX_NAME_LENGTH,
 } from './approval-page.js';
+import { SELF_DECLARED_LABEL } from './decider.js';
 import { wholeDays } from './time.js';
 import { describeClassification } from './usage.js';
 
@@ -76,7 +77,7 @@ const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
 /**
  * Headers of every page: never cached or framed (clickjacking on an Approve button), no referrer
- * (the URL holds the token), no scripts at all, and forms may post only back to this endpoint.
+ * (the URL holds the link's secret), no scripts at all, and forms may post only back to this endpoint.
  */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/html; charset=utf-8',
@@ -528,25 +529,33 @@ function consequences(request: ApprovalRequest, now: Date): string {
 </dl>`;
 }
 
-function decisionPanel(request: ApprovalRequest, token: string, now: Date): string {
+/** Whether the page may take a decision for this request, and what it says when it may not. */
+export type PageDecision =
+  | { readonly canDecide: true }
+  | { readonly canDecide: false; readonly reason: string };
+
+function decisionPanel(request: ApprovalRequest, secret: string, now: Date, decision: PageDecision): string {
   const approveLabel = request.step === 'disable' ? 'Approve: disable the key' : 'Approve: schedule deletion';
   const approveClass = request.step === 'disable' ? 'approve' : 'approve destructive';
-  return `<section class="card decision" aria-labelledby="decision-heading">
-<h2 id="decision-heading">Your decision</h2>
-<p class="note">Opening this page decided nothing.</p>
-${consequences(request, now)}
-<form method="post" action="?" aria-labelledby="decision-heading" aria-describedby="consequences">
-<input type="hidden" name="execution" value="${escapeHtml(request.executionArn)}">
-<input type="hidden" name="token" value="${escapeHtml(token)}">
+  const form = decision.canDecide
+    ? `<form method="post" action="?" aria-labelledby="decision-heading" aria-describedby="consequences">
+<input type="hidden" name="link" value="${escapeHtml(secret)}">
 <label for="by">Your name or e-mail</label>
-<input type="text" id="by" name="by" maxlength="${MAX_NAME_LENGTH}" autocomplete="email">
+<input type="text" id="by" name="by" maxlength="${MAX_NAME_LENGTH}" autocomplete="email" aria-describedby="by-note">
+<p class="note" id="by-note">Recorded as typed and marked self-declared (nothing verifies it), with your IP address and browser.</p>
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="${MAX_COMMENT_LENGTH}" rows="2"></textarea>
 <div class="actions">
 <button type="submit" class="${approveClass}" name="decision" value="approve">${escapeHtml(approveLabel)}</button>
 <button type="submit" class="reject" name="decision" value="reject">Reject</button>
 </div>
-</form>
+</form>`
+    : `<p class="warn">${escapeHtml(decision.reason)}</p>`;
+  return `<section class="card decision" aria-labelledby="decision-heading">
+<h2 id="decision-heading">Your decision</h2>
+<p class="note">Opening this page decided nothing.</p>
+${consequences(request, now)}
+${form}
 </section>`;
 }
 
@@ -610,7 +619,12 @@ function keyLine(request: ApprovalRequest): string {
 }
 
 /** The GET page: what Approve and Reject do, with both buttons in view, beside the assessment. */
-export function renderApprovalPage(request: ApprovalRequest, token: string, now: Date): string {
+export function renderApprovalPage(
+  request: ApprovalRequest,
+  secret: string,
+  now: Date,
+  decision: PageDecision = { canDecide: true },
+): string {
   const heading =
     request.step === 'disable'
       ? 'Approve disabling a KMS key?'
@@ -623,7 +637,7 @@ export function renderApprovalPage(request: ApprovalRequest, token: string, now:
 ${keyLine(request)}
 </header>
 <div class="layout">
-${decisionPanel(request, token, now)}
+${decisionPanel(request, secret, now, decision)}
 <div class="details">
 ${detailSections(request, now)}
 </div>
@@ -641,6 +655,13 @@ function deletionRejectedText(request: ApprovalRequest | undefined): string {
     return 'No deletion is scheduled: the workflow ends, and the key stays Disabled, as it was before this execution.';
   }
   return 'No deletion is scheduled: the workflow ends and re-enables the key it disabled (a key that was already Disabled stays Disabled).';
+}
+
+/** The decider as every record names them: a typed name says it was only typed. */
+function deciderText(context: DecisionContext): string {
+  return context.identity.kind === 'self-declared'
+    ? `${context.by} (${SELF_DECLARED_LABEL})`
+    : `${context.by} (IAM identity verified by AWS)`;
 }
 
 /** The page after a decision was accepted by Step Functions. */
@@ -669,7 +690,8 @@ export function renderDecisionPage(
 <section class="card">
 <table>
 <tbody>
-${row('Decided by', escapeHtml(context.by))}
+${row('Decided by', escapeHtml(deciderText(context)))}
+${context.sourceIp || context.userAgent ? row('Sent from', escapeHtml([context.sourceIp, context.userAgent].filter((part) => part).join(', '))) : ''}
 ${row('At', `<time datetime="${escapeHtml(context.at.toISOString())}">${escapeHtml(formatUtc(context.at))}</time>`)}
 ${context.comment ? row('Comment', `<span class="text">${escapeHtml(context.comment)}</span>`) : ''}
 </tbody>

@@ -3,26 +3,29 @@
  * request is found in the execution history, and what a decision sends back to Step Functions. What
  * the page shows is rendered by approval-page-html.ts.
  *
- * Pure: no AWS SDK. The handler (lambdas/approval) fetches the history and calls Step Functions.
+ * Pure: no AWS SDK. The handler (lambdas/approval) reads the link store and the history and calls
+ * Step Functions.
  *
- * Trust: the link carries an execution ARN and a task token, nothing else is read from the URL.
+ * Trust: the link carries one value, a random secret (approval-link.ts), nothing else is read from
+ * the URL. The stack's link store turns the secret into the task token and the execution; the task
+ * token itself, which principals that change nothing can read in the history, decides nothing here.
  * Everything the page shows comes from that execution's history, and only when the history holds a
- * pending approval task whose `taskToken` attribute is exactly the token of the link, so a token
- * pasted next to another execution's ARN shows nothing. Every value is HTML-escaped.
+ * pending approval task whose token is exactly the stored one. Every value is HTML-escaped.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod/mini';
 import { cliCommand } from '../contracts/cli.js';
 import { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';
+import { parseLinkSecret } from './approval-link.js';
 import { stripControl } from './assessment-message.js';
-import { InvalidApprovalLinkError, InvalidDecisionError } from './errors.js';
+import { SELF_DECLARED_LABEL } from './decider.js';
+import { InvalidDecisionError } from './errors.js';
 import { DAY_MS } from './time.js';
+import type { DeciderIdentity } from './types.js';
 
 export type ApprovalStep = 'disable' | 'deletion';
 export type ApprovalDecisionKind = 'approve' | 'reject';
 
-/** `taskToken` length limit of SendTaskSuccess / SendTaskFailure. */
-export const MAX_TOKEN_LENGTH = 2048;
 export const MAX_NAME_LENGTH = 200;
 export const MAX_COMMENT_LENGTH = 2000;
 const MAX_USER_AGENT_LENGTH = 512;
@@ -31,69 +34,23 @@ const MAX_CAUSE_LENGTH = 32768;
 /** Who decided, when the person left the name field empty. */
 export const DEFAULT_DECIDER = 'approval page';
 
-// Task tokens are base64 (real Step Functions) or URL-safe base64 and hyphenated words (local engines).
-const TOKEN = /^[A-Za-z0-9+/=_-]+$/;
-// Execution and state machine names: 1-80 characters without white space, brackets, wildcards or
-// the special characters Step Functions forbids in names.
-const NAME = '[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/]{1,80}';
-const EXECUTION_ARN = new RegExp(
-  `^arn:aws(?:-[a-z]+)*:states:[a-z]{2}(?:-[a-z]+)+-\\d+:\\d{12}:execution:${NAME}:${NAME}$`,
-);
-
-/** Marker that starts the link paragraph of the approval e-mail (lib/constructs/workflow.ts). */
+/** Marker that starts the link paragraph of the approval e-mail (lambdas/request-approval). */
 export const LINK_PARAGRAPH = '\n\nOpen this page to approve or reject';
 const LEGACY_TOKEN_PARAGRAPH = '\n\nApproval token:';
 
-/**
- * Restores a task token from a link. The e-mail cannot URL-encode (States.Format has no encoder),
- * so a `+` of the base64 token arrives as a space after query decoding; a mail client that wraps a
- * long link may add line breaks. Neither can be part of a real token.
- */
-export function normalizeToken(raw: string): string {
-  const token = raw.replace(/[\r\n\t]/g, '').replaceAll(' ', '+');
-  if (token.length === 0) {
-    throw new InvalidApprovalLinkError('The link has no approval token.');
-  }
-  if (token.length > MAX_TOKEN_LENGTH || !TOKEN.test(token)) {
-    throw new InvalidApprovalLinkError(
-      'The approval token in the link is malformed. Open the link from the e-mail again, in full.',
-    );
-  }
-  return token;
-}
-
-/** Validates the execution ARN of a link (a raw ARN: `:` needs no encoding in a query). */
-export function normalizeExecutionArn(raw: string): string {
-  const arn = raw.trim();
-  if (arn.length === 0) {
-    throw new InvalidApprovalLinkError('The link does not name the workflow execution.');
-  }
-  if (!EXECUTION_ARN.test(arn)) {
-    throw new InvalidApprovalLinkError(
-      'The execution named in the link is not a Step Functions execution ARN. Open the link from the e-mail again, in full.',
-    );
-  }
-  return arn;
-}
-
+/** What a link carries: its secret, and nothing else. */
 export interface ApprovalLink {
-  readonly executionArn: string;
-  readonly token: string;
+  readonly secret: string;
 }
 
-/** Reads the two values of the link from the decoded query string; nothing else in the URL is used. */
+/**
+ * Reads the secret of a link from the decoded query string; nothing else in the URL is used, so a
+ * task token or an execution ARN in any parameter is ignored, and a link without a secret is refused.
+ */
 export function parseApprovalLink(
   query: Readonly<Record<string, string | undefined>> | null | undefined,
 ): ApprovalLink {
-  return {
-    executionArn: normalizeExecutionArn(query?.execution ?? ''),
-    token: normalizeToken(query?.token ?? ''),
-  };
-}
-
-/** A short, stable fingerprint of a token for logs; the token itself is a credential and never logged. */
-export function tokenFingerprint(token: string): string {
-  return createHash('sha256').update(token).digest('hex').slice(0, 12);
+  return { secret: parseLinkSecret(query?.link) };
 }
 
 function sameToken(a: string, b: string): boolean {
@@ -246,6 +203,8 @@ export interface ApprovalRequest {
   readonly observation: ApprovalObservation | null;
   /** The assessment (disable step) or the observation report (deletion step), as plain text. */
   readonly reportText: string;
+  /** The stack's approvers when the request was made (empty: anyone who can reach the decision). */
+  readonly approvers: readonly string[];
 }
 
 export type ApprovalLookup =
@@ -271,11 +230,35 @@ export type ApprovalLookup =
   | { readonly status: 'INCOMPLETE' };
 
 const AttributeValue = z.looseObject({ StringValue: z.optional(z.string()) });
+/** An approval task before links had secrets: an SNS publish whose message attribute held the token. */
 const PublishParameters = z.looseObject({
   Message: z.optional(z.string()),
   Subject: z.optional(z.string()),
   MessageAttributes: z.optional(z.record(z.string(), AttributeValue)),
 });
+/** An approval task: the request-approval Lambda, invoked with the token (lambdas/contracts/approval.ts). */
+const RequestParameters = z.looseObject({
+  Payload: z.looseObject({
+    taskToken: z.string(),
+    step: z.catch(z.optional(z.enum(['disable', 'deletion'])), undefined),
+    subject: z.catch(z.optional(z.string()), undefined),
+    text: z.catch(z.optional(z.string()), undefined),
+    approvers: z.catch(z.array(z.string()), []),
+  }),
+});
+
+/** What an approval task's scheduled parameters say, in either form. */
+export interface ApprovalTask {
+  readonly token: string;
+  /** The `step` the request names, when it names one. */
+  readonly step: ApprovalStep | null;
+  readonly subject: string | null;
+  /** The e-mail's text (before the link). */
+  readonly text: string | null;
+  /** The stack's approvers when the request was made (empty: anyone who can reach the decision). */
+  readonly approvers: readonly string[];
+}
+
 /**
  * The approval state's input: the workflow's whole state at that point. Every part is optional and
  * read leniently: a part that is missing or has another shape is left out of the page, never an error.
@@ -326,7 +309,16 @@ const StateInput = z.looseObject({
     undefined,
   ),
   disableApproval: z.catch(
-    z.optional(z.nullable(z.looseObject({ by: optionalText(), at: optionalText() }))),
+    z.optional(
+      z.nullable(
+        z.looseObject({
+          by: optionalText(),
+          at: optionalText(),
+          identity: z.catch(z.optional(z.looseObject({ kind: z.string() })), undefined),
+          sourceIp: optionalText(),
+        }),
+      ),
+    ),
     undefined,
   ),
   watch: z.catch(
@@ -385,13 +377,43 @@ function messageSummary(message: string): string {
   return message;
 }
 
-function isApprovalTask(event: HistoryEventLike): boolean {
+/**
+ * The approval task a TaskScheduled event schedules, or null for any other event: the
+ * request-approval Lambda invoked with `.waitForTaskToken` (its payload holds the token), or an SNS
+ * publish with `.waitForTaskToken` of an execution started before links had secrets.
+ */
+export function approvalTaskOf(event: HistoryEventLike): ApprovalTask | null {
   const details = event.taskScheduledEventDetails;
-  return (
-    event.type === 'TaskScheduled' &&
-    details?.resourceType === 'sns' &&
-    details.resource === 'publish.waitForTaskToken'
-  );
+  if (event.type !== 'TaskScheduled' || !details) return null;
+  const parameters = parseJson(details.parameters);
+  if (details.resourceType === 'lambda' && details.resource === 'invoke.waitForTaskToken') {
+    const parsed = RequestParameters.safeParse(parameters);
+    // The watch's tasks are Lambda token tasks too; only the request's payload names a step.
+    if (!parsed.success || parsed.data.Payload.step === undefined) return null;
+    const payload = parsed.data.Payload;
+    return {
+      token: payload.taskToken,
+      step: payload.step ?? null,
+      subject: payload.subject ?? null,
+      text: payload.text ?? null,
+      approvers: payload.approvers,
+    };
+  }
+  if (details.resourceType === 'sns' && details.resource === 'publish.waitForTaskToken') {
+    const parsed = PublishParameters.safeParse(parameters);
+    const attributes = parsed.success ? (parsed.data.MessageAttributes ?? {}) : {};
+    const token = attributes.taskToken?.StringValue;
+    if (!parsed.success || token === undefined) return null;
+    const step = attributes.step?.StringValue;
+    return {
+      token,
+      step: step === 'disable' || step === 'deletion' ? step : null,
+      subject: parsed.data.Subject ?? null,
+      text: parsed.data.Message === undefined ? null : messageSummary(parsed.data.Message),
+      approvers: [],
+    };
+  }
+  return null;
 }
 
 /** minIdleDays from the newest Lambda task (of the events given) whose input carries the configuration. */
@@ -423,6 +445,19 @@ function assessmentOf(state: StateInput | undefined): ApprovalAssessment | null 
   };
 }
 
+/** Who approved, with how they are known: a verified identity, or a name only typed (and from where). */
+function approvedByWords(
+  decision:
+    | { by?: string | undefined; identity?: { kind: string } | undefined; sourceIp?: string | undefined }
+    | null
+    | undefined,
+): string | null {
+  if (!decision?.by) return null;
+  if (decision.identity?.kind === 'iam') return `${decision.by} (IAM identity verified by AWS)`;
+  const from = decision.sourceIp ? `, from ${decision.sourceIp}` : '';
+  return `${decision.by} (${SELF_DECLARED_LABEL}${from})`;
+}
+
 /** Null when the state says nothing about the observation (the page then shows the report's text). */
 function observationOf(state: StateInput | undefined): ApprovalObservation | null {
   const watch = state?.watch?.value;
@@ -435,7 +470,7 @@ function observationOf(state: StateInput | undefined): ApprovalObservation | nul
     evidenceCount: watch?.evidenceCount ?? null,
     canaries: watch?.canaries?.length ?? null,
     canariesSeen: watch?.canariesSeen ?? null,
-    disableApprovedBy: state?.disableApproval?.by ?? null,
+    disableApprovedBy: approvedByWords(state?.disableApproval),
     disableApprovedAt: state?.disableApproval?.at ?? null,
   };
   return Object.values(observation).some((value) => value !== null) ? observation : null;
@@ -465,18 +500,14 @@ export function lookupApproval(
       closedBy ??= event.type;
       closing = event;
     }
-    if (!isApprovalTask(event)) continue;
-    const parsed = PublishParameters.safeParse(parseJson(event.taskScheduledEventDetails?.parameters));
-    if (!parsed.success) continue;
-    const attributes = parsed.data.MessageAttributes ?? {};
-    const scheduledToken = attributes.taskToken?.StringValue;
-    if (scheduledToken === undefined || !sameToken(scheduledToken, token)) continue;
+    const task = approvalTaskOf(event);
+    if (task === null || !sameToken(task.token, token)) continue;
 
     const older = eventsNewestFirst.slice(index + 1);
     const entered = older.find((e) => e.type === 'TaskStateEntered' && e.id === event.previousEventId);
     if (!entered && !historyComplete) return { status: 'INCOMPLETE' };
     const stateName = entered?.stateEnteredEventDetails?.name ?? '';
-    const step = stepOf(attributes.step?.StringValue, stateName);
+    const step = stepOf(task.step ?? undefined, stateName);
     if (step === null) return { status: 'NOT_FOUND' };
 
     const input = StateInput.safeParse(parseJson(entered?.stateEnteredEventDetails?.input));
@@ -503,8 +534,7 @@ export function lookupApproval(
         stateName,
         requestedAt: event.timestamp ? event.timestamp.toISOString() : null,
         expiresAt: expiryOf(event),
-        subject:
-          parsed.data.Subject ?? (step === 'disable' ? assessment?.subject : watch?.subject) ?? 'Approval',
+        subject: task.subject ?? (step === 'disable' ? assessment?.subject : watch?.subject) ?? 'Approval',
         key: assessment?.key ?? null,
         requestedBy: assessment?.request?.requestedBy ?? null,
         reason: assessment?.request?.reason ?? null,
@@ -513,7 +543,8 @@ export function lookupApproval(
         minIdleDays: minIdleDaysIn(older),
         assessment: assessmentOf(state),
         observation: step === 'deletion' ? observationOf(state) : null,
-        reportText: fromState ?? messageSummary(parsed.data.Message ?? ''),
+        reportText: fromState ?? messageSummary(task.text ?? ''),
+        approvers: task.approvers,
       },
     };
   }
@@ -557,7 +588,7 @@ export function expiredApprovalText(args: {
 
 export interface DecisionForm extends ApprovalLink {
   readonly decision: ApprovalDecisionKind;
-  /** Self-declared: the token is the authority, the name is what the person wrote. */
+  /** Self-declared: what the person typed; nothing verifies it. */
   readonly by: string;
   readonly comment: string;
 }
@@ -604,7 +635,10 @@ export function crossSiteProblem(request: RequestOrigin): string | null {
   return null;
 }
 
-/** Parses the page's `application/x-www-form-urlencoded` POST body. */
+/**
+ * Parses the page's `application/x-www-form-urlencoded` POST body. The secret travels in the `link`
+ * field the page put in its form; a task token in any field is not read.
+ */
 export function parseDecisionForm(body: string): DecisionForm {
   const form = new URLSearchParams(body);
   const decision = form.get('decision');
@@ -623,18 +657,21 @@ export function parseDecisionForm(body: string): DecisionForm {
   }
   return {
     decision,
-    executionArn: normalizeExecutionArn(form.get('execution') ?? ''),
-    token: normalizeToken(form.get('token') ?? ''),
+    secret: parseLinkSecret(form.get('link')),
     by: by.length > 0 ? by : DEFAULT_DECIDER,
     comment,
   };
 }
 
+/** A decision as the page received it, with what its request proves. */
 export interface DecisionContext {
   readonly step: ApprovalStep;
+  /** The name as typed (self-declared) or the verified identity. */
   readonly by: string;
+  readonly identity: DeciderIdentity;
   readonly comment: string;
   readonly at: Date;
+  /** API Gateway's `requestContext.identity`: what the connection proves, not who the person is. */
   readonly sourceIp: string | null;
   readonly userAgent: string | null;
 }
@@ -644,6 +681,8 @@ export interface ApprovalOutput {
   readonly decision: 'approve';
   readonly step: ApprovalStep;
   readonly by: string;
+  readonly identity: DeciderIdentity;
+  readonly via: 'approval-page';
   readonly at: string;
   readonly comment?: string;
   readonly sourceIp: string | null;
@@ -661,6 +700,8 @@ export function approvalOutput(context: DecisionContext): ApprovalOutput {
     decision: 'approve',
     step: context.step,
     by: context.by,
+    identity: context.identity,
+    via: 'approval-page',
     at: context.at.toISOString(),
     ...(context.comment ? { comment: context.comment } : {}),
     sourceIp: clip(context.sourceIp, 64),
@@ -668,11 +709,19 @@ export function approvalOutput(context: DecisionContext): ApprovalOutput {
   };
 }
 
+/** How the decider is named in a cause or an e-mail: a typed name says it was only typed. */
+function deciderWords(context: DecisionContext): string {
+  return context.identity.kind === 'self-declared'
+    ? `${context.by} (${SELF_DECLARED_LABEL})`
+    : `${context.by} (IAM identity verified by AWS)`;
+}
+
 /** The error and cause of SendTaskFailure; the workflow catches the error by name. */
 export function rejection(context: DecisionContext): { readonly error: string; readonly cause: string } {
-  const from = context.sourceIp ? ` from ${clip(context.sourceIp, 64)}` : '';
+  const source = [clip(context.sourceIp, 64), clip(context.userAgent, 120)].filter((part) => part).join(', ');
+  const from = source ? ` from ${source}` : '';
   const comment = context.comment ? `: ${context.comment}` : ' (no comment)';
-  const cause = `REJECTED on the approval page by ${context.by} at ${context.at.toISOString()}${from}${comment}`;
+  const cause = `REJECTED on the approval page by ${deciderWords(context)} at ${context.at.toISOString()}${from}${comment}`;
   return { error: WORKFLOW_ERRORS.rejected, cause: cause.slice(0, MAX_CAUSE_LENGTH) };
 }
 
@@ -714,4 +763,32 @@ export function lookupProblem(lookup: Exclude<ApprovalLookup, { status: 'PENDING
           'This execution has no open approval request for this link. It may have been decided long ago, or the link is incomplete. Nothing was changed.',
       };
   }
+}
+
+/** The answer for a link already spent by a decision (its expiry is worded by expiredApprovalText). */
+export const USED_LINK: PageResponse = {
+  statusCode: 409,
+  title: 'Already decided',
+  message:
+    'This link was already used for a decision; each link decides once. Nothing was changed by opening it again.',
+};
+
+/** The answer for a secret the store does not hold: never issued, mistyped, or long gone. */
+export const UNKNOWN_LINK: PageResponse = {
+  statusCode: 404,
+  title: 'Approval request not found',
+  message:
+    'This link does not belong to any approval request. Open the link from the approval e-mail again, in full. Nothing was changed.',
+};
+
+/**
+ * Why the page must not take a decision on this request, or null when it may. With an approvers list
+ * only a known decider may decide, and the page knows nobody: a typed name is not an identity.
+ */
+export function pageDecisionProblem(request: ApprovalRequest): string | null {
+  if (request.approvers.length === 0) return null;
+  return (
+    'This stack lets only its named approvers decide, and this page cannot verify who you are. ' +
+    `Decide with the CLI, which records your AWS identity: ${cliCommand(`approve ${request.executionArn} --step ${request.step}`)} (or reject).`
+  );
 }

@@ -9,6 +9,7 @@
 import { disableEventSchema, restoreEventSchema, scheduleEventSchema } from '../contracts/events.js';
 import { ACTIVE_HOLD_STATUSES, TAGS } from '../contracts/tags.js';
 import { checkContract } from './contract.js';
+import { decisionTagText } from './decider.js';
 import { KeyChangedExternallyError } from './errors.js';
 import type {
   ApprovalDecision,
@@ -146,9 +147,12 @@ export function holdTags(executionArn: string, step: HoldStep): Record<string, s
   return tags;
 }
 
-/** Who decided and when, as one tag value (the comment, if any, is in the execution history). */
+/**
+ * Who decided, how they are known (self-declared or IAM), when and from where, as one tag value (the
+ * comment and the user agent are in the execution history).
+ */
 export function approvalTagValue(decision: ApprovalDecision): string {
-  return sanitizeTagValue(`${decision.by} at ${decision.at}`);
+  return sanitizeTagValue(decisionTagText(decision));
 }
 
 /** A short evidence summary that fits one tag value: count, first event ID and its time. */

@@ -262,12 +262,29 @@ export interface RestoreResult {
   } | null;
 }
 
-/** An approval answer sent with SendTaskSuccess (the token task's output), stored at `$.approvals.<step>`. */
+/**
+ * How the person who decided is known. `self-declared`: a name typed on the approval page, which
+ * nothing verifies (the request proves only its source IP and user agent). `iam`: the AWS identity
+ * that signed the CLI's SendTaskSuccess, as STS GetCallerIdentity named it.
+ */
+export type DeciderIdentity =
+  | { readonly kind: 'self-declared' }
+  | { readonly kind: 'iam'; readonly arn: string; readonly userId: string; readonly account: string };
+
+/** An approval answer sent with SendTaskSuccess (the token task's output), stored at `$.<step>Approval`. */
 export interface ApprovalDecision {
   readonly decision: 'approve';
+  /** The name as typed (self-declared) or the verified identity (IAM ARN). */
   readonly by: string;
   readonly at: string;
   readonly comment?: string | undefined;
+  /** Absent in decisions recorded before identities were: those names were all self-declared. */
+  readonly identity?: DeciderIdentity | undefined;
+  /** Where the decision was made. */
+  readonly via?: 'approval-page' | 'cli' | undefined;
+  /** What the page's request proves about its sender (API Gateway's view of the connection). */
+  readonly sourceIp?: string | null | undefined;
+  readonly userAgent?: string | null | undefined;
 }
 
 /*

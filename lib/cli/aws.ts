@@ -17,6 +17,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { readHistoryPage } from '../../lambdas/aws/execution-history.js';
 import { describeExecution as describeAnExecution } from '../../lambdas/aws/executions.js';
 import type { InventoryClients } from '../../lambdas/aws/inventory/index.js';
@@ -186,6 +187,11 @@ export class AwsClients {
 
   cloudTrail(region: string): CloudTrailClient {
     return this.client('cloudtrail', region, (config) => new CloudTrailClient(config));
+  }
+
+  /** Who the person is to AWS (GetCallerIdentity), for the decisions that record it. */
+  sts(region: string): STSClient {
+    return this.client('sts', region, (config) => new STSClient(config));
   }
 
   /** The clients the inventory of what keys protect reads a Region with (lambdas/aws/inventory). */

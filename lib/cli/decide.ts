@@ -1,8 +1,10 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { readHistory } from '../../lambdas/aws/execution-history.js';
 import { failTask, succeedTask } from '../../lambdas/aws/task-answers.js';
 import { cliCommand } from '../../lambdas/contracts/cli.js';
 import type { ApprovalStep } from '../../lambdas/domain/approval-page.js';
-import { type ApprovalDecision, WORKFLOW_ERRORS } from '../../lambdas/domain/types.js';
+import { mayDecide } from '../../lambdas/domain/decider.js';
+import { type ApprovalDecision, type DeciderIdentity, WORKFLOW_ERRORS } from '../../lambdas/domain/types.js';
 import { quoteUntrusted } from '../../lambdas/domain/untrusted.js';
 import { AWS_OPTIONS, actorName, type CommandSpec, runParsedCommand, textOption } from './args.js';
 import {
@@ -20,6 +22,7 @@ import {
   InvalidOptionValueError,
   MissingStepError,
   NoPendingApprovalError,
+  NotAnApproverError,
   StepMismatchError,
 } from './errors.js';
 import { EXIT_SUCCESS } from './exit-codes.js';
@@ -32,6 +35,12 @@ import { findExpiredApproval, findPendingApproval, summarizeExecution } from './
  * attribute), so the person needs only the execution (or the key) and never handles the token.
  * The person names the step they answer (`--step`), and the CLI shows the key and the step before
  * answering: an approval read in one request must not be spent on another the person never saw.
+ *
+ * The decision records who decided as AWS knows them: the caller's IAM identity (STS
+ * GetCallerIdentity, with the credentials that send the answer), not a typed name; `--by` is kept
+ * beside it as a self-declared note. Where the stack names approvers, a caller who is none of them
+ * answers nothing. That check is the CLI's: IAM (states:SendTaskSuccess on the state machine) is what
+ * stops anyone from answering without it.
  */
 
 const MAX_COMMENT_LENGTH = 1024;
@@ -66,7 +75,8 @@ function spec(decision: Decision, description: string): CommandSpec {
       by: {
         type: 'string',
         value: 'NAME',
-        description: 'who decides; default: KDG_USER, else the login name',
+        description:
+          'a name kept beside your IAM identity, marked self-declared; default: KDG_USER, else the login name',
       },
       ...AWS_OPTIONS,
     },
@@ -177,15 +187,42 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
           `${printable(`Answering ${stepWords(pendingStep)} (--step ${step}) for key ${keyLabel}.`)}\n`,
         );
       }
+      // Who is answering, as AWS knows them: the identity that signs the answer. A caller that STS
+      // cannot name answers nothing.
+      const region = parseExecutionArn(executionArn)?.region ?? (await sfn.config.region());
+      const caller = await clients.sts(region).send(new GetCallerIdentityCommand({}));
+      if (!caller.Arn || !caller.UserId || !caller.Account) {
+        throw new NotAnApproverError(executionArn, caller.Arn ?? '(unknown caller)', pending.approvers);
+      }
+      if (!mayDecide(pending.approvers, { kind: 'iam', arn: caller.Arn })) {
+        throw new NotAnApproverError(executionArn, caller.Arn, pending.approvers);
+      }
+      const identity: DeciderIdentity = {
+        kind: 'iam',
+        arn: caller.Arn,
+        userId: caller.UserId,
+        account: caller.Account,
+      };
       const at = io.now().toISOString();
       try {
         if (decision === 'approve') {
-          const output: ApprovalDecision = { decision: 'approve', by, at, ...(comment ? { comment } : {}) };
+          const output: ApprovalDecision & { readonly step: string | null; readonly declaredBy: string } = {
+            decision: 'approve',
+            step: pending.step,
+            by: caller.Arn,
+            identity,
+            via: 'cli',
+            declaredBy: by,
+            at,
+            ...(comment ? { comment } : {}),
+          };
           await succeedTask(sfn, pending.token, JSON.stringify(output));
         } else {
           await failTask(sfn, pending.token, {
             error: WORKFLOW_ERRORS.rejected,
-            cause: `Rejected by ${by} at ${at} with the kms-deletion-guard CLI${comment ? `: ${comment}` : '.'}`,
+            cause:
+              `Rejected with the kms-deletion-guard CLI by ${caller.Arn} (IAM identity verified by AWS; ` +
+              `self-declared name ${by}) at ${at}${comment ? `: ${comment}` : '.'}`,
           });
         }
       } catch (error) {
@@ -211,7 +248,8 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
             decision,
             step: pending.step,
             state: pending.state,
-            by,
+            by: caller.Arn,
+            declaredBy: by,
             at,
             comment: comment ?? null,
           })}\n`,
@@ -226,8 +264,9 @@ function decide(decision: Decision, argv: readonly string[], io: CliIo): Promise
             ? 'The workflow restores the key and ends REJECTED.'
             : 'The workflow ends REJECTED; the key was not changed.';
       io.stdout(
-        printable(`${verb} ${stepWords(pending.step)} for ${executionArn} as ${by} at ${at}.`) +
-          `\n${pending.subject ? `${printable(`Request: ${pending.subject}`)}\n` : ''}${next}\n`,
+        `${printable(
+          `${verb} ${stepWords(pending.step)} for ${executionArn} as ${caller.Arn} (${by}) at ${at}.`,
+        )}\n${pending.subject ? `${printable(`Request: ${pending.subject}`)}\n` : ''}${next}\n`,
       );
       return EXIT_SUCCESS;
     });

@@ -179,6 +179,17 @@ export class ApprovalAlreadyAnsweredError extends CliError {
   }
 }
 
+/** The stack names its approvers, and the caller's IAM identity is none of them. */
+export class NotAnApproverError extends CliError {
+  constructor(executionArn: string, callerArn: string, approvers: readonly string[]) {
+    super(
+      `You (${callerArn}) are not one of the approvers this stack names (${approvers.join(', ')}), so ` +
+        `nothing was answered for ${executionArn}. Ask one of them, or run the command with one of their identities.`,
+    );
+    this.name = 'NotAnApproverError';
+  }
+}
+
 export class ApprovalExpiredError extends CliError {
   constructor(
     executionArn: string,

@@ -1,6 +1,7 @@
 import type { DescribeExecutionOutput, HistoryEvent } from '@aws-sdk/client-sfn';
 import { readHistory } from '../../lambdas/aws/execution-history.js';
 import { cliCommand } from '../../lambdas/contracts/cli.js';
+import { approvalTaskOf } from '../../lambdas/domain/approval-page.js';
 import type { Evidence } from '../../lambdas/domain/types.js';
 import { AWS_OPTIONS, type CommandSpec, runParsedCommand } from './args.js';
 import {
@@ -120,9 +121,15 @@ export const PHASES: Readonly<Record<string, string>> = {
  */
 const WATCH_STATES: ReadonlySet<string> = new Set(['WatchForBreakage', 'WatchPendingUse']);
 
-/** The approval task the workflow waits on: an SNS publish with `.waitForTaskToken`. */
-const APPROVAL_RESOURCE_TYPE = 'sns';
-const APPROVAL_RESOURCE = 'publish.waitForTaskToken';
+/**
+ * The approval task the workflow waits on: the request-approval Lambda invoked with
+ * `.waitForTaskToken` (an SNS publish with `.waitForTaskToken` in executions started before links had
+ * secrets). The watch's tasks share the Lambda form; approvalTaskOf tells them apart by the payload.
+ */
+const APPROVAL_TASK_FORMS: ReadonlySet<string> = new Set([
+  'sns publish.waitForTaskToken',
+  'lambda invoke.waitForTaskToken',
+]);
 
 /** What DescribeExecution tells that a summary uses. */
 export type ExecutionDescription = Partial<
@@ -135,10 +142,12 @@ export type ExecutionDescription = Partial<
 export interface PendingApproval {
   /** The state that waits (RequestDisableApproval or RequestDeletionApproval). */
   readonly state: string;
-  /** `disable` or `deletion`, from the request's `step` message attribute. */
+  /** `disable` or `deletion`, as the request names it. */
   readonly step: string | null;
   readonly token: string;
   readonly subject: string | null;
+  /** The stack's approvers when the request was made (empty: anyone who may answer the task). */
+  readonly approvers: readonly string[];
   readonly since: string | null;
   /** When the request expires unanswered (the task's timeout after it was sent); null when unknown. */
   readonly expiresAt?: string | null;
@@ -191,7 +200,7 @@ export interface ExecutionSummary {
    * check function's logs) and after one that failed, since the watch it started with would be stale.
    */
   readonly watch: WatchSummary | null;
-  readonly pendingApproval: Omit<PendingApproval, 'token'> | null;
+  readonly pendingApproval: Omit<PendingApproval, 'token' | 'approvers'> | null;
   /** Null while running; the workflow's outcome (or SFN's status when it ended otherwise) after. */
   readonly outcome: string | null;
   readonly cause: string | null;
@@ -212,24 +221,17 @@ function isExited(event: HistoryEvent): boolean {
   return event.type?.endsWith('StateExited') === true;
 }
 
+/** A task of an approval's form: while an approval waits no other task runs, so its closing event closes it. */
 function isApprovalTask(
   d: { resourceType?: string | undefined; resource?: string | undefined } | undefined,
 ): boolean {
-  return d?.resourceType === APPROVAL_RESOURCE_TYPE && d.resource === APPROVAL_RESOURCE;
-}
-
-function stringAttribute(attributes: unknown, name: string): string | null {
-  if (!isRecord(attributes)) return null;
-  const attribute = attributes[name];
-  if (!isRecord(attribute)) return null;
-  const value = attribute.StringValue;
-  return typeof value === 'string' && value !== '' ? value : null;
+  return APPROVAL_TASK_FORMS.has(`${d?.resourceType} ${d?.resource}`);
 }
 
 /**
- * The approval the execution waits for, from its history (oldest event first): the last SNS
- * `publish.waitForTaskToken` task scheduled whose token has not been answered, has not failed and
- * has not timed out. A retried publish schedules a new task with a new token; the last one counts.
+ * The approval the execution waits for, from its history (oldest event first): the last approval
+ * task scheduled (approvalTaskOf) whose token has not been answered, has not failed and has not timed
+ * out. A retried request schedules a new task with a new token; the last one counts.
  */
 export function findPendingApproval(events: readonly HistoryEvent[]): PendingApproval | null {
   let state: string | null = null;
@@ -237,20 +239,15 @@ export function findPendingApproval(events: readonly HistoryEvent[]): PendingApp
   for (const event of events) {
     switch (event.type) {
       case 'TaskScheduled': {
-        const scheduled = event.taskScheduledEventDetails;
-        if (!isApprovalTask(scheduled)) break;
-        const parameters = parseJson(scheduled?.parameters);
-        const attributes = isRecord(parameters) ? parameters.MessageAttributes : undefined;
-        const token = stringAttribute(attributes, 'taskToken');
-        const subject =
-          isRecord(parameters) && typeof parameters.Subject === 'string' ? parameters.Subject : null;
-        const timeout = scheduled?.timeoutInSeconds;
-        pending = token
+        const task = approvalTaskOf(event);
+        const timeout = event.taskScheduledEventDetails?.timeoutInSeconds;
+        pending = task
           ? {
               state: state ?? '(unknown state)',
-              step: stringAttribute(attributes, 'step'),
-              token,
-              subject,
+              step: task.step,
+              token: task.token,
+              subject: task.subject,
+              approvers: task.approvers,
               since: event.timestamp?.toISOString() ?? null,
               expiresAt:
                 event.timestamp && timeout !== undefined && timeout > 0
@@ -299,11 +296,11 @@ export function findExpiredApproval(events: readonly HistoryEvent[]): ExpiredApp
   let last: { state: string; step: string | null } | null = null;
   let expired: ExpiredApproval | null = null;
   for (const event of events) {
-    if (event.type === 'TaskScheduled' && isApprovalTask(event.taskScheduledEventDetails)) {
-      const parameters = parseJson(event.taskScheduledEventDetails?.parameters);
-      const attributes = isRecord(parameters) ? parameters.MessageAttributes : undefined;
-      last = { state: state ?? '(unknown state)', step: stringAttribute(attributes, 'step') };
-      expired = null;
+    if (event.type === 'TaskScheduled') {
+      // The watch's tasks share the approval's Lambda form; only an approval's task may expire as one.
+      const task = approvalTaskOf(event);
+      last = task ? { state: state ?? '(unknown state)', step: task.step } : null;
+      if (task) expired = null;
     } else if (event.type === 'TaskTimedOut' && isApprovalTask(event.taskTimedOutEventDetails) && last) {
       expired = { ...last, expiredAt: event.timestamp?.toISOString() ?? null };
     } else if (isEntered(event)) {

@@ -31,7 +31,7 @@ export interface ApprovalEndpointProps {
  */
 export class ApprovalEndpoint extends Construct {
   public readonly api: apigw.RestApi;
-  /** `https://<api>.execute-api.<region>.<suffix>/approval/`; the link appends `?execution=…&token=…`. */
+  /** `https://<api>.execute-api.<region>.<suffix>/approval/`; the link appends `?link=<one-time secret>`. */
   public readonly url: string;
   private readonly validator: apigw.RequestValidator;
 
@@ -53,13 +53,13 @@ export class ApprovalEndpoint extends Construct {
         stageName: APPROVAL_STAGE,
         throttlingRateLimit: props.rateLimit ?? 5,
         throttlingBurstLimit: props.burstLimit ?? 10,
-        // ERROR, without data tracing: INFO and data traces would write the query string (the token).
+        // ERROR, without data tracing: INFO and data traces would write the query string (the link's secret).
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: true,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        // Only fields without the query string: $context.path and $context.resourcePath carry no token.
+        // Only fields without the query string: $context.path and $context.resourcePath carry no secret.
         accessLogFormat: apigw.AccessLogFormat.custom(
           JSON.stringify({
             requestId: apigw.AccessLogField.contextRequestId(),
@@ -86,19 +86,22 @@ export class ApprovalEndpoint extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:
-        'No WAF web ACL: the endpoint has two methods, stage throttling, and answers only holders of a valid ' +
-        'task token; a web ACL would add cost to every deployment for no further protection of the decision.',
+        'No WAF web ACL: the endpoint has two methods, stage throttling, and decides only for holders of an ' +
+        'unused one-time link secret (256 random bits); a web ACL would add cost to every deployment for no ' +
+        'further protection of the decision.',
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'The task token in the link is the capability: unguessable, single-use, valid only while the approval ' +
-        'waits, and checked against the execution history. Approvers receive it by e-mail and have no AWS identity.',
+        'The one-time secret in the link is the capability: 256 random bits sent only in the approval e-mail, ' +
+        'stored only as its SHA-256 digest, spent by the first decision, valid only while the approval waits, and ' +
+        'checked against the execution history. Approvers receive it by e-mail and need no AWS identity; with an ' +
+        'approvers list configured the page decides nothing and the CLI (IAM-authenticated) decides.',
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:
-        'No Cognito user pool: approvers are e-mail recipients, and the task token in the link authorizes the one decision it belongs to.',
+        'No Cognito user pool: approvers are e-mail recipients, and the one-time secret in the link authorizes the one decision it belongs to.',
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -114,11 +117,8 @@ export class ApprovalEndpoint extends Construct {
     this.api.root.addMethod('GET', integration, {
       authorizationType: apigw.AuthorizationType.NONE,
       requestValidator: this.validator,
-      // A link without both values never reaches the Lambda.
-      requestParameters: {
-        'method.request.querystring.execution': true,
-        'method.request.querystring.token': true,
-      },
+      // A link without its secret never reaches the Lambda.
+      requestParameters: { 'method.request.querystring.link': true },
     });
     this.api.root.addMethod('POST', integration, {
       authorizationType: apigw.AuthorizationType.NONE,

@@ -143,6 +143,14 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
     );
   }
 
+  const approvers = config.approvers === undefined ? [] : config.approvers;
+  if (!fits('approvers', approvers)) {
+    throw new KeyDeletionGuardConfigError(
+      'approvers must be a list of e-mail addresses or IAM principal ARNs (user, role, assumed-role session, ' +
+        `account root) such as ["arn:aws:iam::111122223333:role/KeyApprovers"]; received ${show(approvers)}.`,
+    );
+  }
+
   const createTrail = config.createTrail === true;
   const logGroupName = config.cloudTrailLogGroupName;
   if (!fits('cloudTrailLogGroupName', logGroupName)) {
@@ -186,6 +194,7 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
 
   return {
     approvalEmails: emails as string[],
+    approvers: approvers as string[],
     createTrail,
     watchPendingWindow: config.watchPendingWindow !== false,
     fastRollback: config.fastRollback !== false,

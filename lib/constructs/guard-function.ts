@@ -29,6 +29,7 @@ export const HANDLER_NAMES = [
   'check',
   'schedule-deletion',
   'restore',
+  'request-approval',
   'approval',
   'fast-path',
   'alarm-relay',

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ApprovalEndpoint } from './approval-endpoint.js';
+import { ApprovalLinks } from './approval-links.js';
 import { CloudTrailSource } from './cloudtrail-source.js';
 import { type KeyDeletionGuardConfig, type ResolvedGuardConfig, resolveGuardConfig } from './config.js';
 import { FastPath } from './fast-path.js';
@@ -27,8 +28,10 @@ export class KeyDeletionGuard extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly topic: Notifications['topic'];
   public readonly functions: Readonly<Record<string, GuardFunction>>;
-  /** The approval page's base URL; approval e-mails link to it with `?execution=…&token=…`. */
+  /** The approval page's base URL; approval e-mails link to it with `?link=<one-time secret>`. */
   public readonly approvalUrl: string;
+  /** The topic of the approval e-mails (their links decide): only `approvalEmails` may subscribe. */
+  public readonly approvalTopic: Notifications['approvalTopic'];
   /** The dashboard, alarms and saved queries of the team that runs the stack. */
   public readonly operatorView: OperatorView;
   /** The stack's record of the keys it holds: the authority for re-enabling a key or cancelling its deletion. */
@@ -105,16 +108,31 @@ export class KeyDeletionGuard extends Construct {
       environment: registry.environment,
     });
     grant(restore).read().restore().holds(registry);
-    const fns = { assess, inventory, disable, check, scheduleDeletion, restore };
-
     const approvalEndpoint = new ApprovalEndpoint(this, 'ApprovalEndpoint');
     this.approvalUrl = approvalEndpoint.url;
+    const approvalLinks = new ApprovalLinks(this, 'ApprovalLinks');
+    const requestApproval = new GuardFunction(this, 'RequestApprovalFunction', {
+      handler: 'request-approval',
+      description: 'kms-deletion-guard: make a one-time approval link and e-mail the approval request',
+      environment: {
+        KDG_APPROVAL_TOPIC_ARN: notifications.approvalTopic.topicArn,
+        KDG_APPROVAL_URL: approvalEndpoint.url,
+        KDG_APPROVAL_LINKS_TABLE: approvalLinks.table.tableName,
+      },
+    });
+    approvalLinks.grantAdd(requestApproval);
+    requestApproval.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sns:Publish'],
+        resources: [notifications.approvalTopic.topicArn],
+      }),
+    );
+    const fns = { assess, inventory, disable, check, scheduleDeletion, restore, requestApproval };
 
     const workflow = new Workflow(this, 'Workflow', {
       config: this.config,
       logGroupName: source.logGroupName,
       topic: notifications.topic,
-      approvalPageUrl: approvalEndpoint.url,
       inventoryTimeout: inventoryTimeout.plus(Duration.minutes(1)),
       functions: {
         assess: fns.assess.function,
@@ -123,10 +141,12 @@ export class KeyDeletionGuard extends Construct {
         check: fns.check.function,
         scheduleDeletion: fns.scheduleDeletion.function,
         restore: fns.restore.function,
+        requestApproval: fns.requestApproval.function,
       },
     });
     this.stateMachine = workflow.stateMachine;
     this.topic = notifications.topic;
+    this.approvalTopic = notifications.approvalTopic;
     // The check chain answers, fails and heartbeats the watch's task token. A policy of its own: the
     // state machine invokes the check function, so the function's default policy cannot name it.
     const checkRole = fns.check.function.role;
@@ -149,11 +169,14 @@ export class KeyDeletionGuard extends Construct {
           topic: notifications.topic,
           stateMachine: workflow.stateMachine,
           registry,
-          workflowRoles: Object.values(fns).flatMap((fn) => (fn.function.role ? [fn.function.role] : [])),
+          // The functions that call KMS on held keys: their calls (the canaries) are never evidence.
+          workflowRoles: [assess, inventory, disable, check, scheduleDeletion, restore].flatMap((fn) =>
+            fn.function.role ? [fn.function.role] : [],
+          ),
         })
       : undefined;
 
-    const approval = this.approvalFunction(workflow.stateMachine);
+    const approval = this.approvalFunction(workflow.stateMachine, approvalLinks);
     approvalEndpoint.connect(approval.function);
 
     // What the team that runs the stack watches; its alarms e-mail the approvers' topic through a relay.
@@ -167,6 +190,7 @@ export class KeyDeletionGuard extends Construct {
         check: monitored(check),
         scheduleDeletion: monitored(scheduleDeletion),
         restore: monitored(restore),
+        requestApproval: monitored(requestApproval),
         approval: monitored(approval),
       },
       ...(fastPath
@@ -184,10 +208,11 @@ export class KeyDeletionGuard extends Construct {
   }
 
   /**
-   * The approval page's Lambda: it reads this workflow's execution histories and answers its task
-   * tokens; nothing on keys (the decision reaches the key's tags through the workflow's own steps).
+   * The approval page's Lambda: it redeems approval links (the link store), reads this workflow's
+   * execution histories and answers its task tokens; nothing on keys (the decision reaches the key's
+   * tags through the workflow's own steps).
    */
-  private approvalFunction(stateMachine: sfn.StateMachine): GuardFunction {
+  private approvalFunction(stateMachine: sfn.StateMachine, links: ApprovalLinks): GuardFunction {
     const executions = Stack.of(this).formatArn({
       service: 'states',
       resource: 'execution',
@@ -197,6 +222,7 @@ export class KeyDeletionGuard extends Construct {
     const approval = new GuardFunction(this, 'ApprovalFunction', {
       handler: 'approval',
       description: 'kms-deletion-guard: approval page; shows a pending approval, records the decision',
+      environment: { KDG_APPROVAL_LINKS_TABLE: links.table.tableName },
       statements: [
         new iam.PolicyStatement({ actions: ['states:GetExecutionHistory'], resources: [executions] }),
         // The Service Authorization Reference lists no resource type for SendTaskSuccess/Failure (which
@@ -209,6 +235,7 @@ export class KeyDeletionGuard extends Construct {
         }),
       ],
     });
+    links.grantRedeem(approval);
     acknowledgeWildcards(approval, [
       {
         resource: executions,

@@ -76,6 +76,11 @@ export interface OperatorViewFunctions {
    */
   readonly scheduleDeletion?: MonitoredFunction;
   /**
+   * Makes approval links and sends the approval e-mails.
+   * @default not shown
+   */
+  readonly requestApproval?: MonitoredFunction;
+  /**
    * Serves the approval page.
    * @default not shown
    */
@@ -92,7 +97,10 @@ export interface OperatorViewProps {
   readonly stateMachine: sfn.IStateMachine;
   /**
    * The state machine's execution log group. Outcomes and failed restores are read from it, so it must
-   * receive every event (log level ALL): a state's entry is logged at no other level.
+   * receive every event (log level ALL): a state's entry is logged at no other level. Only what Step
+   * Functions logs without execution data is read: each event's `type`, `execution_arn`, a state's
+   * `details.name`, and an ended execution's `details.error` and `details.cause` (never an input or
+   * output, which stay in the execution history).
    */
   readonly executionLogGroup: logs.ILogGroup;
   readonly functions: OperatorViewFunctions;
@@ -419,10 +427,11 @@ export class OperatorView extends Construct {
       },
       {
         name: 'Restore failures',
-        // The state's input names the key ($.assessment.value.key) and the restore's error ($.restoreError).
+        // The log holds no execution data: the key and the restore's error are in the execution's
+        // history (the state's input), opened from its ARN.
         lines: [
           `filter type = "PassStateEntered" and details.name = "${RESTORE_FAILED_STATE}"`,
-          'fields @timestamp, execution_arn, details.input',
+          'fields @timestamp, execution_arn',
           'sort @timestamp desc',
         ],
         logGroups: [executionLog],
@@ -446,9 +455,10 @@ export class OperatorView extends Construct {
         logGroups: allFunctionLogs,
       },
       {
+        // The functions' lines name the key; the execution log holds no execution data, so no key ID.
         name: 'One key end to end (replace KEY_ID)',
         lines: ['filter @message like "KEY_ID"', 'fields @timestamp, @log, @message', 'sort @timestamp asc'],
-        logGroups: [...allFunctionLogs, executionLog],
+        logGroups: allFunctionLogs,
       },
     ];
     if (fastPath) {

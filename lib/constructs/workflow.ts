@@ -9,7 +9,7 @@
  *                              assessment again, with the inventory in the approval e-mail.
  *                              InventoryVerdict: REFUSED (PROTECTS_DATA, INVENTORY_INCOMPLETE,
  *                              ENCRYPTS_WATCH_SOURCE) -> NotifyRefused -> Refused. Error -> AbortedUnchanged.
- *  4. RequestDisableApproval   e-mail with the assessment, waits for a task token.
+ *  4. RequestDisableApproval   the request function e-mails the assessment with a one-time link, waits for a task token.
  *                              Rejected -> DisableRejected (REJECTED); timeout -> DisableApprovalExpired
  *                              (APPROVAL_EXPIRED); other error -> AbortedUnchanged. Nothing changed on any.
  *  5. DisableKey               re-reads the key and its usage, tags it as held, then disables it.
@@ -23,7 +23,7 @@
  *                              (SendTaskFailure), a missed heartbeat or the timeout -> Restore.
  *  7. WaitForFinalCheck -> FinalCheck (after observationDays + ingestionLag)
  *                              Breakage or use after disable -> RollBack; error -> Restore.
- *  8. RequestDeletionApproval  e-mail with the observation report, waits for a task token.
+ *  8. RequestDeletionApproval  e-mail with the observation report and who approved the disable, waits for a task token.
  *                              Rejected -> RestoreAfterRejection (REJECTED, key restored);
  *                              timeout -> RestoreAfterExpiry (APPROVAL_EXPIRED, key restored); error -> Restore.
  *     TakeInventoryBeforeDeletion  the inventory again. FinalInventoryVerdict: REFUSED -> PrepareInventoryRefusal
@@ -84,6 +84,8 @@ export interface WorkflowFunctions {
   readonly check: lambda.IFunction;
   readonly scheduleDeletion: lambda.IFunction;
   readonly restore: lambda.IFunction;
+  /** Makes each approval link's secret and sends the approval e-mail. */
+  readonly requestApproval: lambda.IFunction;
 }
 
 export interface WorkflowProps {
@@ -97,10 +99,8 @@ export interface WorkflowProps {
   /** The CloudTrail log group the checks read. */
   readonly logGroupName: string;
   readonly functions: WorkflowFunctions;
-  /** Approval requests and evidence e-mails go here. */
+  /** Evidence e-mails go here (the request function sends the approval e-mails). */
   readonly topic: sns.ITopic;
-  /** The approval page (ApprovalEndpoint.url); each approval e-mail links to it with its execution and token. */
-  readonly approvalPageUrl: string;
 }
 
 /**
@@ -116,14 +116,21 @@ function workflowPrincipalArns(functions: WorkflowFunctions): string[] {
 /** The per-key state machine (the flow above), its execution log group and its role's acknowledgements. */
 export class Workflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
-  /** Where the state machine logs every event of its executions (level ALL, with their data). */
+  /**
+   * Where the state machine logs every event of its executions (level ALL), without their data: the
+   * states' inputs and outputs (the approval tasks' tokens among them) stay in the execution history.
+   */
   public readonly executionLogGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
     const { config, functions, topic } = props;
     const endings = new RestoreEndings(this, 'Endings', { restoreFunction: functions.restore, topic });
-    const gate = { topic, approvalPageUrl: props.approvalPageUrl, timeoutDays: config.approvalTimeoutDays };
+    const gate = {
+      requestFunction: functions.requestApproval,
+      timeoutDays: config.approvalTimeoutDays,
+      approvers: config.approvers,
+    };
     // A check that found the key changed by someone else answered with its evidence and the error the
     // run ends with; the restore reads both.
     const keyChanged = new sfn.Pass(this, 'KeyChangedExternally', {
@@ -236,6 +243,7 @@ export class Workflow extends Construct {
       step: 'deletion',
       subjectPath: '$.watch.value.subject',
       textPath: '$.watch.value.reportText',
+      previousDecisionPath: '$.disableApproval',
       onRejected: endings.afterRejection,
       onExpired: endings.afterExpiry,
       onError: endings.restore,
@@ -437,7 +445,9 @@ export class Workflow extends Construct {
       comment:
         'kms-deletion-guard: disable, watch CloudTrail for DisabledException, then delete with approval',
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Without execution data: inputs, outputs and task parameters stay in the execution history, which
+      // keeps the audit; the log keeps each event's type, state name, error and cause.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     // The role may only invoke the workflow's Lambdas and publish to its topic (plus logging and
     // X-Ray, which CDK adds for the options above).

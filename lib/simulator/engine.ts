@@ -58,10 +58,21 @@ export type TokenAnswer =
   | { readonly kind: 'success'; readonly output: unknown }
   | { readonly kind: 'failure'; readonly error: string | null; readonly cause: string | null };
 
+/** A token task as its TaskStateEntered and TaskScheduled events show it in the execution history. */
+export interface OpenedTask {
+  readonly executionArn: string;
+  readonly state: string;
+  /** The state's input. */
+  readonly input: unknown;
+  /** The task's parameters after Parameters (for a Lambda: FunctionName and Payload, the token in it). */
+  readonly parameters: unknown;
+  readonly timeoutSeconds: number | null;
+}
+
 /** The task tokens of `lambda:invoke.waitForTaskToken` tasks, as the emulated Step Functions keeps them. */
 export interface TaskTokens {
-  /** The task waits for `token` from now on. */
-  openTask(token: string): void;
+  /** The task waits for `token` from now on; `task` is what its history events show. */
+  openTask(token: string, task?: OpenedTask): void;
   /** Its answer and last heartbeat (ms; the opening time until a heartbeat came). */
   taskState(
     token: string,
@@ -763,7 +774,13 @@ class SimulatedExecution {
     const token = taskTokenFor(this.executionArn, plan.name, this.tokensIssued);
     const payload = substituteToken(jsonClone(params.Payload), this.contextToken, token);
     const began = this.clock.nowMs();
-    tokens.openTask(token);
+    tokens.openTask(token, {
+      executionArn: this.executionArn,
+      state: plan.name,
+      input: this.lastInput,
+      parameters: { FunctionName: fn.arn, Payload: payload },
+      timeoutSeconds: plan.timeoutSeconds,
+    });
     try {
       this.lambdaInvocations += 1;
       try {
@@ -771,9 +788,32 @@ class SimulatedExecution {
       } catch (error) {
         throw lambdaError(error);
       }
-      const answer = await this.awaitToken(withInputTimeout(plan, this.lastInput), tokens, token, began);
+      // An approval request names its step: its answer is a person's decision, shown as one.
+      const step = (payload as { step?: unknown } | null)?.step;
+      let answer: TokenAnswer;
+      try {
+        answer = await this.awaitToken(withInputTimeout(plan, this.lastInput), tokens, token, began);
+      } catch (error) {
+        if (
+          typeof step === 'string' &&
+          this.current &&
+          error instanceof TaskError &&
+          error.name === 'States.Timeout'
+        ) {
+          Object.assign(this.current.detail, { step, answer: 'timeout' });
+        }
+        throw error;
+      }
       if (this.current) {
-        this.current.detail.answered = answer.kind;
+        if (typeof step === 'string') {
+          const rejected = answer.kind === 'failure' && answer.error === 'ApprovalRejected';
+          Object.assign(this.current.detail, {
+            step,
+            answer: answer.kind === 'success' ? 'approve' : rejected ? 'reject' : answer.kind,
+          });
+        } else {
+          this.current.detail.answered = answer.kind;
+        }
       }
       if (answer.kind === 'failure') {
         throw new TaskError(answer.error || 'States.TaskFailed', answer.cause ?? '');

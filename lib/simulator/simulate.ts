@@ -4,8 +4,10 @@
  */
 import './polyfill.js';
 import { useRequestHandler } from '../../lambdas/aws/clients.js';
+import { APPROVAL_REQUEST_KIND } from '../../lambdas/contracts/approval.js';
 import { DAY_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../constructs/config.js';
+import { SimulatedApprover } from './approver.js';
 import { VirtualClock } from './clock.js';
 import {
   LAMBDA_DEFAULT_TIMEOUT_SECONDS,
@@ -26,7 +28,6 @@ import {
   type EngineRun,
   executionArnOf,
   invokeHandler,
-  type LateApproval,
   type Notification,
   runWorkflow,
   summarizeResult,
@@ -341,7 +342,10 @@ function addProtectedData(scenario: Scenario, account: EmulatedAccount): void {
   }
 }
 
-/** SNS faults hit the workflow's publish tasks, which the engine runs locally. */
+/**
+ * SNS faults hit the workflow's publish tasks, which the engine runs locally, and the publishes of
+ * its Lambdas (the approval e-mails, the fast path's evidence), which reach the emulated SNS.
+ */
 class SnsFaults {
   private readonly remaining: number[];
 
@@ -442,6 +446,23 @@ function keyReport(scenario: Scenario, account: EmulatedAccount): KeyReport {
   };
 }
 
+/** The approval states of the definition by the step their request names (`Payload.step`). */
+function approvalStatesOf(workflow: SynthesizedWorkflow): Record<string, string> {
+  const states: Record<string, string> = {};
+  for (const [name, state] of Object.entries(
+    workflow.definition.States as Record<string, Record<string, unknown>>,
+  )) {
+    const payload = (state.Parameters as { Payload?: { step?: unknown } } | undefined)?.Payload;
+    if (
+      typeof payload?.step === 'string' &&
+      /:lambda:invoke\.waitForTaskToken$/.test(String(state.Resource))
+    ) {
+      states[payload.step] = name;
+    }
+  }
+  return states;
+}
+
 /**
  * The settings the template gives the handlers, as process environment (the handlers share one
  * process here): every function's `KDG_` variables (the hold registry's table, the fast path's topic,
@@ -514,6 +535,10 @@ async function invokeTarget(delivery: BusDelivery, runner: FunctionRunner): Prom
   }
 }
 
+/** The secret of an approval link in an e-mail's text, and what a result shows instead. */
+const LINK_SECRET_IN_TEXT = /([?&]link=)[A-Za-z0-9_-]+/g;
+export const LINK_SECRET_MARKER = '<one-time-secret>';
+
 /**
  * The run with what the world did before the execution started in its timeline and the Lambdas'
  * e-mails among its notifications, by time (what the world did during the run the engine filed).
@@ -522,23 +547,37 @@ function withEventTargets(
   run: EngineRun,
   entries: readonly TimelineEntry[],
   published: readonly PublishedMessage[],
+  approvalStates: Readonly<Record<string, string>>,
 ): EngineRun {
   const byTime = <T extends { at: string }>(items: T[]) =>
     items
       .map((item, i) => ({ item, i }))
       .sort((a, b) => a.item.at.localeCompare(b.item.at) || a.i - b.i)
       .map((x) => x.item);
-  const sent: Notification[] = published.map((message) => ({
-    at: message.at,
-    kind: message.attributes.kind ?? 'notification',
-    subject: message.subject,
-    state: 'FastPath',
-    message: message.message,
-  }));
+  // Approval e-mails come from the request function of an approval state; the rest from the fast path.
+  const sent: Notification[] = published.map((message) => {
+    const step = message.attributes.kind === APPROVAL_REQUEST_KIND ? message.attributes.step : undefined;
+    return {
+      at: message.at,
+      kind: message.attributes.kind ?? 'notification',
+      subject: message.subject,
+      state: step ? (approvalStates[step] ?? 'RequestApproval') : 'FastPath',
+      ...(step ? { step } : {}),
+      // A link's secret is random: shown as a marker, so a result is the same for the same scenario
+      // (and holds no credential).
+      message: message.message.replace(LINK_SECRET_IN_TEXT, `$1${LINK_SECRET_MARKER}`),
+    };
+  });
   return {
     ...run,
     timeline: byTime([...run.timeline, ...entries]),
-    notifications: byTime([...run.notifications, ...sent]),
+    // At one instant an approval e-mail comes first: what its answer causes (a rejection's e-mail)
+    // follows it, and no e-mail of the workflow leads to an approval request at the same instant.
+    notifications: byTime([
+      ...sent.filter((n) => n.kind === APPROVAL_REQUEST_KIND),
+      ...run.notifications,
+      ...sent.filter((n) => n.kind !== APPROVAL_REQUEST_KIND),
+    ]),
   };
 }
 
@@ -719,9 +758,19 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     configureEventTargets(workflow, scenario);
     const runner = new FunctionRunner(workflow, scenario, account);
     const invoker = new ScheduledInvoker(workflow, runner, account);
-    const approver = new LateApprover(account, scenario);
+    const approver = new SimulatedApprover({
+      account,
+      region: scenario.region,
+      accountId: scenario.account,
+      answerFor: (step) => (step === 'deletion' ? scenario.approvals.deletion : scenario.approvals.disable),
+      // How long the approver takes; an answer after the request expired changes nothing, and the
+      // page they open says so.
+      delayMs: (step) =>
+        (step === 'deletion' ? scenario.approvals.deletionAfterMs : scenario.approvals.disableAfterMs) ?? 0,
+    });
     // The asynchronous side of the world: KMS deleting keys, EventBridge deliveries, schedules
-    // firing, approvers answering late and Lambda's retries of failed asynchronous invocations.
+    // firing, the approver answering an e-mail (late, perhaps) and Lambda's retries of failed
+    // asynchronous invocations.
     const nextEventAt = (): number | null => {
       const times = [
         account.nextDeletionAt(),
@@ -754,7 +803,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
             entries.push(await invoker.fire(due));
           }
         } else if (approver.nextDueAt() === at) {
-          entries.push(...approver.answerDue(at));
+          entries.push(...(await approver.actDue(at)));
         } else {
           entries.push(...(await invoker.retryDue(at)));
         }
@@ -775,7 +824,12 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     };
     const preStart = await deliverUntil(scenario.start);
 
+    for (const fn of workflow.functions) {
+      const linksTable = fn.environment?.KDG_APPROVAL_LINKS_TABLE;
+      if (linksTable) account.faultFreeTables.add(linksTable);
+    }
     const snsFaults = new SnsFaults(scenario.faults);
+    account.sns.useFaults((operation) => snsFaults.take(operation, clock.now()));
     const executionArn = executionArnOf(workflow, executionName);
     account.sfn.setStatus(executionArn, 'RUNNING');
     let run: EngineRun;
@@ -792,9 +846,6 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
           invokeFunction: (handler, payload, functionArn) => runner.invoke(handler, payload, functionArn),
           approvalAnswer: (step) =>
             step === 'deletion' ? scenario.approvals.deletion : scenario.approvals.disable,
-          approvalDelayMs: (step) =>
-            step === 'deletion' ? scenario.approvals.deletionAfterMs : scenario.approvals.disableAfterMs,
-          answerLater: (late) => approver.add(late),
           publishFault: (operation) => {
             const error = snsFaults.take(operation, clock.now());
             return error ? new TaskError(`SNS.${error}`, `${error} (injected by the simulator)`) : null;
@@ -814,7 +865,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
       server.setAccount(null);
       await account.tables?.close();
     }
-    run = withEventTargets(run, [...preStart, ...after], account.sns.published());
+    run = withEventTargets(run, [...preStart, ...after], account.sns.published(), approvalStatesOf(workflow));
     const stats = account.stats();
     const result = buildResult(scenario.name, run, keyReport(scenario, account), {
       logEventsScanned: stats.logEventsScanned,
@@ -835,7 +886,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
 function continuationEnd(
   scenario: Scenario,
   account: EmulatedAccount,
-  approver: LateApprover,
+  approver: SimulatedApprover,
   nowMs: number,
 ): number {
   if (scenario.runUntil) {
@@ -845,89 +896,4 @@ function continuationEnd(
   const key = requested === null ? undefined : account.inspectKey(requested);
   const deletion = key?.state === 'PendingDeletion' ? (key.deletionDate?.getTime() ?? nowMs) : nowMs;
   return Math.max(nowMs, deletion, approver.lastDueAt() ?? nowMs);
-}
-
-const APPROVAL_OUTPUT_BY = 'simulator';
-
-/**
- * The approvers who answer late: each answer is given at its time through the emulated Step
- * Functions' task-token API, as the approval page or the CLI gives it, whether the request still
- * waits or not. One that comes after the request expired (or its execution ended) is refused by
- * Step Functions and changes nothing; the timeline says so.
- */
-class LateApprover {
-  private readonly pending: LateApproval[] = [];
-  private last: number | null = null;
-
-  constructor(
-    private readonly account: EmulatedAccount,
-    private readonly scenario: Scenario,
-  ) {}
-
-  add(late: LateApproval): void {
-    this.pending.push(late);
-    this.pending.sort((a, b) => a.atMs - b.atMs);
-    this.last = Math.max(this.last ?? late.atMs, late.atMs);
-  }
-
-  nextDueAt(): number | null {
-    return this.pending[0]?.atMs ?? null;
-  }
-
-  /** When the last answer comes, given or still to give. */
-  lastDueAt(): number | null {
-    return this.last;
-  }
-
-  answerDue(atMs: number): TimelineEntry[] {
-    const entries: TimelineEntry[] = [];
-    while (this.pending[0] && this.pending[0].atMs <= atMs) {
-      entries.push(this.answer(this.pending.shift() as LateApproval));
-    }
-    return entries;
-  }
-
-  private keyState(): string | null {
-    const requested = subjectKeyId(this.scenario);
-    return requested === null ? null : (this.account.inspectKey(requested)?.state ?? null);
-  }
-
-  private answer(late: LateApproval): TimelineEntry {
-    const at = new Date();
-    let result = 'accepted';
-    try {
-      if (late.answer === 'approve') {
-        const output = {
-          decision: 'approve',
-          by: APPROVAL_OUTPUT_BY,
-          at: at.toISOString(),
-          comment: 'approved in simulation',
-        };
-        this.account.sfn.handle(
-          'SendTaskSuccess',
-          { taskToken: late.token, output: JSON.stringify(output) },
-          { person: true },
-        );
-      } else {
-        this.account.sfn.handle(
-          'SendTaskFailure',
-          { taskToken: late.token, error: 'ApprovalRejected', cause: 'rejected in simulation' },
-          { person: true },
-        );
-      }
-    } catch (error) {
-      result = error instanceof AwsError ? error.type : String(error);
-    }
-    const detail: Record<string, unknown> = { step: late.step, answer: late.answer, result };
-    if (result !== 'accepted') {
-      // Step Functions refused the token: the answer reached nothing that could change the key.
-      detail.changed = false;
-      detail.keyState = this.keyState();
-      detail.note =
-        late.atMs >= late.expiresAtMs
-          ? 'approval answer after expiry: nothing changed'
-          : 'approval answer after the execution stopped waiting: nothing changed';
-    }
-    return { at: at.toISOString(), state: 'ApprovalAnswer', type: 'Approver', detail };
-  }
 }

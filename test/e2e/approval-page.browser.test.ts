@@ -9,6 +9,9 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  process.env.KDG_APPROVAL_LINKS_TABLE = 'browser-links';
 });
 
 import { handler } from '../../lambdas/approval/index.js';
@@ -19,6 +22,7 @@ import {
   type Step,
   TOKEN,
 } from '../lambdas/approval/fake-execution.js';
+import { TestLinkStore } from '../lambdas/approval/link-store.js';
 import {
   LAST_USE_DAYS_BEFORE,
   MIN_IDLE_DAYS,
@@ -36,19 +40,25 @@ const ARTIFACTS = path.resolve('test-artifacts');
 const FIRST_SCREEN = { width: 1000, height: 900 };
 
 const sfn = mockClient(SFNClient);
+let store: TestLinkStore;
 let server: ServedHandler;
 let browser: LaunchedBrowser;
 let context: BrowserContext;
 
-/** The link exactly as the e-mail's States.Format writes it: nothing URL-encoded. */
-function emailLink(): string {
-  return `${server.url}?execution=${EXECUTION_ARN}&token=${TOKEN}`;
+/** The link exactly as the request function writes it into the e-mail. */
+function emailLink(secret: string): string {
+  return `${server.url}?link=${secret}`;
 }
 
-async function openLink(viewport?: typeof FIRST_SCREEN): Promise<Page> {
+/** A link of the pending request of `step`, as the request function stores and sends it. */
+function issueLink(step: Step = 'disable'): Promise<string> {
+  return store.issue({ step });
+}
+
+async function openLink(secret: string, viewport?: typeof FIRST_SCREEN): Promise<Page> {
   const page = await context.newPage();
   if (viewport) await page.setViewportSize(viewport);
-  const response = await page.goto(emailLink());
+  const response = await page.goto(emailLink(secret));
   expect(response?.status()).toBe(200);
   return page;
 }
@@ -72,6 +82,7 @@ async function keepScreenshots(page: Page, step: Step): Promise<void> {
 
 describe('approval page in Chromium', () => {
   beforeAll(async () => {
+    store = await TestLinkStore.start(process.env.KDG_APPROVAL_LINKS_TABLE);
     server = await serveHandler(handler);
     browser = await launchBrowser();
     context = browser.context;
@@ -80,6 +91,7 @@ describe('approval page in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await store?.close();
   });
 
   afterEach(async () => {
@@ -90,14 +102,18 @@ describe('approval page in Chromium', () => {
   it('shows the request when the link is opened, and decides nothing', async () => {
     // Prepare
     const execution = new FakeExecution().install(sfn);
+    const secret = await issueLink();
 
     // Act
-    const page = await openLink();
+    const page = await openLink(secret);
 
     // Assess
     await expect
       .poll(() => page.getByRole('heading', { level: 1 }).textContent())
       .toBe('Approve disabling a KMS key?');
+    expect(await page.textContent('body')).toContain('marked self-declared');
+    expect(await page.content()).not.toContain(TOKEN);
+    expect((await store.recordOf(secret))?.usedAt).toBeUndefined();
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     expect(await page.getByRole('row', { name: /Key ARN/ }).textContent()).toContain(KEY_ARN);
     expect(await page.getByRole('row', { name: /Aliases/ }).textContent()).toContain('alias/legacy');
@@ -113,7 +129,8 @@ describe('approval page in Chromium', () => {
   it('sends SendTaskSuccess with the decision when Approve is clicked', async () => {
     // Prepare
     const execution = new FakeExecution().install(sfn);
-    const page = await openLink();
+    const secret = await issueLink();
+    const page = await openLink(secret);
     await page.getByLabel('Your name or e-mail').fill('alice@example.com');
     await page.getByLabel('Comment (optional)').fill('checked with <payments> & ops');
 
@@ -130,9 +147,13 @@ describe('approval page in Chromium', () => {
       decision: 'approve',
       step: 'disable',
       by: 'alice@example.com',
+      identity: { kind: 'self-declared' },
+      via: 'approval-page',
       comment: 'checked with <payments> & ops',
       sourceIp: '127.0.0.1',
     });
+    expect(await page.textContent('body')).toContain('alice@example.com (self-declared name, not verified)');
+    expect(await store.recordOf(secret)).toMatchObject({ usedFor: 'approve' });
     expect(output.userAgent).toMatch(/Chrome/);
     expect(Date.parse(output.at)).toBeGreaterThan(Date.now() - 60_000);
     expect(execution.failures).toHaveLength(0);
@@ -141,7 +162,7 @@ describe('approval page in Chromium', () => {
   it('sends SendTaskFailure when Reject is clicked', async () => {
     // Prepare
     const execution = new FakeExecution({ step: 'deletion' }).install(sfn);
-    const page = await openLink();
+    const page = await openLink(await issueLink('deletion'));
     await page.getByLabel('Your name or e-mail').fill('bob');
     await page.getByLabel('Comment (optional)').fill('still used by the batch job');
 
@@ -154,18 +175,20 @@ describe('approval page in Chromium', () => {
     expect(execution.failures).toHaveLength(1);
     expect(execution.failures[0]).toMatchObject({ taskToken: TOKEN, error: 'ApprovalRejected' });
     expect(execution.failures[0]?.cause).toMatch(
-      /^REJECTED on the approval page by bob at .*: still used by the batch job$/,
+      /^REJECTED on the approval page by bob \(self-declared name, not verified\) at .* from 127\.0\.0\.1, .*Chrome.*: still used by the batch job$/,
     );
   });
 
-  it('decides nothing when another site makes the browser submit the form', async () => {
+  it('decides nothing when another site makes the browser submit the form, even with the link’s secret', async () => {
     // Prepare: a page of another site (localhost is another site than 127.0.0.1) that posts a
-    // decision with a token it got hold of, as soon as it is opened.
+    // decision with the link's secret (the worst case) and the token read from the history, as soon
+    // as it is opened.
     const execution = new FakeExecution().install(sfn);
+    const secret = await issueLink();
     const attacker = createServer((_request, response) => {
       response.writeHead(200, { 'Content-Type': 'text/html' });
       response.end(
-        `<form method="post" action="${server.url}"><input name="execution" value="${EXECUTION_ARN}">` +
+        `<form method="post" action="${server.url}"><input name="link" value="${secret}">` +
           `<input name="token" value="${TOKEN}"><input name="decision" value="approve">` +
           '<input name="by" value="mallory"></form><script>document.forms[0].submit()</script>',
       );
@@ -184,17 +207,33 @@ describe('approval page in Chromium', () => {
         .toBe('Not sent from the approval page');
       expect(execution.successes).toHaveLength(0);
       expect(execution.failures).toHaveLength(0);
+      expect((await store.recordOf(secret))?.usedAt).toBeUndefined();
     } finally {
       attacker.closeAllConnections();
       await new Promise<void>((resolve) => attacker.close(() => resolve()));
     }
   });
 
+  it('shows nothing and decides nothing for a link that carries the task token instead of a secret', async () => {
+    // Prepare: the token as anyone who may read the execution history reads it, in the old link's form.
+    const execution = new FakeExecution().install(sfn);
+    const page = await context.newPage();
+
+    // Act
+    const response = await page.goto(`${server.url}?execution=${EXECUTION_ARN}&token=${TOKEN}`);
+
+    // Assess
+    expect(response?.status()).toBe(400);
+    expect(await page.locator('form').count()).toBe(0);
+    expect(execution.successes).toHaveLength(0);
+  });
+
   it('shows "already decided" to a second submit, and sends nothing more', async () => {
     // Prepare: two approvers opened the same e-mail.
     const execution = new FakeExecution().install(sfn);
-    const first = await openLink();
-    const second = await openLink();
+    const secret = await issueLink();
+    const first = await openLink(secret);
+    const second = await openLink(secret);
     await first.getByRole('button', { name: /^Approve/ }).click();
     await expect.poll(() => first.getByRole('heading', { level: 1 }).textContent()).toBe('Approved');
 
@@ -203,7 +242,7 @@ describe('approval page in Chromium', () => {
 
     // Assess
     await expect.poll(() => second.getByRole('heading', { level: 1 }).textContent()).toBe('Already decided');
-    expect(await second.textContent('body')).toContain('already decided');
+    expect(await second.textContent('body')).toContain('already used for a decision');
     expect(execution.successes).toHaveLength(1);
     expect(execution.failures).toHaveLength(0);
   });
@@ -216,7 +255,7 @@ describe('approval page in Chromium', () => {
       ).install(sfn);
 
       // Act
-      const page = await openLink(FIRST_SCREEN);
+      const page = await openLink(await issueLink(), FIRST_SCREEN);
       await keepScreenshots(page, 'disable');
 
       // Assess: the decision and both buttons without scrolling.
@@ -254,7 +293,7 @@ describe('approval page in Chromium', () => {
       ).install(sfn);
 
       // Act
-      const page = await openLink(FIRST_SCREEN);
+      const page = await openLink(await issueLink('deletion'), FIRST_SCREEN);
       await keepScreenshots(page, 'deletion');
 
       // Assess
@@ -274,7 +313,7 @@ describe('approval page in Chromium', () => {
       const execution = new FakeExecution(
         realisticExecution('deletion', new Date(Date.now() - 3_600_000)),
       ).install(sfn);
-      const page = await openLink(FIRST_SCREEN);
+      const page = await openLink(await issueLink('deletion'), FIRST_SCREEN);
 
       // Act
       await page.getByRole('button', { name: 'Reject' }).click();

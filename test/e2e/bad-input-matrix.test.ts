@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { handler as approvalHandler } from '../../lambdas/approval/index.js';
+import { useRequestHandler } from '../../lambdas/aws/clients.js';
 import { MAX_COMMENT_LENGTH } from '../../lambdas/domain/approval-page.js';
 import { run as runCandidates } from '../../lib/cli/candidates.js';
 import { approve } from '../../lib/cli/decide.js';
@@ -26,6 +27,7 @@ import {
 } from '../../lib/simulator/scenario.js';
 import { simulate } from '../../lib/simulator/simulate.js';
 import { EXECUTION_ARN, FakeExecution, TOKEN } from '../lambdas/approval/fake-execution.js';
+import { TestLinkStore } from '../lambdas/approval/link-store.js';
 import { KEY_ID as CLI_KEY_ID, ENV } from '../lib/cli/fixtures.js';
 
 /**
@@ -589,45 +591,57 @@ function secondApprovalHistory(): HistoryEvent[] {
   return events.map((event, i) => ({ ...event, id: i + 1, previousEventId: i }));
 }
 
-const APPROVAL_ROWS = [
+/** Each row gets a fresh link of the pending disable approval (`link`), as the request function issues it. */
+const APPROVAL_ROWS: readonly {
+  readonly label: string;
+  readonly event: (link: string) => Record<string, unknown>;
+  readonly status: number;
+  readonly says: RegExp;
+}[] = [
   {
     label: 'a link without parameters',
-    event: get(null),
+    event: () => get(null),
     status: 400,
-    says: /does not name the workflow execution/,
+    says: /no approval code/,
   },
   {
-    label: 'HTML in the token',
-    event: get({ execution: EXECUTION_ARN, token: '<script>alert(1)</script>' }),
+    label: 'HTML in the link',
+    event: () => get({ link: '<script>alert(1)</script>' }),
     status: 400,
-    says: /approval token in the link is malformed/,
+    says: /not one this page issued/,
   },
   {
-    label: 'a state machine ARN where an execution ARN is required',
-    event: get({ execution: 'arn:aws:states:us-east-1:111122223333:stateMachine:X', token: TOKEN }),
+    label: 'the task token where the link secret belongs',
+    event: () => get({ link: TOKEN }),
     status: 400,
-    says: /not a Step Functions execution/,
+    says: /not one this page issued/,
+  },
+  {
+    label: 'the execution and its task token, as a link carried them before',
+    event: () => get({ execution: EXECUTION_ARN, token: TOKEN }),
+    status: 400,
+    says: /no approval code/,
   },
   {
     label: 'a form without a decision',
-    event: post({ execution: EXECUTION_ARN, token: TOKEN }),
+    event: (link) => post({ link }),
     status: 400,
     says: /Choose Approve or Reject/,
   },
   {
     label: 'a comment over the limit',
-    event: post({
-      execution: EXECUTION_ARN,
-      token: TOKEN,
-      decision: 'approve',
-      comment: 'x'.repeat(MAX_COMMENT_LENGTH + 1),
-    }),
+    event: (link) =>
+      post({
+        link,
+        decision: 'approve',
+        comment: 'x'.repeat(MAX_COMMENT_LENGTH + 1),
+      }),
     status: 400,
     says: new RegExp(`at most ${MAX_COMMENT_LENGTH} characters`),
   },
   {
-    label: 'a token of another execution',
-    event: post({ execution: EXECUTION_ARN, token: 'AQCEAAAAother+token/AAAA=', decision: 'approve' }),
+    label: 'a link the store does not hold',
+    event: () => post({ link: 'A'.repeat(43), decision: 'approve' }),
     status: 404,
     says: /Approval request not found/,
   },
@@ -635,9 +649,19 @@ const APPROVAL_ROWS = [
 
 describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
   let sfn: AwsClientStub<SFNClient>;
+  let store: TestLinkStore;
+  let previousTable: string | undefined;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     process.env.AWS_REGION ??= 'us-east-1';
+    process.env.AWS_ACCESS_KEY_ID ??= 'test';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+    // The simulations above route the handlers' clients into their emulator: this section's link
+    // store is a DynamoDB of its own, reached over its endpoint.
+    useRequestHandler(undefined);
+    previousTable = process.env.KDG_APPROVAL_LINKS_TABLE;
+    process.env.KDG_APPROVAL_LINKS_TABLE = 'bad-input-links';
+    store = await TestLinkStore.start('bad-input-links');
     sfn = mockClient(SFNClient);
   });
 
@@ -645,8 +669,10 @@ describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
     sfn.reset();
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     sfn.restore();
+    await store.close();
+    process.env.KDG_APPROVAL_LINKS_TABLE = previousTable;
   });
 
   function decisionsSent(): number {
@@ -658,9 +684,10 @@ describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
     async ({ event, status, says }) => {
       // Prepare
       new FakeExecution().install(sfn);
+      const link = await store.issue();
 
       // Act
-      const result = await approvalHandler(event);
+      const result = await approvalHandler(event(link));
 
       // Assess
       expect(result.statusCode).toBe(status);
@@ -668,13 +695,28 @@ describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
       expect(result.body).not.toContain('<script>alert');
       expect(result.body).not.toMatch(/\bat .*\.ts:\d+/);
       expect(decisionsSent()).toBe(0);
+      expect((await store.recordOf(link))?.usedAt).toBeUndefined();
     },
   );
+
+  it('a link whose token belongs to no approval of the execution: 404, nothing decided', async () => {
+    // Prepare
+    new FakeExecution().install(sfn);
+    const link = await store.issue({ taskToken: 'AQCEAAAAother+token/AAAA=' });
+
+    // Act
+    const result = await approvalHandler(post({ link, decision: 'approve' }));
+
+    // Assess
+    expect(result.statusCode).toBe(404);
+    expect(result.body).toMatch(/Approval request not found/);
+    expect(decisionsSent()).toBe(0);
+  });
 
   it('answered twice: the second answer gets 409 and sends nothing', async () => {
     // Prepare
     const execution = new FakeExecution().install(sfn);
-    const form = { execution: EXECUTION_ARN, token: TOKEN, decision: 'approve', by: 'alice' };
+    const form = { link: await store.issue(), decision: 'approve', by: 'alice' };
     await approvalHandler(post(form));
 
     // Act
@@ -682,7 +724,7 @@ describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
 
     // Assess
     expect(second.statusCode).toBe(409);
-    expect(second.body).toContain('already decided');
+    expect(second.body).toContain('Already decided');
     expect(execution.successes).toHaveLength(1);
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
@@ -690,11 +732,10 @@ describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
   it('answered after the approval timed out: 410 saying when it expired, and nothing sent', async () => {
     // Prepare
     new FakeExecution().install(sfn).end('ExecutionFailed', new Date('2026-02-08T09:00:00.000Z'));
+    const link = await store.issue();
 
     // Act
-    const result = await approvalHandler(
-      post({ execution: EXECUTION_ARN, token: TOKEN, decision: 'approve' }),
-    );
+    const result = await approvalHandler(post({ link, decision: 'approve' }));
 
     // Assess
     expect(result.statusCode).toBe(410);
@@ -709,12 +750,12 @@ describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
     sfn.on(GetExecutionHistoryCommand).callsFake((input: { reverseOrder?: boolean }) => ({
       events: input.reverseOrder ? [...events].reverse() : events,
     }));
+    const disableLink = await store.issue({ taskToken: DISABLE_TOKEN, step: 'disable' });
+    const deletionLink = await store.issue({ taskToken: TOKEN, step: 'deletion' });
 
     // Act
-    const result = await approvalHandler(
-      post({ execution: EXECUTION_ARN, token: DISABLE_TOKEN, decision: 'approve' }),
-    );
-    const pending = await approvalHandler(get({ execution: EXECUTION_ARN, token: TOKEN }));
+    const result = await approvalHandler(post({ link: disableLink, decision: 'approve' }));
+    const pending = await approvalHandler(get({ link: deletionLink }));
 
     // Assess
     expect(pending.statusCode).toBe(200);
@@ -730,8 +771,7 @@ describe('bad input: approval endpoint (4xx page, nothing decided)', () => {
     // Act
     const result = await approvalHandler(
       post({
-        execution: EXECUTION_ARN,
-        token: TOKEN,
+        link: await store.issue(),
         decision: 'approve',
         by: '<img src=x onerror=alert(1)>\u0007\u001b[2J',
         comment: '<b>ok</b>\u0000',

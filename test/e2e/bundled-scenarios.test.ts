@@ -53,9 +53,14 @@ describe('bundled scenarios, end to end', () => {
     expect(world.map((t) => t.at)).toEqual([result.key.deletionDate]);
     expect(result.stats.stateTransitions).toBe(result.timeline.length - scheduled.length - world.length);
     expect(result.stats.stateTransitions).toBeLessThanOrEqual(30);
-    // Both decisions are on the key itself, beside the execution history.
-    expect(tags['kms-deletion-guard:disable-approved-by']).toBe('simulator at 2026-01-01T00:00:00.000Z');
-    expect(tags['kms-deletion-guard:deletion-approved-by']).toMatch(/^simulator at 2026-01-31T00:30/);
+    // Both decisions are on the key itself, beside the execution history: the name the approver typed
+    // on the page, labelled self-declared, and the address the request came from.
+    expect(tags['kms-deletion-guard:disable-approved-by']).toBe(
+      'self-declared simulator at 2026-01-01T00:00:00.000Z from 203.0.113.10',
+    );
+    expect(tags['kms-deletion-guard:deletion-approved-by']).toMatch(
+      /^self-declared simulator at 2026-01-31T00:30.* from 203\.0\.113\.10$/,
+    );
   });
 
   it('monthly batch job through an alias: rolled back, evidence names the job role', async () => {

@@ -47,6 +47,23 @@ describe('readGuardContext', () => {
     });
   });
 
+  it('splits -c approvers where the next entry starts, keeping a comma inside an IAM name', () => {
+    // Act
+    const config = readGuardContext(
+      context({
+        approvers:
+          'arn:aws:iam::111122223333:role/Key,Approvers, alice@example.com,arn:aws:iam::111122223333:user/bob,',
+      }),
+    );
+
+    // Assess
+    expect(config.approvers).toEqual([
+      'arn:aws:iam::111122223333:role/Key,Approvers',
+      'alice@example.com',
+      'arn:aws:iam::111122223333:user/bob',
+    ]);
+  });
+
   it('lets a log group given with -c replace the trail cdk.json asks to create, and the reverse', () => {
     // Prepare
     const withTrail = { 'kms-deletion-guard:config': { createTrail: true } };

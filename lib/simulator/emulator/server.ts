@@ -301,15 +301,16 @@ async function answerDynamoDb(
   now: Date,
 ): Promise<EmulatorAnswer> {
   const ddbType = 'application/x-amz-json-1.0';
-  const fault = account.dynamoDbFault(operation);
-  if (fault) {
-    return json(fault.status, fault.toBody(), FALLBACK_ID, now, ddbType);
-  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     parsed = undefined;
+  }
+  const tableName = (parsed as { TableName?: unknown } | undefined)?.TableName;
+  const fault = account.dynamoDbFault(operation, typeof tableName === 'string' ? tableName : undefined);
+  if (fault) {
+    return json(fault.status, fault.toBody(), FALLBACK_ID, now, ddbType);
   }
   const tables = account.tables;
   const scenario =

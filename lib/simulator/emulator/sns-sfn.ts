@@ -1,9 +1,11 @@
 /**
- * SNS `Publish` (the fast path's evidence e-mail; the AWS Query protocol, form-encoded requests and
- * XML answers, as `@aws-sdk/client-sns` speaks it) and Step Functions (JSON 1.0): `DescribeExecution`,
- * which tells the fast path whether the execution that holds a key still runs, and the task-token
- * calls of the watch's check chain. The workflow's own publish tasks run in the engine, not here.
+ * SNS `Publish` (the approval e-mails and the fast path's evidence e-mail; the AWS Query protocol,
+ * form-encoded requests and XML answers, as `@aws-sdk/client-sns` speaks it) and Step Functions
+ * (JSON 1.0): `DescribeExecution`, which tells the fast path whether the execution that holds a key
+ * still runs, `GetExecutionHistory` (the approval page's look-up), and the task-token calls of the
+ * watch's check chain and of the approval page. The workflow's own publish tasks run in the engine.
  */
+import type { OpenedTask } from '../engine.js';
 import { deterministicUuid } from './cloudtrail.js';
 import { AwsError } from './errors.js';
 
@@ -44,14 +46,23 @@ export function messageAttributesOf(form: URLSearchParams): Record<string, strin
   return attributes;
 }
 
+/** An injected SNS error code for an operation, or null; the simulation owns the fault list. */
+export type SnsFaults = (operation: string) => string | null;
+
 export class SnsService {
   private readonly messages: PublishedMessage[] = [];
   private counter = 0;
+  private faults: SnsFaults = () => null;
 
   constructor(
     private readonly account: string,
     private readonly clock: () => Date,
   ) {}
+
+  /** The scenario's SNS faults: they hit every publish over HTTP as they hit the workflow's own. */
+  useFaults(faults: SnsFaults): void {
+    this.faults = faults;
+  }
 
   published(): readonly PublishedMessage[] {
     return this.messages;
@@ -68,6 +79,10 @@ export class SnsService {
         'InvalidAction',
         `The emulated SNS does not serve ${action || '(no action)'}.`,
       );
+    }
+    const fault = this.faults(action);
+    if (fault) {
+      return this.error(requestId, fault, `${fault} (injected by the simulator)`);
     }
     const topicArn = form.get('TopicArn') ?? '';
     const message = form.get('Message');
@@ -129,7 +144,27 @@ interface TokenEntry {
   open: boolean;
   lastHeartbeatMs: number;
   answer: TaskAnswer | null;
+  /** The execution and state of the task, when the engine named them (its history events). */
+  task?: OpenedTask;
 }
+
+/** One event of an execution's history, as GetExecutionHistory returns it. */
+interface HistoryEntry {
+  readonly id: number;
+  readonly previousEventId: number;
+  readonly timestamp: Date;
+  readonly type: string;
+  readonly details?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+const END_EVENTS: Readonly<Record<Exclude<ExecutionStatus, 'RUNNING'>, string>> = {
+  SUCCEEDED: 'ExecutionSucceeded',
+  FAILED: 'ExecutionFailed',
+  TIMED_OUT: 'ExecutionTimedOut',
+  ABORTED: 'ExecutionAborted',
+};
+const MAX_HISTORY_PAGE = 1000;
+const DEFAULT_HISTORY_PAGE = 100;
 
 /** An injected fault for an operation, or undefined; the account owns the fault list. */
 export type SfnFaults = (operation: string) => AwsError | undefined;
@@ -139,6 +174,7 @@ const MAX_OUTPUT = 262_144;
 const MAX_ERROR = 256;
 const MAX_CAUSE = 32_768;
 const TASK_OPERATIONS = new Set(['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat']);
+const EXECUTION_ARN = /^arn:[^:]+:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/;
 
 /**
  * The executions the simulation runs, so `DescribeExecution` answers as Step Functions would, and
@@ -151,6 +187,12 @@ export class SfnService {
   private readonly executions = new Map<string, ExecutionEntry>();
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly calls: TokenCall[] = [];
+  /**
+   * The history of each execution, as far as the emulator sees it: the execution's start and end,
+   * and each token task (entered, scheduled with its parameters, answered or timed out). The states
+   * between are not in it; a reader finds less than Step Functions would show, never more.
+   */
+  private readonly histories = new Map<string, HistoryEntry[]>();
 
   constructor(
     private readonly clock: () => Date,
@@ -169,15 +211,73 @@ export class SfnService {
         startDate: now,
         stopDate: status === 'RUNNING' ? null : now,
       });
+      this.addEvent(executionArn, 'ExecutionStarted');
+    }
+    if (status !== 'RUNNING') {
+      this.addEvent(executionArn, END_EVENTS[status]);
     }
   }
 
   /** A task began waiting for `token`: from now on the SendTask* calls for it are answered. */
-  openTask(token: string): void {
+  openTask(token: string, task?: OpenedTask): void {
     if (this.tokens.has(token)) {
       throw new Error(`task token issued twice: ${token}`);
     }
-    this.tokens.set(token, { open: true, lastHeartbeatMs: this.clock().getTime(), answer: null });
+    this.tokens.set(token, {
+      open: true,
+      lastHeartbeatMs: this.clock().getTime(),
+      answer: null,
+      ...(task ? { task } : {}),
+    });
+    if (task) {
+      const entered = this.addEvent(task.executionArn, 'TaskStateEntered', {
+        stateEnteredEventDetails: { name: task.state, input: JSON.stringify(task.input ?? null) },
+      });
+      const [, , , region = ''] = task.executionArn.split(':');
+      this.addEvent(
+        task.executionArn,
+        'TaskScheduled',
+        {
+          taskScheduledEventDetails: {
+            resourceType: 'lambda',
+            resource: 'invoke.waitForTaskToken',
+            region,
+            parameters: JSON.stringify(task.parameters ?? null),
+            ...(task.timeoutSeconds !== null ? { timeoutInSeconds: task.timeoutSeconds } : {}),
+          },
+        },
+        entered,
+      );
+      this.addEvent(task.executionArn, 'TaskStarted', {
+        taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' },
+      });
+      this.addEvent(task.executionArn, 'TaskSubmitted', {
+        taskSubmittedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' },
+      });
+    }
+  }
+
+  /** Appends an event to an execution's history; returns its ID. */
+  private addEvent(
+    executionArn: string,
+    type: string,
+    details?: Record<string, Record<string, unknown>>,
+    previousEventId?: number,
+  ): number {
+    let history = this.histories.get(executionArn);
+    if (!history) {
+      history = [];
+      this.histories.set(executionArn, history);
+    }
+    const id = history.length + 1;
+    history.push({
+      id,
+      previousEventId: previousEventId ?? id - 1,
+      timestamp: this.clock(),
+      type,
+      ...(details ? { details } : {}),
+    });
+    return id;
   }
 
   /** The token's answer and last heartbeat, or undefined for a token never issued. */
@@ -190,6 +290,11 @@ export class SfnService {
   closeTask(token: string): void {
     const entry = this.tokens.get(token);
     if (entry) {
+      if (entry.open && entry.answer === null && entry.task) {
+        this.addEvent(entry.task.executionArn, 'TaskTimedOut', {
+          taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' },
+        });
+      }
       entry.open = false;
     }
   }
@@ -208,7 +313,11 @@ export class SfnService {
     request: Record<string, unknown>,
     options: { readonly person?: boolean } = {},
   ): Record<string, unknown> {
-    if (operation !== 'DescribeExecution' && !TASK_OPERATIONS.has(operation)) {
+    if (
+      operation !== 'DescribeExecution' &&
+      operation !== 'GetExecutionHistory' &&
+      !TASK_OPERATIONS.has(operation)
+    ) {
       throw new AwsError(
         'UnknownOperationException',
         `The emulated Step Functions does not serve ${operation}.`,
@@ -220,6 +329,9 @@ export class SfnService {
     }
     if (operation === 'DescribeExecution') {
       return this.describeExecution(request);
+    }
+    if (operation === 'GetExecutionHistory') {
+      return this.executionHistory(request);
     }
     return this.answerTask(operation as TokenCall['operation'], request);
   }
@@ -278,18 +390,80 @@ export class SfnService {
     if (answer) {
       entry.answer = answer;
       entry.open = false;
+      if (entry.task) {
+        const { executionArn, state } = entry.task;
+        if (answer.kind === 'success') {
+          const output = JSON.stringify(answer.output);
+          this.addEvent(executionArn, 'TaskSucceeded', {
+            taskSucceededEventDetails: {
+              resourceType: 'lambda',
+              resource: 'invoke.waitForTaskToken',
+              output,
+            },
+          });
+          this.addEvent(executionArn, 'TaskStateExited', {
+            stateExitedEventDetails: { name: state, output },
+          });
+        } else {
+          this.addEvent(executionArn, 'TaskFailed', {
+            taskFailedEventDetails: {
+              resourceType: 'lambda',
+              resource: 'invoke.waitForTaskToken',
+              ...(answer.error !== null ? { error: answer.error } : {}),
+              ...(answer.cause !== null ? { cause: answer.cause } : {}),
+            },
+          });
+        }
+      }
     } else {
       entry.lastHeartbeatMs = now.getTime();
     }
     return {};
   }
 
+  /** GetExecutionHistory: pages of `maxResults` (default 100, at most 1000), oldest first unless `reverseOrder`. */
+  private executionHistory(request: Record<string, unknown>): Record<string, unknown> {
+    const executionArn = request.executionArn;
+    if (typeof executionArn !== 'string' || !EXECUTION_ARN.test(executionArn)) {
+      throw new AwsError('InvalidArn', `Invalid Arn: '${String(executionArn)}'`);
+    }
+    if (!this.executions.has(executionArn)) {
+      throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    }
+    const maxResults = request.maxResults ?? 0;
+    if (
+      typeof maxResults !== 'number' ||
+      !Number.isInteger(maxResults) ||
+      maxResults < 0 ||
+      maxResults > MAX_HISTORY_PAGE
+    ) {
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value '${String(maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${MAX_HISTORY_PAGE}`,
+      );
+    }
+    const size = maxResults === 0 ? DEFAULT_HISTORY_PAGE : maxResults;
+    const events = [...(this.histories.get(executionArn) ?? [])];
+    if (request.reverseOrder === true) events.reverse();
+    const start = typeof request.nextToken === 'string' ? Number(request.nextToken) : 0;
+    if (!Number.isInteger(start) || start < 0 || start > events.length) {
+      throw new AwsError('InvalidToken', 'Invalid Token: the pagination token is not valid');
+    }
+    const withData = request.includeExecutionData !== false;
+    const page = events.slice(start, start + size).map((event) => ({
+      id: event.id,
+      previousEventId: event.previousEventId,
+      timestamp: event.timestamp.getTime() / 1000,
+      type: event.type,
+      ...(event.details ? (withData ? event.details : withoutData(event.details)) : {}),
+    }));
+    const next = start + size < events.length ? { nextToken: String(start + size) } : {};
+    return { events: page, ...next };
+  }
+
   private describeExecution(request: Record<string, unknown>): Record<string, unknown> {
     const executionArn = request.executionArn;
-    if (
-      typeof executionArn !== 'string' ||
-      !/^arn:[^:]+:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn)
-    ) {
+    if (typeof executionArn !== 'string' || !EXECUTION_ARN.test(executionArn)) {
       throw new AwsError('InvalidArn', `Invalid Arn: '${String(executionArn)}'`);
     }
     const entry = this.executions.get(executionArn);
@@ -307,4 +481,16 @@ export class SfnService {
       ...(entry.stopDate ? { stopDate: entry.stopDate.getTime() / 1000 } : {}),
     };
   }
+}
+
+/** An event's details without its execution data (a state's input or output), as `includeExecutionData: false` asks. */
+function withoutData(
+  details: Readonly<Record<string, Record<string, unknown>>>,
+): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(details).map(([name, fields]) => [
+      name,
+      Object.fromEntries(Object.entries(fields).filter(([field]) => field !== 'input' && field !== 'output')),
+    ]),
+  );
 }

@@ -49,7 +49,17 @@ export interface FakeExecutionOptions {
   readonly scheduledAt?: Date;
   /** The approval task's TimeoutSeconds, as the history shows it. */
   readonly timeoutSeconds?: number;
+  /** The stack's approvers, as the request's payload carries them. */
+  readonly approvers?: readonly string[];
+  /**
+   * `sns`: the approval task of an execution started before links had secrets (an SNS publish whose
+   * message attribute held the token). Default `lambda`: the request-approval Lambda.
+   */
+  readonly form?: 'lambda' | 'sns';
 }
+
+export const REQUEST_FUNCTION_ARN =
+  'arn:aws:lambda:us-east-1:111122223333:function:GuardRequestApprovalFunction';
 
 /** The state input the workflow hands to an approval task (the parts the page reads). */
 export function approvalStateInput(options: FakeExecutionOptions = {}): Record<string, unknown> {
@@ -113,26 +123,44 @@ export class FakeExecution {
       type: 'TaskStateEntered',
       stateEnteredEventDetails: { name: stateName, input: JSON.stringify(input) },
     });
+    const subject = options.subject ?? 'Approve disabling KMS key alias/legacy (1234abcd...)';
+    const text = options.message ?? 'Summary text';
+    const parameters =
+      options.form === 'sns'
+        ? {
+            TopicArn: 'arn:aws:sns:us-east-1:111122223333:GuardNotificationsTopic',
+            Subject: subject,
+            Message: `${text}\n\nOpen this page to approve or reject (the link itself decides nothing): https://x/approval/?execution=${EXECUTION_ARN}&token=${this.token}`,
+            MessageAttributes: {
+              kind: { DataType: 'String', StringValue: 'approval-request' },
+              step: { DataType: 'String', StringValue: this.step },
+              execution: { DataType: 'String', StringValue: EXECUTION_ARN },
+              taskToken: { DataType: 'String', StringValue: this.token },
+            },
+          }
+        : {
+            FunctionName: REQUEST_FUNCTION_ARN,
+            Payload: {
+              executionArn: EXECUTION_ARN,
+              taskToken: this.token,
+              step: this.step,
+              subject,
+              text,
+              keyArn: KEY_ARN,
+              timeoutSeconds: options.timeoutSeconds ?? 604_800,
+              approvers: [...(options.approvers ?? [])],
+            },
+          };
     this.add({
       type: 'TaskScheduled',
       previousEventId: entered,
       timestamp: this.scheduledAt,
       taskScheduledEventDetails: {
-        resourceType: 'sns',
-        resource: 'publish.waitForTaskToken',
+        resourceType: options.form === 'sns' ? 'sns' : 'lambda',
+        resource: options.form === 'sns' ? 'publish.waitForTaskToken' : 'invoke.waitForTaskToken',
         region: 'us-east-1',
         ...(options.timeoutSeconds === undefined ? {} : { timeoutInSeconds: options.timeoutSeconds }),
-        parameters: JSON.stringify({
-          TopicArn: 'arn:aws:sns:us-east-1:111122223333:GuardNotificationsTopic',
-          Subject: options.subject ?? 'Approve disabling KMS key alias/legacy (1234abcd...)',
-          Message: `${options.message ?? 'Summary text'}\n\nOpen this page to approve or reject (the link itself decides nothing): https://x/approval/?execution=${EXECUTION_ARN}&token=${this.token}`,
-          MessageAttributes: {
-            kind: { DataType: 'String', StringValue: 'approval-request' },
-            step: { DataType: 'String', StringValue: this.step },
-            execution: { DataType: 'String', StringValue: EXECUTION_ARN },
-            taskToken: { DataType: 'String', StringValue: this.token },
-          },
-        }),
+        parameters: JSON.stringify(parameters),
       },
     });
     this.add({ type: 'TaskStarted' });

@@ -16,13 +16,11 @@ import {
   renderTextSections,
 } from '../../../lambdas/domain/approval-page-html.js';
 import {
-  EXECUTION_ARN,
   FakeExecution,
   KEY_ARN,
   pendingRequestOf,
   SCHEDULED_AT,
   type Step,
-  TOKEN,
 } from '../approval/fake-execution.js';
 import {
   LAST_USE_DAYS_BEFORE,
@@ -46,9 +44,12 @@ function realisticRequest(
   return pendingRequestOf(new FakeExecution(realisticExecution(step, SCHEDULED_AT)), events);
 }
 
+const SECRET = 'TwCZuzeukV5a4SEHDS6ikl9C8H_L2GbKNNXtTGXufK0';
+
 const CONTEXT: DecisionContext = {
   step: 'disable',
   by: 'alice@example.com',
+  identity: { kind: 'self-declared' },
   comment: 'checked',
   at: NOW,
   sourceIp: '198.51.100.7',
@@ -86,7 +87,7 @@ describe('HTML', () => {
 
   it('renders an accessible page with a POST form and no script', () => {
     // Act
-    const html = renderApprovalPage(pendingRequest('disable'), TOKEN, NOW);
+    const html = renderApprovalPage(pendingRequest('disable'), SECRET, NOW);
 
     // Assess
     expect(html).toMatch(/^<!doctype html>\n<html lang="en">/);
@@ -98,14 +99,16 @@ describe('HTML', () => {
     expect(html).toContain('<form method="post" action="?"');
     expect(html).toContain('name="decision" value="approve"');
     expect(html).toContain('name="decision" value="reject"');
-    expect(html).toContain(`<input type="hidden" name="execution" value="${EXECUTION_ARN}">`);
+    expect(html).toContain(`<input type="hidden" name="link" value="${SECRET}">`);
+    expect(html).not.toContain('name="token"');
+    expect(html).toContain('marked self-declared (nothing verifies it)');
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain('watch CloudTrail for 30 days');
   });
 
   it('allows exactly its own stylesheet in the Content-Security-Policy', () => {
     // Prepare
-    const html = renderApprovalPage(pendingRequest(), TOKEN, NOW);
+    const html = renderApprovalPage(pendingRequest(), SECRET, NOW);
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
 
     // Act
@@ -115,6 +118,29 @@ describe('HTML', () => {
     expect(PAGE_HEADERS['Content-Security-Policy']).toContain(`style-src 'sha256-${hash}'`);
     expect(PAGE_HEADERS['Content-Security-Policy']).toContain("default-src 'none'");
     expect(PAGE_HEADERS['Content-Security-Policy']).toContain("frame-ancestors 'none'");
+  });
+
+  it('shows the request without a form, and why, where the page may not decide', () => {
+    // Act
+    const html = renderApprovalPage(pendingRequest('disable'), SECRET, NOW, {
+      canDecide: false,
+      reason: 'Decide with the CLI <here>.',
+    });
+
+    // Assess
+    expect(html).not.toContain('<form');
+    expect(html).not.toContain(SECRET);
+    expect(html).toContain('Decide with the CLI &lt;here&gt;.');
+    expect(html).toContain('<h1>Approve disabling a KMS key?</h1>');
+  });
+
+  it('names the decider as typed, labelled self-declared, with where the request came from', () => {
+    // Act
+    const html = renderDecisionPage('approve', CONTEXT);
+
+    // Assess
+    expect(html).toContain('alice@example.com (self-declared name, not verified)');
+    expect(html).toContain('198.51.100.7, Mozilla/5.0');
   });
 
   it('says what happens next after a decision', () => {
@@ -197,7 +223,7 @@ describe('daysAgo', () => {
 describe('renderApprovalPage with a full-size request', () => {
   it('puts the decision first: what Approve, Reject and no answer do, then the form with both buttons', () => {
     // Act
-    const html = renderApprovalPage(realisticRequest('disable'), TOKEN, NOW);
+    const html = renderApprovalPage(realisticRequest('disable'), SECRET, NOW);
 
     // Assess: in document order the decision comes before the assessment.
     const order = positions(html, [
@@ -224,7 +250,7 @@ describe('renderApprovalPage with a full-size request', () => {
 
   it('shows the assessment as sections: warnings first, usage against the idle rule, the key, the request', () => {
     // Act
-    const html = renderApprovalPage(realisticRequest('disable'), TOKEN, NOW);
+    const html = renderApprovalPage(realisticRequest('disable'), SECRET, NOW);
 
     // Assess
     const order = positions(html, [
@@ -280,8 +306,8 @@ describe('renderApprovalPage with a full-size request', () => {
     );
 
     // Act
-    const youngText = visibleText(renderApprovalPage(young, TOKEN, NOW));
-    const unknownText = visibleText(renderApprovalPage(unknown, TOKEN, NOW));
+    const youngText = visibleText(renderApprovalPage(young, SECRET, NOW));
+    const unknownText = visibleText(renderApprovalPage(unknown, SECRET, NOW));
 
     // Assess
     expect(youngText).toContain('None: never used since the key was created.');
@@ -306,7 +332,7 @@ describe('renderApprovalPage with a full-size request', () => {
     const disabled = { ...request, key: request.key && { ...request.key, keyState: 'Disabled' } };
 
     // Act
-    const text = visibleText(renderApprovalPage(disabled, TOKEN, NOW));
+    const text = visibleText(renderApprovalPage(disabled, SECRET, NOW));
 
     // Assess
     expect(text).toContain('The key is already Disabled: keep it so, then watch CloudTrail for 30 days');
@@ -340,7 +366,7 @@ describe('renderApprovalPage with a full-size request', () => {
     );
 
     // Act
-    const html = renderApprovalPage(hostile, TOKEN, NOW);
+    const html = renderApprovalPage(hostile, SECRET, NOW);
 
     // Assess
     expect(html).not.toContain('<img');
@@ -350,7 +376,7 @@ describe('renderApprovalPage with a full-size request', () => {
 
   it('states for the deletion step what the watch saw and what Reject restores', () => {
     // Act
-    const html = renderApprovalPage(realisticRequest('deletion'), TOKEN, NOW);
+    const html = renderApprovalPage(realisticRequest('deletion'), SECRET, NOW);
 
     // Assess
     const text = visibleText(html);
@@ -363,7 +389,9 @@ describe('renderApprovalPage with a full-size request', () => {
     expect(text).toContain(
       '3 of 3 test calls the workflow made on the disabled key showed up in the log group.',
     );
-    expect(text).toContain('Disable approved by maria.lopez@example.com, 2026-01-02 07:40 UTC');
+    expect(text).toContain(
+      'Disable approved by maria.lopez@example.com (self-declared name, not verified, from 198.51.100.7), 2026-01-02 07:40 UTC',
+    );
     expect(html).toContain('<time datetime="2026-03-03T10:00:00.000Z">2026-03-03 10:00 UTC</time>');
     expect(text).toContain('Until then the workflow keeps watching and cancels the deletion');
     expect(text).toContain(
@@ -392,7 +420,7 @@ describe('renderApprovalPage with a full-size request', () => {
     };
 
     // Act / Assess
-    expect(visibleText(renderApprovalPage(changed, TOKEN, NOW))).toContain(expected);
+    expect(visibleText(renderApprovalPage(changed, SECRET, NOW))).toContain(expected);
   });
 
   it('says when the pending window is not watched', () => {
@@ -404,14 +432,14 @@ describe('renderApprovalPage with a full-size request', () => {
     };
 
     // Act / Assess
-    expect(visibleText(renderApprovalPage(unwatched, TOKEN, NOW))).toContain(
+    expect(visibleText(renderApprovalPage(unwatched, SECRET, NOW))).toContain(
       'This stack does not watch the pending window: cancel by hand (CancelKeyDeletion) if something breaks.',
     );
   });
 
   it('shows the report text when the state carries no observation facts', () => {
     // Act
-    const html = renderApprovalPage(pendingRequest('deletion'), TOKEN, NOW);
+    const html = renderApprovalPage(pendingRequest('deletion'), SECRET, NOW);
 
     // Assess
     expect(html).toContain('<h2 id="report-heading">Observation report</h2>');
@@ -424,7 +452,7 @@ describe('renderApprovalPage with a full-size request', () => {
     const request = realisticRequest('disable', (all) => all.slice(0, 3));
 
     // Act
-    const html = renderApprovalPage(request, TOKEN, NOW);
+    const html = renderApprovalPage(request, SECRET, NOW);
 
     // Assess
     expect(request.key).toBeNull();

@@ -9,12 +9,11 @@ import {
   isPastExpiry,
   lookupApproval,
   lookupProblem,
-  normalizeExecutionArn,
-  normalizeToken,
+  pageDecisionProblem,
   parseApprovalLink,
   parseDecisionForm,
   rejection,
-  tokenFingerprint,
+  USED_LINK,
 } from '../../../lambdas/domain/approval-page.js';
 import { InvalidApprovalLinkError, InvalidDecisionError } from '../../../lambdas/domain/errors.js';
 import {
@@ -41,9 +40,12 @@ function pendingRequest(step: 'disable' | 'deletion' = 'disable') {
   return pendingRequestOf(new FakeExecution({ step }));
 }
 
+const SECRET = 'TwCZuzeukV5a4SEHDS6ikl9C8H_L2GbKNNXtTGXufK0';
+
 const CONTEXT: DecisionContext = {
   step: 'disable',
   by: 'alice@example.com',
+  identity: { kind: 'self-declared' },
   comment: 'checked',
   at: NOW,
   sourceIp: '198.51.100.7',
@@ -56,56 +58,25 @@ function approvalOnly(all: HistoryEventLike[]): HistoryEventLike[] {
   return all.slice(0, entered + 1);
 }
 
-describe('normalizeToken', () => {
-  it('restores the + that query decoding turned into a space and drops wrapped line breaks', () => {
-    expect(normalizeToken('AQC abc/d=')).toBe('AQC+abc/d=');
-    expect(normalizeToken('AQC+ab\r\nc=')).toBe('AQC+abc=');
-    // A trailing '+' arrives as a trailing space: it must not be trimmed away.
-    expect(normalizeToken('abc ')).toBe('abc+');
-  });
-
-  it.each([
-    ['', /no approval token/],
-    ['a"b', /malformed/],
-    ['<script>', /malformed/],
-    ['x'.repeat(2049), /malformed/],
-  ])('refuses %j', (raw, message) => {
-    expect(() => normalizeToken(raw)).toThrow(InvalidApprovalLinkError);
-    expect(() => normalizeToken(raw)).toThrow(message);
-  });
-});
-
-describe('normalizeExecutionArn', () => {
-  it('accepts a raw execution ARN', () => {
-    expect(normalizeExecutionArn(` ${EXECUTION_ARN} `)).toBe(EXECUTION_ARN);
-  });
-
-  it.each([
-    'arn:aws:states:us-east-1:111122223333:stateMachine:Guard',
-    'arn:aws:states:us-east-1:111122223333:execution:Guard',
-    'arn:aws:states:us-east-1:111122223333:execution:Guard:<x>',
-    'arn:aws:kms:us-east-1:111122223333:key/abc',
-    '',
-  ])('refuses %j', (raw) => {
-    expect(() => normalizeExecutionArn(raw)).toThrow(InvalidApprovalLinkError);
-  });
-});
-
 describe('parseApprovalLink', () => {
-  it('reads only the execution and the token', () => {
-    expect(parseApprovalLink({ execution: EXECUTION_ARN, token: 'a b', other: 'x' })).toEqual({
-      executionArn: EXECUTION_ARN,
-      token: 'a+b',
+  it('reads only the secret, and restores nothing but white space a mail client wrapped in', () => {
+    expect(parseApprovalLink({ link: SECRET, execution: EXECUTION_ARN, token: TOKEN, other: 'x' })).toEqual({
+      secret: SECRET,
+    });
+    expect(parseApprovalLink({ link: `${SECRET.slice(0, 20)}\r\n ${SECRET.slice(20)}` })).toEqual({
+      secret: SECRET,
     });
   });
-});
 
-describe('tokenFingerprint', () => {
-  it('is short, stable and tells tokens apart without revealing them', () => {
-    expect(tokenFingerprint(TOKEN)).toMatch(/^[0-9a-f]{12}$/);
-    expect(tokenFingerprint(TOKEN)).toBe(tokenFingerprint(TOKEN));
-    expect(tokenFingerprint(TOKEN)).not.toBe(tokenFingerprint(`${TOKEN}x`));
-    expect(TOKEN).not.toContain(tokenFingerprint(TOKEN));
+  it.each([
+    [{ execution: EXECUTION_ARN, token: TOKEN }, /no approval code/],
+    [{ link: TOKEN }, /not one this page issued/],
+    [{ link: `${SECRET}A` }, /not one this page issued/],
+    [{ link: SECRET.replace('_', '+') }, /not one this page issued/],
+    [null, /no approval code/],
+  ])('refuses %j: a task token is no link', (query, message) => {
+    expect(() => parseApprovalLink(query)).toThrow(InvalidApprovalLinkError);
+    expect(() => parseApprovalLink(query)).toThrow(message);
   });
 });
 
@@ -144,6 +115,7 @@ describe('lookupApproval', () => {
       },
       observation: null,
       reportText: 'No DisabledException in 30 days.',
+      approvers: [],
     });
   });
 
@@ -221,17 +193,44 @@ describe('lookupApproval', () => {
   });
 
   it('does not accept another token, nor the token on a task that is not an approval', () => {
-    // Prepare
+    // Prepare: the same token on a watch task (a Lambda token task whose payload names no step).
     const events = newestFirst(new FakeExecution());
-    const lambdaTask = events.map((e) =>
+    const watchTask = events.map((e) =>
       e.type === 'TaskScheduled'
-        ? { ...e, taskScheduledEventDetails: { ...e.taskScheduledEventDetails, resourceType: 'lambda' } }
+        ? {
+            ...e,
+            taskScheduledEventDetails: {
+              ...e.taskScheduledEventDetails,
+              parameters: JSON.stringify({
+                FunctionName: 'check',
+                Payload: { taskToken: TOKEN, phase: 'OBSERVE' },
+              }),
+            },
+          }
         : e,
     );
 
     // Act / Assess
     expect(lookupApproval(events, EXECUTION_ARN, `${TOKEN}x`, true)).toEqual({ status: 'NOT_FOUND' });
-    expect(lookupApproval(lambdaTask, EXECUTION_ARN, TOKEN, true)).toEqual({ status: 'NOT_FOUND' });
+    expect(lookupApproval(watchTask, EXECUTION_ARN, TOKEN, true)).toEqual({ status: 'NOT_FOUND' });
+  });
+
+  it('finds the approval of an execution started before links had secrets (an SNS publish task)', () => {
+    // Act
+    const request = pendingRequestOf(new FakeExecution({ form: 'sns', step: 'deletion' }));
+
+    // Assess
+    expect(request).toMatchObject({ step: 'deletion', stateName: 'RequestDeletionApproval', approvers: [] });
+  });
+
+  it('carries the approvers the request names', () => {
+    // Act
+    const request = pendingRequestOf(new FakeExecution({ approvers: ['alice@example.com'] }));
+
+    // Assess
+    expect(request.approvers).toEqual(['alice@example.com']);
+    expect(pageDecisionProblem(request)).toMatch(/only its named approvers/);
+    expect(pageDecisionProblem(pendingRequest())).toBeNull();
   });
 
   it('asks for more history when the state input is not in the events read, then falls back to the e-mail', () => {
@@ -252,9 +251,10 @@ describe('lookupApproval', () => {
 });
 
 describe('parseDecisionForm', () => {
-  it('reads a browser-encoded form, keeping the + of the token', () => {
+  it('reads a browser-encoded form: the link, the decision, the name and the comment, cleaned', () => {
     // Prepare
     const body = new URLSearchParams({
+      link: SECRET,
       execution: EXECUTION_ARN,
       token: TOKEN,
       decision: 'reject',
@@ -265,38 +265,40 @@ describe('parseDecisionForm', () => {
     // Act
     const form = parseDecisionForm(body);
 
-    // Assess
-    expect(form).toEqual({
-      decision: 'reject',
-      executionArn: EXECUTION_ARN,
-      token: TOKEN,
-      by: 'Bob',
-      comment: 'line 1\nline 2[31m',
-    });
+    // Assess: the execution and the token are not read.
+    expect(form).toEqual({ decision: 'reject', secret: SECRET, by: 'Bob', comment: 'line 1\nline 2[31m' });
   });
 
   it('names the page when the person left the name empty', () => {
-    const form = parseDecisionForm(`decision=approve&execution=${EXECUTION_ARN}&token=abc`);
+    const form = parseDecisionForm(`decision=approve&link=${SECRET}`);
     expect(form.by).toBe(DEFAULT_DECIDER);
   });
 
   it.each([
-    [{ decision: 'maybe' }, /Choose Approve or Reject/],
-    [{ decision: 'approve', by: 'x'.repeat(201) }, /at most 200/],
-    [{ decision: 'approve', comment: 'x'.repeat(2001) }, /at most 2000/],
-  ])('refuses %j', (fields, message) => {
-    const body = new URLSearchParams({ execution: EXECUTION_ARN, token: TOKEN, ...fields }).toString();
-    expect(() => parseDecisionForm(body)).toThrow(InvalidDecisionError);
+    [{ decision: 'maybe', link: SECRET }, InvalidDecisionError, /Choose Approve or Reject/],
+    [{ decision: 'approve', link: SECRET, by: 'x'.repeat(201) }, InvalidDecisionError, /at most 200/],
+    [{ decision: 'approve', link: SECRET, comment: 'x'.repeat(2001) }, InvalidDecisionError, /at most 2000/],
+    [
+      { decision: 'approve', token: TOKEN, execution: EXECUTION_ARN },
+      InvalidApprovalLinkError,
+      /no approval code/,
+    ],
+    [{ decision: 'approve', link: TOKEN }, InvalidApprovalLinkError, /not one this page issued/],
+  ])('refuses %j', (fields, error, message) => {
+    const body = new URLSearchParams(fields).toString();
+    expect(() => parseDecisionForm(body)).toThrow(error);
     expect(() => parseDecisionForm(body)).toThrow(message);
   });
 });
 
 describe('decisions', () => {
-  it('builds the SendTaskSuccess output', () => {
+  it('builds the SendTaskSuccess output: the name as typed, how it is known, and what the request proves', () => {
     expect(approvalOutput(CONTEXT)).toEqual({
       decision: 'approve',
       step: 'disable',
       by: 'alice@example.com',
+      identity: { kind: 'self-declared' },
+      via: 'approval-page',
       at: '2026-02-01T10:00:00.000Z',
       comment: 'checked',
       sourceIp: '198.51.100.7',
@@ -304,16 +306,22 @@ describe('decisions', () => {
     });
   });
 
-  it('builds the SendTaskFailure error the workflow catches, with a cause naming who, when and why', () => {
+  it('builds the SendTaskFailure error the workflow catches, with a cause naming who (self-declared), when, from where and why', () => {
     expect(rejection({ ...CONTEXT, comment: '' })).toEqual({
       error: 'ApprovalRejected',
       cause:
-        'REJECTED on the approval page by alice@example.com at 2026-02-01T10:00:00.000Z from 198.51.100.7 (no comment)',
+        'REJECTED on the approval page by alice@example.com (self-declared name, not verified) at 2026-02-01T10:00:00.000Z from 198.51.100.7, Mozilla/5.0 (no comment)',
     });
   });
 
   it('dates the deletion pendingWindowInDays after now', () => {
     expect(deletionDateIfApprovedAt(NOW, 7).toISOString()).toBe('2026-02-08T10:00:00.000Z');
+  });
+});
+
+describe('USED_LINK', () => {
+  it('says a used link decided already (409)', () => {
+    expect(USED_LINK).toMatchObject({ statusCode: 409, title: 'Already decided' });
   });
 });
 
@@ -374,7 +382,7 @@ describe('lookupApproval with a full-size request', () => {
       evidenceCount: 0,
       canaries: 3,
       canariesSeen: 3,
-      disableApprovedBy: REQUESTED_BY,
+      disableApprovedBy: `${REQUESTED_BY} (self-declared name, not verified, from 198.51.100.7)`,
       disableApprovedAt: new Date(SCHEDULED_AT.getTime() - 30 * 86_400_000 - 80 * 60_000).toISOString(),
     });
     expect(request.reportText).toMatch(/^Observation report for KMS key /);

@@ -179,10 +179,55 @@ describe('holdTags', () => {
       approval,
     });
 
-    // Assess
-    expect(disabling[TAGS.disableApprovedBy]).toBe(`Jane _jane@example.com_ at ${NOW.toISOString()}`);
-    expect(pending[TAGS.deletionApprovedBy]).toBe(`Jane _jane@example.com_ at ${NOW.toISOString()}`);
+    // Assess: a decision recorded without an identity is a typed name, and the tag says so.
+    expect(disabling[TAGS.disableApprovedBy]).toBe(
+      `self-declared Jane _jane@example.com_ at ${NOW.toISOString()}`,
+    );
+    expect(pending[TAGS.deletionApprovedBy]).toBe(
+      `self-declared Jane _jane@example.com_ at ${NOW.toISOString()}`,
+    );
     expect(disabling[TAGS.deletionApprovedBy]).toBeUndefined();
+  });
+
+  it('says in the tag how the approver is known: self-declared from an address, or an IAM identity', () => {
+    // Prepare
+    const page = {
+      decision: 'approve' as const,
+      by: 'alice',
+      at: NOW.toISOString(),
+      identity: { kind: 'self-declared' as const },
+      via: 'approval-page' as const,
+      sourceIp: '198.51.100.7',
+      userAgent: 'Mozilla/5.0',
+    };
+    const cli = {
+      decision: 'approve' as const,
+      by: 'arn:aws:sts::111122223333:assumed-role/KeyApprovers/alice',
+      at: NOW.toISOString(),
+      identity: {
+        kind: 'iam' as const,
+        arn: 'arn:aws:sts::111122223333:assumed-role/KeyApprovers/alice',
+        userId: 'AROAEXAMPLE:alice',
+        account: '111122223333',
+      },
+      via: 'cli' as const,
+    };
+    const long = { ...page, by: 'x'.repeat(300) };
+
+    // Act
+    const tag = (approval: typeof page | typeof cli) =>
+      holdTags(EXECUTION, { status: 'disabling', disabledAt: NOW.toISOString(), wasEnabled: true, approval })[
+        TAGS.disableApprovedBy
+      ];
+
+    // Assess
+    expect(tag(page)).toBe(`self-declared alice at ${NOW.toISOString()} from 198.51.100.7`);
+    expect(tag(cli)).toBe(
+      `IAM arn:aws:sts::111122223333:assumed-role/KeyApprovers/alice at ${NOW.toISOString()}`,
+    );
+    // A long name is shortened, not the time and the source after it; the value fits KMS's 256.
+    expect(tag(long)).toMatch(new RegExp(`^self-declared x+_ at ${NOW.toISOString()} from 198.51.100.7$`));
+    expect(tag(long)?.length).toBeLessThanOrEqual(256);
   });
 
   it('writes the deletion time when scheduling and a sanitized evidence tag on rollback', () => {

@@ -7,6 +7,7 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { approve, reject } from '../../../lib/cli/decide.js';
 import { bufferedIo } from '../../../lib/cli/io.js';
@@ -26,6 +27,19 @@ import {
 
 const sfnMock = mockClient(SFNClient);
 const kmsMock = mockClient(KMSClient);
+const stsMock = mockClient(STSClient);
+/** The person running the CLI, as STS names them. */
+const CALLER = {
+  Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/KeyApprovers/carol`,
+  UserId: 'AROAEXAMPLEID:carol',
+  Account: ACCOUNT,
+};
+const IDENTITY = { kind: 'iam', arn: CALLER.Arn, userId: CALLER.UserId, account: ACCOUNT };
+
+beforeEach(() => {
+  stsMock.reset();
+  stsMock.on(GetCallerIdentityCommand).resolves(CALLER);
+});
 const NOW = new Date('2026-03-02T10:15:00.000Z');
 const ARN = executionArn('app-old-20260301T090000');
 
@@ -101,8 +115,8 @@ describe('findPendingApproval', () => {
       type: 'TaskTimedOut',
       timestamp: new Date('2026-03-08T09:00:00Z'),
       taskTimedOutEventDetails: {
-        resourceType: 'sns',
-        resource: 'publish.waitForTaskToken',
+        resourceType: 'lambda',
+        resource: 'invoke.waitForTaskToken',
         error: 'States.Timeout',
       },
     });
@@ -157,11 +171,15 @@ describe('approve', () => {
     expect(input?.taskToken).toBe('TOKEN-DISABLE-1');
     expect(JSON.parse(input?.output ?? '')).toEqual({
       decision: 'approve',
-      by: 'carol',
+      step: 'disable',
+      by: CALLER.Arn,
+      identity: IDENTITY,
+      via: 'cli',
+      declaredBy: 'carol',
       at: '2026-03-02T10:15:00.000Z',
       comment: 'retired with app v1',
     });
-    expect(io.out()).toContain('Approved disabling the key');
+    expect(io.out()).toContain(`Approved disabling the key for ${ARN} as ${CALLER.Arn} (carol)`);
     expect(io.out()).toMatch(
       /^Answering disabling the key \(--step disable\) for key arn:aws:kms:eu-west-1:111122223333:key\/1234abcd-12ab-34cd-56ef-1234567890ab \(alias\/app-old\)\.\n/,
     );
@@ -184,7 +202,11 @@ describe('approve', () => {
     expect(input?.taskToken).toBe('TOKEN-DELETION');
     expect(JSON.parse(input?.output ?? '')).toEqual({
       decision: 'approve',
-      by: 'alice',
+      step: 'deletion',
+      by: CALLER.Arn,
+      identity: IDENTITY,
+      via: 'cli',
+      declaredBy: 'alice',
       at: NOW.toISOString(),
     });
     expect(JSON.parse(io.out())).toMatchObject({
@@ -272,8 +294,8 @@ describe('approve and reject after the approval expired', () => {
       type: 'TaskTimedOut',
       timestamp: new Date(EXPIRED_AT),
       taskTimedOutEventDetails: {
-        resourceType: 'sns',
-        resource: 'publish.waitForTaskToken',
+        resourceType: 'lambda',
+        resource: 'invoke.waitForTaskToken',
         error: 'States.Timeout',
       },
     });
@@ -384,6 +406,122 @@ describe('findExpiredApproval', () => {
   });
 });
 
+describe('approve and reject: who decides', () => {
+  afterEach(() => {
+    sfnMock.reset();
+  });
+
+  it('records the caller STS names, not a typed name, and answers when the stack names no approvers', async () => {
+    // Prepare
+    running();
+    history(waitingForDisableApproval());
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--step', 'disable', '--by', 'the-ceo@example.com', '--json'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stsMock.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+    const output = JSON.parse(sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '');
+    expect(output).toMatchObject({ by: CALLER.Arn, identity: IDENTITY, declaredBy: 'the-ceo@example.com' });
+    expect(JSON.parse(io.out())).toMatchObject({ by: CALLER.Arn, declaredBy: 'the-ceo@example.com' });
+  });
+
+  it.each([
+    ['the role of its session', [`arn:aws:iam::${ACCOUNT}:role/KeyApprovers`]],
+    ['its own session', [CALLER.Arn]],
+  ])('answers a caller the approvers list names by %s', async (_case, approvers) => {
+    // Prepare
+    running();
+    history(
+      new HistoryBuilder(ARN)
+        .pass('Start')
+        .lambda('AssessKey', 'assessment', ASSESSMENT)
+        .requestApproval('RequestDisableApproval', 'disable', 'TOKEN-D', undefined, { approvers }),
+    );
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--step', 'disable'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+  });
+
+  it.each(['approve', 'reject'] as const)(
+    'refuses to %s for a caller the approvers list does not name, and answers nothing',
+    async (decision) => {
+      // Prepare
+      running();
+      history(
+        new HistoryBuilder(ARN)
+          .pass('Start')
+          .lambda('AssessKey', 'assessment', ASSESSMENT)
+          .requestApproval('RequestDisableApproval', 'disable', 'TOKEN-D', undefined, {
+            approvers: [`arn:aws:iam::${ACCOUNT}:role/SecurityApprovers`, 'dana@example.com'],
+          }),
+      );
+      const io = bufferedIo({ env: ENV, now: () => NOW });
+
+      // Act
+      const code = await (decision === 'approve' ? approve : reject)(
+        [ARN, '--step', 'disable', '--by', 'dana@example.com', '--json'],
+        io,
+      );
+
+      // Assess
+      expect(code).toBe(1);
+      const { error } = JSON.parse(io.out());
+      expect(error.name).toBe('NotAnApproverError');
+      expect(error.message).toContain(CALLER.Arn);
+      expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+      expect(sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    },
+  );
+
+  it('answers nothing when STS cannot say who the caller is', async () => {
+    // Prepare
+    running();
+    history(waitingForDisableApproval());
+    stsMock
+      .on(GetCallerIdentityCommand)
+      .rejects(Object.assign(new Error('expired'), { name: 'ExpiredToken' }));
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--step', 'disable'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(io.err()).toContain('ExpiredToken');
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('still answers an execution started before links had secrets (its approval an SNS publish)', async () => {
+    // Prepare
+    running();
+    history(
+      new HistoryBuilder(ARN)
+        .pass('Start')
+        .lambda('AssessKey', 'assessment', ASSESSMENT)
+        .requestApproval('RequestDisableApproval', 'disable', 'TOKEN-OLD', undefined, { form: 'sns' }),
+    );
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const io = bufferedIo({ env: ENV, now: () => NOW });
+
+    // Act
+    const code = await approve([ARN, '--step', 'disable'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.taskToken).toBe('TOKEN-OLD');
+  });
+});
+
 describe('reject', () => {
   afterEach(() => {
     sfnMock.reset();
@@ -406,8 +544,7 @@ describe('reject', () => {
     expect(input).toEqual({
       taskToken: 'TOKEN-DISABLE-1',
       error: 'ApprovalRejected',
-      cause:
-        'Rejected by alice at 2026-03-02T10:15:00.000Z with the kms-deletion-guard CLI: still used by billing',
+      cause: `Rejected with the kms-deletion-guard CLI by ${CALLER.Arn} (IAM identity verified by AWS; self-declared name alice) at 2026-03-02T10:15:00.000Z: still used by billing`,
     });
     expect(io.out()).toContain('ends REJECTED; the key was not changed');
   });

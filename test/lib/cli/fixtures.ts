@@ -13,6 +13,7 @@ export const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 export const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
 export const OTHER_KEY_ID = '0987dcba-09fe-87dc-65ba-ab0987654321';
 export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:KmsDeletionGuard-Approvals`;
+export const REQUEST_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:KmsDeletionGuard-RequestApproval`;
 
 export function executionArn(name: string): string {
   return `arn:aws:states:${REGION}:${ACCOUNT}:execution:KeyDeletionGuardWorkflow:${name}`;
@@ -168,19 +169,29 @@ export class HistoryBuilder {
   }
 
   /** The SNS publish that asks for approval; `failPublish` adds a throttled first attempt that the Retry repeats. */
-  requestApproval(name: string, step: 'disable' | 'deletion', token: string, failPublish?: string): this {
+  /**
+   * An approval request: the request-approval Lambda invoked with the token (`form: 'sns'`: the SNS
+   * publish of executions started before links had secrets). `failPublish` is the token of a first
+   * attempt that failed and was retried with a new token.
+   */
+  requestApproval(
+    name: string,
+    step: 'disable' | 'deletion',
+    token: string,
+    failPublish?: string,
+    options: { readonly approvers?: readonly string[]; readonly form?: 'lambda' | 'sns' } = {},
+  ): this {
     this.enter('Task', name);
-    const sns = { resourceType: 'sns', resource: 'publish.waitForTaskToken' };
-    const schedule = (taskToken: string) =>
-      this.push({
-        type: 'TaskScheduled',
-        taskScheduledEventDetails: {
-          ...sns,
-          region: REGION,
-          timeoutInSeconds: 604800,
-          parameters: JSON.stringify({
+    const legacy = options.form === 'sns';
+    const resource = legacy
+      ? { resourceType: 'sns', resource: 'publish.waitForTaskToken' }
+      : { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
+    const subject = `kms-deletion-guard: approve ${step === 'disable' ? 'disabling' : 'deleting'} KMS key ${KEY_ID}`;
+    const parameters = (taskToken: string) =>
+      legacy
+        ? {
             TopicArn: TOPIC_ARN,
-            Subject: `kms-deletion-guard: approve ${step === 'disable' ? 'disabling' : 'deleting'} KMS key ${KEY_ID}`,
+            Subject: subject,
             Message: `Summary...\n\nApproval token: ${taskToken}`,
             MessageAttributes: {
               kind: { DataType: 'String', StringValue: 'approval-request' },
@@ -188,22 +199,54 @@ export class HistoryBuilder {
               execution: { DataType: 'String', StringValue: this.executionArn },
               taskToken: { DataType: 'String', StringValue: taskToken },
             },
-          }),
+          }
+        : {
+            FunctionName: REQUEST_FUNCTION_ARN,
+            Payload: {
+              executionArn: this.executionArn,
+              taskToken,
+              step,
+              subject,
+              text: 'Summary...',
+              keyArn: KEY_ARN,
+              timeoutSeconds: 604800,
+              approvers: [...(options.approvers ?? [])],
+            },
+          };
+    const schedule = (taskToken: string) =>
+      this.push({
+        type: 'TaskScheduled',
+        taskScheduledEventDetails: {
+          ...resource,
+          region: REGION,
+          timeoutInSeconds: 604800,
+          parameters: JSON.stringify(parameters(taskToken)),
         },
       });
     if (failPublish) {
       schedule(failPublish);
-      this.push({ type: 'TaskStarted', taskStartedEventDetails: sns });
+      this.push({ type: 'TaskStarted', taskStartedEventDetails: resource });
       this.push({
         type: 'TaskFailed',
-        taskFailedEventDetails: { ...sns, error: 'SNS.ThrottledException', cause: 'Rate exceeded' },
+        taskFailedEventDetails: {
+          ...resource,
+          error: legacy ? 'SNS.ThrottledException' : 'ThrottledException',
+          cause: 'Rate exceeded',
+        },
       });
     }
     schedule(token);
-    this.push({ type: 'TaskStarted', taskStartedEventDetails: sns });
+    this.push({ type: 'TaskStarted', taskStartedEventDetails: resource });
     return this.push({
       type: 'TaskSubmitted',
-      taskSubmittedEventDetails: { ...sns, output: JSON.stringify({ MessageId: 'f00d' }) },
+      taskSubmittedEventDetails: {
+        ...resource,
+        output: JSON.stringify(
+          legacy
+            ? { MessageId: 'f00d' }
+            : { Payload: { link: '0123456789ab', step, expiresAt: '2026-03-08T09:00:00.000Z' } },
+        ),
+      },
     });
   }
 
@@ -213,8 +256,8 @@ export class HistoryBuilder {
       {
         type: 'TaskSucceeded',
         taskSucceededEventDetails: {
-          resourceType: 'sns',
-          resource: 'publish.waitForTaskToken',
+          resourceType: 'lambda',
+          resource: 'invoke.waitForTaskToken',
           output: JSON.stringify(output),
         },
       },

@@ -177,3 +177,35 @@ describe('resolveGuardConfig: keyTagCondition', () => {
     expect(config.keyTagCondition?.key).toHaveLength(128);
   });
 });
+
+describe('resolveGuardConfig: approvers', () => {
+  it('accepts e-mail addresses and IAM principal ARNs, and defaults to none', () => {
+    // Prepare
+    const approvers = [
+      'alice@example.com',
+      'arn:aws:iam::111122223333:role/teams/KeyApprovers',
+      'arn:aws:iam::111122223333:user/bob',
+      'arn:aws:sts::111122223333:assumed-role/KeyApprovers/carol',
+      'arn:aws-us-gov:iam::111122223333:root',
+    ];
+
+    // Act
+    const named = resolveGuardConfig({ cloudTrailLogGroupName: 'trail', approvers });
+    const none = resolveGuardConfig({ cloudTrailLogGroupName: 'trail' });
+
+    // Assess
+    expect(named.approvers).toEqual(approvers);
+    expect(none.approvers).toEqual([]);
+  });
+
+  it.each([
+    ['a name', ['bob']],
+    ['a group, which no caller is', ['arn:aws:iam::111122223333:group/Approvers']],
+    ['a role of no account', ['arn:aws:iam:::role/KeyApprovers']],
+    ['not a list', 'alice@example.com'],
+  ])('refuses %s, naming the field and what it takes', (_case, approvers) => {
+    expect(() => resolveGuardConfig({ cloudTrailLogGroupName: 'trail', approvers })).toThrow(
+      /^approvers must be a list of e-mail addresses or IAM principal ARNs .*; received /,
+    );
+  });
+});

@@ -207,7 +207,7 @@ describe('KeyDeletionGuard', () => {
 
   it('runs every handler on Node.js 22, arm64, with X-Ray', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -250,14 +250,20 @@ describe('KeyDeletionGuard', () => {
       expect(s.Resource).toEqual({ Ref: expect.stringMatching(/NotificationsTopic/) });
   });
 
-  it('lets the state machine invoke exactly the six workflow Lambdas (and their versions), nothing else', () => {
+  it('lets the state machine invoke exactly the seven workflow Lambdas (and their versions), nothing else', () => {
     // Prepare
     const invoke = stateMachineStatements().filter((s) =>
       [s.Action].flat().includes('lambda:InvokeFunction'),
     );
-    const workflowFunctions = ['assess', 'inventory', 'disable', 'check', 'schedule-deletion', 'restore'].map(
-      functionOf,
-    );
+    const workflowFunctions = [
+      'assess',
+      'inventory',
+      'disable',
+      'check',
+      'schedule-deletion',
+      'restore',
+      'request-approval',
+    ].map(functionOf);
 
     // Act
     const resources = invoke.flatMap((s: { Resource: unknown }) => [s.Resource].flat());
@@ -355,7 +361,7 @@ describe('KeyDeletionGuard', () => {
     expect(inventory?.Properties.Timeout).toBe(900);
   });
 
-  it('throttles the approval endpoint and logs access without the query string (the token)', () => {
+  it('throttles the approval endpoint and logs access without the query string (the link secret)', () => {
     // Prepare
     const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
 
@@ -379,7 +385,7 @@ describe('KeyDeletionGuard', () => {
     expect(format).not.toMatch(/querystring|requestOverride|\$context\.path|\$input/);
   });
 
-  it('serves the approval page on GET (link values required) and POST, through one Lambda', () => {
+  it('serves the approval page on GET (the link secret required) and POST, through one Lambda', () => {
     // Prepare
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
 
@@ -390,8 +396,112 @@ describe('KeyDeletionGuard', () => {
       expect(JSON.stringify(method.Properties.Integration.Uri)).toContain('GuardApprovalFunction');
     }
     expect(methods.find((m) => m.Properties.HttpMethod === 'GET')?.Properties.RequestParameters).toEqual({
-      'method.request.querystring.execution': true,
-      'method.request.querystring.token': true,
+      'method.request.querystring.link': true,
+    });
+  });
+
+  describe('the approval links', () => {
+    const tables = template.findResources('AWS::DynamoDB::Table', {
+      Properties: { KeySchema: [{ AttributeName: 'linkHash', KeyType: 'HASH' }] },
+    });
+    const [tableId, table] = Object.entries(tables)[0] ?? [];
+    /** Every action any role of the stack is granted on the link table. */
+    const grantsOnTable = () =>
+      Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+        (policy.Properties.PolicyDocument.Statement as Statement[])
+          .filter((statement) => JSON.stringify(statement.Resource).includes(`"${tableId}"`))
+          .map((statement) => ({
+            roles: policy.Properties.Roles,
+            actions: [statement.Action].flat().sort(),
+          })),
+      );
+    const roleOf = (handler: string) =>
+      template.toJSON().Resources[functionOf(handler) ?? ''].Properties.Role['Fn::GetAtt'][0];
+
+    it('are kept in one table keyed by the secret’s digest, with a TTL, on demand', () => {
+      // Assess
+      expect(Object.keys(tables)).toHaveLength(1);
+      expect(table?.Properties).toMatchObject({
+        KeySchema: [{ AttributeName: 'linkHash', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'linkHash', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'retainUntil', Enabled: true },
+      });
+      expect(table?.DeletionPolicy).toBe('Delete');
+    });
+
+    it('may be added to by the request function and read and spent by the approval page, by nobody else', () => {
+      // Act
+      const grants = grantsOnTable();
+
+      // Assess
+      expect(grants).toEqual(
+        expect.arrayContaining([
+          { roles: [{ Ref: roleOf('request-approval') }], actions: ['dynamodb:PutItem'] },
+          { roles: [{ Ref: roleOf('approval') }], actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+        ]),
+      );
+      expect(grants).toHaveLength(2);
+    });
+
+    it('reach the request function and the page through their environments', () => {
+      // Assess
+      for (const handler of ['request-approval', 'approval']) {
+        template.hasResourceProperties('AWS::Lambda::Function', {
+          Environment: {
+            Variables: Match.objectLike({ KDG_HANDLER: handler, KDG_APPROVAL_LINKS_TABLE: { Ref: tableId } }),
+          },
+        });
+      }
+    });
+
+    it('are e-mailed on a topic of their own that only the configured addresses may subscribe to', () => {
+      // Prepare
+      const topics = template.findResources('AWS::SNS::Topic');
+      const approvalTopicId = Object.keys(topics).find((id) => id.includes('ApprovalTopic'));
+      const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')).filter((p) =>
+        JSON.stringify(p.Properties.Topics).includes(`"${approvalTopicId}"`),
+      );
+
+      // Assess
+      expect(approvalTopicId).toBeDefined();
+      expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual(
+        expect.arrayContaining([
+          {
+            Sid: 'OnlyConfiguredApproversSubscribe',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'sns:Subscribe',
+            Resource: { Ref: approvalTopicId },
+            Condition: { StringNotEqualsIgnoreCase: { 'sns:Endpoint': ['ops@example.com'] } },
+          },
+        ]),
+      );
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'ops@example.com',
+        TopicArn: { Ref: approvalTopicId },
+      });
+      expect(statementsOf('request-approval')).toContainEqual({
+        Action: 'sns:Publish',
+        Effect: 'Allow',
+        Resource: { Ref: approvalTopicId },
+      });
+    });
+
+    it('lets nobody subscribe to the approval topic when no address is configured', () => {
+      // Prepare
+      const { template: none } = synthStack({ cloudTrailLogGroupName: 'trail' });
+
+      // Act
+      const denies = Object.values(none.findResources('AWS::SNS::TopicPolicy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter((s: { Sid?: string }) => s.Sid === 'OnlyConfiguredApproversSubscribe');
+
+      // Assess
+      expect(denies).toHaveLength(1);
+      expect(denies[0].Condition).toBeUndefined();
+      expect(Object.keys(none.findResources('AWS::SNS::Subscription'))).toHaveLength(0);
     });
   });
 

@@ -527,6 +527,47 @@ describe('OperatorView', () => {
       });
     });
 
+    it('reads from the execution log only what Step Functions writes without execution data', () => {
+      // Prepare: the state machine logs without execution data (no input, output or parameters):
+      // each event keeps its type and execution, a state's name, an ending's error and cause.
+      const logged = new Set([
+        'type',
+        'execution_arn',
+        'details.name',
+        'details.error',
+        'details.cause',
+        '@timestamp',
+      ]);
+      const executionQueries = Object.values(template.findResources('AWS::Logs::QueryDefinition')).filter(
+        (q) => JSON.stringify(q.Properties.LogGroupNames).includes(`"${ids.executionLogs}"`),
+      );
+      const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).filter((f) =>
+        JSON.stringify(f.Properties.LogGroupName).includes(`"${ids.executionLogs}"`),
+      );
+
+      // Act
+      const fieldsRead = [
+        ...executionQueries.flatMap(
+          (q) => (q.Properties.QueryString as string).match(/\b(?:details\.\w+|execution_arn|type)\b/g) ?? [],
+        ),
+        ...filters.flatMap((f) =>
+          ((f.Properties.FilterPattern as string).match(/\$\.[\w.]+/g) ?? []).map((p) => p.slice(2)),
+        ),
+      ];
+
+      // Assess
+      expect(executionQueries.length).toBeGreaterThan(0);
+      expect(filters.length).toBeGreaterThan(0);
+      expect(fieldsRead.filter((field) => !logged.has(field))).toEqual([]);
+      expect(queryNamed(template, 'Restore failures')?.QueryString).toBe(
+        `filter type = "PassStateEntered" and details.name = "${RESTORE_FAILED_STATE}"\n| fields @timestamp, execution_arn\n| sort @timestamp desc`,
+      );
+      // The execution log names no key any more: a key is followed through the functions' logs.
+      expect(queryNamed(template, 'One key end to end (replace KEY_ID)')?.LogGroupNames).not.toContainEqual(
+        ref(ids.executionLogs),
+      );
+    });
+
     it('searches every function’s log for warnings, errors and runtime failures', () => {
       // Act
       const query = queryNamed(template, 'Warnings and errors');

@@ -2,7 +2,6 @@ import '../../../lib/simulator/polyfill.js';
 import validator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { WHOLE_NUMBER_SETTINGS } from '../../../lambdas/contracts/config.js';
-import { LINK_PARAGRAPH } from '../../../lambdas/domain/approval-page.js';
 import type { AslDefinition, AslState } from '../synth.js';
 import { definitionOf, synthStack } from '../synth.js';
 
@@ -136,36 +135,78 @@ describe('Workflow definition', () => {
     }
   });
 
-  it('links each approval e-mail to the approval page with the execution and the token', () => {
-    for (const [name, textPath] of [
-      ['RequestDisableApproval', '$.assessment.value.summaryText'],
-      ['RequestDeletionApproval', '$.watch.value.reportText'],
+  it('asks the request function for each approval with the token, the step, the texts and the key, never a link', () => {
+    for (const [name, step, textPath, subjectPath] of [
+      ['RequestDisableApproval', 'disable', '$.assessment.value.summaryText', '$.assessment.value.subject'],
+      ['RequestDeletionApproval', 'deletion', '$.watch.value.reportText', '$.watch.value.subject'],
     ] as const) {
       // Prepare
-      const parameters = definition.States[name]?.Parameters ?? {};
-      const message = parameters['Message.$'] as string;
+      const state = definition.States[name];
+      const payload = state?.Parameters?.Payload as Record<string, unknown>;
 
-      // Assess: the page cuts the e-mail text at LINK_PARAGRAPH, so both must agree.
-      expect(message.startsWith("States.Format('{}")).toBe(true);
-      expect(message).toContain(LINK_PARAGRAPH);
-      expect(message).toMatch(
-        new RegExp(
-          `\\?execution=\\{\\}&token=\\{\\}', ${textPath.replaceAll('.', '\\.').replace('$', '\\$')}, ` +
-            "'https://[^']+\\.execute-api\\.us-east-1\\.amazonaws\\.com/approval/', " +
-            '\\$\\$\\.Execution\\.Id, \\$\\$\\.Task\\.Token\\)$',
-        ),
-      );
-      expect(parameters.MessageAttributes).toMatchObject({
-        step: { StringValue: name === 'RequestDisableApproval' ? 'disable' : 'deletion' },
-        taskToken: { 'StringValue.$': '$$.Task.Token' },
+      // Assess: the token goes to the function, which makes the link's secret; the definition holds none.
+      expect(state?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+      expect(JSON.stringify(state?.Parameters?.FunctionName)).toContain('GuardRequestApprovalFunction');
+      expect(payload).toMatchObject({
+        'executionArn.$': '$$.Execution.Id',
+        'taskToken.$': '$$.Task.Token',
+        step,
+        'subject.$': subjectPath,
+        'text.$': textPath,
+        'keyArn.$': '$.assessment.value.key.keyArn',
+        timeoutSeconds: 7 * 24 * 3600,
+        approvers: [],
       });
+      expect(JSON.stringify(state)).not.toMatch(/[?&](token|link)=/);
+      expect(state?.ResultPath).toBe(`$.${step}Approval`);
+    }
+    // The deletion request names who approved the disable.
+    expect(
+      (
+        definition.States.RequestDeletionApproval?.Parameters?.Payload as Record<string, unknown> | undefined
+      )?.['previousDecision.$'],
+    ).toBe('$.disableApproval');
+  });
+
+  it('hands the stack’s approvers to every request', () => {
+    // Prepare
+    const approvers = ['arn:aws:iam::111122223333:role/KeyApprovers', 'alice@example.com'];
+    const named = definitionOf(synthStack({ cloudTrailLogGroupName: 'trail', approvers }).template);
+
+    // Assess
+    for (const name of ['RequestDisableApproval', 'RequestDeletionApproval']) {
+      expect(
+        (named.States[name]?.Parameters?.Payload as Record<string, unknown> | undefined)?.approvers,
+      ).toEqual(approvers);
+    }
+  });
+
+  it('retries a request whose e-mail SNS throttled, and catches a rejection, the timeout and the rest', () => {
+    for (const name of ['RequestDisableApproval', 'RequestDeletionApproval']) {
+      // Prepare
+      const state = definition.States[name];
+
+      // Assess
+      expect(state?.Retry?.flatMap((r) => r.ErrorEquals)).toEqual(
+        expect.arrayContaining([
+          'Lambda.ServiceException',
+          'ThrottledException',
+          'InternalErrorException',
+          'ProvisionedThroughputExceededException',
+        ]),
+      );
+      expect(state?.Catch?.map((c) => c.ErrorEquals)).toEqual([
+        ['ApprovalRejected'],
+        ['States.Timeout'],
+        ['States.ALL'],
+      ]);
     }
   });
 
   it('asks for approval with a task token and a timeout, and waits from computed timestamps', () => {
     for (const name of ['RequestDisableApproval', 'RequestDeletionApproval']) {
       const state = definition.States[name];
-      expect(state?.Resource).toBe('arn:aws:states:::sns:publish.waitForTaskToken');
+      expect(state?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
       expect(state?.TimeoutSeconds).toBe(7 * 24 * 3600);
     }
     // Until the final check, and until the deletion date (the fast path stays active to the end).
@@ -684,11 +725,13 @@ describe('Workflow inventory steps, run by aws-local-stepfunctions', () => {
 });
 
 describe('State machine resource', () => {
-  it('is a Standard workflow that logs ALL events and traces with X-Ray', () => {
+  it('is a Standard workflow that logs ALL events, without their data, and traces with X-Ray', () => {
+    // The execution history keeps inputs, outputs and task parameters (an approval's token among them);
+    // the log group, which more principals read, keeps only each event's type, state, error and cause.
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
     });
   });
 });

@@ -51,9 +51,9 @@ describe('simulate', () => {
     });
     expect(result.timeline.filter((e) => e.state === 'WatchForBreakage')).toHaveLength(1);
     expect(result.stats.stateTransitions).toBe(result.timeline.length - checks.length - 1);
-    // AssessKey, the two inventories, DisableKey, the watch's start, FinalCheck and ScheduleDeletion,
-    // and the 12 checks.
-    expect(result.stats.lambdaInvocations).toBe(7 + 12);
+    // AssessKey, the two inventories, the two approval requests, DisableKey, the watch's start,
+    // FinalCheck and ScheduleDeletion, and the 12 checks.
+    expect(result.stats.lambdaInvocations).toBe(9 + 12);
     expect(resultSchemaErrors(result)).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
 import {
+  GetExecutionHistoryCommand,
   InvalidOutput,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
@@ -59,6 +60,28 @@ describe('SnsService', () => {
     expect(other.xml).toContain('<Code>InvalidAction</Code>');
     expect(bad.xml).toContain('<Code>InvalidParameter</Code>');
     expect(sns.published()).toEqual([]);
+  });
+
+  it('answers a publish with the injected SNS error, recording nothing, while the fault lasts', () => {
+    // Prepare
+    const sns = new SnsService('111122223333', () => NOW);
+    let remaining = 1;
+    sns.useFaults((operation) => (operation === 'Publish' && remaining-- > 0 ? 'ThrottledException' : null));
+    const form = new URLSearchParams({
+      Action: 'Publish',
+      TopicArn: 'arn:aws:sns:us-east-1:111122223333:approvals',
+      Message: 'approve?',
+    });
+
+    // Act
+    const throttled = sns.serve(form);
+    const sent = sns.serve(form);
+
+    // Assess
+    expect(throttled.status).toBe(400);
+    expect(throttled.xml).toContain('<Code>ThrottledException</Code>');
+    expect(sent.status).toBe(200);
+    expect(sns.published()).toHaveLength(1);
   });
 });
 
@@ -199,5 +222,122 @@ describe('SfnService task tokens through a real SFNClient', () => {
     // Assess
     expect(second.$metadata.httpStatusCode).toBe(200);
     expect(emulator.account.sfn.taskState('token-4')?.answer).toEqual({ kind: 'success', output: {} });
+  });
+});
+
+describe('SfnService execution history through a real SFNClient', () => {
+  const emulator = useEmulatorServer();
+  let client: SFNClient;
+  const TASK = {
+    executionArn: EXECUTION,
+    state: 'RequestDisableApproval',
+    input: { assessment: { value: { key: { keyId: 'k' } } } },
+    parameters: {
+      FunctionName: 'arn:aws:lambda:us-east-1:111122223333:function:Request',
+      Payload: { step: 'disable', taskToken: 'token-h1' },
+    },
+    timeoutSeconds: 604_800,
+  };
+
+  beforeAll(() => {
+    client = emulator.client(SFNClient);
+  });
+
+  it('shows a token task as Step Functions would: entered, scheduled with its parameters, answered', async () => {
+    // Prepare
+    emulator.account.sfn.setStatus(EXECUTION, 'RUNNING');
+    emulator.account.sfn.openTask('token-h1', TASK);
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: 'token-h1', output: '{"decision":"approve"}' }),
+    );
+
+    // Act
+    const { events = [] } = await client.send(new GetExecutionHistoryCommand({ executionArn: EXECUTION }));
+
+    // Assess
+    expect(events.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSubmitted',
+      'TaskSucceeded',
+      'TaskStateExited',
+    ]);
+    const scheduled = events[2];
+    expect(scheduled?.previousEventId).toBe(events[1]?.id);
+    expect(scheduled?.timestamp).toEqual(START);
+    expect(scheduled?.taskScheduledEventDetails).toEqual({
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
+      region: 'us-east-1',
+      parameters: JSON.stringify(TASK.parameters),
+      timeoutInSeconds: 604_800,
+    });
+    expect(events[1]?.stateEnteredEventDetails).toEqual({
+      name: 'RequestDisableApproval',
+      input: JSON.stringify(TASK.input),
+    });
+  });
+
+  it('pages newest first, leaves out execution data when asked, and closes a task nobody answered', async () => {
+    // Prepare
+    const arn = `${EXECUTION}-2`;
+    emulator.account.sfn.setStatus(arn, 'RUNNING');
+    emulator.account.sfn.openTask('token-h2', { ...TASK, executionArn: arn });
+    emulator.account.sfn.closeTask('token-h2');
+    emulator.account.sfn.setStatus(arn, 'FAILED');
+
+    // Act
+    const first = await client.send(
+      new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 3 }),
+    );
+    const second = await client.send(
+      new GetExecutionHistoryCommand({
+        executionArn: arn,
+        reverseOrder: true,
+        maxResults: 3,
+        nextToken: first.nextToken,
+      }),
+    );
+    const bare = await client.send(
+      new GetExecutionHistoryCommand({ executionArn: arn, includeExecutionData: false }),
+    );
+
+    // Assess
+    expect(first.events?.map((e) => e.type)).toEqual(['ExecutionFailed', 'TaskTimedOut', 'TaskSubmitted']);
+    expect(second.events?.map((e) => e.type)).toEqual(['TaskStarted', 'TaskScheduled', 'TaskStateEntered']);
+    expect(second.nextToken).toBeDefined();
+    expect(bare.events?.find((e) => e.type === 'TaskStateEntered')?.stateEnteredEventDetails).toEqual({
+      name: 'RequestDisableApproval',
+    });
+  });
+
+  it('answers ExecutionDoesNotExist for an execution it never ran', async () => {
+    await expect(
+      client.send(new GetExecutionHistoryCommand({ executionArn: `${EXECUTION}-never` })),
+    ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+  });
+
+  it('injects no fault into calls made while faults are suspended (a person at the approval page)', async () => {
+    // Prepare
+    emulator.account.sfn.openTask('token-h3');
+    emulator.account.addFault({
+      service: 'sfn',
+      operation: '*',
+      error: 'AccessDeniedException',
+      from: START,
+      until: new Date(START.getTime() + DAY),
+    });
+
+    // Act
+    const answered = await emulator.account.withoutFaults(() =>
+      client.send(new SendTaskSuccessCommand({ taskToken: 'token-h3', output: '{}' })),
+    );
+    const after = client.send(new SendTaskHeartbeatCommand({ taskToken: 'token-h3' }));
+
+    // Assess
+    expect(answered.$metadata.httpStatusCode).toBe(200);
+    await expect(after).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 });
