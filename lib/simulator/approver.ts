@@ -26,10 +26,13 @@ export interface ApproverOptions {
   answerFor(step: string): ApprovalAnswer;
   /** How long after the e-mail the approver answers (ms). */
   delayMs(step: string): number;
+  /** The subject key's state now, for the record of an answer that changed nothing. */
+  keyState?(): string | null;
 }
 
 interface DueVisit {
   readonly at: number;
+  readonly late: boolean;
   readonly step: string;
   readonly link: string;
   readonly answer: 'approve' | 'reject';
@@ -79,7 +82,9 @@ export class SimulatedApprover {
     while (this.due[0] && this.due[0].at <= at) {
       const visit = this.due.shift() as DueVisit;
       const entry = await this.options.account.withoutFaults(() => this.visit(visit));
-      if (entry.detail.status !== 200) entries.push(entry);
+      // A decision at once shows on the approval state's own line (its answer); an answer that took
+      // its time, or decided nothing, gets a line of its own.
+      if (visit.late || entry.detail.status !== 200) entries.push(entry);
     }
     return entries;
   }
@@ -93,7 +98,7 @@ export class SimulatedApprover {
       const link = approvalLinkIn(message.message);
       if (answer === 'timeout' || link === null) continue;
       const at = Date.parse(message.at) + this.options.delayMs(step);
-      this.due.push({ at, step, link, answer });
+      this.due.push({ at, late: this.options.delayMs(step) > 0, step, link, answer });
       this.last = Math.max(this.last ?? at, at);
       this.due.sort((a, b) => a.at - b.at);
     }
@@ -101,19 +106,11 @@ export class SimulatedApprover {
 
   private async visit(visit: DueVisit): Promise<TimelineEntry> {
     const at = new Date().toISOString();
-    const base = { at, state: 'ApprovalPage', type: 'HTTP' };
+    const base = { at, state: 'ApprovalAnswer', type: 'Approver' };
     const url = new URL(visit.link);
     const shown = await this.request(url, 'GET', null);
     if (shown.statusCode !== 200) {
-      return {
-        ...base,
-        detail: {
-          step: visit.step,
-          answer: visit.answer,
-          status: shown.statusCode,
-          page: titleOf(shown.body),
-        },
-      };
+      return { ...base, detail: this.refused(visit, shown) };
     }
     const form = new URLSearchParams({
       link: url.searchParams.get(LINK_PARAMETER) ?? '',
@@ -124,12 +121,27 @@ export class SimulatedApprover {
     const decided = await this.request(url, 'POST', form.toString());
     return {
       ...base,
-      detail: {
-        step: visit.step,
-        answer: visit.answer,
-        status: decided.statusCode,
-        ...(decided.statusCode === 200 ? {} : { page: titleOf(decided.body) }),
-      },
+      detail:
+        decided.statusCode === 200
+          ? { step: visit.step, answer: visit.answer, status: 200, result: 'accepted' }
+          : this.refused(visit, decided),
+    };
+  }
+
+  /** A visit the page turned away: nothing changed, and the record says what the page said. */
+  private refused(visit: DueVisit, page: PageAnswer): Record<string, unknown> {
+    const expired = page.statusCode === 410;
+    return {
+      step: visit.step,
+      answer: visit.answer,
+      status: page.statusCode,
+      page: titleOf(page.body),
+      result: expired ? 'expired' : 'refused',
+      changed: false,
+      keyState: this.options.keyState?.() ?? null,
+      note: expired
+        ? 'approval answer after expiry: nothing changed'
+        : 'approval answer the page did not take: nothing changed',
     };
   }
 

@@ -767,6 +767,10 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
       // page they open says so.
       delayMs: (step) =>
         (step === 'deletion' ? scenario.approvals.deletionAfterMs : scenario.approvals.disableAfterMs) ?? 0,
+      keyState: () => {
+        const requested = subjectKeyId(scenario);
+        return requested === null ? null : (account.inspectKey(requested)?.state ?? null);
+      },
     });
     // The asynchronous side of the world: KMS deleting keys, EventBridge deliveries, schedules
     // firing, the approver answering an e-mail (late, perhaps) and Lambda's retries of failed

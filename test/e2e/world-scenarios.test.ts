@@ -205,7 +205,7 @@ describe('world scenarios, end to end', () => {
       detail: {
         step: 'disable',
         answer: 'approve',
-        result: 'TaskTimedOut',
+        result: 'expired',
         changed: false,
         keyState: 'Enabled',
         note: 'approval answer after expiry: nothing changed',
@@ -222,7 +222,7 @@ describe('world scenarios, end to end', () => {
     expect(result.key).toMatchObject({ finalState: 'Enabled', deletionDate: null });
     expect(records.filter((r) => r.eventName === 'ScheduleKeyDeletion')).toEqual([]);
     const answer = result.timeline.find((e) => e.state === 'ApprovalAnswer');
-    expect(answer?.detail).toMatchObject({ step: 'deletion', result: 'TaskTimedOut', keyState: 'Enabled' });
+    expect(answer?.detail).toMatchObject({ step: 'deletion', result: 'expired', keyState: 'Enabled' });
     expect(Date.parse(answer?.at ?? '')).toBeGreaterThan(Date.parse(result.key.restoredAt ?? ''));
   });
 
