@@ -62,6 +62,8 @@ export interface QuietKeyOptions {
   /** Stack configuration overrides, merged over the stack's defaults (lib/constructs/config.ts). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly disableAnswer?: 'approve' | 'reject';
+  /** The account's FilterLogEvents quota (requests a second); the scenario's default when absent. */
+  readonly searchTps?: number | undefined;
 }
 
 /** A key nobody uses: approved, disabled, watched, scheduled for deletion. */
@@ -73,7 +75,10 @@ export function quietKeyScenario(options: QuietKeyOptions): RawScenario {
     calls: [],
     disableAnswer: options.disableAnswer ?? 'approve',
     config: options.config,
-    cloudTrail: { background: options.background },
+    cloudTrail: {
+      background: options.background,
+      ...(options.searchTps === undefined ? {} : { searchTps: options.searchTps }),
+    },
   });
 }
 

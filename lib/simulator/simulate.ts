@@ -19,7 +19,6 @@ import {
 } from './definition.js';
 import { type EmittedRecord, EmulatedAccount } from './emulator/account.js';
 import { EmulatedDynamoDb } from './emulator/dynamodb.js';
-import { AwsError } from './emulator/errors.js';
 import { defaultArn } from './emulator/inventory/resources.js';
 import type { StoredSchedule } from './emulator/scheduler.js';
 import { type EmulatorServer, startEmulatorServer } from './emulator/server.js';
