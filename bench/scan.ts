@@ -144,7 +144,9 @@ export async function measureScan(background: number): Promise<ScanFigures> {
   // The scan figure counts what the service examines; the baseline below replays every check's
   // search after the run, back in time, which a rate quota in virtual time would refuse.
   const searchTps = UNMETERED_SEARCH_TPS;
-  const run = await runSimulation(quietKeyScenario({ background, config, searchTps }), ['DELETION_SCHEDULED']);
+  const run = await runSimulation(quietKeyScenario({ background, config, searchTps }), [
+    'DELETION_SCHEDULED',
+  ]);
   // The same key and log group, stopped at the disable approval: what the assessment alone scans.
   const assessOnly = await runSimulation(quietKeyScenario({ background, config, disableAnswer: 'reject' }), [
     'REJECTED',
