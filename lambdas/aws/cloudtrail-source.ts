@@ -19,7 +19,19 @@ import {
   recordMatchesKind,
   TRACKED_OPERATIONS,
 } from '../domain/cloudtrail.js';
-import { EventSourceUnavailableError } from '../domain/errors.js';
+import {
+  EventSourceUnavailableError,
+  SearchCarryTooLargeError,
+  SearchIncompleteError,
+} from '../domain/errors.js';
+import {
+  MAX_RESUME_BYTES,
+  MAX_SEARCH_MS_PER_INVOCATION,
+  NEXT_TOKEN_MAX_AGE_MS,
+  requireWithinLimit,
+  type SearchLimit,
+  type SearchResume,
+} from '../domain/search-resume.js';
 import { DAY_MS } from '../domain/time.js';
 import { logsClient } from './clients.js';
 
@@ -54,6 +66,8 @@ export interface RecordResult {
   readonly unparseable: number;
   /** The earliest instant the search could really see: start, log group creation, retention. */
   readonly searchedFrom: Date;
+  /** The end of the window searched: the query's end, or the first invocation's when the search was split. */
+  readonly searchedTo?: Date | undefined;
   /** When CloudWatch Logs ingested each returned record (ms), by eventID: how late the trail delivers. */
   readonly ingestedAt: ReadonlyMap<string, number>;
 }
@@ -240,55 +254,230 @@ export function parseRecord(message: string | undefined): CloudTrailRecord | nul
   return value as CloudTrailRecord;
 }
 
+/** How long one invocation may search, and what it keeps for the work after the search. */
+export interface SearchBound {
+  /** The time the invocation has left (Lambda's `context.getRemainingTimeInMillis`). */
+  readonly remainingMs: () => number;
+  /** Kept for what the invocation does after the search (reads, the canary, the answer). */
+  readonly reserveMs: number;
+  /** At most this long searching in one invocation (default MAX_SEARCH_MS_PER_INVOCATION). */
+  readonly maxSearchMs?: number | undefined;
+  /** How many invocations, and how long, the whole search may take before it fails closed. */
+  readonly limit: SearchLimit;
+}
+
+/** One more page is asked for only with at least this much time left besides the reserve. */
+const MIN_PAGE_ALLOWANCE_MS = 5_000;
+
+export interface RecordSearchStats {
+  /** FilterLogEvents pages read by this invocation, and in all (over every invocation of the search). */
+  readonly pages: number;
+  readonly totalPages: number;
+  /** Invocations the search took (1 when it fit in one). */
+  readonly invocations: number;
+  /** Searches of the window again from its start (an expired or refused token). */
+  readonly restarts: number;
+}
+
+/** A bounded search: complete, or stopped with what the next invocation needs to go on. */
+export type RecordSearch =
+  | { readonly complete: true; readonly result: RecordResult; readonly stats: RecordSearchStats }
+  | { readonly complete: false; readonly resume: SearchResume; readonly stats: RecordSearchStats };
+
+/** The search `resume` continues, or null when it belongs to another search (its window, kind or filter). */
+function continuing(
+  resume: SearchResume | null | undefined,
+  q: RecordQuery,
+  pattern: string,
+): SearchResume | null {
+  if (!resume) {
+    return null;
+  }
+  const same =
+    resume.logGroupName === q.logGroupName &&
+    resume.kind === q.kind &&
+    resume.filterPattern === pattern &&
+    resume.start === q.start.toISOString();
+  return same ? resume : null;
+}
+
+function isRefusedToken(error: unknown): boolean {
+  return isNamed(error, 'InvalidParameterException');
+}
+
 /**
- * Searches the log group for records of `kind` on `key` between `start` and `end`.
+ * Searches the log group for records of `kind` on `key` between `start` and `end`, within `bound`:
+ * when the invocation's time (at most `maxSearchMs`, less the reserve) runs out before the last
+ * page, it answers incomplete with a SearchResume; given that resume, the next invocation goes on
+ * from the page where this one stopped, with the same window. A resume whose token is older than
+ * the service keeps tokens, or whose token the service refuses, searches the window again from its
+ * start (nothing it found is kept), so no page is ever skipped.
  *
- * Throws EventSourceUnavailableError when the log group is missing. Throttling and other
- * errors are retried by the SDK; what still fails is thrown, so the workflow retries and then
- * aborts instead of passing a check it could not run.
+ * Throws EventSourceUnavailableError when the log group is missing, SearchTooLongError when the
+ * search would go past its limit, SearchCarryTooLargeError when what it must carry would not fit
+ * the workflow's state. Throttling and other errors are retried by the SDK; what still fails is
+ * thrown, so the workflow retries and then aborts instead of passing a check it could not run.
  */
-export async function findRecords(q: RecordQuery): Promise<RecordResult> {
+export async function searchRecords(
+  q: RecordQuery,
+  bound: SearchBound | null,
+  previous?: SearchResume | null,
+): Promise<RecordSearch> {
   const client = logsClient(q.region);
   const now = q.now ?? new Date();
+  const startRemaining = bound?.remainingMs() ?? 0;
   const group = await describeLogGroup(client, q.logGroupName, q.region);
   const filterPattern = buildFilterPattern(q.key, q.kind, q.requestIds, q.principalArns);
-  const records: CloudTrailRecord[] = [];
-  const ingestedAt = new Map<string, number>();
-  let scanned = 0;
-  let unparseable = 0;
-  let nextToken: string | undefined;
-  do {
+  let resume = continuing(previous, q, filterPattern);
+  if (resume && bound) {
+    requireWithinLimit(resume, bound.limit, now);
+  }
+  const fresh = (from: SearchResume | null) => ({
+    records: [] as CloudTrailRecord[],
+    ingestedAt: new Map<string, number>(),
+    scanned: 0,
+    unparseable: 0,
+    nextToken: undefined as string | undefined,
+    restarts: from ? from.restarts + 1 : 0,
+  });
+  let state = fresh(null);
+  if (resume && now.getTime() - Date.parse(resume.tokenAt) <= NEXT_TOKEN_MAX_AGE_MS) {
+    state = {
+      records: [...resume.records],
+      ingestedAt: new Map(Object.entries(resume.ingestedAt)),
+      scanned: resume.scanned,
+      unparseable: resume.unparseable,
+      nextToken: resume.nextToken,
+      restarts: resume.restarts,
+    };
+  } else if (resume) {
+    state = fresh(resume);
+  }
+  const end = resume ? new Date(resume.end) : q.end;
+  const startedAt = resume?.startedAt ?? now.toISOString();
+  const invocations = (resume?.invocations ?? 0) + 1;
+  const pagesBefore = resume?.pages ?? 0;
+  const maxSearchMs = bound?.maxSearchMs ?? MAX_SEARCH_MS_PER_INVOCATION;
+  let pages = 0;
+  let longestPageMs = 0;
+  const stats = (): RecordSearchStats => ({
+    pages,
+    totalPages: pagesBefore + pages,
+    invocations,
+    restarts: state.restarts,
+  });
+  for (;;) {
+    if (bound && pages > 0) {
+      const remaining = bound.remainingMs();
+      const allowance = Math.max(MIN_PAGE_ALLOWANCE_MS, 2 * longestPageMs);
+      const spent = startRemaining - remaining;
+      if (remaining - bound.reserveMs < allowance || spent + allowance > maxSearchMs) {
+        const next: SearchResume = {
+          logGroupName: q.logGroupName,
+          kind: q.kind,
+          filterPattern,
+          start: q.start.toISOString(),
+          end: end.toISOString(),
+          nextToken: state.nextToken ?? '',
+          tokenAt: now.toISOString(),
+          startedAt,
+          invocations,
+          pages: pagesBefore + pages,
+          restarts: state.restarts,
+          records: state.records,
+          ingestedAt: Object.fromEntries(state.ingestedAt),
+          scanned: state.scanned,
+          unparseable: state.unparseable,
+        };
+        requireCarryable(next);
+        return { complete: false, resume: next, stats: stats() };
+      }
+    }
+    const before = bound?.remainingMs() ?? 0;
     let page: FilterLogEventsCommandOutput;
     try {
       page = await client.send(
         new FilterLogEventsCommand({
           logGroupName: q.logGroupName,
           startTime: q.start.getTime(),
-          endTime: q.end.getTime(),
+          endTime: end.getTime(),
           filterPattern,
-          nextToken,
+          nextToken: state.nextToken,
         }),
       );
     } catch (error) {
       if (isNamed(error, 'ResourceNotFoundException')) {
         throw unavailable(q.logGroupName, q.region, error);
       }
+      if (state.nextToken !== undefined && pages === 0 && resume !== null && isRefusedToken(error)) {
+        // The carried token is no longer accepted (expired): the window is searched from its start.
+        state = fresh(resume);
+        resume = null;
+        continue;
+      }
       throw error;
     }
+    pages += 1;
+    if (bound) {
+      longestPageMs = Math.max(longestPageMs, before - bound.remainingMs());
+    }
     for (const event of page.events ?? []) {
-      scanned += 1;
+      state.scanned += 1;
       const record = parseRecord(event.message);
       if (!record) {
-        unparseable += 1;
+        state.unparseable += 1;
         continue;
       }
       if (recordMatchesKind(record, q.kind) && recordConcernsKey(record, q.key)) {
-        records.push(record);
-        if (event.ingestionTime !== undefined) ingestedAt.set(record.eventID, event.ingestionTime);
+        state.records.push(record);
+        if (event.ingestionTime !== undefined) state.ingestedAt.set(record.eventID, event.ingestionTime);
       }
     }
     // FilterLogEvents may answer an empty page while more follow; only an absent token ends the search.
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return { records, scanned, unparseable, searchedFrom: horizon(q.start, now, group), ingestedAt };
+    state.nextToken = page.nextToken;
+    if (!state.nextToken) {
+      break;
+    }
+  }
+  return {
+    complete: true,
+    result: {
+      records: state.records,
+      scanned: state.scanned,
+      unparseable: state.unparseable,
+      searchedFrom: horizon(q.start, now, group),
+      searchedTo: end,
+      ingestedAt: state.ingestedAt,
+    },
+    stats: stats(),
+  };
+}
+
+/** Throws SearchCarryTooLargeError when `resume` would not fit the state the workflow passes on. */
+export function requireCarryable(resume: SearchResume): void {
+  const bytes = Buffer.byteLength(JSON.stringify(resume), 'utf8');
+  if (bytes > MAX_RESUME_BYTES) {
+    throw new SearchCarryTooLargeError(
+      `The search of log group ${resume.logGroupName} from ${resume.start} to ${resume.end} stopped for its ` +
+        `invocation's time with ${resume.records.length} matching records (${bytes} bytes), more than the ` +
+        `${MAX_RESUME_BYTES} bytes the workflow's state can carry to the next invocation.`,
+    );
+  }
+}
+
+/**
+ * Searches the log group for records of `kind` on `key` between `start` and `end`, in this
+ * invocation: with `bound`, a search that would need another invocation throws
+ * SearchIncompleteError instead of answering with part of the window. Other errors as searchRecords.
+ */
+export async function findRecords(q: RecordQuery, bound: SearchBound | null = null): Promise<RecordResult> {
+  const search = await searchRecords(q, bound);
+  if (!search.complete) {
+    throw new SearchIncompleteError(
+      `The search of log group ${q.logGroupName} from ${q.start.toISOString()} to ${q.end.toISOString()} for ` +
+        `${q.kind} records read ${search.stats.pages} pages and ran out of its invocation's time before the ` +
+        'last one; a partial answer would prove nothing.',
+    );
+  }
+  return search.result;
 }

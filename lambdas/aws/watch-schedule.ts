@@ -85,10 +85,11 @@ export function atExpression(at: Date): string {
 }
 
 /**
- * `kdg-<24 hex>-<o|p><checks>-<attempt>` (at most 64 characters, as Scheduler allows). The hash covers
- * the execution and the token: a Lambda retry of the same invocation makes the same name (Scheduler's
- * ConflictException then means "already scheduled"), while a Step Functions retry of the watch task,
- * whose token is new, starts its own chain instead of being taken for the old one.
+ * `kdg-<24 hex>-<o|p><checks>-<attempt>` (at most 64 characters, as Scheduler allows), and
+ * `-c<n>` for the n-th continuation of a check whose search did not fit one invocation. The hash
+ * covers the execution and the token: a Lambda retry of the same invocation makes the same name
+ * (Scheduler's ConflictException then means "already scheduled"), while a Step Functions retry of
+ * the watch task, whose token is new, starts its own chain instead of being taken for the old one.
  */
 export function scheduleName(
   executionArn: string,
@@ -96,9 +97,11 @@ export function scheduleName(
   phase: 'OBSERVE' | 'PENDING',
   checks: number,
   attempt: number,
+  continuation = 0,
 ): string {
   const hash = createHash('sha256').update(executionArn).update('\n').update(taskToken).digest('hex');
-  return `kdg-${hash.slice(0, 24)}-${phase === 'PENDING' ? 'p' : 'o'}${checks}-${attempt}`;
+  const part = continuation > 0 ? `-c${continuation}` : '';
+  return `kdg-${hash.slice(0, 24)}-${phase === 'PENDING' ? 'p' : 'o'}${checks}-${attempt}${part}`;
 }
 
 /** The input of the schedule that runs the check of `watch`. */
@@ -129,7 +132,15 @@ export interface ScheduleCheckArgs {
 /** Creates the one-time schedule of the next check. Errors propagate, except an existing schedule of the name. */
 export async function scheduleCheck(args: ScheduleCheckArgs): Promise<ScheduledCheck> {
   const { event, watch, attempt, settings } = args;
-  const name = scheduleName(event.executionArn, event.taskToken, event.phase, watch.checks, attempt);
+  const continuation = watch.resume?.invocations ?? 0;
+  const name = scheduleName(
+    event.executionArn,
+    event.taskToken,
+    event.phase,
+    watch.checks,
+    attempt,
+    continuation,
+  );
   const at = scheduledTime(args.at, args.now);
   try {
     await schedulerClient().send(

@@ -5,7 +5,7 @@ import { parseCanaries } from '../domain/canary.js';
 import { checkContract } from '../domain/contract.js';
 import { InvalidHandlerEventError } from '../domain/errors.js';
 import type { CheckEvent, WatchState } from '../domain/types.js';
-import { runCheck, type ValidCheckEvent } from './run-check.js';
+import { checkSearchBound, runCheck, type ValidCheckEvent } from './run-check.js';
 import {
   continueWatchChain,
   startWatchChain,
@@ -47,7 +47,8 @@ function parseWatchEvent(event: unknown): ValidWatchEvent {
 /**
  * Three ways in:
  * - no `trigger`: one synchronous check (FinalCheck, or CheckAtDeletionDate with `atDeletion`),
- *   returning the advanced WatchState;
+ *   returning the advanced WatchState, or the same watch with `resume` while its search is split
+ *   (the workflow then calls the same step again with it);
  * - `trigger: 'start'`: the watch's task-token state; schedules the first check at `watch.nextCheckAt`.
  *   Any failure throws, so the task fails and the workflow restores the key;
  * - `trigger: 'schedule'`: a scheduled check; heartbeats the token, runs the check and answers the token
@@ -65,7 +66,8 @@ export async function handler(
       ? (rawEvent as { trigger?: unknown }).trigger
       : undefined;
   if (trigger === undefined) {
-    return runCheck(parseCheckEvent(rawEvent), new Date());
+    const event = parseCheckEvent(rawEvent);
+    return runCheck(event, new Date(), checkSearchBound(context, event.assessment.plan));
   }
   const envelope = parseWatchEnvelope(rawEvent);
   // The chain reads the rest itself, so that on a scheduled check a contract error goes to the token.

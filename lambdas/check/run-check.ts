@@ -1,12 +1,13 @@
+import type { Context } from 'aws-lambda';
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
-import { findRecords } from '../aws/cloudtrail-source.js';
+import { type SearchBound, searchRecords } from '../aws/cloudtrail-source.js';
 import { readHold } from '../aws/hold-registry.js';
 import { isNotFound, type KeyReading, readKey } from '../aws/key-reader.js';
 import { readKeyLastUsage } from '../aws/key-usage.js';
 import { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';
-import { addCanary, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
+import { addCanary, canarySearchStart, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
 import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
 import { EventSourceUnavailableError, KeyChangedExternallyError } from '../domain/errors.js';
 import { type UsageAfterDisable, usageAfterDisable } from '../domain/final-usage.js';
@@ -18,10 +19,35 @@ import {
   observationReport,
   progressNote,
 } from '../domain/report-message.js';
+import { checkSearchLimit } from '../domain/search-resume.js';
 import type { CheckEvent, KeyChange, KeyFacts, WatchPlan, WatchState } from '../domain/types.js';
 import { advanceWatch, isDecisionCheck, type ScheduleContext } from '../domain/watch.js';
-import { checkWindow, dedupe } from '../domain/window.js';
+import { checkWindow, dedupe, type QueryWindow } from '../domain/window.js';
 import { logger } from './logger.js';
+
+/**
+ * What a check keeps for the work after its search (GetKeyLastUsage, the canary, the next schedule
+ * or the answer to the token, each with the SDK's retries) out of the function's 300 s.
+ */
+export const CHECK_RESERVE_MS = 30_000;
+
+/**
+ * A check's search bound: the invocation's time less the reserve, at most 240 s, and no more
+ * continuations than fit in one check interval. Null without a Lambda context (no bound).
+ */
+export function checkSearchBound(
+  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+  plan: WatchPlan,
+): SearchBound | null {
+  if (typeof context?.getRemainingTimeInMillis !== 'function') {
+    return null;
+  }
+  return {
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    reserveMs: CHECK_RESERVE_MS,
+    limit: checkSearchLimit(plan.checkIntervalSeconds),
+  };
+}
 
 /** A check event whose every field this handler reads was checked against its schema. */
 export type ValidCheckEvent = CheckEvent & {
@@ -31,6 +57,21 @@ export type ValidCheckEvent = CheckEvent & {
 /** A key pending deletion (the pending window, or a deletion someone else scheduled) fails differently. */
 function kindOf(phase: WatchState['phase'], pending: boolean): RecordKind {
   return phase === 'PENDING' || pending ? 'PENDING_USE' : 'BREAKAGE';
+}
+
+/**
+ * The check's window, reaching back to the earliest canary still waiting for its record: the
+ * canaries' failures are breakage-shaped records of the key, so this one search proves them too, and
+ * no second search (which could not be split) is ever needed. A continuation keeps the window its
+ * search was started with.
+ */
+function searchWindow(event: ValidCheckEvent, window: QueryWindow): QueryWindow {
+  const waiting = parseCanaries(event.watch.canaries).filter((c) => !c.seen);
+  const start =
+    waiting.length === 0
+      ? window.start.getTime()
+      : Math.min(window.start.getTime(), canarySearchStart(waiting).getTime());
+  return { start: new Date(start), end: window.end };
 }
 
 /** The key as it is now, or null once it no longer exists (KMS deleted it). Other errors propagate. */
@@ -102,8 +143,16 @@ function keyChangeOf(
  * searches from its cursor less the ingestion lag; a decision (FINAL, PENDING) searches the whole hold
  * again, so a record delivered later than the lag is still found. Errors propagate: a check that
  * could not run must never count as a quiet one.
+ *
+ * With `bound`, a search that runs out of the invocation's time answers the watch unchanged with
+ * `resume` (where it stopped); the next invocation, given that watch, goes on from there, and the
+ * check decides only once its search is complete.
  */
-export async function runCheck(event: ValidCheckEvent, now: Date): Promise<WatchState> {
+export async function runCheck(
+  event: ValidCheckEvent,
+  now: Date,
+  bound: SearchBound | null = null,
+): Promise<WatchState> {
   const { phase, watch } = event;
   const atDeletion = phase === 'PENDING' && event.atDeletion === true;
   const facts = event.assessment.key;
@@ -120,16 +169,40 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
 
   const cursor = new Date(watch.cursor);
   const decision = isDecisionCheck(phase);
-  const window = checkWindow({ decision, cursor, disabledAt, now, lagSeconds: plan.ingestionLagSeconds });
-  const found = await findRecords({
-    logGroupName: plan.logGroupName,
-    region: homeRegion(),
-    key,
-    start: window.start,
-    end: window.end,
-    kind: kindOf(phase, pendingBySomeoneElse),
-    now,
-  });
+  const window = searchWindow(
+    event,
+    checkWindow({ decision, cursor, disabledAt, now, lagSeconds: plan.ingestionLagSeconds }),
+  );
+  const search = await searchRecords(
+    {
+      logGroupName: plan.logGroupName,
+      region: homeRegion(),
+      key,
+      start: window.start,
+      end: window.end,
+      kind: kindOf(phase, pendingBySomeoneElse),
+      now,
+    },
+    bound,
+    watch.resume,
+  );
+  if (!search.complete) {
+    // Nothing is decided on part of the window: the watch goes on unchanged, with where the search stopped.
+    logger.info('check search continues', {
+      phase,
+      keyArn: facts.keyArn,
+      window: { start: search.resume.start, end: search.resume.end, decision },
+      pages: search.stats.pages,
+      totalPages: search.stats.totalPages,
+      invocations: search.stats.invocations,
+      restarts: search.stats.restarts,
+      matched: search.resume.records.length,
+    });
+    return { ...watch, resume: search.resume };
+  }
+  const found = search.result;
+  // A split search read the window the first invocation fixed: the check stands as of its end.
+  const asOf = found.searchedTo ?? now;
   if (found.searchedFrom.getTime() > cursor.getTime()) {
     // Part of the time since the last check is older than the log group (re-created) or its
     // retention: records of that stretch can never be seen, so quiet would prove nothing.
@@ -140,7 +213,7 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
   // Remember IDs a little further back than the next window reaches: a late record's log timestamp
   // can be later than its eventTime. A decision re-reads older records too, but those can only be the
   // workflow's own (any evidence ended the watch), which are never evidence, so the state stays small.
-  const keepSince = new Date(now.getTime() - 2 * plan.ingestionLagSeconds * 1000);
+  const keepSince = new Date(asOf.getTime() - 2 * plan.ingestionLagSeconds * 1000);
   const { fresh, seen } = dedupe(found.records, watch.seenEventIds, keepSince);
   const principals = plan.workflowPrincipalArns ?? [];
   let canaries = parseCanaries(watch.canaries);
@@ -163,17 +236,21 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
   // a key that changed or is gone ends the watch whatever the canaries say.
   let newlySeen = 0;
   if (evidence.length === 0 && keyChange === undefined && reading !== null) {
-    const proof = await proveEarlierCanaries({
-      key,
-      canaries,
-      logGroupName: plan.logGroupName,
-      lagSeconds: plan.ingestionLagSeconds,
-      now,
-      workflowPrincipalArns: principals,
-      // FinalCheck waits for the last observation check's canary, made one lag before it.
-      requireRecentProof: phase === 'FINAL',
-      searched: { since: window.start, records: found.records, ingestedAt: found.ingestedAt },
-    });
+    const proof = await proveEarlierCanaries(
+      {
+        key,
+        canaries,
+        logGroupName: plan.logGroupName,
+        lagSeconds: plan.ingestionLagSeconds,
+        // Canaries due by the window's end: a later one's record may not have been there to read.
+        now: asOf,
+        workflowPrincipalArns: principals,
+        // FinalCheck waits for the last observation check's canary, made one lag before it.
+        requireRecentProof: phase === 'FINAL',
+        searched: { since: window.start, records: found.records, ingestedAt: found.ingestedAt },
+      },
+      bound,
+    );
     canaries = proof.canaries;
     newlySeen = proof.newlySeen;
   }
@@ -193,6 +270,7 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
     subject: '',
     keyState,
     keyChange,
+    searchedTo: asOf,
   });
   const message = noteOthersDeletion(
     messageFor(draft, event, now, key, usage, atDeletion),
@@ -230,7 +308,9 @@ export async function runCheck(event: ValidCheckEvent, now: Date): Promise<Watch
     keyArn: facts.keyArn,
     keyState,
     keyChange,
-    window: { start: window.start.toISOString(), end: window.end.toISOString(), decision },
+    window: { start: window.start.toISOString(), end: asOf.toISOString(), decision },
+    pages: search.stats.totalPages,
+    invocations: search.stats.invocations,
     scanned: found.scanned,
     unparseable: found.unparseable,
     matched: found.records.length,

@@ -6,6 +6,7 @@ import {
   retryDelayMs,
   type ScheduleSettings,
   scheduleCheck,
+  scheduledTime,
   scheduleSettings,
   sendHeartbeat,
   sendWatchFailure,
@@ -13,11 +14,11 @@ import {
   type WatchEvent,
   type WatchTrigger,
 } from '../aws/watch-schedule.js';
-import { InvalidHandlerEventError } from '../domain/errors.js';
+import { InvalidHandlerEventError, SearchTooLongError } from '../domain/errors.js';
 import type { WatchState } from '../domain/types.js';
 import { expectedDeletionAt, pendingWatchDeadline } from '../domain/watch.js';
 import { logger } from './logger.js';
-import { runCheck, type ValidCheckEvent } from './run-check.js';
+import { checkSearchBound, runCheck, type ValidCheckEvent } from './run-check.js';
 
 /**
  * The watch's chain of checks: each check runs when a one-time schedule invokes the function, then
@@ -26,12 +27,18 @@ import { runCheck, type ValidCheckEvent } from './run-check.js';
 
 export type ValidWatchEvent = ValidCheckEvent & WatchEvent;
 
-export type WatchChainOutcome = 'SCHEDULED' | 'RETRY_SCHEDULED' | 'ANSWERED' | 'FAILED' | 'TOKEN_GONE';
+export type WatchChainOutcome =
+  | 'SCHEDULED'
+  | 'CONTINUED'
+  | 'RETRY_SCHEDULED'
+  | 'ANSWERED'
+  | 'FAILED'
+  | 'TOKEN_GONE';
 
 /** What a start or scheduled check did (Step Functions ignores it; logs and the simulator read it). */
 export interface WatchChainResult {
   readonly outcome: WatchChainOutcome;
-  /** The schedule of the next check (SCHEDULED, RETRY_SCHEDULED). */
+  /** The schedule of the next check (SCHEDULED, RETRY_SCHEDULED) or of this check's continuation (CONTINUED). */
   readonly scheduled?: string | undefined;
   /** When it runs (ISO, `Z`). */
   readonly at?: string | undefined;
@@ -123,7 +130,7 @@ export async function continueWatchChain(
     if ((await sendHeartbeat(taskToken)) === 'TOKEN_GONE') {
       return tokenGone(event, 'SendTaskHeartbeat');
     }
-    next = await runCheck(event, now);
+    next = await runCheck(event, now, checkSearchBound(context, event.assessment.plan));
   } catch (error) {
     const kind = classifyError(error);
     if (kind === 'TOKEN_GONE') {
@@ -140,6 +147,9 @@ export async function continueWatchChain(
   // over" goes to the token as a failure: the restore then runs within minutes instead of after the
   // heartbeat, which matters most when the key just broke.
   try {
+    if (next.resume) {
+      return await continueSearch(event, next, settings, targetArn);
+    }
     // A key changed by someone else ends the watch too, with the evidence this check searched first.
     if (next.broke || next.done || next.keyChange) {
       if ((await sendWatchSuccess(taskToken, next)) === 'TOKEN_GONE') {
@@ -182,6 +192,52 @@ export async function continueWatchChain(
     );
     return failWatch(taskToken, failure, event);
   }
+}
+
+/**
+ * The check's search ran out of the invocation's time: the same check goes on at once, from where
+ * it stopped, in the next invocation (the heartbeat each scheduled check sends keeps the token
+ * alive). The search's limit (one check interval) ends a search that cannot finish; in the pending
+ * window a continuation past the watch's deadline fails the watch instead, so the restore still
+ * cancels the deletion while the key exists.
+ */
+async function continueSearch(
+  event: ValidWatchEvent,
+  next: WatchState,
+  settings: ScheduleSettings,
+  targetArn: string,
+): Promise<WatchChainResult> {
+  const now = new Date();
+  const resume = next.resume;
+  if (
+    resume &&
+    event.phase === 'PENDING' &&
+    scheduledTime(now, now).getTime() >= pendingDeadlineOf(event).getTime()
+  ) {
+    throw new SearchTooLongError(
+      `The pending check's search of log group ${resume.logGroupName} is not done after ${resume.invocations} ` +
+        `invocations (${resume.pages} pages), and its next part would run after the pending watch's deadline: ` +
+        'the deletion is cancelled rather than left to a check that cannot finish in time.',
+    );
+  }
+  const scheduled = await scheduleCheck({
+    event,
+    watch: next,
+    attempt: 0,
+    at: now,
+    now,
+    targetArn,
+    settings,
+  });
+  logger.info('check search continues', {
+    phase: event.phase,
+    executionArn: event.executionArn,
+    schedule: scheduled.name,
+    at: scheduled.at,
+    invocations: resume?.invocations,
+    pages: resume?.pages,
+  });
+  return { outcome: 'CONTINUED', scheduled: scheduled.name, at: scheduled.at };
 }
 
 /** The same check (same watch) again later: a transient error says nothing about the key. */

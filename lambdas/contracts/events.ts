@@ -71,6 +71,36 @@ export const evidenceShape = /* @__PURE__ */ (() =>
     userAgent: z.string(),
   }))();
 
+/**
+ * Where a check's or ScheduleDeletion's search stopped for its invocation's time (`watch.resume`):
+ * the next invocation of the same step goes on from it. Its records are what the log group returned.
+ */
+const searchResumeShape = /* @__PURE__ */ (() =>
+  z.object({
+    logGroupName: z.string().check(z.minLength(1)),
+    kind: z.enum(['BREAKAGE', 'PENDING_USE', 'SUCCESSFUL_USE', 'PUBLIC_KEY_DOWNLOAD', 'CANARY']),
+    filterPattern: z.string().check(z.minLength(1)),
+    start: isoInstant,
+    end: isoInstant,
+    nextToken: z.string().check(z.minLength(1)),
+    tokenAt: isoInstant,
+    startedAt: isoInstant,
+    invocations: count,
+    pages: count,
+    restarts: count,
+    records: z.array(
+      z.looseObject({
+        eventID: z.string(),
+        eventTime: z.string(),
+        eventSource: z.string(),
+        eventName: z.string(),
+      }),
+    ),
+    ingestedAt: z.record(z.string(), z.number()),
+    scanned: count,
+    unparseable: count,
+  }))();
+
 /** One canary of the watch state (`watch.canaries`). */
 export const canaryShape = /* @__PURE__ */ (() =>
   z.object({
@@ -120,7 +150,7 @@ export const scheduleEventSchema = /* @__PURE__ */ (() =>
     executionArn,
     assessment: acceptedAssessment,
     disable: disableResultShape,
-    watch: z.looseObject({ cursor: isoInstant }),
+    watch: z.looseObject({ cursor: isoInstant, resume: z.optional(searchResumeShape) }),
     approval: approvalShape,
   }))();
 
@@ -183,6 +213,7 @@ export const checkEventSchema = /* @__PURE__ */ (() =>
         scanned: count,
         broke: z.boolean(),
         canariesSeen: z.optional(count),
+        resume: z.optional(searchResumeShape),
       }),
       deletion: z.optional(
         z.nullable(z.looseObject({ scheduledAt: isoInstant, deletionDate: z.nullable(isoInstant) })),

@@ -337,3 +337,33 @@ export class EventStreamsNotBundledError extends Error {
     this.name = 'EventStreamsNotBundledError';
   }
 }
+
+// --- Searches split across invocations -----------------------------------------------------------
+
+/**
+ * A search needed more invocations, or more time, than its bound allows (the log group is too busy
+ * for the interval, or the quota too low): a check that never finishes must not loop for ever, and
+ * must never count as a quiet one.
+ */
+export class SearchTooLongError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SearchTooLongError';
+  }
+}
+
+/** What a split search carries to its next invocation would not fit the state Step Functions passes on. */
+export class SearchCarryTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SearchCarryTooLargeError';
+  }
+}
+
+/** A search that must finish in one invocation ran out of its time first: its answer would be partial. */
+export class SearchIncompleteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SearchIncompleteError';
+  }
+}

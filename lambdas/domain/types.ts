@@ -10,6 +10,7 @@
 import type { GuardConfig } from '../contracts/config.js';
 import type { Outcome, RefusalCause } from '../contracts/outcomes.js';
 import type { InventoryReport } from './inventory.js';
+import type { SearchResume } from './search-resume.js';
 import type { UsageCadence } from './usage-cadence.js';
 
 export type { GuardConfig } from '../contracts/config.js';
@@ -189,6 +190,11 @@ export interface WatchState {
    * the evidence above is complete; the workflow then ends through its restore with this error.
    */
   readonly keyChange?: KeyChange | undefined;
+  /**
+   * Present while the check's search is not done: it ran out of its invocation's time, and the next
+   * invocation of the same check goes on from here. Nothing is decided until it is absent.
+   */
+  readonly resume?: SearchResume | undefined;
 }
 
 /** How a check found the key changed by someone else, as the error the workflow ends with. */
@@ -338,6 +344,14 @@ export interface ScheduleEvent {
 /** Result of ScheduleDeletion: the schedule and the first pending-window cursor. */
 export interface ScheduleOutput extends ScheduleResult {
   readonly watch: WatchState;
+}
+
+/**
+ * ScheduleDeletion's answer while its canary proof's search is split across invocations: nothing
+ * was claimed or scheduled; the workflow calls it again with `resume` in `watch`.
+ */
+export interface ScheduleContinuation {
+  readonly resume: SearchResume;
 }
 
 /** RollBack (ROLLBACK), CancelDeletion (CANCEL_DELETION), Restore (ABORT). */

@@ -212,10 +212,15 @@ export interface CheckFindings {
   readonly keyState?: string | undefined;
   /** The key was changed by someone else: the watch ends, with what this check found. */
   readonly keyChange?: KeyChange | undefined;
+  /**
+   * Where the check's window ended (default `ctx.now`): earlier than now when its search was split
+   * across invocations, and the next window must go on from there, not from the check's last one.
+   */
+  readonly searchedTo?: Date | undefined;
 }
 
 /**
- * The state after a check at `ctx.now`: cursor moves to now, evidence and counts accumulate
+ * The state after a check at `ctx.now`: cursor moves to where its window ended (now), evidence and counts accumulate
  * (evidence capped at MAX_EVIDENCE_IN_STATE, the count is exact), and the schedule advances.
  * `broke` never goes back to false once set.
  */
@@ -229,7 +234,7 @@ export function advanceWatch(
   const evidence = [...previous.evidence, ...findings.evidence].slice(0, MAX_EVIDENCE_IN_STATE);
   return {
     phase,
-    cursor: iso(ctx.now),
+    cursor: iso(findings.searchedTo ?? ctx.now),
     seenEventIds: [...findings.seenEventIds],
     checks: previous.checks + 1,
     nextCheckAt: next.nextCheckAt,

@@ -1,5 +1,7 @@
+import type { Context } from 'aws-lambda';
 import { sendCanary } from '../aws/canary.js';
-import { proveEarlierCanaries } from '../aws/canary-proof.js';
+import { searchCanaryProof } from '../aws/canary-proof.js';
+import type { SearchBound } from '../aws/cloudtrail-source.js';
 import { readHold, replaceHold } from '../aws/hold-registry.js';
 import { scheduleKeyDeletion } from '../aws/key-deletion.js';
 import { type KeyReading, readKey } from '../aws/key-reader.js';
@@ -9,7 +11,8 @@ import { addCanary, parseCanaries } from '../domain/canary.js';
 import { InvalidHandlerEventError, KeyChangedExternallyError } from '../domain/errors.js';
 import { type HeldScheduleEvent, holdTags, parseScheduleEvent } from '../domain/hold.js';
 import { describeHold, type HoldRecord, nextHold, planScheduleStep } from '../domain/hold-record.js';
-import type { Canary, ScheduleOutput } from '../domain/types.js';
+import { checkSearchLimit } from '../domain/search-resume.js';
+import type { Canary, ScheduleContinuation, ScheduleOutput } from '../domain/types.js';
 import { expectedDeletionAt, pendingWatchTimeoutSeconds, startWatch } from '../domain/watch.js';
 
 const logger = createLogger('schedule-deletion');
@@ -43,26 +46,49 @@ interface Scheduled {
  * step takes it under guard (the pending watch runs until KMS deletes the key, and cancels the
  * deletion on any failed call).
  */
-export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
+export function handler(rawEvent: unknown): Promise<ScheduleOutput>;
+export function handler(
+  rawEvent: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<ScheduleOutput | ScheduleContinuation>;
+export async function handler(
+  rawEvent: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<ScheduleOutput | ScheduleContinuation> {
   const event = parseScheduleEvent(rawEvent);
   const { key, plan } = event.assessment;
   const now = new Date();
 
-  const reading = await readKey(key.keyArn, key.region);
-  const { step, hold } = planScheduleStep(await readHold(key.keyArn), stateOf(reading), event.executionArn);
-
   // The same proof as every check, before the one step that cannot be taken back by itself: every
   // canary older than the ingestion lag must be in the source. When the deletion was approved
   // within the lag of FinalCheck, FinalCheck's own canary is not due yet; FinalCheck's proof of the
-  // last observation canary, made one lag before it, is then the proof that ran just before.
-  const proof = await proveEarlierCanaries({
-    key: { keyId: key.keyId, keyArn: key.keyArn, aliases: key.aliases },
-    canaries: parseEventCanaries(event.watch.canaries),
-    logGroupName: plan.logGroupName,
-    lagSeconds: plan.ingestionLagSeconds,
-    now,
-    workflowPrincipalArns: plan.workflowPrincipalArns ?? [],
-  });
+  // last observation canary, made one lag before it, is then the proof that ran just before. Its
+  // search reaches back across the whole deletion approval wait, so in a busy log group it may take
+  // several invocations: until it is complete, nothing is read for acting, claimed or scheduled.
+  const search = await searchCanaryProof(
+    {
+      key: { keyId: key.keyId, keyArn: key.keyArn, aliases: key.aliases },
+      canaries: parseEventCanaries(event.watch.canaries),
+      logGroupName: plan.logGroupName,
+      lagSeconds: plan.ingestionLagSeconds,
+      now,
+      workflowPrincipalArns: plan.workflowPrincipalArns ?? [],
+    },
+    scheduleSearchBound(context, plan.checkIntervalSeconds),
+    event.watch.resume,
+  );
+  if (!search.complete) {
+    logger.info('canary proof search continues', {
+      keyArn: key.keyArn,
+      invocations: search.resume.invocations,
+      pages: search.resume.pages,
+    });
+    return { resume: search.resume };
+  }
+  const proof = search.proof;
+
+  const reading = await readKey(key.keyArn, key.region);
+  const { step, hold } = planScheduleStep(await readHold(key.keyArn), stateOf(reading), event.executionArn);
 
   let scheduled: Scheduled;
   if (step === 'already-scheduled') {
@@ -101,6 +127,26 @@ export async function handler(rawEvent: unknown): Promise<ScheduleOutput> {
       canaries: scheduled.canaries,
       canariesSeen: (event.watch.canariesSeen ?? 0) + proof.newlySeen,
     },
+  };
+}
+
+/**
+ * What ScheduleDeletion keeps after its proof's search out of its 60 s: the reads, the claim, the
+ * tags, ScheduleKeyDeletion and the canary, each with the SDK's retries.
+ */
+export const SCHEDULE_RESERVE_MS = 25_000;
+
+function scheduleSearchBound(
+  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+  checkIntervalSeconds: number,
+): SearchBound | null {
+  if (typeof context?.getRemainingTimeInMillis !== 'function') {
+    return null;
+  }
+  return {
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    reserveMs: SCHEDULE_RESERVE_MS,
+    limit: checkSearchLimit(checkIntervalSeconds),
   };
 }
 

@@ -22,14 +22,18 @@
  *                              Key changed by someone else, log group missing, blind source, any error
  *                              (SendTaskFailure), a missed heartbeat or the timeout -> Restore.
  *  7. WaitForFinalCheck -> FinalCheck (after observationDays + ingestionLag)
- *                              Breakage or use after disable -> RollBack; error -> Restore.
+ *                              Breakage or use after disable -> RollBack; error -> Restore. A search too
+ *                              long for one invocation answers with where it stopped (`resume`), and
+ *                              FinalVerdict calls FinalCheck again until it is done (CheckAtDeletionDate too).
  *  8. RequestDeletionApproval  e-mail with the observation report and who approved the disable, waits for a task token.
  *                              Rejected -> RestoreAfterRejection (REJECTED, key restored);
  *                              timeout -> RestoreAfterExpiry (APPROVAL_EXPIRED, key restored); error -> Restore.
  *     TakeInventoryBeforeDeletion  the inventory again. FinalInventoryVerdict: REFUSED -> PrepareInventoryRefusal
  *                              -> RestoreAfterInventory (REFUSED with the inventory's cause, key restored).
  *                              Error -> Restore.
- *  9. ScheduleDeletion         ScheduleKeyDeletion with the pending window.   Error -> Restore.
+ *  9. ScheduleDeletion         ScheduleKeyDeletion with the pending window.   Error -> Restore. While its
+ *                              canary proof's search is split, it changes nothing and answers `resume`:
+ *                              ContinueScheduleDeletion hands it back to the step until the proof is done.
  * 10. Pending watch (if watchPendingWindow) WatchPendingUse, the same chain (CheckPendingUse) -> PendingVerdict.
  *                              Every pending check searches the whole hold (a record delivered late is found);
  *                              the last one runs minutes before the deletion date, as late as a cancel can land.
@@ -71,7 +75,7 @@ import type { ResolvedGuardConfig } from './config.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { retainedLogGroup } from './retained-log-group.js';
 import { ApprovalGate } from './workflow/approval-gate.js';
-import { BROKE, CloudTrailWatch, checkPayload, KEY_CHANGED } from './workflow/cloudtrail-watch.js';
+import { BROKE, CloudTrailWatch, checkPayload, KEY_CHANGED, SEARCHING } from './workflow/cloudtrail-watch.js';
 import { RestoreEndings } from './workflow/restore-endings.js';
 import { CATCH_ALL, failState, lambdaStep, notifyStep, RESULTS } from './workflow/steps.js';
 
@@ -275,6 +279,13 @@ export class Workflow extends Construct {
       '$.deletion',
     );
     scheduleDeletion.addCatch(endings.restore, CATCH_ALL);
+    // Its canary proof's search did not fit one invocation (nothing was claimed or scheduled): the same
+    // step again, with where the search stopped in the watch it reads.
+    const continueScheduleDeletion = new sfn.Pass(this, 'ContinueScheduleDeletion', {
+      stateName: 'ContinueScheduleDeletion',
+      parameters: { 'value.$': 'States.JsonMerge($.watch.value, $.deletion.value, false)' },
+      resultPath: '$.watch',
+    }).next(scheduleDeletion);
     const deletionScheduled = this.deletionScheduled();
     // The pending watch has a deadline: KMS deletes the key at the end of the window, so a chain that
     // stalls near the end must time out while a restore can still cancel the deletion (ScheduleDeletion
@@ -312,6 +323,7 @@ export class Workflow extends Construct {
       .next(checkAtDeletionDate)
       .next(
         choice(this, 'DeletionDateVerdict')
+          .when(SEARCHING, checkAtDeletionDate)
           .when(BROKE, endings.cancelDeletion)
           .when(KEY_CHANGED, keyChanged)
           .when(sfn.Condition.numberGreaterThan('$.watch.value.evidenceCount', 0), notifyTooLate)
@@ -338,12 +350,15 @@ export class Workflow extends Construct {
       .next(waitForFinalCheck)
       .next(finalCheck)
       .next(
+        // A Choice that loops back to FinalCheck cannot end a chain (its branch would get a second
+        // next), so the run goes on from the deletion approval as a chain of its own.
         choice(this, 'FinalVerdict')
+          .when(SEARCHING, finalCheck)
           .when(BROKE, endings.rollBack)
           .when(KEY_CHANGED, keyChanged)
-          .afterwards({ includeOtherwise: true }),
-      )
-      .next(deletionApproval)
+          .otherwise(deletionApproval),
+      );
+    deletionApproval
       .next(finalInventory)
       .next(
         choice(this, 'FinalInventoryVerdict')
@@ -353,6 +368,7 @@ export class Workflow extends Construct {
       .next(scheduleDeletion)
       .next(
         choice(this, 'WatchPendingWindow')
+          .when(sfn.Condition.isPresent('$.deletion.value.resume'), continueScheduleDeletion)
           .when(sfn.Condition.booleanEquals('$.assessment.value.plan.watchPendingWindow', true), pendingWatch)
           .otherwise(deletionScheduled),
       );

@@ -39,6 +39,7 @@ const APPROVAL_ANSWERS: Readonly<Record<string, { readonly said: string; readonl
  */
 const CHECK_DID: Readonly<Record<string, string | null>> = {
   SCHEDULED: 'next=scheduled',
+  CONTINUED: 'next=continued (search split)',
   RETRY_SCHEDULED: 'next=retry',
   TOKEN_GONE: 'next=none (the watch had already ended)',
   ANSWERED: null,

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EmulatedAccount } from '../../lib/simulator/emulator/account.js';
+import type { EmulatedAccount, Invocation } from '../../lib/simulator/emulator/account.js';
 import type { SimulationReport } from '../../lib/simulator/result.js';
 import { loadScenarioFile } from '../../lib/simulator/scenario.js';
 import { simulate } from '../../lib/simulator/simulate.js';
@@ -22,6 +22,8 @@ interface Run {
   readonly records: readonly { readonly eventName: string; readonly record: Record<string, unknown> }[];
   readonly tags: Readonly<Record<string, string>>;
   readonly throttled: number;
+  /** Every Lambda invocation, with the virtual time its searches took. */
+  readonly invocations: readonly Invocation[];
 }
 
 const runs = new Map<string, Promise<Run>>();
@@ -35,6 +37,7 @@ function run(name: string): Promise<Run> {
     let records: Run['records'] = [];
     let tags: Run['tags'] = {};
     let throttled = 0;
+    let invocations: readonly Invocation[] = [];
     const keyId = String((data as { input: { keyId: string } }).input.keyId);
     pending = simulate(loadScenarioFile(file), {
       inspect: (account: EmulatedAccount) => {
@@ -44,10 +47,11 @@ function run(name: string): Promise<Run> {
         }));
         tags = account.inspectKey(keyId)?.tags ?? {};
         throttled = account.stats().throttled;
+        invocations = account.invocations();
       },
     }).then((result) => {
       expect(resultSchemaErrors(result)).toEqual([]);
-      return { result, records, tags, throttled };
+      return { result, records, tags, throttled, invocations };
     });
     runs.set(name, pending);
   }
@@ -288,29 +292,105 @@ describe('world scenarios, end to end', () => {
     expect(throttled).toBe(0);
   });
 
-  // A quiet key in a busy account is deleted by polling alone. Today the final check re-searches
-  // the whole week at once (seven million records, 1,400 pages of 300 ms), longer than its
-  // function's timeout: the run fails closed (ABORTED, key restored) instead.
-  it.fails('a million records a day: the quiet key is deleted by polling alone', async () => {
+  it('a million records a day: the quiet key is deleted by polling alone', async () => {
     // Act
     const { result } = await run('world-busy-log-group');
 
+    // Assess: each decision re-searches the whole hold (a week and more), split across invocations.
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key.finalState).toBe('Deleted');
+    expect(states(result).filter((s) => s === 'FinalCheck').length).toBeGreaterThan(1);
+    expect(
+      result.timeline.some((e) => e.state === 'CheckPendingUse' && e.detail.outcome === 'CONTINUED'),
+    ).toBe(true);
+    expect(result.timeline.filter((e) => e.detail.error !== undefined).map((e) => e.state)).toEqual([]);
+  });
+
+  it('a million records a day: no search invocation runs past 240 s or its timeout', async () => {
+    // Act
+    const { invocations } = await run('world-busy-log-group');
+
     // Assess
+    const searching = invocations.filter((i) => i.pages > 0);
+    expect(searching.length).toBeGreaterThan(0);
+    expect(searching.filter((i) => i.timedOut)).toEqual([]);
+    expect(Math.max(...searching.map((i) => i.spentMs))).toBeLessThanOrEqual(240_000);
+  });
+
+  it('10^8 records a day: searches longer than one invocation are split, none times out, and the quiet key is deleted', async () => {
+    // Act
+    const { result, invocations } = await run('world-search-outlives-timeout');
+
+    // Assess
+    const continued = result.timeline.filter(
+      (e) => e.state === 'CheckForBreakage' && e.detail.outcome === 'CONTINUED',
+    );
+    expect(continued.length).toBeGreaterThanOrEqual(4);
+    expect(states(result).filter((s) => s === 'FinalCheck').length).toBeGreaterThan(2);
+    expect(result.timeline.some((e) => e.detail.error === 'Sandbox.Timedout')).toBe(false);
+    expect(invocations.filter((i) => i.timedOut)).toEqual([]);
+    expect(Math.max(...invocations.map((i) => i.spentMs))).toBeLessThanOrEqual(240_000);
     expect(result.outcome).toBe('DELETION_SCHEDULED');
     expect(result.key.finalState).toBe('Deleted');
   });
 
-  it("searches that outlive the check function's timeout fail as Lambda fails them, and the workflow fails closed", async () => {
+  it('a search that cannot read its window before the next check is due fails the watch closed, by name', async () => {
     // Act
-    const { result } = await run('world-search-outlives-timeout');
+    const { result } = await run('world-search-slower-than-interval');
 
     // Assess
-    const timedOut = result.timeline.filter(
-      (e) => e.state === 'CheckForBreakage' && e.detail.error === 'Sandbox.Timedout',
+    const failed = result.timeline.find(
+      (e) => e.state === 'CheckForBreakage' && e.detail.outcome === 'FAILED',
     );
-    expect(timedOut.length).toBeGreaterThanOrEqual(1);
+    expect(failed?.detail.error).toBe('SearchTooLongError');
+    expect(result.timeline.some((e) => e.detail.error === 'Sandbox.Timedout')).toBe(false);
     expect(result.outcome).toBe('ABORTED');
     expect(result.key.finalState).toBe('Enabled');
+  });
+
+  it('a deletion approval given after three days at a million records a day: the canary proof is split, nothing is scheduled before it is done', async () => {
+    // Act
+    const { result, records, invocations } = await run('world-deletion-approval-waits-3-days-busy');
+
+    // Assess
+    const steps = result.timeline.filter((e) => e.state === 'ScheduleDeletion');
+    expect(steps.length).toBeGreaterThan(1);
+    expect(states(result)).toContain('ContinueScheduleDeletion');
+    const scheduled = records.filter((r) => r.eventName === 'ScheduleKeyDeletion' && !r.record.errorCode);
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]?.record.eventTime).toBe(steps.at(-1)?.at.replace('.000Z', 'Z'));
+    const proofs = invocations.filter((i) => i.functionName.includes('ScheduleDeletion') && i.pages > 0);
+    expect(proofs.length).toBe(steps.length);
+    expect(proofs.filter((i) => i.timedOut)).toEqual([]);
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key.finalState).toBe('Deleted');
+  });
+
+  it('2x10^7 records a day, polling alone: the quiet key is deleted', async () => {
+    // Act
+    const { result, invocations } = await run('world-busy-20m-quiet-deleted');
+
+    // Assess
+    expect(
+      result.timeline.some((e) => e.state === 'CheckForBreakage' && e.detail.outcome === 'CONTINUED'),
+    ).toBe(true);
+    expect(invocations.filter((i) => i.timedOut)).toEqual([]);
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key.finalState).toBe('Deleted');
+  });
+
+  it('2x10^7 records a day, every EventBridge event lost: the failing key is rolled back by polling', async () => {
+    // Act
+    const { result } = await run('world-busy-20m-failing-rolled-back');
+
+    // Assess: the 07:00 call failed; the 12:00 check's search took two invocations, then rolled back.
+    expect(states(result)).not.toContain('FastPath');
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.key.finalState).toBe('Enabled');
+    expect(result.evidence[0]).toMatchObject({
+      eventName: 'Decrypt',
+      principal: 'arn:aws:iam::111122223333:role/nightly-export',
+    });
   });
 
   it('searches refused above the account quota fail the check, and the workflow fails closed', async () => {

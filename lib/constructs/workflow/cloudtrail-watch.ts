@@ -19,6 +19,12 @@ export const BROKE = sfn.Condition.booleanEquals('$.watch.value.broke', true);
  */
 export const KEY_CHANGED = sfn.Condition.isPresent('$.watch.value.keyChange');
 
+/**
+ * The check's search did not fit its invocation: the answer is the watch unchanged with where the
+ * search stopped, and the same step runs again with it. Tested first: nothing is decided yet.
+ */
+export const SEARCHING = sfn.Condition.isPresent('$.watch.value.resume');
+
 /** The two watches: the observation after the disable, and the pending window after the deletion is scheduled. */
 const PHASES = {
   OBSERVE: {

@@ -77,7 +77,12 @@ interface PageToken {
   readonly s: number;
   /** Set when the page ended on a generated event. */
   readonly v?: 1;
+  /** When the token was issued (ms): CloudWatch Logs documents that a nextToken expires after 24 hours. */
+  readonly i?: number;
 }
+
+/** How long a FilterLogEvents nextToken is accepted (the API reference: "The token expires after 24 hours"). */
+export const NEXT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 function compareEvent(a: { timestamp: number; seq: number }, b: { timestamp: number; seq: number }): number {
   return a.timestamp - b.timestamp || a.seq - b.seq;
@@ -103,16 +108,19 @@ function encodeToken(token: PageToken): string {
   return Buffer.from(JSON.stringify(token)).toString('base64url');
 }
 
-function decodeToken(text: string, group: string): PageToken {
+function decodeToken(text: string, group: string, nowMs: number): PageToken {
+  let token: Partial<PageToken> | undefined;
   try {
-    const token = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<PageToken>;
-    if (token.g === group && typeof token.t === 'number' && typeof token.s === 'number') {
-      return token.v === 1
-        ? { g: token.g, t: token.t, s: token.s, v: 1 }
-        : { g: token.g, t: token.t, s: token.s };
-    }
+    token = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<PageToken>;
   } catch {
     // Falls through to the error CloudWatch gives for a token it did not issue.
+  }
+  // An expired token is refused like one never issued: the caller must start the search again.
+  const expired = typeof token?.i === 'number' && nowMs - token.i > NEXT_TOKEN_LIFETIME_MS;
+  if (token && !expired && token.g === group && typeof token.t === 'number' && typeof token.s === 'number') {
+    return token.v === 1
+      ? { g: token.g, t: token.t, s: token.s, v: 1 }
+      : { g: token.g, t: token.t, s: token.s };
   }
   throw new AwsError('InvalidParameterException', 'The specified nextToken is invalid.');
 }
@@ -359,7 +367,7 @@ export class LogsService {
       (streamNames === null || streamNames.has(name));
     const tokenText = optionalString(request, 'nextToken');
     const events = group.events;
-    const token = tokenText ? decodeToken(tokenText, group.name) : undefined;
+    const token = tokenText ? decodeToken(tokenText, group.name, nowMs) : undefined;
     // A generated event sorts before the stored ones of its timestamp: resuming after one, the
     // stored events of that timestamp are still ahead.
     let index = token ? upperBound(events, token.t, token.v ? -1 : token.s) : upperBound(events, from, -1);
@@ -460,6 +468,7 @@ export class LogsService {
               t: resumeAfter.timestamp,
               s: resumeAfter.seq,
               ...(resumeAfter.generated ? { v: 1 as const } : {}),
+              i: nowMs,
             }),
           }
         : {}),
