@@ -16,6 +16,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { scheduleName, type WatchEvent } from '../../../lambdas/aws/watch-schedule.js';
 import { handler } from '../../../lambdas/check/index.js';
@@ -692,5 +693,148 @@ describe('check handler, trigger schedule', () => {
     // Assess
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.error).toBe('ScheduleSettingsError');
     expect(kms.calls()).toHaveLength(0);
+  });
+});
+
+/** A 300 s invocation in which every FilterLogEvents page takes `pageMs`, and the group never ends. */
+function busyInvocation(pageMs: number): Context {
+  let spent = 0;
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: LOG_GROUP, creationTime: 0 }] });
+  logs.on(FilterLogEventsCommand).callsFake((input: { nextToken?: string }) => {
+    spent += pageMs;
+    const page = input.nextToken ? Number(input.nextToken.replace('page-', '')) : 0;
+    return { events: [], nextToken: `page-${page + 1}` };
+  });
+  return { ...CONTEXT, getRemainingTimeInMillis: () => 300_000 - spent };
+}
+
+describe('check handler, a search split across invocations', () => {
+  it('schedules its own continuation at once with where the search stopped, and decides nothing', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    const context = busyInvocation(300);
+    const event = watchEvent('schedule', 'OBSERVE', OBSERVE_START, { attempt: 0 });
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess: the token is kept alive, the watch is unchanged but for the resume, no canary is made.
+    expect(sfn.commandCalls(SendTaskHeartbeatCommand)).toHaveLength(1);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect(kms.commandCalls(EncryptCommand)).toHaveLength(0);
+    const schedule = onlySchedule();
+    expect(schedule.Name).toBe(scheduleName(EXECUTION, TOKEN, 'OBSERVE', 0, 0, 1));
+    expect(schedule.ScheduleExpression).toBe('at(2026-01-01T06:01:00)');
+    const { resume, ...watch } = schedule.input.watch;
+    expect(watch).toEqual(OBSERVE_START);
+    expect(resume).toMatchObject({
+      kind: 'BREAKAGE',
+      end: '2026-01-01T06:00:00.000Z',
+      invocations: 1,
+      nextToken: `page-${resume?.pages}`,
+    });
+    expect(result).toEqual({
+      outcome: 'CONTINUED',
+      scheduled: schedule.Name,
+      at: '2026-01-01T06:01:00.000Z',
+    });
+  });
+
+  it('the continuation finishes the search from its token and then checks as of the window it searched', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START, { attempt: 0 }), busyInvocation(300));
+    const continuation = onlySchedule().input;
+    scheduler.resetHistory();
+    sfn.resetHistory();
+    logs.reset();
+    vi.setSystemTime(new Date('2026-01-01T06:01:00.000Z'));
+    givenRecords([]);
+
+    // Act
+    const result = await handler(continuation, CONTEXT);
+
+    // Assess: the next window starts where this one ended (06:00), not at the continuation's time.
+    const filter = logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input);
+    expect(filter.map((input) => input.nextToken)).toEqual([continuation.watch.resume?.nextToken]);
+    expect(filter[0]?.endTime).toBe(Date.parse('2026-01-01T06:00:00.000Z'));
+    const schedule = onlySchedule();
+    expect(schedule.Name).toBe(scheduleName(EXECUTION, TOKEN, 'OBSERVE', 1, 0));
+    expect(schedule.input.watch).toMatchObject({ checks: 1, cursor: '2026-01-01T06:00:00.000Z' });
+    expect(schedule.input.watch.resume).toBeUndefined();
+    expect(result).toMatchObject({ outcome: 'SCHEDULED' });
+  });
+
+  it('fails the watch by name when the search takes longer than one check interval', async () => {
+    // Prepare: the search began at 06:00 and is still going at 12:01.
+    vi.setSystemTime(new Date('2026-01-01T06:00:00.000Z'));
+    givenKey('Disabled');
+    await handler(watchEvent('schedule', 'OBSERVE', OBSERVE_START, { attempt: 0 }), busyInvocation(300));
+    const continuation = onlySchedule().input;
+    scheduler.resetHistory();
+    vi.setSystemTime(new Date('2026-01-01T12:01:00.000Z'));
+
+    // Act
+    const result = await handler(continuation, busyInvocation(300));
+
+    // Assess
+    expect(result).toEqual({ outcome: 'FAILED', error: 'SearchTooLongError' });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.error).toBe('SearchTooLongError');
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+
+  it('PENDING: fails the watch rather than continue past the deadline before the deletion', async () => {
+    // Prepare: deletion at 2026-02-01T00:00Z, so the watch must answer by 23:45.
+    const deletionDate = '2026-02-01T00:00:00.000Z';
+    const scheduledAt = new Date('2026-01-25T00:00:00.000Z');
+    const pendingStart = startWatch('PENDING', {
+      now: scheduledAt,
+      plan: PLAN,
+      deletionDate: new Date(deletionDate),
+    });
+    vi.setSystemTime(new Date('2026-01-31T23:44:30.000Z'));
+    givenPendingKey();
+    const event = watchEvent('schedule', 'PENDING', pendingStart, {
+      deletion: scheduled(scheduledAt, deletionDate),
+    });
+
+    // Act
+    const result = await handler(event, busyInvocation(300));
+
+    // Assess
+    expect(result).toEqual({ outcome: 'FAILED', error: 'SearchTooLongError' });
+    expect(scheduler.calls()).toHaveLength(0);
+  });
+});
+
+describe('check handler, FinalCheck split across invocations', () => {
+  it('answers the watch unchanged with the resume, then decides once the search is complete', async () => {
+    // Prepare
+    vi.setSystemTime(new Date('2026-01-31T00:30:00.000Z'));
+    givenKey('Disabled');
+    const observed: WatchState = {
+      ...OBSERVE_START,
+      checks: 120,
+      done: true,
+      cursor: '2026-01-31T00:00:00.000Z',
+      canaries: [canary('canary-last', '2026-01-31T00:00:00.000Z')],
+    };
+
+    // Act
+    const first = (await handler(checkEvent('FINAL', observed), busyInvocation(300))) as WatchState;
+    logs.reset();
+    givenRecords([canaryRecord('canary-last', '2026-01-31T00:00:00Z')]);
+    const second = (await handler(checkEvent('FINAL', first), CONTEXT)) as WatchState;
+
+    // Assess
+    const { resume, ...unchanged } = first;
+    expect(unchanged).toEqual(observed);
+    expect(resume?.start).toBe('2025-12-31T23:30:00.000Z');
+    expect(kms.commandCalls(EncryptCommand)).toHaveLength(1);
+    expect(second).toMatchObject({ phase: 'FINAL', checks: 121, done: true, broke: false, canariesSeen: 1 });
+    expect(second.resume).toBeUndefined();
   });
 });

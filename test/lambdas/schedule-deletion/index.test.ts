@@ -311,6 +311,52 @@ describe('schedule-deletion handler', () => {
     ]);
   });
 
+  it("changes nothing while its canary proof's search is split, and schedules once the resumed search is done", async () => {
+    // Prepare: a busy group across a three-day approval wait; every page takes 300 ms of a 60 s function.
+    const key = fakeKms({ state: 'Disabled', tags: held() });
+    await table.seed(watchingHold());
+    let spent = 0;
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: 'trail', creationTime: 0 }] });
+    logs.on(FilterLogEventsCommand).callsFake((input: { nextToken?: string }) => {
+      spent += 300;
+      const page = input.nextToken ? Number(input.nextToken.replace('page-', '')) : 0;
+      return { events: [], nextToken: `page-${page + 1}` };
+    });
+    const context = { getRemainingTimeInMillis: () => 60_000 - spent };
+    const approvedLate = {
+      ...event(7),
+      watch: { ...event(7).watch, canaries: [FINAL_CANARY], canariesSeen: 120 },
+    };
+
+    // Act
+    const first = await handler(approvedLate, context);
+
+    // Assess: nothing read for acting, claimed, tagged, scheduled or made.
+    expect(first).toEqual({ resume: expect.objectContaining({ kind: 'CANARY', invocations: 1 }) });
+    expect(spent).toBeLessThanOrEqual(60_000 - 25_000);
+    expect(callNames()).toEqual([]);
+    expect(await table.read()).toEqual(watchingHold());
+    expect(key.state).toBe('Disabled');
+
+    // Act: the workflow calls the step again with the resume in the watch; the last page has the canary.
+    if (!('resume' in first)) throw new Error('the first call should not finish');
+    logs.reset();
+    givenCanaryRecords(['canary-final']);
+    const second = await handler(
+      { ...approvedLate, watch: { ...approvedLate.watch, resume: first.resume } },
+      {
+        getRemainingTimeInMillis: () => 60_000,
+      },
+    );
+
+    // Assess
+    expect(logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input.nextToken).toBe(
+      first.resume.nextToken,
+    );
+    expect(second).toMatchObject({ keyState: 'PendingDeletion', watch: { canariesSeen: 121 } });
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(1);
+  });
+
   it("schedules nothing when FinalCheck's canary never reached the log group", async () => {
     // Prepare
     const key = fakeKms({ state: 'Disabled', tags: held() });

@@ -206,6 +206,36 @@ describe('emulated CloudWatch Logs with CloudTrail records', () => {
     expect(second.events?.[0]?.timestamp).toBeGreaterThan(first.events?.[1]?.timestamp ?? Number.MAX_VALUE);
   });
 
+  it('refuses a nextToken older than 24 hours, as the API reference says it expires', async () => {
+    // Prepare
+    const account = newAccount(emulator.clock);
+    emulator.server.setAccount(account);
+    for (let i = 0; i < 5; i += 1) {
+      account.appCall({ keyId: KEY_ID, operation: 'Encrypt', principalArn: APP_ROLE });
+      emulator.clock.advance(MINUTE);
+    }
+    emulator.clock.advance(10 * MINUTE);
+    const request = {
+      logGroupName: LOG_GROUP,
+      startTime: 0,
+      endTime: emulator.clock.now().getTime(),
+      limit: 2,
+    };
+    const first = await emulator.logs().send(new FilterLogEventsCommand(request));
+    emulator.clock.advance(DAY - MINUTE);
+    const inTime = await emulator
+      .logs()
+      .send(new FilterLogEventsCommand({ ...request, nextToken: first.nextToken }));
+    emulator.clock.advance(2 * MINUTE);
+
+    // Act
+    const late = emulator.logs().send(new FilterLogEventsCommand({ ...request, nextToken: first.nextToken }));
+
+    // Assess
+    expect(inTime.events).toHaveLength(2);
+    await expect(late).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  });
+
   it('matches filter patterns exactly: an alias that only starts like ours does not match', async () => {
     // Prepare
     emulator.account.addKey({
