@@ -1,8 +1,8 @@
 import { cloudTrailClient, homeRegion } from '../aws/clients.js';
-import { findRecords } from '../aws/cloudtrail-source.js';
+import { findRecords, type SearchBound } from '../aws/cloudtrail-source.js';
 import { readTrailHealth } from '../aws/trail-reader.js';
 import { historyStart, searchEarlierUses } from '../aws/use-history.js';
-import { EventSourceUnavailableError } from '../domain/errors.js';
+import { EventSourceUnavailableError, SearchIncompleteError } from '../domain/errors.js';
 import { hasPublicKey, type PublicKeyHistory } from '../domain/refusal.js';
 import { type TrailHealth, trailHealthWarnings } from '../domain/trail-health.js';
 import type {
@@ -43,6 +43,8 @@ function describeError(error: unknown): string {
 function cannotBeRead(error: unknown): boolean {
   return (
     error instanceof EventSourceUnavailableError ||
+    // Longer than the assessment may search: the part not read could hold a download.
+    error instanceof SearchIncompleteError ||
     (error instanceof Error && ['AccessDeniedException', 'InvalidParameterException'].includes(error.name))
   );
 }
@@ -67,17 +69,16 @@ async function publicKeyHistory(
   allowExportedPublicKey: boolean,
   trail: TrailReading | null,
   now: Date,
+  bound: SearchBound | null,
 ): Promise<{ publicKey: PublicKeyHistory; warning: string; start: HistoryStart | null }> {
   let start: HistoryStart;
   let found: Awaited<ReturnType<typeof findRecords>>;
   try {
     start = await historyStart(base.logGroupName, base.region, now);
-    found = await findRecords({
-      ...base,
-      start: new Date(key.creationDate),
-      end: now,
-      kind: 'PUBLIC_KEY_DOWNLOAD',
-    });
+    found = await findRecords(
+      { ...base, start: new Date(key.creationDate), end: now, kind: 'PUBLIC_KEY_DOWNLOAD' },
+      bound,
+    );
   } catch (error) {
     if (allowExportedPublicKey || !cannotBeRead(error)) {
       throw error;
@@ -104,6 +105,7 @@ export async function searchHistory(
   config: GuardConfig,
   now: Date,
   trail: TrailReading | null = null,
+  bound: SearchBound | null = null,
 ): Promise<HistoryResult> {
   const warnings: string[] = [];
   const ref = { keyId: key.keyId, keyArn: key.keyArn, aliases: key.aliases };
@@ -113,7 +115,7 @@ export async function searchHistory(
   let historySearch: HistorySearch | undefined;
   if (usage.classification === 'UNKNOWN_BEFORE_TRACKING') {
     const end = new Date(usage.trackingStartDate);
-    const found = await findRecords({ ...base, start: created, end, kind: 'SUCCESSFUL_USE' });
+    const found = await findRecords({ ...base, start: created, end, kind: 'SUCCESSFUL_USE' }, bound);
     const searched = useBeforeTracking(found, key, usage, config.cloudTrailLogGroupName);
     historySearch = searched.historySearch;
     if (searched.warning) {
@@ -124,7 +126,7 @@ export async function searchHistory(
   let publicKey: PublicKeyHistory | null = null;
   let start: HistoryStart | null = null;
   if (hasPublicKey(key)) {
-    const searched = await publicKeyHistory(key, base, request.allowExportedPublicKey, trail, now);
+    const searched = await publicKeyHistory(key, base, request.allowExportedPublicKey, trail, now, bound);
     publicKey = searched.publicKey;
     start = searched.start;
     if (historySearch) {

@@ -1,6 +1,7 @@
 import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import type { Context } from 'aws-lambda';
 import { homeRegion, kmsClient } from '../aws/clients.js';
-import { requireLogGroup } from '../aws/cloudtrail-source.js';
+import { requireLogGroup, type SearchBound } from '../aws/cloudtrail-source.js';
 import { listAliases } from '../aws/key-aliases.js';
 import { describeKey, isNotFound, keyFactsOf, readTags } from '../aws/key-reader.js';
 import { classifyKeyUsage } from '../aws/key-usage.js';
@@ -168,7 +169,24 @@ function toKeyFacts(
   });
 }
 
-export const handler = async (event: AssessEvent): Promise<Assessment> => {
+/**
+ * What the assessment keeps after its history searches out of its 300 s: the cadence search (up to
+ * a minute), the trail setup and the rest of the reads, each with the SDK's retries.
+ */
+export const ASSESS_RESERVE_MS = 90_000;
+
+/** The history searches' bound: a search that cannot finish in time fails by name, never by a timeout. */
+function historyBound(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): SearchBound | null {
+  if (typeof context?.getRemainingTimeInMillis !== 'function') {
+    return null;
+  }
+  return { remainingMs: () => context.getRemainingTimeInMillis(), reserveMs: ASSESS_RESERVE_MS };
+}
+
+export const handler = async (
+  event: AssessEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<Assessment> => {
   // One clock reading per invocation: every rule and every timestamp agrees on "now".
   const now = new Date();
   const { input, config, executionArn, homeAccount } = parseEnvelope(event);
@@ -256,7 +274,7 @@ export const handler = async (event: AssessEvent): Promise<Assessment> => {
   // A key with a public key needs the trail setup before the refusal rules: trails that do not log
   // KMS read events could never have shown a GetPublicKey.
   const trail = hasPublicKey(key) ? await readTrail(config, key, now) : null;
-  const history = await searchHistory(key, classified, request, config, now, trail);
+  const history = await searchHistory(key, classified, request, config, now, trail, historyBound(context));
   const warnings = [...keyWarnings(key, history.usage, config, now), ...history.warnings];
   const args = { key, request, config, executionArn, now, publicKey: history.publicKey };
 

@@ -262,8 +262,8 @@ export interface SearchBound {
   readonly reserveMs: number;
   /** At most this long searching in one invocation (default MAX_SEARCH_MS_PER_INVOCATION). */
   readonly maxSearchMs?: number | undefined;
-  /** How many invocations, and how long, the whole search may take before it fails closed. */
-  readonly limit: SearchLimit;
+  /** How many invocations, and how long, a search carried over may take before it fails closed. */
+  readonly limit?: SearchLimit | undefined;
 }
 
 /** One more page is asked for only with at least this much time left besides the reserve. */
@@ -329,7 +329,7 @@ export async function searchRecords(
   const group = await describeLogGroup(client, q.logGroupName, q.region);
   const filterPattern = buildFilterPattern(q.key, q.kind, q.requestIds, q.principalArns);
   let resume = continuing(previous, q, filterPattern);
-  if (resume && bound) {
+  if (resume && bound?.limit) {
     requireWithinLimit(resume, bound.limit, now);
   }
   const fresh = (from: SearchResume | null) => ({

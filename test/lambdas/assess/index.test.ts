@@ -21,7 +21,7 @@ import { handler } from '../../../lambdas/assess/index.js';
 import { findRecords, requireLogGroup } from '../../../lambdas/aws/cloudtrail-source.js';
 import { historyStart, searchEarlierUses } from '../../../lambdas/aws/use-history.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
-import { EventSourceUnavailableError } from '../../../lambdas/domain/errors.js';
+import { EventSourceUnavailableError, SearchIncompleteError } from '../../../lambdas/domain/errors.js';
 import { type AssessEvent, TAGS } from '../../../lambdas/domain/types.js';
 import { guardConfig } from '../fixtures.js';
 
@@ -707,6 +707,24 @@ describe('assess handler: a public key whose download cannot be ruled out', () =
       'could not be searched for GetPublicKey (AccessDeniedException: not authorized',
     );
     expect(assessment.refusal?.message).toContain('cannot be ruled out');
+  });
+
+  it('searches within the invocation, and refuses when the history is longer than it may read', async () => {
+    // Prepare
+    givenKey(SIGNING);
+    findRecordsMock.mockRejectedValue(
+      new SearchIncompleteError('The search read 783 pages and ran out of its invocation time.'),
+    );
+    const context = { getRemainingTimeInMillis: () => 300_000 };
+
+    // Act
+    const assessment = await handler(event(), context);
+
+    // Assess
+    expect(findRecordsMock.mock.calls[0]?.[1]).toMatchObject({ reserveMs: 90_000 });
+    expect(findRecordsMock.mock.calls[0]?.[1]?.remainingMs()).toBe(300_000);
+    expect(assessment.refusal?.cause).toBe('PUBLIC_KEY_EXPORTED');
+    expect(assessment.refusal?.message).toContain('SearchIncompleteError');
   });
 
   it('lets the same error reach the retry when allowExportedPublicKey is set, and throttling always', async () => {
