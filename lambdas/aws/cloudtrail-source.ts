@@ -277,6 +277,8 @@ export interface RecordSearchStats {
   readonly invocations: number;
   /** Searches of the window again from its start (an expired or refused token). */
   readonly restarts: number;
+  /** From the first invocation's start to this one's (0 when the search fit one invocation). */
+  readonly elapsedMs: number;
 }
 
 /** A bounded search: complete, or stopped with what the next invocation needs to go on. */
@@ -365,6 +367,7 @@ export async function searchRecords(
     totalPages: pagesBefore + pages,
     invocations,
     restarts: state.restarts,
+    elapsedMs: now.getTime() - Date.parse(startedAt),
   });
   for (;;) {
     if (bound && pages > 0) {

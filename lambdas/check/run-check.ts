@@ -261,6 +261,7 @@ export async function runCheck(
     disabledAt,
     scheduledAt: event.deletion ? new Date(event.deletion.scheduledAt) : undefined,
     deletionDate: event.deletion?.deletionDate ? new Date(event.deletion.deletionDate) : null,
+    searchMs: search.stats.elapsedMs,
   };
   const draft = advanceWatch(watch, phase, ctx, {
     seenEventIds: seen,

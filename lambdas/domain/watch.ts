@@ -109,6 +109,12 @@ export interface ScheduleContext {
   /** PENDING: when deletion was scheduled and the DeletionDate KMS answered (null: PendingReplicaDeletion). */
   readonly scheduledAt?: Date | undefined;
   readonly deletionDate?: Date | null | undefined;
+  /**
+   * PENDING: how long this check's search took from its first invocation to its last (0 when it
+   * fit one). A busy group's search is split, and the last pending check must start early enough
+   * for its continuations to finish before the watch's deadline.
+   */
+  readonly searchMs?: number | undefined;
 }
 
 export interface NextCheck {
@@ -123,8 +129,9 @@ export interface NextCheck {
  * is done and the workflow waits until observation end + lag for FinalCheck. The last check's
  * canary is then one lag old when FinalCheck runs, so FinalCheck can require its record (the
  * watch proves it can see). FINAL: always done.
- * PENDING: every interval, the last check LAST_PENDING_CHECK_LEAD_MS before the deletion; done once
- * that check has run, with `nextCheckAt` at the deletion date (the execution waits for it).
+ * PENDING: every interval, the last check LAST_PENDING_CHECK_LEAD_MS before the deletion (earlier by
+ * twice the time a split search took); done once that check has run, with `nextCheckAt` at the
+ * deletion date (the execution waits for it).
  */
 export function scheduleNext(phase: WatchPhase, ctx: ScheduleContext): NextCheck {
   const { now, plan } = ctx;
@@ -146,7 +153,8 @@ export function scheduleNext(phase: WatchPhase, ctx: ScheduleContext): NextCheck
     throw new WatchScheduleError('PENDING needs the time deletion was scheduled.');
   }
   const deletionAt = expectedDeletionAt(ctx.scheduledAt, ctx.deletionDate, plan);
-  const lastAt = lastPendingCheckAt(deletionAt);
+  // The next search reads a little more than this one: twice this one's time is its margin.
+  const lastAt = addMs(lastPendingCheckAt(deletionAt), -2 * (ctx.searchMs ?? 0));
   if (now.getTime() >= lastAt.getTime()) {
     // The execution waits until the deletion date, so the fast path (which acts only for a running
     // execution) guards the key to the end; then one more check sees how the key ended.

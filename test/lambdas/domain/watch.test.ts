@@ -221,6 +221,28 @@ describe('scheduleNext / advanceWatch PENDING', () => {
     expect(LAST_PENDING_CHECK_LEAD_MS).toBe(PENDING_CANCEL_MS + CHECK_ANSWER_MS);
   });
 
+  it('moves the last check earlier by twice the time a split search took, so its continuations end before the deadline', () => {
+    // Act: this check's search took 20 minutes over its invocations.
+    const next = scheduleNext('PENDING', {
+      now: new Date('2026-02-07T18:00:00Z'),
+      plan: PLAN,
+      scheduledAt,
+      deletionDate,
+      searchMs: 20 * 60_000,
+    });
+    const late = scheduleNext('PENDING', {
+      now: new Date('2026-02-07T23:00:00Z'),
+      plan: PLAN,
+      scheduledAt,
+      deletionDate,
+      searchMs: 20 * 60_000,
+    });
+
+    // Assess
+    expect(next).toEqual({ nextCheckAt: '2026-02-07T23:00:00.000Z', done: false });
+    expect(late).toEqual({ nextCheckAt: deletionDate.toISOString(), done: true });
+  });
+
   it('assumes the earliest deletion (scheduledAt + window) when KMS gave no date (PendingReplicaDeletion)', () => {
     // Act
     const next = scheduleNext('PENDING', {
