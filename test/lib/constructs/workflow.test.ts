@@ -362,6 +362,22 @@ describe('Workflow definition', () => {
     });
   });
 
+  it('hands ScheduleDeletion its own resume through the watch it reads, and nothing else of the state changes', () => {
+    // Prepare
+    const pass = definition.States.ContinueScheduleDeletion as AslState;
+    const schedule = definition.States.ScheduleDeletion as AslState;
+    const payload = (schedule.Parameters as { Payload: Record<string, unknown> }).Payload;
+
+    // Assess: ScheduleDeletion reads `watch` (FinalCheck's answer); the merge adds its resume there.
+    expect(pass).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'value.$': 'States.JsonMerge($.watch.value, $.deletion.value, false)' },
+      ResultPath: '$.watch',
+      Next: 'ScheduleDeletion',
+    });
+    expect(payload).toMatchObject({ 'watch.$': '$.watch.value' });
+  });
+
   it('ends every outcome in a named state', () => {
     // Prepare
     const endings = Object.values(definition.States)
