@@ -1,6 +1,7 @@
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
-import { readHold, replaceHold } from '../aws/hold-registry.js';
+import { readHold } from '../aws/hold-reader.js';
+import { replaceHold } from '../aws/hold-registry.js';
 import { scheduleKeyDeletion } from '../aws/key-deletion.js';
 import { type KeyReading, readKey } from '../aws/key-reader.js';
 import { tagKey } from '../aws/key-tagging.js';
