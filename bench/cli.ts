@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --json] [--keys N] [--background N] [--placements N] [--cold-runs N] [--workers N]`
+ * `npm run bench [-- --json] [--keys N] [--background N] [--placements N] [--cold-runs N] [--workers N]
+ *   [--fleet-days N] [--fleet-max-per-day N] [--no-fleet]`
  * Prints the table (or one JSON object) on stdout; progress goes to stderr.
  */
 import { type BenchOptions, DEFAULT_OPTIONS, runBench } from './run.js';
@@ -12,6 +13,8 @@ const NUMBER_FLAGS = {
   '--placements': 'placements',
   '--cold-runs': 'coldRuns',
   '--workers': 'workers',
+  '--fleet-days': 'fleetDays',
+  '--fleet-max-per-day': 'fleetMaxPerDay',
 } as const;
 
 function parseArgs(argv: readonly string[]) {
@@ -21,6 +24,10 @@ function parseArgs(argv: readonly string[]) {
     const arg = argv[i] ?? '';
     if (arg === '--json') {
       json = true;
+      continue;
+    }
+    if (arg === '--no-fleet') {
+      options.fleet = false;
       continue;
     }
     const field = NUMBER_FLAGS[arg as keyof typeof NUMBER_FLAGS];

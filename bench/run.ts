@@ -17,6 +17,7 @@ import {
   synthApp,
 } from './artifacts.js';
 import { type CostFigures, type HandlerFacts, measureCost } from './cost.js';
+import { type FleetFigures, measureFleet } from './fleet.js';
 import { type LatencyFigures, measureLatency } from './latency.js';
 import { measureScan, type ScanFigures } from './scan.js';
 import { measureThroughput, startThroughputWorkers } from './throughput.js';
@@ -41,6 +42,16 @@ export interface BenchOptions {
   readonly coldRuns: number;
   /** Worker threads of the larger throughput run (one per core by default). */
   readonly workers: number;
+  /** The fleet table (keys held at once x records a day); false skips it. */
+  readonly fleet: boolean;
+  /** Observation days of the fleet's one-key runs (6-hour checks, then the 7-day pending window). */
+  readonly fleetDays: number;
+  /**
+   * The largest volume (records a day) the fleet simulates page by page; larger ones are derived
+   * from it by page counts. 10^6 by default: a key at 10^8 would be about 3.5 million
+   * FilterLogEvents requests through the real SDK client, over an hour.
+   */
+  readonly fleetMaxPerDay: number;
   readonly log?: (line: string) => void;
 }
 
@@ -50,6 +61,9 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   placements: 12,
   coldRuns: 10,
   workers: availableParallelism(),
+  fleet: true,
+  fleetDays: 2,
+  fleetMaxPerDay: 1_000_000,
 };
 
 export interface BundleFigures {
@@ -106,6 +120,11 @@ export interface BenchReport {
   readonly latency: LatencyFigures;
   readonly unguarded: UnguardedFigures;
   readonly targets: readonly TargetCheck[];
+  /** One row per cell of keys held at once x records a day (null when skipped). */
+  readonly fleet: FleetFigures['rows'] | null;
+  readonly fleetTargets: FleetFigures['targets'] | null;
+  /** How the rows were measured: one key's work at each volume, and the model's constants. */
+  readonly fleetDetails: Omit<FleetFigures, 'rows' | 'targets'> | null;
 }
 
 export const BUNDLE_BYTES_TARGET = 300 * 1024;
@@ -129,7 +148,9 @@ function hasFastPath(template: SynthTemplate): boolean {
   );
 }
 
-function targetsOf(report: Omit<BenchReport, 'targets'>): TargetCheck[] {
+type FleetPart = 'fleet' | 'fleetTargets' | 'fleetDetails';
+
+function targetsOf(report: Omit<BenchReport, 'targets' | FleetPart>): TargetCheck[] {
   const boundMinutes = report.latency.checkIntervalHours * 60 + report.latency.ingestionLagMinutes;
   const checks: TargetCheck[] = [
     { figure: 'scanRatio', target: `<= ${SCAN_RATIO_TARGET}`, met: report.scanRatio <= SCAN_RATIO_TARGET },
@@ -224,6 +245,18 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
         `unguarded: failures swept over the last ${fastPath ? 'minutes before the deletion date, polling only and with the fast path' : 'minutes before the deletion date'}`,
       );
       const unguarded = await measureUnguarded(fastPath);
+      let fleet: FleetFigures | null = null;
+      if (options.fleet) {
+        log(
+          `fleet: one quiet key at each of 10^4, 10^6, 10^8 records a day (${options.fleetDays}-day observation; above ${options.fleetMaxPerDay} by page counts)`,
+        );
+        fleet = await measureFleet({
+          observationDays: options.fleetDays,
+          maxSimulatedPerDay: options.fleetMaxPerDay,
+          handlers,
+          log,
+        });
+      }
       log(
         `throughput: 1 quiet key, then ${options.keys} over ${pool?.workers ?? 1} worker threads (warm first)`,
       );
@@ -232,12 +265,12 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
           log(`  ${done}/${of} keys`);
         }
       });
-      return { cost, scan, latency, unguarded, throughput };
+      return { cost, scan, latency, unguarded, fleet, throughput };
     })().finally(() => pool?.stop());
-    const { cost, scan, latency, unguarded, throughput } = figures;
+    const { cost, scan, latency, unguarded, fleet, throughput } = figures;
 
     const { log: _log, ...plainOptions } = options;
-    const partial: Omit<BenchReport, 'targets'> = {
+    const partial: Omit<BenchReport, 'targets' | FleetPart> = {
       date: new Date().toISOString(),
       node: process.version,
       options: plainOptions,
@@ -265,7 +298,14 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
       latency,
       unguarded,
     };
-    return { ...partial, targets: targetsOf(partial) };
+    const { rows, targets: fleetTargets, ...fleetDetails } = fleet ?? {};
+    return {
+      ...partial,
+      targets: targetsOf(partial),
+      fleet: rows ?? null,
+      fleetTargets: fleetTargets ?? null,
+      fleetDetails: fleet ? (fleetDetails as Omit<FleetFigures, 'rows' | 'targets'>) : null,
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -64,6 +64,8 @@ export interface QuietKeyOptions {
   readonly disableAnswer?: 'approve' | 'reject';
   /** The account's FilterLogEvents quota (requests a second); the scenario's default when absent. */
   readonly searchTps?: number | undefined;
+  /** More `cloudTrail` fields of the scenario (`backgroundPerDay`, `searchPageLatencyMs`, ...). */
+  readonly cloudTrail?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A key nobody uses: approved, disabled, watched, scheduled for deletion. */
@@ -78,6 +80,7 @@ export function quietKeyScenario(options: QuietKeyOptions): RawScenario {
     cloudTrail: {
       background: options.background,
       ...(options.searchTps === undefined ? {} : { searchTps: options.searchTps }),
+      ...options.cloudTrail,
     },
   });
 }

@@ -19,6 +19,8 @@ export interface SimulationRun {
   readonly stats: AccountStats;
   /** Handler folder of every Lambda task state, by state name. */
   readonly handlerOfState: ReadonlyMap<string, string>;
+  /** Handler folder of every function of the template, by logical ID (how invocations are named). */
+  readonly handlerOfFunction: ReadonlyMap<string, string>;
   /** ASL type (`Wait`, `Choice`, `Task`, ...) of every state of the synthesized definition. */
   readonly typeOfState: ReadonlyMap<string, string>;
   /**
@@ -147,6 +149,7 @@ export async function runSimulation(raw: RawScenario, expected: readonly string[
     account,
     stats,
     handlerOfState: handlerOfStates(workflow),
+    handlerOfFunction: new Map(workflow.functions.map((fn) => [fn.logicalId, fn.handler])),
     typeOfState: stateTypes(workflow.definition.States, new Map()),
     tokenStates: tokenStatesOf(workflow.definition.States, new Set()),
     apiCalls,

@@ -1,4 +1,5 @@
-/** The one table `npm run bench` prints (Markdown, so a run can go into the README as it is). */
+/** The tables `npm run bench` prints (Markdown, so a run can go into the README as it is). */
+import type { FleetFigures } from './fleet.js';
 import {
   type BenchReport,
   BUNDLE_BYTES_TARGET,
@@ -132,12 +133,76 @@ export function formatTable(report: BenchReport): string {
   ]);
 
   const header: Row = ['Figure', 'Measured', 'Baseline (same run)', 'Target', 'Met'];
-  const line = (row: Row) => `| ${row.join(' | ')} |`;
   return [
-    line(header),
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map(line),
+    markdown(header, rows),
     '',
+    ...(report.fleet && report.fleetTargets && report.fleetDetails
+      ? [formatFleet({ ...report.fleetDetails, rows: report.fleet, targets: report.fleetTargets }), '']
+      : []),
     `Run ${report.date.slice(0, 10)} on Node ${report.node}, ${fixed(report.benchSeconds, 0)} s in all.`,
+  ].join('\n');
+}
+
+function markdown(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (row: readonly string[]) => `| ${row.join(' | ')} |`;
+  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+const power = (n: number) => {
+  const exponent = Math.log10(n);
+  return Number.isInteger(exponent) ? `10^${exponent}` : int(n);
+};
+
+/** Three significant digits, thousands separated: figures that span eight orders of magnitude. */
+const sig = (n: number) =>
+  !Number.isFinite(n)
+    ? 'n/a'
+    : Math.abs(n) >= 1000
+      ? int(Number(n.toPrecision(3)))
+      : Number(n.toPrecision(3)).toLocaleString('en-US', { maximumFractionDigits: 4 });
+
+/**
+ * The fleet table: keys held at once x records a day, today's design (one search per key per
+ * check), the targets beside it, and how the rows were made.
+ */
+export function formatFleet(fleet: FleetFigures): string {
+  const header = [
+    'Keys held',
+    'Records/day',
+    'Search requests/day',
+    'Events scanned/day',
+    'Events ingested/day',
+    'Scanned / ingested',
+    `Peak search TPS (quota ${fleet.searchQuotaTps})`,
+    'Mean search TPS',
+    'Longest search in one invocation, s',
+    'Cost per key-month',
+    'Measured',
+  ];
+  const rows = fleet.rows.map((row) => [
+    int(row.keys),
+    power(row.eventsPerDay),
+    sig(row.logSearchRequestsPerDay),
+    sig(row.eventsScannedPerDay),
+    sig(row.eventsIngestedPerDay),
+    sig(row.eventsScannedPerDay / row.eventsIngestedPerDay),
+    sig(row.peakLogSearchTps),
+    sig(row.meanLogSearchTps),
+    sig(row.maxSearchSecondsPerInvocation),
+    `$${fixed(row.costPerKeyMonthUsd, 4)}`,
+    row.measuredBy === 'simulated' ? 'simulated' : `page counts from ${power(row.measuredBy.pageCountsFrom)}`,
+  ]);
+  const targets = fleet.targets.map((t) => [t.figure, sig(t.measured), t.target, yes(t.met)]);
+  const longest = fleet.perKey
+    .map((w) => `${power(w.eventsPerDay)}: ${w.longestSearchHandler} (${int(w.maxPagesPerInvocation)} pages)`)
+    .join(', ');
+  return [
+    `Fleet, today's design (one search per held key per check): one quiet key per volume, ${fleet.observationDays}-day observation, ${fleet.checkIntervalHours} h checks, ${fleet.pendingWindowInDays}-day pending window watched, run without quota or page latency; N keys = N times its work; peak = N searches at once, one page per ${fleet.pageLatencyMs} ms each; search seconds = pages x ${fleet.pageLatencyMs} ms; ${int(fleet.pageSize)} events a page.`,
+    '',
+    markdown(header, rows),
+    '',
+    `Longest invocation by volume: ${longest}.`,
+    '',
+    markdown(['Fleet target', 'Measured', 'Target', 'Met'], targets),
   ].join('\n');
 }

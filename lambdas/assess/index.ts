@@ -2,6 +2,7 @@ import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
 import { homeRegion, kmsClient } from '../aws/clients.js';
 import { requireLogGroup, type SearchBound } from '../aws/cloudtrail-source.js';
+import { readHold } from '../aws/hold-reader.js';
 import { listAliases } from '../aws/key-aliases.js';
 import { describeKey, isNotFound, keyFactsOf, readTags } from '../aws/key-reader.js';
 import { classifyKeyUsage } from '../aws/key-usage.js';
@@ -276,7 +277,10 @@ export const handler = async (
   const trail = hasPublicKey(key) ? await readTrail(config, key, now) : null;
   const history = await searchHistory(key, classified, request, config, now, trail, historyBound(context));
   const warnings = [...keyWarnings(key, history.usage, config, now), ...history.warnings];
-  const args = { key, request, config, executionArn, now, publicKey: history.publicKey };
+  // Who holds the key, as the stack recorded it (the tags only mirror it): read late, right before the
+  // rules, so a hold recorded while the history was searched still refuses.
+  const hold = await readHold(key.keyArn);
+  const args = { key, request, config, executionArn, now, publicKey: history.publicKey, hold };
 
   const refusal = findRefusal({ ...args, usage: history.usage });
   if (refusal) {

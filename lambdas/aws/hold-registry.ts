@@ -1,47 +1,19 @@
 import { isDeepStrictEqual } from 'node:util';
-import {
-  type AttributeValue,
-  GetItemCommand,
-  PutItemCommand,
-  type PutItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
-import { holdRegistryEnvironment } from '../contracts/environment.js';
-import { type HoldRecord, holdRecordSchema } from '../contracts/hold-registry.js';
-import { describeIssues, safeParseContract } from '../contracts/issues.js';
-import { HoldRecordUnreadableError } from '../domain/errors.js';
+import { type AttributeValue, PutItemCommand, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { HoldRecord } from '../contracts/hold-registry.js';
 import { dynamoDbClient } from './clients.js';
-import { readEnvironment } from './environment.js';
+import { fromItem, holdTableName, readHoldItem } from './hold-reader.js';
 
 /**
  * The one module that talks to the hold registry (lib/constructs/hold-registry.ts). Every write is
  * conditional: a new hold only where the key has none or an ended one, and every later write only
  * while the item still has the version its writer read. Two actors that read the same version can
- * therefore never both write: the second gets `CONFLICT` and must read again. Reads are strongly
- * consistent, so a writer always decides on the latest version.
+ * therefore never both write: the second gets `CONFLICT` and must read again. A writer reads with
+ * hold-reader.ts first.
  */
 
 /** What a conditional write did: `CONFLICT` when the item was not as the writer expected. */
 export type HoldWrite = 'WRITTEN' | 'CONFLICT';
-
-function tableName(): string {
-  return readEnvironment(holdRegistryEnvironment).tableName;
-}
-
-/** The hold recorded for the key, or null when none was ever recorded. */
-export async function readHold(keyArn: string): Promise<HoldRecord | null> {
-  const answer = await dynamoDbClient().send(
-    new GetItemCommand({ TableName: tableName(), Key: { keyArn: { S: keyArn } }, ConsistentRead: true }),
-  );
-  if (!answer.Item) {
-    return null;
-  }
-  const parsed = safeParseContract(holdRecordSchema, fromItem(answer.Item));
-  if (!parsed.success) {
-    // Never guess what an unreadable record says: the caller stops, away from any change.
-    throw new HoldRecordUnreadableError(keyArn, describeIssues(parsed.error.issues, 3));
-  }
-  return parsed.data;
-}
 
 /** Records a new hold (version 1): only where the key has no hold, or one that ended. */
 export function putNewHold(record: HoldRecord): Promise<HoldWrite> {
@@ -85,7 +57,7 @@ async function put(
 ): Promise<HoldWrite> {
   const item = toItem(record);
   try {
-    await dynamoDbClient().send(new PutItemCommand({ TableName: tableName(), Item: item, ...condition }));
+    await dynamoDbClient().send(new PutItemCommand({ TableName: holdTableName(), Item: item, ...condition }));
     return 'WRITTEN';
   } catch (error) {
     if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) {
@@ -94,14 +66,8 @@ async function put(
   }
   // The SDK retries a request whose answer was lost; if the lost attempt wrote, the retry finds its
   // own write and fails the condition. That write is this one: the item holds exactly what was sent.
-  const stored = await dynamoDbClient().send(
-    new GetItemCommand({
-      TableName: tableName(),
-      Key: { keyArn: { S: record.keyArn } },
-      ConsistentRead: true,
-    }),
-  );
-  return stored.Item && isDeepStrictEqual(fromItem(stored.Item), fromItem(item)) ? 'WRITTEN' : 'CONFLICT';
+  const stored = await readHoldItem(record.keyArn);
+  return stored && isDeepStrictEqual(fromItem(stored), fromItem(item)) ? 'WRITTEN' : 'CONFLICT';
 }
 
 /*
@@ -116,11 +82,6 @@ export function toItem(record: HoldRecord): Record<string, AttributeValue> {
     throw new TypeError('A hold record must be an object.');
   }
   return item.M;
-}
-
-/** The plain JSON an item holds (checked against the record's schema by the reader). */
-export function fromItem(item: Record<string, AttributeValue>): unknown {
-  return fromAttribute({ M: item });
 }
 
 function toAttribute(value: unknown): AttributeValue {
@@ -140,17 +101,4 @@ function toAttribute(value: unknown): AttributeValue {
     return { M: map };
   }
   throw new TypeError(`A ${typeof value} cannot be stored in a hold record.`);
-}
-
-function fromAttribute(value: AttributeValue): unknown {
-  if (value.S !== undefined) return value.S;
-  if (value.N !== undefined) return Number(value.N);
-  if (value.BOOL !== undefined) return value.BOOL;
-  if (value.NULL !== undefined) return null;
-  if (value.L !== undefined) return value.L.map(fromAttribute);
-  if (value.M !== undefined) {
-    return Object.fromEntries(Object.entries(value.M).map(([name, member]) => [name, fromAttribute(member)]));
-  }
-  // Sets and binary never appear in a hold record: an item carrying one was not written by the stack.
-  return undefined;
 }

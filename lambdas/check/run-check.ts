@@ -3,7 +3,7 @@ import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
 import { type SearchBound, searchRecords } from '../aws/cloudtrail-source.js';
-import { readHold } from '../aws/hold-registry.js';
+import { readHold } from '../aws/hold-reader.js';
 import { isNotFound, type KeyReading, readKey } from '../aws/key-reader.js';
 import { readKeyLastUsage } from '../aws/key-usage.js';
 import { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';

@@ -92,6 +92,7 @@ type HoldRegistryVariables = Readonly<z.input<typeof holdRegistryEnvironment>>;
 export interface FunctionEnvironments {
   readonly 'request-approval': Readonly<z.input<typeof requestApprovalEnvironment>>;
   readonly approval: Readonly<z.input<typeof approvalEnvironment>>;
+  readonly assess: HoldRegistryVariables;
   readonly disable: HoldRegistryVariables;
   readonly check: Readonly<z.input<typeof checkEnvironment>> & HoldRegistryVariables;
   readonly 'schedule-deletion': HoldRegistryVariables;

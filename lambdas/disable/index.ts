@@ -1,6 +1,7 @@
 import { requireCanaryPlan, sendCanary } from '../aws/canary.js';
 import { kmsClient } from '../aws/clients.js';
-import { putNewHold, readHold, replaceHold } from '../aws/hold-registry.js';
+import { readHold } from '../aws/hold-reader.js';
+import { putNewHold, replaceHold } from '../aws/hold-registry.js';
 import { disableKey } from '../aws/key-disable.js';
 import { readKey } from '../aws/key-reader.js';
 import { tagKey } from '../aws/key-tagging.js';

@@ -1,6 +1,8 @@
 import { cliCommand, executionLookup } from '../contracts/cli.js';
+import { ACTIVE_HOLD_PHASES } from '../contracts/hold-registry.js';
 import { ACTIVE_HOLD_STATUSES, TAGS } from '../contracts/tags.js';
 import { isHeldBy } from './hold.js';
+import type { HoldRecord } from './hold-record.js';
 import { DAY_MS, wholeDays } from './time.js';
 import type { ExecutionRequest, GuardConfig, KeyFacts, Refusal, UsageAssessment } from './types.js';
 import { quoteUntrusted } from './untrusted.js';
@@ -47,6 +49,11 @@ export interface RefusalArgs {
   readonly now: Date;
   /** For keys with a public key: the GetPublicKey search; null when not searched. */
   readonly publicKey?: PublicKeyHistory | null | undefined;
+  /**
+   * The key's record in the stack's hold registry (null: none was ever recorded); undefined where the
+   * registry is not read (the CLI's `candidates`), which then goes by the tags alone.
+   */
+  readonly hold?: HoldRecord | null | undefined;
 }
 
 /** True when KMS can hand out a public key for this key (`GetPublicKey`). */
@@ -142,7 +149,21 @@ function recentUseRefusal(args: RefusalArgs): Refusal | null {
 }
 
 function heldByAnother(args: RefusalArgs): Refusal | null {
-  const { key, executionArn } = args;
+  const { key, executionArn, hold } = args;
+  // The registry is the authority: a live hold of another execution refuses whatever the tags say
+  // (anyone with kms:TagResource can strip them).
+  if (hold && hold.executionArn !== executionArn && ACTIVE_HOLD_PHASES.includes(hold.phase)) {
+    return refuse(
+      'HELD_BY_ANOTHER_EXECUTION',
+      `Key ${key.keyId} is held by another execution (${hold.executionArn}): the stack's hold registry ` +
+        `records it in phase "${hold.phase}" since ${hold.updatedAt}${tagNote(key.tags, hold.executionArn)}. Two ` +
+        'executions on one key would undo each other. Nothing was changed; follow that execution with ' +
+        `\`${cliCommand(`status ${hold.executionArn}`)}\` (or ${executionLookup(hold.executionArn)}), or stop it ` +
+        '(its key is then restored) before starting a new one.',
+    );
+  }
+  // Tags claiming a hold the registry does not record (forged, or an execution started before the
+  // registry existed) still refuse: refusing changes nothing, acting on a doubt might.
   const holder = key.tags[TAGS.execution];
   const status = key.tags[TAGS.status];
   if (
@@ -150,15 +171,30 @@ function heldByAnother(args: RefusalArgs): Refusal | null {
     !isHeldBy(key.tags, executionArn) &&
     ACTIVE_HOLD_STATUSES.some((s) => s === status)
   ) {
+    const unrecorded =
+      hold === undefined
+        ? ''
+        : ` The stack's hold registry records no live hold of it${hold ? ` (its record names ${hold.executionArn}, phase "${hold.phase}")` : ''}: the tags may have been written by hand, or by an execution that started before the registry existed.`;
     return refuse(
       'HELD_BY_ANOTHER_EXECUTION',
-      `Key ${key.keyId} is held by another execution (${holder}), whose status tag says "${status}". Two ` +
+      `Key ${key.keyId} is held by another execution (${holder}), whose status tag says "${status}".${unrecorded} Two ` +
         'executions on one key would undo each other. Nothing was changed; follow that execution with ' +
         `\`${cliCommand(`status ${holder}`)}\` (or ${executionLookup(holder)}), or stop it (its key is then ` +
         'restored) before starting a new one.',
     );
   }
   return null;
+}
+
+/** What the tags say beside the registry, when they disagree with it. */
+function tagNote(tags: Readonly<Record<string, string>>, holder: string): string {
+  const tagged = tags[TAGS.execution];
+  if (tagged === holder) {
+    return '';
+  }
+  return tagged === undefined
+    ? " (the key's tags no longer name it: they were removed outside the workflow)"
+    : ` (the key's tags name ${tagged} instead: they were changed outside the workflow)`;
 }
 
 const OUTSIDE_KMS =

@@ -1,4 +1,5 @@
-import { readHold, replaceHold } from '../aws/hold-registry.js';
+import { readHold } from '../aws/hold-reader.js';
+import { replaceHold } from '../aws/hold-registry.js';
 import { isNotFound, type KeyReading, readKey } from '../aws/key-reader.js';
 import { cancelKeyDeletion, enableKey } from '../aws/key-restore.js';
 import { tagKey } from '../aws/key-tagging.js';

@@ -22,8 +22,9 @@ export interface GuardGrantsProps {
 export const TRAILING_DAYS_WITHOUT_KEY_USAGE = 'kms:TrailingDaysWithoutKeyUsage';
 
 /**
- * Read and conditionally write holds in the registry: exactly the calls of lambdas/aws/hold-registry.ts,
- * on that table only (no index, no scan, no delete: a hold ends by a write, and its record stays).
+ * Read and conditionally write holds in the registry: exactly the calls of lambdas/aws/hold-registry.ts
+ * and hold-reader.ts, on that table only (no index, no scan, no delete: a hold ends by a write, and
+ * its record stays).
  */
 export function grantHolds(grantee: GuardFunction, registry: HoldRegistry): void {
   grantee.function.addToRolePolicy(
@@ -31,6 +32,13 @@ export function grantHolds(grantee: GuardFunction, registry: HoldRegistry): void
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       resources: [registry.table.tableArn],
     }),
+  );
+}
+
+/** Read holds in the registry: exactly the call of lambdas/aws/hold-reader.ts, on that table only. */
+export function grantReadHolds(grantee: GuardFunction, registry: HoldRegistry): void {
+  grantee.function.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [registry.table.tableArn] }),
   );
 }
 
@@ -146,6 +154,12 @@ export class GuardGrants {
   /** Read and write this stack's record of the keys it holds (the authority the tags only mirror). */
   public holds(registry: HoldRegistry): this {
     grantHolds(this.grantee, registry);
+    return this;
+  }
+
+  /** Read, never write, the hold registry's records. */
+  public readHolds(registry: HoldRegistry): this {
+    grantReadHolds(this.grantee, registry);
     return this;
   }
 

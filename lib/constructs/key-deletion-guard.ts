@@ -63,8 +63,9 @@ export class KeyDeletionGuard extends Construct {
       handler: 'assess',
       description: 'kms-deletion-guard: validate input, read the key and its usage, apply the refusal rules',
       timeout: Duration.minutes(5),
+      environment: registry.environment,
     });
-    grant(assess).readUsage().listAliases().readLogGroup().inspectTrails();
+    grant(assess).readUsage().listAliases().readLogGroup().inspectTrails().readHolds(registry);
     // Pages every inventoried service of the key's Region: an account with thousands of snapshots,
     // buckets or tables needs minutes, so it gets Lambda's longest run.
     const inventoryTimeout = Duration.minutes(15);
@@ -92,7 +93,7 @@ export class KeyDeletionGuard extends Construct {
         ...registry.environment,
       },
     });
-    grant(check).readUsage().readLogGroup().canary().holds(registry);
+    grant(check).readUsage().readLogGroup().canary().readHolds(registry);
     watchSchedules.grantCreate(check);
     watchSchedules.allowInvoke(check.function);
     const scheduleDeletion = new GuardFunction(this, 'ScheduleDeletionFunction', {

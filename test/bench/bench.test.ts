@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { PRICES } from '../../bench/cost.js';
+import { fleetRow, fleetTargetsOf, type KeyWorkAtVolume, PAGE_LATENCY_MS } from '../../bench/fleet.js';
 import type { BenchReport } from '../../bench/run.js';
 import { formatTable } from '../../bench/table.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const KEYS = 2;
+const FLEET_SIMULATED = 10_000;
 
 /** Runs the real CLI once at small sizes; every test reads that one report. */
 let report: BenchReport;
@@ -15,7 +18,9 @@ let stdout: string;
 beforeAll(async () => {
   const cli = resolve(ROOT, 'node_modules', '.bin', 'tsx');
   const args = ['bench/cli.ts', '--json', '--keys', String(KEYS), '--background', '1000'];
-  const result = await run(cli, [...args, '--placements', '2', '--cold-runs', '1'], {
+  // The fleet simulates only 10^4 records a day; 10^6 and 10^8 come from its page counts.
+  const fleet = ['--fleet-days', '1', '--fleet-max-per-day', String(FLEET_SIMULATED)];
+  const result = await run(cli, [...args, '--placements', '2', '--cold-runs', '1', ...fleet], {
     cwd: ROOT,
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -144,5 +149,169 @@ describe('npm run bench -- --json', () => {
     }
     expect(table).toContain('Baseline (same run)');
     expect(table).toContain('re-scan from disable time');
+  });
+
+  it('prints the fleet: one row per keys held x records a day, every figure measured', () => {
+    // Prepare
+    const rows = report.fleet ?? [];
+    const figures = rows.flatMap((r) => [
+      r.logSearchRequestsPerDay,
+      r.eventsScannedPerDay,
+      r.eventsIngestedPerDay,
+      r.peakLogSearchTps,
+      r.maxSearchSecondsPerInvocation,
+      r.costPerKeyMonthUsd,
+    ]);
+
+    // Act
+    const cells = rows.map((r) => `${r.keys}x${r.eventsPerDay}`);
+
+    // Assess
+    expect(cells.sort()).toEqual(
+      [10, 100, 1000].flatMap((n) => [10_000, 1_000_000, 100_000_000].map((v) => `${n}x${v}`)).sort(),
+    );
+    expect(figures.filter((n) => !Number.isFinite(n) || n <= 0)).toEqual([]);
+    for (const row of rows) {
+      expect(row.eventsIngestedPerDay).toBeGreaterThanOrEqual(row.eventsPerDay);
+      expect(row.measuredBy).toEqual(
+        row.eventsPerDay <= FLEET_SIMULATED ? 'simulated' : { pageCountsFrom: FLEET_SIMULATED },
+      );
+    }
+  });
+
+  it("scales one key's measured work by the keys held, as today's design searches once per key", () => {
+    // Prepare
+    const perKey = report.fleetDetails?.perKey ?? [];
+    const simulated = perKey.find((w) => w.measuredBy === 'simulated');
+
+    // Act
+    const rows = (report.fleet ?? []).filter((r) => r.eventsPerDay === simulated?.eventsPerDay);
+
+    // Assess: the simulated key searched in its checks and its assessment, and each row is its work a day, N times.
+    expect(simulated?.byHandler.map((h) => h.handler)).toEqual(expect.arrayContaining(['assess', 'check']));
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      const days = simulated?.runDays ?? Number.NaN;
+      expect(row.logSearchRequestsPerDay).toBeCloseTo(
+        (row.keys * (simulated?.searchRequests ?? 0)) / days,
+        6,
+      );
+      expect(row.eventsScannedPerDay).toBeCloseTo((row.keys * (simulated?.eventsScanned ?? 0)) / days, 3);
+    }
+  });
+
+  it('derives the busier volumes by page counts: events scale with the records, the assessment stays in its budget', () => {
+    // Prepare
+    const perKey = report.fleetDetails?.perKey ?? [];
+    const [base, ...derived] = perKey;
+
+    // Assess
+    expect(base?.measuredBy).toBe('simulated');
+    expect(derived.length).toBe(2);
+    for (const work of derived) {
+      const factor = work.eventsPerDay / (base?.eventsPerDay ?? Number.NaN);
+      const checkScanned = work.eventsScanned - work.assessScanned;
+      expect(checkScanned).toBeCloseTo(((base?.eventsScanned ?? 0) - (base?.assessScanned ?? 0)) * factor, 0);
+      expect(work.searchRequests - work.assessRequests).toBe(Math.ceil(checkScanned / 5000));
+      expect(work.assessRequests).toBeLessThanOrEqual(150);
+      expect(work.maxPagesPerInvocation).toBeGreaterThan(
+        base?.maxPagesPerInvocation ?? Number.POSITIVE_INFINITY,
+      );
+    }
+  });
+
+  it('holds every fleet figure against its target and says which are met', () => {
+    // Prepare
+    const targets = report.fleetTargets ?? [];
+    const bound = (text: string) => Number(/<= ([\d.]+)/.exec(text)?.[1]);
+
+    // Assess: growth, scan and search time for each volume, and the peak at 1,000 keys and 10^6 a day.
+    expect(targets).toHaveLength(10);
+    for (const target of targets) {
+      expect(target.met, target.figure).toBe(target.measured <= bound(target.target));
+    }
+    // Today every key searches on its own: 100 times the keys, 100 times the requests.
+    const growth = targets.filter((t) => t.figure.startsWith('fleet.logSearchRequestsPerDay'));
+    expect(growth.map((t) => Math.round(t.measured))).toEqual([100, 100, 100]);
+  });
+
+  it('prints the fleet table and its targets after the figures', () => {
+    // Act
+    const table = formatTable(report);
+
+    // Assess
+    expect(table).toContain('| Keys held | Records/day |');
+    expect(table).toContain('| 1,000 | 10^8 |');
+    expect(table).toContain('page counts from 10^4');
+    expect(table).toContain('| Fleet target | Measured | Target | Met |');
+  });
+});
+
+describe('fleetRow', () => {
+  const work: KeyWorkAtVolume = {
+    eventsPerDay: 1_000_000,
+    measuredBy: 'simulated',
+    runDays: 2,
+    searchRequests: 400,
+    eventsScanned: 2_000_000,
+    assessRequests: 150,
+    assessScanned: 7500,
+    eventsIngestedPerDay: 1_000_020,
+    byHandler: [{ handler: 'check', invocations: 8, pages: 250, maxPagesPerInvocation: 40 }],
+    longestSearchHandler: 'check',
+    maxPagesPerInvocation: 150,
+    maxPagesPerCheck: 40,
+    searchGbSeconds: 30,
+    otherUsd: 0.002,
+    wallSeconds: 1,
+  };
+
+  it("is one key's work a day times the keys held; the peak is N searches paging at once", () => {
+    // Act
+    const row = fleetRow(100, work);
+
+    // Assess
+    expect(row.logSearchRequestsPerDay).toBe(100 * 200);
+    expect(row.eventsScannedPerDay).toBe(100 * 1_000_000);
+    expect(row.eventsIngestedPerDay).toBe(1_000_020);
+    expect(row.peakLogSearchTps).toBeCloseTo((100 * 1000) / PAGE_LATENCY_MS, 9);
+    expect(row.maxSearchSecondsPerInvocation).toBe((150 * PAGE_LATENCY_MS) / 1000);
+    expect(row.costPerKeyMonthUsd).toBeCloseTo(30 * (15 * PRICES.lambdaGbSecond + 0.001), 12);
+  });
+
+  it('asks one request a second per key when its searches are single pages', () => {
+    // Act
+    const row = fleetRow(10, { ...work, maxPagesPerCheck: 1 });
+
+    // Assess
+    expect(row.peakLogSearchTps).toBe(10);
+  });
+});
+
+describe('fleetTargetsOf', () => {
+  it('meets the targets only where every cell does', () => {
+    // Prepare: a fleet whose work does not grow with the keys (the sweep's aim), but whose busiest volume's search is too long.
+    const rows = [10, 100, 1000].flatMap((keys) =>
+      [10_000, 1_000_000, 100_000_000].map((eventsPerDay) => ({
+        keys,
+        eventsPerDay,
+        logSearchRequestsPerDay: 1000,
+        eventsScannedPerDay: eventsPerDay * 1.1,
+        eventsIngestedPerDay: eventsPerDay,
+        peakLogSearchTps: 2,
+        meanLogSearchTps: 0.01,
+        maxSearchSecondsPerInvocation: eventsPerDay === 100_000_000 ? 241 : 60,
+        costPerKeyMonthUsd: 0.01,
+        measuredBy: 'simulated' as const,
+      })),
+    );
+
+    // Act
+    const targets = fleetTargetsOf(rows);
+
+    // Assess
+    expect(targets.filter((t) => !t.met).map((t) => t.figure)).toEqual([
+      'fleet.maxSearchSecondsPerInvocation at 100000000 records/day',
+    ]);
   });
 });

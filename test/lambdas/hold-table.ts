@@ -5,7 +5,8 @@
  * registry's conditional writes are the real ones.
  */
 import { useRequestHandler } from '../../lambdas/aws/clients.js';
-import { readHold, toItem } from '../../lambdas/aws/hold-registry.js';
+import { readHold } from '../../lambdas/aws/hold-reader.js';
+import { toItem } from '../../lambdas/aws/hold-registry.js';
 import type { HoldRecord } from '../../lambdas/contracts/hold-registry.js';
 import { EmulatedDynamoDb } from '../../lib/simulator/emulator/dynamodb.js';
 import { keyArnIn } from './fixtures.js';

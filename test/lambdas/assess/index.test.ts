@@ -22,8 +22,10 @@ import { findRecords, requireLogGroup } from '../../../lambdas/aws/cloudtrail-so
 import { historyStart, searchEarlierUses } from '../../../lambdas/aws/use-history.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
 import { EventSourceUnavailableError, SearchIncompleteError } from '../../../lambdas/domain/errors.js';
+import { newHold } from '../../../lambdas/domain/hold-record.js';
 import { type AssessEvent, TAGS } from '../../../lambdas/domain/types.js';
 import { guardConfig } from '../fixtures.js';
+import { type HoldTable, startHoldTable } from '../hold-table.js';
 
 vi.mock('../../../lambdas/aws/cloudtrail-source.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../lambdas/aws/cloudtrail-source.js')>()),
@@ -119,8 +121,18 @@ const unknownBeforeTracking: GetKeyLastUsageResponse = {
 };
 
 let logInfo: ReturnType<typeof vi.spyOn>;
+let holds: HoldTable;
 
-beforeEach(() => {
+beforeAll(async () => {
+  holds = await startHoldTable();
+});
+
+afterAll(async () => {
+  await holds.close();
+});
+
+beforeEach(async () => {
+  await holds.clear();
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
   vi.stubEnv('AWS_REGION', 'us-east-1');
@@ -589,6 +601,53 @@ describe('assess handler: refusals', () => {
     // Assess
     expect(assessment.refusal?.cause).toBe('HELD_BY_ANOTHER_EXECUTION');
     expect(kms.commandCalls(ListResourceTagsCommand)[1]?.args[0].input).toMatchObject({ Marker: 't1' });
+  });
+
+  it("refuses a key the hold registry records as another execution's, even when its tags were removed", async () => {
+    // Prepare
+    const other = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-0`;
+    givenKey(metadata({ KeyState: 'Disabled' }));
+    await holds.seed(newHold({ keyArn: KEY_ARN, executionArn: other, wasEnabled: true, now: daysBefore(2) }));
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('HELD_BY_ANOTHER_EXECUTION');
+    expect(assessment.refusal?.message).toContain(`held by another execution (${other})`);
+    expect(assessment.refusal?.message).toContain('they were removed outside the workflow');
+  });
+
+  it('does not refuse for a hold the registry records as ended, when no tag claims the key', async () => {
+    // Prepare
+    const other = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-0`;
+    givenKey();
+    await holds.seed({
+      ...newHold({ keyArn: KEY_ARN, executionArn: other, wasEnabled: true, now: daysBefore(40) }),
+      phase: 'ended',
+    });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.verdict).toBe('ACCEPTED');
+  });
+
+  it('says the registry records no live hold when only the tags claim the key, and still refuses', async () => {
+    // Prepare
+    const other = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-0`;
+    givenKey(metadata({ KeyState: 'Disabled' }), undefined, {
+      [TAGS.execution]: other,
+      [TAGS.status]: 'disabled',
+    });
+
+    // Act
+    const assessment = await handler(event());
+
+    // Assess
+    expect(assessment.refusal?.cause).toBe('HELD_BY_ANOTHER_EXECUTION');
+    expect(assessment.refusal?.message).toContain("The stack's hold registry records no live hold of it");
   });
 
   it('refuses an asymmetric key whose public key was downloaded', async () => {

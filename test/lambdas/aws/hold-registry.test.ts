@@ -1,4 +1,5 @@
-import { putNewHold, readHold, replaceHold } from '../../../lambdas/aws/hold-registry.js';
+import { readHold } from '../../../lambdas/aws/hold-reader.js';
+import { putNewHold, replaceHold } from '../../../lambdas/aws/hold-registry.js';
 import { HoldRecordUnreadableError } from '../../../lambdas/domain/errors.js';
 import { claimHold, type HoldRecord, newHold, nextHold } from '../../../lambdas/domain/hold-record.js';
 import { EXECUTION, holdRecord, keyArnIn, OTHER_EXECUTION } from '../fixtures.js';

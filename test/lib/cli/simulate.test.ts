@@ -27,7 +27,13 @@ beforeAll(() => {
       keys: [{ ...SCENARIO.keys[0], lastUse: { operation: 'Decrypt', at: '2025-12-01T00:00:00Z' } }],
     }),
   );
-  writeFileSync(join(dir, 'run-until.json'), JSON.stringify({ ...SCENARIO, runUntil: '+P40D' }));
+  writeFileSync(
+    join(dir, 'events-fault.json'),
+    JSON.stringify({
+      ...SCENARIO,
+      faults: [{ service: 'events', operation: '*', error: 'InternalFailure' }],
+    }),
+  );
 });
 
 afterAll(() => {
@@ -106,7 +112,10 @@ describe('simulate command', () => {
 
   it.each([
     ['misspelt.json', 'keys[0].lastUse: unknown field; did you mean lastUsage?'],
-    ['run-until.json', 'runUntil: the simulator does not model this field yet; remove it'],
+    [
+      'events-fault.json',
+      "faults[0].service: the simulator does not model 'events' faults yet; remove the fault (it injects kms, logs, cloudtrail, sns, sfn, dynamodb, scheduler, ec2, rds, s3, backup, secretsmanager, ssm, elasticfilesystem, config faults)",
+    ],
   ])(
     'refuses a field it would otherwise ignore (%s) with exactly one stderr line, exit 1',
     async (file, says) => {

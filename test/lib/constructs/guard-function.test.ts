@@ -9,7 +9,7 @@ function withFunction(statements?: readonly iam.PolicyStatement[]): { stack: Sta
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
   new GuardFunction(stack, 'Fn', {
-    handler: 'assess',
+    handler: 'inventory',
     description: 'test',
     ...(statements ? { statements } : {}),
   });

@@ -9,7 +9,7 @@ import { HoldRegistry } from '../../../lib/constructs/hold-registry.js';
 function withHandler(): { stack: Stack; fn: GuardFunction; grants: GuardGrants } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
-  const fn = new GuardFunction(stack, 'Fn', { handler: 'assess', description: 'test' });
+  const fn = new GuardFunction(stack, 'Fn', { handler: 'inventory', description: 'test' });
   return { stack, fn, grants: new GuardGrants(fn, { logGroupName: 'trail-logs' }) };
 }
 

@@ -74,7 +74,7 @@ describe('HoldRegistry', () => {
     Template.fromStack(stack).hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
   });
 
-  it.each(['disable', 'check', 'schedule-deletion', 'restore', 'fast-path'])(
+  it.each(['disable', 'schedule-deletion', 'restore', 'fast-path'])(
     'lets the %s handler read and conditionally write holds on this table only, and names it in its environment',
     (handler) => {
       // Act
@@ -92,7 +92,21 @@ describe('HoldRegistry', () => {
     },
   );
 
-  it.each(['assess', 'approval'])('gives the %s handler no access to the holds', (handler) => {
+  it.each(['assess', 'check'])(
+    'lets the %s handler read holds on this table only, never write them, and names it in its environment',
+    (handler) => {
+      // Act
+      const { variables, statements } = handlerOf(handler);
+
+      // Assess
+      expect(variables.KDG_HOLD_TABLE).toEqual({ Ref: tableId() });
+      expect(dynamoDbStatements(statements)).toEqual([
+        { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [tableId(), 'Arn'] } },
+      ]);
+    },
+  );
+
+  it.each(['approval'])('gives the %s handler no access to the holds', (handler) => {
     // Act
     const { variables, statements } = handlerOf(handler);
 

@@ -1,0 +1,58 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { holdRegistryEnvironment } from '../contracts/environment.js';
+import { type HoldRecord, holdRecordSchema } from '../contracts/hold-registry.js';
+import { describeIssues, safeParseContract } from '../contracts/issues.js';
+import { HoldRecordUnreadableError } from '../domain/errors.js';
+import { dynamoDbClient } from './clients.js';
+import { readEnvironment } from './environment.js';
+
+/**
+ * Reads the hold registry (lib/constructs/hold-registry.ts): GetItem only, so a function that must
+ * know who holds a key (the assessment, the checks) gets no right to change it. Writes live in
+ * hold-registry.ts. Reads are strongly consistent, so a writer always decides on the latest version.
+ */
+
+export function holdTableName(): string {
+  return readEnvironment(holdRegistryEnvironment).tableName;
+}
+
+/** The item of the key's hold as stored, or undefined when none was ever recorded. */
+export async function readHoldItem(keyArn: string): Promise<Record<string, AttributeValue> | undefined> {
+  const answer = await dynamoDbClient().send(
+    new GetItemCommand({ TableName: holdTableName(), Key: { keyArn: { S: keyArn } }, ConsistentRead: true }),
+  );
+  return answer.Item;
+}
+
+/** The hold recorded for the key, or null when none was ever recorded. */
+export async function readHold(keyArn: string): Promise<HoldRecord | null> {
+  const item = await readHoldItem(keyArn);
+  if (!item) {
+    return null;
+  }
+  const parsed = safeParseContract(holdRecordSchema, fromItem(item));
+  if (!parsed.success) {
+    // Never guess what an unreadable record says: the caller stops, away from any change.
+    throw new HoldRecordUnreadableError(keyArn, describeIssues(parsed.error.issues, 3));
+  }
+  return parsed.data;
+}
+
+/** The plain JSON an item holds (checked against the record's schema by the reader). */
+export function fromItem(item: Record<string, AttributeValue>): unknown {
+  return fromAttribute({ M: item });
+}
+
+function fromAttribute(value: AttributeValue): unknown {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return Number(value.N);
+  if (value.BOOL !== undefined) return value.BOOL;
+  if (value.NULL !== undefined) return null;
+  if (value.L !== undefined) return value.L.map(fromAttribute);
+  if (value.M !== undefined) {
+    return Object.fromEntries(Object.entries(value.M).map(([name, member]) => [name, fromAttribute(member)]));
+  }
+  // Sets and binary never appear in a hold record: an item carrying one was not written by the stack.
+  return undefined;
+}
