@@ -70,6 +70,7 @@ export const PHASES: Readonly<Record<string, string>> = {
   NotifyInventoryRefused: 'refused before deletion, key restored',
   InventoryRefused: 'refused before deletion, key restored',
   ScheduleDeletion: 'scheduling deletion',
+  ContinueScheduleDeletion: 'scheduling deletion',
   WatchPendingWindow: 'scheduling deletion',
   StartPendingWatch: 'pending deletion window',
   WatchPendingUse: 'pending deletion window',

@@ -87,10 +87,11 @@ describe("approvals.disableAfter / deletionAfter: the approver's delay", () => {
 
 describe('function timeouts in virtual time', () => {
   it("fails a handler whose searches outlive its timeout with Lambda's own error, and the workflow aborts unchanged", async () => {
-    // Prepare: a key older than usage tracking makes AssessKey search its history; a page takes a minute.
+    // Prepare: a key older than usage tracking makes AssessKey search its history; one page takes
+    // longer than the function may run, so even the first page (a search always reads one) is cut off.
     const data = scenario({
       keys: [{ keyId: KEY_ID, createdAt: '2025-01-01T00:00:00Z', trackingStartDate: '2026-01-01T00:00:00Z' }],
-      cloudTrail: { backgroundPerDay: 5_000, retentionDays: 40, searchPageLatencyMs: 60_000 },
+      cloudTrail: { backgroundPerDay: 5_000, retentionDays: 40, searchPageLatencyMs: 400_000 },
     });
 
     // Act
@@ -106,6 +107,23 @@ describe('function timeouts in virtual time', () => {
     expect(result.timeline.some((e) => e.state === 'DisableKey')).toBe(false);
     expect(result.key.finalState).toBe('Enabled');
     expect(quick.timeline.find((e) => e.state === 'AssessKey')?.detail.error).toBeUndefined();
+  });
+
+  it('stops a search that would outlive its timeout by name, within the time, and the workflow aborts unchanged', async () => {
+    // Prepare: a page takes a minute; the history needs more pages than the assessment's 300 s hold.
+    const data = scenario({
+      keys: [{ keyId: KEY_ID, createdAt: '2025-01-01T00:00:00Z', trackingStartDate: '2026-01-01T00:00:00Z' }],
+      cloudTrail: { backgroundPerDay: 5_000, retentionDays: 40, searchPageLatencyMs: 60_000 },
+    });
+
+    // Act
+    const result = await simulate(data);
+
+    // Assess
+    expect(result.timeline.find((e) => e.state === 'AssessKey')?.detail.error).toBe('SearchIncompleteError');
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.timeline.some((e) => e.state === 'DisableKey')).toBe(false);
+    expect(result.key.finalState).toBe('Enabled');
   });
 
   it('words the timeout as the Lambda runtime does', () => {
