@@ -1,11 +1,12 @@
 /**
  * `npm run bench [-- --json] [--keys N] [--background N] [--placements N] [--cold-runs N] [--workers N]
- *   [--fleet-days N] [--fleet-max-per-day N] [--no-fleet]`
+ *   [--fleet-days N] [--fleet-max-per-day N] [--no-fleet | --only-fleet]`
+ * `--only-fleet` measures the fleet table alone (nothing of it skipped) and prints it with its targets.
  * Prints the table (or one JSON object) on stdout; progress goes to stderr.
  */
-import { type BenchOptions, DEFAULT_OPTIONS, runBench } from './run.js';
+import { type BenchOptions, DEFAULT_OPTIONS, runBench, runFleetOnly } from './run.js';
 import { BenchError } from './simulation.js';
-import { formatTable } from './table.js';
+import { formatFleet, formatTable } from './table.js';
 
 const NUMBER_FLAGS = {
   '--keys': 'keys',
@@ -19,11 +20,16 @@ const NUMBER_FLAGS = {
 
 function parseArgs(argv: readonly string[]) {
   let json = false;
+  let onlyFleet = false;
   const options: { -readonly [K in keyof BenchOptions]: BenchOptions[K] } = { ...DEFAULT_OPTIONS };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? '';
     if (arg === '--json') {
       json = true;
+      continue;
+    }
+    if (arg === '--only-fleet') {
+      onlyFleet = true;
       continue;
     }
     if (arg === '--no-fleet') {
@@ -40,13 +46,22 @@ function parseArgs(argv: readonly string[]) {
     options[field] = value;
     i += 1;
   }
-  return { json, options };
+  if (onlyFleet && !options.fleet) {
+    throw new BenchError('--only-fleet and --no-fleet exclude each other');
+  }
+  return { json, onlyFleet, options };
 }
 
 try {
-  const { json, options } = parseArgs(process.argv.slice(2));
-  const report = await runBench(options);
-  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
+  const { json, onlyFleet, options } = parseArgs(process.argv.slice(2));
+  if (onlyFleet) {
+    const report = await runFleetOnly(options);
+    const text = formatFleet({ ...report.fleetDetails, rows: report.fleet, targets: report.fleetTargets });
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
+  } else {
+    const report = await runBench(options);
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
+  }
 } catch (error) {
   process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;

@@ -4,25 +4,34 @@
  *
  * How a row is made (the model; every figure is one key's measured work, times N):
  * - One quiet key runs through a short watch (`observationDays`, 6-hour checks, the shortest
- *   pending window KMS allows, watched) in a log group taking V records a day. The run has no
- *   request quota and no time per page, so it measures the searches' work instead of dying of it
- *   (at 300 ms a page a busy group's searches outlive their functions' timeouts and the key is
- *   restored). Its totals over the days the execution ran are one key's work a day.
+ *   pending window KMS allows, watched) in a log group taking V records a day, at the default
+ *   300 ms a FilterLogEvents page. Its searches therefore stop within their invocation as they do
+ *   in Lambda (at most 240 s of searching, less what the function keeps for its other work) and go
+ *   on in the next one, and the run measures each invocation's search time directly. It has no
+ *   request quota (it measures the work, not the throttling). Its totals over the days the
+ *   execution ran are one key's work a day.
  * - N keys held at once are N executions that each search on their own: the fleet's search
- *   requests and events scanned a day are N times one key's. The log group's intake does not grow
- *   with N (the keys' own records are a few dozen a day).
+ *   requests, invocations that searched and events scanned a day are N times one key's. The log
+ *   group's intake does not grow with N (the keys' own records are a few dozen a day).
  * - Keys approved together fire their checks in the same minute: N searches run at once, each
  *   sending its next page when the last one answered (`searchPageLatencyMs` a page), so together
  *   they ask N x min(pages of one search, 1000 / latency) requests in one second. That is the
  *   peak set against the account's FilterLogEvents quota.
- * - An invocation's search time is its pages x the default 300 ms a page.
  * - Volumes above `maxSimulatedPerDay` come from page counts: the background records are evenly
- *   spaced, so each window of the largest simulated run holds V / V_sim times the events at V, and
- *   a search of e events takes ceil(e / page size) pages. The assessment's search stops at its
- *   request budget whatever V is.
+ *   spaced, so each search of the largest simulated run holds V / V_sim times the events at V, and
+ *   a search of e events takes ceil(e / page size) pages. It is split as the code splits it: one
+ *   invocation reads at most floor(min(240 s, the function's timeout) / page latency) pages, so no
+ *   derived invocation searches longer than 240 s (an upper bound: the code stops a few pages
+ *   earlier, to keep time for the rest of the invocation), and a search of P pages takes
+ *   ceil(P / that) invocations. The assessment's search stops at its request budget whatever V is.
+ * - A check's split search may take at most the invocations (and the time) of one check interval;
+ *   past that it fails closed and the hold is restored. `maxInvocationsPerSearch` is held against
+ *   that limit: a derived volume over it could not delete the key at all.
  */
 import { CADENCE_BUDGET } from '../lambdas/aws/use-history.js';
+import { checkSearchLimit, MAX_SEARCH_MS_PER_INVOCATION } from '../lambdas/domain/search-resume.js';
 import { VirtualClock } from '../lib/simulator/clock.js';
+import type { Invocation } from '../lib/simulator/emulator/account.js';
 import { DEFAULT_SEARCH_PAGE_LATENCY_MS, DEFAULT_SEARCH_TPS } from '../lib/simulator/scenario.js';
 import { type HandlerFacts, PRICES } from './cost.js';
 import { quietKeyScenario } from './scenarios.js';
@@ -67,8 +76,14 @@ export interface HandlerSearchWork {
   readonly handler: string;
   /** Invocations that searched at least one page. */
   readonly invocations: number;
+  /** Searches: a search split across invocations counts once. */
+  readonly searches: number;
   readonly pages: number;
   readonly maxPagesPerInvocation: number;
+  /** The longest one invocation spent searching, virtual milliseconds. */
+  readonly maxSearchMsPerInvocation: number;
+  /** Invocations of the search that took the most. */
+  readonly maxInvocationsPerSearch: number;
 }
 
 /** One key's whole run at one volume. */
@@ -80,14 +95,21 @@ export interface KeyWorkAtVolume {
   readonly runDays: number;
   readonly searchRequests: number;
   readonly eventsScanned: number;
+  /** Invocations that searched at least one page (a split search's continuations included). */
+  readonly searchInvocations: number;
   /** Of those, the assessment's search (a budget of requests, once per key). */
   readonly assessRequests: number;
   readonly assessScanned: number;
   readonly eventsIngestedPerDay: number;
   readonly byHandler: readonly HandlerSearchWork[];
-  /** The handler of the invocation with the most pages. */
+  /** The handler of the invocation that searched longest. */
   readonly longestSearchHandler: string;
   readonly maxPagesPerInvocation: number;
+  /** The longest one invocation spent searching, seconds (measured in virtual time, or derived). */
+  readonly maxSearchSecondsPerInvocation: number;
+  /** Invocations of the check search that took the most, and how many a check's search may take. */
+  readonly maxInvocationsPerCheckSearch: number;
+  readonly checkSearchInvocationLimit: number;
   /** Pages of the largest search of a scheduled check (the searches keys approved together fire at once). */
   readonly maxPagesPerCheck: number;
   /** Search time in Lambda, GB-s, at the default page latency and each function's memory. */
@@ -102,6 +124,8 @@ export interface FleetRow {
   readonly keys: number;
   readonly eventsPerDay: number;
   readonly logSearchRequestsPerDay: number;
+  /** Lambda invocations that searched, of all held keys (a split search counts each invocation). */
+  readonly searchInvocationsPerDay: number;
   readonly eventsScannedPerDay: number;
   readonly eventsIngestedPerDay: number;
   /** Requests a second keys approved together ask of the quota when their checks fire. */
@@ -110,6 +134,9 @@ export interface FleetRow {
   readonly meanLogSearchTps: number;
   /** The longest single invocation's search at the default page latency, seconds. */
   readonly maxSearchSecondsPerInvocation: number;
+  /** Invocations of the longest check search, beside the most a check's search may take. */
+  readonly maxInvocationsPerCheckSearch: number;
+  readonly checkSearchInvocationLimit: number;
   readonly costPerKeyMonthUsd: number;
   readonly measuredBy: KeyWorkAtVolume['measuredBy'];
 }
@@ -133,6 +160,14 @@ export interface FleetFigures {
   readonly targets: readonly FleetTarget[];
 }
 
+/** One search of one run: its invocations' pages in order, and the function's timeout. */
+interface SearchRun {
+  readonly handler: string;
+  readonly timeoutMs: number;
+  readonly pages: readonly number[];
+  readonly searchMs: readonly number[];
+}
+
 function handlerOf(run: SimulationRun, functionName: string): string {
   const handler = run.handlerOfFunction.get(functionName);
   if (!handler) {
@@ -149,18 +184,79 @@ function memoryGbOf(handlers: ReadonlyMap<string, HandlerFacts>, handler: string
   return facts.memoryMb / 1024;
 }
 
-function searchWorkByHandler(run: SimulationRun): HandlerSearchWork[] {
-  const work = new Map<string, { invocations: number; pages: number; maxPagesPerInvocation: number }>();
-  for (const invocation of run.account.invocations()) {
-    if (invocation.pages === 0) continue;
-    const handler = handlerOf(run, invocation.functionName);
-    const entry = work.get(handler) ?? { invocations: 0, pages: 0, maxPagesPerInvocation: 0 };
-    entry.invocations += 1;
-    entry.pages += invocation.pages;
-    entry.maxPagesPerInvocation = Math.max(entry.maxPagesPerInvocation, invocation.pages);
-    work.set(handler, entry);
+/**
+ * A split search goes on in the next invocation of the same function as soon as the last one
+ * ended (a one-time schedule a minute on, or the state machine's loop straight away; the world's
+ * clock stood still while the last one searched, so its continuation starts where its search time
+ * ended). Searches that are not continuations start a check interval, or at least many minutes,
+ * later. A gap of at most this much between one invocation's end and the next's start is a
+ * continuation.
+ */
+const CONTINUATION_GAP_MS = 60_000;
+
+/** The run's searches, each with the invocations it took (only invocations that read a page). */
+function searchesOf(run: SimulationRun): SearchRun[] {
+  const searches: {
+    handler: string;
+    timeoutMs: number;
+    pages: number[];
+    searchMs: number[];
+    endMs: number;
+  }[] = [];
+  const lastOfFunction = new Map<string, (typeof searches)[number]>();
+  const searched = run.account.invocations().filter((invocation: Invocation) => invocation.pages > 0);
+  for (const invocation of searched) {
+    if (invocation.timedOut) {
+      throw new BenchError(
+        `an invocation of '${invocation.functionName}' outlived its timeout: the run's figures would describe a broken search`,
+      );
+    }
+    const last = lastOfFunction.get(invocation.functionName);
+    const endMs = invocation.startMs + invocation.spentMs;
+    if (last && invocation.startMs - last.endMs <= CONTINUATION_GAP_MS) {
+      last.pages.push(invocation.pages);
+      last.searchMs.push(invocation.spentMs);
+      last.endMs = endMs;
+      continue;
+    }
+    const search = {
+      handler: handlerOf(run, invocation.functionName),
+      timeoutMs: invocation.timeoutMs,
+      pages: [invocation.pages],
+      searchMs: [invocation.spentMs],
+      endMs,
+    };
+    searches.push(search);
+    lastOfFunction.set(invocation.functionName, search);
   }
-  return [...work].map(([handler, entry]) => ({ handler, ...entry })).sort((a, b) => b.pages - a.pages);
+  return searches.map(({ endMs: _end, ...search }) => search);
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+function searchWorkByHandler(searches: readonly SearchRun[]): HandlerSearchWork[] {
+  const work = new Map<string, HandlerSearchWork>();
+  for (const search of searches) {
+    const entry = work.get(search.handler) ?? {
+      handler: search.handler,
+      invocations: 0,
+      searches: 0,
+      pages: 0,
+      maxPagesPerInvocation: 0,
+      maxSearchMsPerInvocation: 0,
+      maxInvocationsPerSearch: 0,
+    };
+    work.set(search.handler, {
+      handler: search.handler,
+      invocations: entry.invocations + search.pages.length,
+      searches: entry.searches + 1,
+      pages: entry.pages + sum(search.pages),
+      maxPagesPerInvocation: Math.max(entry.maxPagesPerInvocation, ...search.pages),
+      maxSearchMsPerInvocation: Math.max(entry.maxSearchMsPerInvocation, ...search.searchMs),
+      maxInvocationsPerSearch: Math.max(entry.maxInvocationsPerSearch, search.pages.length),
+    });
+  }
+  return [...work.values()].sort((a, b) => b.pages - a.pages);
 }
 
 function scenarioAt(eventsPerDay: number, observationDays: number, disableAnswer: 'approve' | 'reject') {
@@ -177,7 +273,7 @@ function scenarioAt(eventsPerDay: number, observationDays: number, disableAnswer
     cloudTrail: {
       backgroundPerDay: eventsPerDay,
       filterScanPageSize: FLEET_PAGE_SIZE,
-      searchPageLatencyMs: 0,
+      searchPageLatencyMs: PAGE_LATENCY_MS,
     },
   });
 }
@@ -205,13 +301,43 @@ function ingestedPerDay(run: SimulationRun, days: number): number {
 
 function gbSecondsOf(byHandler: readonly HandlerSearchWork[], handlers: ReadonlyMap<string, HandlerFacts>) {
   return byHandler.reduce(
-    (sum, h) => sum + h.pages * (PAGE_LATENCY_MS / 1000) * memoryGbOf(handlers, h.handler),
+    (total, h) => total + h.pages * (PAGE_LATENCY_MS / 1000) * memoryGbOf(handlers, h.handler),
     0,
   );
 }
 
+const CHECK_SEARCH_LIMIT = checkSearchLimit(FLEET_CHECK_INTERVAL_HOURS * 3600).maxInvocations;
+
+/** The figures of `searches` (simulated or derived) that describe the whole run's searching. */
+function searchFigures(searches: readonly SearchRun[], handlers: ReadonlyMap<string, HandlerFacts>) {
+  const byHandler = searchWorkByHandler(searches);
+  const longest = byHandler.reduce<HandlerSearchWork | undefined>(
+    (top, h) => (top === undefined || h.maxSearchMsPerInvocation > top.maxSearchMsPerInvocation ? h : top),
+    undefined,
+  );
+  const check = byHandler.find((h) => h.handler === 'check');
+  if (!longest || !check) {
+    return null;
+  }
+  const checkSearches = searches.filter((s) => s.handler === 'check');
+  return {
+    byHandler,
+    searchInvocations: sum(byHandler.map((h) => h.invocations)),
+    longestSearchHandler: longest.handler,
+    maxPagesPerInvocation: Math.max(...byHandler.map((h) => h.maxPagesPerInvocation)),
+    maxSearchSecondsPerInvocation: longest.maxSearchMsPerInvocation / 1000,
+    maxInvocationsPerCheckSearch: check.maxInvocationsPerSearch,
+    checkSearchInvocationLimit: CHECK_SEARCH_LIMIT,
+    maxPagesPerCheck: Math.max(...checkSearches.map((s) => sum(s.pages))),
+    searchGbSeconds: gbSecondsOf(byHandler, handlers),
+  };
+}
+
 /** One quiet key at `eventsPerDay`, page by page; the assessment alone in a second run. */
-async function simulateKey(eventsPerDay: number, options: FleetOptions): Promise<KeyWorkAtVolume> {
+async function simulateKey(
+  eventsPerDay: number,
+  options: FleetOptions,
+): Promise<{ readonly work: KeyWorkAtVolume; readonly searches: readonly SearchRun[] }> {
   const started = performance.now();
   const run = await runSimulation(scenarioAt(eventsPerDay, options.observationDays, 'approve'), [
     'DELETION_SCHEDULED',
@@ -226,13 +352,15 @@ async function simulateKey(eventsPerDay: number, options: FleetOptions): Promise
       `the one-key run at ${eventsPerDay} records a day was throttled: its quota is not unmetered`,
     );
   }
-  const byHandler = searchWorkByHandler(run);
-  const longest = byHandler.reduce<HandlerSearchWork | undefined>(
-    (top, h) => (top === undefined || h.maxPagesPerInvocation > top.maxPagesPerInvocation ? h : top),
-    undefined,
-  );
-  const check = byHandler.find((h) => h.handler === 'check');
-  if (!longest || !check) {
+  const searches = searchesOf(run);
+  const pagesRead = sum(searches.flatMap((s) => s.pages));
+  if (pagesRead !== run.stats.filterLogEventsCalls) {
+    throw new BenchError(
+      `the one-key run at ${eventsPerDay} records a day answered ${run.stats.filterLogEventsCalls} FilterLogEvents requests, but its invocations read ${pagesRead} pages`,
+    );
+  }
+  const figures = searchFigures(searches, options.handlers);
+  if (!figures) {
     throw new BenchError(`the one-key run at ${eventsPerDay} records a day never searched in a check`);
   }
   const runDays = runDaysOf(run);
@@ -241,7 +369,7 @@ async function simulateKey(eventsPerDay: number, options: FleetOptions): Promise
     run.result.stats.lambdaInvocations * PRICES.lambdaRequest +
     run.stats.workflowKmsCalls * PRICES.kmsRequest +
     scheduledInvocations(run) * PRICES.schedulerInvocation;
-  return {
+  const work: KeyWorkAtVolume = {
     eventsPerDay,
     measuredBy: 'simulated',
     runDays,
@@ -250,23 +378,38 @@ async function simulateKey(eventsPerDay: number, options: FleetOptions): Promise
     assessRequests: assess.stats.filterLogEventsCalls,
     assessScanned: assess.stats.logEventsScanned,
     eventsIngestedPerDay: ingestedPerDay(run, runDays),
-    byHandler,
-    longestSearchHandler: longest.handler,
-    maxPagesPerInvocation: longest.maxPagesPerInvocation,
-    maxPagesPerCheck: check.maxPagesPerInvocation,
-    searchGbSeconds: gbSecondsOf(byHandler, options.handlers),
+    ...figures,
     otherUsd,
     wallSeconds,
   };
+  return { work, searches };
+}
+
+/** Pages one invocation of a function with `timeoutMs` reads at most (see the module comment). */
+export function maxPagesPerInvocation(timeoutMs: number): number {
+  return Math.floor(Math.min(MAX_SEARCH_MS_PER_INVOCATION, timeoutMs) / PAGE_LATENCY_MS);
+}
+
+/** A search of `pages` pages split as the code splits it: full invocations, then the rest. */
+export function splitPages(pages: number, timeoutMs: number): number[] {
+  const perInvocation = maxPagesPerInvocation(timeoutMs);
+  const full = Math.floor(pages / perInvocation);
+  const rest = pages - full * perInvocation;
+  return [...Array.from({ length: full }, () => perInvocation), ...(rest > 0 ? [rest] : [])];
 }
 
 /**
  * One key at `eventsPerDay` from a simulated run at a lower volume, by page counts: every search
- * window holds `factor` times the events, and pages are events / page size. The pages of one
- * invocation are scaled from the simulated one's, which is over by less than `factor` pages (its
- * last page was not full). The assessment's search stops at its request budget.
+ * of the simulated run holds `factor` times the events, so `factor` times its pages (over by less
+ * than `factor` pages: its last page was not full), split into invocations of at most
+ * `maxPagesPerInvocation` pages. The assessment's search stops at its request budget.
  */
-function deriveKey(base: KeyWorkAtVolume, eventsPerDay: number, handlers: ReadonlyMap<string, HandlerFacts>) {
+function deriveKey(
+  base: KeyWorkAtVolume,
+  baseSearches: readonly SearchRun[],
+  eventsPerDay: number,
+  handlers: ReadonlyMap<string, HandlerFacts>,
+): KeyWorkAtVolume {
   const factor = eventsPerDay / base.eventsPerDay;
   const budget = CADENCE_BUDGET.maxRequests;
   const assessCapped = base.assessRequests >= budget;
@@ -276,19 +419,18 @@ function deriveKey(base: KeyWorkAtVolume, eventsPerDay: number, handlers: Readon
   const assessScanned = assessCapped
     ? base.assessScanned
     : Math.min(base.assessScanned * factor, budget * FLEET_PAGE_SIZE);
+  const searches = baseSearches.map((search): SearchRun => {
+    const pages =
+      search.handler === 'assess'
+        ? [assessRequests]
+        : splitPages(Math.ceil(sum(search.pages) * factor), search.timeoutMs);
+    return { ...search, pages, searchMs: pages.map((p) => p * PAGE_LATENCY_MS) };
+  });
+  const figures = searchFigures(searches, handlers);
+  if (!figures) {
+    throw new BenchError(`the run at ${base.eventsPerDay} records a day never searched in a check`);
+  }
   const checkScanned = (base.eventsScanned - base.assessScanned) * factor;
-  const byHandler = base.byHandler.map((h) =>
-    h.handler === 'assess'
-      ? { ...h, pages: assessRequests, maxPagesPerInvocation: assessRequests }
-      : {
-          ...h,
-          pages: Math.ceil(h.pages * factor),
-          maxPagesPerInvocation: Math.ceil(h.maxPagesPerInvocation * factor),
-        },
-  );
-  const longest = byHandler.reduce((top, h) =>
-    h.maxPagesPerInvocation > top.maxPagesPerInvocation ? h : top,
-  );
   const ownRecordsPerDay = base.eventsIngestedPerDay - base.eventsPerDay;
   return {
     ...base,
@@ -299,13 +441,9 @@ function deriveKey(base: KeyWorkAtVolume, eventsPerDay: number, handlers: Readon
     assessRequests,
     assessScanned,
     eventsIngestedPerDay: eventsPerDay + ownRecordsPerDay,
-    byHandler,
-    longestSearchHandler: longest.handler,
-    maxPagesPerInvocation: longest.maxPagesPerInvocation,
-    maxPagesPerCheck: Math.ceil(base.maxPagesPerCheck * factor),
-    searchGbSeconds: gbSecondsOf(byHandler, handlers),
+    ...figures,
     wallSeconds: 0,
-  } satisfies KeyWorkAtVolume;
+  };
 }
 
 /** The fleet's row for N keys held at once: one key's work a day, N times (see the module comment). */
@@ -318,11 +456,14 @@ export function fleetRow(keys: number, work: KeyWorkAtVolume): FleetRow {
     keys,
     eventsPerDay: work.eventsPerDay,
     logSearchRequestsPerDay: requestsPerDay,
+    searchInvocationsPerDay: keys * perDay(work.searchInvocations),
     eventsScannedPerDay: keys * perDay(work.eventsScanned),
     eventsIngestedPerDay: work.eventsIngestedPerDay,
     peakLogSearchTps: keys * pagesPerSecondOfOneSearch,
     meanLogSearchTps: requestsPerDay / 86_400,
-    maxSearchSecondsPerInvocation: (work.maxPagesPerInvocation * PAGE_LATENCY_MS) / 1000,
+    maxSearchSecondsPerInvocation: work.maxSearchSecondsPerInvocation,
+    maxInvocationsPerCheckSearch: work.maxInvocationsPerCheckSearch,
+    checkSearchInvocationLimit: work.checkSearchInvocationLimit,
     costPerKeyMonthUsd: usdPerDay * DAYS_PER_MONTH,
     measuredBy: work.measuredBy,
   };
@@ -380,6 +521,17 @@ export function fleetTargetsOf(rows: readonly FleetRow[]): FleetTarget[] {
       met: measured <= SEARCH_SECONDS_TARGET,
     });
   }
+  for (const v of FLEET_EVENTS_PER_DAY) {
+    const cells = rows.filter((r) => r.eventsPerDay === v);
+    const measured = Math.max(...cells.map((r) => r.maxInvocationsPerCheckSearch));
+    const limit = Math.min(...cells.map((r) => r.checkSearchInvocationLimit));
+    targets.push({
+      figure: `fleet.maxInvocationsPerCheckSearch at ${v} records/day`,
+      target: `<= ${limit} (a check's search past it fails closed: the key is restored)`,
+      measured,
+      met: measured <= limit,
+    });
+  }
   return targets;
 }
 
@@ -391,13 +543,14 @@ export async function measureFleet(options: FleetOptions): Promise<FleetFigures>
     );
   }
   const perKey: KeyWorkAtVolume[] = [];
+  let base: Awaited<ReturnType<typeof simulateKey>> | undefined;
   for (const v of FLEET_EVENTS_PER_DAY) {
-    const base = perKey.filter((w) => w.measuredBy === 'simulated').at(-1);
     if (v <= options.maxSimulatedPerDay || !base) {
       options.log?.(`  fleet: one key at ${v.toLocaleString('en-US')} records a day, page by page`);
-      perKey.push(await simulateKey(v, options));
+      base = await simulateKey(v, options);
+      perKey.push(base.work);
     } else {
-      perKey.push(deriveKey(base, v, options.handlers));
+      perKey.push(deriveKey(base.work, base.searches, v, options.handlers));
     }
   }
   const rows = perKey.flatMap((work) => FLEET_KEYS.map((keys) => fleetRow(keys, work)));

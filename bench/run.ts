@@ -197,6 +197,59 @@ function targetsOf(report: Omit<BenchReport, 'targets' | FleetPart>): TargetChec
   return checks;
 }
 
+/** `--only-fleet`: the fleet figures alone (the synth only to read each function's memory). */
+export interface FleetOnlyReport {
+  readonly date: string;
+  readonly node: string;
+  readonly options: Omit<BenchOptions, 'log'>;
+  readonly benchSeconds: number;
+  readonly fleet: FleetFigures['rows'];
+  readonly fleetTargets: FleetFigures['targets'];
+  readonly fleetDetails: Omit<FleetFigures, 'rows' | 'targets'>;
+}
+
+export async function runFleetOnly(options: BenchOptions = DEFAULT_OPTIONS): Promise<FleetOnlyReport> {
+  const began = performance.now();
+  const seconds = () => (performance.now() - began) / 1000;
+  const write = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = (line: string) => write(`${seconds().toFixed(1).padStart(6)} s  ${line}`);
+  const work = mkdtempSync(join(tmpdir(), 'kdg-bench-'));
+  try {
+    log('synth: the app in-process, for the functions and their memory');
+    const synth = await synthApp({
+      noBundling: join(work, 'synth-plain'),
+      withBundling: join(work, 'synth'),
+    });
+    const handlers = new Map<string, HandlerFacts>(
+      deployedFunctions(synth.template, synth.outdir).map((fn) => [
+        fn.name,
+        { memoryMb: fn.memoryMb, coldImportMs: 0 },
+      ]),
+    );
+    log(
+      `fleet: one quiet key at each of 10^4, 10^6, 10^8 records a day (${options.fleetDays}-day observation; above ${options.fleetMaxPerDay} by page counts)`,
+    );
+    const { rows, targets, ...details } = await measureFleet({
+      observationDays: options.fleetDays,
+      maxSimulatedPerDay: options.fleetMaxPerDay,
+      handlers,
+      log,
+    });
+    const { log: _log, ...plainOptions } = options;
+    return {
+      date: new Date().toISOString(),
+      node: process.version,
+      options: plainOptions,
+      benchSeconds: seconds(),
+      fleet: rows,
+      fleetTargets: targets,
+      fleetDetails: details,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise<BenchReport> {
   const began = performance.now();
   const seconds = () => (performance.now() - began) / 1000;

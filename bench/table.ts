@@ -170,12 +170,14 @@ export function formatFleet(fleet: FleetFigures): string {
     'Keys held',
     'Records/day',
     'Search requests/day',
+    'Search invocations/day',
     'Events scanned/day',
     'Events ingested/day',
     'Scanned / ingested',
     `Peak search TPS (quota ${fleet.searchQuotaTps})`,
     'Mean search TPS',
     'Longest search in one invocation, s',
+    'Invocations of the longest check search (limit)',
     'Cost per key-month',
     'Measured',
   ];
@@ -183,21 +185,26 @@ export function formatFleet(fleet: FleetFigures): string {
     int(row.keys),
     power(row.eventsPerDay),
     sig(row.logSearchRequestsPerDay),
+    sig(row.searchInvocationsPerDay),
     sig(row.eventsScannedPerDay),
     sig(row.eventsIngestedPerDay),
     sig(row.eventsScannedPerDay / row.eventsIngestedPerDay),
     sig(row.peakLogSearchTps),
     sig(row.meanLogSearchTps),
     sig(row.maxSearchSecondsPerInvocation),
+    `${int(row.maxInvocationsPerCheckSearch)} (${int(row.checkSearchInvocationLimit)})`,
     `$${fixed(row.costPerKeyMonthUsd, 4)}`,
     row.measuredBy === 'simulated' ? 'simulated' : `page counts from ${power(row.measuredBy.pageCountsFrom)}`,
   ]);
   const targets = fleet.targets.map((t) => [t.figure, sig(t.measured), t.target, yes(t.met)]);
   const longest = fleet.perKey
-    .map((w) => `${power(w.eventsPerDay)}: ${w.longestSearchHandler} (${int(w.maxPagesPerInvocation)} pages)`)
+    .map(
+      (w) =>
+        `${power(w.eventsPerDay)}: ${w.longestSearchHandler} (${int(w.maxPagesPerInvocation)} pages, ${sig(w.maxSearchSecondsPerInvocation)} s)`,
+    )
     .join(', ');
   return [
-    `Fleet, today's design (one search per held key per check): one quiet key per volume, ${fleet.observationDays}-day observation, ${fleet.checkIntervalHours} h checks, ${fleet.pendingWindowInDays}-day pending window watched, run without quota or page latency; N keys = N times its work; peak = N searches at once, one page per ${fleet.pageLatencyMs} ms each; search seconds = pages x ${fleet.pageLatencyMs} ms; ${int(fleet.pageSize)} events a page.`,
+    `Fleet, today's design (one search per held key per check): one quiet key per volume, ${fleet.observationDays}-day observation, ${fleet.checkIntervalHours} h checks, ${fleet.pendingWindowInDays}-day pending window watched, ${fleet.pageLatencyMs} ms a page (searches split across invocations as in Lambda), no quota; N keys = N times its work; peak = N searches at once, one page per ${fleet.pageLatencyMs} ms each; search seconds measured per invocation in virtual time (derived volumes: at most floor(240 s / ${fleet.pageLatencyMs} ms) pages an invocation); ${int(fleet.pageSize)} events a page.`,
     '',
     markdown(header, rows),
     '',

@@ -2,7 +2,14 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PRICES } from '../../bench/cost.js';
-import { fleetRow, fleetTargetsOf, type KeyWorkAtVolume, PAGE_LATENCY_MS } from '../../bench/fleet.js';
+import {
+  fleetRow,
+  fleetTargetsOf,
+  type KeyWorkAtVolume,
+  maxPagesPerInvocation,
+  PAGE_LATENCY_MS,
+  splitPages,
+} from '../../bench/fleet.js';
 import type { BenchReport } from '../../bench/run.js';
 import { formatTable } from '../../bench/table.js';
 
@@ -156,6 +163,7 @@ describe('npm run bench -- --json', () => {
     const rows = report.fleet ?? [];
     const figures = rows.flatMap((r) => [
       r.logSearchRequestsPerDay,
+      r.searchInvocationsPerDay,
       r.eventsScannedPerDay,
       r.eventsIngestedPerDay,
       r.peakLogSearchTps,
@@ -214,10 +222,14 @@ describe('npm run bench -- --json', () => {
       expect(checkScanned).toBeCloseTo(((base?.eventsScanned ?? 0) - (base?.assessScanned ?? 0)) * factor, 0);
       expect(work.searchRequests - work.assessRequests).toBe(Math.ceil(checkScanned / 5000));
       expect(work.assessRequests).toBeLessThanOrEqual(150);
-      expect(work.maxPagesPerInvocation).toBeGreaterThan(
-        base?.maxPagesPerInvocation ?? Number.POSITIVE_INFINITY,
-      );
+      // Split as the code splits it: more pages, more invocations, none searching over 240 s.
+      expect(work.maxPagesPerCheck).toBeGreaterThan(base?.maxPagesPerCheck ?? Number.POSITIVE_INFINITY);
+      expect(work.searchInvocations).toBeGreaterThan(base?.searchInvocations ?? Number.POSITIVE_INFINITY);
+      expect(work.maxSearchSecondsPerInvocation).toBeLessThanOrEqual(240);
+      expect(work.maxPagesPerInvocation).toBeLessThanOrEqual(maxPagesPerInvocation(300_000));
     }
+    // 10^8 is 10^4 times the simulated volume: its longest check search needs many invocations.
+    expect(derived.at(-1)?.maxInvocationsPerCheckSearch).toBeGreaterThan(1);
   });
 
   it('holds every fleet figure against its target and says which are met', () => {
@@ -225,8 +237,8 @@ describe('npm run bench -- --json', () => {
     const targets = report.fleetTargets ?? [];
     const bound = (text: string) => Number(/<= ([\d.]+)/.exec(text)?.[1]);
 
-    // Assess: growth, scan and search time for each volume, and the peak at 1,000 keys and 10^6 a day.
-    expect(targets).toHaveLength(10);
+    // Assess: growth, scan, search time and a check search's invocations for each volume, and the peak at 1,000 keys and 10^6 a day.
+    expect(targets).toHaveLength(13);
     for (const target of targets) {
       expect(target.met, target.figure).toBe(target.measured <= bound(target.target));
     }
@@ -257,9 +269,23 @@ describe('fleetRow', () => {
     assessRequests: 150,
     assessScanned: 7500,
     eventsIngestedPerDay: 1_000_020,
-    byHandler: [{ handler: 'check', invocations: 8, pages: 250, maxPagesPerInvocation: 40 }],
+    searchInvocations: 12,
+    byHandler: [
+      {
+        handler: 'check',
+        invocations: 10,
+        searches: 8,
+        pages: 250,
+        maxPagesPerInvocation: 40,
+        maxSearchMsPerInvocation: 12_000,
+        maxInvocationsPerSearch: 3,
+      },
+    ],
     longestSearchHandler: 'check',
     maxPagesPerInvocation: 150,
+    maxSearchSecondsPerInvocation: 45,
+    maxInvocationsPerCheckSearch: 3,
+    checkSearchInvocationLimit: 90,
     maxPagesPerCheck: 40,
     searchGbSeconds: 30,
     otherUsd: 0.002,
@@ -272,10 +298,12 @@ describe('fleetRow', () => {
 
     // Assess
     expect(row.logSearchRequestsPerDay).toBe(100 * 200);
+    expect(row.searchInvocationsPerDay).toBe(100 * 6);
     expect(row.eventsScannedPerDay).toBe(100 * 1_000_000);
     expect(row.eventsIngestedPerDay).toBe(1_000_020);
     expect(row.peakLogSearchTps).toBeCloseTo((100 * 1000) / PAGE_LATENCY_MS, 9);
-    expect(row.maxSearchSecondsPerInvocation).toBe((150 * PAGE_LATENCY_MS) / 1000);
+    expect(row.maxSearchSecondsPerInvocation).toBe(45);
+    expect(row.maxInvocationsPerCheckSearch).toBe(3);
     expect(row.costPerKeyMonthUsd).toBeCloseTo(30 * (15 * PRICES.lambdaGbSecond + 0.001), 12);
   });
 
@@ -290,17 +318,21 @@ describe('fleetRow', () => {
 
 describe('fleetTargetsOf', () => {
   it('meets the targets only where every cell does', () => {
-    // Prepare: a fleet whose work does not grow with the keys (the sweep's aim), but whose busiest volume's search is too long.
+    // Prepare: a fleet whose work does not grow with the keys (the sweep's aim), but whose busiest
+    // volume's search is too long, and whose check search at 10^6 needs more invocations than it may.
     const rows = [10, 100, 1000].flatMap((keys) =>
       [10_000, 1_000_000, 100_000_000].map((eventsPerDay) => ({
         keys,
         eventsPerDay,
         logSearchRequestsPerDay: 1000,
+        searchInvocationsPerDay: 500,
         eventsScannedPerDay: eventsPerDay * 1.1,
         eventsIngestedPerDay: eventsPerDay,
         peakLogSearchTps: 2,
         meanLogSearchTps: 0.01,
         maxSearchSecondsPerInvocation: eventsPerDay === 100_000_000 ? 241 : 60,
+        maxInvocationsPerCheckSearch: eventsPerDay === 1_000_000 ? 91 : 2,
+        checkSearchInvocationLimit: 90,
         costPerKeyMonthUsd: 0.01,
         measuredBy: 'simulated' as const,
       })),
@@ -312,6 +344,22 @@ describe('fleetTargetsOf', () => {
     // Assess
     expect(targets.filter((t) => !t.met).map((t) => t.figure)).toEqual([
       'fleet.maxSearchSecondsPerInvocation at 100000000 records/day',
+      'fleet.maxInvocationsPerCheckSearch at 1000000 records/day',
     ]);
+  });
+});
+
+describe('splitPages', () => {
+  it('splits a search into invocations of at most 240 s of pages, or fewer when the function has less time', () => {
+    // Act
+    const check = splitPages(2000, 300_000);
+    const scheduleDeletion = splitPages(250, 60_000);
+
+    // Assess
+    expect(maxPagesPerInvocation(300_000)).toBe(Math.floor(240_000 / PAGE_LATENCY_MS));
+    expect(check).toEqual([800, 800, 400]);
+    expect(scheduleDeletion).toEqual([200, 50]);
+    expect(splitPages(800, 300_000)).toEqual([800]);
+    expect(Math.max(...check) * PAGE_LATENCY_MS).toBeLessThanOrEqual(240_000);
   });
 });
