@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenarioFile } from '../../lib/simulator/scenario.js';
 import { type SimulateOptions, simulate } from '../../lib/simulator/simulate.js';
+import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schemas.js';
 
 /**
  * The assessment's "what cannot be proven is not safe" rules, end to end in the simulator: a
@@ -8,10 +10,15 @@ import { type SimulateOptions, simulate } from '../../lib/simulator/simulate.js'
  * cannot rule out. Calls before `start` are history the log group already holds.
  */
 
-const SCENARIOS = join(import.meta.dirname, '..', 'scenarios');
+const SCENARIOS = join(import.meta.dirname, '..', 'scenarios', 'assess');
 
+/** Runs the scenario, holding its file and its result to the shared contracts (these scenarios are not in the demo's run). */
 async function run(name: string, options: SimulateOptions = {}) {
-  return simulate(loadScenarioFile(join(SCENARIOS, `${name}.json`)), options);
+  const file = join(SCENARIOS, `${name}.json`);
+  expect(scenarioSchemaErrors(JSON.parse(readFileSync(file, 'utf8')))).toEqual([]);
+  const result = await simulate(loadScenarioFile(file), options);
+  expect(resultSchemaErrors(result)).toEqual([]);
+  return result;
 }
 
 type Result = Awaited<ReturnType<typeof run>>;

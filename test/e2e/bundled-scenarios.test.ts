@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { EmulatedAccount } from '../../lib/simulator/emulator/account.js';
 import { loadScenarioFile } from '../../lib/simulator/scenario.js';
 import { type SimulateOptions, simulate } from '../../lib/simulator/simulate.js';
@@ -230,11 +230,11 @@ describe('bundled scenarios, end to end', () => {
     expect(JSON.stringify(result.notifications[0])).not.toContain('CloudTrail setup');
   });
 
-  it('covers every bundled scenario', () => {
+  it("covers every bundled scenario, the demo's and those of the folders each end-to-end file runs", () => {
     // Prepare
-    const bundled = readdirSync(SCENARIOS)
+    const bundled = readdirSync(SCENARIOS, { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.json'))
-      .map((f) => f.replace(/\.json$/, ''));
+      .map((f) => basename(f, '.json'));
 
     // Act: this file and the other end-to-end files that run bundled scenarios the same way (the
     // inventory file names its scenarios in a table).

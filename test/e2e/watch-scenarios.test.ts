@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmulatedAccount } from '../../lib/simulator/emulator/account.js';
 import { loadScenarioFile } from '../../lib/simulator/scenario.js';
 import { type SimulateOptions, simulate } from '../../lib/simulator/simulate.js';
+import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schemas.js';
 
 /**
  * The watch against the world as it is: failures in the last minutes before the deletion date, and
@@ -10,14 +12,19 @@ import { type SimulateOptions, simulate } from '../../lib/simulator/simulate.js'
  * KMS deletes it on 2026-01-15T00:30Z, and the last pending check runs 20 minutes before.
  */
 
-const SCENARIOS = join(import.meta.dirname, '..', 'scenarios');
+const SCENARIOS = join(import.meta.dirname, '..', 'scenarios', 'watch');
 const DELETION_AT = '2026-01-15T00:30:00.000Z';
 const LAST_PENDING_CHECK_AT = '2026-01-15T00:10:00.000Z';
 const FINAL_CHECK_AT = '2026-01-08T00:30:00.000Z';
 const HOUR_MS = 3_600_000;
 
+/** Runs the scenario, holding its file and its result to the shared contracts (these scenarios are not in the demo's run). */
 async function run(name: string, options: SimulateOptions = {}) {
-  return simulate(loadScenarioFile(join(SCENARIOS, `${name}.json`)), options);
+  const file = join(SCENARIOS, `${name}.json`);
+  expect(scenarioSchemaErrors(JSON.parse(readFileSync(file, 'utf8')))).toEqual([]);
+  const result = await simulate(loadScenarioFile(file), options);
+  expect(resultSchemaErrors(result)).toEqual([]);
+  return result;
 }
 
 type Result = Awaited<ReturnType<typeof run>>;

@@ -14,7 +14,7 @@ import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schem
  * emulated account kept.
  */
 
-const SCENARIOS = join(import.meta.dirname, '..', 'scenarios');
+const SCENARIOS = join(import.meta.dirname, '..', 'scenarios', 'world');
 
 interface Run {
   readonly result: SimulationReport;
