@@ -208,12 +208,17 @@ export interface FleetOnlyReport {
   readonly fleetDetails: Omit<FleetFigures, 'rows' | 'targets'>;
 }
 
-export async function runFleetOnly(options: BenchOptions = DEFAULT_OPTIONS): Promise<FleetOnlyReport> {
+/** A bench run's clock, its progress log (stderr unless `options.log`) and its scratch folder. */
+function benchSession(options: BenchOptions) {
   const began = performance.now();
   const seconds = () => (performance.now() - began) / 1000;
   const write = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = (line: string) => write(`${seconds().toFixed(1).padStart(6)} s  ${line}`);
-  const work = mkdtempSync(join(tmpdir(), 'kdg-bench-'));
+  return { seconds, log, work: mkdtempSync(join(tmpdir(), 'kdg-bench-')) };
+}
+
+export async function runFleetOnly(options: BenchOptions = DEFAULT_OPTIONS): Promise<FleetOnlyReport> {
+  const { seconds, log, work } = benchSession(options);
   try {
     log('synth: the app in-process, for the functions and their memory');
     const synth = await synthApp({
@@ -251,11 +256,7 @@ export async function runFleetOnly(options: BenchOptions = DEFAULT_OPTIONS): Pro
 }
 
 export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise<BenchReport> {
-  const began = performance.now();
-  const seconds = () => (performance.now() - began) / 1000;
-  const write = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const log = (line: string) => write(`${seconds().toFixed(1).padStart(6)} s  ${line}`);
-  const work = mkdtempSync(join(tmpdir(), 'kdg-bench-'));
+  const { seconds, log, work } = benchSession(options);
   try {
     log('synth: the app in-process, without and with bundling');
     const synth = await synthApp({

@@ -25,6 +25,7 @@ import {
   SearchIncompleteError,
 } from '../domain/errors.js';
 import {
+  checkSearchLimit,
   MAX_RESUME_BYTES,
   MAX_SEARCH_MS_PER_INVOCATION,
   NEXT_TOKEN_MAX_AGE_MS,
@@ -264,6 +265,27 @@ export interface SearchBound {
   readonly maxSearchMs?: number | undefined;
   /** How many invocations, and how long, a search carried over may take before it fails closed. */
   readonly limit?: SearchLimit | undefined;
+}
+
+/**
+ * The bound of a search that must be read before the next check is due: the invocation's time less
+ * `reserveMs`, at most 240 s, and no more continuations than fit in one check interval. Null without
+ * a Lambda context (a caller outside Lambda has no timeout to keep).
+ */
+export function searchBoundOf(
+  context: { readonly getRemainingTimeInMillis?: () => number } | undefined,
+  reserveMs: number,
+  checkIntervalSeconds: number,
+): SearchBound | null {
+  const remaining = context?.getRemainingTimeInMillis;
+  if (typeof remaining !== 'function') {
+    return null;
+  }
+  return {
+    remainingMs: () => remaining.call(context),
+    reserveMs,
+    limit: checkSearchLimit(checkIntervalSeconds),
+  };
 }
 
 /** One more page is asked for only with at least this much time left besides the reserve. */

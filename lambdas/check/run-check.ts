@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
-import { type SearchBound, searchRecords } from '../aws/cloudtrail-source.js';
+import { type SearchBound, searchBoundOf, searchRecords } from '../aws/cloudtrail-source.js';
 import { readHold } from '../aws/hold-reader.js';
 import { isNotFound, type KeyReading, readKey } from '../aws/key-reader.js';
 import { readKeyLastUsage } from '../aws/key-usage.js';
@@ -19,7 +19,6 @@ import {
   observationReport,
   progressNote,
 } from '../domain/report-message.js';
-import { checkSearchLimit } from '../domain/search-resume.js';
 import type { CheckEvent, KeyChange, KeyFacts, WatchPlan, WatchState } from '../domain/types.js';
 import { advanceWatch, isDecisionCheck, type ScheduleContext } from '../domain/watch.js';
 import { checkWindow, dedupe, type QueryWindow } from '../domain/window.js';
@@ -39,14 +38,7 @@ export function checkSearchBound(
   context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
   plan: WatchPlan,
 ): SearchBound | null {
-  if (typeof context?.getRemainingTimeInMillis !== 'function') {
-    return null;
-  }
-  return {
-    remainingMs: () => context.getRemainingTimeInMillis(),
-    reserveMs: CHECK_RESERVE_MS,
-    limit: checkSearchLimit(plan.checkIntervalSeconds),
-  };
+  return searchBoundOf(context, CHECK_RESERVE_MS, plan.checkIntervalSeconds);
 }
 
 /** A check event whose every field this handler reads was checked against its schema. */

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { sendCanary } from '../aws/canary.js';
 import { searchCanaryProof } from '../aws/canary-proof.js';
-import type { SearchBound } from '../aws/cloudtrail-source.js';
+import { type SearchBound, searchBoundOf } from '../aws/cloudtrail-source.js';
 import { readHold } from '../aws/hold-reader.js';
 import { replaceHold } from '../aws/hold-registry.js';
 import { scheduleKeyDeletion } from '../aws/key-deletion.js';
@@ -12,7 +12,6 @@ import { addCanary, parseCanaries } from '../domain/canary.js';
 import { InvalidHandlerEventError, KeyChangedExternallyError } from '../domain/errors.js';
 import { type HeldScheduleEvent, holdTags, parseScheduleEvent } from '../domain/hold.js';
 import { describeHold, type HoldRecord, nextHold, planScheduleStep } from '../domain/hold-record.js';
-import { checkSearchLimit } from '../domain/search-resume.js';
 import type { Canary, ScheduleContinuation, ScheduleOutput } from '../domain/types.js';
 import { expectedDeletionAt, pendingWatchTimeoutSeconds, startWatch } from '../domain/watch.js';
 
@@ -141,14 +140,7 @@ function scheduleSearchBound(
   context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
   checkIntervalSeconds: number,
 ): SearchBound | null {
-  if (typeof context?.getRemainingTimeInMillis !== 'function') {
-    return null;
-  }
-  return {
-    remainingMs: () => context.getRemainingTimeInMillis(),
-    reserveMs: SCHEDULE_RESERVE_MS,
-    limit: checkSearchLimit(checkIntervalSeconds),
-  };
+  return searchBoundOf(context, SCHEDULE_RESERVE_MS, checkIntervalSeconds);
 }
 
 function stateOf(reading: KeyReading): string {
