@@ -409,7 +409,7 @@ export async function searchRecords(
           invocations,
           pages: pagesBefore + pages,
           restarts: state.restarts,
-          records: state.records,
+          records: state.records.map(carriedRecord),
           ingestedAt: Object.fromEntries(state.ingestedAt),
           scanned: state.scanned,
           unparseable: state.unparseable,
@@ -479,6 +479,73 @@ export async function searchRecords(
 }
 
 /** Throws SearchCarryTooLargeError when `resume` would not fit the state the workflow passes on. */
+/**
+ * A record as a split search carries it: only the fields the domain reads (CloudTrailRecord), so a
+ * long hold's many canary records fit in the workflow's state. A full record is 1-2 KB (TLS details,
+ * additional event data, session attributes); what is kept is a few hundred bytes.
+ */
+export function carriedRecord(record: CloudTrailRecord): CloudTrailRecord {
+  const identity = record.userIdentity;
+  const issuer = identity?.sessionContext?.sessionIssuer?.arn;
+  return {
+    eventID: record.eventID,
+    eventTime: record.eventTime,
+    eventSource: record.eventSource,
+    eventName: record.eventName,
+    ...(record.eventVersion === undefined ? {} : { eventVersion: record.eventVersion }),
+    ...(record.awsRegion === undefined ? {} : { awsRegion: record.awsRegion }),
+    ...(record.errorCode === undefined ? {} : { errorCode: record.errorCode }),
+    ...(record.errorMessage === undefined ? {} : { errorMessage: record.errorMessage }),
+    ...(record.requestParameters === undefined ? {} : { requestParameters: record.requestParameters }),
+    ...(record.resources === undefined ? {} : { resources: record.resources }),
+    ...(identity === undefined
+      ? {}
+      : {
+          userIdentity: {
+            ...(identity.type === undefined ? {} : { type: identity.type }),
+            ...(identity.arn === undefined ? {} : { arn: identity.arn }),
+            ...(identity.accountId === undefined ? {} : { accountId: identity.accountId }),
+            ...(identity.principalId === undefined ? {} : { principalId: identity.principalId }),
+            ...(issuer === undefined ? {} : { sessionContext: { sessionIssuer: { arn: issuer } } }),
+          },
+        }),
+    ...(record.sourceIPAddress === undefined ? {} : { sourceIPAddress: record.sourceIPAddress }),
+    ...(record.userAgent === undefined ? {} : { userAgent: record.userAgent }),
+    ...(record.requestID === undefined ? {} : { requestID: record.requestID }),
+    ...(record.recipientAccountId === undefined ? {} : { recipientAccountId: record.recipientAccountId }),
+    ...(record.readOnly === undefined ? {} : { readOnly: record.readOnly }),
+  };
+}
+
+/**
+ * What the whole state of a step that carries a resume may weigh. Step Functions fails a state over
+ * 256 KB with States.DataLimitExceeded, which no Catch (not even States.ALL) can catch: the execution
+ * would end with nothing restored. Checked here, the overflow is a SearchCarryTooLargeError the
+ * workflow catches, and the key is restored. ScheduleDeletion's resume is copied once into the watch
+ * (ContinueScheduleDeletion), so it counts twice.
+ */
+export const MAX_CARRYING_STATE_BYTES = 200 * 1024;
+
+/**
+ * Throws SearchCarryTooLargeError when `copies` of `resume` beside `state` (the step's input) would
+ * not fit. The input's own resumes are left out: the new one takes their place.
+ */
+export function requireStateRoom(resume: SearchResume, state: unknown, copies = 1): void {
+  const resumeBytes = Buffer.byteLength(JSON.stringify(resume), 'utf8');
+  const withoutResumes = JSON.stringify(state, (name, value: unknown) =>
+    name === 'resume' ? undefined : value,
+  );
+  const stateBytes = Buffer.byteLength(withoutResumes ?? '', 'utf8');
+  const total = stateBytes + copies * resumeBytes;
+  if (total > MAX_CARRYING_STATE_BYTES) {
+    throw new SearchCarryTooLargeError(
+      `The search of log group ${resume.logGroupName} from ${resume.start} to ${resume.end} must go on in ` +
+        `another invocation, but its ${resumeBytes} bytes beside the ${stateBytes} bytes of the workflow's state ` +
+        `would pass the ${MAX_CARRYING_STATE_BYTES} bytes a step's state may carry.`,
+    );
+  }
+}
+
 export function requireCarryable(resume: SearchResume): void {
   const bytes = Buffer.byteLength(JSON.stringify(resume), 'utf8');
   if (bytes > MAX_RESUME_BYTES) {

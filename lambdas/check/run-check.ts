@@ -2,7 +2,12 @@ import type { Context } from 'aws-lambda';
 import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
-import { type SearchBound, searchBoundOf, searchRecords } from '../aws/cloudtrail-source.js';
+import {
+  requireStateRoom,
+  type SearchBound,
+  searchBoundOf,
+  searchRecords,
+} from '../aws/cloudtrail-source.js';
 import { readHold } from '../aws/hold-reader.js';
 import { isNotFound, type KeyReading, readKey } from '../aws/key-reader.js';
 import { readKeyLastUsage } from '../aws/key-usage.js';
@@ -190,6 +195,8 @@ export async function runCheck(
       restarts: search.stats.restarts,
       matched: search.resume.records.length,
     });
+    // The resume travels in the event (a schedule's input, or FinalCheck's output into the state).
+    requireStateRoom(search.resume, event);
     return { ...watch, resume: search.resume };
   }
   const found = search.result;

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { sendCanary } from '../aws/canary.js';
 import { searchCanaryProof } from '../aws/canary-proof.js';
-import { type SearchBound, searchBoundOf } from '../aws/cloudtrail-source.js';
+import { requireStateRoom, type SearchBound, searchBoundOf } from '../aws/cloudtrail-source.js';
 import { readHold } from '../aws/hold-reader.js';
 import { replaceHold } from '../aws/hold-registry.js';
 import { scheduleKeyDeletion } from '../aws/key-deletion.js';
@@ -83,6 +83,8 @@ export async function handler(
       invocations: search.resume.invocations,
       pages: search.resume.pages,
     });
+    // ContinueScheduleDeletion copies the resume into the watch: two copies beside the state.
+    requireStateRoom(search.resume, rawEvent, 2);
     return { resume: search.resume };
   }
   const proof = search.proof;

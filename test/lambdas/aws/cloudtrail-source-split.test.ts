@@ -7,8 +7,11 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  carriedRecord,
   findRecords,
+  MAX_CARRYING_STATE_BYTES,
   type RecordQuery,
+  requireStateRoom,
   type SearchBound,
   searchRecords,
 } from '../../../lambdas/aws/cloudtrail-source.js';
@@ -326,5 +329,74 @@ describe('findRecords with a bound', () => {
     // Assess
     expect(found.records.map((r) => r.eventID)).toEqual(['ev-last']);
     expect(found.searchedTo).toEqual(END);
+  });
+});
+
+describe('what a split search carries', () => {
+  it('keeps only the fields the domain reads of each record, so a long hold of canary records fits', () => {
+    // Prepare
+    const full = {
+      ...record('evt-1'),
+      userIdentity: {
+        type: 'AssumedRole',
+        arn: 'arn:aws:sts::111122223333:assumed-role/app/session',
+        accountId: '111122223333',
+        sessionContext: {
+          sessionIssuer: { arn: 'arn:aws:iam::111122223333:role/app', type: 'Role' },
+          attributes: { creationDate: '2026-01-02T07:00:00Z', mfaAuthenticated: 'false' },
+        },
+      },
+      tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256' },
+      additionalEventData: { encryptionContext: { 'aws:s3:arn': 'arn:aws:s3:::bucket/key' } },
+      requestID: 'req-1',
+    } as CloudTrailRecord;
+
+    // Act
+    const carried = carriedRecord(full);
+
+    // Assess
+    expect(carried).toEqual({
+      ...record('evt-1'),
+      userIdentity: {
+        type: 'AssumedRole',
+        arn: 'arn:aws:sts::111122223333:assumed-role/app/session',
+        accountId: '111122223333',
+        sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::111122223333:role/app' } },
+      },
+      requestID: 'req-1',
+    });
+    expect(JSON.stringify(carried).length).toBeLessThan(JSON.stringify(full).length);
+  });
+
+  it("refuses by name a resume that would push the step's state past what Step Functions can carry", async () => {
+    // Prepare: a search that stops after its first page, carrying a few records.
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: LOG_GROUP }] });
+    logs.on(FilterLogEventsCommand).resolves({
+      events: [{ message: JSON.stringify(record('evt-1')), ingestionTime: START.getTime() }],
+      nextToken: 'more',
+    });
+    const search = await searchRecords(query(), { remainingMs: () => 1_000, reserveMs: 30_000 });
+    if (search.complete) throw new Error('the search should have stopped');
+    const big = { assessment: { summaryText: 'x'.repeat(MAX_CARRYING_STATE_BYTES) } };
+
+    // Act / Assess
+    expect(() => requireStateRoom(search.resume, { small: true })).not.toThrow();
+    expect(() => requireStateRoom(search.resume, big)).toThrow(SearchCarryTooLargeError);
+  });
+
+  it("leaves the step's own earlier resume out of the count: the new one takes its place", async () => {
+    // Prepare
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: LOG_GROUP }] });
+    logs.on(FilterLogEventsCommand).resolves({
+      events: [{ message: JSON.stringify(record('evt-1')), ingestionTime: START.getTime() }],
+      nextToken: 'more',
+    });
+    const search = await searchRecords(query(), { remainingMs: () => 1_000, reserveMs: 30_000 });
+    if (search.complete) throw new Error('the search should have stopped');
+    const old = { watch: { resume: { records: 'x'.repeat(MAX_CARRYING_STATE_BYTES) } } };
+
+    // Act / Assess
+    expect(() => requireStateRoom(search.resume, old)).not.toThrow();
+    expect(() => requireStateRoom(search.resume, old, 2)).not.toThrow();
   });
 });
