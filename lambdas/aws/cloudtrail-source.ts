@@ -389,7 +389,10 @@ export async function searchRecords(
     totalPages: pagesBefore + pages,
     invocations,
     restarts: state.restarts,
-    elapsedMs: now.getTime() - Date.parse(startedAt),
+    // From the first invocation's start to now, this invocation's search included: the last
+    // invocation of a split search can search for minutes.
+    elapsedMs:
+      now.getTime() - Date.parse(startedAt) + (bound ? Math.max(0, startRemaining - bound.remainingMs()) : 0),
   });
   for (;;) {
     if (bound && pages > 0) {

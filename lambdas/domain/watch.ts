@@ -110,8 +110,8 @@ export interface ScheduleContext {
   readonly scheduledAt?: Date | undefined;
   readonly deletionDate?: Date | null | undefined;
   /**
-   * PENDING: how long this check's search took from its first invocation to its last (0 when it
-   * fit one). A busy group's search is split, and the last pending check must start early enough
+   * PENDING: how long this check's search took, from its first invocation's start to the end of its
+   * last page. A busy group's search is split, and the last pending check must start early enough
    * for its continuations to finish before the watch's deadline.
    */
   readonly searchMs?: number | undefined;

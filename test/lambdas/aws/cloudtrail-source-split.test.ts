@@ -304,6 +304,21 @@ describe('searchRecords, bounded by its invocation', () => {
   });
 });
 
+describe('how long a search took', () => {
+  it('counts the time its pages took in the invocation that finished it, even when it fit one', async () => {
+    // Prepare: three pages of 2 s each, well within one invocation.
+    const clock = new InvocationClock(300_000);
+    givenPages(3, clock, 2_000);
+
+    // Act
+    const search = await searchRecords(query(), clock.bound());
+
+    // Assess
+    expect(search.complete).toBe(true);
+    expect(search.stats.elapsedMs).toBe(6_000);
+  });
+});
+
 describe('findRecords with a bound', () => {
   it('throws SearchIncompleteError rather than answer with part of the window', async () => {
     // Prepare
