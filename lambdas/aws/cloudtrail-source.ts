@@ -488,35 +488,32 @@ export async function searchRecords(
  * additional event data, session attributes); what is kept is a few hundred bytes.
  */
 export function carriedRecord(record: CloudTrailRecord): CloudTrailRecord {
+  // Fields a record lacks stay undefined here and vanish when the resume is serialized.
   const identity = record.userIdentity;
   const issuer = identity?.sessionContext?.sessionIssuer?.arn;
   return {
+    eventVersion: record.eventVersion,
     eventID: record.eventID,
     eventTime: record.eventTime,
     eventSource: record.eventSource,
     eventName: record.eventName,
-    ...(record.eventVersion === undefined ? {} : { eventVersion: record.eventVersion }),
-    ...(record.awsRegion === undefined ? {} : { awsRegion: record.awsRegion }),
-    ...(record.errorCode === undefined ? {} : { errorCode: record.errorCode }),
-    ...(record.errorMessage === undefined ? {} : { errorMessage: record.errorMessage }),
-    ...(record.requestParameters === undefined ? {} : { requestParameters: record.requestParameters }),
-    ...(record.resources === undefined ? {} : { resources: record.resources }),
-    ...(identity === undefined
-      ? {}
-      : {
-          userIdentity: {
-            ...(identity.type === undefined ? {} : { type: identity.type }),
-            ...(identity.arn === undefined ? {} : { arn: identity.arn }),
-            ...(identity.accountId === undefined ? {} : { accountId: identity.accountId }),
-            ...(identity.principalId === undefined ? {} : { principalId: identity.principalId }),
-            ...(issuer === undefined ? {} : { sessionContext: { sessionIssuer: { arn: issuer } } }),
-          },
-        }),
-    ...(record.sourceIPAddress === undefined ? {} : { sourceIPAddress: record.sourceIPAddress }),
-    ...(record.userAgent === undefined ? {} : { userAgent: record.userAgent }),
-    ...(record.requestID === undefined ? {} : { requestID: record.requestID }),
-    ...(record.recipientAccountId === undefined ? {} : { recipientAccountId: record.recipientAccountId }),
-    ...(record.readOnly === undefined ? {} : { readOnly: record.readOnly }),
+    awsRegion: record.awsRegion,
+    errorCode: record.errorCode,
+    errorMessage: record.errorMessage,
+    requestParameters: record.requestParameters,
+    resources: record.resources,
+    userIdentity: identity && {
+      type: identity.type,
+      arn: identity.arn,
+      accountId: identity.accountId,
+      principalId: identity.principalId,
+      sessionContext: issuer === undefined ? undefined : { sessionIssuer: { arn: issuer } },
+    },
+    sourceIPAddress: record.sourceIPAddress,
+    userAgent: record.userAgent,
+    requestID: record.requestID,
+    recipientAccountId: record.recipientAccountId,
+    readOnly: record.readOnly,
   };
 }
 

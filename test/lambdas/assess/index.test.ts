@@ -52,6 +52,8 @@ const ACCOUNT = '111122223333';
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/${KEY_ID}`;
 const EXECUTION = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-1`;
+/** An earlier execution of the same state machine. */
+const OTHER = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-0`;
 const CREATED = new Date('2024-01-01T00:00:00Z');
 
 const config = guardConfig();
@@ -589,9 +591,8 @@ describe('assess handler: refusals', () => {
 
   it('refuses a key another execution holds, even when its hold tags are on the second page', async () => {
     // Prepare
-    const other = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-0`;
     givenKey(metadata({ KeyState: 'Disabled' }), undefined, {
-      [TAGS.execution]: other,
+      [TAGS.execution]: OTHER,
       [TAGS.status]: 'disabled',
     });
 
@@ -605,25 +606,23 @@ describe('assess handler: refusals', () => {
 
   it("refuses a key the hold registry records as another execution's, even when its tags were removed", async () => {
     // Prepare
-    const other = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-0`;
     givenKey(metadata({ KeyState: 'Disabled' }));
-    await holds.seed(newHold({ keyArn: KEY_ARN, executionArn: other, wasEnabled: true, now: daysBefore(2) }));
+    await holds.seed(newHold({ keyArn: KEY_ARN, executionArn: OTHER, wasEnabled: true, now: daysBefore(2) }));
 
     // Act
     const assessment = await handler(event());
 
     // Assess
     expect(assessment.refusal?.cause).toBe('HELD_BY_ANOTHER_EXECUTION');
-    expect(assessment.refusal?.message).toContain(`held by another execution (${other})`);
+    expect(assessment.refusal?.message).toContain(`held by another execution (${OTHER})`);
     expect(assessment.refusal?.message).toContain('they were removed outside the workflow');
   });
 
   it('does not refuse for a hold the registry records as ended, when no tag claims the key', async () => {
     // Prepare
-    const other = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-0`;
     givenKey();
     await holds.seed({
-      ...newHold({ keyArn: KEY_ARN, executionArn: other, wasEnabled: true, now: daysBefore(40) }),
+      ...newHold({ keyArn: KEY_ARN, executionArn: OTHER, wasEnabled: true, now: daysBefore(40) }),
       phase: 'ended',
     });
 
@@ -636,9 +635,8 @@ describe('assess handler: refusals', () => {
 
   it('says the registry records no live hold when only the tags claim the key, and still refuses', async () => {
     // Prepare
-    const other = `arn:aws:states:us-east-1:${ACCOUNT}:execution:guard:run-0`;
     givenKey(metadata({ KeyState: 'Disabled' }), undefined, {
-      [TAGS.execution]: other,
+      [TAGS.execution]: OTHER,
       [TAGS.status]: 'disabled',
     });
 

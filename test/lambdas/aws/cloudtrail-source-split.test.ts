@@ -21,6 +21,7 @@ import {
   SearchIncompleteError,
   SearchTooLongError,
 } from '../../../lambdas/domain/errors.js';
+import type { SearchResume } from '../../../lambdas/domain/search-resume.js';
 import { HOUR_MS } from '../../../lambdas/domain/time.js';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -348,6 +349,18 @@ describe('findRecords with a bound', () => {
 });
 
 describe('what a split search carries', () => {
+  /** What a search carries when its invocation has time for one page only, of one record. */
+  async function resumeAfterOnePage(): Promise<SearchResume> {
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: LOG_GROUP }] });
+    logs.on(FilterLogEventsCommand).resolves({
+      events: [{ message: JSON.stringify(record('evt-1')), ingestionTime: START.getTime() }],
+      nextToken: 'more',
+    });
+    const search = await searchRecords(query(), { remainingMs: () => 1_000, reserveMs: 30_000 });
+    if (search.complete) throw new Error('the search should have stopped');
+    return search.resume;
+  }
+
   it('keeps only the fields the domain reads of each record, so a long hold of canary records fits', () => {
     // Prepare
     const full = {
@@ -385,33 +398,21 @@ describe('what a split search carries', () => {
 
   it("refuses by name a resume that would push the step's state past what Step Functions can carry", async () => {
     // Prepare: a search that stops after its first page, carrying a few records.
-    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: LOG_GROUP }] });
-    logs.on(FilterLogEventsCommand).resolves({
-      events: [{ message: JSON.stringify(record('evt-1')), ingestionTime: START.getTime() }],
-      nextToken: 'more',
-    });
-    const search = await searchRecords(query(), { remainingMs: () => 1_000, reserveMs: 30_000 });
-    if (search.complete) throw new Error('the search should have stopped');
+    const resume = await resumeAfterOnePage();
     const big = { assessment: { summaryText: 'x'.repeat(MAX_CARRYING_STATE_BYTES) } };
 
     // Act / Assess
-    expect(() => requireStateRoom(search.resume, { small: true })).not.toThrow();
-    expect(() => requireStateRoom(search.resume, big)).toThrow(SearchCarryTooLargeError);
+    expect(() => requireStateRoom(resume, { small: true })).not.toThrow();
+    expect(() => requireStateRoom(resume, big)).toThrow(SearchCarryTooLargeError);
   });
 
   it("leaves the step's own earlier resume out of the count: the new one takes its place", async () => {
     // Prepare
-    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: LOG_GROUP }] });
-    logs.on(FilterLogEventsCommand).resolves({
-      events: [{ message: JSON.stringify(record('evt-1')), ingestionTime: START.getTime() }],
-      nextToken: 'more',
-    });
-    const search = await searchRecords(query(), { remainingMs: () => 1_000, reserveMs: 30_000 });
-    if (search.complete) throw new Error('the search should have stopped');
+    const resume = await resumeAfterOnePage();
     const old = { watch: { resume: { records: 'x'.repeat(MAX_CARRYING_STATE_BYTES) } } };
 
     // Act / Assess
-    expect(() => requireStateRoom(search.resume, old)).not.toThrow();
-    expect(() => requireStateRoom(search.resume, old, 2)).not.toThrow();
+    expect(() => requireStateRoom(resume, old)).not.toThrow();
+    expect(() => requireStateRoom(resume, old, 2)).not.toThrow();
   });
 });
