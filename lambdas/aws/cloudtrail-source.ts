@@ -46,7 +46,11 @@ export interface RecordQuery {
   readonly logGroupName: string;
   /** Region of the log group (not necessarily the key's). */
   readonly region: string;
-  readonly key: KeyRef;
+  /**
+   * The key whose records are wanted, or several (the sweep, for every held key at once): with more
+   * than one the server filter is not scoped to keys and the matcher keeps the records of any of them.
+   */
+  readonly key: KeyRef | readonly KeyRef[];
   readonly start: Date;
   readonly end: Date;
   readonly kind: RecordKind;
@@ -136,7 +140,7 @@ function keyClauses(key: KeyRef, kind: RecordKind): string[] | null {
  * decides every record.
  */
 export function buildFilterPattern(
-  key: KeyRef,
+  key: KeyRef | readonly KeyRef[],
   kind: RecordKind,
   requestIds: readonly string[] = [],
   principalArns: readonly string[] = [],
@@ -157,7 +161,8 @@ export function buildFilterPattern(
       return byId;
     }
   }
-  const scope = keyClauses(key, kind);
+  const one = keyOf(key);
+  const scope = one && keyClauses(one, kind);
   if (scope) {
     const scoped = `{ ${[...base, anyOf(scope)].join(' && ')} }`;
     if (scoped.length <= MAX_FILTER_PATTERN_LENGTH) {
@@ -165,6 +170,23 @@ export function buildFilterPattern(
     }
   }
   return `{ ${base.join(' && ')} }`;
+}
+
+/** The one key a query is scoped to, or null when it asks for several. */
+function keyOf(key: KeyRef | readonly KeyRef[]): KeyRef | null {
+  if (!isKeyList(key)) {
+    return key;
+  }
+  return key.length === 1 ? (key[0] ?? null) : null;
+}
+
+function isKeyList(key: KeyRef | readonly KeyRef[]): key is readonly KeyRef[] {
+  return Array.isArray(key);
+}
+
+/** Does the record concern the query's key (or one of its keys)? */
+function concernsQuery(record: CloudTrailRecord, key: KeyRef | readonly KeyRef[]): boolean {
+  return isKeyList(key) ? key.some((k) => recordConcernsKey(record, k)) : recordConcernsKey(record, key);
 }
 
 function isNamed(error: unknown, name: string): boolean {
@@ -456,7 +478,7 @@ export async function searchRecords(
         state.unparseable += 1;
         continue;
       }
-      if (recordMatchesKind(record, q.kind) && recordConcernsKey(record, q.key)) {
+      if (recordMatchesKind(record, q.kind) && concernsQuery(record, q.key)) {
         state.records.push(record);
         if (event.ingestionTime !== undefined) state.ingestedAt.set(record.eventID, event.ingestionTime);
       }

@@ -3,6 +3,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { holdRegistryEnvironment } from '../contracts/environment.js';
 import { type HoldRecord, holdRecordSchema } from '../contracts/hold-registry.js';
 import { describeIssues, safeParseContract } from '../contracts/issues.js';
+import { type Sightings, sightingsKeyOf, sightingsSchema } from '../contracts/sweep.js';
 import { HoldRecordUnreadableError } from '../domain/errors.js';
 import { dynamoDbClient } from './clients.js';
 import { readEnvironment } from './environment.js';
@@ -55,4 +56,17 @@ function fromAttribute(value: AttributeValue): unknown {
   }
   // Sets and binary never appear in a hold record: an item carrying one was not written by the stack.
   return undefined;
+}
+
+/** The sweep's sightings of the key's hold, or null when no sweep wrote any (GetItem, as readHold). */
+export async function readSightings(keyArn: string): Promise<Sightings | null> {
+  const item = await readHoldItem(sightingsKeyOf(keyArn));
+  if (!item) {
+    return null;
+  }
+  const parsed = safeParseContract(sightingsSchema, fromItem(item));
+  if (!parsed.success) {
+    throw new HoldRecordUnreadableError(sightingsKeyOf(keyArn), describeIssues(parsed.error.issues, 3));
+  }
+  return parsed.data;
 }

@@ -75,8 +75,8 @@ async function put(
  * null, lists and maps). `undefined` members are left out, as JSON.stringify would.
  */
 
-/** The item a hold record is stored as. */
-export function toItem(record: HoldRecord): Record<string, AttributeValue> {
+/** The item a hold record (or another of the registry's JSON items) is stored as. */
+export function toItem(record: object): Record<string, AttributeValue> {
   const item = toAttribute(record);
   if (!item.M) {
     throw new TypeError('A hold record must be an object.');

@@ -3,6 +3,8 @@ import { sendCanary } from '../aws/canary.js';
 import { proveEarlierCanaries } from '../aws/canary-proof.js';
 import { homeRegion, kmsClient } from '../aws/clients.js';
 import {
+  type RecordQuery,
+  type RecordSearch,
   requireStateRoom,
   type SearchBound,
   searchBoundOf,
@@ -11,9 +13,10 @@ import {
 import { readHold } from '../aws/hold-reader.js';
 import { isNotFound, type KeyReading, readKey } from '../aws/key-reader.js';
 import { readKeyLastUsage } from '../aws/key-usage.js';
+import { readSweptRecords } from '../aws/swept-records.js';
 import { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';
 import { addCanary, canarySearchStart, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
-import { type KeyRef, type RecordKind, toEvidence } from '../domain/cloudtrail.js';
+import { type KeyRef, type RecordKind, recordMatchesKind, toEvidence } from '../domain/cloudtrail.js';
 import { EventSourceUnavailableError, KeyChangedExternallyError } from '../domain/errors.js';
 import { type UsageAfterDisable, usageAfterDisable } from '../domain/final-usage.js';
 import { type HoldRecord, verifyHeldKey } from '../domain/hold-record.js';
@@ -69,6 +72,42 @@ function searchWindow(event: ValidCheckEvent, window: QueryWindow): QueryWindow 
       ? window.start.getTime()
       : Math.min(window.start.getTime(), canarySearchStart(waiting).getTime());
   return { start: new Date(start), end: window.end };
+}
+
+/**
+ * The check's records: from its own search of the log group, or, in a stack whose sweep searches for
+ * every held key at once, from the sweep's sightings of this hold (whole-hold, so every check reads
+ * as a decision does), standing as of the sweep's end.
+ */
+async function recordsOf(
+  q: RecordQuery & { readonly key: KeyRef; readonly now: Date },
+  executionArn: string,
+  bound: SearchBound | null,
+  resume: WatchState['resume'],
+): Promise<RecordSearch> {
+  const swept = await readSweptRecords({
+    keyArn: q.key.keyArn,
+    executionArn,
+    window: { start: q.start, end: q.end },
+    now: q.now,
+  });
+  if (swept === null) {
+    return searchRecords(q, bound, resume);
+  }
+  const records = swept.records.filter((record) => recordMatchesKind(record, q.kind));
+  return {
+    complete: true,
+    result: {
+      records,
+      // The sweep scanned the log group; this check only read what it kept of this key.
+      scanned: records.length,
+      unparseable: 0,
+      searchedFrom: swept.searchedFrom,
+      searchedTo: swept.searchedTo,
+      ingestedAt: swept.ingestedAt,
+    },
+    stats: { pages: 0, totalPages: 0, invocations: 1, restarts: 0, elapsedMs: 0 },
+  };
 }
 
 /** The key as it is now, or null once it no longer exists (KMS deleted it). Other errors propagate. */
@@ -170,7 +209,7 @@ export async function runCheck(
     event,
     checkWindow({ decision, cursor, disabledAt, now, lagSeconds: plan.ingestionLagSeconds }),
   );
-  const search = await searchRecords(
+  const search = await recordsOf(
     {
       logGroupName: plan.logGroupName,
       region: homeRegion(),
@@ -180,6 +219,7 @@ export async function runCheck(
       kind: kindOf(phase, pendingBySomeoneElse),
       now,
     },
+    event.executionArn,
     bound,
     watch.resume,
   );

@@ -86,6 +86,45 @@ export const approvalEnvironment = /* @__PURE__ */ (() =>
     z.transform((env) => ({ linksTable: env.KDG_APPROVAL_LINKS_TABLE })),
   ))();
 
+const seconds = /* @__PURE__ */ (() => z.string().check(z.regex(/^[1-9]\d{0,6}$/)))();
+
+/**
+ * The sweep: the log group it searches once per interval for every held key, the ingestion lag
+ * (its search starts that long before each hold's disable), how often a new sweep starts, and the
+ * workflow's own roles (their records are the canaries, kept apart from the evidence).
+ */
+export const sweepEnvironment = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      KDG_LOG_GROUP: setting,
+      KDG_INGESTION_LAG_SECONDS: seconds,
+      KDG_SWEEP_INTERVAL_SECONDS: seconds,
+      KDG_WORKFLOW_PRINCIPALS: z.optional(z.string()),
+    }),
+    z.transform((env) => ({
+      logGroupName: env.KDG_LOG_GROUP,
+      lagSeconds: Number(env.KDG_INGESTION_LAG_SECONDS),
+      intervalSeconds: Number(env.KDG_SWEEP_INTERVAL_SECONDS),
+      workflowPrincipals: (env.KDG_WORKFLOW_PRINCIPALS ?? '')
+        .split(',')
+        .map((arn) => arn.trim())
+        .filter((arn) => arn.length > 0),
+    })),
+  ))();
+
+/**
+ * The checks of a stack with a sweep: they read the sweep's sightings instead of searching, and
+ * fail on sightings older than this (the sweep has stopped or fell behind). Unset: each check searches.
+ */
+export const checkSweepEnvironment = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({ KDG_SWEEP_MAX_AGE_SECONDS: z.optional(seconds) }),
+    z.transform((env) => ({
+      sweepMaxAgeMs:
+        env.KDG_SWEEP_MAX_AGE_SECONDS === undefined ? null : Number(env.KDG_SWEEP_MAX_AGE_SECONDS) * 1000,
+    })),
+  ))();
+
 type HoldRegistryVariables = Readonly<z.input<typeof holdRegistryEnvironment>>;
 
 /** The variables the template sets on each function that reads any, by handler folder. */
@@ -94,7 +133,10 @@ export interface FunctionEnvironments {
   readonly approval: Readonly<z.input<typeof approvalEnvironment>>;
   readonly assess: HoldRegistryVariables;
   readonly disable: HoldRegistryVariables;
-  readonly check: Readonly<z.input<typeof checkEnvironment>> & HoldRegistryVariables;
+  readonly check: Readonly<z.input<typeof checkEnvironment>> &
+    Readonly<z.input<typeof checkSweepEnvironment>> &
+    HoldRegistryVariables;
+  readonly sweep: Readonly<z.input<typeof sweepEnvironment>> & HoldRegistryVariables;
   readonly 'schedule-deletion': HoldRegistryVariables;
   readonly 'fast-path': Readonly<z.input<typeof fastPathEnvironment>> & HoldRegistryVariables;
   readonly restore: HoldRegistryVariables;

@@ -94,6 +94,9 @@ export const holdRecordSchema = /* @__PURE__ */ (() =>
   z.looseObject({
     keyArn: z.string().check(z.startsWith('arn:')),
     executionArn: z.string().check(z.startsWith('arn:')),
+    /** The key's ID and its aliases at the assessment: the names the sweep matches records by. */
+    keyId: z.optional(z.string()),
+    aliases: z.optional(z.array(z.string())),
     phase: z.enum(HOLD_PHASES),
     /** Incremented by every write; a write succeeds only if the item still has the version its writer read. */
     version: z.number().check(z.int(), z.positive()),

@@ -64,7 +64,14 @@ export async function handler(rawEvent: unknown): Promise<DisableOutput> {
   const now = new Date();
   let hold: HoldRecord;
   if (step.kind === 'begin') {
-    hold = newHold({ keyArn: key.keyArn, executionArn, wasEnabled: current.keyState === 'Enabled', now });
+    hold = newHold({
+      keyArn: key.keyArn,
+      executionArn,
+      wasEnabled: current.keyState === 'Enabled',
+      now,
+      keyId: key.keyId,
+      aliases: key.aliases,
+    });
     if ((await putNewHold(hold)) === 'CONFLICT') {
       throw new KeyChangedExternallyError(
         `${describeHold(await readHold(key.keyArn), executionArn)}: another execution took the key at the same moment; nothing was changed.`,

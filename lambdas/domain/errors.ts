@@ -367,3 +367,17 @@ export class SearchIncompleteError extends Error {
     this.name = 'SearchIncompleteError';
   }
 }
+
+// --- The sweep ----------------------------------------------------------------------------------
+
+/**
+ * A check in a stack whose sweep searches for every held key found no recent sweep of its hold: the
+ * sweep has stopped, fell behind, or never saw this hold. Quiet would prove nothing, so the check
+ * fails (and the watch restores the key) rather than judge on what the sweep saw long ago.
+ */
+export class SweepBehindError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SweepBehindError';
+  }
+}

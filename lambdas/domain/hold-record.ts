@@ -58,11 +58,16 @@ export function newHold(args: {
   readonly executionArn: string;
   readonly wasEnabled: boolean;
   readonly now: Date;
+  /** The key's ID and aliases, for a sweep that matches records of many keys at once. */
+  readonly keyId?: string | undefined;
+  readonly aliases?: readonly string[] | undefined;
 }): HoldRecord {
   const now = args.now.toISOString();
   return {
     keyArn: args.keyArn,
     executionArn: args.executionArn,
+    ...(args.keyId === undefined ? {} : { keyId: args.keyId }),
+    ...(args.aliases === undefined ? {} : { aliases: [...args.aliases] }),
     phase: 'disabling',
     version: 1,
     wasEnabled: args.wasEnabled,

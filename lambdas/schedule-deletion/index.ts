@@ -8,6 +8,7 @@ import { scheduleKeyDeletion } from '../aws/key-deletion.js';
 import { type KeyReading, readKey } from '../aws/key-reader.js';
 import { tagKey } from '../aws/key-tagging.js';
 import { createLogger } from '../aws/logger.js';
+import { readSweptRecords } from '../aws/swept-records.js';
 import { addCanary, parseCanaries } from '../domain/canary.js';
 import { InvalidHandlerEventError, KeyChangedExternallyError } from '../domain/errors.js';
 import { type HeldScheduleEvent, holdTags, parseScheduleEvent } from '../domain/hold.js';
@@ -65,14 +66,25 @@ export async function handler(
   // last observation canary, made one lag before it, is then the proof that ran just before. Its
   // search reaches back across the whole deletion approval wait, so in a busy log group it may take
   // several invocations: until it is complete, nothing is read for acting, claimed or scheduled.
+  // With a sweep, its sightings of the hold are that search, and the proof stands as of the sweep's end.
+  const canaries = parseEventCanaries(event.watch.canaries);
+  const swept = await readSweptRecords({
+    keyArn: key.keyArn,
+    executionArn: event.executionArn,
+    window: { start: new Date(event.disable.disabledAt), end: now },
+    now,
+  });
   const search = await searchCanaryProof(
     {
       key: { keyId: key.keyId, keyArn: key.keyArn, aliases: key.aliases },
-      canaries: parseEventCanaries(event.watch.canaries),
+      canaries,
       logGroupName: plan.logGroupName,
       lagSeconds: plan.ingestionLagSeconds,
-      now,
+      now: swept?.searchedTo ?? now,
       workflowPrincipalArns: plan.workflowPrincipalArns ?? [],
+      searched: swept
+        ? { since: swept.searchedFrom, records: swept.records, ingestedAt: swept.ingestedAt }
+        : undefined,
     },
     scheduleSearchBound(context, plan.checkIntervalSeconds),
     event.watch.resume,

@@ -1,0 +1,129 @@
+import {
+  type AttributeValue,
+  GetItemCommand,
+  PutItemCommand,
+  type PutItemCommandInput,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { type HoldRecord, holdRecordSchema } from '../contracts/hold-registry.js';
+import { describeIssues, safeParseContract } from '../contracts/issues.js';
+import { SWEEP_STATE_KEY, type SweepState, sweepStateSchema } from '../contracts/sweep.js';
+import { HoldRecordUnreadableError } from '../domain/errors.js';
+import type { HoldSightings } from '../domain/sweep.js';
+import { dynamoDbClient } from './clients.js';
+import { fromItem, holdTableName } from './hold-reader.js';
+import { toItem } from './hold-registry.js';
+
+/**
+ * The sweep's side of the hold registry: it lists the live holds (Scan), keeps its own progress in
+ * one item (a compare-and-set on its version, so two sweeps never both advance it) and writes each
+ * hold's sightings. It never writes a hold: the holds stay the workflow's.
+ */
+
+export type SweepWrite = 'WRITTEN' | 'CONFLICT';
+
+/** A hold's sightings as stored: under `sightings#<key ARN>`, deleted by DynamoDB after `expiresAt`. */
+export type SightingsItem = HoldSightings & { readonly keyArn: string; readonly expiresAt: number };
+
+export interface LiveHolds {
+  readonly holds: HoldRecord[];
+  /** Items under a key ARN that are not a readable hold, as HoldRecordUnreadableError. */
+  readonly unreadable: HoldRecordUnreadableError[];
+}
+
+/**
+ * Every hold that has not ended. A hold whose item cannot be read is left out and named: its own
+ * checks read it too and fail on it, so one bad item does not blind the sweep for every other hold.
+ */
+export async function listLiveHolds(): Promise<LiveHolds> {
+  const holds: HoldRecord[] = [];
+  const unreadable: HoldRecordUnreadableError[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamoDbClient().send(
+      new ScanCommand({
+        TableName: holdTableName(),
+        ConsistentRead: true,
+        FilterExpression: 'begins_with(keyArn, :arn) AND #phase <> :ended',
+        ExpressionAttributeNames: { '#phase': 'phase' },
+        ExpressionAttributeValues: { ':arn': { S: 'arn:' }, ':ended': { S: 'ended' } },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const parsed = safeParseContract(holdRecordSchema, fromItem(item));
+      if (parsed.success) {
+        holds.push(parsed.data);
+      } else {
+        const keyArn = item.keyArn?.S ?? '(no key ARN)';
+        unreadable.push(new HoldRecordUnreadableError(keyArn, describeIssues(parsed.error.issues, 3)));
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return { holds, unreadable };
+}
+
+/** The sweep's progress, or null before its first write. Throws on an item the stack did not write. */
+export async function readSweepState(): Promise<SweepState | null> {
+  const answer = await dynamoDbClient().send(
+    new GetItemCommand({
+      TableName: holdTableName(),
+      Key: { keyArn: { S: SWEEP_STATE_KEY } },
+      ConsistentRead: true,
+    }),
+  );
+  if (!answer.Item) {
+    return null;
+  }
+  const parsed = safeParseContract(sweepStateSchema, fromItem(answer.Item));
+  if (!parsed.success) {
+    throw new HoldRecordUnreadableError(SWEEP_STATE_KEY, describeIssues(parsed.error.issues, 3));
+  }
+  return parsed.data;
+}
+
+/** Writes `next` over `seen` (null: over no item): CONFLICT when another sweep wrote in between. */
+export async function writeSweepState(seen: SweepState | null, next: SweepState): Promise<SweepWrite> {
+  const condition: Pick<
+    PutItemCommandInput,
+    'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  > =
+    seen === null
+      ? { ConditionExpression: 'attribute_not_exists(keyArn)' }
+      : {
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':version': { N: String(seen.version) } },
+        };
+  return conditionalPut(toItem(next), condition);
+}
+
+/**
+ * Writes a hold's sightings unless the item already holds a later sweep's: a sweep that was slow to
+ * finish never puts older sightings over newer ones.
+ */
+export function putSightings(sightings: SightingsItem): Promise<SweepWrite> {
+  return conditionalPut(toItem(sightings), {
+    ConditionExpression: 'attribute_not_exists(keyArn) OR sweptTo <= :sweptTo',
+    ExpressionAttributeValues: { ':sweptTo': { S: sightings.sweptTo } },
+  });
+}
+
+async function conditionalPut(
+  item: Record<string, AttributeValue>,
+  condition: Pick<
+    PutItemCommandInput,
+    'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  >,
+): Promise<SweepWrite> {
+  try {
+    await dynamoDbClient().send(new PutItemCommand({ TableName: holdTableName(), Item: item, ...condition }));
+    return 'WRITTEN';
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
+      return 'CONFLICT';
+    }
+    throw error;
+  }
+}
