@@ -76,8 +76,7 @@ function searchWindow(event: ValidCheckEvent, window: QueryWindow): QueryWindow 
 
 /**
  * The check's records: from its own search of the log group, or, in a stack whose sweep searches for
- * every held key at once, from the sweep's sightings of this hold (whole-hold, so every check reads
- * as a decision does), standing as of the sweep's end.
+ * every held key at once, from the sweep's sightings of this hold, standing as of the sweep's end.
  */
 async function recordsOf(
   q: RecordQuery & { readonly key: KeyRef; readonly now: Date },
@@ -85,10 +84,12 @@ async function recordsOf(
   bound: SearchBound | null,
   resume: WatchState['resume'],
 ): Promise<RecordSearch> {
+  // The sightings hold the whole hold, read again by every sweep: every check takes all of them, so
+  // a record delivered after the previous check's window is found by the next check, not only by a decision.
   const swept = await readSweptRecords({
     keyArn: q.key.keyArn,
     executionArn,
-    window: { start: q.start, end: q.end },
+    window: { start: new Date(0), end: q.end },
     now: q.now,
   });
   if (swept === null) {

@@ -49,12 +49,13 @@ export const WHOLE_NUMBER_SETTINGS = {
     ...PENDING_WINDOW_DAYS,
     unit: 'days (the range KMS accepts for PendingWindowInDays)',
   },
+  sweepIntervalMinutes: { min: 15, max: 360, unit: 'minutes' },
 } as const;
 export type WholeNumberSetting = keyof typeof WHOLE_NUMBER_SETTINGS;
 export const WHOLE_NUMBER_FIELDS = /* @__PURE__ */ Object.keys(WHOLE_NUMBER_SETTINGS) as WholeNumberSetting[];
 
 /** The on/off settings. */
-export const SWITCH_FIELDS = ['createTrail', 'watchPendingWindow', 'fastRollback'] as const;
+export const SWITCH_FIELDS = ['createTrail', 'watchPendingWindow', 'fastRollback', 'sweep'] as const;
 
 export const CONFIG_DEFAULTS = {
   approvalEmails: [] as readonly string[],
@@ -68,6 +69,8 @@ export const CONFIG_DEFAULTS = {
   pendingWindowInDays: 30,
   watchPendingWindow: true,
   fastRollback: true,
+  sweep: false,
+  sweepIntervalMinutes: 60,
 } as const;
 
 // Deliberately simple: SNS itself confirms the address; this only catches typos such as a missing @.
@@ -177,6 +180,14 @@ export const stackConfigSchema = /* @__PURE__ */ (() =>
       /** React to KMS CloudTrail events on EventBridge within minutes, the fast path (default true). */
       fastRollback: z.boolean(),
       /**
+       * One search of the log group per interval for every held key (the sweep), instead of each
+       * key's checks searching on their own (default false). For accounts that hold many keys at once
+       * or whose trail is busy: its cost grows with the trail's records, not with the keys held.
+       */
+      sweep: z.boolean(),
+      /** Minutes between two sweeps, with `sweep` (15–360, default 60). */
+      sweepIntervalMinutes: wholeNumber('sweepIntervalMinutes'),
+      /**
        * Only keys carrying this tag may be disabled or deleted (checked by the workflow and in IAM).
        * Default: any customer-managed key of the account.
        */
@@ -211,7 +222,10 @@ export const guardConfigSchema = /* @__PURE__ */ (() =>
 export type GuardConfig = Readonly<z.output<typeof guardConfigSchema>>;
 
 /** The settings of a resolved stack configuration that travel to AssessKey. */
-export type WatchSettings = Pick<GuardConfig, WholeNumberSetting | 'watchPendingWindow'> & {
+export type WatchSettings = Pick<
+  GuardConfig,
+  Exclude<WholeNumberSetting, 'sweepIntervalMinutes'> | 'watchPendingWindow'
+> & {
   readonly keyTagCondition?: KeyTagCondition | undefined;
 };
 

@@ -137,7 +137,7 @@ export interface FunctionEnvironments {
     Readonly<z.input<typeof checkSweepEnvironment>> &
     HoldRegistryVariables;
   readonly sweep: Readonly<z.input<typeof sweepEnvironment>> & HoldRegistryVariables;
-  readonly 'schedule-deletion': HoldRegistryVariables;
+  readonly 'schedule-deletion': HoldRegistryVariables & Readonly<z.input<typeof checkSweepEnvironment>>;
   readonly 'fast-path': Readonly<z.input<typeof fastPathEnvironment>> & HoldRegistryVariables;
   readonly restore: HoldRegistryVariables;
   readonly 'alarm-relay': Readonly<z.input<typeof alarmRelayEnvironment>>;

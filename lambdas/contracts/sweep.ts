@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { CloudTrailRecord } from '../domain/cloudtrail.js';
 
 /**
  * The sweep's items in the hold registry (lib/constructs/hold-registry.ts), beside the holds. The
@@ -62,9 +63,18 @@ export const sweepStateSchema = /* @__PURE__ */ (() =>
     updatedAt: isoInstant,
   }))();
 
-/** A CloudTrail record as the sweep keeps it: the fields the domain reads (checked again on use). */
+/**
+ * A CloudTrail record as the sweep keeps it (the fields the domain reads). Only what every reader
+ * relies on is checked; the matcher treats every other field as possibly absent, as in any record.
+ */
 const keptRecord = /* @__PURE__ */ (() =>
-  z.looseObject({ eventID: z.string(), eventTime: z.string(), eventName: z.string() }))();
+  z.custom<CloudTrailRecord>((value) => {
+    if (typeof value !== 'object' || value === null) return false;
+    const record = value as unknown as Record<string, unknown>;
+    return ['eventID', 'eventTime', 'eventName', 'eventSource'].every(
+      (field) => typeof record[field] === 'string',
+    );
+  }))();
 
 export const sightingsSchema = /* @__PURE__ */ (() =>
   z.looseObject({

@@ -153,7 +153,7 @@ export function sweptRecordsFor(args: {
   const searchedFrom = new Date(sightings.searchedFrom);
   const start = window.start.getTime();
   const end = Math.min(window.end.getTime(), sweptTo.getTime());
-  const records = (sightings.records as unknown as CloudTrailRecord[]).filter((r) => {
+  const records = sightings.records.filter((r) => {
     const at = Date.parse(r.eventTime);
     // An unreadable time is kept: dropping it could hide a failed call.
     return Number.isNaN(at) || (at >= start && at <= end);

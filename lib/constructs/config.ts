@@ -198,6 +198,8 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
     createTrail,
     watchPendingWindow: config.watchPendingWindow !== false,
     fastRollback: config.fastRollback !== false,
+    sweep: config.sweep === true,
+    sweepIntervalMinutes: integers.sweepIntervalMinutes,
     observationDays: integers.observationDays,
     checkIntervalHours: integers.checkIntervalHours,
     ingestionLagMinutes: integers.ingestionLagMinutes,

@@ -33,6 +33,7 @@ export const HANDLER_NAMES = [
   'approval',
   'fast-path',
   'alarm-relay',
+  'sweep',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
@@ -71,6 +72,12 @@ interface GuardFunctionCommonProps<H extends HandlerName> {
    * @default 256
    */
   readonly memorySize?: number;
+  /**
+   * Concurrent executions reserved for (and limiting) the function: 1 for work that must never run
+   * twice at once.
+   * @default none (the account's unreserved pool)
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -120,6 +127,9 @@ export class GuardFunction<H extends HandlerName = HandlerName> extends Construc
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.minutes(1),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,

@@ -42,6 +42,20 @@ export function grantReadHolds(grantee: GuardFunction, registry: HoldRegistry): 
   );
 }
 
+/**
+ * The sweep's calls on the registry (lambdas/aws/sweep-registry.ts): Scan to list the holds, GetItem
+ * and PutItem for its own progress and the holds' sightings. Its code never writes a hold: every
+ * PutItem it sends is on a `sweep#` or `sightings#` item, conditioned so.
+ */
+export function grantSweepHolds(grantee: GuardFunction, registry: HoldRegistry): void {
+  grantee.function.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      resources: [registry.table.tableArn],
+    }),
+  );
+}
+
 const ANY_KEY_REASON =
   'The key is chosen per execution at run time, in any Region of this account; never another account.';
 

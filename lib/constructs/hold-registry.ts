@@ -27,6 +27,8 @@ export class HoldRegistry extends Construct {
       partitionKey: { name: 'keyArn', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Only the sweep's sightings items carry it: DynamoDB deletes them once their hold is long over.
+      timeToLiveAttribute: 'expiresAt',
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
   }

@@ -13,6 +13,7 @@ import { HoldRegistry } from './hold-registry.js';
 import { acknowledgeWildcards } from './nag-acknowledgements.js';
 import { Notifications } from './notifications.js';
 import { OperatorView } from './operator-view.js';
+import { Sweep } from './sweep.js';
 import { WatchSchedules } from './watch-schedules.js';
 import { Workflow } from './workflow.js';
 
@@ -36,6 +37,8 @@ export class KeyDeletionGuard extends Construct {
   public readonly operatorView: OperatorView;
   /** The stack's record of the keys it holds: the authority for re-enabling a key or cancelling its deletion. */
   public readonly holdRegistry: HoldRegistry;
+  /** The sweep, with `sweep: true`: one search of the log group per interval for every held key. */
+  public readonly sweep: Sweep | undefined;
 
   constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
     super(scope, id);
@@ -51,6 +54,10 @@ export class KeyDeletionGuard extends Construct {
     const watchSchedules = new WatchSchedules(this, 'WatchSchedules');
     const registry = new HoldRegistry(this, 'HoldRegistry');
     this.holdRegistry = registry;
+    // With a sweep, the checks and ScheduleDeletion read its sightings, and refuse ones this old.
+    const sweepReaders = this.config.sweep
+      ? { KDG_SWEEP_MAX_AGE_SECONDS: String(Sweep.maxAgeSeconds(this.config.sweepIntervalMinutes)) }
+      : {};
     const grant = (fn: GuardFunction) =>
       new GuardGrants(fn, {
         keyTagCondition: this.config.keyTagCondition,
@@ -91,6 +98,7 @@ export class KeyDeletionGuard extends Construct {
         KDG_SCHEDULE_GROUP: watchSchedules.group.scheduleGroupName,
         KDG_SCHEDULER_ROLE_ARN: watchSchedules.role.roleArn,
         ...registry.environment,
+        ...sweepReaders,
       },
     });
     grant(check).readUsage().readLogGroup().canary().readHolds(registry);
@@ -99,7 +107,7 @@ export class KeyDeletionGuard extends Construct {
     const scheduleDeletion = new GuardFunction(this, 'ScheduleDeletionFunction', {
       handler: 'schedule-deletion',
       description: 'kms-deletion-guard: schedule the deletion of a key the workflow holds',
-      environment: registry.environment,
+      environment: { ...registry.environment, ...sweepReaders },
     });
     // The log group too: the canaries' records must be in it before the deletion is scheduled.
     grant(scheduleDeletion).read().hold('kms:ScheduleKeyDeletion').canary().readLogGroup().holds(registry);
@@ -177,6 +185,19 @@ export class KeyDeletionGuard extends Construct {
         })
       : undefined;
 
+    this.sweep = this.config.sweep
+      ? new Sweep(this, 'Sweep', {
+          registry,
+          logGroupName: source.logGroupName,
+          grants: grant,
+          intervalMinutes: this.config.sweepIntervalMinutes,
+          ingestionLagMinutes: this.config.ingestionLagMinutes,
+          workflowRoles: [disable, check, scheduleDeletion, restore].flatMap((fn) =>
+            fn.function.role ? [fn.function.role] : [],
+          ),
+        })
+      : undefined;
+
     const approval = this.approvalFunction(workflow.stateMachine, approvalLinks);
     approvalEndpoint.connect(approval.function);
 
@@ -193,6 +214,7 @@ export class KeyDeletionGuard extends Construct {
         restore: monitored(restore),
         requestApproval: monitored(requestApproval),
         approval: monitored(approval),
+        ...(this.sweep ? { sweep: monitored(this.sweep.function) } : {}),
       },
       ...(fastPath
         ? { fastPath: { ...monitored(fastPath.function), deadLetterQueue: fastPath.deadLetterQueue } }
@@ -204,6 +226,7 @@ export class KeyDeletionGuard extends Construct {
       ...fns,
       approval,
       ...(fastPath ? { fastPath: fastPath.function } : {}),
+      ...(this.sweep ? { sweep: this.sweep.function } : {}),
       ...(this.operatorView.relay ? { alarmRelay: this.operatorView.relay } : {}),
     };
   }

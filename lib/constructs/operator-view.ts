@@ -85,6 +85,11 @@ export interface OperatorViewFunctions {
    * @default not shown
    */
   readonly approval?: MonitoredFunction;
+  /**
+   * Searches the log group for every held key (with `sweep`).
+   * @default not shown, and no sweep alarm
+   */
+  readonly sweep?: MonitoredFunction;
 }
 
 /** The fast path's Lambda and the queue that keeps the events it could not act on. */
@@ -353,6 +358,18 @@ export class OperatorView extends Construct {
       }),
       threshold,
     );
+    const sweep = props.functions.sweep;
+    if (sweep) {
+      alarm(
+        'SweepFailing',
+        'The sweep, which searches the CloudTrail log group for every held key, failed. Its schedule tries again ' +
+          'every five minutes; while it fails its sightings age, and once they are older than the checks accept ' +
+          '(two sweep intervals) every check fails with SweepBehindError and its key is given back. Read the ' +
+          "sweep function's log (throttling, permissions, a missing log group) and fix the cause.",
+        sweep.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+        1,
+      );
+    }
     if (fastPath) {
       alarm(
         'FastPathDeadLetters',

@@ -9,9 +9,10 @@ import {
 import { resolveGuardConfig } from '../../../lib/constructs/config.js';
 
 const PRINCIPALS = ['arn:aws:iam::111122223333:role/Guard-CheckRole'];
-// What a deployment sets for the stack alone (e-mails, approvers, trail, fast path) never travels to
-// AssessKey: the approvers travel with each approval request instead.
-const { approvalEmails, approvers, createTrail, fastRollback, ...sentDefaults } = CONFIG_DEFAULTS;
+// What a deployment sets for the stack alone (e-mails, approvers, trail, fast path, sweep) never
+// travels to AssessKey: the approvers travel with each approval request instead.
+const { approvalEmails, approvers, createTrail, fastRollback, sweep, sweepIntervalMinutes, ...sentDefaults } =
+  CONFIG_DEFAULTS;
 
 describe('guardConfigPayload', () => {
   it('builds, from the defaults, a config AssessKey accepts', () => {
@@ -24,7 +25,7 @@ describe('guardConfigPayload', () => {
     // Assess
     expect(Object.keys(payload)).toEqual([
       'cloudTrailLogGroupName',
-      ...WHOLE_NUMBER_FIELDS,
+      ...WHOLE_NUMBER_FIELDS.filter((field) => field !== 'sweepIntervalMinutes'),
       'watchPendingWindow',
       'workflowPrincipalArns',
     ]);

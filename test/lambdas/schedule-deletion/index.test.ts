@@ -26,6 +26,7 @@ vi.hoisted(() => {
   process.env.KDG_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:KmsDeletionGuard';
 });
 
+import { putSightings } from '../../../lambdas/aws/sweep-registry.js';
 import type { HoldRecord } from '../../../lambdas/domain/hold-record.js';
 import type { ScheduleEvent, WatchState } from '../../../lambdas/domain/types.js';
 import { TAGS } from '../../../lambdas/domain/types.js';
@@ -355,6 +356,71 @@ describe('schedule-deletion handler', () => {
     );
     expect(second).toMatchObject({ keyState: 'PendingDeletion', watch: { canariesSeen: 121 } });
     expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(1);
+  });
+
+  it('with a sweep, proves the canary from its sightings across the whole approval wait, without a search', async () => {
+    // Prepare: a three-day approval wait in a busy group; the sweep's sightings of the hold hold the canary.
+    vi.stubEnv('KDG_SWEEP_MAX_AGE_SECONDS', '7500');
+    const key = fakeKms({ state: 'Disabled', tags: held() });
+    await table.seed(watchingHold());
+    await putSightings({
+      keyArn: `sightings#${KEY_ARN}`,
+      holdKeyArn: KEY_ARN,
+      executionArn: EXECUTION,
+      searchedFrom: '2026-01-31T23:30:00.000Z',
+      sweptTo: '2026-03-09T23:30:00.000Z',
+      records: [
+        {
+          eventID: 'event-canary-final',
+          eventTime: '2026-03-03T00:30:00Z',
+          eventSource: 'kms.amazonaws.com',
+          eventName: 'Encrypt',
+          errorCode: 'DisabledException',
+          errorMessage: `${KEY_ARN} is disabled.`,
+          requestID: 'canary-final',
+          resources: [{ ARN: KEY_ARN }],
+        },
+      ],
+      ingestedAt: {},
+      dropped: 0,
+      expiresAt: 1_900_000_000,
+    });
+    const approvedLate = {
+      ...event(7),
+      watch: { ...event(7).watch, canaries: [FINAL_CANARY], canariesSeen: 120 },
+    };
+
+    try {
+      // Act
+      const result = await handler(approvedLate);
+
+      // Assess
+      expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
+      expect(result).toMatchObject({ keyState: 'PendingDeletion', watch: { canariesSeen: 121 } });
+      expect(key.state).toBe('PendingDeletion');
+    } finally {
+      vi.stubEnv('KDG_SWEEP_MAX_AGE_SECONDS', undefined);
+    }
+  });
+
+  it('with a sweep that has stopped, schedules nothing (SweepBehindError)', async () => {
+    // Prepare: no sweep ever wrote this hold's sightings.
+    vi.stubEnv('KDG_SWEEP_MAX_AGE_SECONDS', '7500');
+    const key = fakeKms({ state: 'Disabled', tags: held() });
+    await table.seed(watchingHold());
+
+    try {
+      // Act
+      const result = handler({ ...event(7), watch: { ...event(7).watch, canaries: [FINAL_CANARY] } });
+
+      // Assess
+      await expect(result).rejects.toMatchObject({ name: 'SweepBehindError' });
+      expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+      expect(key.state).toBe('Disabled');
+      expect(await table.read()).toEqual(watchingHold());
+    } finally {
+      vi.stubEnv('KDG_SWEEP_MAX_AGE_SECONDS', undefined);
+    }
   });
 
   it("schedules nothing when FinalCheck's canary never reached the log group", async () => {
