@@ -35,6 +35,7 @@ import {
 } from '../domain/search-resume.js';
 import { DAY_MS } from '../domain/time.js';
 import { logsClient } from './clients.js';
+import { pause } from './pacing.js';
 
 /**
  * The one module that reads CloudTrail records. Today the source is a CloudWatch Logs log group
@@ -287,6 +288,12 @@ export interface SearchBound {
   readonly maxSearchMs?: number | undefined;
   /** How many invocations, and how long, a search carried over may take before it fails closed. */
   readonly limit?: SearchLimit | undefined;
+  /**
+   * At least this long from one page's request to the next (the search waits out the rest): a search
+   * that reads thousands of pages then asks at most 1000 / minPageMs requests a second of the quota.
+   * @default no wait
+   */
+  readonly minPageMs?: number | undefined;
 }
 
 /**
@@ -406,6 +413,7 @@ export async function searchRecords(
   const maxSearchMs = bound?.maxSearchMs ?? MAX_SEARCH_MS_PER_INVOCATION;
   let pages = 0;
   let longestPageMs = 0;
+  let lastRequestAt = 0;
   const stats = (): RecordSearchStats => ({
     pages,
     totalPages: pagesBefore + pages,
@@ -443,7 +451,12 @@ export async function searchRecords(
         return { complete: false, resume: next, stats: stats() };
       }
     }
+    if (bound?.minPageMs !== undefined && pages > 0) {
+      // Measured on the invocation's clock: the time since the last request went out.
+      await pause(bound.minPageMs - (lastRequestAt - bound.remainingMs()));
+    }
     const before = bound?.remainingMs() ?? 0;
+    lastRequestAt = before;
     let page: FilterLogEventsCommandOutput;
     try {
       page = await client.send(

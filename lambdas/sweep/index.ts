@@ -20,6 +20,13 @@ const logger = createLogger('sweep');
 /** What the sweep keeps of its 300 s for the writes after its search. */
 export const SWEEP_RESERVE_MS = 45_000;
 
+/**
+ * The sweep asks for a page at most every 400 ms: 2.5 requests a second, half of the default
+ * FilterLogEvents quota of 5 a second per account and Region, so the other half stays for everyone
+ * else who searches the account's logs (and the CLI's own searches).
+ */
+export const SWEEP_MIN_PAGE_MS = 400;
+
 /** Sightings written at once: DynamoDB takes them in parallel, the SDK's pool has 50 sockets. */
 const WRITE_BATCH = 25;
 
@@ -48,7 +55,11 @@ function boundOf(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined)
   if (typeof remaining !== 'function') {
     return null;
   }
-  return { remainingMs: () => remaining.call(context), reserveMs: SWEEP_RESERVE_MS };
+  return {
+    remainingMs: () => remaining.call(context),
+    reserveMs: SWEEP_RESERVE_MS,
+    minPageMs: SWEEP_MIN_PAGE_MS,
+  };
 }
 
 function nextState(seen: SweepState | null, now: Date, changes: Partial<SweepState>): SweepState {

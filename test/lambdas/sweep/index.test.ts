@@ -7,9 +7,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readSightings } from '../../../lambdas/aws/hold-reader.js';
+import { usePacing } from '../../../lambdas/aws/pacing.js';
 import { putSightings, readSweepState } from '../../../lambdas/aws/sweep-registry.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
-import { handler } from '../../../lambdas/sweep/index.js';
+import { handler, SWEEP_MIN_PAGE_MS } from '../../../lambdas/sweep/index.js';
 import {
   ACCOUNT,
   disabledDecryptRecord,
@@ -98,11 +99,14 @@ beforeEach(async () => {
   process.env.KDG_INGESTION_LAG_SECONDS = '1800';
   process.env.KDG_SWEEP_INTERVAL_SECONDS = '3600';
   process.env.KDG_WORKFLOW_PRINCIPALS = `arn:aws:iam::${ACCOUNT}:role/guard-check`;
+  // The pacing waits cost no real time here; the pacing test counts them on its clock.
+  usePacing(async () => {});
 });
 
 afterEach(() => {
   logs.reset();
   vi.useRealTimers();
+  usePacing(undefined);
 });
 
 describe('sweep handler', () => {
@@ -189,6 +193,32 @@ describe('sweep handler', () => {
     expect(between).toBeNull();
     expect(outcomes.at(-1)).toMatchObject({ outcome: 'SWEPT', pages: 1000, sweptTo: NOW.toISOString() });
     expect((await readSightings(HELD))?.records.map((r) => r.eventID)).toEqual(['at-the-end']);
+  });
+
+  it('asks for at most one page every 400 ms, half the account quota, waiting on the invocation clock', async () => {
+    // Prepare: pages answer in 100 ms; the wait advances the same clock.
+    await seedHolds();
+    const clock = { spentMs: 0 };
+    const asked = givenLogGroup(20, {}, clock, 100);
+    const requestTimes: number[] = [];
+    logs.on(FilterLogEventsCommand).callsFake((input: FilterLogEventsCommandInput) => {
+      requestTimes.push(clock.spentMs);
+      asked.push(input);
+      clock.spentMs += 100;
+      const index = input.nextToken ? Number(input.nextToken.replace('page-', '')) : 0;
+      return { events: [], ...(index + 1 < 20 ? { nextToken: `page-${index + 1}` } : {}) };
+    });
+    usePacing(async (ms) => {
+      clock.spentMs += ms;
+    });
+
+    // Act
+    const outcome = await handler({}, contextOf(clock));
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'SWEPT', pages: 20 });
+    const gaps = requestTimes.slice(1).map((at, i) => at - (requestTimes[i] ?? 0));
+    expect(Math.min(...gaps)).toBe(SWEEP_MIN_PAGE_MS);
   });
 
   it('writes nothing and keeps its state when the search fails: the checks see an ageing sweep', async () => {
