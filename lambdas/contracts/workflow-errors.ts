@@ -28,4 +28,8 @@ export const TRANSIENT_ERRORS = [
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'InternalServerError',
+  // The sweep had not yet searched for a hold it will search at its next interval (a hold taken
+  // while a sweep was running): a later attempt reads it. A sweep that stays behind outlasts every
+  // retry, and the watch then fails with it.
+  'SweepBehindError',
 ] as const;
