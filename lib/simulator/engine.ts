@@ -156,6 +156,13 @@ const SNS_PUBLISH_TOKEN = /^arn:aws[\w-]*:states:::sns:publish\.waitForTaskToken
 /** What Step Functions allows a task token wait without TimeoutSeconds: the execution's one year. */
 const DEFAULT_TOKEN_TIMEOUT_SECONDS = 365 * 86_400;
 export const DEFAULT_TASK_TOKEN = 'kms-deletion-guard-simulated-task-token';
+/**
+ * The timeout the engine itself gets for every Task it runs. It times a Task with a real timer,
+ * 60 s when the state names none, and the simulator enforces the state's own timeout in virtual
+ * time: a wait that runs the world for days (every invocation of a scheduled rule) may take more
+ * than a minute of real time. The longest a Node timer takes (2^31 - 1 ms, about 24.8 days).
+ */
+const REAL_TIMEOUT_SECONDS = 2_147_483;
 
 type TaskKind =
   | { kind: 'lambda' }
@@ -223,7 +230,16 @@ function rewriteWait(name: string, state: AslState): [AslState, TaskKind] {
   }
   // InputPath and OutputPath keep their places; the handler hands back the (InputPath-filtered)
   // input through Parameters, so the Task's output is exactly what the Wait's would have been.
-  return [{ ...rest, Type: 'Task', Resource: VIRTUAL_WAIT_RESOURCE, Parameters: parameters }, task];
+  return [
+    {
+      ...rest,
+      Type: 'Task',
+      Resource: VIRTUAL_WAIT_RESOURCE,
+      Parameters: parameters,
+      TimeoutSeconds: REAL_TIMEOUT_SECONDS,
+    },
+    task,
+  ];
 }
 
 function prepareStates(
@@ -248,7 +264,7 @@ function prepareStates(
           `state '${name}': TimeoutSecondsPath '${String(TimeoutSecondsPath)}' is not a plain path`,
         );
       }
-      copy = rest as AslState;
+      copy = { ...rest, TimeoutSeconds: REAL_TIMEOUT_SECONDS } as AslState;
       tasks.set(name, {
         name,
         task: classifyTask(name, state),
@@ -394,6 +410,8 @@ const DETAIL_FIELDS = [
   'finalKeyState',
   'restoredAt',
   'outcome',
+  'holds',
+  'matched',
 ] as const;
 
 /** A few facts of a handler result worth a line in the timeline (never the whole payload). */

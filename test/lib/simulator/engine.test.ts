@@ -247,11 +247,12 @@ describe('prepareDefinition', () => {
       Parameters: { 'input.$': '$', 'timestamp.$': '$.at' },
       InputPath: '$.x',
       OutputPath: '$.y',
+      TimeoutSeconds: 2_147_483,
       Next: 'E',
     });
   });
 
-  it('drops task and execution timeouts from the engine copy (they are kept in virtual time)', () => {
+  it("replaces task timeouts in the engine copy by the longest real timer (they are kept in virtual time) and drops the execution's", () => {
     // Act
     const prepared = prepareDefinition(
       base(
@@ -269,7 +270,9 @@ describe('prepareDefinition', () => {
     );
 
     // Assess
-    expect(prepared.definition.States.A).not.toHaveProperty('TimeoutSeconds');
+    // The engine times every Task with a real timer (60 s when none is set): a wait that runs the
+    // world for days may take longer than that in real time, so it gets the longest a timer takes.
+    expect(prepared.definition.States.A).toHaveProperty('TimeoutSeconds', 2_147_483);
     expect(prepared.definition.States.A).not.toHaveProperty('HeartbeatSeconds');
     expect(prepared.definition).not.toHaveProperty('TimeoutSeconds');
     expect(prepared.executionTimeoutSeconds).toBe(100);
