@@ -29,6 +29,21 @@ export interface WorkflowFunction {
   readonly environment?: Readonly<Record<string, string>>;
   /** The function's configured timeout (`Timeout`; Lambda's default of 3 s when the template sets none). */
   readonly timeoutSeconds?: number;
+  /** `ReservedConcurrentExecutions`: at most this many invocations at once (absent: not limited here). */
+  readonly reservedConcurrency?: number;
+  /**
+   * How Lambda retries the function's asynchronous invocations (`AWS::Lambda::EventInvokeConfig` of
+   * `$LATEST`; absent: Lambda's defaults, two retries and events kept six hours).
+   */
+  readonly asyncInvoke?: AsyncInvokeConfig;
+}
+
+/** A function's asynchronous invocation settings, as `AWS::Lambda::EventInvokeConfig` sets them. */
+export interface AsyncInvokeConfig {
+  /** Retries of an invocation that returned an error (0–2). */
+  readonly maximumRetryAttempts?: number;
+  /** How long an event may wait in the function's queue (60–21600 s). */
+  readonly maximumEventAgeSeconds?: number;
 }
 
 /** What Lambda gives a function whose configuration names no timeout. */
@@ -42,6 +57,45 @@ export interface EventRule {
   readonly pattern: Readonly<Record<string, unknown>>;
   /** Handler folder of the target function. */
   readonly handler: string;
+}
+
+/**
+ * A rule of the template that runs on a schedule (`ScheduleExpression`) and targets one of the
+ * handler functions: EventBridge sends the target a Scheduled Event at every tick of the schedule.
+ */
+export interface ScheduledRule {
+  readonly logicalId: string;
+  /** The rule's ARN (the `resources` of its Scheduled Events). */
+  readonly arn: string;
+  /** `ENABLED` or `DISABLED`. */
+  readonly state: string;
+  readonly scheduleExpression: string;
+  /** The rate of a `rate(...)` expression, in ms. */
+  readonly rateMs: number;
+  /** Handler folder of the target function, and the function's ARN. */
+  readonly handler: string;
+  readonly functionArn: string;
+  /** The target's constant `Input` (JSON text), or null: the target receives the Scheduled Event. */
+  readonly input: string | null;
+}
+
+const RATE_UNITS: Readonly<Record<string, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/**
+ * The period of an EventBridge `rate(value unit)` expression, in ms: a positive whole value, the unit
+ * singular for 1 and plural above (`rate(1 hours)` and `rate(5 hour)` are refused by EventBridge).
+ * A `cron(...)` expression is not simulated: refused rather than guessed.
+ */
+export function rateOf(expression: string): number {
+  const match = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(expression);
+  const value = Number(match?.[1]);
+  const unit = RATE_UNITS[match?.[2] ?? ''];
+  if (!match || unit === undefined || !(value >= 1) || (value === 1) !== (match[3] === '')) {
+    throw new DefinitionError(
+      `schedule expression '${expression}' is not a rate expression the simulator runs (rate(1 minute), rate(5 minutes), rate(1 hour), ...)`,
+    );
+  }
+  return value * unit;
 }
 
 /** An Amazon States Language document as parsed JSON. */
@@ -62,6 +116,8 @@ export interface SynthesizedWorkflow {
   readonly env: WorkflowEnv;
   /** EventBridge rules that invoke a handler (absent or empty: the stack has none). */
   readonly eventRules?: readonly EventRule[];
+  /** EventBridge rules that invoke a handler on a schedule (absent or empty: the stack has none). */
+  readonly scheduledRules?: readonly ScheduledRule[];
   /** The stack's DynamoDB tables (absent or empty: the stack has none). */
   readonly tables?: readonly TableSpec[];
 }
@@ -109,6 +165,8 @@ export function fakeArn(template: CfnTemplate, logicalId: string, env: WorkflowE
       return `arn:aws:logs:${region}:${account}:log-group:${logicalId}:*`;
     case 'AWS::DynamoDB::Table':
       return `arn:aws:dynamodb:${region}:${account}:table/${tableNameOf(logicalId, resource)}`;
+    case 'AWS::Events::Rule':
+      return `arn:aws:events:${region}:${account}:rule/${logicalId}`;
     default: {
       const service =
         RESOURCE_SERVICE[resource.Type] ?? resource.Type.split('::')[1]?.toLowerCase() ?? 'unknown';
@@ -286,19 +344,49 @@ export function workflowFunctions(template: CfnTemplate, env: WorkflowEnv): Work
         }
       }
       const timeout = resource.Properties?.Timeout;
+      const reserved = resource.Properties?.ReservedConcurrentExecutions;
+      const asyncInvoke = asyncInvokeConfigOf(template, logicalId, env);
       functions.push({
         logicalId,
         arn: fakeArn(template, logicalId, env),
         handler,
         environment: variables,
         timeoutSeconds: typeof timeout === 'number' ? timeout : LAMBDA_DEFAULT_TIMEOUT_SECONDS,
+        ...(typeof reserved === 'number' ? { reservedConcurrency: reserved } : {}),
+        ...(asyncInvoke ? { asyncInvoke } : {}),
       });
     }
   }
   return functions;
 }
 
-/** The template's EventBridge rules that target a handler function, with the handler they invoke. */
+/** The `AWS::Lambda::EventInvokeConfig` of a function's `$LATEST` (what its rules invoke), if any. */
+function asyncInvokeConfigOf(
+  template: CfnTemplate,
+  functionLogicalId: string,
+  env: WorkflowEnv,
+): AsyncInvokeConfig | undefined {
+  const name = refValue(template, functionLogicalId, env);
+  const arn = fakeArn(template, functionLogicalId, env);
+  for (const resource of Object.values(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::Lambda::EventInvokeConfig') continue;
+    const props = resource.Properties ?? {};
+    const target = String(resolveTokens(props.FunctionName, template, env));
+    if ((target !== name && target !== arn) || props.Qualifier !== '$LATEST') continue;
+    const retries = props.MaximumRetryAttempts;
+    const age = props.MaximumEventAgeInSeconds;
+    return {
+      ...(typeof retries === 'number' ? { maximumRetryAttempts: retries } : {}),
+      ...(typeof age === 'number' ? { maximumEventAgeSeconds: age } : {}),
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The template's EventBridge rules with an event pattern that target a handler function, with the
+ * handler they invoke. A rule with only a schedule matches no event (scheduledRulesOf).
+ */
 export function eventRulesOf(
   template: CfnTemplate,
   functions: readonly WorkflowFunction[],
@@ -307,7 +395,7 @@ export function eventRulesOf(
   const byArn = new Map(functions.map((fn) => [fn.arn, fn.handler]));
   const rules: EventRule[] = [];
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
-    if (resource.Type !== 'AWS::Events::Rule') {
+    if (resource.Type !== 'AWS::Events::Rule' || resource.Properties?.EventPattern === undefined) {
       continue;
     }
     const props = resource.Properties ?? {};
@@ -321,6 +409,55 @@ export function eventRulesOf(
           handler,
         });
       }
+    }
+  }
+  return rules;
+}
+
+interface RuleTarget {
+  readonly Arn?: unknown;
+  readonly Input?: unknown;
+  readonly InputPath?: unknown;
+  readonly InputTransformer?: unknown;
+}
+
+/**
+ * The template's EventBridge rules with a `ScheduleExpression` that target a handler function, one
+ * entry per such target. What the target receives is the Scheduled Event, or the target's constant
+ * `Input`; an `InputPath` or `InputTransformer` is refused rather than guessed.
+ */
+export function scheduledRulesOf(
+  template: CfnTemplate,
+  functions: readonly WorkflowFunction[],
+  env: WorkflowEnv,
+): ScheduledRule[] {
+  const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
+  const rules: ScheduledRule[] = [];
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+    const props = resource.Properties ?? {};
+    if (resource.Type !== 'AWS::Events::Rule' || props.ScheduleExpression === undefined) {
+      continue;
+    }
+    const expression = String(resolveTokens(props.ScheduleExpression, template, env));
+    for (const target of (props.Targets as RuleTarget[] | undefined) ?? []) {
+      const fn = byArn.get(String(resolveTokens(target.Arn, template, env)));
+      if (!fn) continue;
+      if (target.InputPath !== undefined || target.InputTransformer !== undefined) {
+        throw new DefinitionError(
+          `rule '${logicalId}': a scheduled target's InputPath or InputTransformer is not simulated`,
+        );
+      }
+      const input = target.Input === undefined ? null : String(resolveTokens(target.Input, template, env));
+      rules.push({
+        logicalId,
+        arn: fakeArn(template, logicalId, env),
+        state: typeof props.State === 'string' ? props.State : 'ENABLED',
+        scheduleExpression: expression,
+        rateMs: rateOf(expression),
+        handler: fn.handler,
+        functionArn: fn.arn,
+        input,
+      });
     }
   }
   return rules;
@@ -359,6 +496,7 @@ export function workflowFromTemplate(
     functions,
     env,
     eventRules: eventRulesOf(template, functions, env),
+    scheduledRules: scheduledRulesOf(template, functions, env),
     tables: tablesOf(template),
   };
 }

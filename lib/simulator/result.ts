@@ -7,6 +7,9 @@ import type { EngineRun, ExecutionStatus } from './engine.js';
 
 export type FinalKeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingReplicaDeletion' | 'Deleted';
 
+/** The timeline's name for an invocation by a scheduled EventBridge rule (lib/simulator/scheduled-rules.ts). */
+export const SCHEDULED_RULE_STATE = 'ScheduledRule';
+
 export interface ResultTimelineEntry {
   readonly at: string;
   readonly state: string;

@@ -50,6 +50,7 @@ import {
   type ScenarioFault,
   SIMULATED_FAULT_SERVICES,
 } from './scenario.js';
+import { type AsyncOutcome, ScheduledRules } from './scheduled-rules.js';
 
 export interface SimulateOptions {
   /** Let the handlers log (Powertools); effective only before the first simulation of the process. */
@@ -261,6 +262,8 @@ class FunctionRunner {
   private readonly byArn = new Map<string, WorkflowFunction>();
   private readonly byHandler = new Map<string, WorkflowFunction>();
   private invocations = 0;
+  /** The virtual time the last invocation took (its searches), for whoever times what follows it. */
+  lastSpentMs = 0;
 
   constructor(
     workflow: SynthesizedWorkflow,
@@ -282,6 +285,7 @@ class FunctionRunner {
     const seconds = fn?.timeoutSeconds ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS;
     const invocation = this.account.beginInvocation(fn?.logicalId ?? handler, seconds * 1000);
     this.invocations += 1;
+    const restoreEnvironment = useFunctionEnvironment(fn, this.scenario.workflowPrincipal);
     try {
       const result = await invokeHandler(
         handler,
@@ -299,7 +303,19 @@ class FunctionRunner {
       }
       return result;
     } finally {
+      restoreEnvironment();
+      this.lastSpentMs = invocation.spentMs;
       this.account.endInvocation(invocation);
+    }
+  }
+
+  /** An asynchronous invocation (a rule's target): its error is returned, not thrown. */
+  async invokeAsync(handler: string, event: unknown, functionArn: string): Promise<AsyncOutcome> {
+    try {
+      const result = await this.invoke(handler, event, functionArn);
+      return { result, spentMs: this.lastSpentMs };
+    } catch (error) {
+      return { error, spentMs: this.lastSpentMs };
     }
   }
 }
@@ -462,35 +478,73 @@ function approvalStatesOf(workflow: SynthesizedWorkflow): Record<string, string>
   return states;
 }
 
+/** The variables the last simulation's template set in the process environment. */
+const templateVariables = new Set<string>();
+
 /**
  * The settings the template gives the handlers, as process environment (the handlers share one
  * process here): every function's `KDG_` variables (the hold registry's table, the fast path's topic,
- * state machine and principals, the check chain's schedule group and role). One name means one
- * resource of the stack, so two functions never set it differently. The emulated account acts as
- * the scenario's workflow principal for every call over HTTP, so that principal is the workflow's
+ * state machine and principals, the check chain's schedule group and role). A name two functions set
+ * differently (the workflow's principals as the fast path and the sweep each list them) is left out
+ * here: FunctionRunner sets each function's own value for its invocations. The emulated account acts
+ * as the scenario's workflow principal for every call over HTTP, so that principal is the workflow's
  * own too.
  */
 function configureEventTargets(workflow: SynthesizedWorkflow, scenario: Scenario): void {
-  const targets = new Set((workflow.eventRules ?? []).map((rule) => rule.handler));
+  const targets = new Set(
+    [...(workflow.eventRules ?? []), ...(workflow.scheduledRules ?? [])].map((rule) => rule.handler),
+  );
   const set = new Map<string, string>();
+  // A variable an earlier simulation's template set and this one's does not (a sweep's maximum age,
+  // read by the checks) must not reach this one's handlers.
+  for (const name of templateVariables) {
+    delete process.env[name];
+  }
+  templateVariables.clear();
+  const differing = new Set<string>();
   for (const fn of workflow.functions) {
     for (const [name, value] of Object.entries(fn.environment ?? {})) {
       if (!name.startsWith('KDG_') || name === 'KDG_HANDLER') continue;
       const earlier = set.get(name);
-      if (earlier !== undefined && earlier !== value) {
-        throw new Error(
-          `The template sets ${name} to '${earlier}' and '${value}': the simulator shares one environment.`,
-        );
-      }
+      if (earlier !== undefined && earlier !== value) differing.add(name);
       set.set(name, value);
+      templateVariables.add(name);
       process.env[name] = value;
     }
   }
-  if (targets.size > 0) {
-    process.env.KDG_WORKFLOW_PRINCIPALS = [process.env.KDG_WORKFLOW_PRINCIPALS, scenario.workflowPrincipal]
-      .filter((arn) => arn)
-      .join(',');
+  for (const name of differing) {
+    delete process.env[name];
   }
+  if (targets.size > 0 && !differing.has(PRINCIPALS_ENV)) {
+    templateVariables.add(PRINCIPALS_ENV);
+    process.env[PRINCIPALS_ENV] = withPrincipal(process.env[PRINCIPALS_ENV], scenario.workflowPrincipal);
+  }
+}
+
+const PRINCIPALS_ENV = 'KDG_WORKFLOW_PRINCIPALS';
+
+/** A comma-separated list of principals with `principal` added. */
+function withPrincipal(list: string | undefined, principal: string): string {
+  return [list, principal].filter((arn) => arn).join(',');
+}
+
+/**
+ * Sets a function's own `KDG_` variables for one invocation (the principals it lists joined by the
+ * scenario's, as configureEventTargets does); returns what puts the environment back.
+ */
+function useFunctionEnvironment(fn: WorkflowFunction | undefined, workflowPrincipal: string): () => void {
+  const saved = new Map<string, string | undefined>();
+  for (const [name, value] of Object.entries(fn?.environment ?? {})) {
+    if (!name.startsWith('KDG_') || name === 'KDG_HANDLER') continue;
+    saved.set(name, process.env[name]);
+    process.env[name] = name === PRINCIPALS_ENV ? withPrincipal(value, workflowPrincipal) : value;
+  }
+  return () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
 }
 
 interface TargetReport {
@@ -757,6 +811,14 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     configureEventTargets(workflow, scenario);
     const runner = new FunctionRunner(workflow, scenario, account);
     const invoker = new ScheduledInvoker(workflow, runner, account);
+    const rules = new ScheduledRules(
+      workflow.scheduledRules ?? [],
+      workflow.functions,
+      (handler, event, functionArn) => runner.invokeAsync(handler, event, functionArn),
+      scenario.account,
+      scenario.region,
+      scenario.start.getTime(),
+    );
     const approver = new SimulatedApprover({
       account,
       region: scenario.region,
@@ -779,6 +841,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
         account.nextDeletionAt(),
         bus.nextDueAt(),
         account.scheduler.nextDueAt(),
+        rules.nextDueAt(),
         approver.nextDueAt(),
         invoker.nextRetryAt(),
       ].filter((t): t is number => t !== null);
@@ -805,6 +868,8 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
           for (const due of account.scheduler.takeDue(at)) {
             entries.push(await invoker.fire(due));
           }
+        } else if (rules.nextDueAt() === at) {
+          entries.push(...(await rules.runDue(at)));
         } else if (approver.nextDueAt() === at) {
           entries.push(...(await approver.actDue(at)));
         } else {

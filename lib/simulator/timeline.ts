@@ -8,7 +8,12 @@
  * refusal or rollback would otherwise read like a failure. `--json` keeps the engine's terms.
  */
 import { OUTCOMES, type Outcome } from '../../lambdas/domain/types.js';
-import type { ApplicationCall, ResultTimelineEntry, SimulationResult } from './result.js';
+import {
+  type ApplicationCall,
+  type ResultTimelineEntry,
+  SCHEDULED_RULE_STATE,
+  type SimulationResult,
+} from './result.js';
 
 export interface RenderOptions {
   /** Show every state, waits and choices included, without folding. */
@@ -96,7 +101,12 @@ function describe(entry: ResultTimelineEntry): string {
       skip.add('error');
     } else if (field === 'error' && d.answered === 'failure' && typeof value === 'string') {
       // Shown as the answer, wherever it stands among the fields.
-    } else if (field === 'outcome' && entry.handler !== undefined && typeof value === 'string') {
+    } else if (
+      field === 'outcome' &&
+      entry.handler !== undefined &&
+      entry.state !== SCHEDULED_RULE_STATE &&
+      typeof value === 'string'
+    ) {
       const did = Object.hasOwn(CHECK_DID, value) ? CHECK_DID[value] : `check=${value}`;
       if (did) parts.push(did);
     } else {

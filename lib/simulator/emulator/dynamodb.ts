@@ -1,4 +1,4 @@
-import { request as httpRequest, type Server } from 'node:http';
+import { Agent, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 
@@ -29,6 +29,9 @@ export interface TableAnswer {
 }
 
 export class EmulatedDynamoDb {
+  /** One kept-alive connection pool per instance: a new TCP connection per request costs more than dynalite's answer. */
+  private readonly agent = new Agent({ keepAlive: true });
+
   private constructor(
     private readonly server: Server,
     private readonly port: number,
@@ -79,7 +82,7 @@ export class EmulatedDynamoDb {
           port: this.port,
           method: 'POST',
           path: '/',
-          agent: false,
+          agent: this.agent,
           headers: {
             'Content-Type': 'application/x-amz-json-1.0',
             'Content-Length': Buffer.byteLength(text),
@@ -127,6 +130,7 @@ export class EmulatedDynamoDb {
   }
 
   close(): Promise<void> {
+    this.agent.destroy();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections?.();
