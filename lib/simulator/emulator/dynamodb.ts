@@ -1,4 +1,5 @@
-import { Agent, request as httpRequest, type Server } from 'node:http';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 
@@ -29,9 +30,6 @@ export interface TableAnswer {
 }
 
 export class EmulatedDynamoDb {
-  /** One kept-alive connection pool per instance: a new TCP connection per request costs more than dynalite's answer. */
-  private readonly agent = new Agent({ keepAlive: true });
-
   private constructor(
     private readonly server: Server,
     private readonly port: number,
@@ -60,7 +58,24 @@ export class EmulatedDynamoDb {
         throw new Error(`the emulated DynamoDB refused table ${table.TableName}: ${created.body}`);
       }
     }
+    for (const table of tables) {
+      await db.untilActive(table.TableName);
+    }
     return db;
+  }
+
+  /**
+   * Waits for a new table to leave CREATING: dynalite makes it ACTIVE on a timer (of 0 ms here), and
+   * a request in process can come before that timer ran, where one over HTTP never did.
+   */
+  private async untilActive(tableName: string): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const answer = await this.forward('DescribeTable', { TableName: tableName });
+      const status = (JSON.parse(answer.body) as { Table?: { TableStatus?: string } }).Table?.TableStatus;
+      if (status === 'ACTIVE') return;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    throw new Error(`the emulated DynamoDB never made table ${tableName} ACTIVE`);
   }
 
   /** Where dynalite listens: a DynamoDB client may be pointed straight at it (the handlers' unit tests). */
@@ -75,38 +90,50 @@ export class EmulatedDynamoDb {
    */
   forward(operation: string, body: unknown): Promise<TableAnswer> {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
+    // dynalite's own request handler, given the request in process: a loopback HTTP round trip per
+    // call cost as much again as dynalite's answer, for the same bytes in and out.
+    const [handle] = this.server.listeners('request') as ((
+      req: IncomingMessage,
+      res: ServerResponse,
+    ) => void)[];
+    if (!handle) {
+      return Promise.reject(new Error('the emulated DynamoDB has no request handler'));
+    }
     return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          method: 'POST',
-          path: '/',
-          agent: this.agent,
-          headers: {
-            'Content-Type': 'application/x-amz-json-1.0',
-            'Content-Length': Buffer.byteLength(text),
-            'X-Amz-Target': `DynamoDB_20120810.${operation}`,
-            Authorization:
-              'AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
-            'X-Amz-Date': '20260101T000000Z',
-          },
+      const request = Object.assign(new EventEmitter(), {
+        method: 'POST',
+        url: '/',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'content-length': String(Buffer.byteLength(text)),
+          'x-amz-target': `DynamoDB_20120810.${operation}`,
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+          'x-amz-date': '20260101T000000Z',
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(res.headers)) {
-              if (typeof value === 'string') headers[name] = value;
-            }
-            resolve({ status: res.statusCode ?? 500, headers, body: Buffer.concat(chunks).toString('utf8') });
-          });
-          res.on('error', reject);
+      });
+      const headers: Record<string, string> = {};
+      const response = {
+        statusCode: 200,
+        contentType: '',
+        setHeader(name: string, value: unknown) {
+          headers[name.toLowerCase()] = String(value);
         },
-      );
-      req.on('error', reject);
-      req.end(text);
+        getHeader(name: string) {
+          return headers[name.toLowerCase()];
+        },
+        end(chunk?: string | Buffer) {
+          const out = chunk === undefined ? '' : chunk.toString();
+          resolve({ status: response.statusCode, headers, body: out });
+        },
+      };
+      try {
+        handle(request as unknown as IncomingMessage, response as unknown as ServerResponse);
+        request.emit('data', Buffer.from(text, 'utf8'));
+        request.emit('end');
+      } catch (error) {
+        reject(error);
+      }
     });
   }
 
@@ -130,7 +157,6 @@ export class EmulatedDynamoDb {
   }
 
   close(): Promise<void> {
-    this.agent.destroy();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections?.();
