@@ -1,0 +1,199 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { synthesizeWorkflow } from '../../lib/simulator/definition.js';
+import type { EmulatedAccount, Invocation } from '../../lib/simulator/emulator/account.js';
+import type { ResultTimelineEntry, SimulationReport } from '../../lib/simulator/result.js';
+import { loadScenarioFile } from '../../lib/simulator/scenario.js';
+import { simulate, stackConfigOf } from '../../lib/simulator/simulate.js';
+import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schemas.js';
+
+/**
+ * The stack with a sweep (test/scenarios/sweep/): one Lambda, run every five minutes by the
+ * template's scheduled rule, searches the log group for every held key and leaves each hold's records
+ * in the registry; the checks read those instead of searching. Each scenario runs once; its tests read
+ * the result and what the emulated account kept.
+ */
+
+const SCENARIOS = join(import.meta.dirname, '..', 'scenarios', 'sweep');
+const FIVE_MINUTES = 5 * 60_000;
+
+interface Run {
+  readonly result: SimulationReport;
+  /** Every CloudTrail record the account logged. */
+  readonly records: readonly { readonly eventName: string; readonly eventTime: string }[];
+  /** Every Lambda invocation, with the log pages it searched. */
+  readonly invocations: readonly Invocation[];
+  /** The logical IDs of the template's functions, by handler folder. */
+  readonly functionIds: ReadonlyMap<string, string>;
+}
+
+const runs = new Map<string, Promise<Run>>();
+
+function run(name: string): Promise<Run> {
+  let pending = runs.get(name);
+  if (!pending) {
+    const file = join(SCENARIOS, `${name}.json`);
+    const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    expect(scenarioSchemaErrors(data)).toEqual([]);
+    const scenario = loadScenarioFile(file);
+    let records: Run['records'] = [];
+    let invocations: Run['invocations'] = [];
+    pending = simulate(scenario, {
+      inspect: (account: EmulatedAccount) => {
+        records = account.records().map((e) => ({
+          eventName: e.record.eventName,
+          eventTime: e.record.eventTime,
+        }));
+        invocations = account.invocations();
+      },
+    }).then(async (result) => {
+      expect(resultSchemaErrors(result)).toEqual([]);
+      const workflow = await synthesizeWorkflow(stackConfigOf(scenario), {
+        account: scenario.account,
+        region: scenario.region,
+      });
+      const functionIds = new Map(workflow.functions.map((fn) => [fn.handler, fn.logicalId]));
+      return { result, records, invocations, functionIds };
+    });
+    runs.set(name, pending);
+  }
+  return pending;
+}
+
+function sweeps(result: SimulationReport): ResultTimelineEntry[] {
+  return result.timeline.filter((e) => e.state === 'ScheduledRule' && e.handler === 'sweep');
+}
+
+function checks(result: SimulationReport): ResultTimelineEntry[] {
+  return result.timeline.filter((e) =>
+    ['CheckForBreakage', 'FinalCheck', 'CheckPendingUse', 'CheckAtDeletionDate'].includes(e.state),
+  );
+}
+
+/** The handlers whose invocations searched the log group (read FilterLogEvents pages). */
+function searchers({ invocations, functionIds }: Run): Set<string> {
+  const handlerOf = new Map([...functionIds].map(([handler, id]) => [id, handler]));
+  return new Set(
+    invocations.filter((i) => i.pages > 0).map((i) => handlerOf.get(i.functionName) ?? i.functionName),
+  );
+}
+
+describe('sweep scenarios, end to end', () => {
+  it('a quiet key: every check reads the hourly sweep, none searches, and KMS deletes the key', async () => {
+    // Act
+    const done = await run('sweep-quiet-key-deleted');
+    const { result, records } = done;
+
+    // Assess
+    expect(result.outcome).toBe('DELETION_SCHEDULED');
+    expect(result.key).toMatchObject({ finalState: 'Deleted', deletionDate: '2026-03-10T00:30:00.000Z' });
+    expect(records.find((r) => r.eventName === 'DeleteKey')?.eventTime).toBe('2026-03-10T00:30:00Z');
+    // The rule ran the sweep every five minutes, from the start to the deletion, and a sweep was
+    // due every hour.
+    const ran = sweeps(result);
+    const gaps = new Set(ran.slice(1).map((e, i) => Date.parse(e.at) - Date.parse(ran[i]?.at ?? '')));
+    expect(gaps).toEqual(new Set([FIVE_MINUTES]));
+    expect(ran[0]?.at).toBe('2026-03-01T00:00:00.000Z');
+    expect(ran.at(-1)?.at).toBe('2026-03-10T00:30:00.000Z');
+    const swept = ran.filter((e) => e.detail.outcome === 'SWEPT');
+    expect(swept.length).toBeGreaterThanOrEqual(9 * 24);
+    expect(swept.every((e) => e.detail.holds === 1)).toBe(true);
+    expect(ran.some((e) => e.detail.error !== undefined)).toBe(false);
+    // The checks and ScheduleDeletion read the sweep's sightings: the sweep is the only search.
+    expect(checks(result).length).toBeGreaterThan(10);
+    expect(checks(result).some((e) => e.detail.error !== undefined)).toBe(false);
+    expect([...searchers(done)]).toEqual(['sweep']);
+  });
+
+  it('no fast path: the next sweep records a failed call, and the next check rolls the key back', async () => {
+    // Act
+    const done = await run('sweep-polling-rolls-back');
+    const { result } = done;
+
+    // Assess: the call failed at 08:00; the 09:00 sweep is the first to match one more record (the
+    // others it matches are the checks' canaries); the 06:00 check saw nothing, the 12:00 one rolled back.
+    expect(result.timeline.map((e) => e.state)).not.toContain('FastPath');
+    const matchedAt = (at: string) => sweeps(result).find((e) => e.at === at)?.detail.matched;
+    expect(Number(matchedAt('2026-03-01T09:00:00.000Z'))).toBe(
+      Number(matchedAt('2026-03-01T08:00:00.000Z')) + 1,
+    );
+    expect(matchedAt('2026-03-01T11:00:00.000Z')).toBe(matchedAt('2026-03-01T09:00:00.000Z'));
+    expect(checks(result).map((e) => [e.at, e.detail.broke])).toEqual([
+      ['2026-03-01T06:00:00.000Z', false],
+      ['2026-03-01T12:00:00.000Z', true],
+    ]);
+    expect([...searchers(done)]).toEqual(['sweep']);
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.key).toMatchObject({ finalState: 'Enabled', restoredAt: '2026-03-01T12:00:00.000Z' });
+    expect(result.evidence).toEqual([
+      expect.objectContaining({
+        eventName: 'Decrypt',
+        eventTime: '2026-03-01T08:00:00Z',
+        errorCode: 'DisabledException',
+        principal: 'arn:aws:iam::111122223333:role/report-reader',
+      }),
+    ]);
+  });
+
+  it('a record delivered eight hours late, past every observation window that held it, is still found before any deletion', async () => {
+    // Act
+    const { result, records } = await run('sweep-late-record-found');
+
+    // Assess: the call failed at 05:00 and its record reached the group at 13:00, after the checks of
+    // 06:00 and 12:00; the observation checks after it look back only to their cursor, the final check
+    // reads the whole hold from the sweep and rolled the key back: no deletion was ever scheduled.
+    const observations = checks(result).filter((e) => e.state === 'CheckForBreakage');
+    expect(observations.every((e) => e.detail.broke === false)).toBe(true);
+    expect(result.timeline.find((e) => e.state === 'FinalCheck')?.detail).toMatchObject({ broke: true });
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.key.finalState).toBe('Enabled');
+    expect(records.some((r) => r.eventName === 'ScheduleKeyDeletion')).toBe(false);
+    expect(result.evidence).toEqual([
+      expect.objectContaining({
+        eventTime: '2026-03-01T05:00:00Z',
+        principal: 'arn:aws:iam::111122223333:role/nightly-export',
+      }),
+    ]);
+  });
+
+  it.each([
+    ['sweep-log-group-deleted', 'EventSourceUnavailableError', '2026-03-02T06:00:00.000Z'],
+    ['sweep-logs-access-denied', 'AccessDeniedException', '2026-03-01T06:00:00.000Z'],
+  ])(
+    '%s: the sweep cannot search, its failures are kept, the next check fails closed with SweepBehindError and the key is restored, never deleted',
+    async (name, sweepError, restoredAt) => {
+      // Act
+      const { result, records } = await run(name);
+
+      // Assess: each failed sweep is in the timeline, retried twice by Lambda and dropped; the run went on.
+      const failed = sweeps(result).filter((e) => e.detail.error === sweepError);
+      expect(failed.length).toBeGreaterThan(3);
+      expect(failed.some((e) => e.detail.dropped === 'RetriesExhausted' && e.detail.lambdaRetry === 2)).toBe(
+        true,
+      );
+      expect(checks(result).at(-1)).toMatchObject({
+        at: restoredAt,
+        detail: { answered: 'failure', error: 'SweepBehindError' },
+      });
+      expect(result.outcome).toBe('ABORTED');
+      expect(result.key).toMatchObject({ finalState: 'Enabled', restoredAt });
+      expect(records.some((r) => r.eventName === 'ScheduleKeyDeletion')).toBe(false);
+      const aborted = result.notifications.find((n) => n.kind === 'aborted');
+      expect(String(aborted?.message)).toContain('SweepBehindError');
+    },
+  );
+
+  it('covers every sweep scenario', () => {
+    // Prepare
+    const files = readdirSync(SCENARIOS)
+      .filter((f) => f.startsWith('sweep-') && f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''));
+
+    // Act
+    const source = readFileSync(import.meta.filename, 'utf8');
+    const covered = [...source.matchAll(/'(sweep-[a-z0-9-]+)'/g)].map((m) => m[1]);
+
+    // Assess
+    expect(new Set(covered)).toEqual(new Set(files));
+  });
+});
