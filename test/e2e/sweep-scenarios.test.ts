@@ -135,16 +135,25 @@ describe('sweep scenarios, end to end', () => {
     ]);
   });
 
-  it('a record delivered eight hours late, past every observation window that held it, is still found before any deletion', async () => {
+  it('a record delivered eight hours late, after the checks whose windows held its time, is still found before any deletion', async () => {
     // Act
     const { result, records } = await run('sweep-late-record-found');
 
     // Assess: the call failed at 05:00 and its record reached the group at 13:00, after the checks of
-    // 06:00 and 12:00; the observation checks after it look back only to their cursor, the final check
-    // reads the whole hold from the sweep and rolled the key back: no deletion was ever scheduled.
-    const observations = checks(result).filter((e) => e.state === 'CheckForBreakage');
-    expect(observations.every((e) => e.detail.broke === false)).toBe(true);
-    expect(result.timeline.find((e) => e.state === 'FinalCheck')?.detail).toMatchObject({ broke: true });
+    // 06:00 and 12:00, which saw nothing; a later check, reading a sweep that searched the whole hold
+    // again, rolled the key back before the observation ended: no deletion was ever requested.
+    const broke = checks(result).filter((e) => e.detail.broke === true);
+    expect(
+      checks(result)
+        .slice(0, 2)
+        .map((e) => [e.at, e.detail.broke]),
+    ).toEqual([
+      ['2026-03-01T06:00:00.000Z', false],
+      ['2026-03-01T12:00:00.000Z', false],
+    ]);
+    expect(broke).toHaveLength(1);
+    expect(Date.parse(result.key.restoredAt ?? '')).toBeGreaterThan(Date.parse('2026-03-01T13:00:00Z'));
+    expect(result.notifications.some((n) => n.step === 'deletion')).toBe(false);
     expect(result.outcome).toBe('ROLLED_BACK');
     expect(result.key.finalState).toBe('Enabled');
     expect(records.some((r) => r.eventName === 'ScheduleKeyDeletion')).toBe(false);
@@ -182,6 +191,23 @@ describe('sweep scenarios, end to end', () => {
       expect(String(aborted?.message)).toContain('SweepBehindError');
     },
   );
+
+  // A known gap, kept failing on purpose until it is closed (then `it.fails` becomes `it`): the final
+  // check reads the sightings of the last sweep, which ended before the final check's own time (here
+  // 00:00, the final check 00:30), so a failure in the last minutes of the observation, delivered
+  // within the ingestion lag the final check waits for, is in no sightings it reads. Without a sweep
+  // the final check's own search finds it; with one, the deletion is scheduled, and with no pending
+  // watch nothing looks again before KMS deletes the key.
+  it.fails('a failure just before the observation ends, delivered within the ingestion lag, is seen by the final check', async () => {
+    // Act
+    const { result, records } = await run('sweep-failure-before-final-check');
+
+    // Assess
+    expect(result.timeline.find((e) => e.state === 'FinalCheck')?.detail).toMatchObject({ broke: true });
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.key.finalState).toBe('Enabled');
+    expect(records.some((r) => r.eventName === 'ScheduleKeyDeletion')).toBe(false);
+  });
 
   it('covers every sweep scenario', () => {
     // Prepare
