@@ -165,32 +165,44 @@ describe('sweep scenarios, end to end', () => {
     ]);
   });
 
-  it.each([
-    ['sweep-log-group-deleted', 'EventSourceUnavailableError', '2026-03-02T06:00:00.000Z'],
-    ['sweep-logs-access-denied', 'AccessDeniedException', '2026-03-01T06:00:00.000Z'],
-  ])(
-    '%s: the sweep cannot search, its failures are kept, the next check fails closed with SweepBehindError and the key is restored, never deleted',
-    async (name, sweepError, restoredAt) => {
-      // Act
-      const { result, records } = await run(name);
+  /**
+   * A sweep that cannot search: each failed sweep is in the timeline, retried twice by Lambda and
+   * dropped, and the run goes on; the next check fails closed on sightings too old, and the key is
+   * restored, never scheduled for deletion.
+   */
+  async function assessSweepCannotSearch(done: Run, sweepError: string, restoredAt: string): Promise<void> {
+    const { result, records } = done;
+    const failed = sweeps(result).filter((e) => e.detail.error === sweepError);
+    expect(failed.length).toBeGreaterThan(3);
+    expect(failed.some((e) => e.detail.dropped === 'RetriesExhausted' && e.detail.lambdaRetry === 2)).toBe(
+      true,
+    );
+    expect(checks(result).at(-1)).toMatchObject({
+      at: restoredAt,
+      detail: { answered: 'failure', error: 'SweepBehindError' },
+    });
+    expect(result.outcome).toBe('ABORTED');
+    expect(result.key).toMatchObject({ finalState: 'Enabled', restoredAt });
+    expect(records.some((r) => r.eventName === 'ScheduleKeyDeletion')).toBe(false);
+    const aborted = result.notifications.find((n) => n.kind === 'aborted');
+    expect(String(aborted?.message)).toContain('SweepBehindError');
+  }
 
-      // Assess: each failed sweep is in the timeline, retried twice by Lambda and dropped; the run went on.
-      const failed = sweeps(result).filter((e) => e.detail.error === sweepError);
-      expect(failed.length).toBeGreaterThan(3);
-      expect(failed.some((e) => e.detail.dropped === 'RetriesExhausted' && e.detail.lambdaRetry === 2)).toBe(
-        true,
-      );
-      expect(checks(result).at(-1)).toMatchObject({
-        at: restoredAt,
-        detail: { answered: 'failure', error: 'SweepBehindError' },
-      });
-      expect(result.outcome).toBe('ABORTED');
-      expect(result.key).toMatchObject({ finalState: 'Enabled', restoredAt });
-      expect(records.some((r) => r.eventName === 'ScheduleKeyDeletion')).toBe(false);
-      const aborted = result.notifications.find((n) => n.kind === 'aborted');
-      expect(String(aborted?.message)).toContain('SweepBehindError');
-    },
-  );
+  it('the log group is deleted on day 1: every sweep fails, the 06:00 check of day 2 fails closed with SweepBehindError, the key is restored', async () => {
+    // Act
+    const done = await run('sweep-log-group-deleted');
+
+    // Assess: the last good sweep ended at 23:00; at 00:00 its sightings were still young enough.
+    await assessSweepCannotSearch(done, 'EventSourceUnavailableError', '2026-03-02T06:00:00.000Z');
+  });
+
+  it("the sweep's read access to the log group is denied from hour 2: the first check fails closed with SweepBehindError, the key is restored", async () => {
+    // Act
+    const done = await run('sweep-logs-access-denied');
+
+    // Assess
+    await assessSweepCannotSearch(done, 'AccessDeniedException', '2026-03-01T06:00:00.000Z');
+  });
 
   // A known gap, kept failing on purpose until it is closed (then `it.fails` becomes `it`): the final
   // check reads the sightings of the last sweep, which ended before the final check's own time (here
