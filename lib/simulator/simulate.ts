@@ -4,6 +4,7 @@
  */
 import './polyfill.js';
 import { useRequestHandler } from '../../lambdas/aws/clients.js';
+import { usePacing } from '../../lambdas/aws/pacing.js';
 import { APPROVAL_REQUEST_KIND } from '../../lambdas/contracts/approval.js';
 import { DAY_MS, MINUTE_MS } from '../../lambdas/domain/time.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../constructs/config.js';
@@ -799,6 +800,8 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
       calls.push(deliver(account, instance, true));
     }
     server.setAccount(account);
+    // A search pacing its pages waits on the invocation's virtual clock, never on a real timer.
+    usePacing(async (ms) => account.waitInInvocation(ms));
     const executionName = options.executionName ?? 'simulation';
     const bus = new EmulatedEventBridge({
       rules: workflow.eventRules ?? [],
@@ -930,6 +933,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
       }
     } finally {
       detachBus();
+      usePacing(undefined);
       server.setAccount(null);
       await account.tables?.close();
     }

@@ -341,6 +341,17 @@ export class EmulatedAccount {
     return invocation;
   }
 
+  /**
+   * The running invocation waits `ms` of its own time (a search pacing its pages): its clock moves on,
+   * the world's does not; a wait past the function's timeout ends it there.
+   */
+  waitInInvocation(ms: number): void {
+    const invocation = this.invocation;
+    if (!invocation || ms <= 0) return;
+    invocation.spentMs = Math.min(invocation.timeoutMs, invocation.spentMs + ms);
+    if (invocation.spentMs >= invocation.timeoutMs) invocation.timedOut = true;
+  }
+
   endInvocation(invocation: Invocation): void {
     if (this.invocation === invocation) {
       this.invocation = null;

@@ -332,6 +332,22 @@ describe('cloudTrail.searchPageLatencyMs and searchTps, and the function timeout
     expect(invocation.spentMs).toBe(6000);
   });
 
+  it("counts a search's own waits (its pacing) in the invocation's time, up to its timeout", () => {
+    // Prepare
+    const invocation = emulator.account.beginInvocation('Sweep', 1000);
+
+    // Act
+    emulator.account.waitInInvocation(400);
+    const afterOne = invocation.spentMs;
+    emulator.account.waitInInvocation(900);
+    emulator.account.endInvocation(invocation);
+    emulator.account.waitInInvocation(400);
+
+    // Assess: a wait outside any invocation changes nothing.
+    expect(afterOne).toBe(400);
+    expect(invocation).toMatchObject({ spentMs: 1000, timedOut: true });
+  });
+
   it('throttles requests above the quota: five at once pass, the sixth at the same instant does not', async () => {
     // Prepare: no invocation, so every request arrives at the same virtual instant.
     const logs = emulator.logs();
