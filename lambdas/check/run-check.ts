@@ -77,12 +77,19 @@ function searchWindow(event: ValidCheckEvent, window: QueryWindow): QueryWindow 
 /**
  * The check's records: from its own search of the log group, or, in a stack whose sweep searches for
  * every held key at once, from the sweep's sightings of this hold, standing as of the sweep's end.
+ *
+ * A last look (`lastLookLagSeconds`: the final check, the check at the deletion date) has no later
+ * check to find what the sweep could not see yet: a record of the last minutes before the sweep's end
+ * still on its way (up to the ingestion lag) and everything after it. It searches that tail of its
+ * window itself, from the ingestion lag before the sweep's end: at most the sightings' maximum age
+ * and the lag, however long the hold.
  */
 async function recordsOf(
   q: RecordQuery & { readonly key: KeyRef; readonly now: Date },
   executionArn: string,
   bound: SearchBound | null,
   resume: WatchState['resume'],
+  lastLookLagSeconds: number | null,
 ): Promise<RecordSearch> {
   // The sightings hold the whole hold, read again by every sweep: every check takes all of them, so
   // a record delivered after the previous check's window is found by the next check, not only by a decision.
@@ -96,6 +103,27 @@ async function recordsOf(
     return searchRecords(q, bound, resume);
   }
   const records = swept.records.filter((record) => recordMatchesKind(record, q.kind));
+  if (lastLookLagSeconds !== null && swept.searchedTo.getTime() < q.end.getTime()) {
+    const tailStart = Math.max(q.start.getTime(), swept.searchedTo.getTime() - lastLookLagSeconds * 1000);
+    const tail = await searchRecords({ ...q, start: new Date(tailStart) }, bound, resume);
+    if (!tail.complete) {
+      return tail;
+    }
+    const byId = new Map(records.map((record) => [record.eventID, record]));
+    for (const record of tail.result.records) byId.set(record.eventID, record);
+    return {
+      complete: true,
+      result: {
+        records: [...byId.values()].sort((a, b) => Date.parse(a.eventTime) - Date.parse(b.eventTime)),
+        scanned: records.length + tail.result.scanned,
+        unparseable: tail.result.unparseable,
+        searchedFrom: swept.searchedFrom,
+        searchedTo: tail.result.searchedTo ?? q.end,
+        ingestedAt: new Map([...swept.ingestedAt, ...tail.result.ingestedAt]),
+      },
+      stats: tail.stats,
+    };
+  }
   return {
     complete: true,
     result: {
@@ -223,6 +251,7 @@ export async function runCheck(
     event.executionArn,
     bound,
     watch.resume,
+    phase === 'FINAL' || atDeletion ? plan.ingestionLagSeconds : null,
   );
   if (!search.complete) {
     // Nothing is decided on part of the window: the watch goes on unchanged, with where the search stopped.

@@ -79,7 +79,7 @@ function searchers({ invocations, functionIds }: Run): Set<string> {
 }
 
 describe('sweep scenarios, end to end', () => {
-  it('a quiet key: every check reads the hourly sweep, none searches, and KMS deletes the key', async () => {
+  it('a quiet key: the checks read the hourly sweep, only the last looks search their tail, and KMS deletes the key', async () => {
     // Act
     const done = await run('sweep-quiet-key-deleted');
     const { result, records } = done;
@@ -99,10 +99,15 @@ describe('sweep scenarios, end to end', () => {
     expect(swept.length).toBeGreaterThanOrEqual(9 * 24);
     expect(swept.every((e) => e.detail.holds === 1)).toBe(true);
     expect(ran.some((e) => e.detail.error !== undefined)).toBe(false);
-    // The checks and ScheduleDeletion read the sweep's sightings: the sweep is the only search.
+    // The checks and ScheduleDeletion read the sweep's sightings; only the two last looks (the final
+    // check, the check at the deletion date) search, each the tail since the last sweep: one page here.
     expect(checks(result).length).toBeGreaterThan(10);
     expect(checks(result).some((e) => e.detail.error !== undefined)).toBe(false);
-    expect([...searchers(done)]).toEqual(['sweep']);
+    expect([...searchers(done)].sort()).toEqual(['check', 'sweep']);
+    const checkId = done.functionIds.get('check');
+    expect(
+      done.invocations.filter((i) => i.functionName === checkId && i.pages > 0).map((i) => i.pages),
+    ).toEqual([1, 1]);
   });
 
   it('no fast path: the next sweep records a failed call, and the next check rolls the key back', async () => {
@@ -204,13 +209,11 @@ describe('sweep scenarios, end to end', () => {
     await assessSweepCannotSearch(done, 'AccessDeniedException', '2026-03-01T06:00:00.000Z');
   });
 
-  // A known gap, kept failing on purpose until it is closed (then `it.fails` becomes `it`): the final
-  // check reads the sightings of the last sweep, which ended before the final check's own time (here
-  // 00:00, the final check 00:30), so a failure in the last minutes of the observation, delivered
-  // within the ingestion lag the final check waits for, is in no sightings it reads. Without a sweep
-  // the final check's own search finds it; with one, the deletion is scheduled, and with no pending
-  // watch nothing looks again before KMS deletes the key.
-  it.fails('a failure just before the observation ends, delivered within the ingestion lag, is seen by the final check', async () => {
+  // The final check reads the sightings of the last sweep, which ended before the final check's own
+  // time (here 00:00, the final check 00:30): a failure in the last minutes of the observation,
+  // delivered within the ingestion lag the final check waits for, is in none of them. The final check
+  // searches that tail itself; with no pending watch nothing else would look before KMS deletes the key.
+  it('a failure just before the observation ends, delivered within the ingestion lag, is seen by the final check', async () => {
     // Act
     const { result, records } = await run('sweep-failure-before-final-check');
 

@@ -15,6 +15,7 @@ import {
   DISABLED_AT,
   disabledCall,
   givenKey,
+  givenRecords,
   holds,
   KEY_ARN,
   kms,
@@ -110,6 +111,35 @@ describe('check handler with a sweep', () => {
     // Assess
     expect(next.canariesSeen).toBe(1);
     expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
+  });
+
+  it('a last look searches, itself, what the sweep could not see yet: the ingestion lag before its end and after it', async () => {
+    // Prepare: the final check at 00:30; the last sweep ended at 00:00, and a caller failed at 23:50,
+    // its record delivered at 00:10: in no sightings, found by the final check's own search.
+    vi.setSystemTime(new Date('2026-01-31T00:30:00.000Z'));
+    givenKey('Disabled');
+    givenSightings([canaryRecord('canary-last', '2026-01-31T00:00:00Z')], '2026-01-31T00:00:00.000Z');
+    givenRecords([disabledCall('ev-last-minutes', '2026-01-30T23:50:00Z')]);
+    const watch: WatchState = {
+      ...startWatch('OBSERVE', { now: DISABLED_AT, plan: PLAN }),
+      cursor: '2026-01-31T00:00:00.000Z',
+      checks: 120,
+      done: true,
+      canaries: [canary('canary-last', '2026-01-31T00:00:00.000Z')],
+    };
+
+    // Act
+    const next = await handler(checkEvent('FINAL', watch), CONTEXT);
+
+    // Assess
+    const inputs = logs.commandCalls(FilterLogEventsCommand).map((call) => call.args[0].input);
+    expect(inputs).toHaveLength(1);
+    expect(inputs[0]?.startTime).toBe(
+      Date.parse('2026-01-31T00:00:00.000Z') - PLAN.ingestionLagSeconds * 1000,
+    );
+    expect(inputs[0]?.endTime).toBe(Date.parse('2026-01-31T00:30:00.000Z'));
+    expect(next.broke).toBe(true);
+    expect(next.evidence.map((e) => e.eventID)).toEqual(['ev-last-minutes']);
   });
 
   it.each([
