@@ -172,8 +172,8 @@ describe('sweep scenarios, end to end', () => {
 
   /**
    * A sweep that cannot search: each failed sweep is in the timeline, retried twice by Lambda and
-   * dropped, and the run goes on; the next check fails closed on sightings too old, and the key is
-   * restored, never scheduled for deletion.
+   * dropped, and the run goes on; the next check finds the sightings too old, retries while a sweep
+   * could still catch up, then fails closed, and the key is restored, never scheduled for deletion.
    */
   async function assessSweepCannotSearch(done: Run, sweepError: string, restoredAt: string): Promise<void> {
     const { result, records } = done;
@@ -182,6 +182,8 @@ describe('sweep scenarios, end to end', () => {
     expect(failed.some((e) => e.detail.dropped === 'RetriesExhausted' && e.detail.lambdaRetry === 2)).toBe(
       true,
     );
+    // The check retried on SweepBehindError (a sweep may catch up), then failed with it.
+    expect(checks(result).some((e) => e.detail.outcome === 'RETRY_SCHEDULED')).toBe(true);
     expect(checks(result).at(-1)).toMatchObject({
       at: restoredAt,
       detail: { answered: 'failure', error: 'SweepBehindError' },
@@ -193,20 +195,21 @@ describe('sweep scenarios, end to end', () => {
     expect(String(aborted?.message)).toContain('SweepBehindError');
   }
 
-  it('the log group is deleted on day 1: every sweep fails, the 06:00 check of day 2 fails closed with SweepBehindError, the key is restored', async () => {
+  it('the log group is deleted on day 1: every sweep fails, the 06:00 check of day 2 and its retries fail closed with SweepBehindError, the key is restored', async () => {
     // Act
     const done = await run('sweep-log-group-deleted');
 
-    // Assess: the last good sweep ended at 23:00; at 00:00 its sightings were still young enough.
-    await assessSweepCannotSearch(done, 'EventSourceUnavailableError', '2026-03-02T06:00:00.000Z');
+    // Assess: the last good sweep ended at 23:00; at 00:00 its sightings were still young enough; the
+    // 06:00 check and its retries found them too old until the last retry at 09:15.
+    await assessSweepCannotSearch(done, 'EventSourceUnavailableError', '2026-03-02T09:15:00.000Z');
   });
 
-  it("the sweep's read access to the log group is denied from hour 2: the first check fails closed with SweepBehindError, the key is restored", async () => {
+  it("the sweep's read access to the log group is denied from hour 2: the first check and its retries fail closed with SweepBehindError, the key is restored", async () => {
     // Act
     const done = await run('sweep-logs-access-denied');
 
     // Assess
-    await assessSweepCannotSearch(done, 'AccessDeniedException', '2026-03-01T06:00:00.000Z');
+    await assessSweepCannotSearch(done, 'AccessDeniedException', '2026-03-01T09:15:00.000Z');
   });
 
   // The final check reads the sightings of the last sweep, which ended before the final check's own
