@@ -50,6 +50,14 @@ export interface RestoreMessage {
 }
 
 /**
+ * Errors whose cause is another's: a sweep that has not searched recently is a source the watch
+ * cannot read, as a missing log group is (the message still names SweepBehindError).
+ */
+const CAUSE_OF_ERROR: Readonly<Record<string, AbortCause>> = {
+  SweepBehindError: 'EVENT_SOURCE_UNAVAILABLE',
+};
+
+/**
  * The ABORT_CAUSES name for a caught error: the error name without its `Error` suffix, in upper
  * snake case (`KeyChangedExternallyError` -> `KEY_CHANGED_EXTERNALLY`), when that is a known cause;
  * `WORKFLOW_ERROR` for anything else (a Lambda crash, `States.Timeout`, an SDK error).
@@ -57,6 +65,10 @@ export interface RestoreMessage {
 export function abortCauseOf(error: CaughtError | null | undefined): AbortCause {
   if (!error) {
     return 'WORKFLOW_ERROR';
+  }
+  const aliased = CAUSE_OF_ERROR[error.Error];
+  if (aliased) {
+    return aliased;
   }
   const snake = error.Error.replace(/Error$/, '')
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')

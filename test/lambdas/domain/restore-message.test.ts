@@ -65,6 +65,7 @@ describe('abortCauseOf', () => {
     ['KeyChangedExternallyError', 'KEY_CHANGED_EXTERNALLY'],
     ['EventSourceUnavailableError', 'EVENT_SOURCE_UNAVAILABLE'],
     ['EventSourceBlindError', 'EVENT_SOURCE_BLIND'],
+    ['SweepBehindError', 'EVENT_SOURCE_UNAVAILABLE'],
     ['USED_AFTER_DISABLE', 'USED_AFTER_DISABLE'],
     ['States.Timeout', 'WORKFLOW_ERROR'],
     ['KMSInternalException', 'WORKFLOW_ERROR'],
