@@ -232,7 +232,7 @@ export async function runFleetOnly(options: BenchOptions = DEFAULT_OPTIONS): Pro
       ]),
     );
     log(
-      `fleet: one quiet key at each of 10^4, 10^6, 10^8 records a day (${options.fleetDays}-day observation; above ${options.fleetMaxPerDay} by page counts)`,
+      `fleet: the real sweep at 10, 100, 1000 keys held x 10^4, 10^6, 10^8 records a day (above ${options.fleetMaxPerDay} by page counts), and the per-key design (${options.fleetDays}-day observation) as a comparison`,
     );
     const { rows, targets, ...details } = await measureFleet({
       observationDays: options.fleetDays,
@@ -302,7 +302,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
       let fleet: FleetFigures | null = null;
       if (options.fleet) {
         log(
-          `fleet: one quiet key at each of 10^4, 10^6, 10^8 records a day (${options.fleetDays}-day observation; above ${options.fleetMaxPerDay} by page counts)`,
+          `fleet: the real sweep at 10, 100, 1000 keys held x 10^4, 10^6, 10^8 records a day (above ${options.fleetMaxPerDay} by page counts), and the per-key design (${options.fleetDays}-day observation) as a comparison`,
         );
         fleet = await measureFleet({
           observationDays: options.fleetDays,
