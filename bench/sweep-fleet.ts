@@ -19,7 +19,7 @@
  *   time at the check function's memory, its requests, and DynamoDB (the sightings written each
  *   sweep, the registry's Scan, the checks' reads of their sightings).
  */
-import { NEXT_TOKEN_MAX_AGE_MS } from '../lambdas/domain/search-resume.js';
+import { MAX_SEARCH_MS_PER_INVOCATION, NEXT_TOKEN_MAX_AGE_MS } from '../lambdas/domain/search-resume.js';
 import { PRICES } from './cost.js';
 import { BenchError } from './simulation.js';
 import { measureSweepCell, SWEEP_RATE_MS, type SweepCell, type SweepCorrectness } from './sweep.js';
@@ -66,6 +66,8 @@ export interface SweepRow {
   readonly sweepsPerDay: number;
   readonly pagesPerSweep: number;
   readonly invocationsPerSweep: number;
+  /** Most pages one invocation read. */
+  readonly maxPagesPerInvocation: number;
   /** Events the key-agnostic server filter returned: the failed KMS calls of the whole span, each sweep. */
   readonly eventsReturnedPerDay: number;
   /** How long one sweep takes from its first invocation to its last, minutes. */
@@ -124,6 +126,7 @@ function rowOf(cell: SweepCell, sweepError: string | null, options: SweepFleetOp
     sweepsPerDay: cell.sweepsPerDay,
     pagesPerSweep: cell.pagesPerSweep,
     invocationsPerSweep: cell.maxInvocationsPerSweep,
+    maxPagesPerInvocation: cell.maxPagesPerInvocation,
     eventsReturnedPerDay: cell.eventsReturnedPerDay,
     sweepMinutes,
     maxSightingsAgeMinutes: cell.correctness.oldestSightingsMinutes + sweepMinutes,
@@ -184,11 +187,12 @@ async function runCell(keys: number, eventsPerDay: number, options: SweepFleetOp
 export function deriveSweepRow(base: SweepRow, eventsPerDay: number, options: SweepFleetOptions): SweepRow {
   const factor = eventsPerDay / base.eventsPerDay;
   const pagesPerSweep = Math.ceil(base.pagesPerSweep * factor);
-  const perInvocation = Math.max(1, Math.round(base.pagesPerSweep / Math.max(1, base.invocationsPerSweep)));
-  const maxPerInvocation = Math.max(
-    perInvocation,
-    Math.round((base.maxSearchSecondsPerInvocation * 1000) / options.pageLatencyMs),
-  );
+  // Pages one invocation reads: as measured where the base's sweep split, else as the search stops
+  // (one more page only while 5 s besides it fit in the 240 s).
+  const maxPerInvocation =
+    base.invocationsPerSweep > 1
+      ? base.maxPagesPerInvocation
+      : Math.floor((MAX_SEARCH_MS_PER_INVOCATION - 5000) / options.pageLatencyMs) + 1;
   const invocationsPerSweep = Math.ceil(pagesPerSweep / maxPerInvocation);
   const sweepMs = (invocationsPerSweep - 1) * SWEEP_RATE_MS;
   const invocationsPerDay = DAY_MS / SWEEP_RATE_MS;
@@ -214,6 +218,7 @@ export function deriveSweepRow(base: SweepRow, eventsPerDay: number, options: Sw
     sweepsPerDay,
     pagesPerSweep,
     invocationsPerSweep,
+    maxPagesPerInvocation: Math.min(maxPerInvocation, pagesPerSweep),
     sweepMinutes: sweepMs / 60_000,
     maxSightingsAgeMinutes: completes ? (cycleMs + sweepMs) / 60_000 : Number.POSITIVE_INFINITY,
     maxSearchSecondsPerInvocation: (Math.min(maxPerInvocation, pagesPerSweep) * options.pageLatencyMs) / 1000,
