@@ -36,6 +36,7 @@ import { DEFAULT_SEARCH_PAGE_LATENCY_MS, DEFAULT_SEARCH_TPS } from '../lib/simul
 import { type HandlerFacts, PRICES } from './cost.js';
 import { quietKeyScenario } from './scenarios.js';
 import { BenchError, runSimulation, type SimulationRun, scheduledInvocations } from './simulation.js';
+import { measureSweepFleet, type SweepRow, type SweepTarget, sweepTargetsOf } from './sweep-fleet.js';
 
 /** Keys held at once, and records a day in the CloudTrail log group: the table's cells. */
 export const FLEET_KEYS = [10, 100, 1000] as const;
@@ -148,7 +149,30 @@ export interface FleetTarget {
   readonly met: boolean;
 }
 
+/** The sweep's settings the fleet rows were measured with. */
+export interface SweepSettings {
+  readonly holdSpanDays: number;
+  readonly intervalSeconds: number;
+  readonly sweepRateMinutes: number;
+  readonly ingestionLagSeconds: number;
+  /** Hours each volume above 10^4 ran for real (10^4 runs a whole day). */
+  readonly busyHours: number;
+  /** The memory the sweep's time is billed at (the check function's). */
+  readonly memoryMb: number;
+}
+
+/** The per-key design (each held key's checks search on their own), kept beside the sweep for comparison. */
+export interface PerKeyDesign {
+  readonly rows: readonly FleetRow[];
+  readonly targets: readonly FleetTarget[];
+}
+
 export interface FleetFigures {
+  /** The sweep: one search of the log group per interval for every held key. */
+  readonly rows: readonly SweepRow[];
+  readonly targets: readonly SweepTarget[];
+  readonly sweep: SweepSettings;
+  readonly perKeyDesign: PerKeyDesign;
   readonly observationDays: number;
   readonly checkIntervalHours: number;
   readonly pendingWindowInDays: number;
@@ -156,8 +180,6 @@ export interface FleetFigures {
   readonly pageLatencyMs: number;
   readonly searchQuotaTps: number;
   readonly perKey: readonly KeyWorkAtVolume[];
-  readonly rows: readonly FleetRow[];
-  readonly targets: readonly FleetTarget[];
 }
 
 /** One search of one run: its invocations' pages in order, and the function's timeout. */
@@ -535,26 +557,68 @@ export function fleetTargetsOf(rows: readonly FleetRow[]): FleetTarget[] {
   return targets;
 }
 
+/** The per-key design is simulated at this volume only (a comparison); busier ones by page counts. */
+const PER_KEY_SIMULATED_PER_DAY = 10_000;
+/** The sweep's defaults, as the stack sets them: a new sweep an hour after the last, every 5 minutes. */
+export const SWEEP_INTERVAL_SECONDS = 3600;
+/** The stack's default ingestion lag (ingestionLagMinutes 30). */
+export const INGESTION_LAG_SECONDS = 1800;
+/** The oldest hold: a 7-day observation and the 7-day pending window watched. */
+export const HOLD_SPAN_DAYS = 14;
+/** Hours each cell's sweep runs for real: two whole sweep cycles (the second finds the day's failures). */
+export const BUSY_HOURS = 2;
+
 export async function measureFleet(options: FleetOptions): Promise<FleetFigures> {
-  const simulated = FLEET_EVENTS_PER_DAY.filter((v) => v <= options.maxSimulatedPerDay);
-  if (simulated.length === 0) {
+  if (options.maxSimulatedPerDay < FLEET_EVENTS_PER_DAY[0]) {
     throw new BenchError(
       `the fleet needs at least one volume simulated page by page: --fleet-max-per-day ${options.maxSimulatedPerDay} is below ${FLEET_EVENTS_PER_DAY[0]}`,
     );
   }
   const perKey: KeyWorkAtVolume[] = [];
-  let base: Awaited<ReturnType<typeof simulateKey>> | undefined;
+  options.log?.(
+    `  fleet, per-key design: one key at ${PER_KEY_SIMULATED_PER_DAY.toLocaleString('en-US')} records a day, page by page (busier volumes by page counts)`,
+  );
+  const base = await simulateKey(PER_KEY_SIMULATED_PER_DAY, options);
   for (const v of FLEET_EVENTS_PER_DAY) {
-    if (v <= options.maxSimulatedPerDay || !base) {
-      options.log?.(`  fleet: one key at ${v.toLocaleString('en-US')} records a day, page by page`);
-      base = await simulateKey(v, options);
-      perKey.push(base.work);
-    } else {
-      perKey.push(deriveKey(base.work, base.searches, v, options.handlers));
-    }
+    perKey.push(
+      v === base.work.eventsPerDay ? base.work : deriveKey(base.work, base.searches, v, options.handlers),
+    );
   }
-  const rows = perKey.flatMap((work) => FLEET_KEYS.map((keys) => fleetRow(keys, work)));
+  const perKeyRows = perKey.flatMap((work) => FLEET_KEYS.map((keys) => fleetRow(keys, work)));
+  const memoryMb = options.handlers.get('check')?.memoryMb;
+  if (memoryMb === undefined) {
+    throw new BenchError('no memory size for the check function: its bundle was not measured');
+  }
+  const sweepOptions = {
+    keys: FLEET_KEYS,
+    volumes: FLEET_EVENTS_PER_DAY,
+    maxSimulatedPerDay: options.maxSimulatedPerDay,
+    busyHours: BUSY_HOURS,
+    holdSpanDays: HOLD_SPAN_DAYS,
+    checkIntervalHours: FLEET_CHECK_INTERVAL_HOURS,
+    intervalSeconds: SWEEP_INTERVAL_SECONDS,
+    ingestionLagSeconds: INGESTION_LAG_SECONDS,
+    pageSize: FLEET_PAGE_SIZE,
+    pageLatencyMs: PAGE_LATENCY_MS,
+    searchTps: SEARCH_QUOTA_TPS,
+    memoryMb,
+    // The checks' own work with the sweep on: the quiet key's, less its searches (they read sightings).
+    checkUsdPerKeyDay: base.work.otherUsd / base.work.runDays,
+    log: options.log,
+  };
+  const rows = await measureSweepFleet(sweepOptions);
   return {
+    rows,
+    targets: sweepTargetsOf(rows, sweepOptions),
+    sweep: {
+      holdSpanDays: HOLD_SPAN_DAYS,
+      intervalSeconds: SWEEP_INTERVAL_SECONDS,
+      sweepRateMinutes: 5,
+      ingestionLagSeconds: INGESTION_LAG_SECONDS,
+      busyHours: BUSY_HOURS,
+      memoryMb,
+    },
+    perKeyDesign: { rows: perKeyRows, targets: fleetTargetsOf(perKeyRows) },
     observationDays: options.observationDays,
     checkIntervalHours: FLEET_CHECK_INTERVAL_HOURS,
     pendingWindowInDays: FLEET_PENDING_WINDOW_DAYS,
@@ -562,7 +626,5 @@ export async function measureFleet(options: FleetOptions): Promise<FleetFigures>
     pageLatencyMs: PAGE_LATENCY_MS,
     searchQuotaTps: SEARCH_QUOTA_TPS,
     perKey,
-    rows,
-    targets: fleetTargetsOf(rows),
   };
 }

@@ -1,5 +1,5 @@
 /** The tables `npm run bench` prints (Markdown, so a run can go into the README as it is). */
-import type { FleetFigures } from './fleet.js';
+import type { FleetFigures, FleetRow } from './fleet.js';
 import {
   type BenchReport,
   BUNDLE_BYTES_TARGET,
@@ -8,6 +8,7 @@ import {
   SCAN_RATIO_TARGET,
   TRANSITIONS_TARGET,
 } from './run.js';
+import type { SweepRow } from './sweep-fleet.js';
 
 type Row = readonly [figure: string, measured: string, baseline: string, target: string, met: string];
 
@@ -161,55 +162,125 @@ const sig = (n: number) =>
       ? int(Number(n.toPrecision(3)))
       : Number(n.toPrecision(3)).toLocaleString('en-US', { maximumFractionDigits: 4 });
 
-/**
- * The fleet table: keys held at once x records a day, today's design (one search per key per
- * check), the targets beside it, and how the rows were made.
- */
-export function formatFleet(fleet: FleetFigures): string {
+const measuredByText = (by: FleetRow['measuredBy'] | SweepRow['measuredBy']) =>
+  by === 'simulated'
+    ? 'simulated'
+    : 'hours' in by
+      ? `simulated ${by.hours} h, x ${fixed(24 / by.hours, 0)}`
+      : `page counts from ${power(by.pageCountsFrom)}`;
+
+/** The per-key design's table (each held key's checks search on their own), kept as a comparison. */
+function formatPerKeyDesign(fleet: FleetFigures): string {
   const header = [
     'Keys held',
     'Records/day',
     'Search requests/day',
     'Search invocations/day',
     'Events scanned/day',
-    'Events ingested/day',
     'Scanned / ingested',
     `Peak search TPS (quota ${fleet.searchQuotaTps})`,
-    'Mean search TPS',
     'Longest search in one invocation, s',
     'Invocations of the longest check search (limit)',
     'Cost per key-month',
     'Measured',
   ];
-  const rows = fleet.rows.map((row) => [
+  const rows = fleet.perKeyDesign.rows.map((row) => [
     int(row.keys),
     power(row.eventsPerDay),
     sig(row.logSearchRequestsPerDay),
     sig(row.searchInvocationsPerDay),
     sig(row.eventsScannedPerDay),
-    sig(row.eventsIngestedPerDay),
     sig(row.eventsScannedPerDay / row.eventsIngestedPerDay),
     sig(row.peakLogSearchTps),
-    sig(row.meanLogSearchTps),
     sig(row.maxSearchSecondsPerInvocation),
     `${int(row.maxInvocationsPerCheckSearch)} (${int(row.checkSearchInvocationLimit)})`,
     `$${fixed(row.costPerKeyMonthUsd, 4)}`,
-    row.measuredBy === 'simulated' ? 'simulated' : `page counts from ${power(row.measuredBy.pageCountsFrom)}`,
+    measuredByText(row.measuredBy),
+  ]);
+  return [
+    `Comparison, the per-key design (no sweep: every held key's checks search on their own): one quiet key, ${fleet.observationDays}-day observation, ${fleet.checkIntervalHours} h checks, ${fleet.pendingWindowInDays}-day pending window watched; N keys = N times its work; peak = N searches at once, one page per ${fleet.pageLatencyMs} ms each.`,
+    '',
+    markdown(header, rows),
+  ].join('\n');
+}
+
+/**
+ * The fleet table: keys held at once x records a day with the sweep (the real handler in one
+ * emulated account), the targets beside it, what the rows show, and the per-key design's rows.
+ */
+export function formatFleet(fleet: FleetFigures): string {
+  const { sweep } = fleet;
+  const header = [
+    'Keys held',
+    'Records/day',
+    'Search requests/day',
+    'Events scanned/day',
+    'Events ingested/day',
+    'Scanned / ingested',
+    `Peak search TPS (quota ${fleet.searchQuotaTps})`,
+    'Longest search in one invocation, s',
+    'Sweeps/day (invocations each)',
+    'Search invocations/day',
+    'Events returned/day',
+    'Sightings age max, min',
+    'Cost per key-month',
+    'Measured',
+    'Sweep with canaries',
+  ];
+  const rows = fleet.rows.map((row) => [
+    int(row.keys),
+    power(row.eventsPerDay),
+    sig(row.logSearchRequestsPerDay),
+    sig(row.eventsScannedPerDay),
+    sig(row.eventsIngestedPerDay),
+    sig(row.eventsScannedPerDay / row.eventsIngestedPerDay),
+    sig(row.peakLogSearchTps),
+    sig(row.maxSearchSecondsPerInvocation),
+    `${sig(row.sweepsPerDay)} (${int(row.invocationsPerSweep)})`,
+    sig(row.searchInvocationsPerDay),
+    sig(row.eventsReturnedPerDay),
+    Number.isFinite(row.maxSightingsAgeMinutes) ? int(row.maxSightingsAgeMinutes) : 'never fresh',
+    `$${fixed(row.costPerKeyMonthUsd, 4)}`,
+    measuredByText(row.measuredBy),
+    row.sweepError === null
+      ? row.correctness
+        ? `ok: ${int(row.correctness.sightingsWritten)} sightings fresh, ${row.correctness.failuresSighted}/${row.correctness.failures} failures`
+        : 'ok'
+      : `**fails** (${row.sweepError.includes('SearchCarryTooLargeError') ? 'SearchCarryTooLargeError; figures without canaries' : 'never completes'})`,
   ]);
   const targets = fleet.targets.map((t) => [t.figure, sig(t.measured), t.target, yes(t.met)]);
-  const longest = fleet.perKey
-    .map(
-      (w) =>
-        `${power(w.eventsPerDay)}: ${w.longestSearchHandler} (${int(w.maxPagesPerInvocation)} pages, ${sig(w.maxSearchSecondsPerInvocation)} s)`,
-    )
-    .join(', ');
+  const peakRow = fleet.rows.find((r) => r.keys === 1000 && r.eventsPerDay === 1_000_000);
+  const span = fleet.rows.find((r) => r.correctness !== null);
+  const notes: string[] = [];
+  if (peakRow && peakRow.peakLogSearchTps > fleet.searchQuotaTps / 2) {
+    notes.push(
+      `- Peak: the sweep asks its pages back to back, one each ${fleet.pageLatencyMs} ms (${fixed(1000 / fleet.pageLatencyMs, 2)} requests/s, ${int(peakRow.peakLogSearchTps)} in one second), over half the quota of ${fleet.searchQuotaTps}; it does not grow with the keys. Pacing the pages to one each ${Math.ceil(1000 / (fleet.searchQuotaTps / 2) / 100) * 100} ms would hold ${fleet.searchQuotaTps / 2}/s.`,
+    );
+  }
+  if (span) {
+    notes.push(
+      `- Scanned / ingested: every sweep reads the whole span of the oldest hold again (${sweep.holdSpanDays} days + the ingestion lag), which is how it finds records delivered late: about span / interval = ${fixed((sweep.holdSpanDays * 86_400) / sweep.intervalSeconds, 0)} times what the group takes in, whatever the keys.`,
+    );
+  }
+  const carry = fleet.rows.find((r) => r.sweepError?.includes('SearchCarryTooLargeError'));
+  if (carry?.sweepError) {
+    notes.push(`- Sweep failures with the canaries in the log group: ${carry.sweepError}`);
+  }
+  const never = fleet.rows.find(
+    (r) => r.sweepError !== null && !r.sweepError.includes('SearchCarryTooLargeError'),
+  );
+  if (never?.sweepError) {
+    notes.push(`- At ${power(never.eventsPerDay)}: ${never.sweepError}.`);
+  }
   return [
-    `Fleet, today's design (one search per held key per check): one quiet key per volume, ${fleet.observationDays}-day observation, ${fleet.checkIntervalHours} h checks, ${fleet.pendingWindowInDays}-day pending window watched, ${fleet.pageLatencyMs} ms a page (searches split across invocations as in Lambda), no quota; N keys = N times its work; peak = N searches at once, one page per ${fleet.pageLatencyMs} ms each; search seconds measured per invocation in virtual time (derived volumes: at most floor(240 s / ${fleet.pageLatencyMs} ms) pages an invocation); ${int(fleet.pageSize)} events a page.`,
+    `Fleet with the sweep: the real sweep handler every ${sweep.sweepRateMinutes} minutes in one emulated account holding N keys at once (disabled over the last ${sweep.holdSpanDays} days, each with a canary every ${fleet.checkIntervalHours} h and a few with real failures), a new sweep ${sweep.intervalSeconds} s after the last, ${fleet.pageLatencyMs} ms a page, ${int(fleet.pageSize)} events a page, the quota of ${fleet.searchQuotaTps} requests/s enforced, 300 s timeout in virtual time; each cell run ${sweep.busyHours} h (two whole sweep cycles) and scaled to the day (every hour alike), volumes above the largest run by page counts. Cost per key: the checks' own work without searches plus the key's share of the sweep (Lambda at ${sweep.memoryMb} MB, DynamoDB sightings writes, the registry Scan, the checks' reads).`,
     '',
     markdown(header, rows),
     '',
-    `Longest invocation by volume: ${longest}.`,
-    '',
+    ...notes,
+    ...(notes.length > 0 ? [''] : []),
     markdown(['Fleet target', 'Measured', 'Target', 'Met'], targets),
+    '',
+    formatPerKeyDesign(fleet),
   ].join('\n');
 }

@@ -79,7 +79,7 @@ let environmentReady = false;
  * handler module is imported (handlers create their clients once and keep them). The global
  * `AWS_ENDPOINT_URL` catches any other service, so nothing can reach a real AWS endpoint.
  */
-function prepareEnvironment(server: EmulatorServer, verbose: boolean): void {
+export function prepareEnvironment(server: EmulatorServer, verbose: boolean): void {
   if (environmentReady) {
     if (process.env.AWS_ENDPOINT_URL_KMS !== server.url) {
       throw new Error(

@@ -11,6 +11,7 @@ import {
   splitPages,
 } from '../../bench/fleet.js';
 import type { BenchReport } from '../../bench/run.js';
+import { deriveSweepRow, type SweepRow } from '../../bench/sweep-fleet.js';
 import { formatTable } from '../../bench/table.js';
 
 const run = promisify(execFile);
@@ -178,22 +179,59 @@ describe('npm run bench -- --json', () => {
     expect(cells.sort()).toEqual(
       [10, 100, 1000].flatMap((n) => [10_000, 1_000_000, 100_000_000].map((v) => `${n}x${v}`)).sort(),
     );
-    expect(figures.filter((n) => !Number.isFinite(n) || n <= 0)).toEqual([]);
+    expect(figures.filter((n) => !Number.isFinite(n) || n < 0)).toEqual([]);
     for (const row of rows) {
       expect(row.eventsIngestedPerDay).toBeGreaterThanOrEqual(row.eventsPerDay);
       expect(row.measuredBy).toEqual(
-        row.eventsPerDay <= FLEET_SIMULATED ? 'simulated' : { pageCountsFrom: FLEET_SIMULATED },
+        row.eventsPerDay <= FLEET_SIMULATED ? { hours: 2 } : { pageCountsFrom: FLEET_SIMULATED },
       );
     }
   });
 
-  it("scales one key's measured work by the keys held, as today's design searches once per key", () => {
+  it("runs the real sweep for every held key: each hold's sightings written, fresh, holding its key's failures", () => {
+    // Prepare
+    const run = (report.fleet ?? []).filter((r) => r.eventsPerDay <= FLEET_SIMULATED);
+
+    // Assess: the checks of every hold would find their sightings, an interval old at most, with the failures made on their key.
+    expect(run).toHaveLength(3);
+    for (const row of run) {
+      const c = row.correctness;
+      expect(row.sweepError, `${row.keys} keys`).toBeNull();
+      expect(c?.holds).toBe(row.keys);
+      expect(c?.sightingsWritten).toBe(row.keys);
+      expect(c?.fresh).toBe(row.keys);
+      expect(c?.oldestSightingsMinutes).toBeLessThanOrEqual(65);
+      expect(c?.failures).toBeGreaterThan(0);
+      expect(c?.failuresSighted).toBe(c?.failures);
+    }
+  });
+
+  it('searches once an interval whatever the keys: the same requests, one page at a time, each invocation within 240 s', () => {
+    // Prepare
+    const run = (report.fleet ?? []).filter((r) => r.eventsPerDay <= FLEET_SIMULATED);
+    const requests = run.map((r) => r.logSearchRequestsPerDay);
+
+    // Assess: one sweep an hour reads the span of the oldest hold, about the same pages at 10 or 1,000 keys.
+    for (const row of run) {
+      expect(row.sweepsPerDay).toBe(24);
+      expect(row.maxSearchSecondsPerInvocation).toBeLessThanOrEqual(240);
+      expect(row.peakLogSearchTps).toBeLessThanOrEqual(Math.ceil(1000 / PAGE_LATENCY_MS));
+      expect(row.sweepInvocationsPerDay).toBe(288);
+      // Each sweep reads the 14-day span again: scanned is about span / interval times what is ingested.
+      expect(row.eventsScannedPerDay / row.eventsIngestedPerDay).toBeGreaterThan(100);
+    }
+    expect(Math.max(...requests) / Math.min(...requests)).toBeLessThanOrEqual(1.5);
+  });
+
+  it("scales one key's measured work by the keys held in the per-key design it compares with", () => {
     // Prepare
     const perKey = report.fleetDetails?.perKey ?? [];
     const simulated = perKey.find((w) => w.measuredBy === 'simulated');
 
     // Act
-    const rows = (report.fleet ?? []).filter((r) => r.eventsPerDay === simulated?.eventsPerDay);
+    const rows = (report.fleetDetails?.perKeyDesign.rows ?? []).filter(
+      (r) => r.eventsPerDay === simulated?.eventsPerDay,
+    );
 
     // Assess: the simulated key searched in its checks and its assessment, and each row is its work a day, N times.
     expect(simulated?.byHandler.map((h) => h.handler)).toEqual(expect.arrayContaining(['assess', 'check']));
@@ -235,16 +273,22 @@ describe('npm run bench -- --json', () => {
   it('holds every fleet figure against its target and says which are met', () => {
     // Prepare
     const targets = report.fleetTargets ?? [];
+    const perKeyTargets = report.fleetDetails?.perKeyDesign.targets ?? [];
     const bound = (text: string) => Number(/<= ([\d.]+)/.exec(text)?.[1]);
 
-    // Assess: growth, scan, search time and a check search's invocations for each volume, and the peak at 1,000 keys and 10^6 a day.
+    // Assess: growth, scan, search time and failed sweeps for each volume, and the peak at 1,000 keys and 10^6 a day.
     expect(targets).toHaveLength(13);
-    for (const target of targets) {
+    for (const target of [...targets, ...perKeyTargets]) {
       expect(target.met, target.figure).toBe(target.measured <= bound(target.target));
     }
-    // Today every key searches on its own: 100 times the keys, 100 times the requests.
-    const growth = targets.filter((t) => t.figure.startsWith('fleet.logSearchRequestsPerDay'));
-    expect(growth.map((t) => Math.round(t.measured))).toEqual([100, 100, 100]);
+    // The sweep's requests hardly grow with the keys; in the per-key design 100 times the keys ask 100 times the requests.
+    const growth = (list: typeof targets) =>
+      list.filter((t) => t.figure.startsWith('fleet.logSearchRequestsPerDay')).map((t) => t.measured);
+    expect(growth(targets)[0]).toBeLessThanOrEqual(1.5);
+    expect(growth(perKeyTargets).map(Math.round)).toEqual([100, 100, 100]);
+    // 10^8 by page counts: a sweep longer than a page token lives never ends, and the table says so.
+    const never = targets.find((t) => t.figure.startsWith('fleet sweeps that fail at 100000000'));
+    expect(never?.measured).toBe(3);
   });
 
   it('prints the fleet table and its targets after the figures', () => {
@@ -256,6 +300,8 @@ describe('npm run bench -- --json', () => {
     expect(table).toContain('| 1,000 | 10^8 |');
     expect(table).toContain('page counts from 10^4');
     expect(table).toContain('| Fleet target | Measured | Target | Met |');
+    expect(table).toContain('Comparison, the per-key design');
+    expect(table).toContain('Scanned / ingested: every sweep reads the whole span of the oldest hold again');
   });
 });
 
@@ -361,5 +407,74 @@ describe('splitPages', () => {
     expect(scheduleDeletion).toEqual([200, 50]);
     expect(splitPages(800, 300_000)).toEqual([800]);
     expect(Math.max(...check) * PAGE_LATENCY_MS).toBeLessThanOrEqual(240_000);
+  });
+});
+
+describe('deriveSweepRow', () => {
+  const options = {
+    keys: [10],
+    volumes: [10_000],
+    maxSimulatedPerDay: 10_000,
+    busyHours: 2,
+    holdSpanDays: 14,
+    checkIntervalHours: 6,
+    intervalSeconds: 3600,
+    ingestionLagSeconds: 1800,
+    pageSize: 5000,
+    pageLatencyMs: PAGE_LATENCY_MS,
+    searchTps: 5,
+    memoryMb: 256,
+    checkUsdPerKeyDay: 0.0001,
+  };
+  const base: SweepRow = {
+    keys: 10,
+    eventsPerDay: 10_000,
+    logSearchRequestsPerDay: 24 * 30,
+    eventsScannedPerDay: 24 * 150_000,
+    eventsIngestedPerDay: 10_040,
+    peakLogSearchTps: 4,
+    maxSearchSecondsPerInvocation: 9,
+    costPerKeyMonthUsd: 0.01,
+    searchInvocationsPerDay: 24,
+    sweepInvocationsPerDay: 288,
+    sweepsPerDay: 24,
+    pagesPerSweep: 30,
+    invocationsPerSweep: 1,
+    maxPagesPerInvocation: 30,
+    eventsReturnedPerDay: 24 * 4500,
+    sweepMinutes: 0,
+    maxSightingsAgeMinutes: 60,
+    sweepError: null,
+    correctness: null,
+    measuredBy: { hours: 2 },
+    wallSeconds: 1,
+  };
+
+  it('splits a busier sweep as the search stops (at most 240 s of pages an invocation, one every 5 minutes)', () => {
+    // Act
+    const row = deriveSweepRow(base, 1_000_000, options);
+
+    // Assess: 100 times the pages, 784 an invocation (the last page leaves 5 s of the 240 s).
+    expect(row.pagesPerSweep).toBe(3000);
+    expect(row.invocationsPerSweep).toBe(4);
+    expect(row.sweepMinutes).toBe(15);
+    expect(row.sweepsPerDay).toBe(24);
+    expect(row.logSearchRequestsPerDay).toBe(24 * 3000);
+    expect(row.maxSearchSecondsPerInvocation).toBeCloseTo(784 * 0.3, 6);
+    expect(row.eventsIngestedPerDay).toBe(1_000_040);
+    expect(row.sweepError).toBeNull();
+  });
+
+  it('says a sweep longer than a page token lives never ends, and counts every invocation searching', () => {
+    // Act
+    const row = deriveSweepRow(base, 100_000_000, options);
+
+    // Assess
+    expect(row.invocationsPerSweep).toBeGreaterThan((23 * 60) / 5);
+    expect(row.sweepsPerDay).toBe(0);
+    expect(row.searchInvocationsPerDay).toBe(288);
+    expect(row.logSearchRequestsPerDay).toBe(288 * 784);
+    expect(row.maxSightingsAgeMinutes).toBe(Number.POSITIVE_INFINITY);
+    expect(row.sweepError).toContain('never ends');
   });
 });
