@@ -20,6 +20,7 @@
  *   sweep, the registry's Scan, the checks' reads of their sightings).
  */
 import { MAX_SEARCH_MS_PER_INVOCATION, NEXT_TOKEN_MAX_AGE_MS } from '../lambdas/domain/search-resume.js';
+import { SWEEP_MIN_PAGE_MS } from '../lambdas/domain/sweep.js';
 import { PRICES } from './cost.js';
 import { BenchError } from './simulation.js';
 import { measureSweepCell, SWEEP_RATE_MS, type SweepCell, type SweepCorrectness } from './sweep.js';
@@ -189,10 +190,12 @@ export function deriveSweepRow(base: SweepRow, eventsPerDay: number, options: Sw
   const pagesPerSweep = Math.ceil(base.pagesPerSweep * factor);
   // Pages one invocation reads: as measured where the base's sweep split, else as the search stops
   // (one more page only while 5 s besides it fit in the 240 s).
+  // A page takes its latency, or the sweep's pacing when that is longer.
+  const pageMs = Math.max(options.pageLatencyMs, SWEEP_MIN_PAGE_MS);
   const maxPerInvocation =
     base.invocationsPerSweep > 1
       ? base.maxPagesPerInvocation
-      : Math.floor((MAX_SEARCH_MS_PER_INVOCATION - 5000) / options.pageLatencyMs) + 1;
+      : Math.floor((MAX_SEARCH_MS_PER_INVOCATION - 5000) / pageMs) + 1;
   const invocationsPerSweep = Math.ceil(pagesPerSweep / maxPerInvocation);
   const sweepMs = (invocationsPerSweep - 1) * SWEEP_RATE_MS;
   const invocationsPerDay = DAY_MS / SWEEP_RATE_MS;
@@ -221,7 +224,7 @@ export function deriveSweepRow(base: SweepRow, eventsPerDay: number, options: Sw
     maxPagesPerInvocation: Math.min(maxPerInvocation, pagesPerSweep),
     sweepMinutes: sweepMs / 60_000,
     maxSightingsAgeMinutes: completes ? (cycleMs + sweepMs) / 60_000 : Number.POSITIVE_INFINITY,
-    maxSearchSecondsPerInvocation: (Math.min(maxPerInvocation, pagesPerSweep) * options.pageLatencyMs) / 1000,
+    maxSearchSecondsPerInvocation: (Math.min(maxPerInvocation, pagesPerSweep) * pageMs) / 1000,
     sweepError: completes
       ? base.sweepError
       : `a sweep of ${pagesPerSweep} pages takes ${invocationsPerSweep} invocations, ${Math.round(sweepMs / 3_600_000)} h: past the ${NEXT_TOKEN_MAX_AGE_MS / 3_600_000} h a page token lives, it starts again and never ends (no sightings: every check fails closed)`,

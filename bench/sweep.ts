@@ -23,6 +23,7 @@
  */
 
 import { toItem } from '../lambdas/aws/hold-registry.js';
+import { usePacing } from '../lambdas/aws/pacing.js';
 import { sightingsKeyOf } from '../lambdas/contracts/sweep.js';
 import { newHold, nextHold } from '../lambdas/domain/hold-record.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../lambdas/domain/time.js';
@@ -340,6 +341,8 @@ export async function measureSweepCell(options: SweepCellOptions): Promise<Sweep
       return serve(service, operation, request, caller);
     };
     server.setAccount(account);
+    // The sweep paces its pages; here its waits cost the invocation's virtual time, not real time.
+    usePacing(async (ms) => account.waitInInvocation(ms));
     const outcomes: Record<string, number> = {};
     const invocations: Invocation[] = [];
     const sweeps: { invocations: number; pages: number; start: string; end: string }[] = [];
@@ -439,6 +442,7 @@ export async function measureSweepCell(options: SweepCellOptions): Promise<Sweep
       wallSeconds: (performance.now() - started) / 1000,
     };
   } finally {
+    usePacing(undefined);
     server.setAccount(null);
     await tables.close();
     clock.uninstall();

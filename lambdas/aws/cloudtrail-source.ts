@@ -289,6 +289,12 @@ export interface SearchBound {
   /** How many invocations, and how long, a search carried over may take before it fails closed. */
   readonly limit?: SearchLimit | undefined;
   /**
+   * The caller stores what a stopped search found itself, not in the workflow's state (the sweep
+   * writes it to the registry and hands on an empty resume): no MAX_RESUME_BYTES limit then.
+   * @default false
+   */
+  readonly storesFound?: boolean | undefined;
+  /**
    * At least this long from one page's request to the next (the search waits out the rest): a search
    * that reads thousands of pages then asks at most 1000 / minPageMs requests a second of the quota.
    * @default no wait
@@ -447,7 +453,7 @@ export async function searchRecords(
           scanned: state.scanned,
           unparseable: state.unparseable,
         };
-        requireCarryable(next);
+        if (!bound.storesFound) requireCarryable(next);
         return { complete: false, resume: next, stats: stats() };
       }
     }

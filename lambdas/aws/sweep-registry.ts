@@ -7,7 +7,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type HoldRecord, holdRecordSchema } from '../contracts/hold-registry.js';
 import { describeIssues, safeParseContract } from '../contracts/issues.js';
-import { SWEEP_STATE_KEY, type SweepState, sweepStateSchema } from '../contracts/sweep.js';
+import {
+  type Building,
+  buildingKeyOf,
+  buildingSchema,
+  SWEEP_STATE_KEY,
+  type SweepState,
+  sweepStateSchema,
+} from '../contracts/sweep.js';
 import { HoldRecordUnreadableError } from '../domain/errors.js';
 import type { HoldSightings } from '../domain/sweep.js';
 import { dynamoDbClient } from './clients.js';
@@ -62,6 +69,30 @@ export async function listLiveHolds(): Promise<LiveHolds> {
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
   return { holds, unreadable };
+}
+
+/** What a split sweep found so far of the key's hold, or null when nothing was kept. */
+export async function readBuilding(keyArn: string): Promise<Building | null> {
+  const answer = await dynamoDbClient().send(
+    new GetItemCommand({
+      TableName: holdTableName(),
+      Key: { keyArn: { S: buildingKeyOf(keyArn) } },
+      ConsistentRead: true,
+    }),
+  );
+  if (!answer.Item) {
+    return null;
+  }
+  const parsed = safeParseContract(buildingSchema, fromItem(answer.Item));
+  if (!parsed.success) {
+    throw new HoldRecordUnreadableError(buildingKeyOf(keyArn), describeIssues(parsed.error.issues, 3));
+  }
+  return parsed.data;
+}
+
+/** Replaces what a split sweep found so far of a hold (only the sweep, one at a time, writes it). */
+export async function putBuilding(building: Building): Promise<void> {
+  await dynamoDbClient().send(new PutItemCommand({ TableName: holdTableName(), Item: toItem(building) }));
 }
 
 /** The sweep's progress, or null before its first write. Throws on an item the stack did not write. */

@@ -20,6 +20,16 @@ export function sightingsKeyOf(keyArn: string): string {
   return `${SIGHTINGS_KEY_PREFIX}${keyArn}`;
 }
 
+/**
+ * Where a sweep split across invocations keeps what it found so far of one hold, until it is complete
+ * (only the sweep reads these; a check reads sightings only).
+ */
+export const BUILDING_KEY_PREFIX = 'building#';
+
+export function buildingKeyOf(keyArn: string): string {
+  return `${BUILDING_KEY_PREFIX}${keyArn}`;
+}
+
 const isoInstant = /* @__PURE__ */ (() => z.iso.datetime({ offset: true }))();
 
 /** A hold a sweep searches for: the key (with the names its records may carry) and its execution. */
@@ -95,6 +105,19 @@ export const sightingsSchema = /* @__PURE__ */ (() =>
     expiresAt: z.number().check(z.int(), z.positive()),
   }))();
 
+/** What a split sweep found so far of one hold: kept as its sightings would keep it. */
+export const buildingSchema = /* @__PURE__ */ (() =>
+  z.looseObject({
+    keyArn: z.string().check(z.startsWith(BUILDING_KEY_PREFIX)),
+    /** The sweep it belongs to (the first page's time): another sweep's leftovers are not used. */
+    sweepId: isoInstant,
+    records: z.array(keptRecord),
+    ingestedAt: z.record(z.string(), z.number()),
+    dropped: z.number().check(z.int(), z.nonnegative()),
+    expiresAt: z.number().check(z.int(), z.positive()),
+  }))();
+
 export type SweptHold = z.output<typeof sweptHoldShape>;
+export type Building = z.output<typeof buildingSchema>;
 export type SweepState = z.output<typeof sweepStateSchema>;
 export type Sightings = z.output<typeof sightingsSchema>;

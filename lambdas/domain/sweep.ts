@@ -17,8 +17,14 @@ import { DAY_MS } from './time.js';
 export const MAX_SIGHTED_EVIDENCE = 50;
 
 /** The workflow's own records (its canaries) kept per hold, newest first: the checks prove recent ones. */
-export const MAX_SIGHTED_OWN = 200;
+export const MAX_SIGHTED_OWN = 100;
 
+/**
+ * The sweep asks for a page at most every 500 ms: never more than 2 requests in any second, under
+ * half of the default FilterLogEvents quota of 5 a second per account and Region, so the rest stays
+ * for everyone else who searches the account's logs (and the CLI's own searches).
+ */
+export const SWEEP_MIN_PAGE_MS = 500;
 /** How long a sightings item outlives its last sweep (DynamoDB's time to live deletes it after). */
 export const SIGHTINGS_TTL_MS = 45 * DAY_MS;
 

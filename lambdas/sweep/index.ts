@@ -5,27 +5,36 @@ import { readEnvironment } from '../aws/environment.js';
 import { createLogger } from '../aws/logger.js';
 import {
   listLiveHolds,
+  putBuilding,
   putSightings,
+  readBuilding,
   readSweepState,
   type SightingsItem,
   writeSweepState,
 } from '../aws/sweep-registry.js';
 import { sweepEnvironment } from '../contracts/environment.js';
-import { SWEEP_STATE_KEY, type SweepState, type SweptHold, sightingsKeyOf } from '../contracts/sweep.js';
+import {
+  type Building,
+  buildingKeyOf,
+  SWEEP_STATE_KEY,
+  type SweepState,
+  type SweptHold,
+  sightingsKeyOf,
+} from '../contracts/sweep.js';
+import { type CloudTrailRecord, recordConcernsKey } from '../domain/cloudtrail.js';
 import type { SearchResume } from '../domain/search-resume.js';
-import { SIGHTINGS_TTL_MS, sightingsOf, sweepWindowOf, sweptHoldOf } from '../domain/sweep.js';
+import {
+  SIGHTINGS_TTL_MS,
+  SWEEP_MIN_PAGE_MS,
+  sightingsOf,
+  sweepWindowOf,
+  sweptHoldOf,
+} from '../domain/sweep.js';
 
 const logger = createLogger('sweep');
 
 /** What the sweep keeps of its 300 s for the writes after its search. */
 export const SWEEP_RESERVE_MS = 45_000;
-
-/**
- * The sweep asks for a page at most every 400 ms: 2.5 requests a second, half of the default
- * FilterLogEvents quota of 5 a second per account and Region, so the other half stays for everyone
- * else who searches the account's logs (and the CLI's own searches).
- */
-export const SWEEP_MIN_PAGE_MS = 400;
 
 /** Sightings written at once: DynamoDB takes them in parallel, the SDK's pool has 50 sockets. */
 const WRITE_BATCH = 25;
@@ -59,7 +68,71 @@ function boundOf(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined)
     remainingMs: () => remaining.call(context),
     reserveMs: SWEEP_RESERVE_MS,
     minPageMs: SWEEP_MIN_PAGE_MS,
+    // What a stopped sweep found goes to the registry (keepFound), never into its state.
+    storesFound: true,
   };
+}
+
+/** Runs `work` on every item, WRITE_BATCH at a time. */
+async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += WRITE_BATCH) {
+    await Promise.all(items.slice(i, i + WRITE_BATCH).map(work));
+  }
+}
+
+/**
+ * Adds what a stopped search found to each hold's building item, kept as the hold's sightings would
+ * keep it (so it stays small however many invocations the sweep takes). Another sweep's leftovers
+ * are replaced. Records a search reads again after a restart are counted once (by event ID).
+ */
+async function keepFound(
+  holds: readonly SweptHold[],
+  resume: SearchResume,
+  workflowPrincipalArns: readonly string[],
+): Promise<void> {
+  const sweepId = resume.startedAt;
+  const expiresAt = Math.floor((Date.parse(sweepId) + SIGHTINGS_TTL_MS) / 1000);
+  const touched = holds.filter((hold) =>
+    resume.records.some((record) =>
+      recordConcernsKey(record, { keyId: hold.keyId, keyArn: hold.keyArn, aliases: hold.aliases }),
+    ),
+  );
+  await inBatches(touched, async (hold) => {
+    const before = await readBuilding(hold.keyArn);
+    const earlier = before?.sweepId === sweepId ? before : null;
+    const merged = sightingsOf({
+      hold,
+      records: dedupeById([...(earlier?.records ?? []), ...resume.records]),
+      ingestedAt: new Map([
+        ...Object.entries(earlier?.ingestedAt ?? {}),
+        ...Object.entries(resume.ingestedAt),
+      ]),
+      sweptTo: new Date(resume.end),
+      workflowPrincipalArns,
+    });
+    await putBuilding({
+      keyArn: buildingKeyOf(hold.keyArn),
+      sweepId,
+      records: merged.records.map(carriedRecord),
+      ingestedAt: merged.ingestedAt,
+      dropped: merged.dropped,
+      expiresAt,
+    });
+  });
+}
+
+/** The building items of this sweep (`sweepId`), by key ARN; other sweeps' leftovers are left out. */
+async function readKept(holds: readonly SweptHold[], sweepId: string): Promise<Map<string, Building>> {
+  const kept = new Map<string, Building>();
+  await inBatches(holds, async (hold) => {
+    const building = await readBuilding(hold.keyArn);
+    if (building?.sweepId === sweepId) kept.set(hold.keyArn, building);
+  });
+  return kept;
+}
+
+function dedupeById(records: readonly CloudTrailRecord[]): CloudTrailRecord[] {
+  return [...new Map(records.map((record) => [record.eventID, record])).values()];
 }
 
 function nextState(seen: SweepState | null, now: Date, changes: Partial<SweepState>): SweepState {
@@ -131,8 +204,12 @@ export async function handler(_event: unknown, context?: Context): Promise<Sweep
     resume,
   );
   if (!search.complete) {
+    // Every hold's records found so far are kept in the registry, so the state carries only where the
+    // search stopped: what a thousand holds' canaries weigh would not fit one item.
+    await keepFound(holds, search.resume, settings.workflowPrincipals);
+    const carried: SearchResume = { ...search.resume, records: [], ingestedAt: {} };
     const running = nextState(seen, now, {
-      running: { holds, resume: search.resume as unknown as Record<string, unknown> },
+      running: { holds, resume: carried as unknown as Record<string, unknown> },
     });
     if ((await writeSweepState(seen, running)) === 'CONFLICT') {
       return { outcome: 'SUPERSEDED' };
@@ -150,11 +227,17 @@ export async function handler(_event: unknown, context?: Context): Promise<Sweep
   const found = search.result;
   const sweptTo = found.searchedTo ?? window.end;
   const expiresAt = Math.floor((sweptTo.getTime() + SIGHTINGS_TTL_MS) / 1000);
+  // A split search: the records earlier invocations found are in the registry.
+  const kept = resume ? await readKept(holds, resume.startedAt) : new Map<string, Building>();
   const items: SightingsItem[] = holds.map((hold) => {
+    const earlier = kept.get(hold.keyArn);
     const sightings = sightingsOf({
       hold,
-      records: found.records,
-      ingestedAt: found.ingestedAt,
+      records: dedupeById([...(earlier?.records ?? []), ...found.records]),
+      ingestedAt: new Map<string, number>([
+        ...Object.entries(earlier?.ingestedAt ?? {}),
+        ...found.ingestedAt,
+      ]),
       sweptTo,
       workflowPrincipalArns: settings.workflowPrincipals,
     });
@@ -163,15 +246,14 @@ export async function handler(_event: unknown, context?: Context): Promise<Sweep
     const from = Math.max(Date.parse(sightings.searchedFrom), found.searchedFrom.getTime());
     return {
       ...sightings,
+      dropped: sightings.dropped + (earlier?.dropped ?? 0),
       records: sightings.records.map(carriedRecord),
       searchedFrom: new Date(from).toISOString(),
       keyArn: sightingsKeyOf(hold.keyArn),
       expiresAt,
     };
   });
-  for (let i = 0; i < items.length; i += WRITE_BATCH) {
-    await Promise.all(items.slice(i, i + WRITE_BATCH).map((item) => putSightings(item)));
-  }
+  await inBatches(items, putSightings);
   const done = nextState(seen, now, {
     sweptTo: sweptTo.toISOString(),
     last: {

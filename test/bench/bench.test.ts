@@ -13,6 +13,7 @@ import {
 import type { BenchReport } from '../../bench/run.js';
 import { deriveSweepRow, type SweepRow } from '../../bench/sweep-fleet.js';
 import { formatTable } from '../../bench/table.js';
+import { SWEEP_MIN_PAGE_MS } from '../../lambdas/domain/sweep.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -454,13 +455,14 @@ describe('deriveSweepRow', () => {
     // Act
     const row = deriveSweepRow(base, 1_000_000, options);
 
-    // Assess: 100 times the pages, 784 an invocation (the last page leaves 5 s of the 240 s).
+    // Assess: 100 times the pages, 471 an invocation at the sweep's pace of one page per 500 ms (the
+    // last page leaves 5 s of the 240 s).
     expect(row.pagesPerSweep).toBe(3000);
-    expect(row.invocationsPerSweep).toBe(4);
-    expect(row.sweepMinutes).toBe(15);
+    expect(row.invocationsPerSweep).toBe(7);
+    expect(row.sweepMinutes).toBe(30);
     expect(row.sweepsPerDay).toBe(24);
     expect(row.logSearchRequestsPerDay).toBe(24 * 3000);
-    expect(row.maxSearchSecondsPerInvocation).toBeCloseTo(784 * 0.3, 6);
+    expect(row.maxSearchSecondsPerInvocation).toBeCloseTo((471 * SWEEP_MIN_PAGE_MS) / 1000, 6);
     expect(row.eventsIngestedPerDay).toBe(1_000_040);
     expect(row.sweepError).toBeNull();
   });
@@ -473,7 +475,7 @@ describe('deriveSweepRow', () => {
     expect(row.invocationsPerSweep).toBeGreaterThan((23 * 60) / 5);
     expect(row.sweepsPerDay).toBe(0);
     expect(row.searchInvocationsPerDay).toBe(288);
-    expect(row.logSearchRequestsPerDay).toBe(288 * 784);
+    expect(row.logSearchRequestsPerDay).toBe(288 * 471);
     expect(row.maxSightingsAgeMinutes).toBe(Number.POSITIVE_INFINITY);
     expect(row.sweepError).toContain('never ends');
   });

@@ -10,7 +10,8 @@ import { readSightings } from '../../../lambdas/aws/hold-reader.js';
 import { usePacing } from '../../../lambdas/aws/pacing.js';
 import { putSightings, readSweepState } from '../../../lambdas/aws/sweep-registry.js';
 import type { CloudTrailRecord } from '../../../lambdas/domain/cloudtrail.js';
-import { handler, SWEEP_MIN_PAGE_MS } from '../../../lambdas/sweep/index.js';
+import { SWEEP_MIN_PAGE_MS } from '../../../lambdas/domain/sweep.js';
+import { handler } from '../../../lambdas/sweep/index.js';
 import {
   ACCOUNT,
   disabledDecryptRecord,
@@ -195,7 +196,48 @@ describe('sweep handler', () => {
     expect((await readSightings(HELD))?.records.map((r) => r.eventID)).toEqual(['at-the-end']);
   });
 
-  it('asks for at most one page every 400 ms, half the account quota, waiting on the invocation clock', async () => {
+  it("finishes a split sweep whose holds' records together far exceed what a state could carry", async () => {
+    // Prepare: 300 holds, each with a failure on the first page and a canary on the last of 1,000.
+    const keys = Array.from({ length: 300 }, (_, i) =>
+      HELD.replace(KEY_ID, `eeeeeeee-0000-4000-8000-${String(i).padStart(12, '0')}`),
+    );
+    for (const keyArn of keys) {
+      await table.seed(holdRecord('watching', { keyArn, disabledAt: '2026-02-05T00:00:00.000Z' }));
+    }
+    const canary = (keyArn: string): CloudTrailRecord => ({
+      ...failure(`canary-${keyArn}`, keyArn, '2026-02-09T00:00:00Z'),
+      eventName: 'Encrypt',
+      userIdentity: {
+        type: 'AssumedRole',
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/guard-check/s`,
+        accountId: ACCOUNT,
+        sessionContext: { sessionIssuer: { arn: `arn:aws:iam::${ACCOUNT}:role/guard-check` } },
+      },
+    });
+    const pages = {
+      0: keys.map((keyArn) => failure(`early-${keyArn}`, keyArn, '2026-02-06T00:00:00Z')),
+      999: keys.map(canary),
+    };
+
+    // Act
+    const outcomes = [];
+    for (let i = 0; i < 6 && outcomes.at(-1)?.outcome !== 'SWEPT'; i += 1) {
+      const clock = { spentMs: 0 };
+      givenLogGroup(1000, pages, clock, 300);
+      outcomes.push(await handler({}, contextOf(clock)));
+      vi.setSystemTime(new Date(Date.now() + 5 * 60_000));
+    }
+
+    // Assess: no carry error, and every hold has what the first and the last invocation found.
+    expect(outcomes[0]?.outcome).toBe('CONTINUES');
+    expect(outcomes.at(-1)).toMatchObject({ outcome: 'SWEPT', holds: 300, pages: 1000 });
+    for (const keyArn of [keys[0], keys[299]] as string[]) {
+      const ids = (await readSightings(keyArn))?.records.map((r) => r.eventID);
+      expect(ids).toEqual([`early-${keyArn}`, `canary-${keyArn}`]);
+    }
+  });
+
+  it('asks for at most one page every 500 ms, under half the account quota, waiting on the invocation clock', async () => {
     // Prepare: pages answer in 100 ms; the wait advances the same clock.
     await seedHolds();
     const clock = { spentMs: 0 };
