@@ -64,7 +64,9 @@ export class Sweep extends Construct {
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'kms-deletion-guard sweep: start a sweep when one is due, or go on with a split one',
       schedule: events.Schedule.rate(SWEEP_RATE),
-      // A missed run is made up five minutes later; a late one would only find the work done.
+      // EventBridge does not retry a delivery it could not make: the next run is five minutes later.
+      // A sweep that fails is retried by Lambda (twice, as any asynchronous invocation); a retry that
+      // meets a running sweep waits for it (reserved concurrency 1) or finds the work done.
       targets: [new targets.LambdaFunction(this.function.function, { retryAttempts: 0 })],
     });
   }
