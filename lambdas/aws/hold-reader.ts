@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type * as z from 'zod/mini';
 import { holdRegistryEnvironment } from '../contracts/environment.js';
 import { type HoldRecord, holdRecordSchema } from '../contracts/hold-registry.js';
 import { describeIssues, safeParseContract } from '../contracts/issues.js';
@@ -27,15 +28,25 @@ export async function readHoldItem(keyArn: string): Promise<Record<string, Attri
 }
 
 /** The hold recorded for the key, or null when none was ever recorded. */
-export async function readHold(keyArn: string): Promise<HoldRecord | null> {
-  const item = await readHoldItem(keyArn);
+export function readHold(keyArn: string): Promise<HoldRecord | null> {
+  return readRegistryItem(keyArn, holdRecordSchema);
+}
+
+/**
+ * The registry's item under `key` as `schema` reads it, or null when there is none. Never guesses what
+ * an unreadable item says: it throws HoldRecordUnreadableError, and the caller stops, away from any change.
+ */
+export async function readRegistryItem<T extends z.ZodMiniType>(
+  key: string,
+  schema: T,
+): Promise<z.output<T> | null> {
+  const item = await readHoldItem(key);
   if (!item) {
     return null;
   }
-  const parsed = safeParseContract(holdRecordSchema, fromItem(item));
+  const parsed = safeParseContract(schema, fromItem(item));
   if (!parsed.success) {
-    // Never guess what an unreadable record says: the caller stops, away from any change.
-    throw new HoldRecordUnreadableError(keyArn, describeIssues(parsed.error.issues, 3));
+    throw new HoldRecordUnreadableError(key, describeIssues(parsed.error.issues, 3));
   }
   return parsed.data;
 }
@@ -59,14 +70,6 @@ function fromAttribute(value: AttributeValue): unknown {
 }
 
 /** The sweep's sightings of the key's hold, or null when no sweep wrote any (GetItem, as readHold). */
-export async function readSightings(keyArn: string): Promise<Sightings | null> {
-  const item = await readHoldItem(sightingsKeyOf(keyArn));
-  if (!item) {
-    return null;
-  }
-  const parsed = safeParseContract(sightingsSchema, fromItem(item));
-  if (!parsed.success) {
-    throw new HoldRecordUnreadableError(sightingsKeyOf(keyArn), describeIssues(parsed.error.issues, 3));
-  }
-  return parsed.data;
+export function readSightings(keyArn: string): Promise<Sightings | null> {
+  return readRegistryItem(sightingsKeyOf(keyArn), sightingsSchema);
 }

@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  GetItemCommand,
   PutItemCommand,
   type PutItemCommandInput,
   ScanCommand,
@@ -18,7 +17,7 @@ import {
 import { HoldRecordUnreadableError } from '../domain/errors.js';
 import type { HoldSightings } from '../domain/sweep.js';
 import { dynamoDbClient } from './clients.js';
-import { fromItem, holdTableName } from './hold-reader.js';
+import { fromItem, holdTableName, readRegistryItem } from './hold-reader.js';
 import { toItem } from './hold-registry.js';
 
 /**
@@ -72,22 +71,8 @@ export async function listLiveHolds(): Promise<LiveHolds> {
 }
 
 /** What a split sweep found so far of the key's hold, or null when nothing was kept. */
-export async function readBuilding(keyArn: string): Promise<Building | null> {
-  const answer = await dynamoDbClient().send(
-    new GetItemCommand({
-      TableName: holdTableName(),
-      Key: { keyArn: { S: buildingKeyOf(keyArn) } },
-      ConsistentRead: true,
-    }),
-  );
-  if (!answer.Item) {
-    return null;
-  }
-  const parsed = safeParseContract(buildingSchema, fromItem(answer.Item));
-  if (!parsed.success) {
-    throw new HoldRecordUnreadableError(buildingKeyOf(keyArn), describeIssues(parsed.error.issues, 3));
-  }
-  return parsed.data;
+export function readBuilding(keyArn: string): Promise<Building | null> {
+  return readRegistryItem(buildingKeyOf(keyArn), buildingSchema);
 }
 
 /** Replaces what a split sweep found so far of a hold (only the sweep, one at a time, writes it). */
@@ -96,22 +81,8 @@ export async function putBuilding(building: Building): Promise<void> {
 }
 
 /** The sweep's progress, or null before its first write. Throws on an item the stack did not write. */
-export async function readSweepState(): Promise<SweepState | null> {
-  const answer = await dynamoDbClient().send(
-    new GetItemCommand({
-      TableName: holdTableName(),
-      Key: { keyArn: { S: SWEEP_STATE_KEY } },
-      ConsistentRead: true,
-    }),
-  );
-  if (!answer.Item) {
-    return null;
-  }
-  const parsed = safeParseContract(sweepStateSchema, fromItem(answer.Item));
-  if (!parsed.success) {
-    throw new HoldRecordUnreadableError(SWEEP_STATE_KEY, describeIssues(parsed.error.issues, 3));
-  }
-  return parsed.data;
+export function readSweepState(): Promise<SweepState | null> {
+  return readRegistryItem(SWEEP_STATE_KEY, sweepStateSchema);
 }
 
 /** Writes `next` over `seen` (null: over no item): CONFLICT when another sweep wrote in between. */
