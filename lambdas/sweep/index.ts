@@ -92,21 +92,20 @@ async function keepFound(
 ): Promise<void> {
   const sweepId = resume.startedAt;
   const expiresAt = Math.floor((Date.parse(sweepId) + SIGHTINGS_TTL_MS) / 1000);
-  const touched = holds.filter((hold) =>
-    resume.records.some((record) =>
-      recordConcernsKey(record, { keyId: hold.keyId, keyArn: hold.keyArn, aliases: hold.aliases }),
-    ),
-  );
-  await inBatches(touched, async (hold) => {
+  const found = Object.entries(resume.ingestedAt);
+  // Each hold's records are picked out once: a stopped sweep can hold thousands, for thousands of holds.
+  const touched = holds.flatMap((hold) => {
+    const key = { keyId: hold.keyId, keyArn: hold.keyArn, aliases: hold.aliases };
+    const mine = resume.records.filter((record) => recordConcernsKey(record, key));
+    return mine.length === 0 ? [] : [{ hold, mine }];
+  });
+  await inBatches(touched, async ({ hold, mine }) => {
     const before = await readBuilding(hold.keyArn);
     const earlier = before?.sweepId === sweepId ? before : null;
     const merged = sightingsOf({
       hold,
-      records: dedupeById([...(earlier?.records ?? []), ...resume.records]),
-      ingestedAt: new Map([
-        ...Object.entries(earlier?.ingestedAt ?? {}),
-        ...Object.entries(resume.ingestedAt),
-      ]),
+      records: dedupeById([...(earlier?.records ?? []), ...mine]),
+      ingestedAt: new Map([...Object.entries(earlier?.ingestedAt ?? {}), ...found]),
       sweptTo: new Date(resume.end),
       workflowPrincipalArns,
     });
