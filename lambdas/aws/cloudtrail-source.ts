@@ -7,23 +7,18 @@ import {
   type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  breakageErrorCodes,
-  CANARY_ERROR_CODES,
-  CANARY_EVENT_NAMES,
   type CloudTrailRecord,
   type KeyRef,
-  KMS_EVENT_SOURCE,
-  phaseOfKind,
   type RecordKind,
   recordConcernsKey,
   recordMatchesKind,
-  TRACKED_OPERATIONS,
 } from '../domain/cloudtrail.js';
 import {
   EventSourceUnavailableError,
   SearchCarryTooLargeError,
   SearchIncompleteError,
 } from '../domain/errors.js';
+import { buildFilterPattern, isKeyList } from '../domain/filter-pattern.js';
 import {
   checkSearchLimit,
   MAX_RESUME_BYTES,
@@ -34,8 +29,14 @@ import {
   type SearchResume,
 } from '../domain/search-resume.js';
 import { DAY_MS } from '../domain/time.js';
+import { carriedRecord, parseRecord } from '../domain/trail-record.js';
 import { logsClient } from './clients.js';
 import { pause } from './pacing.js';
+
+// The pure pieces live in the domain (the subscription's deliveries read records too); the searches'
+// callers keep importing them from here.
+export { buildFilterPattern, MAX_FILTER_PATTERN_LENGTH } from '../domain/filter-pattern.js';
+export { carriedRecord, parseRecord } from '../domain/trail-record.js';
 
 /**
  * The one module that reads CloudTrail records. Today the source is a CloudWatch Logs log group
@@ -76,113 +77,6 @@ export interface RecordResult {
   readonly searchedTo?: Date | undefined;
   /** When CloudWatch Logs ingested each returned record (ms), by eventID: how late the trail delivers. */
   readonly ingestedAt: ReadonlyMap<string, number>;
-}
-
-/** FilterLogEvents accepts patterns up to this length. */
-export const MAX_FILTER_PATTERN_LENGTH = 1024;
-
-function quoted(value: string): string {
-  return `"${value}"`;
-}
-
-/** Values are put between quotes in the pattern; a value that could break out of them is not used. */
-function safeValue(value: string): boolean {
-  return !/["\\\n\r]/.test(value);
-}
-
-function anyOf(clauses: readonly string[]): string {
-  return clauses.length === 1 ? (clauses[0] ?? '') : `(${clauses.join(' || ')})`;
-}
-
-function kindClauses(kind: RecordKind): string[] {
-  const phase = phaseOfKind(kind);
-  if (phase !== null) {
-    return [anyOf(breakageErrorCodes(phase).map((code) => `($.errorCode = ${quoted(code)})`))];
-  }
-  if (kind === 'PUBLIC_KEY_DOWNLOAD') {
-    return ['($.eventName = "GetPublicKey")'];
-  }
-  if (kind === 'CANARY') {
-    return [
-      anyOf(CANARY_ERROR_CODES.map((code) => `($.errorCode = ${quoted(code)})`)),
-      anyOf(CANARY_EVENT_NAMES.map((name) => `($.eventName = ${quoted(name)})`)),
-    ];
-  }
-  return [anyOf(TRACKED_OPERATIONS.map((name) => `($.eventName = ${quoted(name)})`))];
-}
-
-function keyClauses(key: KeyRef, kind: RecordKind): string[] | null {
-  const prefix = /^(arn:[^:]+:kms:[^:]*:[^:]*:)key\//.exec(key.keyArn)?.[1];
-  const names = [
-    key.keyId,
-    key.keyArn,
-    ...key.aliases,
-    ...(prefix ? key.aliases.map((a) => `${prefix}${a}`) : []),
-  ];
-  if (!names.every(safeValue)) {
-    return null;
-  }
-  const arn = quoted(key.keyArn);
-  const clauses = [`($.resources[0].ARN = ${arn})`, `($.resources[1].ARN = ${arn})`];
-  if (phaseOfKind(kind) !== null || kind === 'CANARY') {
-    // KMS's error text starts with the key ARN ("<key ARN> is disabled.", even when the caller sent a bare ID).
-    clauses.push(`($.errorMessage = ${quoted(`${key.keyArn}*`)})`);
-  }
-  for (const name of new Set(names)) {
-    clauses.push(`($.requestParameters.keyId = ${quoted(name)})`);
-  }
-  return clauses;
-}
-
-/**
- * The server-side filter: KMS events of the kind on the key. Scoping to the key keeps the bytes
- * returned small; when the key's names do not fit the pattern limit, the filter falls back to
- * KMS events of the kind only, which returns more but misses nothing. The domain matcher still
- * decides every record.
- */
-export function buildFilterPattern(
-  key: KeyRef | readonly KeyRef[],
-  kind: RecordKind,
-  requestIds: readonly string[] = [],
-  principalArns: readonly string[] = [],
-): string {
-  const base = [`($.eventSource = ${quoted(KMS_EVENT_SOURCE)})`, ...kindClauses(kind)];
-  const ids = requestIds.filter((id) => id !== '');
-  if (ids.length > 0 && [...ids, ...principalArns].every(safeValue)) {
-    // A request ID names one call, the workflow's roles make nothing else that fails this way: the
-    // narrowest filter there is. Too many to fit fall back to the key.
-    const byId = `{ ${[
-      ...base,
-      anyOf([
-        ...ids.map((id) => `($.requestID = ${quoted(id)})`),
-        ...principalArns.map((arn) => `($.userIdentity.sessionContext.sessionIssuer.arn = ${quoted(arn)})`),
-      ]),
-    ].join(' && ')} }`;
-    if (byId.length <= MAX_FILTER_PATTERN_LENGTH) {
-      return byId;
-    }
-  }
-  const one = keyOf(key);
-  const scope = one && keyClauses(one, kind);
-  if (scope) {
-    const scoped = `{ ${[...base, anyOf(scope)].join(' && ')} }`;
-    if (scoped.length <= MAX_FILTER_PATTERN_LENGTH) {
-      return scoped;
-    }
-  }
-  return `{ ${base.join(' && ')} }`;
-}
-
-/** The one key a query is scoped to, or null when it asks for several. */
-function keyOf(key: KeyRef | readonly KeyRef[]): KeyRef | null {
-  if (!isKeyList(key)) {
-    return key;
-  }
-  return key.length === 1 ? (key[0] ?? null) : null;
-}
-
-function isKeyList(key: KeyRef | readonly KeyRef[]): key is readonly KeyRef[] {
-  return Array.isArray(key);
 }
 
 /** Does the record concern the query's key (or one of its keys)? */
@@ -254,28 +148,6 @@ export function horizon(
     from = Math.max(from, now.getTime() - group.retentionInDays * DAY_MS);
   }
   return new Date(from);
-}
-
-/** The CloudTrail record a log event carries, or null when its message is not one. */
-export function parseRecord(message: string | undefined): CloudTrailRecord | null {
-  if (message === undefined) {
-    return null;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(message);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return null;
-  }
-  const record = value as Record<string, unknown>;
-  const required = ['eventID', 'eventTime', 'eventSource', 'eventName'] as const;
-  if (!required.every((field) => typeof record[field] === 'string')) {
-    return null;
-  }
-  return value as CloudTrailRecord;
 }
 
 /** How long one invocation may search, and what it keeps for the work after the search. */
@@ -523,40 +395,6 @@ export async function searchRecords(
 }
 
 /** Throws SearchCarryTooLargeError when `resume` would not fit the state the workflow passes on. */
-/**
- * A record as a split search carries it: only the fields the domain reads (CloudTrailRecord), so a
- * long hold's many canary records fit in the workflow's state. A full record is 1-2 KB (TLS details,
- * additional event data, session attributes); what is kept is a few hundred bytes.
- */
-export function carriedRecord(record: CloudTrailRecord): CloudTrailRecord {
-  // Fields a record lacks stay undefined here and vanish when the resume is serialized.
-  const identity = record.userIdentity;
-  const issuer = identity?.sessionContext?.sessionIssuer?.arn;
-  return {
-    eventVersion: record.eventVersion,
-    eventID: record.eventID,
-    eventTime: record.eventTime,
-    eventSource: record.eventSource,
-    eventName: record.eventName,
-    awsRegion: record.awsRegion,
-    errorCode: record.errorCode,
-    errorMessage: record.errorMessage,
-    requestParameters: record.requestParameters,
-    resources: record.resources,
-    userIdentity: identity && {
-      type: identity.type,
-      arn: identity.arn,
-      accountId: identity.accountId,
-      principalId: identity.principalId,
-      sessionContext: issuer === undefined ? undefined : { sessionIssuer: { arn: issuer } },
-    },
-    sourceIPAddress: record.sourceIPAddress,
-    userAgent: record.userAgent,
-    requestID: record.requestID,
-    recipientAccountId: record.recipientAccountId,
-    readOnly: record.readOnly,
-  };
-}
 
 /**
  * What the whole state of a step that carries a resume may weigh. Step Functions fails a state over

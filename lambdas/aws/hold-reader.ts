@@ -4,7 +4,14 @@ import type * as z from 'zod/mini';
 import { holdRegistryEnvironment } from '../contracts/environment.js';
 import { type HoldRecord, holdRecordSchema } from '../contracts/hold-registry.js';
 import { describeIssues, safeParseContract } from '../contracts/issues.js';
-import { type Sightings, sightingsKeyOf, sightingsSchema } from '../contracts/sweep.js';
+import {
+  type Sightings,
+  SWEEP_STATE_KEY,
+  type SweepState,
+  sightingsKeyOf,
+  sightingsSchema,
+  sweepStateSchema,
+} from '../contracts/sweep.js';
 import { HoldRecordUnreadableError } from '../domain/errors.js';
 import { dynamoDbClient } from './clients.js';
 import { readEnvironment } from './environment.js';
@@ -72,4 +79,12 @@ function fromAttribute(value: AttributeValue): unknown {
 /** The sweep's sightings of the key's hold, or null when no sweep wrote any (GetItem, as readHold). */
 export function readSightings(keyArn: string): Promise<Sightings | null> {
   return readRegistryItem(sightingsKeyOf(keyArn), sightingsSchema);
+}
+
+/**
+ * The sweep's progress (or the proof of the subscription's deliveries), or null before its first
+ * write. Throws on an item the stack did not write.
+ */
+export function readSweepState(): Promise<SweepState | null> {
+  return readRegistryItem(SWEEP_STATE_KEY, sweepStateSchema);
 }

@@ -1,23 +1,12 @@
-import {
-  type AttributeValue,
-  PutItemCommand,
-  type PutItemCommandInput,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
-import { type HoldRecord, holdRecordSchema } from '../contracts/hold-registry.js';
-import { describeIssues, safeParseContract } from '../contracts/issues.js';
-import {
-  type Building,
-  buildingKeyOf,
-  buildingSchema,
-  SWEEP_STATE_KEY,
-  type SweepState,
-  sweepStateSchema,
-} from '../contracts/sweep.js';
-import { HoldRecordUnreadableError } from '../domain/errors.js';
+import { type AttributeValue, PutItemCommand, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { type Building, buildingKeyOf, buildingSchema, type SweepState } from '../contracts/sweep.js';
 import type { HoldSightings } from '../domain/sweep.js';
 import { dynamoDbClient } from './clients.js';
-import { fromItem, holdTableName, readRegistryItem } from './hold-reader.js';
+import { holdTableName, readRegistryItem } from './hold-reader.js';
+
+// The checks read the sweep's state too, without this module's writes.
+export { readSweepState } from './hold-reader.js';
+
 import { toItem } from './hold-registry.js';
 
 /**
@@ -31,45 +20,6 @@ export type SweepWrite = 'WRITTEN' | 'CONFLICT';
 /** A hold's sightings as stored: under `sightings#<key ARN>`, deleted by DynamoDB after `expiresAt`. */
 export type SightingsItem = HoldSightings & { readonly keyArn: string; readonly expiresAt: number };
 
-export interface LiveHolds {
-  readonly holds: HoldRecord[];
-  /** Items under a key ARN that are not a readable hold, as HoldRecordUnreadableError. */
-  readonly unreadable: HoldRecordUnreadableError[];
-}
-
-/**
- * Every hold that has not ended. A hold whose item cannot be read is left out and named: its own
- * checks read it too and fail on it, so one bad item does not blind the sweep for every other hold.
- */
-export async function listLiveHolds(): Promise<LiveHolds> {
-  const holds: HoldRecord[] = [];
-  const unreadable: HoldRecordUnreadableError[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await dynamoDbClient().send(
-      new ScanCommand({
-        TableName: holdTableName(),
-        ConsistentRead: true,
-        FilterExpression: 'begins_with(keyArn, :arn) AND #phase <> :ended',
-        ExpressionAttributeNames: { '#phase': 'phase' },
-        ExpressionAttributeValues: { ':arn': { S: 'arn:' }, ':ended': { S: 'ended' } },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const parsed = safeParseContract(holdRecordSchema, fromItem(item));
-      if (parsed.success) {
-        holds.push(parsed.data);
-      } else {
-        const keyArn = item.keyArn?.S ?? '(no key ARN)';
-        unreadable.push(new HoldRecordUnreadableError(keyArn, describeIssues(parsed.error.issues, 3)));
-      }
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return { holds, unreadable };
-}
-
 /** What a split sweep found so far of the key's hold, or null when nothing was kept. */
 export function readBuilding(keyArn: string): Promise<Building | null> {
   return readRegistryItem(buildingKeyOf(keyArn), buildingSchema);
@@ -78,11 +28,6 @@ export function readBuilding(keyArn: string): Promise<Building | null> {
 /** Replaces what a split sweep found so far of a hold (only the sweep, one at a time, writes it). */
 export async function putBuilding(building: Building): Promise<void> {
   await dynamoDbClient().send(new PutItemCommand({ TableName: holdTableName(), Item: toItem(building) }));
-}
-
-/** The sweep's progress, or null before its first write. Throws on an item the stack did not write. */
-export function readSweepState(): Promise<SweepState | null> {
-  return readRegistryItem(SWEEP_STATE_KEY, sweepStateSchema);
 }
 
 /** Writes `next` over `seen` (null: over no item): CONFLICT when another sweep wrote in between. */
@@ -110,6 +55,30 @@ export function putSightings(sightings: SightingsItem): Promise<SweepWrite> {
     ConditionExpression: 'attribute_not_exists(keyArn) OR sweptTo <= :sweptTo',
     ExpressionAttributeValues: { ':sweptTo': { S: sightings.sweptTo } },
   });
+}
+
+/**
+ * Writes a hold's sightings from the subscription over the item as it was read (`seenVersion`; null:
+ * over no item, or over one without a version, which the search's sweep wrote): CONFLICT when another
+ * delivery wrote it in between, and the caller reads and merges again.
+ */
+export function putDeliveredSightings(
+  sightings: SightingsItem,
+  seenVersion: number | null,
+): Promise<SweepWrite> {
+  return conditionalPut(
+    toItem({ ...sightings, version: (seenVersion ?? 0) + 1 }),
+    seenVersion === null
+      ? {
+          ConditionExpression: 'attribute_not_exists(keyArn) OR attribute_not_exists(#version)',
+          ExpressionAttributeNames: { '#version': 'version' },
+        }
+      : {
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':version': { N: String(seenVersion) } },
+        },
+  );
 }
 
 async function conditionalPut(

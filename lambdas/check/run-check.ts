@@ -17,7 +17,11 @@ import { readSweptRecords } from '../aws/swept-records.js';
 import { WORKFLOW_ERRORS } from '../contracts/workflow-errors.js';
 import { addCanary, canarySearchStart, isWorkflowRecord, parseCanaries } from '../domain/canary.js';
 import { type KeyRef, type RecordKind, recordMatchesKind, toEvidence } from '../domain/cloudtrail.js';
-import { EventSourceUnavailableError, KeyChangedExternallyError } from '../domain/errors.js';
+import {
+  EventSourceUnavailableError,
+  KeyChangedExternallyError,
+  SweepBehindError,
+} from '../domain/errors.js';
 import { type UsageAfterDisable, usageAfterDisable } from '../domain/final-usage.js';
 import { type HoldRecord, verifyHeldKey } from '../domain/hold-record.js';
 import {
@@ -86,7 +90,7 @@ function searchWindow(event: ValidCheckEvent, window: QueryWindow): QueryWindow 
  */
 async function recordsOf(
   q: RecordQuery & { readonly key: KeyRef; readonly now: Date },
-  executionArn: string,
+  hold: { readonly executionArn: string; readonly disabledAt: Date; readonly dueAt: Date },
   bound: SearchBound | null,
   resume: WatchState['resume'],
   lastLookLagSeconds: number | null,
@@ -95,7 +99,8 @@ async function recordsOf(
   // a record delivered after the previous check's window is found by the next check, not only by a decision.
   const swept = await readSweptRecords({
     keyArn: q.key.keyArn,
-    executionArn,
+    executionArn: hold.executionArn,
+    disabledAt: hold.disabledAt,
     window: { start: new Date(0), end: q.end },
     now: q.now,
   });
@@ -103,7 +108,20 @@ async function recordsOf(
     return searchRecords(q, bound, resume);
   }
   const records = swept.records.filter((record) => recordMatchesKind(record, q.kind));
-  if (lastLookLagSeconds !== null && swept.searchedTo.getTime() < q.end.getTime()) {
+  if (
+    lastLookLagSeconds !== null &&
+    swept.subscription &&
+    swept.searchedTo.getTime() < hold.dueAt.getTime()
+  ) {
+    // The subscription's sightings already hold every record delivered up to now, whatever its event
+    // time: a last look has nothing to search, only to wait until the deliveries are proven through
+    // the time it was due (minutes), as a transient error the watch retries.
+    throw new SweepBehindError(
+      `The subscription's deliveries are proven up to ${swept.searchedTo.toISOString()}, not yet through ` +
+        `${hold.dueAt.toISOString()} when this last look of ${q.key.keyArn} was due: it waits for the proof.`,
+    );
+  }
+  if (lastLookLagSeconds !== null && !swept.subscription && swept.searchedTo.getTime() < q.end.getTime()) {
     const tailStart = Math.max(q.start.getTime(), swept.searchedTo.getTime() - lastLookLagSeconds * 1000);
     const tail = await searchRecords({ ...q, start: new Date(tailStart) }, bound, resume);
     if (!tail.complete) {
@@ -248,7 +266,7 @@ export async function runCheck(
       kind: kindOf(phase, pendingBySomeoneElse),
       now,
     },
-    event.executionArn,
+    { executionArn: event.executionArn, disabledAt, dueAt: new Date(watch.nextCheckAt) },
     bound,
     watch.resume,
     phase === 'FINAL' || atDeletion ? plan.ingestionLagSeconds : null,

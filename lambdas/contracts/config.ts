@@ -55,7 +55,13 @@ export type WholeNumberSetting = keyof typeof WHOLE_NUMBER_SETTINGS;
 export const WHOLE_NUMBER_FIELDS = /* @__PURE__ */ Object.keys(WHOLE_NUMBER_SETTINGS) as WholeNumberSetting[];
 
 /** The on/off settings. */
-export const SWITCH_FIELDS = ['createTrail', 'watchPendingWindow', 'fastRollback', 'sweep'] as const;
+export const SWITCH_FIELDS = [
+  'createTrail',
+  'watchPendingWindow',
+  'fastRollback',
+  'sweep',
+  'sweepSubscription',
+] as const;
 
 export const CONFIG_DEFAULTS = {
   approvalEmails: [] as readonly string[],
@@ -70,6 +76,7 @@ export const CONFIG_DEFAULTS = {
   watchPendingWindow: true,
   fastRollback: true,
   sweep: false,
+  sweepSubscription: false,
   sweepIntervalMinutes: 60,
 } as const;
 
@@ -185,6 +192,12 @@ export const stackConfigSchema = /* @__PURE__ */ (() =>
        * or whose trail is busy: its cost grows with the trail's records, not with the keys held.
        */
       sweep: z.boolean(),
+      /**
+       * With `sweep`: receive the failed calls from a subscription of the log group, as CloudWatch Logs
+       * ingests them, instead of searching the group every interval (default false). Nothing is read
+       * twice to find a late record; it takes one of the log group's two subscription slots.
+       */
+      sweepSubscription: z.boolean(),
       /** Minutes between two sweeps, with `sweep` (15–360, default 60). */
       sweepIntervalMinutes: wholeNumber('sweepIntervalMinutes'),
       /**

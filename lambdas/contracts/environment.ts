@@ -47,10 +47,7 @@ export const fastPathEnvironment = /* @__PURE__ */ (() =>
       stateMachineArn: env.KDG_STATE_MACHINE_ARN,
       /** The prefix of every execution ARN of the state machine. */
       executionPrefix: env.KDG_STATE_MACHINE_ARN.replace(STATE_MACHINE_ARN, '$1execution:$2:'),
-      workflowPrincipals: (env.KDG_WORKFLOW_PRINCIPALS ?? '')
-        .split(',')
-        .map((arn) => arn.trim())
-        .filter((arn) => arn.length > 0),
+      workflowPrincipals: principalsOf(env.KDG_WORKFLOW_PRINCIPALS),
     })),
   ))();
 
@@ -105,23 +102,67 @@ export const sweepEnvironment = /* @__PURE__ */ (() =>
       logGroupName: env.KDG_LOG_GROUP,
       lagSeconds: Number(env.KDG_INGESTION_LAG_SECONDS),
       intervalSeconds: Number(env.KDG_SWEEP_INTERVAL_SECONDS),
-      workflowPrincipals: (env.KDG_WORKFLOW_PRINCIPALS ?? '')
-        .split(',')
-        .map((arn) => arn.trim())
-        .filter((arn) => arn.length > 0),
+      workflowPrincipals: principalsOf(env.KDG_WORKFLOW_PRINCIPALS),
     })),
   ))();
 
 /**
  * The checks of a stack with a sweep: they read the sweep's sightings instead of searching, and
  * fail on sightings older than this (the sweep has stopped or fell behind). Unset: each check searches.
+ * `KDG_SWEEP_SOURCE` says where the sightings come from: the sweep's searches (`search`, the
+ * default), or the log group's subscription, whose proof is one item (lambdas/domain/stream.ts).
  */
 export const checkSweepEnvironment = /* @__PURE__ */ (() =>
   z.pipe(
-    z.object({ KDG_SWEEP_MAX_AGE_SECONDS: z.optional(seconds) }),
+    z.object({
+      KDG_SWEEP_MAX_AGE_SECONDS: z.optional(seconds),
+      KDG_SWEEP_SOURCE: z.optional(z.enum(['search', 'subscription'])),
+    }),
     z.transform((env) => ({
       sweepMaxAgeMs:
         env.KDG_SWEEP_MAX_AGE_SECONDS === undefined ? null : Number(env.KDG_SWEEP_MAX_AGE_SECONDS) * 1000,
+      sweepSource: env.KDG_SWEEP_SOURCE ?? 'search',
+    })),
+  ))();
+
+/** The workflow's own roles, comma-separated: their records are the canaries, never evidence. */
+function principalsOf(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((arn) => arn.trim())
+    .filter((arn) => arn.length > 0);
+}
+
+/**
+ * The subscription's receiver (lambdas/deliveries/): the ingestion lag (each hold's records count
+ * from that long before its disable, as a search's would) and the workflow's own roles.
+ */
+export const deliveriesEnvironment = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({ KDG_INGESTION_LAG_SECONDS: seconds, KDG_WORKFLOW_PRINCIPALS: z.optional(z.string()) }),
+    z.transform((env) => ({
+      lagSeconds: Number(env.KDG_INGESTION_LAG_SECONDS),
+      workflowPrincipals: principalsOf(env.KDG_WORKFLOW_PRINCIPALS),
+    })),
+  ))();
+
+/**
+ * The proof of the subscription's deliveries (lambdas/delivery-proof/): the log group and its
+ * subscription filter, and the receiver whose delivery metrics it reads.
+ */
+export const deliveryProofEnvironment = /* @__PURE__ */ (() =>
+  z.pipe(
+    z.object({
+      KDG_LOG_GROUP: setting,
+      KDG_SUBSCRIPTION_FILTER: setting,
+      KDG_DELIVERIES_FUNCTION: setting,
+      KDG_DELIVERIES_FUNCTION_ARN: z.string().check(z.startsWith('arn:')),
+    }),
+    z.transform((env) => ({
+      logGroupName: env.KDG_LOG_GROUP,
+      filterName: env.KDG_SUBSCRIPTION_FILTER,
+      deliveriesFunctionName: env.KDG_DELIVERIES_FUNCTION,
+      deliveriesFunctionArn: env.KDG_DELIVERIES_FUNCTION_ARN,
     })),
   ))();
 
@@ -137,6 +178,8 @@ export interface FunctionEnvironments {
     Readonly<z.input<typeof checkSweepEnvironment>> &
     HoldRegistryVariables;
   readonly sweep: Readonly<z.input<typeof sweepEnvironment>> & HoldRegistryVariables;
+  readonly deliveries: Readonly<z.input<typeof deliveriesEnvironment>> & HoldRegistryVariables;
+  readonly 'delivery-proof': Readonly<z.input<typeof deliveryProofEnvironment>> & HoldRegistryVariables;
   readonly 'schedule-deletion': HoldRegistryVariables & Readonly<z.input<typeof checkSweepEnvironment>>;
   readonly 'fast-path': Readonly<z.input<typeof fastPathEnvironment>> & HoldRegistryVariables;
   readonly restore: HoldRegistryVariables;

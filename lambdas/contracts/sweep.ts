@@ -48,8 +48,16 @@ export const sweepStateSchema = /* @__PURE__ */ (() =>
     keyArn: z.literal(SWEEP_STATE_KEY),
     /** Incremented by every write; a sweep writes only over the version it read. */
     version: z.number().check(z.int(), z.positive()),
-    /** The end of the last complete sweep (ISO), null before the first. */
+    /**
+     * The end of the last complete sweep (ISO), null before the first. With the subscription: where
+     * the last proof of its deliveries stands (lambdas/domain/stream.ts).
+     */
     sweptTo: z.nullable(isoInstant),
+    /**
+     * With the subscription: from when no delivery can have been lost (ISO); null while it is not
+     * whole. Absent with the search.
+     */
+    streamSince: z.optional(z.nullable(isoInstant)),
     /** A sweep split across invocations: the holds it searches for and where its search stopped. */
     running: z.nullable(
       z.object({
@@ -103,6 +111,11 @@ export const sightingsSchema = /* @__PURE__ */ (() =>
     dropped: z.number().check(z.int(), z.nonnegative()),
     /** When DynamoDB may delete the item (epoch seconds; the table's time-to-live attribute). */
     expiresAt: z.number().check(z.int(), z.positive()),
+    /**
+     * Written by the subscription's deliveries: several at once, so each writes only over the
+     * version it read. Absent on the search's sightings (one sweep at a time writes them).
+     */
+    version: z.optional(z.number().check(z.int(), z.positive())),
   }))();
 
 /** What a split sweep found so far of one hold: kept as its sightings would keep it. */

@@ -381,3 +381,36 @@ export class SweepBehindError extends Error {
     this.name = 'SweepBehindError';
   }
 }
+
+/**
+ * CloudWatch did not answer the delivery metrics of the log group's subscription completely: the
+ * proof of the deliveries is not made (a read that fails is never "nothing there").
+ */
+export class DeliveryMetricsUnreadableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeliveryMetricsUnreadableError';
+  }
+}
+
+/**
+ * The log group's subscription is not the stack's (gone, or its pattern or destination changed):
+ * failed calls may be skipped, so no hold stands on it until it is whole again.
+ */
+export class SubscriptionBrokenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SubscriptionBrokenError';
+  }
+}
+
+/**
+ * A delivery could not write a hold's sightings: other deliveries kept writing them in between. The
+ * delivery fails so that Lambda tries it again, and the proof of the deliveries counts the error.
+ */
+export class SightingsContendedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SightingsContendedError';
+  }
+}

@@ -118,6 +118,11 @@ export interface SweptRecords {
   /** Where the sweep's search of this hold started, and where it ended (the check stands as of then). */
   readonly searchedFrom: Date;
   readonly searchedTo: Date;
+  /**
+   * From the log group's subscription (lambdas/domain/stream.ts): every delivered record is there,
+   * even past `searchedTo`, and a last look needs no search of its own once the proof reaches its time.
+   */
+  readonly subscription: boolean;
 }
 
 /**
@@ -169,5 +174,6 @@ export function sweptRecordsFor(args: {
     ingestedAt: new Map(Object.entries(sightings.ingestedAt)),
     searchedFrom,
     searchedTo: new Date(end),
+    subscription: false,
   };
 }

@@ -71,6 +71,7 @@ export async function handler(
   const swept = await readSweptRecords({
     keyArn: key.keyArn,
     executionArn: event.executionArn,
+    disabledAt: new Date(event.disable.disabledAt),
     window: { start: new Date(event.disable.disabledAt), end: now },
     now,
   });

@@ -2,9 +2,9 @@ import type { Context } from 'aws-lambda';
 import { homeRegion } from '../aws/clients.js';
 import { carriedRecord, type SearchBound, searchRecords } from '../aws/cloudtrail-source.js';
 import { readEnvironment } from '../aws/environment.js';
+import { listLiveHolds } from '../aws/live-holds.js';
 import { createLogger } from '../aws/logger.js';
 import {
-  listLiveHolds,
   putBuilding,
   putSightings,
   readBuilding,

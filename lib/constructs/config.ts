@@ -177,6 +177,12 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
     );
   }
 
+  if (config.sweepSubscription === true && config.sweep !== true) {
+    throw new KeyDeletionGuardConfigError(
+      'sweepSubscription is how the sweep reads the log group: set sweep: true with it, or leave sweepSubscription out.',
+    );
+  }
+
   // The same limit holds each execution's own input (lambdas/domain/input.ts): Step Functions ends a
   // Standard execution after a year, with no Catch to restore the key.
   const executionDays = executionDaysNeeded(
@@ -199,6 +205,7 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
     watchPendingWindow: config.watchPendingWindow !== false,
     fastRollback: config.fastRollback !== false,
     sweep: config.sweep === true,
+    sweepSubscription: config.sweepSubscription === true,
     sweepIntervalMinutes: integers.sweepIntervalMinutes,
     observationDays: integers.observationDays,
     checkIntervalHours: integers.checkIntervalHours,

@@ -34,6 +34,8 @@ export const HANDLER_NAMES = [
   'fast-path',
   'alarm-relay',
   'sweep',
+  'deliveries',
+  'delivery-proof',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 

@@ -47,10 +47,14 @@ export function grantReadHolds(grantee: GuardFunction, registry: HoldRegistry): 
  * and PutItem for its own progress and the holds' sightings. Its code never writes a hold: every
  * PutItem it sends is on a `sweep#` or `sightings#` item, conditioned so.
  */
-export function grantSweepHolds(grantee: GuardFunction, registry: HoldRegistry): void {
+export function grantSweepHolds(
+  grantee: GuardFunction,
+  registry: HoldRegistry,
+  actions: readonly string[] = ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+): void {
   grantee.function.addToRolePolicy(
     new iam.PolicyStatement({
-      actions: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      actions: [...actions],
       resources: [registry.table.tableArn],
     }),
   );
@@ -190,6 +194,23 @@ export class GuardGrants {
     return this.add(new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: [anyGroup] }), {
       resource: anyGroup,
       reason: "DescribeLogGroups authorizes on the account's log groups, not on one group.",
+    });
+  }
+
+  /**
+   * Prove the log group's subscription lost nothing: read the filter, and the delivery metrics of the
+   * group and of the receiver.
+   */
+  public proveDeliveries(): this {
+    const group = this.logGroupArn(this.logGroupName);
+    const streams = this.logGroupArn(`${this.logGroupName}:*`);
+    this.add(
+      new iam.PolicyStatement({ actions: ['logs:DescribeSubscriptionFilters'], resources: [group, streams] }),
+      { resource: streams, reason: 'DescribeSubscriptionFilters on the CloudTrail log group.' },
+    );
+    return this.add(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }), {
+      resource: '*',
+      reason: 'CloudWatch GetMetricData supports no resource-level permissions.',
     });
   }
 

@@ -6,6 +6,7 @@ import { ApprovalEndpoint } from './approval-endpoint.js';
 import { ApprovalLinks } from './approval-links.js';
 import { CloudTrailSource } from './cloudtrail-source.js';
 import { type KeyDeletionGuardConfig, type ResolvedGuardConfig, resolveGuardConfig } from './config.js';
+import { DeliveryStream } from './delivery-stream.js';
 import { FastPath } from './fast-path.js';
 import { GuardFunction } from './guard-function.js';
 import { GuardGrants } from './guard-grants.js';
@@ -39,6 +40,8 @@ export class KeyDeletionGuard extends Construct {
   public readonly holdRegistry: HoldRegistry;
   /** The sweep, with `sweep: true`: one search of the log group per interval for every held key. */
   public readonly sweep: Sweep | undefined;
+  /** With `sweepSubscription: true`: the sweep's source is a subscription of the log group instead. */
+  public readonly deliveryStream: DeliveryStream | undefined;
 
   constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
     super(scope, id);
@@ -55,9 +58,14 @@ export class KeyDeletionGuard extends Construct {
     const registry = new HoldRegistry(this, 'HoldRegistry');
     this.holdRegistry = registry;
     // With a sweep, the checks and ScheduleDeletion read its sightings, and refuse ones this old.
-    const sweepReaders = this.config.sweep
-      ? { KDG_SWEEP_MAX_AGE_SECONDS: String(Sweep.maxAgeSeconds(this.config.sweepIntervalMinutes)) }
-      : {};
+    const sweepReaders = !this.config.sweep
+      ? {}
+      : this.config.sweepSubscription
+        ? {
+            KDG_SWEEP_MAX_AGE_SECONDS: String(DeliveryStream.maxAgeSeconds()),
+            KDG_SWEEP_SOURCE: 'subscription' as const,
+          }
+        : { KDG_SWEEP_MAX_AGE_SECONDS: String(Sweep.maxAgeSeconds(this.config.sweepIntervalMinutes)) };
     const grant = (fn: GuardFunction) =>
       new GuardGrants(fn, {
         keyTagCondition: this.config.keyTagCondition,
@@ -185,18 +193,30 @@ export class KeyDeletionGuard extends Construct {
         })
       : undefined;
 
-    this.sweep = this.config.sweep
-      ? new Sweep(this, 'Sweep', {
-          registry,
-          logGroupName: source.logGroupName,
-          grants: grant,
-          intervalMinutes: this.config.sweepIntervalMinutes,
-          ingestionLagMinutes: this.config.ingestionLagMinutes,
-          workflowRoles: [disable, check, scheduleDeletion, restore].flatMap((fn) =>
-            fn.function.role ? [fn.function.role] : [],
-          ),
-        })
-      : undefined;
+    const sweepRoles = [disable, check, scheduleDeletion, restore].flatMap((fn) =>
+      fn.function.role ? [fn.function.role] : [],
+    );
+    this.deliveryStream =
+      this.config.sweep && this.config.sweepSubscription
+        ? new DeliveryStream(this, 'DeliveryStream', {
+            registry,
+            logGroupName: source.logGroupName,
+            grants: grant,
+            ingestionLagMinutes: this.config.ingestionLagMinutes,
+            workflowRoles: sweepRoles,
+          })
+        : undefined;
+    this.sweep =
+      this.config.sweep && !this.config.sweepSubscription
+        ? new Sweep(this, 'Sweep', {
+            registry,
+            logGroupName: source.logGroupName,
+            grants: grant,
+            intervalMinutes: this.config.sweepIntervalMinutes,
+            ingestionLagMinutes: this.config.ingestionLagMinutes,
+            workflowRoles: sweepRoles,
+          })
+        : undefined;
 
     const approval = this.approvalFunction(workflow.stateMachine, approvalLinks);
     approvalEndpoint.connect(approval.function);
@@ -215,6 +235,8 @@ export class KeyDeletionGuard extends Construct {
         requestApproval: monitored(requestApproval),
         approval: monitored(approval),
         ...(this.sweep ? { sweep: monitored(this.sweep.function) } : {}),
+        // The proof of the deliveries fails when the subscription is broken: the same alarm.
+        ...(this.deliveryStream ? { sweep: monitored(this.deliveryStream.proof) } : {}),
       },
       ...(fastPath
         ? { fastPath: { ...monitored(fastPath.function), deadLetterQueue: fastPath.deadLetterQueue } }
@@ -227,6 +249,9 @@ export class KeyDeletionGuard extends Construct {
       approval,
       ...(fastPath ? { fastPath: fastPath.function } : {}),
       ...(this.sweep ? { sweep: this.sweep.function } : {}),
+      ...(this.deliveryStream
+        ? { deliveries: this.deliveryStream.deliveries, deliveryProof: this.deliveryStream.proof }
+        : {}),
       ...(this.operatorView.relay ? { alarmRelay: this.operatorView.relay } : {}),
     };
   }

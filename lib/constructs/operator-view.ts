@@ -362,7 +362,8 @@ export class OperatorView extends Construct {
     if (sweep) {
       alarm(
         'SweepFailing',
-        'The sweep, which searches the CloudTrail log group for every held key, failed. Its schedule tries again ' +
+        'The sweep, which searches the CloudTrail log group for every held key (or, with sweepSubscription, proves ' +
+          "that the log group's subscription lost no failed call), failed. Its schedule tries again " +
           'every five minutes; while it fails its sightings age, and once they are older than the checks accept ' +
           '(two sweep intervals) every check fails with SweepBehindError and its key is given back. Read the ' +
           "sweep function's log (throttling, permissions, a missing log group) and fix the cause.",

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { TAGS } from '../../../lambdas/domain/types.js';
 import { KeyDeletionGuardConfigError, resolveGuardConfig } from '../../../lib/constructs/config.js';
@@ -11,6 +11,14 @@ import { synthStack, TEST_CONFIG } from '../synth.js';
 
 // With the sweep, so that every handler (the sweep's too) is in the template the checks below read.
 const { stack, template } = synthStack({ ...TEST_CONFIG, sweep: true });
+// The sweep's subscription source replaces the sweep: its handlers are in a template of their own.
+const { template: subscribed } = synthStack({ ...TEST_CONFIG, sweep: true, sweepSubscription: true });
+const SUBSCRIPTION_HANDLERS: readonly string[] = ['deliveries', 'delivery-proof'];
+
+/** The template a handler's function is in. */
+function templateOf(handler: string): Template {
+  return SUBSCRIPTION_HANDLERS.includes(handler) ? subscribed : template;
+}
 const LAMBDAS = path.resolve(import.meta.dirname, '../../../lambdas');
 const SDK_SERVICES: Record<string, string> = {
   '@aws-sdk/client-kms': 'kms',
@@ -27,6 +35,7 @@ const SDK_SERVICES: Record<string, string> = {
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-dynamodb': 'dynamodb',
   '@aws-sdk/client-efs': 'elasticfilesystem',
+  '@aws-sdk/client-cloudwatch': 'cloudwatch',
 };
 /** Commands whose IAM action is not named after them (the Service Authorization Reference's mapping). */
 const ACTION_OF_COMMAND: Record<string, string> = {
@@ -68,15 +77,15 @@ function actionsCalledBy(handler: string): string[] {
 type Statement = { Effect?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 /** The statements of every policy attached to the role with this logical ID. */
-function statementsOfRole(roleId: string | undefined): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy'))
+function statementsOfRole(roleId: string | undefined, within: Template = template): Statement[] {
+  return Object.values(within.findResources('AWS::IAM::Policy'))
     .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
     .flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
 
 /** The logical ID of the Lambda function that runs a handler. */
 function functionOf(handler: string): string | undefined {
-  const functions = template.findResources('AWS::Lambda::Function', {
+  const functions = templateOf(handler).findResources('AWS::Lambda::Function', {
     Properties: { Environment: { Variables: { KDG_HANDLER: handler } } },
   });
   return Object.keys(functions)[0];
@@ -84,8 +93,9 @@ function functionOf(handler: string): string | undefined {
 
 /** The statements a handler's role is granted. */
 function statementsOf(handler: string): Statement[] {
-  const fn = template.toJSON().Resources[functionOf(handler) ?? ''];
-  return statementsOfRole(fn?.Properties?.Role?.['Fn::GetAtt']?.[0]);
+  const within = templateOf(handler);
+  const fn = within.toJSON().Resources[functionOf(handler) ?? ''];
+  return statementsOfRole(fn?.Properties?.Role?.['Fn::GetAtt']?.[0], within);
 }
 
 /** The statements of the state machine's role. */
@@ -207,8 +217,11 @@ describe('KeyDeletionGuard', () => {
   });
 
   it('runs every handler on Node.js 22, arm64, with X-Ray', () => {
-    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(HANDLER_NAMES.length);
+    const functions = [template, subscribed].flatMap((t) =>
+      Object.values(t.findResources('AWS::Lambda::Function')),
+    );
+    const handlers = new Set(functions.map((fn) => fn.Properties.Environment.Variables.KDG_HANDLER));
+    expect([...handlers].sort()).toEqual([...HANDLER_NAMES].sort());
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',

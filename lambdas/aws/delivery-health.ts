@@ -1,0 +1,115 @@
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { DescribeSubscriptionFiltersCommand, type SubscriptionFilter } from '@aws-sdk/client-cloudwatch-logs';
+import { DeliveryMetricsUnreadableError } from '../domain/errors.js';
+import {
+  DELIVERY_METRIC_PERIOD_SECONDS,
+  type DeliveryIncident,
+  type SubscriptionSeen,
+} from '../domain/stream.js';
+import { clientsPerRegion, logsClient } from './clients.js';
+
+/**
+ * What AWS says of the log group's subscription: the filter itself, and the metrics of every delivery
+ * that may not have arrived. Every read that fails throws: a proof is never made of a read that failed.
+ */
+
+const cloudWatchClient = clientsPerRegion((config) => new CloudWatchClient(config));
+
+/** The stack's subscription filter on the log group, or null when the group has none of that name. */
+export async function describeSubscription(
+  logGroupName: string,
+  filterName: string,
+): Promise<SubscriptionSeen | null> {
+  let nextToken: string | undefined;
+  do {
+    const page = await logsClient().send(
+      new DescribeSubscriptionFiltersCommand({ logGroupName, filterNamePrefix: filterName, nextToken }),
+    );
+    const filter = (page.subscriptionFilters ?? []).find(
+      (f: SubscriptionFilter) => f.filterName === filterName,
+    );
+    if (filter) {
+      return {
+        filterPattern: filter.filterPattern ?? '',
+        destinationArn: filter.destinationArn ?? '',
+        // Without a creation time nothing shows the filter was not made again just now.
+        creationTime: new Date(filter.creationTime ?? Number.MAX_SAFE_INTEGER),
+      };
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return null;
+}
+
+/**
+ * The metrics that count a delivery lost or late: CloudWatch Logs' errors and throttling towards the
+ * filter's destination (events skipped, or retried for up to a day), and the receiver's failed,
+ * throttled and dropped asynchronous invocations (retried for hours, or dropped).
+ */
+function deliveryQueries(args: {
+  readonly logGroupName: string;
+  readonly functionName: string;
+}): MetricDataQuery[] {
+  // CloudWatch Logs publishes these per log group as well as per filter and destination type: per
+  // group counts every filter's failures (another subscription's too), which can only err towards none.
+  const logs = [{ Name: 'LogGroupName', Value: args.logGroupName }];
+  const lambda = [{ Name: 'FunctionName', Value: args.functionName }];
+  const metrics = [
+    { id: 'deliveryErrors', namespace: 'AWS/Logs', name: 'DeliveryErrors', dimensions: logs },
+    { id: 'deliveryThrottling', namespace: 'AWS/Logs', name: 'DeliveryThrottling', dimensions: logs },
+    { id: 'errors', namespace: 'AWS/Lambda', name: 'Errors', dimensions: lambda },
+    { id: 'throttles', namespace: 'AWS/Lambda', name: 'Throttles', dimensions: lambda },
+    { id: 'dropped', namespace: 'AWS/Lambda', name: 'AsyncEventsDropped', dimensions: lambda },
+  ];
+  return metrics.map((metric) => ({
+    Id: metric.id,
+    Label: `${metric.namespace} ${metric.name}`,
+    MetricStat: {
+      Metric: { Namespace: metric.namespace, MetricName: metric.name, Dimensions: metric.dimensions },
+      Period: DELIVERY_METRIC_PERIOD_SECONDS,
+      Stat: 'Sum',
+    },
+    ReturnData: true,
+  }));
+}
+
+/** Every data point above zero of the delivery metrics from `start` to `end`. */
+export async function deliveryIncidents(args: {
+  readonly logGroupName: string;
+  readonly functionName: string;
+  readonly start: Date;
+  readonly end: Date;
+}): Promise<DeliveryIncident[]> {
+  const incidents: DeliveryIncident[] = [];
+  if (args.end.getTime() <= args.start.getTime()) {
+    return incidents;
+  }
+  const queries = deliveryQueries(args);
+  let nextToken: string | undefined;
+  do {
+    const page = await cloudWatchClient().send(
+      new GetMetricDataCommand({
+        MetricDataQueries: queries,
+        StartTime: args.start,
+        EndTime: args.end,
+        NextToken: nextToken,
+      }),
+    );
+    for (const result of page.MetricDataResults ?? []) {
+      const metric = result.Label ?? result.Id ?? 'unknown metric';
+      // Anything but Complete may be missing data points: not a proof of none.
+      if (result.StatusCode !== 'Complete' && result.StatusCode !== 'PartialData') {
+        throw new DeliveryMetricsUnreadableError(
+          `GetMetricData answered ${result.StatusCode ?? 'no status'} for ${metric}: the deliveries cannot be proven.`,
+        );
+      }
+      const times = result.Timestamps ?? [];
+      for (const [i, value] of (result.Values ?? []).entries()) {
+        const at = times[i];
+        if (value > 0 && at) incidents.push({ metric, at: new Date(at), value });
+      }
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return incidents;
+}
