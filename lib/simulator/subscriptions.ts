@@ -27,7 +27,9 @@
  * - CloudWatch Logs publishes, in `AWS/Logs` with the dimensions LogGroupName, DestinationType and
  *   FilterName, the number of log events it forwarded (`ForwardedLogEvents`, `ForwardedBytes`), for
  *   which it was throttled (`DeliveryThrottling`) and for which the destination answered an error
- *   (`DeliveryErrors`).
+ *   (`DeliveryErrors`). ForwardedLogEvents, DeliveryThrottling and DeliveryErrors also per log group
+ *   alone (AWS's metric specification, as aws-cdk-lib's LogsMetrics generates it): every filter of
+ *   the group counts there.
  * - Without an `AWS::Lambda::Permission` for CloudWatch Logs, invoking the function is refused with
  *   AccessDeniedException. A scenario's `{ service: "logs", operation: "SubscriptionDelivery" }`
  *   fault makes deliveries fail with its error while it lasts.
@@ -38,6 +40,7 @@ import { gzipSync } from 'node:zlib';
 import type { SubscriptionFilterSpec } from './definition.js';
 import type { ForwardedLogEvent, SubscriptionFilterOptions } from './emulator/logs.js';
 import type { TimelineEntry } from './engine.js';
+import { SUBSCRIPTION_STATE } from './result.js';
 import type { AsyncInvokeQueue, MetricSink } from './scheduled-rules.js';
 
 const MINUTE_MS = 60_000;
@@ -53,8 +56,6 @@ const MAX_BATCH_EVENTS = 10_000;
 const MAX_BATCH_BYTES = 1_048_576;
 /** How far ahead a quiet filter looks for its next event before it checks in again. */
 const LOOKAHEAD_MS = 6 * 60 * MINUTE_MS;
-/** The timeline's name for a subscription's deliveries and the invocations they start. */
-export const SUBSCRIPTION_STATE = 'Subscription';
 const SUBSCRIPTION_TYPE = 'CloudWatchLogs';
 /** The errors CloudWatch Logs retries: throttling and the destination's 5xx answers. */
 const RETRYABLE = new Set([
@@ -231,8 +232,12 @@ export class SubscriptionDeliveries {
       FilterName: spec.filterName,
     };
     const count = batch.events.length;
+    const publish = (name: string) => {
+      this.metrics('AWS/Logs', name, dimensions, at, count);
+      this.metrics('AWS/Logs', name, { LogGroupName: spec.logGroupName }, at, count);
+    };
     if (error === undefined) {
-      this.metrics('AWS/Logs', 'ForwardedLogEvents', dimensions, at, count);
+      publish('ForwardedLogEvents');
       this.metrics('AWS/Logs', 'ForwardedBytes', dimensions, at, bytesOf(batch.events));
       this.queue.enqueue({
         functionArn: spec.functionArn,
@@ -247,7 +252,7 @@ export class SubscriptionDeliveries {
     }
     detail.deliveryError = error;
     if (RETRYABLE.has(error)) {
-      this.metrics('AWS/Logs', 'DeliveryThrottling', dimensions, at, count);
+      publish('DeliveryThrottling');
       const retryAt = at + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
       if (retryAt - batch.firstAt > RETRY_FOR_MS) {
         detail.dropped = 'RetriedFor24Hours';
@@ -257,7 +262,7 @@ export class SubscriptionDeliveries {
       }
       return [this.entry(at, detail)];
     }
-    this.metrics('AWS/Logs', 'DeliveryErrors', dimensions, at, count);
+    publish('DeliveryErrors');
     filter.disabledUntil = at + DISABLED_MS;
     detail.disabledUntil = new Date(filter.disabledUntil).toISOString();
     return [this.entry(at, detail)];

@@ -360,6 +360,7 @@ describe('SubscriptionDeliveries', () => {
       [28, 'ok'],
     ]);
     expect(w.account.cloudwatch.total('AWS/Logs', 'DeliveryErrors', LOGS_DIMENSIONS)).toBe(1);
+    expect(w.account.cloudwatch.total('AWS/Logs', 'DeliveryErrors', { LogGroupName: LOG_GROUP })).toBe(1);
     expect(w.account.cloudwatch.total('AWS/Logs', 'ForwardedLogEvents', LOGS_DIMENSIONS)).toBe(1);
   });
 
@@ -384,6 +385,7 @@ describe('SubscriptionDeliveries', () => {
     // Assess: refused at 00:17 and 00:18 (one minute later), delivered at 00:20 (two minutes later).
     expect(w.calls.map((c) => (c.at - START) / MINUTE)).toEqual([20]);
     expect(w.account.cloudwatch.total('AWS/Logs', 'DeliveryThrottling', LOGS_DIMENSIONS)).toBe(2);
+    expect(w.account.cloudwatch.total('AWS/Logs', 'DeliveryThrottling', { LogGroupName: LOG_GROUP })).toBe(2);
     expect(w.account.cloudwatch.total('AWS/Logs', 'DeliveryErrors', LOGS_DIMENSIONS)).toBe(0);
   });
 
