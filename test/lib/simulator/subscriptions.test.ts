@@ -489,4 +489,34 @@ describe('SubscriptionDeliveries', () => {
     expect(forwarded.map((e) => e.id)).toEqual(found.map((e) => e.eventId));
     expect(forwarded.every((e) => JSON.parse(e.message).errorCode === 'DisabledException')).toBe(true);
   });
+
+  it('DescribeSubscriptionFilters answers ResourceNotFoundException for a group that does not exist', () => {
+    // Prepare
+    const { functions, specs } = parse();
+    const w = world(specs, functions);
+
+    // Act
+    const answer = w.account.serve('logs', 'DescribeSubscriptionFilters', { logGroupName: 'nope' }, CALLER);
+
+    // Assess
+    expect(answer).toMatchObject({ status: 400, body: { __type: 'ResourceNotFoundException' } });
+  });
+
+  it('a log group takes two subscription filters, not three', () => {
+    // Prepare
+    const { functions, specs } = parse();
+    const w = world(specs, functions);
+    const filter = (name: string) => ({
+      filterName: name,
+      filterPattern: '',
+      destinationArn: functions[0]?.arn ?? '',
+      creationTime: START,
+    });
+    w.account.addSubscriptionFilter(filter('second'));
+
+    // Act / Assess
+    expect(() => w.account.addSubscriptionFilter(filter('third'))).toThrow(
+      expect.objectContaining({ type: 'LimitExceededException' }),
+    );
+  });
 });
