@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --json] [--keys N] [--background N] [--placements N] [--cold-runs N] [--workers N]
- *   [--fleet-days N] [--fleet-max-per-day N] [--no-fleet | --only-fleet]`
- * `--only-fleet` measures the fleet table alone (nothing of it skipped; the sweep at 10^6 records a day
- * run for real unless `--fleet-max-per-day` says otherwise) and prints it with its targets.
+ *   [--fleet-days N] [--fleet-max-per-day N] [--fleet-max-key-records N] [--no-fleet | --only-fleet]`
+ * `--only-fleet` measures the fleet table alone (nothing of it skipped: every subscription cell run
+ * for real unless `--fleet-max-key-records` says otherwise, the search sweep at 1,000 keys and at
+ * 10^6 records a day unless `--fleet-max-per-day` does) and prints it with its targets.
  * Prints the table (or one JSON object) on stdout; progress goes to stderr.
  */
 import { type BenchOptions, DEFAULT_OPTIONS, runBench, runFleetOnly } from './run.js';
@@ -10,6 +11,8 @@ import { BenchError } from './simulation.js';
 import { formatFleet, formatTable } from './table.js';
 
 const ONLY_FLEET_MAX_PER_DAY = 1_000_000;
+/** Every subscription cell (1,000 keys x 10^8 records a day). */
+const ONLY_FLEET_MAX_KEY_RECORDS = 100_000_000_000;
 
 const NUMBER_FLAGS = {
   '--keys': 'keys',
@@ -19,6 +22,7 @@ const NUMBER_FLAGS = {
   '--workers': 'workers',
   '--fleet-days': 'fleetDays',
   '--fleet-max-per-day': 'fleetMaxPerDay',
+  '--fleet-max-key-records': 'fleetMaxKeyRecords',
 } as const;
 
 function parseArgs(argv: readonly string[]) {
@@ -50,8 +54,12 @@ function parseArgs(argv: readonly string[]) {
     i += 1;
   }
   if (onlyFleet && !argv.includes('--fleet-max-per-day')) {
-    // The fleet alone has the time to run the sweep at 10^6 records a day for real.
+    // The fleet alone has the time to run the search sweep at 10^6 records a day for real.
     options.fleetMaxPerDay = ONLY_FLEET_MAX_PER_DAY;
+  }
+  if (onlyFleet && !argv.includes('--fleet-max-key-records')) {
+    // And every subscription cell.
+    options.fleetMaxKeyRecords = ONLY_FLEET_MAX_KEY_RECORDS;
   }
   if (onlyFleet && !options.fleet) {
     throw new BenchError('--only-fleet and --no-fleet exclude each other');

@@ -1,6 +1,12 @@
 /**
- * The fleet table: keys held at once (N) x CloudTrail records a day in the log group (V), measured
- * on the design as it is, where every held key's checks search the log group on their own.
+ * The fleet table: keys held at once (N) x CloudTrail records a day in the log group (V). Its rows
+ * are the subscription source's (bench/stream-fleet.ts: the log group's subscription hands every
+ * failed KMS call to the Deliveries function, the proof reads the delivery metrics; nothing searches
+ * the log group), the design meant for scale, and the targets are held against them. Two designs are
+ * kept beside it as comparisons: the search sweep (bench/sweep-fleet.ts: one search of the log group
+ * an interval for every held key) and the per-key design below.
+ *
+ * The per-key design: every held key's checks search the log group on their own.
  *
  * How a row is made (the model; every figure is one key's measured work, times N):
  * - One quiet key runs through a short watch (`observationDays`, 6-hour checks, the shortest
@@ -30,12 +36,14 @@
  */
 import { CADENCE_BUDGET } from '../lambdas/aws/use-history.js';
 import { checkSearchLimit, MAX_SEARCH_MS_PER_INVOCATION } from '../lambdas/domain/search-resume.js';
+import { PROOF_RATE_MS } from '../lambdas/domain/stream.js';
 import { VirtualClock } from '../lib/simulator/clock.js';
 import type { Invocation } from '../lib/simulator/emulator/account.js';
 import { DEFAULT_SEARCH_PAGE_LATENCY_MS, DEFAULT_SEARCH_TPS } from '../lib/simulator/scenario.js';
 import { type HandlerFacts, PRICES } from './cost.js';
 import { quietKeyScenario } from './scenarios.js';
 import { BenchError, runSimulation, type SimulationRun, scheduledInvocations } from './simulation.js';
+import { measureStreamFleet, type StreamRow, type StreamTarget, streamTargetsOf } from './stream-fleet.js';
 import { measureSweepFleet, type SweepRow, type SweepTarget, sweepTargetsOf } from './sweep-fleet.js';
 
 /** Keys held at once, and records a day in the CloudTrail log group: the table's cells. */
@@ -66,8 +74,15 @@ export const SEARCH_SECONDS_TARGET = 240;
 export interface FleetOptions {
   /** Observation days of each one-key run. */
   readonly observationDays: number;
-  /** Volumes up to this many records a day are simulated page by page; larger ones by page counts. */
+  /**
+   * The subscription's cells run for real while keys held x records a day stay within this (the
+   * fewest keys at every volume); the others are derived (bench/stream-fleet.ts).
+   */
+  readonly maxKeyRecordsPerDay: number;
+  /** The search sweep's cells run for real up to this many records a day; busier ones by page counts. */
   readonly maxSimulatedPerDay: number;
+  /** Keys held in the search sweep's cells (its 1,000-key cell alone takes minutes). */
+  readonly searchSweepKeys: readonly number[];
   /** Memory of each handler, from the template (the search time is billed at it). */
   readonly handlers: ReadonlyMap<string, HandlerFacts>;
   readonly log?: ((line: string) => void) | undefined;
@@ -167,11 +182,29 @@ export interface PerKeyDesign {
   readonly targets: readonly FleetTarget[];
 }
 
-export interface FleetFigures {
-  /** The sweep: one search of the log group per interval for every held key. */
+/** The search sweep (one search of the log group an interval for every held key), kept for comparison. */
+export interface SearchSweepDesign {
   readonly rows: readonly SweepRow[];
   readonly targets: readonly SweepTarget[];
-  readonly sweep: SweepSettings;
+  readonly settings: SweepSettings;
+}
+
+/** How the subscription's rows were measured. */
+export interface SubscriptionSettings {
+  readonly holdSpanDays: number;
+  /** Virtual hours each cell run for real ran (scaled to the day). */
+  readonly busyHours: number;
+  /** Cells of more keys x records a day than this (but the fewest keys') are derived. */
+  readonly maxKeyRecordsPerDay: number;
+  readonly proofRateMinutes: number;
+}
+
+export interface FleetFigures {
+  /** The subscription source: the failed calls delivered as they are ingested, the deliveries proven. */
+  readonly rows: readonly StreamRow[];
+  readonly targets: readonly StreamTarget[];
+  readonly subscription: SubscriptionSettings;
+  readonly searchSweep: SearchSweepDesign;
   readonly perKeyDesign: PerKeyDesign;
   readonly observationDays: number;
   readonly checkIntervalHours: number;
@@ -567,11 +600,13 @@ export const INGESTION_LAG_SECONDS = 1800;
 export const HOLD_SPAN_DAYS = 14;
 /** Hours each cell's sweep runs for real: two whole sweep cycles (the second finds the day's failures). */
 export const BUSY_HOURS = 2;
+/** Hours each subscription cell runs for real: 24 proofs, and a day's failures delivered and proven. */
+export const SUBSCRIPTION_BUSY_HOURS = 2;
 
 export async function measureFleet(options: FleetOptions): Promise<FleetFigures> {
   if (options.maxSimulatedPerDay < FLEET_EVENTS_PER_DAY[0]) {
     throw new BenchError(
-      `the fleet needs at least one volume simulated page by page: --fleet-max-per-day ${options.maxSimulatedPerDay} is below ${FLEET_EVENTS_PER_DAY[0]}`,
+      `the search sweep needs at least one volume simulated page by page: --fleet-max-per-day ${options.maxSimulatedPerDay} is below ${FLEET_EVENTS_PER_DAY[0]}`,
     );
   }
   const perKey: KeyWorkAtVolume[] = [];
@@ -589,8 +624,22 @@ export async function measureFleet(options: FleetOptions): Promise<FleetFigures>
   if (memoryMb === undefined) {
     throw new BenchError('no memory size for the check function: its bundle was not measured');
   }
-  const sweepOptions = {
+  // The checks' own work without searches (they read sightings): the quiet key's, less its searches.
+  const checkUsdPerKeyDay = base.work.otherUsd / base.work.runDays;
+  const streamOptions = {
     keys: FLEET_KEYS,
+    volumes: FLEET_EVENTS_PER_DAY,
+    maxKeyRecordsPerDay: options.maxKeyRecordsPerDay,
+    busyHours: SUBSCRIPTION_BUSY_HOURS,
+    holdSpanDays: HOLD_SPAN_DAYS,
+    checkIntervalHours: FLEET_CHECK_INTERVAL_HOURS,
+    searchTps: SEARCH_QUOTA_TPS,
+    checkUsdPerKeyDay,
+    log: options.log,
+  };
+  const rows = await measureStreamFleet(streamOptions);
+  const sweepOptions = {
+    keys: options.searchSweepKeys,
     volumes: FLEET_EVENTS_PER_DAY,
     maxSimulatedPerDay: options.maxSimulatedPerDay,
     busyHours: BUSY_HOURS,
@@ -602,21 +651,30 @@ export async function measureFleet(options: FleetOptions): Promise<FleetFigures>
     pageLatencyMs: PAGE_LATENCY_MS,
     searchTps: SEARCH_QUOTA_TPS,
     memoryMb,
-    // The checks' own work with the sweep on: the quiet key's, less its searches (they read sightings).
-    checkUsdPerKeyDay: base.work.otherUsd / base.work.runDays,
+    checkUsdPerKeyDay,
     log: options.log,
   };
-  const rows = await measureSweepFleet(sweepOptions);
+  const sweepRows = await measureSweepFleet(sweepOptions);
   return {
     rows,
-    targets: sweepTargetsOf(rows, sweepOptions),
-    sweep: {
+    targets: streamTargetsOf(rows, streamOptions),
+    subscription: {
       holdSpanDays: HOLD_SPAN_DAYS,
-      intervalSeconds: SWEEP_INTERVAL_SECONDS,
-      sweepRateMinutes: 5,
-      ingestionLagSeconds: INGESTION_LAG_SECONDS,
-      busyHours: BUSY_HOURS,
-      memoryMb,
+      busyHours: SUBSCRIPTION_BUSY_HOURS,
+      maxKeyRecordsPerDay: options.maxKeyRecordsPerDay,
+      proofRateMinutes: PROOF_RATE_MS / 60_000,
+    },
+    searchSweep: {
+      rows: sweepRows,
+      targets: sweepTargetsOf(sweepRows, sweepOptions),
+      settings: {
+        holdSpanDays: HOLD_SPAN_DAYS,
+        intervalSeconds: SWEEP_INTERVAL_SECONDS,
+        sweepRateMinutes: 5,
+        ingestionLagSeconds: INGESTION_LAG_SECONDS,
+        busyHours: BUSY_HOURS,
+        memoryMb,
+      },
     },
     perKeyDesign: { rows: perKeyRows, targets: fleetTargetsOf(perKeyRows) },
     observationDays: options.observationDays,

@@ -128,10 +128,10 @@ export interface SweepCell {
   readonly wallSeconds: number;
 }
 
-const keyIdOf = (keys: number, i: number) =>
+export const keyIdOf = (keys: number, i: number) =>
   `5c0e${String(keys).padStart(4, '0')}-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
-interface HeldKey {
+export interface HeldKey {
   readonly keyId: string;
   readonly keyArn: string;
   readonly executionArn: string;
@@ -152,14 +152,14 @@ async function withEnvironment<T>(variables: Record<string, string>, body: () =>
   }
 }
 
-async function putItem(tables: EmulatedDynamoDb, tableName: string, record: object): Promise<void> {
+export async function putItem(tables: EmulatedDynamoDb, tableName: string, record: object): Promise<void> {
   const answer = await tables.forward('PutItem', { TableName: tableName, Item: toItem(record) });
   if (answer.status !== 200) {
     throw new BenchError(`the emulated DynamoDB refused a hold: ${answer.body}`);
   }
 }
 
-async function getItem(
+export async function getItem(
   tables: EmulatedDynamoDb,
   tableName: string,
   keyArn: string,
@@ -176,7 +176,7 @@ async function getItem(
 }
 
 /** A DynamoDB JSON item as plain values (enough for the figures: S, N, BOOL, NULL, L, M). */
-function plain(value: unknown): unknown {
+export function plain(value: unknown): unknown {
   const v = value as Record<string, unknown>;
   if ('S' in v) return v.S;
   if ('N' in v) return Number(v.N);

@@ -8,6 +8,7 @@ import {
   SCAN_RATIO_TARGET,
   TRANSITIONS_TARGET,
 } from './run.js';
+import type { StreamRow } from './stream-fleet.js';
 import type { SweepRow } from './sweep-fleet.js';
 
 type Row = readonly [figure: string, measured: string, baseline: string, target: string, met: string];
@@ -204,12 +205,9 @@ function formatPerKeyDesign(fleet: FleetFigures): string {
   ].join('\n');
 }
 
-/**
- * The fleet table: keys held at once x records a day with the sweep (the real handler in one
- * emulated account), the targets beside it, what the rows show, and the per-key design's rows.
- */
-export function formatFleet(fleet: FleetFigures): string {
-  const { sweep } = fleet;
+/** The search sweep's table (one search of the log group an interval for every held key), kept as a comparison. */
+function formatSearchSweep(fleet: FleetFigures): string {
+  const { settings: sweep, rows: sweepRows, targets: sweepTargets } = fleet.searchSweep;
   const header = [
     'Keys held',
     'Records/day',
@@ -227,7 +225,7 @@ export function formatFleet(fleet: FleetFigures): string {
     'Measured',
     'Sweep with canaries',
   ];
-  const rows = fleet.rows.map((row) => [
+  const rows = sweepRows.map((row) => [
     int(row.keys),
     power(row.eventsPerDay),
     sig(row.logSearchRequestsPerDay),
@@ -248,9 +246,10 @@ export function formatFleet(fleet: FleetFigures): string {
         : 'ok'
       : `**fails** (${row.sweepError.includes('SearchCarryTooLargeError') ? 'SearchCarryTooLargeError; figures without canaries' : 'never completes'})`,
   ]);
-  const targets = fleet.targets.map((t) => [t.figure, sig(t.measured), t.target, yes(t.met)]);
-  const peakRow = fleet.rows.find((r) => r.keys === 1000 && r.eventsPerDay === 1_000_000);
-  const span = fleet.rows.find((r) => r.correctness !== null);
+  const targets = sweepTargets.map((t) => [t.figure, sig(t.measured), t.target, yes(t.met)]);
+  const most = Math.max(...sweepRows.map((r) => r.keys));
+  const peakRow = sweepRows.find((r) => r.keys === most && r.eventsPerDay === 1_000_000);
+  const span = sweepRows.find((r) => r.correctness !== null);
   const notes: string[] = [];
   if (peakRow && peakRow.peakLogSearchTps > fleet.searchQuotaTps / 2) {
     notes.push(
@@ -262,24 +261,108 @@ export function formatFleet(fleet: FleetFigures): string {
       `- Scanned / ingested: every sweep reads the whole span of the oldest hold again (${sweep.holdSpanDays} days + the ingestion lag), which is how it finds records delivered late: about span / interval = ${fixed((sweep.holdSpanDays * 86_400) / sweep.intervalSeconds, 0)} times what the group takes in, whatever the keys.`,
     );
   }
-  const carry = fleet.rows.find((r) => r.sweepError?.includes('SearchCarryTooLargeError'));
+  const carry = sweepRows.find((r) => r.sweepError?.includes('SearchCarryTooLargeError'));
   if (carry?.sweepError) {
     notes.push(`- Sweep failures with the canaries in the log group: ${carry.sweepError}`);
   }
-  const never = fleet.rows.find(
+  const never = sweepRows.find(
     (r) => r.sweepError !== null && !r.sweepError.includes('SearchCarryTooLargeError'),
   );
   if (never?.sweepError) {
     notes.push(`- At ${power(never.eventsPerDay)}: ${never.sweepError}.`);
   }
   return [
-    `Fleet with the sweep: the real sweep handler every ${sweep.sweepRateMinutes} minutes in one emulated account holding N keys at once (disabled over the last ${sweep.holdSpanDays} days, each with a canary every ${fleet.checkIntervalHours} h and a few with real failures), a new sweep ${sweep.intervalSeconds} s after the last, ${fleet.pageLatencyMs} ms a page, ${int(fleet.pageSize)} events a page, the quota of ${fleet.searchQuotaTps} requests/s enforced, 300 s timeout in virtual time; each cell run ${sweep.busyHours} h (two whole sweep cycles) and scaled to the day (every hour alike), volumes above the largest run by page counts. Cost per key: the checks' own work without searches plus the key's share of the sweep (Lambda at ${sweep.memoryMb} MB, DynamoDB sightings writes, the registry Scan, the checks' reads).`,
+    `Comparison, the search sweep (\`sweep: true\` alone: one search of the log group an interval for every held key), at ${[...new Set(sweepRows.map((r) => int(r.keys)))].join(', ')} keys: the real sweep handler every ${sweep.sweepRateMinutes} minutes in one emulated account holding N keys at once (disabled over the last ${sweep.holdSpanDays} days, each with a canary every ${fleet.checkIntervalHours} h and a few with real failures), a new sweep ${sweep.intervalSeconds} s after the last, ${fleet.pageLatencyMs} ms a page, ${int(fleet.pageSize)} events a page, the quota of ${fleet.searchQuotaTps} requests/s enforced, 300 s timeout in virtual time; each cell run ${sweep.busyHours} h (two whole sweep cycles) and scaled to the day (every hour alike), volumes above the largest run by page counts. Cost per key: the checks' own work without searches plus the key's share of the sweep (Lambda at ${sweep.memoryMb} MB, DynamoDB sightings writes, the registry Scan, the checks' reads).`,
     '',
     markdown(header, rows),
     '',
     ...notes,
     ...(notes.length > 0 ? [''] : []),
+    markdown(['Search sweep target', 'Measured', 'Target', 'Met'], targets),
+  ].join('\n');
+}
+
+const streamMeasuredBy = (by: StreamRow['measuredBy']) =>
+  'hours' in by
+    ? `simulated ${by.hours} h, x ${fixed(24 / by.hours, 0)}`
+    : `derived: ${int(by.derivedFrom.keys)} keys at ${power(by.derivedFrom.eventsPerDay)} + ${int(by.volumeFrom.keys)} keys at ${power(by.volumeFrom.eventsPerDay)}`;
+
+/**
+ * The fleet table: keys held at once x records a day with the subscription source (the real
+ * Deliveries and DeliveryProof handlers in one emulated account), its targets, what the rows show,
+ * then the search sweep's and the per-key design's tables as comparisons.
+ */
+export function formatFleet(fleet: FleetFigures): string {
+  const { subscription } = fleet;
+  const header = [
+    'Keys held',
+    'Records/day',
+    'Log search requests/day (FilterLogEvents / DescribeSubscriptionFilters / GetMetricData)',
+    'Events scanned/day',
+    'Events ingested/day',
+    'Scanned / ingested',
+    `Peak search TPS (quota ${fleet.searchQuotaTps})`,
+    'Longest invocation, s',
+    'Deliveries/day (events delivered)',
+    'Proofs/day',
+    'DynamoDB read / write units a day',
+    'Cost per key-month',
+    'Measured',
+    "The checks' view at the day's end",
+  ];
+  const rows = fleet.rows.map((row) => {
+    const c = row.correctness;
+    return [
+      int(row.keys),
+      power(row.eventsPerDay),
+      `${sig(row.logSearchRequestsPerDay)} (${sig(row.filterLogEventsPerDay)} / ${sig(row.describeSubscriptionFiltersPerDay)} / ${sig(row.getMetricDataPerDay)})`,
+      sig(row.eventsScannedPerDay),
+      sig(row.eventsIngestedPerDay),
+      sig(row.eventsScannedPerDay / row.eventsIngestedPerDay),
+      sig(row.peakLogSearchTps),
+      sig(row.maxSearchSecondsPerInvocation),
+      `${sig(row.deliveries.invocations)} (${sig(row.eventsDeliveredPerDay)})`,
+      sig(row.proof.invocations),
+      `${sig(row.deliveriesTable.readUnits + row.proofTable.readUnits)} / ${sig(row.deliveriesTable.writeUnits + row.proofTable.writeUnits)}`,
+      `$${fixed(row.costPerKeyMonthUsd, 4)}`,
+      streamMeasuredBy(row.measuredBy),
+      c
+        ? `ok: proof ${int(c.proofAgeMinutes)} min old (<= ${int(c.proofMaxAgeMinutes)}), ${int(c.holdsCovered)}/${int(c.holds)} holds covered, ${c.failuresSighted}/${c.failures} failures, ${int(c.canariesSighted)}/${int(c.canariesDue)} latest canaries`
+        : row.failedInvocations > 0
+          ? `**${row.failedInvocations} failed**`
+          : '(derived)',
+    ];
+  });
+  const targets = fleet.targets.map((t) => [t.figure, sig(t.measured), t.target, yes(t.met)]);
+  const memory = (pick: (row: StreamRow) => number) => int(fleet.rows[0] ? pick(fleet.rows[0]) : Number.NaN);
+  const notes: string[] = [];
+  const most = Math.max(...fleet.rows.map((r) => r.keys));
+  const busiest = fleet.rows
+    .filter((r) => r.keys === most)
+    .reduce<StreamRow | undefined>(
+      (top, r) => (!top || r.eventsPerDay > top.eventsPerDay ? r : top),
+      undefined,
+    );
+  const scanning = busiest?.deliveriesTable.scanningInvocations ?? 0;
+  if (busiest && scanning > 0) {
+    const table = busiest.deliveriesTable;
+    notes.push(
+      `- Where it breaks next: a delivery holding a record that names its key only by an alias Scans the whole registry, sightings included (a page per MB). At ${int(most)} keys and ${power(busiest.eventsPerDay)} that is ${sig(scanning)} deliveries a day that Scan, ${sig((table.requests.Scan ?? 0) / scanning)} pages and ${sig((table.units.Scan ?? 0) / scanning)} read units each (${sig(table.readUnits)} a day), and the longest delivery took ${fixed(busiest.deliveries.maxWallMs / 1000, 1)} s here. The deliveries' reads and time grow with keys x deliveries: the Deliveries function's ${int(busiest.deliveries.timeoutSeconds)} s timeout is what a larger registry or a busier trail meets first (about ${sig((busiest.deliveries.timeoutSeconds * 1000) / Math.max(1, (table.wallMs.Scan ?? 0) / scanning))} times this registry's Scan time).`,
+    );
+  }
+  notes.push(
+    `- The proof's requests (one DescribeSubscriptionFilters and one GetMetricData of 7 metrics every ${subscription.proofRateMinutes} minutes) depend on neither the keys nor the volume; the subscription's batches follow the trail's failed KMS calls (at 10^8 about ${sig(fleet.rows.find((r) => r.eventsPerDay === 100_000_000)?.deliveries.invocations ?? Number.NaN)} deliveries a day, 10,000 events or 1 MiB a batch at most).`,
+  );
+  return [
+    `Fleet, the subscription source (\`sweep: true, sweepSubscription: true\`; the targets are held against it): the real Deliveries and DeliveryProof handlers in one emulated account holding N keys at once (disabled over the last ${subscription.holdSpanDays} days, each with a canary every ${fleet.checkIntervalHours} h, about five with real failures, half before the day and half during it), the template's subscription filter forwarding every failed KMS call as the simulator's CloudWatch Logs does (a batch a minute after its minute, 10,000 events or 1 MiB at most, through Lambda's asynchronous queue), the proof every ${subscription.proofRateMinutes} minutes by the template's rule; each cell run ${subscription.busyHours} h and scaled to the day (every hour alike). The fewest keys run every volume; more keys run for real while keys x records a day stay within ${sig(subscription.maxKeyRecordsPerDay)}, the others are derived (the fewest keys' cell at that volume plus what the larger registry added per delivery that Scans it at the base volume; checked against a run: within 1 % in read units and cost, its time erring high). Log search requests: FilterLogEvents + DescribeSubscriptionFilters + GetMetricData, every request that reads the trail or what was delivered of it. Events scanned: the events ingested (CloudWatch Logs matches each once against the filter) plus those FilterLogEvents scanned (none). Peak: those requests in one virtual second, held against the FilterLogEvents quota (${fleet.searchQuotaTps}/s), the tightest of the three. Longest invocation: of either function, wall-clock in this process on the emulated services (neither searches, so neither spends virtual time). Cost per key: Lambda requests and GB-s of both functions (that wall time at the template's ${memory((r) => r.deliveries.memoryMb)} MB and ${memory((r) => r.proof.memoryMb)} MB), GetMetricData at $0.01 per 1,000 metrics, the DynamoDB capacity units dynalite reported (on-demand), each check's reads of the proof and its sightings, and the checks' own work without searches.`,
+    '',
+    markdown(header, rows),
+    '',
+    ...notes,
+    '',
     markdown(['Fleet target', 'Measured', 'Target', 'Met'], targets),
+    '',
+    formatSearchSweep(fleet),
     '',
     formatPerKeyDesign(fleet),
   ].join('\n');

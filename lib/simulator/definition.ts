@@ -29,6 +29,8 @@ export interface WorkflowFunction {
   readonly environment?: Readonly<Record<string, string>>;
   /** The function's configured timeout (`Timeout`; Lambda's default of 3 s when the template sets none). */
   readonly timeoutSeconds?: number;
+  /** The function's configured memory (`MemorySize`; Lambda's default of 128 MB when the template sets none). */
+  readonly memoryMb?: number;
   /** `ReservedConcurrentExecutions`: at most this many invocations at once (absent: not limited here). */
   readonly reservedConcurrency?: number;
   /**
@@ -48,6 +50,8 @@ export interface AsyncInvokeConfig {
 
 /** What Lambda gives a function whose configuration names no timeout. */
 export const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
+/** What Lambda gives a function whose configuration names no memory size. */
+export const LAMBDA_DEFAULT_MEMORY_MB = 128;
 
 /** An EventBridge rule of the template whose target is one of the handlers (the fast path). */
 export interface EventRule {
@@ -371,6 +375,7 @@ export function workflowFunctions(template: CfnTemplate, env: WorkflowEnv): Work
         }
       }
       const timeout = resource.Properties?.Timeout;
+      const memory = resource.Properties?.MemorySize;
       const reserved = resource.Properties?.ReservedConcurrentExecutions;
       const asyncInvoke = asyncInvokeConfigOf(template, logicalId, env);
       functions.push({
@@ -379,6 +384,7 @@ export function workflowFunctions(template: CfnTemplate, env: WorkflowEnv): Work
         handler,
         environment: variables,
         timeoutSeconds: typeof timeout === 'number' ? timeout : LAMBDA_DEFAULT_TIMEOUT_SECONDS,
+        memoryMb: typeof memory === 'number' ? memory : LAMBDA_DEFAULT_MEMORY_MB,
         ...(typeof reserved === 'number' ? { reservedConcurrency: reserved } : {}),
         ...(asyncInvoke ? { asyncInvoke } : {}),
       });

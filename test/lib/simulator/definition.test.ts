@@ -102,11 +102,12 @@ describe('workflowFromTemplate', () => {
         handler: 'assess',
         environment: { KDG_HANDLER: 'assess' },
         timeoutSeconds: 3,
+        memoryMb: 128,
       },
     ]);
   });
 
-  it("reads each function's configured timeout, which the simulator enforces in virtual time", () => {
+  it("reads each function's configured timeout and memory (the simulator enforces the one, the bench bills the other)", () => {
     // Prepare
     const template: CfnTemplate = {
       Resources: {
@@ -116,7 +117,11 @@ describe('workflowFromTemplate', () => {
         },
         Check: {
           Type: 'AWS::Lambda::Function',
-          Properties: { Timeout: 900, Environment: { Variables: { KDG_HANDLER: 'check' } } },
+          Properties: {
+            Timeout: 900,
+            MemorySize: 512,
+            Environment: { Variables: { KDG_HANDLER: 'check' } },
+          },
         },
       },
     };
@@ -126,5 +131,6 @@ describe('workflowFromTemplate', () => {
 
     // Assess
     expect(check?.timeoutSeconds).toBe(900);
+    expect(check?.memoryMb).toBe(512);
   });
 });
