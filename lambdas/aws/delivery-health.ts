@@ -48,15 +48,24 @@ export async function describeSubscription(
  */
 function deliveryQueries(args: {
   readonly logGroupName: string;
+  readonly filterName: string;
   readonly functionName: string;
 }): MetricDataQuery[] {
-  // CloudWatch Logs publishes these per log group as well as per filter and destination type: per
-  // group counts every filter's failures (another subscription's too), which can only err towards none.
-  const logs = [{ Name: 'LogGroupName', Value: args.logGroupName }];
+  // AWS's metric lists name two dimension sets for these (the group alone; the group, the destination
+  // type and the filter): both are read, and a failure counted in either is one. Per group counts
+  // every filter's failures (another subscription's too), which can only err towards none being proven.
+  const group = [{ Name: 'LogGroupName', Value: args.logGroupName }];
+  const filter = [
+    ...group,
+    { Name: 'DestinationType', Value: 'Lambda' },
+    { Name: 'FilterName', Value: args.filterName },
+  ];
   const lambda = [{ Name: 'FunctionName', Value: args.functionName }];
   const metrics = [
-    { id: 'deliveryErrors', namespace: 'AWS/Logs', name: 'DeliveryErrors', dimensions: logs },
-    { id: 'deliveryThrottling', namespace: 'AWS/Logs', name: 'DeliveryThrottling', dimensions: logs },
+    { id: 'groupErrors', namespace: 'AWS/Logs', name: 'DeliveryErrors', dimensions: group },
+    { id: 'groupThrottling', namespace: 'AWS/Logs', name: 'DeliveryThrottling', dimensions: group },
+    { id: 'filterErrors', namespace: 'AWS/Logs', name: 'DeliveryErrors', dimensions: filter },
+    { id: 'filterThrottling', namespace: 'AWS/Logs', name: 'DeliveryThrottling', dimensions: filter },
     { id: 'errors', namespace: 'AWS/Lambda', name: 'Errors', dimensions: lambda },
     { id: 'throttles', namespace: 'AWS/Lambda', name: 'Throttles', dimensions: lambda },
     { id: 'dropped', namespace: 'AWS/Lambda', name: 'AsyncEventsDropped', dimensions: lambda },
@@ -76,6 +85,7 @@ function deliveryQueries(args: {
 /** Every data point above zero of the delivery metrics from `start` to `end`. */
 export async function deliveryIncidents(args: {
   readonly logGroupName: string;
+  readonly filterName: string;
   readonly functionName: string;
   readonly start: Date;
   readonly end: Date;

@@ -31,6 +31,7 @@ import {
   observationReport,
   progressNote,
 } from '../domain/report-message.js';
+import { STREAM_PROOF_LAG_MS } from '../domain/stream.js';
 import type { CheckEvent, KeyChange, KeyFacts, WatchPlan, WatchState } from '../domain/types.js';
 import { advanceWatch, isDecisionCheck, type ScheduleContext } from '../domain/watch.js';
 import { checkWindow, dedupe, type QueryWindow } from '../domain/window.js';
@@ -108,17 +109,15 @@ async function recordsOf(
     return searchRecords(q, bound, resume);
   }
   const records = swept.records.filter((record) => recordMatchesKind(record, q.kind));
-  if (
-    lastLookLagSeconds !== null &&
-    swept.subscription &&
-    swept.searchedTo.getTime() < hold.dueAt.getTime()
-  ) {
+  const provenBy = hold.dueAt.getTime() - STREAM_PROOF_LAG_MS;
+  if (lastLookLagSeconds !== null && swept.subscription && swept.searchedTo.getTime() < provenBy) {
     // The subscription's sightings already hold every record delivered up to now, whatever its event
-    // time: a last look has nothing to search, only to wait until the deliveries are proven through
-    // the time it was due (minutes), as a transient error the watch retries.
+    // time: a last look has nothing to search. Its time includes the subscription's own delay (the
+    // stack adds STREAM_PROOF_LAG_MS to the ingestion lag), so the proof must stand that far; a proof
+    // that has not got there yet is a transient error, retried.
     throw new SweepBehindError(
       `The subscription's deliveries are proven up to ${swept.searchedTo.toISOString()}, not yet through ` +
-        `${hold.dueAt.toISOString()} when this last look of ${q.key.keyArn} was due: it waits for the proof.`,
+        `${new Date(provenBy).toISOString()}, which this last look of ${q.key.keyArn} needs: it waits for the proof.`,
     );
   }
   if (lastLookLagSeconds !== null && !swept.subscription && swept.searchedTo.getTime() < q.end.getTime()) {

@@ -1,14 +1,15 @@
 import { gunzipSync } from 'node:zlib';
 import { readEnvironment } from '../aws/environment.js';
-import { readSightings } from '../aws/hold-reader.js';
+import { readHold, readSightings } from '../aws/hold-reader.js';
 import { listLiveHolds } from '../aws/live-holds.js';
 import { createLogger } from '../aws/logger.js';
 import { putDeliveredSightings } from '../aws/sweep-registry.js';
 import { subscriptionEventSchema, subscriptionMessageSchema } from '../contracts/deliveries.js';
 import { deliveriesEnvironment } from '../contracts/environment.js';
+import type { HoldRecord } from '../contracts/hold-registry.js';
 import { describeIssues, safeParseContract } from '../contracts/issues.js';
 import { type SweptHold, sightingsKeyOf } from '../contracts/sweep.js';
-import { type CloudTrailRecord, recordConcernsKey } from '../domain/cloudtrail.js';
+import { type CloudTrailRecord, keyArnsNamedBy, recordConcernsKey } from '../domain/cloudtrail.js';
 import { InvalidHandlerEventError, SightingsContendedError } from '../domain/errors.js';
 import { withDelivered } from '../domain/stream.js';
 import { SIGHTINGS_TTL_MS, sweptHoldOf } from '../domain/sweep.js';
@@ -82,9 +83,31 @@ async function addToHold(
 }
 
 /**
+ * The live holds the records may concern: read by key ARN where every record names its key (one
+ * GetItem a key), or all of them (one Scan) when a record names its key only by an alias.
+ */
+async function holdsNamedBy(records: readonly CloudTrailRecord[], lagSeconds: number): Promise<SweptHold[]> {
+  const named = records.map(keyArnsNamedBy);
+  let holds: HoldRecord[];
+  if (named.some((arns) => arns === null)) {
+    const live = await listLiveHolds();
+    for (const error of live.unreadable) {
+      logger.error('hold left out of the deliveries', { error: error.message });
+    }
+    holds = live.holds;
+  } else {
+    const arns = [...new Set(named.flatMap((arns) => arns ?? []))];
+    holds = (await Promise.all(arns.map(readHold))).filter((hold): hold is HoldRecord => hold !== null);
+  }
+  return holds
+    .map((hold) => sweptHoldOf(hold, lagSeconds))
+    .filter((hold): hold is SweptHold => hold !== null);
+}
+
+/**
  * Receives what the log group's subscription delivers: failed KMS calls, as CloudWatch Logs ingests
- * them (lambdas/domain/stream.ts). Each record is matched against the live holds (ARN, key ID,
- * aliases, as a search's records are) and added to the sightings of each hold it concerns, where the
+ * them (lambdas/domain/stream.ts). Each record is matched against the live holds it may concern (ARN,
+ * key ID, aliases, as a search's records are) and added to the sightings of each hold it concerns, where the
  * hold's checks read it. Every error propagates: Lambda retries the delivery, and the proof of the
  * deliveries counts the failure, so the holds it could have concerned are restored, never decided.
  */
@@ -111,13 +134,8 @@ export async function handler(rawEvent: unknown): Promise<DeliveriesOutcome> {
   if (records.length === 0) {
     return { events: message.logEvents.length, unparseable, holds: 0 };
   }
-  const live = await listLiveHolds();
-  for (const error of live.unreadable) {
-    logger.error('hold left out of the deliveries', { error: error.message });
-  }
-  const touched = live.holds
-    .map((hold) => sweptHoldOf(hold, settings.lagSeconds))
-    .filter((hold): hold is SweptHold => hold !== null)
+  const holds = await holdsNamedBy(records, settings.lagSeconds);
+  const touched = holds
     .map((hold) => {
       const key = { keyId: hold.keyId, keyArn: hold.keyArn, aliases: hold.aliases };
       return { hold, mine: records.filter((record) => recordConcernsKey(record, key)) };

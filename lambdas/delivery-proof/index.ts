@@ -38,6 +38,7 @@ export async function handler(_event: unknown): Promise<DeliveryProofOutcome> {
   const incidents = filter
     ? await deliveryIncidents({
         logGroupName: settings.logGroupName,
+        filterName: settings.filterName,
         functionName: settings.deliveriesFunctionName,
         start: window.start,
         end: window.end,

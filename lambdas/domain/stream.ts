@@ -25,6 +25,17 @@ import { MINUTE_MS } from './time.js';
  */
 export const STREAM_SETTLE_MS = 10 * MINUTE_MS;
 
+/** How often the proof runs (its schedule). */
+export const PROOF_RATE_MS = 5 * MINUTE_MS;
+
+/**
+ * How far behind a decision the proof may stand: where one proof stands (STREAM_SETTLE_MS) and two
+ * of its periods (one run may be missed). The stack adds it to the ingestion lag the workflow waits
+ * (the subscription's own delay before its deliveries are proven), so a last look finds the proof
+ * through the ingestion lag after the time it covers.
+ */
+export const STREAM_PROOF_LAG_MS = STREAM_SETTLE_MS + 2 * PROOF_RATE_MS;
+
 /** The period of the metrics the proof reads (the finest CloudWatch keeps for 15 days). */
 export const DELIVERY_METRIC_PERIOD_SECONDS = 60;
 

@@ -15,6 +15,7 @@ import {
   WHOLE_NUMBER_SETTINGS,
   type WholeNumberSetting,
 } from '../../lambdas/contracts/config.js';
+import { STREAM_PROOF_LAG_MS } from '../../lambdas/domain/stream.js';
 import { nearestName, suggestionDistance } from '../nearest-name.js';
 
 /**
@@ -177,6 +178,14 @@ export function resolveGuardConfig(raw: unknown): ResolvedGuardConfig {
     );
   }
 
+  const streamLagMinutes = STREAM_PROOF_LAG_MS / 60_000;
+  const maxLag = WHOLE_NUMBER_SETTINGS.ingestionLagMinutes.max - streamLagMinutes;
+  if (config.sweepSubscription === true && integers.ingestionLagMinutes > maxLag) {
+    throw new KeyDeletionGuardConfigError(
+      `With sweepSubscription the workflow waits ingestionLagMinutes and the ${streamLagMinutes} minutes the ` +
+        `subscription's deliveries take to be proven: ingestionLagMinutes may be at most ${maxLag}; received ${integers.ingestionLagMinutes}.`,
+    );
+  }
   if (config.sweepSubscription === true && config.sweep !== true) {
     throw new KeyDeletionGuardConfigError(
       'sweepSubscription is how the sweep reads the log group: set sweep: true with it, or leave sweepSubscription out.',

@@ -6,13 +6,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct } from 'constructs';
 import { FAILED_CALLS_PATTERN } from '../../lambdas/domain/filter-pattern.js';
-import { STREAM_SETTLE_MS } from '../../lambdas/domain/stream.js';
+import { PROOF_RATE_MS, STREAM_SETTLE_MS } from '../../lambdas/domain/stream.js';
 import { GuardFunction } from './guard-function.js';
 import { type GuardGrants, grantSweepHolds } from './guard-grants.js';
 import type { HoldRegistry } from './hold-registry.js';
 
 /** How often the proof of the deliveries runs: a last look waits for it, so it runs often (it is cheap). */
-export const PROOF_RATE = Duration.minutes(5);
+export const PROOF_RATE = Duration.millis(PROOF_RATE_MS);
 
 export interface DeliveryStreamProps {
   /** The hold registry: the live holds the deliveries are matched against, their sightings, the proof. */

@@ -2,6 +2,7 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { STREAM_PROOF_LAG_MS } from '../../lambdas/domain/stream.js';
 import { ApprovalEndpoint } from './approval-endpoint.js';
 import { ApprovalLinks } from './approval-links.js';
 import { CloudTrailSource } from './cloudtrail-source.js';
@@ -146,8 +147,17 @@ export class KeyDeletionGuard extends Construct {
     );
     const fns = { assess, inventory, disable, check, scheduleDeletion, restore, requestApproval };
 
+    // The subscription's deliveries are proven some minutes after they are made: for the workflow, the
+    // source's lag is CloudTrail's and that.
+    const workflowConfig =
+      this.config.sweep && this.config.sweepSubscription
+        ? {
+            ...this.config,
+            ingestionLagMinutes: this.config.ingestionLagMinutes + STREAM_PROOF_LAG_MS / 60_000,
+          }
+        : this.config;
     const workflow = new Workflow(this, 'Workflow', {
-      config: this.config,
+      config: workflowConfig,
       logGroupName: source.logGroupName,
       topic: notifications.topic,
       inventoryTimeout: inventoryTimeout.plus(Duration.minutes(1)),

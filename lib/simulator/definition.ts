@@ -120,6 +120,30 @@ export interface SynthesizedWorkflow {
   readonly scheduledRules?: readonly ScheduledRule[];
   /** The stack's DynamoDB tables (absent or empty: the stack has none). */
   readonly tables?: readonly TableSpec[];
+  /** Subscription filters that deliver a log group to a handler (absent or empty: the stack has none). */
+  readonly subscriptionFilters?: readonly SubscriptionFilterSpec[];
+}
+
+/**
+ * An `AWS::Logs::SubscriptionFilter` of the template whose destination is one of the handler
+ * functions: CloudWatch Logs invokes that function asynchronously with the group's matching events.
+ */
+export interface SubscriptionFilterSpec {
+  readonly logicalId: string;
+  readonly logGroupName: string;
+  /** `FilterName`, or the name CloudFormation would generate (stack name, logical ID). */
+  readonly filterName: string;
+  readonly filterPattern: string;
+  readonly destinationArn: string;
+  /** Handler folder of the destination function, and the function's ARN. */
+  readonly handler: string;
+  readonly functionArn: string;
+  /**
+   * Whether an `AWS::Lambda::Permission` lets CloudWatch Logs (`logs.amazonaws.com` or
+   * `logs.<region>.amazonaws.com`) invoke the function for this log group: without one, every
+   * delivery is refused with AccessDeniedException.
+   */
+  readonly logsMayInvoke: boolean;
 }
 
 /** The template has no usable state machine, or a token the simulator cannot resolve. */
@@ -143,6 +167,7 @@ const RESOURCE_SERVICE: Readonly<Record<string, string>> = {
   'AWS::DynamoDB::Table': 'dynamodb',
   'AWS::KMS::Key': 'kms',
   'AWS::Events::Rule': 'events',
+  'AWS::Logs::SubscriptionFilter': 'logs',
 };
 
 /** The fake ARN of a template resource: stable, and shaped like the real one where it matters. */
@@ -210,6 +235,8 @@ function refValue(template: CfnTemplate, name: string, env: WorkflowEnv): string
     }
     case 'AWS::DynamoDB::Table':
       return tableNameOf(name, resource);
+    case 'AWS::Logs::SubscriptionFilter':
+      return subscriptionFilterNameOf(name, resource);
     default:
       return name;
   }
@@ -463,6 +490,96 @@ export function scheduledRulesOf(
   return rules;
 }
 
+/** A subscription filter's name: its literal `FilterName`, else one CloudFormation-like (stack name, logical ID). */
+function subscriptionFilterNameOf(logicalId: string, resource: CfnResource): string {
+  const name = resource.Properties?.FilterName;
+  return typeof name === 'string' ? name : `KmsDeletionGuard-${logicalId}`;
+}
+
+/**
+ * Whether a `*` and `?` pattern of an ARN condition (ArnLike) covers `arn`: `*` any run of
+ * characters, `?` any one.
+ */
+function arnLike(pattern: string, arn: string): boolean {
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${source}$`).test(arn);
+}
+
+/**
+ * Whether the template lets CloudWatch Logs invoke the function for the log group: an
+ * `AWS::Lambda::Permission` for `lambda:InvokeFunction` (or `lambda:*`) on the function (its name or
+ * ARN), whose principal is CloudWatch Logs' service principal (global or of the Region), and whose
+ * `SourceArn` and `SourceAccount`, when set, match the group's ARN (as CloudWatch Logs presents it,
+ * ending in `:*`) and the account.
+ */
+function logsMayInvoke(
+  template: CfnTemplate,
+  fn: WorkflowFunction,
+  logGroupName: string,
+  env: WorkflowEnv,
+): boolean {
+  const name = refValue(template, fn.logicalId, env);
+  const groupArn = `arn:aws:logs:${env.region}:${env.account}:log-group:${logGroupName}:*`;
+  const principals = new Set(['logs.amazonaws.com', `logs.${env.region}.amazonaws.com`]);
+  return Object.values(template.Resources ?? {}).some((resource) => {
+    if (resource.Type !== 'AWS::Lambda::Permission') return false;
+    const props = resource.Properties ?? {};
+    const resolve = (value: unknown) =>
+      value === undefined ? undefined : String(resolveTokens(value, template, env));
+    const target = resolve(props.FunctionName);
+    const sourceArn = resolve(props.SourceArn);
+    const sourceAccount = resolve(props.SourceAccount);
+    return (
+      (target === name || target === fn.arn) &&
+      (props.Action === 'lambda:InvokeFunction' || props.Action === 'lambda:*') &&
+      principals.has(resolve(props.Principal) ?? '') &&
+      (sourceArn === undefined || arnLike(sourceArn, groupArn)) &&
+      (sourceAccount === undefined || sourceAccount === env.account)
+    );
+  });
+}
+
+/**
+ * The template's subscription filters whose destination is a handler function. A filter whose
+ * destination is anything else (a stream, a function the simulator does not run) is refused rather
+ * than left silently undelivered.
+ */
+export function subscriptionFiltersOf(
+  template: CfnTemplate,
+  functions: readonly WorkflowFunction[],
+  env: WorkflowEnv,
+): SubscriptionFilterSpec[] {
+  const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
+  const filters: SubscriptionFilterSpec[] = [];
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::Logs::SubscriptionFilter') continue;
+    const props = resource.Properties ?? {};
+    const destinationArn = String(resolveTokens(props.DestinationArn, template, env));
+    const fn = byArn.get(destinationArn);
+    if (!fn) {
+      throw new DefinitionError(
+        `subscription filter '${logicalId}': its destination ${destinationArn} is not a handler function the simulator runs`,
+      );
+    }
+    const logGroupName = String(resolveTokens(props.LogGroupName, template, env));
+    filters.push({
+      logicalId,
+      logGroupName,
+      filterName: subscriptionFilterNameOf(logicalId, resource),
+      filterPattern:
+        props.FilterPattern === undefined ? '' : String(resolveTokens(props.FilterPattern, template, env)),
+      destinationArn,
+      handler: fn.handler,
+      functionArn: fn.arn,
+      logsMayInvoke: logsMayInvoke(template, fn, logGroupName, env),
+    });
+  }
+  return filters;
+}
+
 /** The definition of the template's (only) state machine with tokens resolved for `env`. */
 export function workflowFromTemplate(
   template: CfnTemplate,
@@ -498,6 +615,7 @@ export function workflowFromTemplate(
     eventRules: eventRulesOf(template, functions, env),
     scheduledRules: scheduledRulesOf(template, functions, env),
     tables: tablesOf(template),
+    subscriptionFilters: subscriptionFiltersOf(template, functions, env),
   };
 }
 

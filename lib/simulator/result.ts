@@ -9,6 +9,8 @@ export type FinalKeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'Pendin
 
 /** The timeline's name for an invocation by a scheduled EventBridge rule (lib/simulator/scheduled-rules.ts). */
 export const SCHEDULED_RULE_STATE = 'ScheduledRule';
+/** The timeline's name for a subscription's deliveries and the invocations they start (lib/simulator/subscriptions.ts). */
+export const SUBSCRIPTION_STATE = 'Subscription';
 
 export interface ResultTimelineEntry {
   readonly at: string;

@@ -45,11 +45,29 @@ export interface AsyncOutcome {
 /** Runs one function invocation; never throws (errors come back in the outcome). */
 export type AsyncRunner = (handler: string, event: unknown, functionArn: string) => Promise<AsyncOutcome>;
 
-interface QueuedEvent {
-  readonly rule: ScheduledRule;
+/** Where a service publishes a CloudWatch data point (the emulated account's metric store). */
+export type MetricSink = (
+  namespace: string,
+  name: string,
+  dimensions: Readonly<Record<string, string>>,
+  atMs: number,
+  value: number,
+) => void;
+
+/** An event a service hands to a function's asynchronous queue, and how the timeline shows its attempts. */
+export interface AsyncInvocation {
+  readonly functionArn: string;
+  readonly handler: string;
   readonly event: unknown;
-  /** When EventBridge sent the event to the function's queue (its age counts from then). */
+  /** When the service handed the event over (its age counts from then; Lambda tries it then). */
   readonly sentAt: number;
+  /** The timeline entry of each attempt: its state and type, and the detail every attempt shows first. */
+  readonly state: string;
+  readonly type: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+interface QueuedEvent extends AsyncInvocation {
   /** When Lambda tries it next. */
   readonly at: number;
   /** Retries after function errors so far. */
@@ -58,31 +76,134 @@ interface QueuedEvent {
   readonly throttled: number;
 }
 
-export class ScheduledRules {
-  private readonly rules: readonly ScheduledRule[];
+/** A function's name, from its ARN (`arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`). */
+export function functionNameOf(functionArn: string): string {
+  return /:function:([^:]+)/.exec(functionArn)?.[1] ?? functionArn;
+}
+
+/**
+ * Lambda's asynchronous invocation: the functions' event queues, shared by every service that
+ * invokes asynchronously (EventBridge rules, CloudWatch Logs subscriptions), so one function's
+ * reserved concurrency counts all of them. Publishes the `AWS/Lambda` metrics of what it does, by
+ * `FunctionName`: `Invocations` (each attempt that ran), `Errors` (each that failed), `Throttles`
+ * (each throttled attempt) and `AsyncEventsDropped` (each event dropped: retries exhausted or too old).
+ */
+export class AsyncInvokeQueue {
   private readonly functions: ReadonlyMap<string, WorkflowFunction>;
-  /** Next tick per rule (ms), by index in `rules`. */
-  private readonly ticks: number[];
   private readonly queue: QueuedEvent[] = [];
   /** When each running invocation ends (ms), by function ARN: what counts against reserved concurrency. */
   private readonly running = new Map<string, number[]>();
 
   constructor(
-    rules: readonly ScheduledRule[],
     functions: readonly WorkflowFunction[],
     private readonly run: AsyncRunner,
+    private readonly metrics: MetricSink = () => undefined,
+  ) {
+    this.functions = new Map(functions.map((fn) => [fn.arn, fn]));
+  }
+
+  /** Lambda accepts the event: it is tried at once (at `sentAt`). */
+  enqueue(invocation: AsyncInvocation): void {
+    this.insert({ ...invocation, at: invocation.sentAt, retry: 0, throttled: 0 });
+  }
+
+  /** When the next queued event is tried, or null when none waits. */
+  nextDueAt(): number | null {
+    return this.queue[0]?.at ?? null;
+  }
+
+  /** Tries the queued events due by `at`, in time order. */
+  async runDue(at: number): Promise<TimelineEntry[]> {
+    const entries: TimelineEntry[] = [];
+    while (this.queue[0] && this.queue[0].at <= at) {
+      const entry = await this.attempt(this.queue.shift() as QueuedEvent);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  private insert(event: QueuedEvent): void {
+    let i = this.queue.length;
+    while (i > 0 && (this.queue[i - 1]?.at ?? 0) > event.at) {
+      i -= 1;
+    }
+    this.queue.splice(i, 0, event);
+  }
+
+  private metric(queued: QueuedEvent, name: string): void {
+    this.metrics('AWS/Lambda', name, { FunctionName: functionNameOf(queued.functionArn) }, queued.at, 1);
+  }
+
+  private async attempt(queued: QueuedEvent): Promise<TimelineEntry | null> {
+    const fn = this.functions.get(queued.functionArn);
+    const maxAgeMs = (fn?.asyncInvoke?.maximumEventAgeSeconds ?? DEFAULT_EVENT_AGE_MS / 1000) * 1000;
+    const base = { at: new Date(queued.at).toISOString(), state: queued.state, type: queued.type };
+    const detail: Record<string, unknown> = { ...queued.detail };
+    if (queued.retry > 0) detail.lambdaRetry = queued.retry;
+    if (queued.throttled > 0) detail.throttled = queued.throttled;
+    if (queued.at - queued.sentAt > maxAgeMs) {
+      this.metric(queued, 'AsyncEventsDropped');
+      return { ...base, handler: queued.handler, detail: { ...detail, dropped: 'EventAgeExceeded' } };
+    }
+    const running = (this.running.get(queued.functionArn) ?? []).filter((end) => end > queued.at);
+    this.running.set(queued.functionArn, running);
+    if (fn?.reservedConcurrency !== undefined && running.length >= fn.reservedConcurrency) {
+      // Throttled: no invocation, Lambda tries the event again later (its age keeps counting).
+      this.metric(queued, 'Throttles');
+      const wait = Math.min(THROTTLE_MAX_MS, THROTTLE_FIRST_MS * 2 ** queued.throttled);
+      this.insert({ ...queued, at: queued.at + wait, throttled: queued.throttled + 1 });
+      return null;
+    }
+    this.metric(queued, 'Invocations');
+    const outcome = await this.run(queued.handler, queued.event, queued.functionArn);
+    const endMs = queued.at + outcome.spentMs;
+    running.push(endMs);
+    if (outcome.error === undefined) {
+      return { ...base, handler: queued.handler, detail: { ...detail, ...summarizeResult(outcome.result) } };
+    }
+    this.metric(queued, 'Errors');
+    const error = outcome.error;
+    detail.error = error instanceof Error ? error.name : String(error);
+    if (error instanceof Error && error.message) {
+      detail.cause =
+        error.message.length > MAX_CAUSE ? `${error.message.slice(0, MAX_CAUSE)}…` : error.message;
+    }
+    const retries = fn?.asyncInvoke?.maximumRetryAttempts ?? ASYNC_RETRY_DELAYS_MS.length;
+    const delay = queued.retry < retries ? ASYNC_RETRY_DELAYS_MS[queued.retry] : undefined;
+    if (delay === undefined) {
+      this.metric(queued, 'AsyncEventsDropped');
+      detail.dropped = 'RetriesExhausted';
+    } else {
+      this.insert({ ...queued, at: endMs + delay, retry: queued.retry + 1, throttled: 0 });
+    }
+    return { ...base, handler: queued.handler, detail };
+  }
+}
+
+export class ScheduledRules {
+  private readonly rules: readonly ScheduledRule[];
+  /** Next tick per rule (ms), by index in `rules`. */
+  private readonly ticks: number[];
+  private readonly queue: AsyncInvokeQueue;
+
+  /** `queue`: the functions' asynchronous queues, shared with other invokers (default: the rules' own). */
+  constructor(
+    rules: readonly ScheduledRule[],
+    functions: readonly WorkflowFunction[],
+    run: AsyncRunner,
     private readonly account: string,
     private readonly region: string,
     startMs: number,
+    queue?: AsyncInvokeQueue,
   ) {
     this.rules = rules.filter((rule) => rule.state === 'ENABLED');
-    this.functions = new Map(functions.map((fn) => [fn.arn, fn]));
+    this.queue = queue ?? new AsyncInvokeQueue(functions, run);
     this.ticks = this.rules.map((rule) => Math.ceil(startMs / rule.rateMs) * rule.rateMs);
   }
 
   /** When a rule ticks next or a queued event is tried again, or null without enabled rules. */
   nextDueAt(): number | null {
-    const times = [...this.ticks, ...this.queue.map((q) => q.at)];
+    const times = [...this.ticks, this.queue.nextDueAt()].filter((t): t is number => t !== null);
     return times.length > 0 ? Math.min(...times) : null;
   }
 
@@ -91,23 +212,19 @@ export class ScheduledRules {
     for (const [i, rule] of this.rules.entries()) {
       const tick = this.ticks[i] as number;
       if (tick <= at) {
-        this.enqueue({
-          rule,
+        this.queue.enqueue({
+          functionArn: rule.functionArn,
+          handler: rule.handler,
           event: this.eventOf(rule, tick),
           sentAt: tick,
-          at: tick,
-          retry: 0,
-          throttled: 0,
+          state: SCHEDULED_RULE_STATE,
+          type: 'EventBridge',
+          detail: { rule: rule.logicalId },
         });
         this.ticks[i] = tick + rule.rateMs;
       }
     }
-    const entries: TimelineEntry[] = [];
-    while (this.queue[0] && this.queue[0].at <= at) {
-      const entry = await this.attempt(this.queue.shift() as QueuedEvent);
-      if (entry) entries.push(entry);
-    }
-    return entries;
+    return this.queue.runDue(at);
   }
 
   /** The Scheduled Event EventBridge sends for a tick, or the target's constant Input. */
@@ -131,54 +248,5 @@ export class ScheduledRules {
       resources: [rule.arn],
       detail: {},
     };
-  }
-
-  private enqueue(event: QueuedEvent): void {
-    let i = this.queue.length;
-    while (i > 0 && (this.queue[i - 1]?.at ?? 0) > event.at) {
-      i -= 1;
-    }
-    this.queue.splice(i, 0, event);
-  }
-
-  private async attempt(queued: QueuedEvent): Promise<TimelineEntry | null> {
-    const { rule } = queued;
-    const fn = this.functions.get(rule.functionArn);
-    const maxAgeMs = (fn?.asyncInvoke?.maximumEventAgeSeconds ?? DEFAULT_EVENT_AGE_MS / 1000) * 1000;
-    const base = { at: new Date(queued.at).toISOString(), state: SCHEDULED_RULE_STATE, type: 'EventBridge' };
-    const detail: Record<string, unknown> = { rule: rule.logicalId };
-    if (queued.retry > 0) detail.lambdaRetry = queued.retry;
-    if (queued.throttled > 0) detail.throttled = queued.throttled;
-    if (queued.at - queued.sentAt > maxAgeMs) {
-      return { ...base, handler: rule.handler, detail: { ...detail, dropped: 'EventAgeExceeded' } };
-    }
-    const running = (this.running.get(rule.functionArn) ?? []).filter((end) => end > queued.at);
-    this.running.set(rule.functionArn, running);
-    if (fn?.reservedConcurrency !== undefined && running.length >= fn.reservedConcurrency) {
-      // Throttled: no invocation, Lambda tries the event again later (its age keeps counting).
-      const wait = Math.min(THROTTLE_MAX_MS, THROTTLE_FIRST_MS * 2 ** queued.throttled);
-      this.enqueue({ ...queued, at: queued.at + wait, throttled: queued.throttled + 1 });
-      return null;
-    }
-    const outcome = await this.run(rule.handler, queued.event, rule.functionArn);
-    const endMs = queued.at + outcome.spentMs;
-    running.push(endMs);
-    if (outcome.error === undefined) {
-      return { ...base, handler: rule.handler, detail: { ...detail, ...summarizeResult(outcome.result) } };
-    }
-    const error = outcome.error;
-    detail.error = error instanceof Error ? error.name : String(error);
-    if (error instanceof Error && error.message) {
-      detail.cause =
-        error.message.length > MAX_CAUSE ? `${error.message.slice(0, MAX_CAUSE)}…` : error.message;
-    }
-    const retries = fn?.asyncInvoke?.maximumRetryAttempts ?? ASYNC_RETRY_DELAYS_MS.length;
-    const delay = queued.retry < retries ? ASYNC_RETRY_DELAYS_MS[queued.retry] : undefined;
-    if (delay === undefined) {
-      detail.dropped = 'RetriesExhausted';
-    } else {
-      this.enqueue({ ...queued, at: endMs + delay, retry: queued.retry + 1, throttled: 0 });
-    }
-    return { ...base, handler: rule.handler, detail };
   }
 }

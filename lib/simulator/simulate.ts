@@ -13,6 +13,7 @@ import { VirtualClock } from './clock.js';
 import {
   LAMBDA_DEFAULT_TIMEOUT_SECONDS,
   logGroupNameOf,
+  type SubscriptionFilterSpec,
   type SynthesizedWorkflow,
   synthesizeWorkflow,
   type WorkflowFunction,
@@ -51,7 +52,14 @@ import {
   type ScenarioFault,
   SIMULATED_FAULT_SERVICES,
 } from './scenario.js';
-import { type AsyncOutcome, ScheduledRules } from './scheduled-rules.js';
+import {
+  AsyncInvokeQueue,
+  type AsyncOutcome,
+  functionNameOf,
+  type MetricSink,
+  ScheduledRules,
+} from './scheduled-rules.js';
+import { SubscriptionDeliveries } from './subscriptions.js';
 
 export interface SimulateOptions {
   /** Let the handlers log (Powertools); effective only before the first simulation of the process. */
@@ -96,6 +104,7 @@ export function prepareEnvironment(server: EmulatorServer, verbose: boolean): vo
   env.AWS_ENDPOINT_URL_SNS = server.url;
   env.AWS_ENDPOINT_URL_SFN = server.url;
   env.AWS_ENDPOINT_URL_SCHEDULER = server.url;
+  env.AWS_ENDPOINT_URL_CLOUDWATCH = server.url;
   // The clients of lambdas/aws/clients.ts skip the loopback socket: the same router answers them in
   // process, byte for byte as over HTTP. The endpoints above still catch any client made elsewhere.
   useRequestHandler(server.requestHandler);
@@ -159,10 +168,42 @@ function scheduleGroupsOf(workflow: SynthesizedWorkflow): string[] {
   });
 }
 
+/** How long before the scenario's start the stack (its subscription filters) was deployed. */
+const DEPLOYED_BEFORE_START_MS = 60 * MINUTE_MS;
+
+/**
+ * The stack's subscription filters on the CloudTrail log group, created when the stack was deployed.
+ * A filter on another group, or one CloudWatch Logs would refuse, would have failed the deployment.
+ */
+function addSubscriptionFilters(
+  scenario: Scenario,
+  account: EmulatedAccount,
+  filters: readonly SubscriptionFilterSpec[],
+): void {
+  for (const filter of filters) {
+    if (filter.logGroupName !== account.logGroupName) {
+      throw new ScenarioError(
+        `the stack subscribes ${filter.filterName} to log group '${filter.logGroupName}', which the emulated account does not have (its CloudTrail group is '${account.logGroupName}')`,
+      );
+    }
+    try {
+      account.addSubscriptionFilter({
+        filterName: filter.filterName,
+        filterPattern: filter.filterPattern,
+        destinationArn: filter.destinationArn,
+        creationTime: scenario.start.getTime() - DEPLOYED_BEFORE_START_MS,
+      });
+    } catch (error) {
+      throw new ScenarioError(`subscription filter ${filter.filterName}: ${(error as Error).message}`);
+    }
+  }
+}
+
 function buildAccount(
   scenario: Scenario,
   logGroupName: string,
   scheduleGroups: readonly string[],
+  subscriptionFilters: readonly SubscriptionFilterSpec[] = [],
 ): EmulatedAccount {
   const trail = scenario.cloudTrail;
   const account = new EmulatedAccount({
@@ -213,6 +254,7 @@ function buildAccount(
     });
   }
   addProtectedData(scenario, account);
+  addSubscriptionFilters(scenario, account, subscriptionFilters);
   for (const [i, fault] of scenario.faults.entries()) {
     // parseScenario refuses the others; a Scenario built in code is checked here.
     if (!(SIMULATED_FAULT_SERVICES as readonly string[]).includes(fault.service)) {
@@ -277,7 +319,11 @@ class FunctionRunner {
     }
   }
 
-  async invoke(handler: string, payload: unknown, functionArn?: string): Promise<unknown> {
+  /**
+   * `publish`: whether this invocation counts in the function's `AWS/Lambda` Invocations and Errors
+   * (the asynchronous queue publishes its own, with Throttles and AsyncEventsDropped).
+   */
+  async invoke(handler: string, payload: unknown, functionArn?: string, publish = true): Promise<unknown> {
     const fn =
       (functionArn === undefined
         ? undefined
@@ -287,6 +333,9 @@ class FunctionRunner {
     const invocation = this.account.beginInvocation(fn?.logicalId ?? handler, seconds * 1000);
     this.invocations += 1;
     const restoreEnvironment = useFunctionEnvironment(fn, this.scenario.workflowPrincipal);
+    const startedAt = Date.now();
+    const dimensions = { FunctionName: functionNameOf(fn?.arn ?? functionArn ?? handler) };
+    if (publish) this.account.cloudwatch.record('AWS/Lambda', 'Invocations', dimensions, startedAt, 1);
     try {
       const result = await invokeHandler(
         handler,
@@ -303,6 +352,9 @@ class FunctionRunner {
         throw new LambdaTimeoutError(seconds, `simulated-${handler}-${this.invocations}`);
       }
       return result;
+    } catch (error) {
+      if (publish) this.account.cloudwatch.record('AWS/Lambda', 'Errors', dimensions, startedAt, 1);
+      throw error;
     } finally {
       restoreEnvironment();
       this.lastSpentMs = invocation.spentMs;
@@ -313,7 +365,7 @@ class FunctionRunner {
   /** An asynchronous invocation (a rule's target): its error is returned, not thrown. */
   async invokeAsync(handler: string, event: unknown, functionArn: string): Promise<AsyncOutcome> {
     try {
-      const result = await this.invoke(handler, event, functionArn);
+      const result = await this.invoke(handler, event, functionArn, false);
       return { result, spentMs: this.lastSpentMs };
     } catch (error) {
       return { error, spentMs: this.lastSpentMs };
@@ -792,7 +844,12 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
 
   const clock = VirtualClock.install(scenario.start);
   try {
-    const account = buildAccount(scenario, logGroupName, scheduleGroupsOf(workflow));
+    const account = buildAccount(
+      scenario,
+      logGroupName,
+      scheduleGroupsOf(workflow),
+      workflow.subscriptionFilters ?? [],
+    );
     account.tables = await EmulatedDynamoDb.start(workflow.tables ?? []);
     const schedule = new CallSchedule(scenario.calls);
     const calls: ApplicationCall[] = [];
@@ -814,12 +871,29 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
     configureEventTargets(workflow, scenario);
     const runner = new FunctionRunner(workflow, scenario, account);
     const invoker = new ScheduledInvoker(workflow, runner, account);
+    const publish: MetricSink = (namespace, name, dimensions, atMs, value) =>
+      account.cloudwatch.record(namespace, name, dimensions, atMs, value);
+    // One asynchronous queue per account: the rules' and the subscriptions' invocations share each
+    // function's reserved concurrency.
+    const asyncQueue = new AsyncInvokeQueue(
+      workflow.functions,
+      (handler, event, functionArn) => runner.invokeAsync(handler, event, functionArn),
+      publish,
+    );
     const rules = new ScheduledRules(
       workflow.scheduledRules ?? [],
       workflow.functions,
       (handler, event, functionArn) => runner.invokeAsync(handler, event, functionArn),
       scenario.account,
       scenario.region,
+      scenario.start.getTime(),
+      asyncQueue,
+    );
+    const deliveries = new SubscriptionDeliveries(
+      workflow.subscriptionFilters ?? [],
+      account,
+      asyncQueue,
+      publish,
       scenario.start.getTime(),
     );
     const approver = new SimulatedApprover({
@@ -845,6 +919,7 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
         bus.nextDueAt(),
         account.scheduler.nextDueAt(),
         rules.nextDueAt(),
+        deliveries.nextDueAt(),
         approver.nextDueAt(),
         invoker.nextRetryAt(),
       ].filter((t): t is number => t !== null);
@@ -873,6 +948,8 @@ async function simulateNow(raw: Scenario | unknown, options: SimulateOptions): P
           }
         } else if (rules.nextDueAt() === at) {
           entries.push(...(await rules.runDue(at)));
+        } else if (deliveries.nextDueAt() === at) {
+          entries.push(...(await deliveries.runDue(at)));
         } else if (approver.nextDueAt() === at) {
           entries.push(...(await approver.actDue(at)));
         } else {

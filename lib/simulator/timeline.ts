@@ -13,6 +13,7 @@ import {
   type ResultTimelineEntry,
   SCHEDULED_RULE_STATE,
   type SimulationResult,
+  SUBSCRIPTION_STATE,
 } from './result.js';
 
 export interface RenderOptions {
@@ -105,6 +106,7 @@ function describe(entry: ResultTimelineEntry): string {
       field === 'outcome' &&
       entry.handler !== undefined &&
       entry.state !== SCHEDULED_RULE_STATE &&
+      entry.state !== SUBSCRIPTION_STATE &&
       typeof value === 'string'
     ) {
       const did = Object.hasOwn(CHECK_DID, value) ? CHECK_DID[value] : `check=${value}`;

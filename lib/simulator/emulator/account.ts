@@ -9,6 +9,7 @@ import {
   eventTimeOf,
   userIdentityFor,
 } from './cloudtrail.js';
+import { CloudWatchMetrics } from './cloudwatch.js';
 import type { EmulatedDynamoDb } from './dynamodb.js';
 import { AwsError, faultError } from './errors.js';
 import type { InventoryService } from './inventory/protocol.js';
@@ -26,7 +27,12 @@ import {
   signatureFor,
   TRACKED_OPERATIONS,
 } from './kms.js';
-import { LogsService, type LogsStats } from './logs.js';
+import {
+  type ForwardedLogEvent,
+  LogsService,
+  type LogsStats,
+  type SubscriptionFilterOptions,
+} from './logs.js';
 import { SchedulerService } from './scheduler.js';
 import { SfnService, SnsService } from './sns-sfn.js';
 import {
@@ -66,6 +72,12 @@ export interface EmulatedAccountOptions {
   /** The Scheduler schedule groups that exist besides `default` (none given: any group exists). */
   readonly scheduleGroups?: readonly string[] | undefined;
 }
+
+/**
+ * The fault operation that hits CloudWatch Logs' deliveries to a subscription's destination (not a
+ * call of the workflow: a `*` fault does not reach it, a named one does).
+ */
+export const SUBSCRIPTION_DELIVERY = 'SubscriptionDelivery';
 
 /** The services `serve` answers (AWS JSON 1.1). */
 export type FaultService = 'kms' | 'logs' | 'cloudtrail';
@@ -242,6 +254,8 @@ export class EmulatedAccount {
   readonly sfn: SfnService;
   /** The one-time schedules of the watch's check chain (the world fires them in virtual time). */
   readonly scheduler: SchedulerService;
+  /** What the services publish to CloudWatch (Lambda's and CloudWatch Logs' metrics), for GetMetricData. */
+  readonly cloudwatch = new CloudWatchMetrics();
   private readonly kms: KmsService;
   private readonly logs: LogsService;
   private readonly deliveryLagMs: number;
@@ -416,6 +430,70 @@ export class EmulatedAccount {
   /** Another log group (a missing CloudTrail group is modelled by a fault or by a wrong name). */
   addLogGroup(name: string, createdAt: Date, retentionInDays?: number): void {
     this.logs.addLogGroup({ name, creationTime: createdAt, retentionInDays });
+  }
+
+  /**
+   * A subscription filter on the CloudTrail log group, as the stack's deployment created it before
+   * the scenario (its `creationTime`). At most two per group; a pattern CloudWatch refuses is refused.
+   */
+  addSubscriptionFilter(filter: SubscriptionFilterOptions): void {
+    this.logs.putSubscriptionFilter(this.logGroupName, filter);
+  }
+
+  /** The CloudTrail log group's subscription filters as they stand at `atMs` (none once the group was deleted). */
+  subscriptionFilters(atMs: number): readonly SubscriptionFilterOptions[] {
+    this.settleLogGroupDeletion(atMs);
+    return this.logs.subscriptionFilters(this.logGroupName);
+  }
+
+  /**
+   * When the CloudTrail log group was deleted, as of `atMs`, or null: a scenario deletes it with a
+   * `logs` `*` `ResourceNotFoundException` fault without a count (every call from `from` on fails).
+   * A counted fault is a passing failure of some calls, not a deletion.
+   */
+  logGroupDeletedAt(atMs: number): number | null {
+    let deletedAt: number | null = null;
+    for (const fault of this.faults) {
+      const from = fault.from.getTime();
+      if (
+        fault.service === 'logs' &&
+        fault.operation === '*' &&
+        fault.error === 'ResourceNotFoundException' &&
+        fault.count === undefined &&
+        from <= atMs &&
+        fault.until.getTime() > from
+      ) {
+        deletedAt = deletedAt === null ? from : Math.min(deletedAt, from);
+      }
+    }
+    return deletedAt;
+  }
+
+  /** Deleting a log group deletes its subscription filters for good (a group made again has none). */
+  private settleLogGroupDeletion(atMs: number): void {
+    if (this.logGroupDeletedAt(atMs) !== null) {
+      this.logs.deleteSubscriptionFilters(this.logGroupName);
+    }
+  }
+
+  /** The events the filter forwards from those the CloudTrail group ingested in [fromMs, toMs), as known at `nowMs`. */
+  forwardedEvents(filterName: string, fromMs: number, toMs: number, nowMs: number): ForwardedLogEvent[] {
+    return this.logs.forwardedEvents(this.logGroupName, filterName, fromMs, toMs, nowMs);
+  }
+
+  /** When the filter's next forwarded event is ingested in [fromMs, untilMs), or null. */
+  nextForwardedIngestion(filterName: string, fromMs: number, untilMs: number, nowMs: number): number | null {
+    return this.logs.nextForwardedIngestion(this.logGroupName, filterName, fromMs, untilMs, nowMs);
+  }
+
+  /** Changes whenever the log store does: what was computed from it holds until then. */
+  logsVersion(): number {
+    return this.logs.version;
+  }
+
+  /** The error an injected `SubscriptionDelivery` fault gives a delivery at `atMs`, if one is due. */
+  subscriptionDeliveryFault(atMs: number): string | undefined {
+    return this.takeFault('logs', SUBSCRIPTION_DELIVERY, new Date(atMs))?.error;
   }
 
   /**
@@ -700,6 +778,9 @@ export class EmulatedAccount {
         return this.logs.describeLogGroups(request, now);
       case 'FilterLogEvents':
         return this.logs.filterLogEvents(request, now);
+      case 'DescribeSubscriptionFilters':
+        this.settleLogGroupDeletion(now.getTime());
+        return this.logs.describeSubscriptionFilters(request);
       default:
         throw new AwsError(
           'UnknownOperationException',
@@ -748,7 +829,8 @@ export class EmulatedAccount {
     const fault = this.faults.find(
       (candidate) =>
         candidate.service === service &&
-        (candidate.operation === '*' || candidate.operation === operation) &&
+        ((candidate.operation === '*' && operation !== SUBSCRIPTION_DELIVERY) ||
+          candidate.operation === operation) &&
         candidate.remaining > 0 &&
         now >= candidate.from &&
         now < candidate.until,

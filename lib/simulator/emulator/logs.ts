@@ -45,7 +45,37 @@ interface LogGroup {
   generated: BackgroundStream | null;
   /** The stretches of delivery time, up to an instant, in which `ingests` is false. */
   gaps: (untilMs: number) => readonly IngestionGap[];
+  /** The stored events again, sorted by (ingestion time, seq): the order subscriptions forward them in. */
+  byIngestion: StoredLogEvent[];
+  /** The group's subscription filters (at most two), by name. */
+  subscriptions: Map<string, StoredSubscriptionFilter>;
 }
+
+/** A subscription filter as PutSubscriptionFilter stores it. */
+export interface SubscriptionFilterOptions {
+  readonly filterName: string;
+  readonly filterPattern: string;
+  readonly destinationArn: string;
+  /** Only Kinesis Data Streams destinations use it; CloudWatch Logs reports `ByLogStream` by default. */
+  readonly distribution?: 'ByLogStream' | 'Random' | undefined;
+  readonly creationTime: number;
+}
+
+interface StoredSubscriptionFilter extends SubscriptionFilterOptions {
+  readonly matcher: EventMatcher;
+}
+
+/** A log event a subscription forwards: the fields of the `logEvents` of its payload, and where it came from. */
+export interface ForwardedLogEvent {
+  readonly id: string;
+  readonly timestamp: number;
+  readonly message: string;
+  readonly logStreamName: string;
+  readonly ingestionTime: number;
+}
+
+/** Each log group can have up to two subscription filters (CloudWatch Logs' documented quota). */
+export const MAX_SUBSCRIPTION_FILTERS = 2;
 
 export interface LogsStats {
   filterLogEventsCalls: number;
@@ -155,6 +185,8 @@ function optionalString(request: Record<string, unknown>, name: string): string 
 export class LogsService {
   private readonly groups = new Map<string, LogGroup>();
   private seq = 0;
+  /** Changes with every stored event: what a subscription computed from the store holds until then. */
+  version = 0;
   readonly stats: LogsStats = { filterLogEventsCalls: 0, logEventsScanned: 0, logEventsReturned: 0 };
 
   constructor(
@@ -178,6 +210,8 @@ export class LogsService {
       counted: 0,
       generated: null,
       gaps: () => [],
+      byIngestion: [],
+      subscriptions: new Map(),
     });
   }
 
@@ -225,6 +259,8 @@ export class LogsService {
     const at = upperBound(group.events, entry.timestamp, entry.seq);
     group.events.splice(at, 0, entry);
     this.uncount(group, at);
+    group.byIngestion.splice(ingestionBound(group.byIngestion, entry.visibleAt, entry.seq), 0, entry);
+    this.version += 1;
   }
 
   /** Many events at once (background noise): one sort instead of one splice each. */
@@ -251,6 +287,8 @@ export class LogsService {
     }
     group.events = merged;
     this.uncount(group, 0);
+    group.byIngestion = [...group.byIngestion, ...batch].sort(compareIngestion);
+    this.version += 1;
   }
 
   /** An insert inside the counted prefix shifts it; start over (only DescribeLogGroups pays). */
@@ -475,6 +513,155 @@ export class LogsService {
     };
   }
 
+  /**
+   * Creates or replaces a subscription filter on the group (PutSubscriptionFilter): an invalid
+   * pattern is refused as CloudWatch refuses it, and a third filter exceeds the group's quota.
+   */
+  putSubscriptionFilter(groupName: string, options: SubscriptionFilterOptions): void {
+    const group = this.group(groupName);
+    const matcher = compileFilterPattern(options.filterPattern);
+    if (
+      !group.subscriptions.has(options.filterName) &&
+      group.subscriptions.size >= MAX_SUBSCRIPTION_FILTERS
+    ) {
+      throw new AwsError('LimitExceededException', 'Resource limit exceeded.');
+    }
+    group.subscriptions.set(options.filterName, { ...options, matcher });
+    this.version += 1;
+  }
+
+  /** The group's subscription filters by name (none for a group that does not exist). */
+  subscriptionFilters(groupName: string): readonly SubscriptionFilterOptions[] {
+    const group = this.groups.get(groupName);
+    return group
+      ? [...group.subscriptions.values()].sort((a, b) => compareText(a.filterName, b.filterName))
+      : [];
+  }
+
+  /** Deleting a log group deletes its subscription filters; a group made again under the name has none. */
+  deleteSubscriptionFilters(groupName: string): void {
+    const group = this.groups.get(groupName);
+    if (group && group.subscriptions.size > 0) {
+      group.subscriptions.clear();
+      this.version += 1;
+    }
+  }
+
+  describeSubscriptionFilters(request: Record<string, unknown>): Record<string, unknown> {
+    const name = optionalString(request, 'logGroupName');
+    if (name === undefined) {
+      throw new AwsError(
+        'InvalidParameterException',
+        "1 validation error detected: Value null at 'logGroupName' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    const group = this.group(name);
+    const prefix = optionalString(request, 'filterNamePrefix') ?? '';
+    const limit = optionalNumber(request, 'limit') ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
+      throw new AwsError(
+        'InvalidParameterException',
+        `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50`,
+      );
+    }
+    const token = optionalString(request, 'nextToken');
+    const after = token === undefined ? undefined : Buffer.from(token, 'base64url').toString('utf8');
+    const filters = this.subscriptionFilters(group.name).filter(
+      (filter) => filter.filterName.startsWith(prefix) && (after === undefined || filter.filterName > after),
+    );
+    const page = filters.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      subscriptionFilters: page.map((filter) => ({
+        filterName: filter.filterName,
+        logGroupName: group.name,
+        filterPattern: filter.filterPattern,
+        destinationArn: filter.destinationArn,
+        distribution: filter.distribution ?? 'ByLogStream',
+        creationTime: filter.creationTime,
+      })),
+      ...(filters.length > limit && last
+        ? { nextToken: Buffer.from(last.filterName).toString('base64url') }
+        : {}),
+    };
+  }
+
+  /**
+   * The events a subscription filter forwards from those ingested in [fromMs, toMs), in ingestion
+   * order: stored (not lost to the group's key) and matching the filter, generated ones included
+   * (their stretches skipped by arithmetic, only matching templates visited). `nowMs` fixes what is
+   * known of the group's key.
+   */
+  forwardedEvents(
+    groupName: string,
+    filterName: string,
+    fromMs: number,
+    toMs: number,
+    nowMs: number,
+  ): ForwardedLogEvent[] {
+    const group = this.group(groupName);
+    const filter = group.subscriptions.get(filterName);
+    if (!filter || toMs <= fromMs) return [];
+    const found: { event: StoredLogEvent; order: number }[] = [];
+    for (let i = ingestionBound(group.byIngestion, fromMs - 1, Number.POSITIVE_INFINITY); ; i += 1) {
+      const event = group.byIngestion[i];
+      if (!event || event.visibleAt >= toMs) break;
+      if (group.ingests(event.visibleAt) && matches(filter.matcher, event)) {
+        found.push({ event, order: event.visibleAt });
+      }
+    }
+    const stream = this.generatedAt(group, nowMs);
+    if (stream) {
+      const range = generatedIngestedIn(stream, fromMs, toMs);
+      for (const i of matchingGenerated(stream, filter.filterPattern, filter.matcher, range.from, range.to)) {
+        found.push({ event: generatedEvent(stream, i), order: stream.visibleAtOf(i) });
+      }
+    }
+    // Stable: stored events keep their (ingestion, seq) order; generated ones slot in by ingestion time.
+    found.sort((a, b) => a.order - b.order);
+    return found.map(({ event }) => ({
+      id: eventIdOf(event),
+      timestamp: event.timestamp,
+      message: messageOf(event),
+      logStreamName: event.logStreamName,
+      ingestionTime: event.visibleAt,
+    }));
+  }
+
+  /**
+   * When the first event the filter forwards is ingested, at or after `fromMs` and before `untilMs`,
+   * or null: a subscription sleeps until then instead of waking every minute of a quiet group.
+   */
+  nextForwardedIngestion(
+    groupName: string,
+    filterName: string,
+    fromMs: number,
+    untilMs: number,
+    nowMs: number,
+  ): number | null {
+    const group = this.groups.get(groupName);
+    const filter = group?.subscriptions.get(filterName);
+    if (!group || !filter) return null;
+    let next: number | null = null;
+    for (let i = ingestionBound(group.byIngestion, fromMs - 1, Number.POSITIVE_INFINITY); ; i += 1) {
+      const event = group.byIngestion[i];
+      if (!event || event.visibleAt >= untilMs) break;
+      if (group.ingests(event.visibleAt) && matches(filter.matcher, event)) {
+        next = event.visibleAt;
+        break;
+      }
+    }
+    const stream = this.generatedAt(group, nowMs);
+    if (stream) {
+      const range = generatedIngestedIn(stream, fromMs, next ?? untilMs);
+      for (const i of matchingGenerated(stream, filter.filterPattern, filter.matcher, range.from, range.to)) {
+        next = stream.visibleAtOf(i);
+        break;
+      }
+    }
+    return next;
+  }
+
   private groupNameOf(request: Record<string, unknown>): string {
     const name = optionalString(request, 'logGroupName');
     const identifier = optionalString(request, 'logGroupIdentifier');
@@ -651,6 +838,89 @@ class GeneratedScan {
       position: this.position(index),
     };
   }
+}
+
+function compareIngestion(a: StoredLogEvent, b: StoredLogEvent): number {
+  return a.visibleAt - b.visibleAt || a.seq - b.seq;
+}
+
+/** First index whose event sorts after (visibleAt, seq) in ingestion order. */
+function ingestionBound(events: readonly StoredLogEvent[], visibleAt: number, seq: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const event = events[mid] as StoredLogEvent;
+    if (event.visibleAt < visibleAt || (event.visibleAt === visibleAt && event.seq <= seq)) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function matches(matcher: EventMatcher, event: StoredLogEvent): boolean {
+  return matcher({ message: () => messageOf(event), json: () => parsedMessage(event) });
+}
+
+/** The generated records ingested in [fromMs, toMs), as an index range (ingestion grows with the index). */
+function generatedIngestedIn(
+  stream: BackgroundStream,
+  fromMs: number,
+  toMs: number,
+): { from: number; to: number } {
+  const end = Math.min(
+    stream.firstAtOrAfter(toMs - stream.lagMs),
+    stream.firstInvisibleAt(Number.POSITIVE_INFINITY),
+  );
+  return { from: stream.firstAtOrAfter(fromMs - stream.lagMs), to: end };
+}
+
+/** The indexes in [from, to) of generated records that exist and match the pattern, in order. */
+function* matchingGenerated(
+  stream: BackgroundStream,
+  pattern: string,
+  matcher: EventMatcher,
+  from: number,
+  to: number,
+): Generator<number> {
+  const states = stream.familyStates(pattern, (p) => compileFamilyMatcher(p, stream.varyingFields()));
+  const interesting: { residue: number; all: boolean }[] = [];
+  for (let residue = 0; residue < TEMPLATES; residue += 1) {
+    const state = states[residue];
+    if (state !== false) interesting.push({ residue, all: state === true });
+  }
+  if (interesting.length === 0 || !Number.isFinite(from)) return;
+  for (let base = from - (from % TEMPLATES); base < to; base += TEMPLATES) {
+    for (const { residue, all } of interesting) {
+      const i = base + residue;
+      if (i < from) continue;
+      if (i >= to) break;
+      if (!stream.exists(i)) continue;
+      if (all) {
+        yield i;
+      } else {
+        const record = stream.record(i);
+        if (matcher({ message: () => JSON.stringify(record), json: () => record })) yield i;
+      }
+    }
+  }
+}
+
+function generatedEvent(stream: BackgroundStream, index: number): StoredLogEvent {
+  return {
+    timestamp: stream.timestampOf(index),
+    visibleAt: stream.visibleAtOf(index),
+    seq: index,
+    logStreamName: stream.logStreamName,
+    parsed: stream.record(index),
+    generated: true,
+  };
 }
 
 function messageOf(event: StoredLogEvent): string {

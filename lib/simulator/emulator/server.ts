@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { buildQueryString, type HttpHandler, type HttpRequest, HttpResponse } from '@smithy/core/protocols';
 import type { EmulatedAccount, FaultService } from './account.js';
+import { CloudWatchError } from './cloudwatch.js';
 import { AwsError } from './errors.js';
 import { answerScenarioTables } from './inventory/dynamodb.js';
 import { injectedFault, restJsonErrorAnswer } from './inventory/protocol.js';
@@ -53,6 +54,8 @@ const TARGETS: Readonly<Record<string, FaultService>> = {
 };
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
+/** CloudWatch's JSON 1.0 target prefix (the SDK's `GraniteServiceVersion20100801.<Op>`). */
+const CLOUDWATCH_TARGET = 'GraniteServiceVersion20100801';
 const FALLBACK_ID = '00000000-0000-4000-8000-000000000000';
 
 let running: Promise<EmulatorServer> | null = null;
@@ -90,7 +93,7 @@ const requestsByService = new Map<string, number>();
 
 /**
  * Requests this thread's emulator answered, by service (`kms`, `logs`, `cloudtrail`, `sfn`, `sns`,
- * `scheduler`, `unknown`), every SDK attempt counted, over either transport. The benchmark reads
+ * `scheduler`, `cloudwatch`, `unknown`), every SDK attempt counted, over either transport. The benchmark reads
  * the difference around a run: the API calls a key costs.
  */
 export function emulatorRequestCounts(): Readonly<Record<string, number>> {
@@ -106,6 +109,7 @@ function serviceOf(request: EmulatorRequest): string {
   if ((request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return 'sns';
   if (prefix === 'AWSStepFunctions') return 'sfn';
   if (prefix === 'DynamoDB_20120810') return 'dynamodb';
+  if (prefix === CLOUDWATCH_TARGET) return 'cloudwatch';
   return TARGETS[prefix] ?? 'unknown';
 }
 
@@ -232,6 +236,9 @@ async function route(request: EmulatorRequest, account: EmulatedAccount | null):
       return json(aws.status, aws.toBody(), FALLBACK_ID, now, sfnType);
     }
   }
+  if (prefix === CLOUDWATCH_TARGET && account) {
+    return answerCloudWatch(account, operation, text, now);
+  }
   if (prefix === 'DynamoDB_20120810' && account) {
     return answerDynamoDb(
       account,
@@ -287,6 +294,50 @@ function schedulerOperation(method: string, path: string): string {
     DELETE: 'DeleteSchedule',
   };
   return verbs[method] ?? `${method} /schedules/{Name}`;
+}
+
+/**
+ * CloudWatch JSON 1.0 (query-compatible: an error also names its Query code in `x-amzn-query-error`,
+ * which the SDK reads). The scenario's faults name no CloudWatch operation, so none apply.
+ */
+function answerCloudWatch(
+  account: EmulatedAccount,
+  operation: string,
+  text: string,
+  now: Date,
+): EmulatorAnswer {
+  const type = 'application/x-amz-json-1.0';
+  let body: unknown;
+  try {
+    body = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const fail = (error: AwsError, queryCode: string): EmulatorAnswer => {
+    const answer = json(error.status, error.toBody(), FALLBACK_ID, now, type);
+    return { ...answer, headers: { ...answer.headers, 'x-amzn-query-error': `${queryCode};Sender` } };
+  };
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return fail(new AwsError('SerializationException', 'Malformed JSON body'), 'SerializationException');
+  }
+  if (operation !== 'GetMetricData') {
+    return fail(
+      new AwsError('UnknownOperationException', `The emulated CloudWatch does not serve ${operation}.`),
+      'InvalidAction',
+    );
+  }
+  try {
+    return json(
+      200,
+      account.cloudwatch.getMetricData(body as Record<string, unknown>, now),
+      FALLBACK_ID,
+      now,
+      type,
+    );
+  } catch (error) {
+    if (error instanceof CloudWatchError) return fail(error, error.queryCode);
+    throw error;
+  }
 }
 
 /**
