@@ -168,6 +168,54 @@ describe('deliveries handler', () => {
     expect((await readSightings(HELD))?.records.map((r) => r.eventID)).toEqual(['by-alias']);
   });
 
+  it('adds a failed call that names the key only by its bare key ID', async () => {
+    // Prepare
+    await seedHolds();
+    const { resources: _none, ...byId } = disabledDecryptRecord({
+      eventID: 'by-id',
+      eventTime: '2026-02-08T00:00:00Z',
+      errorMessage: 'The key is disabled.',
+      requestParameters: { keyId: KEY_ID },
+      recipientAccountId: ACCOUNT,
+    });
+
+    // Act
+    const outcome = await handler(deliveryOf([byId]));
+
+    // Assess
+    expect(outcome.holds).toBe(1);
+    expect((await readSightings(HELD))?.records.map((r) => r.eventID)).toEqual(['by-id']);
+  });
+
+  // Known bug: keyArnsNamedBy makes a bare key ID into `arn:aws:kms:<Region>:<account>:key/<ID>`
+  // whatever the partition, and the handler then reads only the holds of the ARNs so named: in
+  // aws-cn or aws-us-gov, a record naming the key only by its ID (no resources, no ARN in its
+  // message) is looked up under an ARN no hold has, and is lost, though recordConcernsKey matches it.
+  it.fails('adds a failed call naming the key by bare ID in another partition', async () => {
+    // Prepare
+    const chinaKey = `arn:aws-cn:kms:cn-north-1:${ACCOUNT}:key/${KEY_ID}`;
+    await table.seed({
+      ...holdRecord('watching', { keyArn: chinaKey, disabledAt: DISABLED_AT }),
+      keyId: KEY_ID,
+      aliases: [],
+    });
+    const { resources: _none, ...byId } = disabledDecryptRecord({
+      eventID: 'by-id-cn',
+      eventTime: '2026-02-08T00:00:00Z',
+      awsRegion: 'cn-north-1',
+      errorMessage: 'The key is disabled.',
+      requestParameters: { keyId: KEY_ID },
+      recipientAccountId: ACCOUNT,
+    });
+
+    // Act
+    const outcome = await handler(deliveryOf([byId]));
+
+    // Assess
+    expect(outcome.holds).toBe(1);
+    expect((await readSightings(chinaKey))?.records.map((r) => r.eventID)).toEqual(['by-id-cn']);
+  });
+
   it('gives each held key its own records and writes none for an unheld or ended key', async () => {
     // Prepare
     await seedHolds();

@@ -2,6 +2,7 @@ import {
   CloudWatchClient,
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
+  type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import {
@@ -55,7 +56,13 @@ function givenFilters(filters: SubscriptionFilter[]): void {
   logs.on(DescribeSubscriptionFiltersCommand).resolves({ subscriptionFilters: filters });
 }
 
-/** Every query answered Complete with no data point, but those in `points` (by query ID). */
+/** A query's metric as `<namespace> <name> <dimension names>`, e.g. `AWS/Lambda Errors FunctionName`. */
+function metricOf(query: MetricDataQuery): string {
+  const metric = query.MetricStat?.Metric;
+  return `${metric?.Namespace} ${metric?.MetricName} ${(metric?.Dimensions ?? []).map((d) => d.Name).join(',')}`;
+}
+
+/** Every query answered Complete with no data point, but those in `points` (by metricOf). */
 function givenMetrics(
   points: Readonly<Record<string, readonly [Date, number][]>> = {},
   status: MetricDataResult['StatusCode'] = 'Complete',
@@ -68,8 +75,8 @@ function givenMetrics(
         Id: query.Id,
         Label: query.Label,
         StatusCode: status,
-        Timestamps: (points[query.Id ?? ''] ?? []).map(([at]) => at),
-        Values: (points[query.Id ?? ''] ?? []).map(([, value]) => value),
+        Timestamps: (points[metricOf(query)] ?? []).map(([at]) => at),
+        Values: (points[metricOf(query)] ?? []).map(([, value]) => value),
       })),
     };
   });
@@ -178,17 +185,19 @@ describe('delivery-proof handler', () => {
   });
 
   it.each([
-    ['deliveryErrors', 'AWS/Logs DeliveryErrors'],
-    ['deliveryThrottling', 'AWS/Logs DeliveryThrottling'],
-    ['errors', 'AWS/Lambda Errors'],
-    ['throttles', 'AWS/Lambda Throttles'],
-    ['dropped', 'AWS/Lambda AsyncEventsDropped'],
-  ])('moves streamSince past a minute in which %s counted a delivery', async (id) => {
+    ['AWS/Logs DeliveryErrors LogGroupName'],
+    ['AWS/Logs DeliveryThrottling LogGroupName'],
+    ['AWS/Logs DeliveryErrors LogGroupName,DestinationType,FilterName'],
+    ['AWS/Logs DeliveryThrottling LogGroupName,DestinationType,FilterName'],
+    ['AWS/Lambda Errors FunctionName'],
+    ['AWS/Lambda Throttles FunctionName'],
+    ['AWS/Lambda AsyncEventsDropped FunctionName'],
+  ])('moves streamSince past a minute in which %s counted a delivery', async (metric) => {
     // Prepare
     await givenState(ago(15 * MINUTE_MS), ago(5 * HOUR_MS));
     givenFilters([stackFilter({ creationTime: ago(6 * HOUR_MS).getTime() })]);
     const incident = ago(13 * MINUTE_MS);
-    givenMetrics({ [id]: [[incident, 2]] });
+    givenMetrics({ [metric]: [[incident, 2]] });
 
     // Act
     const outcome = await handler({});
@@ -203,7 +212,10 @@ describe('delivery-proof handler', () => {
     // Prepare
     await givenState(ago(15 * MINUTE_MS), ago(5 * HOUR_MS));
     givenFilters([stackFilter({ creationTime: ago(6 * HOUR_MS).getTime() })]);
-    givenMetrics({ deliveryErrors: [[ago(13 * MINUTE_MS), 0]], errors: [[ago(12 * MINUTE_MS), 0]] });
+    givenMetrics({
+      'AWS/Logs DeliveryErrors LogGroupName': [[ago(13 * MINUTE_MS), 0]],
+      'AWS/Lambda Errors FunctionName': [[ago(12 * MINUTE_MS), 0]],
+    });
 
     // Act
     const outcome = await handler({});
@@ -212,7 +224,7 @@ describe('delivery-proof handler', () => {
     expect(outcome).toMatchObject({ streamSince: ago(5 * HOUR_MS).toISOString(), incidents: 0 });
   });
 
-  it('asks for the delivery metrics of the log group and of the Deliveries function, per minute', async () => {
+  it('asks for the delivery metrics of the log group, of its filter and of the Deliveries function, per minute', async () => {
     // Prepare
     givenFilters([stackFilter()]);
     const asked = givenMetrics();
@@ -231,17 +243,24 @@ describe('delivery-proof handler', () => {
     }));
     const common = { returned: true, period: 60, stat: 'Sum' };
     const byGroup = [{ Name: 'LogGroupName', Value: LOG_GROUP }];
+    const byFilter = [
+      ...byGroup,
+      { Name: 'DestinationType', Value: 'Lambda' },
+      { Name: 'FilterName', Value: FILTER },
+    ];
     const byFunction = [{ Name: 'FunctionName', Value: FUNCTION }];
     expect(metrics).toEqual(
       expect.arrayContaining([
         { ...common, namespace: 'AWS/Logs', name: 'DeliveryErrors', dimensions: byGroup },
         { ...common, namespace: 'AWS/Logs', name: 'DeliveryThrottling', dimensions: byGroup },
+        { ...common, namespace: 'AWS/Logs', name: 'DeliveryErrors', dimensions: byFilter },
+        { ...common, namespace: 'AWS/Logs', name: 'DeliveryThrottling', dimensions: byFilter },
         { ...common, namespace: 'AWS/Lambda', name: 'Errors', dimensions: byFunction },
         { ...common, namespace: 'AWS/Lambda', name: 'Throttles', dimensions: byFunction },
         { ...common, namespace: 'AWS/Lambda', name: 'AsyncEventsDropped', dimensions: byFunction },
       ]),
     );
-    expect(metrics).toHaveLength(5);
+    expect(metrics).toHaveLength(7);
     expect(logs.commandCalls(DescribeSubscriptionFiltersCommand)[0]?.args[0].input).toMatchObject({
       logGroupName: LOG_GROUP,
       filterNamePrefix: FILTER,
