@@ -1,9 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FAILED_CALLS_PATTERN } from '../../../lambdas/domain/filter-pattern.js';
+import { STREAM_PROOF_LAG_MS } from '../../../lambdas/domain/stream.js';
 import { KeyDeletionGuardConfigError } from '../../../lib/constructs/config.js';
 import { DeliveryStream } from '../../../lib/constructs/delivery-stream.js';
-import { synthStack, TEST_CONFIG } from '../synth.js';
+import { definitionOf, synthStack, TEST_CONFIG } from '../synth.js';
 
 type Template = ReturnType<typeof synthStack>['template'];
 
@@ -145,6 +146,38 @@ describe('DeliveryStream', () => {
         });
       }
     }
+  });
+
+  it('makes the workflow wait the proof’s lag beside CloudTrail’s, while deliveries count from CloudTrail’s alone', () => {
+    // Act
+    const template = synthStack({
+      ...TEST_CONFIG,
+      sweep: true,
+      sweepSubscription: true,
+      ingestionLagMinutes: 20,
+    }).template;
+    const searched = synthStack({ ...TEST_CONFIG, sweep: true, ingestionLagMinutes: 20 }).template;
+
+    // Assess: the workflow's configuration (AssessKey's input) carries the lag it waits.
+    const lagsIn = (t: Template) =>
+      [...JSON.stringify(definitionOf(t)).matchAll(/"ingestionLagMinutes":(\d+)/g)].map((m) => Number(m[1]));
+    expect(STREAM_PROOF_LAG_MS).toBe(20 * 60_000);
+    expect(new Set(lagsIn(template))).toEqual(new Set([40]));
+    expect(new Set(lagsIn(searched))).toEqual(new Set([20]));
+    expect(
+      functionOf(template, 'deliveries')?.properties.Environment.Variables.KDG_INGESTION_LAG_SECONDS,
+    ).toBe('1200');
+  });
+
+  it('refuses an ingestion lag that, with the proof’s, would pass the largest the workflow takes', () => {
+    // Act
+    const at = (ingestionLagMinutes: number) => () =>
+      synthStack({ ...TEST_CONFIG, sweep: true, sweepSubscription: true, ingestionLagMinutes });
+
+    // Assess: 720 minutes at most, 20 of them the proof's.
+    expect(at(701)).toThrow(KeyDeletionGuardConfigError);
+    expect(at(701)).toThrow(/at most 700; received 701/);
+    expect(at(700)).not.toThrow();
   });
 
   it.each([
