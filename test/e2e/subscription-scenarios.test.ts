@@ -1,11 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeWorkflow } from '../../lib/simulator/definition.js';
-import type { EmulatedAccount, Invocation } from '../../lib/simulator/emulator/account.js';
 import type { ResultTimelineEntry, SimulationReport } from '../../lib/simulator/result.js';
-import { loadScenarioFile } from '../../lib/simulator/scenario.js';
-import { simulate, stackConfigOf } from '../../lib/simulator/simulate.js';
-import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schemas.js';
+import { type ScenarioRun, scenarioRuns } from './scenario-runs.js';
 
 /**
  * The stack whose sweep reads a subscription of the log group (test/scenarios/subscription/):
@@ -16,44 +12,9 @@ import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schem
 
 const SCENARIOS = join(import.meta.dirname, '..', 'scenarios', 'subscription');
 
-interface Run {
-  readonly result: SimulationReport;
-  readonly records: readonly { readonly eventName: string; readonly eventTime: string }[];
-  readonly invocations: readonly Invocation[];
-  readonly functionIds: ReadonlyMap<string, string>;
-}
+type Run = ScenarioRun;
 
-const runs = new Map<string, Promise<Run>>();
-
-function run(name: string): Promise<Run> {
-  let pending = runs.get(name);
-  if (!pending) {
-    const file = join(SCENARIOS, `${name}.json`);
-    const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    expect(scenarioSchemaErrors(data)).toEqual([]);
-    const scenario = loadScenarioFile(file);
-    let records: Run['records'] = [];
-    let invocations: Run['invocations'] = [];
-    pending = simulate(scenario, {
-      inspect: (account: EmulatedAccount) => {
-        records = account
-          .records()
-          .map((e) => ({ eventName: e.record.eventName, eventTime: e.record.eventTime }));
-        invocations = account.invocations();
-      },
-    }).then(async (result) => {
-      expect(resultSchemaErrors(result)).toEqual([]);
-      const workflow = await synthesizeWorkflow(stackConfigOf(scenario), {
-        account: scenario.account,
-        region: scenario.region,
-      });
-      const functionIds = new Map(workflow.functions.map((fn) => [fn.handler, fn.logicalId]));
-      return { result, records, invocations, functionIds };
-    });
-    runs.set(name, pending);
-  }
-  return pending;
-}
+const run = scenarioRuns(SCENARIOS);
 
 function deliveries(result: SimulationReport): ResultTimelineEntry[] {
   return result.timeline.filter((e) => e.state === 'Subscription');
