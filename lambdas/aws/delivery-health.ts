@@ -33,7 +33,7 @@ export async function describeSubscription(
         filterPattern: filter.filterPattern ?? '',
         destinationArn: filter.destinationArn ?? '',
         // Without a creation time nothing shows the filter was not made again just now.
-        creationTime: new Date(filter.creationTime ?? Number.MAX_SAFE_INTEGER),
+        creationTime: new Date(filter.creationTime ?? Date.now()),
       };
     }
     nextToken = page.nextToken;

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { readEnvironment } from '../aws/environment.js';
-import { readHold, readSightings } from '../aws/hold-reader.js';
+import { readSightings } from '../aws/hold-reader.js';
+import { readHolds } from '../aws/holds-by-key.js';
 import { listLiveHolds } from '../aws/live-holds.js';
 import { createLogger } from '../aws/logger.js';
 import { putDeliveredSightings } from '../aws/sweep-registry.js';
@@ -83,8 +84,9 @@ async function addToHold(
 }
 
 /**
- * The live holds the records may concern: read by key ARN where every record names its key (one
- * GetItem a key), or all of them (one Scan) when a record names its key only by an alias.
+ * The live holds the records may concern: read by key ARN where every record names its key (together,
+ * in one BatchGetItem a hundred), or all of them (one Scan) when a record names its key only by an
+ * alias or a bare ID.
  */
 async function holdsNamedBy(records: readonly CloudTrailRecord[], lagSeconds: number): Promise<SweptHold[]> {
   const named = records.map(keyArnsNamedBy);
@@ -97,7 +99,7 @@ async function holdsNamedBy(records: readonly CloudTrailRecord[], lagSeconds: nu
     holds = live.holds;
   } else {
     const arns = [...new Set(named.flatMap((arns) => arns ?? []))];
-    holds = (await Promise.all(arns.map(readHold))).filter((hold): hold is HoldRecord => hold !== null);
+    holds = await readHolds(arns);
   }
   return holds
     .map((hold) => sweptHoldOf(hold, lagSeconds))

@@ -311,14 +311,12 @@ export function recordMatchesKind(record: CloudTrailRecord, kind: RecordKind): b
 
 /** A KMS key ARN anywhere in a text (not an alias ARN). */
 const KEY_ARN_IN_TEXT = /arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+/g;
-/** A key ID as KMS makes them (a bare ID), or a multi-Region one. */
-const BARE_KEY_ID = /^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /**
  * The key ARNs a record may concern, as far as the record itself names them: its resources, the
- * ARNs in its error message, and its key parameters given as ARNs or bare key IDs (made ARNs with the
- * record's Region and account). Null when a key parameter is an alias, which only the holds' own
- * aliases resolve (recordConcernsKey): the caller then matches the record against every hold.
+ * ARNs in its error message, and its key parameters given as key ARNs. Null when a key parameter is
+ * a bare key ID or an alias, which only the holds themselves resolve (recordConcernsKey): the caller
+ * then matches the record against every hold.
  */
 export function keyArnsNamedBy(record: CloudTrailRecord): string[] | null {
   const arns = new Set<string>();
@@ -334,13 +332,12 @@ export function keyArnsNamedBy(record: CloudTrailRecord): string[] | null {
   for (const name of KEY_PARAMETERS) {
     const value = params?.[name];
     if (typeof value !== 'string' || value.length === 0) continue;
-    if (/^arn:[^:]+:kms:[^:]*:[^:]*:key\//.test(value)) {
-      arns.add(value);
-    } else if (BARE_KEY_ID.test(value) && record.awsRegion && record.recipientAccountId) {
-      arns.add(`arn:aws:kms:${record.awsRegion}:${record.recipientAccountId}:key/${value}`);
-    } else {
+    // A bare key ID or an alias names the key only with what the holds know (their IDs, aliases and
+    // partitions): recordConcernsKey decides, against every hold.
+    if (!/^arn:[^:]+:kms:[^:]*:[^:]*:key\//.test(value)) {
       return null;
     }
+    arns.add(value);
   }
   return [...arns];
 }

@@ -54,7 +54,12 @@ export class DeliveryStream extends Construct {
         ...props.registry.environment,
       },
     });
-    grantSweepHolds(this.deliveries, props.registry);
+    grantSweepHolds(this.deliveries, props.registry, [
+      'dynamodb:BatchGetItem',
+      'dynamodb:Scan',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    ]);
 
     // The filter's name is the stack's: the proof finds it by name, and a second stack on the same
     // log group takes the group's other subscription slot (CloudWatch Logs allows two).

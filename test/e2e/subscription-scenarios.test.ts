@@ -1,11 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeWorkflow } from '../../lib/simulator/definition.js';
-import type { EmulatedAccount, Invocation } from '../../lib/simulator/emulator/account.js';
 import type { ResultTimelineEntry, SimulationReport } from '../../lib/simulator/result.js';
-import { loadScenarioFile } from '../../lib/simulator/scenario.js';
-import { simulate, stackConfigOf } from '../../lib/simulator/simulate.js';
-import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schemas.js';
+import { type ScenarioRun, scenarioRuns } from './scenario-runs.js';
 
 /**
  * The stack whose sweep reads a subscription of the log group (test/scenarios/subscription/):
@@ -16,44 +12,9 @@ import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schem
 
 const SCENARIOS = join(import.meta.dirname, '..', 'scenarios', 'subscription');
 
-interface Run {
-  readonly result: SimulationReport;
-  readonly records: readonly { readonly eventName: string; readonly eventTime: string }[];
-  readonly invocations: readonly Invocation[];
-  readonly functionIds: ReadonlyMap<string, string>;
-}
+type Run = ScenarioRun;
 
-const runs = new Map<string, Promise<Run>>();
-
-function run(name: string): Promise<Run> {
-  let pending = runs.get(name);
-  if (!pending) {
-    const file = join(SCENARIOS, `${name}.json`);
-    const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    expect(scenarioSchemaErrors(data)).toEqual([]);
-    const scenario = loadScenarioFile(file);
-    let records: Run['records'] = [];
-    let invocations: Run['invocations'] = [];
-    pending = simulate(scenario, {
-      inspect: (account: EmulatedAccount) => {
-        records = account
-          .records()
-          .map((e) => ({ eventName: e.record.eventName, eventTime: e.record.eventTime }));
-        invocations = account.invocations();
-      },
-    }).then(async (result) => {
-      expect(resultSchemaErrors(result)).toEqual([]);
-      const workflow = await synthesizeWorkflow(stackConfigOf(scenario), {
-        account: scenario.account,
-        region: scenario.region,
-      });
-      const functionIds = new Map(workflow.functions.map((fn) => [fn.handler, fn.logicalId]));
-      return { result, records, invocations, functionIds };
-    });
-    runs.set(name, pending);
-  }
-  return pending;
-}
+const run = scenarioRuns(SCENARIOS);
 
 function deliveries(result: SimulationReport): ResultTimelineEntry[] {
   return result.timeline.filter((e) => e.state === 'Subscription');
@@ -178,6 +139,24 @@ describe('subscription scenarios, end to end', () => {
     expect(result.timeline.find((e) => e.state === 'FinalCheck')?.detail).toMatchObject({ broke: true });
     expect(result.outcome).toBe('ROLLED_BACK');
     expect(records.some((r) => r.eventName === 'ScheduleKeyDeletion')).toBe(false);
+  });
+
+  it('an account taking 2x10^7 records a day: only the failed KMS calls are delivered, nothing searches the group, and a failing caller rolls the key back by polling alone', async () => {
+    // Act
+    const done = await run('subscription-busy-20m-failing-rolled-back');
+    const { result } = done;
+
+    // Assess: the caller failed at 07:00; the 12:00 check rolled back on the delivered record.
+    expect(searchedPages(done)).toBe(0);
+    expect(checks(result).map((e) => [e.at, e.detail.broke])).toEqual([
+      ['2026-02-01T06:00:00.000Z', false],
+      ['2026-02-01T12:00:00.000Z', true],
+    ]);
+    expect(result.outcome).toBe('ROLLED_BACK');
+    expect(result.evidence[0]).toMatchObject({
+      eventTime: '2026-02-01T07:00:00Z',
+      principal: 'arn:aws:iam::111122223333:role/nightly-export',
+    });
   });
 
   it('covers every subscription scenario', () => {

@@ -1,11 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeWorkflow } from '../../lib/simulator/definition.js';
-import type { EmulatedAccount, Invocation } from '../../lib/simulator/emulator/account.js';
 import type { ResultTimelineEntry, SimulationReport } from '../../lib/simulator/result.js';
-import { loadScenarioFile } from '../../lib/simulator/scenario.js';
-import { simulate, stackConfigOf } from '../../lib/simulator/simulate.js';
-import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schemas.js';
+import { type ScenarioRun, scenarioRuns } from './scenario-runs.js';
 
 /**
  * The stack with a sweep (test/scenarios/sweep/): one Lambda, run every five minutes by the
@@ -17,48 +13,9 @@ import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schem
 const SCENARIOS = join(import.meta.dirname, '..', 'scenarios', 'sweep');
 const FIVE_MINUTES = 5 * 60_000;
 
-interface Run {
-  readonly result: SimulationReport;
-  /** Every CloudTrail record the account logged. */
-  readonly records: readonly { readonly eventName: string; readonly eventTime: string }[];
-  /** Every Lambda invocation, with the log pages it searched. */
-  readonly invocations: readonly Invocation[];
-  /** The logical IDs of the template's functions, by handler folder. */
-  readonly functionIds: ReadonlyMap<string, string>;
-}
+type Run = ScenarioRun;
 
-const runs = new Map<string, Promise<Run>>();
-
-function run(name: string): Promise<Run> {
-  let pending = runs.get(name);
-  if (!pending) {
-    const file = join(SCENARIOS, `${name}.json`);
-    const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    expect(scenarioSchemaErrors(data)).toEqual([]);
-    const scenario = loadScenarioFile(file);
-    let records: Run['records'] = [];
-    let invocations: Run['invocations'] = [];
-    pending = simulate(scenario, {
-      inspect: (account: EmulatedAccount) => {
-        records = account.records().map((e) => ({
-          eventName: e.record.eventName,
-          eventTime: e.record.eventTime,
-        }));
-        invocations = account.invocations();
-      },
-    }).then(async (result) => {
-      expect(resultSchemaErrors(result)).toEqual([]);
-      const workflow = await synthesizeWorkflow(stackConfigOf(scenario), {
-        account: scenario.account,
-        region: scenario.region,
-      });
-      const functionIds = new Map(workflow.functions.map((fn) => [fn.handler, fn.logicalId]));
-      return { result, records, invocations, functionIds };
-    });
-    runs.set(name, pending);
-  }
-  return pending;
-}
+const run = scenarioRuns(SCENARIOS);
 
 function sweeps(result: SimulationReport): ResultTimelineEntry[] {
   return result.timeline.filter((e) => e.state === 'ScheduledRule' && e.handler === 'sweep');

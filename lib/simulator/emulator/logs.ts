@@ -118,20 +118,24 @@ function compareEvent(a: { timestamp: number; seq: number }, b: { timestamp: num
   return a.timestamp - b.timestamp || a.seq - b.seq;
 }
 
-/** First index whose event sorts after (timestamp, seq). */
-function upperBound(events: readonly StoredLogEvent[], timestamp: number, seq: number): number {
+/** First index whose event does not satisfy `atOrBefore` (the events are sorted so that it holds for a prefix). */
+function boundOf(events: readonly StoredLogEvent[], atOrBefore: (event: StoredLogEvent) => boolean): number {
   let lo = 0;
   let hi = events.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const event = events[mid] as StoredLogEvent;
-    if (compareEvent(event, { timestamp, seq }) <= 0) {
+    if (atOrBefore(events[mid] as StoredLogEvent)) {
       lo = mid + 1;
     } else {
       hi = mid;
     }
   }
   return lo;
+}
+
+/** First index whose event sorts after (timestamp, seq). */
+function upperBound(events: readonly StoredLogEvent[], timestamp: number, seq: number): number {
+  return boundOf(events, (event) => compareEvent(event, { timestamp, seq }) <= 0);
 }
 
 function encodeToken(token: PageToken): string {
@@ -846,18 +850,10 @@ function compareIngestion(a: StoredLogEvent, b: StoredLogEvent): number {
 
 /** First index whose event sorts after (visibleAt, seq) in ingestion order. */
 function ingestionBound(events: readonly StoredLogEvent[], visibleAt: number, seq: number): number {
-  let lo = 0;
-  let hi = events.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const event = events[mid] as StoredLogEvent;
-    if (event.visibleAt < visibleAt || (event.visibleAt === visibleAt && event.seq <= seq)) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo;
+  return boundOf(
+    events,
+    (event) => event.visibleAt < visibleAt || (event.visibleAt === visibleAt && event.seq <= seq),
+  );
 }
 
 function compareText(a: string, b: string): number {

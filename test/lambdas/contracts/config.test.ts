@@ -9,10 +9,18 @@ import {
 import { resolveGuardConfig } from '../../../lib/constructs/config.js';
 
 const PRINCIPALS = ['arn:aws:iam::111122223333:role/Guard-CheckRole'];
-// What a deployment sets for the stack alone (e-mails, approvers, trail, fast path, sweep) never
-// travels to AssessKey: the approvers travel with each approval request instead.
-const { approvalEmails, approvers, createTrail, fastRollback, sweep, sweepIntervalMinutes, ...sentDefaults } =
-  CONFIG_DEFAULTS;
+// What a deployment sets for the stack alone (e-mails, approvers, trail, fast path, sweep and its
+// source) never travels to AssessKey: the approvers travel with each approval request instead.
+const {
+  approvalEmails,
+  approvers,
+  createTrail,
+  fastRollback,
+  sweep,
+  sweepSubscription,
+  sweepIntervalMinutes,
+  ...sentDefaults
+} = CONFIG_DEFAULTS;
 
 describe('guardConfigPayload', () => {
   it('builds, from the defaults, a config AssessKey accepts', () => {

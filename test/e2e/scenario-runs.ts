@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { synthesizeWorkflow } from '../../lib/simulator/definition.js';
+import type { EmulatedAccount, Invocation } from '../../lib/simulator/emulator/account.js';
+import type { SimulationReport } from '../../lib/simulator/result.js';
+import { loadScenarioFile } from '../../lib/simulator/scenario.js';
+import { simulate, stackConfigOf } from '../../lib/simulator/simulate.js';
+import { resultSchemaErrors, scenarioSchemaErrors } from '../lib/simulator/schemas.js';
+
+/** One scenario's run: its result and what the emulated account kept. */
+export interface ScenarioRun {
+  readonly result: SimulationReport;
+  /** Every CloudTrail record the account logged. */
+  readonly records: readonly { readonly eventName: string; readonly eventTime: string }[];
+  /** Every Lambda invocation, with the log pages it searched. */
+  readonly invocations: readonly Invocation[];
+  /** The logical IDs of the template's functions, by handler folder. */
+  readonly functionIds: ReadonlyMap<string, string>;
+}
+
+/**
+ * Runs the scenarios of `directory` by name, each once however many tests read it, checking the file
+ * and the result against the contracts.
+ */
+export function scenarioRuns(directory: string): (name: string) => Promise<ScenarioRun> {
+  const runs = new Map<string, Promise<ScenarioRun>>();
+  return (name) => {
+    let pending = runs.get(name);
+    if (!pending) {
+      const file = join(directory, `${name}.json`);
+      const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      expect(scenarioSchemaErrors(data)).toEqual([]);
+      const scenario = loadScenarioFile(file);
+      let records: ScenarioRun['records'] = [];
+      let invocations: ScenarioRun['invocations'] = [];
+      pending = simulate(scenario, {
+        inspect: (account: EmulatedAccount) => {
+          records = account
+            .records()
+            .map((e) => ({ eventName: e.record.eventName, eventTime: e.record.eventTime }));
+          invocations = account.invocations();
+        },
+      }).then(async (result) => {
+        expect(resultSchemaErrors(result)).toEqual([]);
+        const workflow = await synthesizeWorkflow(stackConfigOf(scenario), {
+          account: scenario.account,
+          region: scenario.region,
+        });
+        const functionIds = new Map(workflow.functions.map((fn) => [fn.handler, fn.logicalId]));
+        return { result, records, invocations, functionIds };
+      });
+      runs.set(name, pending);
+    }
+    return pending;
+  };
+}
