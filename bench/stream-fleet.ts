@@ -225,11 +225,10 @@ export function deriveStreamRow(
   const request = (op: string) =>
     (v.requests[op] ?? 0) +
     Math.max(0, (base.deliveriesTable.requests[op] ?? 0) - (fewestAtBase.deliveriesTable.requests[op] ?? 0));
+  const operations = new Set([...Object.keys(v.requests), ...Object.keys(base.deliveriesTable.requests)]);
   const deliveriesTable: TableWork = {
     requests: {
-      ...v.requests,
-      GetItem: request('GetItem'),
-      PutItem: request('PutItem'),
+      ...Object.fromEntries([...operations].map((op) => [op, request(op)])),
       Scan: scanPages(v) + scanning * extra(scanPages),
     },
     units: { ...v.units, Scan: scanUnits(v) + scanning * extra(scanUnits) },

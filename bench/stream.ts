@@ -516,8 +516,13 @@ export async function measureStreamCell(options: StreamCellOptions): Promise<Str
       let units: number;
       let given = answer;
       if (answer.status === 200) {
-        const parsed = JSON.parse(answer.body) as { ConsumedCapacity?: { CapacityUnits?: number } };
-        units = parsed.ConsumedCapacity?.CapacityUnits ?? 1;
+        type Consumed = { CapacityUnits?: number };
+        const parsed = JSON.parse(answer.body) as { ConsumedCapacity?: Consumed | Consumed[] };
+        // Batch operations answer one entry per table.
+        const consumed = parsed.ConsumedCapacity;
+        units = Array.isArray(consumed)
+          ? consumed.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0)
+          : (consumed?.CapacityUnits ?? 1);
         if (!asked) {
           // The checksum was of the body with the units; the SDK checks it only when it is there.
           delete parsed.ConsumedCapacity;
