@@ -18,7 +18,7 @@ import { SWEEP_STATE_KEY, type SweepState } from '../../../lambdas/contracts/swe
 import { handler } from '../../../lambdas/delivery-proof/index.js';
 import { DeliveryMetricsUnreadableError, SubscriptionBrokenError } from '../../../lambdas/domain/errors.js';
 import { FAILED_CALLS_PATTERN } from '../../../lambdas/domain/filter-pattern.js';
-import { MAX_PROOF_SPAN_MS, STREAM_SETTLE_MS } from '../../../lambdas/domain/stream.js';
+import { MAX_PROOF_SPAN_MS, METRICS_DELAY_MS, STREAM_SETTLE_MS } from '../../../lambdas/domain/stream.js';
 import { HOUR_MS, MINUTE_MS } from '../../../lambdas/domain/time.js';
 import { ACCOUNT } from '../fixtures.js';
 import { type HoldTable, startHoldTable } from '../hold-table.js';
@@ -29,6 +29,8 @@ const FUNCTION = 'Test-Deliveries';
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${FUNCTION}`;
 const NOW = new Date('2026-02-10T12:00:00.000Z');
 const PROVEN_THROUGH = new Date(NOW.getTime() - STREAM_SETTLE_MS);
+/** Where the proof reads the metrics to: later than where it stands (a delivery is tried after ingestion). */
+const METRICS_END = new Date(NOW.getTime() - METRICS_DELAY_MS);
 const CREATED = new Date(NOW.getTime() - HOUR_MS);
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -122,7 +124,7 @@ afterEach(() => {
 });
 
 describe('delivery-proof handler', () => {
-  it('proves a whole subscription from the filter’s creation, standing ten minutes behind now', async () => {
+  it('proves a whole subscription from the filter’s creation, standing STREAM_SETTLE_MS behind now', async () => {
     // Prepare
     givenFilters([stackFilter()]);
     const asked = givenMetrics();
@@ -146,7 +148,7 @@ describe('delivery-proof handler', () => {
     });
     expect(asked).toHaveLength(1);
     expect(asked[0]?.StartTime).toEqual(CREATED);
-    expect(asked[0]?.EndTime).toEqual(PROVEN_THROUGH);
+    expect(asked[0]?.EndTime).toEqual(METRICS_END);
   });
 
   it('reads the metrics from where the previous proof stopped and keeps streamSince when nothing was lost', async () => {
@@ -161,7 +163,7 @@ describe('delivery-proof handler', () => {
     // Assess
     expect(outcome).toMatchObject({ outcome: 'PROVEN', streamSince: previous.streamSince });
     expect(asked[0]?.StartTime).toEqual(ago(15 * MINUTE_MS));
-    expect(asked[0]?.EndTime).toEqual(PROVEN_THROUGH);
+    expect(asked[0]?.EndTime).toEqual(METRICS_END);
     expect(await readSweepState()).toMatchObject({
       version: previous.version + 1,
       sweptTo: PROVEN_THROUGH.toISOString(),
@@ -174,7 +176,7 @@ describe('delivery-proof handler', () => {
     await givenState(ago(2 * 24 * HOUR_MS), ago(3 * 24 * HOUR_MS));
     givenFilters([stackFilter({ creationTime: ago(4 * 24 * HOUR_MS).getTime() })]);
     const asked = givenMetrics();
-    const from = new Date(PROVEN_THROUGH.getTime() - MAX_PROOF_SPAN_MS);
+    const from = new Date(METRICS_END.getTime() - MAX_PROOF_SPAN_MS);
 
     // Act
     const outcome = await handler({});
