@@ -30,6 +30,12 @@ export const METRICS_DELAY_MS = 10 * MINUTE_MS;
 export const DELIVERY_ALLOWANCE_MS = 5 * MINUTE_MS;
 
 /**
+ * The longest an event may wait in the receiver's asynchronous queue (Lambda's `AsyncEventAge`)
+ * within DELIVERY_ALLOWANCE_MS: what is left of it after CloudWatch Logs' three minutes.
+ */
+export const ASYNC_EVENT_AGE_LIMIT_MS = DELIVERY_ALLOWANCE_MS - 3 * MINUTE_MS;
+
+/**
  * How far behind the present the proof stands: the metrics' delay, less the time a delivery may take
  * to be tried (an event ingested later than that may still be on its way, its failure not yet counted).
  */

@@ -18,7 +18,12 @@ import { SWEEP_STATE_KEY, type SweepState } from '../../../lambdas/contracts/swe
 import { handler } from '../../../lambdas/delivery-proof/index.js';
 import { DeliveryMetricsUnreadableError, SubscriptionBrokenError } from '../../../lambdas/domain/errors.js';
 import { FAILED_CALLS_PATTERN } from '../../../lambdas/domain/filter-pattern.js';
-import { MAX_PROOF_SPAN_MS, METRICS_DELAY_MS, STREAM_SETTLE_MS } from '../../../lambdas/domain/stream.js';
+import {
+  ASYNC_EVENT_AGE_LIMIT_MS,
+  MAX_PROOF_SPAN_MS,
+  METRICS_DELAY_MS,
+  STREAM_SETTLE_MS,
+} from '../../../lambdas/domain/stream.js';
 import { HOUR_MS, MINUTE_MS } from '../../../lambdas/domain/time.js';
 import { ACCOUNT } from '../fixtures.js';
 import { type HoldTable, startHoldTable } from '../hold-table.js';
@@ -210,6 +215,26 @@ describe('delivery-proof handler', () => {
     expect((await readSweepState())?.streamSince).toBe(since);
   });
 
+  it('moves streamSince past a minute in which an event waited in the queue longer than the proof allows, not a shorter wait', async () => {
+    // Prepare
+    await givenState(ago(15 * MINUTE_MS), ago(5 * HOUR_MS));
+    givenFilters([stackFilter({ creationTime: ago(6 * HOUR_MS).getTime() })]);
+    const late = ago(13 * MINUTE_MS);
+    givenMetrics({
+      'AWS/Lambda AsyncEventAge FunctionName': [
+        [ago(14 * MINUTE_MS), ASYNC_EVENT_AGE_LIMIT_MS],
+        [late, ASYNC_EVENT_AGE_LIMIT_MS + 1],
+      ],
+    });
+
+    // Act
+    const outcome = await handler({});
+
+    // Assess
+    const since = new Date(late.getTime() + MINUTE_MS).toISOString();
+    expect(outcome).toMatchObject({ outcome: 'PROVEN', streamSince: since, incidents: 1 });
+  });
+
   it('counts no incident for data points of zero', async () => {
     // Prepare
     await givenState(ago(15 * MINUTE_MS), ago(5 * HOUR_MS));
@@ -260,9 +285,16 @@ describe('delivery-proof handler', () => {
         { ...common, namespace: 'AWS/Lambda', name: 'Errors', dimensions: byFunction },
         { ...common, namespace: 'AWS/Lambda', name: 'Throttles', dimensions: byFunction },
         { ...common, namespace: 'AWS/Lambda', name: 'AsyncEventsDropped', dimensions: byFunction },
+        {
+          ...common,
+          stat: 'Maximum',
+          namespace: 'AWS/Lambda',
+          name: 'AsyncEventAge',
+          dimensions: byFunction,
+        },
       ]),
     );
-    expect(metrics).toHaveLength(7);
+    expect(metrics).toHaveLength(8);
     expect(logs.commandCalls(DescribeSubscriptionFiltersCommand)[0]?.args[0].input).toMatchObject({
       logGroupName: LOG_GROUP,
       filterNamePrefix: FILTER,
