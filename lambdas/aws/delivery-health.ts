@@ -2,6 +2,7 @@ import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@a
 import { DescribeSubscriptionFiltersCommand, type SubscriptionFilter } from '@aws-sdk/client-cloudwatch-logs';
 import { DeliveryMetricsUnreadableError } from '../domain/errors.js';
 import {
+  ASYNC_EVENT_AGE_LIMIT_MS,
   DELIVERY_METRIC_PERIOD_SECONDS,
   type DeliveryIncident,
   type SubscriptionSeen,
@@ -41,16 +42,28 @@ export async function describeSubscription(
   return null;
 }
 
+/** One metric the proof reads, and the value above which a data point is an incident. */
+interface DeliveryMetric {
+  readonly id: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: { Name: string; Value: string }[];
+  readonly stat: 'Sum' | 'Maximum';
+  readonly above: number;
+}
+
 /**
  * The metrics that count a delivery lost or late: CloudWatch Logs' errors and throttling towards the
- * filter's destination (events skipped, or retried for up to a day), and the receiver's failed,
- * throttled and dropped asynchronous invocations (retried for hours, or dropped).
+ * filter's destination (events skipped, or retried for up to a day), the receiver's failed,
+ * throttled and dropped asynchronous invocations (retried for hours, or dropped), and an event that
+ * waited in the receiver's queue longer than ASYNC_EVENT_AGE_LIMIT_MS (its delivery came later than
+ * the proof allows for).
  */
-function deliveryQueries(args: {
+function deliveryMetrics(args: {
   readonly logGroupName: string;
   readonly filterName: string;
   readonly functionName: string;
-}): MetricDataQuery[] {
+}): DeliveryMetric[] {
   // AWS's metric lists name two dimension sets for these (the group alone; the group, the destination
   // type and the filter): both are read, and a failure counted in either is one. Per group counts
   // every filter's failures (another subscription's too), which can only err towards none being proven.
@@ -61,28 +74,41 @@ function deliveryQueries(args: {
     { Name: 'FilterName', Value: args.filterName },
   ];
   const lambda = [{ Name: 'FunctionName', Value: args.functionName }];
-  const metrics = [
-    { id: 'groupErrors', namespace: 'AWS/Logs', name: 'DeliveryErrors', dimensions: group },
-    { id: 'groupThrottling', namespace: 'AWS/Logs', name: 'DeliveryThrottling', dimensions: group },
-    { id: 'filterErrors', namespace: 'AWS/Logs', name: 'DeliveryErrors', dimensions: filter },
-    { id: 'filterThrottling', namespace: 'AWS/Logs', name: 'DeliveryThrottling', dimensions: filter },
-    { id: 'errors', namespace: 'AWS/Lambda', name: 'Errors', dimensions: lambda },
-    { id: 'throttles', namespace: 'AWS/Lambda', name: 'Throttles', dimensions: lambda },
-    { id: 'dropped', namespace: 'AWS/Lambda', name: 'AsyncEventsDropped', dimensions: lambda },
+  const count = (id: string, namespace: string, name: string, dimensions: DeliveryMetric['dimensions']) =>
+    ({ id, namespace, name, dimensions, stat: 'Sum', above: 0 }) as const;
+  return [
+    count('groupErrors', 'AWS/Logs', 'DeliveryErrors', group),
+    count('groupThrottling', 'AWS/Logs', 'DeliveryThrottling', group),
+    count('filterErrors', 'AWS/Logs', 'DeliveryErrors', filter),
+    count('filterThrottling', 'AWS/Logs', 'DeliveryThrottling', filter),
+    count('errors', 'AWS/Lambda', 'Errors', lambda),
+    count('throttles', 'AWS/Lambda', 'Throttles', lambda),
+    count('dropped', 'AWS/Lambda', 'AsyncEventsDropped', lambda),
+    {
+      id: 'age',
+      namespace: 'AWS/Lambda',
+      name: 'AsyncEventAge',
+      dimensions: lambda,
+      stat: 'Maximum',
+      above: ASYNC_EVENT_AGE_LIMIT_MS,
+    },
   ];
-  return metrics.map((metric) => ({
+}
+
+function queryOf(metric: DeliveryMetric): MetricDataQuery {
+  return {
     Id: metric.id,
     Label: `${metric.namespace} ${metric.name}`,
     MetricStat: {
       Metric: { Namespace: metric.namespace, MetricName: metric.name, Dimensions: metric.dimensions },
       Period: DELIVERY_METRIC_PERIOD_SECONDS,
-      Stat: 'Sum',
+      Stat: metric.stat,
     },
     ReturnData: true,
-  }));
+  };
 }
 
-/** Every data point above zero of the delivery metrics from `start` to `end`. */
+/** Every data point of the delivery metrics from `start` to `end` above its metric's limit. */
 export async function deliveryIncidents(args: {
   readonly logGroupName: string;
   readonly filterName: string;
@@ -94,7 +120,9 @@ export async function deliveryIncidents(args: {
   if (args.end.getTime() <= args.start.getTime()) {
     return incidents;
   }
-  const queries = deliveryQueries(args);
+  const metrics = deliveryMetrics(args);
+  const queries = metrics.map(queryOf);
+  const limitOf = new Map(metrics.map((metric) => [metric.id, metric.above]));
   let nextToken: string | undefined;
   do {
     const page = await cloudWatchClient().send(
@@ -116,7 +144,8 @@ export async function deliveryIncidents(args: {
       const times = result.Timestamps ?? [];
       for (const [i, value] of (result.Values ?? []).entries()) {
         const at = times[i];
-        if (value > 0 && at) incidents.push({ metric, at: new Date(at), value });
+        if (at && value > (limitOf.get(result.Id ?? '') ?? 0))
+          incidents.push({ metric, at: new Date(at), value });
       }
     }
     nextToken = page.NextToken;

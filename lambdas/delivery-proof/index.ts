@@ -6,7 +6,7 @@ import { deliveryProofEnvironment } from '../contracts/environment.js';
 import { SWEEP_STATE_KEY, type SweepState } from '../contracts/sweep.js';
 import { SubscriptionBrokenError } from '../domain/errors.js';
 import { FAILED_CALLS_PATTERN } from '../domain/filter-pattern.js';
-import { metricsWindowOf, nextStreamProof, STREAM_SETTLE_MS } from '../domain/stream.js';
+import { METRICS_DELAY_MS, metricsWindowOf, nextStreamProof } from '../domain/stream.js';
 
 const logger = createLogger('delivery-proof');
 
@@ -33,7 +33,8 @@ export async function handler(_event: unknown): Promise<DeliveryProofOutcome> {
   const now = new Date();
   const seen = await readSweepState();
   const filter = await describeSubscription(settings.logGroupName, settings.filterName);
-  const end = new Date(now.getTime() - STREAM_SETTLE_MS);
+  // The metrics are read to where CloudWatch has published them; the proof stands further back (STREAM_SETTLE_MS).
+  const end = new Date(now.getTime() - METRICS_DELAY_MS);
   const window = filter ? metricsWindowOf(seen, filter, end) : { start: end, end };
   const incidents = filter
     ? await deliveryIncidents({

@@ -19,11 +19,27 @@ import { MINUTE_MS } from './time.js';
  * key is restored. Pure: the reading and writing live in lambdas/aws/.
  */
 
+/** How far behind the present the proof reads the metrics: CloudWatch publishes a minute's minutes later. */
+export const METRICS_DELAY_MS = 10 * MINUTE_MS;
+
 /**
- * How far behind the present the proof stands: CloudWatch publishes a minute's metrics minutes
- * later, and CloudWatch Logs delivers an event "usually" less than three minutes after ingesting it.
+ * How long after its ingestion an event's delivery is tried: CloudWatch Logs sends it "usually less
+ * than three minutes" after ingesting it. An event ingested by then whose delivery failed has its
+ * failure counted in metrics the proof reads.
  */
-export const STREAM_SETTLE_MS = 10 * MINUTE_MS;
+export const DELIVERY_ALLOWANCE_MS = 5 * MINUTE_MS;
+
+/**
+ * The longest an event may wait in the receiver's asynchronous queue (Lambda's `AsyncEventAge`)
+ * within DELIVERY_ALLOWANCE_MS: what is left of it after CloudWatch Logs' three minutes.
+ */
+export const ASYNC_EVENT_AGE_LIMIT_MS = DELIVERY_ALLOWANCE_MS - 3 * MINUTE_MS;
+
+/**
+ * How far behind the present the proof stands: the metrics' delay, less the time a delivery may take
+ * to be tried (an event ingested later than that may still be on its way, its failure not yet counted).
+ */
+export const STREAM_SETTLE_MS = METRICS_DELAY_MS + DELIVERY_ALLOWANCE_MS;
 
 /** How often the proof runs (its schedule). */
 export const PROOF_RATE_MS = 5 * MINUTE_MS;

@@ -86,7 +86,8 @@ export function functionNameOf(functionArn: string): string {
  * invokes asynchronously (EventBridge rules, CloudWatch Logs subscriptions), so one function's
  * reserved concurrency counts all of them. Publishes the `AWS/Lambda` metrics of what it does, by
  * `FunctionName`: `Invocations` (each attempt that ran), `Errors` (each that failed), `Throttles`
- * (each throttled attempt) and `AsyncEventsDropped` (each event dropped: retries exhausted or too old).
+ * (each throttled attempt), `AsyncEventsDropped` (each event dropped: retries exhausted or too old)
+ * and `AsyncEventAge` (how long each attempted event waited since Lambda queued it, milliseconds).
  */
 export class AsyncInvokeQueue {
   private readonly functions: ReadonlyMap<string, WorkflowFunction>;
@@ -155,6 +156,14 @@ export class AsyncInvokeQueue {
       return null;
     }
     this.metric(queued, 'Invocations');
+    // How long the event waited in the queue before this attempt, retries and throttling included.
+    this.metrics(
+      'AWS/Lambda',
+      'AsyncEventAge',
+      { FunctionName: functionNameOf(queued.functionArn) },
+      queued.at,
+      queued.at - queued.sentAt,
+    );
     const outcome = await this.run(queued.handler, queued.event, queued.functionArn);
     const endMs = queued.at + outcome.spentMs;
     running.push(endMs);

@@ -41,10 +41,10 @@ describe('subscription scenarios, end to end', () => {
     const done = await run('subscription-quiet-key-deleted');
     const { result, records } = done;
 
-    // Assess: the final check waits the ingestion lag and the subscription's proof lag (30 + 20 min).
+    // Assess: the final check waits the ingestion lag and the subscription's proof lag (30 + 25 min).
     expect(result.outcome).toBe('DELETION_SCHEDULED');
-    expect(result.timeline.find((e) => e.state === 'FinalCheck')?.at).toBe('2026-03-03T00:50:00.000Z');
-    expect(result.key).toMatchObject({ finalState: 'Deleted', deletionDate: '2026-03-10T00:50:00.000Z' });
+    expect(result.timeline.find((e) => e.state === 'FinalCheck')?.at).toBe('2026-03-03T00:55:00.000Z');
+    expect(result.key).toMatchObject({ finalState: 'Deleted', deletionDate: '2026-03-10T00:55:00.000Z' });
     expect(records.some((r) => r.eventName === 'DeleteKey')).toBe(true);
     expect(searchedPages(done)).toBe(0);
     // The other key's failures and the canaries were delivered; every proof passed.

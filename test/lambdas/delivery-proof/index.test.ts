@@ -18,7 +18,12 @@ import { SWEEP_STATE_KEY, type SweepState } from '../../../lambdas/contracts/swe
 import { handler } from '../../../lambdas/delivery-proof/index.js';
 import { DeliveryMetricsUnreadableError, SubscriptionBrokenError } from '../../../lambdas/domain/errors.js';
 import { FAILED_CALLS_PATTERN } from '../../../lambdas/domain/filter-pattern.js';
-import { MAX_PROOF_SPAN_MS, STREAM_SETTLE_MS } from '../../../lambdas/domain/stream.js';
+import {
+  ASYNC_EVENT_AGE_LIMIT_MS,
+  MAX_PROOF_SPAN_MS,
+  METRICS_DELAY_MS,
+  STREAM_SETTLE_MS,
+} from '../../../lambdas/domain/stream.js';
 import { HOUR_MS, MINUTE_MS } from '../../../lambdas/domain/time.js';
 import { ACCOUNT } from '../fixtures.js';
 import { type HoldTable, startHoldTable } from '../hold-table.js';
@@ -29,6 +34,8 @@ const FUNCTION = 'Test-Deliveries';
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${FUNCTION}`;
 const NOW = new Date('2026-02-10T12:00:00.000Z');
 const PROVEN_THROUGH = new Date(NOW.getTime() - STREAM_SETTLE_MS);
+/** Where the proof reads the metrics to: later than where it stands (a delivery is tried after ingestion). */
+const METRICS_END = new Date(NOW.getTime() - METRICS_DELAY_MS);
 const CREATED = new Date(NOW.getTime() - HOUR_MS);
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -122,7 +129,7 @@ afterEach(() => {
 });
 
 describe('delivery-proof handler', () => {
-  it('proves a whole subscription from the filter’s creation, standing ten minutes behind now', async () => {
+  it('proves a whole subscription from the filter’s creation, standing STREAM_SETTLE_MS behind now', async () => {
     // Prepare
     givenFilters([stackFilter()]);
     const asked = givenMetrics();
@@ -146,7 +153,7 @@ describe('delivery-proof handler', () => {
     });
     expect(asked).toHaveLength(1);
     expect(asked[0]?.StartTime).toEqual(CREATED);
-    expect(asked[0]?.EndTime).toEqual(PROVEN_THROUGH);
+    expect(asked[0]?.EndTime).toEqual(METRICS_END);
   });
 
   it('reads the metrics from where the previous proof stopped and keeps streamSince when nothing was lost', async () => {
@@ -161,7 +168,7 @@ describe('delivery-proof handler', () => {
     // Assess
     expect(outcome).toMatchObject({ outcome: 'PROVEN', streamSince: previous.streamSince });
     expect(asked[0]?.StartTime).toEqual(ago(15 * MINUTE_MS));
-    expect(asked[0]?.EndTime).toEqual(PROVEN_THROUGH);
+    expect(asked[0]?.EndTime).toEqual(METRICS_END);
     expect(await readSweepState()).toMatchObject({
       version: previous.version + 1,
       sweptTo: PROVEN_THROUGH.toISOString(),
@@ -174,7 +181,7 @@ describe('delivery-proof handler', () => {
     await givenState(ago(2 * 24 * HOUR_MS), ago(3 * 24 * HOUR_MS));
     givenFilters([stackFilter({ creationTime: ago(4 * 24 * HOUR_MS).getTime() })]);
     const asked = givenMetrics();
-    const from = new Date(PROVEN_THROUGH.getTime() - MAX_PROOF_SPAN_MS);
+    const from = new Date(METRICS_END.getTime() - MAX_PROOF_SPAN_MS);
 
     // Act
     const outcome = await handler({});
@@ -206,6 +213,26 @@ describe('delivery-proof handler', () => {
     const since = new Date(incident.getTime() + MINUTE_MS).toISOString();
     expect(outcome).toMatchObject({ outcome: 'PROVEN', streamSince: since, incidents: 1 });
     expect((await readSweepState())?.streamSince).toBe(since);
+  });
+
+  it('moves streamSince past a minute in which an event waited in the queue longer than the proof allows, not a shorter wait', async () => {
+    // Prepare
+    await givenState(ago(15 * MINUTE_MS), ago(5 * HOUR_MS));
+    givenFilters([stackFilter({ creationTime: ago(6 * HOUR_MS).getTime() })]);
+    const late = ago(13 * MINUTE_MS);
+    givenMetrics({
+      'AWS/Lambda AsyncEventAge FunctionName': [
+        [ago(14 * MINUTE_MS), ASYNC_EVENT_AGE_LIMIT_MS],
+        [late, ASYNC_EVENT_AGE_LIMIT_MS + 1],
+      ],
+    });
+
+    // Act
+    const outcome = await handler({});
+
+    // Assess
+    const since = new Date(late.getTime() + MINUTE_MS).toISOString();
+    expect(outcome).toMatchObject({ outcome: 'PROVEN', streamSince: since, incidents: 1 });
   });
 
   it('counts no incident for data points of zero', async () => {
@@ -258,9 +285,16 @@ describe('delivery-proof handler', () => {
         { ...common, namespace: 'AWS/Lambda', name: 'Errors', dimensions: byFunction },
         { ...common, namespace: 'AWS/Lambda', name: 'Throttles', dimensions: byFunction },
         { ...common, namespace: 'AWS/Lambda', name: 'AsyncEventsDropped', dimensions: byFunction },
+        {
+          ...common,
+          stat: 'Maximum',
+          namespace: 'AWS/Lambda',
+          name: 'AsyncEventAge',
+          dimensions: byFunction,
+        },
       ]),
     );
-    expect(metrics).toHaveLength(7);
+    expect(metrics).toHaveLength(8);
     expect(logs.commandCalls(DescribeSubscriptionFiltersCommand)[0]?.args[0].input).toMatchObject({
       logGroupName: LOG_GROUP,
       filterNamePrefix: FILTER,

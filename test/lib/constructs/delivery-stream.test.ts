@@ -137,12 +137,12 @@ describe('DeliveryStream', () => {
     }).template;
 
     // Assess: the settle time (10 minutes), one missed proof and the next (5 minutes each), and one more.
-    expect(DeliveryStream.maxAgeSeconds()).toBe(1500);
+    expect(DeliveryStream.maxAgeSeconds()).toBe(1800);
     for (const template of [subscribed, other]) {
       for (const handler of ['check', 'schedule-deletion']) {
         expect(functionOf(template, handler)?.properties.Environment.Variables).toMatchObject({
           KDG_SWEEP_SOURCE: 'subscription',
-          KDG_SWEEP_MAX_AGE_SECONDS: '1500',
+          KDG_SWEEP_MAX_AGE_SECONDS: '1800',
         });
       }
     }
@@ -161,8 +161,8 @@ describe('DeliveryStream', () => {
     // Assess: the workflow's configuration (AssessKey's input) carries the lag it waits.
     const lagsIn = (t: Template) =>
       [...JSON.stringify(definitionOf(t)).matchAll(/"ingestionLagMinutes":(\d+)/g)].map((m) => Number(m[1]));
-    expect(STREAM_PROOF_LAG_MS).toBe(20 * 60_000);
-    expect(new Set(lagsIn(template))).toEqual(new Set([40]));
+    expect(STREAM_PROOF_LAG_MS).toBe(25 * 60_000);
+    expect(new Set(lagsIn(template))).toEqual(new Set([45]));
     expect(new Set(lagsIn(searched))).toEqual(new Set([20]));
     expect(
       functionOf(template, 'deliveries')?.properties.Environment.Variables.KDG_INGESTION_LAG_SECONDS,
@@ -174,10 +174,10 @@ describe('DeliveryStream', () => {
     const at = (ingestionLagMinutes: number) => () =>
       synthStack({ ...TEST_CONFIG, sweep: true, sweepSubscription: true, ingestionLagMinutes });
 
-    // Assess: 720 minutes at most, 20 of them the proof's.
-    expect(at(701)).toThrow(KeyDeletionGuardConfigError);
-    expect(at(701)).toThrow(/at most 700; received 701/);
-    expect(at(700)).not.toThrow();
+    // Assess: 720 minutes at most, 25 of them the proof's.
+    expect(at(696)).toThrow(KeyDeletionGuardConfigError);
+    expect(at(696)).toThrow(/at most 695; received 696/);
+    expect(at(695)).not.toThrow();
   });
 
   it.each([

@@ -324,6 +324,16 @@ describe('SubscriptionDeliveries', () => {
     expect(w.account.cloudwatch.total('AWS/Lambda', 'Invocations', fn)).toBe(3);
     expect(w.account.cloudwatch.total('AWS/Lambda', 'Errors', fn)).toBe(3);
     expect(w.account.cloudwatch.total('AWS/Lambda', 'AsyncEventsDropped', fn)).toBe(1);
+    // Each attempt's wait since the event was queued (AsyncEventAge, ms): none, then 1 and 3 minutes.
+    const ageAt = (minute: number) =>
+      w.account.cloudwatch.total(
+        'AWS/Lambda',
+        'AsyncEventAge',
+        fn,
+        START + minute * MINUTE,
+        START + (minute + 1) * MINUTE,
+      );
+    expect([17, 18, 20].map(ageAt)).toEqual([0, MINUTE, 3 * MINUTE]);
   });
 
   it('an AccessDenied delivery counts DeliveryErrors and disables the filter for ten minutes, skipping what comes meanwhile', async () => {
