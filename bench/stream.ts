@@ -20,7 +20,7 @@
  *   Deliveries handler, one hold's records at a time (the background concerns no held key, so its
  *   deliveries before the day would write no sightings), and the proof's state is the one its last
  *   run before the day leaves when every run since the filter's creation found nothing lost
- *   (`streamSince` the filter's creation, proven to ten minutes before that run).
+ *   (`streamSince` the filter's creation, proven to STREAM_SETTLE_MS before that run).
  *
  * What it measures over `hours` virtual hours from the day's start, scaled to the day (every hour is
  * alike: the holds stay, and the subscription's work follows the trail's failed calls): the requests
