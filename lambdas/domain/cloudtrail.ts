@@ -315,7 +315,8 @@ const KEY_ARN_IN_TEXT = /arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+
 /**
  * The key ARNs a record may concern, as far as the record itself names them: its resources, the
  * ARNs in its error message, and its key parameters given as key ARNs. Null when a key parameter is
- * a bare key ID or an alias, which only the holds themselves resolve (recordConcernsKey): the caller
+ * a bare key ID or an alias the record does not resolve (a call naming one key, whose record carries
+ * one key ARN, resolves it), which only the holds themselves resolve (recordConcernsKey): the caller
  * then matches the record against every hold.
  */
 export function keyArnsNamedBy(record: CloudTrailRecord): string[] | null {
@@ -329,15 +330,18 @@ export function keyArnsNamedBy(record: CloudTrailRecord): string[] | null {
     for (const match of record.errorMessage.matchAll(KEY_ARN_IN_TEXT)) arns.add(match[0]);
   }
   const params = record.requestParameters;
-  for (const name of KEY_PARAMETERS) {
-    const value = params?.[name];
-    if (typeof value !== 'string' || value.length === 0) continue;
-    // A bare key ID or an alias names the key only with what the holds know (their IDs, aliases and
-    // partitions): recordConcernsKey decides, against every hold.
-    if (!/^arn:[^:]+:kms:[^:]*:[^:]*:key\//.test(value)) {
-      return null;
-    }
-    arns.add(value);
+  const named = KEY_PARAMETERS.map((name) => params?.[name]).filter(
+    (value): value is string => typeof value === 'string' && value.length > 0,
+  );
+  const unresolved = named.filter((value) => !/^arn:[^:]+:kms:[^:]*:[^:]*:key\//.test(value));
+  for (const value of named) {
+    if (!unresolved.includes(value)) arns.add(value);
+  }
+  // A bare key ID or an alias names the key only with what the holds know (their IDs, aliases and
+  // partitions): recordConcernsKey decides, against every hold. Except where the call names one key
+  // and the record its ARN as well: KMS resolved that one name to that key.
+  if (unresolved.length > 0 && !(named.length === 1 && arns.size === 1)) {
+    return null;
   }
   return [...arns];
 }

@@ -4,6 +4,7 @@ import {
   isBreakage,
   isOwnCall,
   type KeyRef,
+  keyArnsNamedBy,
   recordConcernsKey,
   recordMatchesKind,
   TRACKED_OPERATIONS,
@@ -386,5 +387,77 @@ describe('TRACKED_OPERATIONS', () => {
 
     // Assess
     expect(domain).toEqual(Object.values(KeyLastUsageTrackingOperation).sort());
+  });
+});
+
+describe('keyArnsNamedBy', () => {
+  const failed = (overrides: Partial<CloudTrailRecord>): CloudTrailRecord => ({
+    eventID: 'ev',
+    eventTime: '2026-02-12T06:00:00Z',
+    eventSource: 'kms.amazonaws.com',
+    eventName: 'Decrypt',
+    errorCode: 'DisabledException',
+    ...overrides,
+  });
+
+  it('names the key of the resources, of the error message and of ARN parameters', () => {
+    // Act
+    const arns = keyArnsNamedBy(
+      failed({
+        resources: [{ ARN: KEY_ARN }],
+        errorMessage: `${OTHER_KEY_ARN} is disabled.`,
+        requestParameters: { keyId: KEY_ARN },
+      }),
+    );
+
+    // Assess
+    expect(arns?.sort()).toEqual([KEY_ARN, OTHER_KEY_ARN].sort());
+  });
+
+  it('takes a call naming one key by alias for the one key ARN its record carries: KMS resolved the alias', () => {
+    // Act
+    const arns = keyArnsNamedBy(
+      failed({ resources: [{ ARN: KEY_ARN }], requestParameters: { keyId: 'alias/legacy' } }),
+    );
+
+    // Assess
+    expect(arns).toEqual([KEY_ARN]);
+  });
+
+  it.each([
+    ['an alias and no key ARN in the record', { requestParameters: { keyId: 'alias/legacy' } }],
+    ['a bare key ID and no key ARN in the record', { requestParameters: { keyId: KEY_ID } }],
+    [
+      'two keys, one of them by alias (which of the ARNs is it?)',
+      {
+        eventName: 'ReEncrypt',
+        resources: [{ ARN: KEY_ARN }, { ARN: OTHER_KEY_ARN }],
+        requestParameters: { sourceKeyId: KEY_ARN, destinationKeyId: 'alias/target' },
+      },
+    ],
+    [
+      'one key by alias and two key ARNs in the record',
+      { resources: [{ ARN: KEY_ARN }, { ARN: OTHER_KEY_ARN }], requestParameters: { keyId: 'alias/legacy' } },
+    ],
+  ])('leaves to every hold a record with %s', (_case, overrides: Partial<CloudTrailRecord>) => {
+    // Act
+    const arns = keyArnsNamedBy(failed(overrides));
+
+    // Assess
+    expect(arns).toBeNull();
+  });
+
+  it('ignores alias ARNs in the resources and text', () => {
+    // Act
+    const arns = keyArnsNamedBy(
+      failed({
+        resources: [{ ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/legacy` }],
+        errorMessage: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/legacy is not found.`,
+        requestParameters: { keyId: KEY_ARN },
+      }),
+    );
+
+    // Assess
+    expect(arns).toEqual([KEY_ARN]);
   });
 });
