@@ -141,24 +141,6 @@ describe('subscription scenarios, end to end', () => {
     expect(records.some((r) => r.eventName === 'ScheduleKeyDeletion')).toBe(false);
   });
 
-  it('an account taking 2x10^7 records a day: only the failed KMS calls are delivered, nothing searches the group, and a failing caller rolls the key back by polling alone', async () => {
-    // Act
-    const done = await run('subscription-busy-20m-failing-rolled-back');
-    const { result } = done;
-
-    // Assess: the caller failed at 07:00; the 12:00 check rolled back on the delivered record.
-    expect(searchedPages(done)).toBe(0);
-    expect(checks(result).map((e) => [e.at, e.detail.broke])).toEqual([
-      ['2026-02-01T06:00:00.000Z', false],
-      ['2026-02-01T12:00:00.000Z', true],
-    ]);
-    expect(result.outcome).toBe('ROLLED_BACK');
-    expect(result.evidence[0]).toMatchObject({
-      eventTime: '2026-02-01T07:00:00Z',
-      principal: 'arn:aws:iam::111122223333:role/nightly-export',
-    });
-  });
-
   it('covers every subscription scenario', () => {
     // Prepare
     const files = readdirSync(SCENARIOS)
