@@ -43,16 +43,11 @@ import {
   type StreamCorrectness,
   type TableWork,
 } from './stream.js';
-import { DYNAMODB_PRICES } from './sweep-fleet.js';
+import { DYNAMODB_PRICES, fleetFigureTargetsOf } from './sweep-fleet.js';
 
 const DAYS_PER_MONTH = 30;
 /** CloudWatch GetMetricData, per metric requested ($0.01 per 1,000). */
 export const GET_METRIC_DATA_PRICE = 0.01 / 1000;
-
-export const REQUEST_GROWTH_TARGET = 1.5;
-export const SCAN_TO_INGEST_TARGET = 1.3;
-export const PEAK_SHARE_OF_QUOTA_TARGET = 0.5;
-export const INVOCATION_SECONDS_TARGET = 240;
 
 export interface StreamFleetOptions {
   readonly keys: readonly number[];
@@ -327,56 +322,11 @@ export interface StreamTarget {
   readonly met: boolean;
 }
 
-const cell = (rows: readonly StreamRow[], keys: number, v: number) =>
-  rows.find((r) => r.keys === keys && r.eventsPerDay === v);
-
 export function streamTargetsOf(
   rows: readonly StreamRow[],
   options: Pick<StreamFleetOptions, 'keys' | 'volumes' | 'searchTps'>,
 ): StreamTarget[] {
-  const fewest = Math.min(...options.keys);
-  const most = Math.max(...options.keys);
-  const targets: StreamTarget[] = [];
-  for (const v of options.volumes) {
-    const measured =
-      (cell(rows, most, v)?.logSearchRequestsPerDay ?? Number.NaN) /
-      (cell(rows, fewest, v)?.logSearchRequestsPerDay ?? Number.NaN);
-    targets.push({
-      figure: `fleet.logSearchRequestsPerDay at ${v} records/day: ${most} keys / ${fewest} keys`,
-      target: `<= ${REQUEST_GROWTH_TARGET}`,
-      measured,
-      met: measured <= REQUEST_GROWTH_TARGET,
-    });
-  }
-  for (const v of options.volumes) {
-    const cells = rows.filter((r) => r.eventsPerDay === v);
-    const measured = Math.max(...cells.map((r) => r.eventsScannedPerDay / r.eventsIngestedPerDay));
-    targets.push({
-      figure: `fleet.eventsScannedPerDay / eventsIngestedPerDay at ${v} records/day, worst of ${options.keys.join(', ')} keys`,
-      target: `<= ${SCAN_TO_INGEST_TARGET}`,
-      measured,
-      met: measured <= SCAN_TO_INGEST_TARGET,
-    });
-  }
-  const peak = cell(rows, most, 1_000_000)?.peakLogSearchTps ?? Number.NaN;
-  const peakBound = options.searchTps * PEAK_SHARE_OF_QUOTA_TARGET;
-  targets.push({
-    figure: `fleet.peakLogSearchTps at ${most} keys and 1000000 records/day`,
-    target: `<= ${peakBound} (half the quota of ${options.searchTps} requests/s)`,
-    measured: peak,
-    met: peak <= peakBound,
-  });
-  for (const v of options.volumes) {
-    const measured = Math.max(
-      ...rows.filter((r) => r.eventsPerDay === v).map((r) => r.maxSearchSecondsPerInvocation),
-    );
-    targets.push({
-      figure: `fleet.maxSearchSecondsPerInvocation at ${v} records/day (deliveries and proof)`,
-      target: `<= ${INVOCATION_SECONDS_TARGET}`,
-      measured,
-      met: measured <= INVOCATION_SECONDS_TARGET,
-    });
-  }
+  const targets: StreamTarget[] = fleetFigureTargetsOf(rows, options, ' (deliveries and proof)');
   for (const v of options.volumes) {
     const cells = rows.filter((r) => r.eventsPerDay === v);
     const failed = cells.filter((r) => r.failedInvocations > 0).length;
