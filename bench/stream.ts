@@ -35,7 +35,6 @@
  */
 
 import { SWEEP_STATE_KEY, sightingsKeyOf } from '../lambdas/contracts/sweep.js';
-import { newHold, nextHold } from '../lambdas/domain/hold-record.js';
 import { STREAM_SETTLE_MS } from '../lambdas/domain/stream.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../lambdas/domain/time.js';
 import { VirtualClock } from '../lib/simulator/clock.js';
@@ -60,7 +59,7 @@ import {
 import { prepareEnvironment } from '../lib/simulator/simulate.js';
 import { FORWARD_DELAY_MS, payloadOf, SubscriptionDeliveries } from '../lib/simulator/subscriptions.js';
 import { BenchError } from './simulation.js';
-import { getItem, type HeldKey, itemBytes, keyIdOf, plain, putItem } from './sweep.js';
+import { getItem, type HeldKey, itemBytes, plain, putItem, seedHolds } from './sweep.js';
 
 const LOG_GROUP = 'aws-cloudtrail-logs';
 const APP_ROLE = `arn:aws:sts::${DEFAULT_ACCOUNT}:assumed-role/orders-service/worker`;
@@ -310,28 +309,15 @@ export async function measureStreamCell(options: StreamCellOptions): Promise<Str
     });
 
     // The holds: disabled evenly over the span, the oldest `holdSpanDays` before the day.
-    const held: HeldKey[] = [];
-    for (let i = 0; i < options.keys; i += 1) {
-      const keyId = keyIdOf(options.keys, i);
-      const disabledAt = DAY_START - spanMs + Math.floor((i * spanMs) / options.keys);
-      account.addKey({ keyId, createdAt: new Date(DAY_START - 60 * DAY_MS), state: 'Disabled' });
-      const keyArn = `arn:aws:kms:${DEFAULT_REGION}:${DEFAULT_ACCOUNT}:key/${keyId}`;
-      const executionArn = `${workflow.stateMachineArn.replace(':stateMachine:', ':execution:')}:fleet-${i}`;
-      held.push({ keyId, keyArn, executionArn, disabledAt });
-      const disabling = newHold({
-        keyArn,
-        executionArn,
-        wasEnabled: true,
-        now: new Date(disabledAt),
-        keyId,
-        aliases: [],
-      });
-      await putItem(
-        tables,
-        tableName,
-        nextHold(disabling, { phase: 'watching', disabled: true }, new Date(disabledAt)),
-      );
-    }
+    const held = await seedHolds({
+      account,
+      tables,
+      tableName,
+      stateMachineArn: workflow.stateMachineArn,
+      keys: options.keys,
+      dayStart: DAY_START,
+      spanMs,
+    });
 
     // Every call on a held key: its canaries (one per check interval from its disable on) and the failures.
     const calls: { at: number; key: HeldKey; canary: boolean }[] = [];

@@ -159,6 +159,45 @@ export async function putItem(tables: EmulatedDynamoDb, tableName: string, recor
   }
 }
 
+/**
+ * N keys held at once, disabled evenly over `spanMs` before `dayStart` (the oldest that long before
+ * it): each key disabled in KMS and its hold written to the registry as DisableKey writes it, then
+ * moved to `watching`.
+ */
+export async function seedHolds(args: {
+  readonly account: EmulatedAccount;
+  readonly tables: EmulatedDynamoDb;
+  readonly tableName: string;
+  readonly stateMachineArn: string;
+  readonly keys: number;
+  readonly dayStart: number;
+  readonly spanMs: number;
+}): Promise<HeldKey[]> {
+  const held: HeldKey[] = [];
+  for (let i = 0; i < args.keys; i += 1) {
+    const keyId = keyIdOf(args.keys, i);
+    const disabledAt = args.dayStart - args.spanMs + Math.floor((i * args.spanMs) / args.keys);
+    args.account.addKey({ keyId, createdAt: new Date(args.dayStart - 60 * DAY_MS), state: 'Disabled' });
+    const keyArn = `arn:aws:kms:${DEFAULT_REGION}:${DEFAULT_ACCOUNT}:key/${keyId}`;
+    const executionArn = `${args.stateMachineArn.replace(':stateMachine:', ':execution:')}:fleet-${i}`;
+    held.push({ keyId, keyArn, executionArn, disabledAt });
+    const disabling = newHold({
+      keyArn,
+      executionArn,
+      wasEnabled: true,
+      now: new Date(disabledAt),
+      keyId,
+      aliases: [],
+    });
+    await putItem(
+      args.tables,
+      args.tableName,
+      nextHold(disabling, { phase: 'watching', disabled: true }, new Date(disabledAt)),
+    );
+  }
+  return held;
+}
+
 export async function getItem(
   tables: EmulatedDynamoDb,
   tableName: string,
@@ -245,28 +284,15 @@ export async function measureSweepCell(options: SweepCellOptions): Promise<Sweep
     account.tables = tables;
 
     // The holds: disabled evenly over the span, the oldest `holdSpanDays` before the day.
-    const held: HeldKey[] = [];
-    for (let i = 0; i < options.keys; i += 1) {
-      const keyId = keyIdOf(options.keys, i);
-      const disabledAt = DAY_START - spanMs + Math.floor((i * spanMs) / options.keys);
-      account.addKey({ keyId, createdAt: new Date(DAY_START - 60 * DAY_MS), state: 'Disabled' });
-      const keyArn = `arn:aws:kms:${DEFAULT_REGION}:${DEFAULT_ACCOUNT}:key/${keyId}`;
-      const executionArn = `${workflow.stateMachineArn.replace(':stateMachine:', ':execution:')}:fleet-${i}`;
-      held.push({ keyId, keyArn, executionArn, disabledAt });
-      const disabling = newHold({
-        keyArn,
-        executionArn,
-        wasEnabled: true,
-        now: new Date(disabledAt),
-        keyId,
-        aliases: [],
-      });
-      await putItem(
-        tables,
-        tableName,
-        nextHold(disabling, { phase: 'watching', disabled: true }, new Date(disabledAt)),
-      );
-    }
+    const held = await seedHolds({
+      account,
+      tables,
+      tableName,
+      stateMachineArn: workflow.stateMachineArn,
+      keys: options.keys,
+      dayStart: DAY_START,
+      spanMs,
+    });
     account.addBackgroundPerDay(options.eventsPerDay, BACKGROUND_SEED);
 
     // Canaries: one per check interval per key from its disable on; those before the day now.
