@@ -34,7 +34,7 @@
  * CloudWatch Logs delivered before the end in that hold's sightings. Otherwise: a BenchError.
  */
 
-import { SWEEP_STATE_KEY, sightingsKeyOf } from '../lambdas/contracts/sweep.js';
+import { SWEEP_STATE_KEY } from '../lambdas/contracts/sweep.js';
 import { STREAM_SETTLE_MS } from '../lambdas/domain/stream.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../lambdas/domain/time.js';
 import { VirtualClock } from '../lib/simulator/clock.js';
@@ -59,7 +59,7 @@ import {
 import { prepareEnvironment } from '../lib/simulator/simulate.js';
 import { FORWARD_DELAY_MS, payloadOf, SubscriptionDeliveries } from '../lib/simulator/subscriptions.js';
 import { BenchError } from './simulation.js';
-import { getItem, type HeldKey, itemBytes, plain, putItem, seedHolds } from './sweep.js';
+import { getItem, type HeldKey, itemBytes, plain, putItem, readKeptSightings, seedHolds } from './sweep.js';
 
 const LOG_GROUP = 'aws-cloudtrail-logs';
 const APP_ROLE = `arn:aws:sts::${DEFAULT_ACCOUNT}:assumed-role/orders-service/worker`;
@@ -669,23 +669,15 @@ async function readCorrectness(args: {
   let maxBytes = 0;
   let totalBytes = 0;
   for (const key of args.held) {
-    const item = await getItem(args.tables, args.tableName, sightingsKeyOf(key.keyArn));
+    const sightings = await readKeptSightings(args.tables, args.tableName, key.keyArn);
     const failureId = args.failureIds.get(key.keyArn);
     const failureAt = args.failureAt.get(key.keyArn);
     const due =
       failureId !== undefined && failureAt !== undefined && failureAt + DELIVERED_WITHIN_MS <= args.dayEnd;
     if (due) failures += 1;
-    if (!item) continue;
-    const bytes = itemBytes(item);
-    maxBytes = Math.max(maxBytes, bytes);
-    totalBytes += bytes;
-    const sightings = plain({ M: item }) as {
-      executionArn: string;
-      records: {
-        eventID: string;
-        userIdentity?: { sessionContext?: { sessionIssuer?: { arn?: string } } };
-      }[];
-    };
+    if (!sightings) continue;
+    maxBytes = Math.max(maxBytes, sightings.bytes);
+    totalBytes += sightings.bytes;
     if (sightings.executionArn !== key.executionArn) continue;
     written += 1;
     const ids = new Set(sightings.records.map((r) => r.eventID));

@@ -475,6 +475,31 @@ export async function measureSweepCell(options: SweepCellOptions): Promise<Sweep
   }
 }
 
+/** A hold's sightings item as the harnesses read it back: the fields they check, and its size. */
+export interface KeptSightings {
+  readonly executionArn: string;
+  readonly sweptTo: string;
+  readonly records: readonly {
+    readonly eventID: string;
+    readonly userIdentity?: {
+      readonly sessionContext?: { readonly sessionIssuer?: { readonly arn?: string } };
+    };
+  }[];
+  /** DynamoDB's size of the item (itemBytes). */
+  readonly bytes: number;
+}
+
+/** The key's sightings item, or null when none was written. */
+export async function readKeptSightings(
+  tables: EmulatedDynamoDb,
+  tableName: string,
+  keyArn: string,
+): Promise<KeptSightings | null> {
+  const item = await getItem(tables, tableName, sightingsKeyOf(keyArn));
+  if (!item) return null;
+  return { ...(plain({ M: item }) as Omit<KeptSightings, 'bytes'>), bytes: itemBytes(item) };
+}
+
 async function readCorrectness(args: {
   readonly tables: EmulatedDynamoDb;
   readonly tableName: string;
@@ -495,7 +520,7 @@ async function readCorrectness(args: {
   let totalBytes = 0;
   const failureOf = new Map([...args.failureIds].map(([eventId, keyArn]) => [keyArn, eventId]));
   for (const key of args.held) {
-    const item = await getItem(args.tables, args.tableName, sightingsKeyOf(key.keyArn));
+    const sightings = await readKeptSightings(args.tables, args.tableName, key.keyArn);
     const failureId = failureOf.get(key.keyArn);
     const failureAt = args.failureAt.get(key.keyArn);
     // A failure counts once a sweep began after CloudTrail delivered it.
@@ -504,18 +529,9 @@ async function readCorrectness(args: {
       failureAt !== undefined &&
       failureAt + DELIVERY_LAG_MS <= args.lastSweepStartMs;
     if (due) failures += 1;
-    if (!item) continue;
-    const bytes = itemBytes(item);
-    maxBytes = Math.max(maxBytes, bytes);
-    totalBytes += bytes;
-    const sightings = plain({ M: item }) as {
-      executionArn: string;
-      sweptTo: string;
-      records: {
-        eventID: string;
-        userIdentity?: { sessionContext?: { sessionIssuer?: { arn?: string } } };
-      }[];
-    };
+    if (!sightings) continue;
+    maxBytes = Math.max(maxBytes, sightings.bytes);
+    totalBytes += sightings.bytes;
     if (sightings.executionArn !== key.executionArn) continue;
     written += 1;
     const age = args.dayEnd - Date.parse(sightings.sweptTo);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { synthesizeWorkflow } from '../../lib/simulator/definition.js';
@@ -54,4 +54,21 @@ export function scenarioRuns(directory: string): (name: string) => Promise<Scena
     }
     return pending;
   };
+}
+
+/**
+ * The scenario files of `directory` whose names start with `prefix`, and those the test file
+ * `testFile` names in quotes: a suite covers its folder when the two are the same.
+ */
+export function scenarioCoverage(
+  directory: string,
+  prefix: string,
+  testFile: string,
+): { readonly files: Set<string>; readonly covered: Set<string> } {
+  const files = readdirSync(directory)
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''));
+  const pattern = new RegExp(`'(${prefix}[a-z0-9-]+)'`, 'g');
+  const covered = [...readFileSync(testFile, 'utf8').matchAll(pattern)].map((m) => m[1] ?? '');
+  return { files: new Set(files), covered: new Set(covered) };
 }

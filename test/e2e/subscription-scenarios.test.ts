@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultTimelineEntry, SimulationReport } from '../../lib/simulator/result.js';
-import { type ScenarioRun, scenarioRuns } from './scenario-runs.js';
+import { type ScenarioRun, scenarioCoverage, scenarioRuns } from './scenario-runs.js';
 
 /**
  * The stack whose sweep reads a subscription of the log group (test/scenarios/subscription/):
@@ -142,16 +141,10 @@ describe('subscription scenarios, end to end', () => {
   });
 
   it('covers every subscription scenario', () => {
-    // Prepare
-    const files = readdirSync(SCENARIOS)
-      .filter((f) => f.startsWith('subscription-') && f.endsWith('.json'))
-      .map((f) => f.replace(/\.json$/, ''));
-
     // Act
-    const source = readFileSync(import.meta.filename, 'utf8');
-    const covered = [...source.matchAll(/'(subscription-[a-z0-9-]+)'/g)].map((m) => m[1]);
+    const { files, covered } = scenarioCoverage(SCENARIOS, 'subscription-', import.meta.filename);
 
     // Assess
-    expect(new Set(covered)).toEqual(new Set(files));
+    expect(covered).toEqual(files);
   });
 });

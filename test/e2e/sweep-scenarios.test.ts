@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultTimelineEntry, SimulationReport } from '../../lib/simulator/result.js';
-import { type ScenarioRun, scenarioRuns } from './scenario-runs.js';
+import { type ScenarioRun, scenarioCoverage, scenarioRuns } from './scenario-runs.js';
 
 /**
  * The stack with a sweep (test/scenarios/sweep/): one Lambda, run every five minutes by the
@@ -185,16 +184,10 @@ describe('sweep scenarios, end to end', () => {
   });
 
   it('covers every sweep scenario', () => {
-    // Prepare
-    const files = readdirSync(SCENARIOS)
-      .filter((f) => f.startsWith('sweep-') && f.endsWith('.json'))
-      .map((f) => f.replace(/\.json$/, ''));
-
     // Act
-    const source = readFileSync(import.meta.filename, 'utf8');
-    const covered = [...source.matchAll(/'(sweep-[a-z0-9-]+)'/g)].map((m) => m[1]);
+    const { files, covered } = scenarioCoverage(SCENARIOS, 'sweep-', import.meta.filename);
 
     // Assess
-    expect(new Set(covered)).toEqual(new Set(files));
+    expect(covered).toEqual(files);
   });
 });
